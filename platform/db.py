@@ -1,0 +1,125 @@
+"""Engine, sessions and the tenant scope applied to every transaction.
+
+The API and the worker log in as `dealernet_app`, a NOINHERIT role that owns nothing and may only switch
+to one of the app roles. Every transaction starts with one statement that switches the role and sets the
+tenant ids with `set_config(..., true)` (transaction-local, so pooled connections never carry a scope
+over). A session created without a scope still runs that statement, with no role and empty ids: queries
+then fail with "permission denied" instead of seeing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import uuid6
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
+from sqlalchemy.types import DateTime
+
+from dealernet.scope import NO_SCOPE_SETTINGS, Scope
+
+OWNER_ROLE = "dealernet_owner"
+APP_LOGIN_ROLE = "dealernet_app"
+TEST_LOGIN_ROLE = "dealernet_tester"
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> UUID:
+    """Time-ordered UUIDv7: index-friendly primary keys that leak no row counts."""
+    return UUID(bytes=uuid6.uuid7().bytes)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class IdMixin:
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)
+
+
+def async_url(url: str | URL, *, user: str | None = None, database: str | None = None) -> URL:
+    """A plain postgresql:// URL as SQLAlchemy's asyncpg URL, optionally for another user or database.
+
+    Another user means no password: roles other than the administrator authenticate by the server's
+    rules for them (trust on the embedded server and on the test machine).
+    """
+    parsed = make_url(url).set(drivername="postgresql+asyncpg")
+    if user is not None and user != parsed.username:
+        parsed = parsed.set(username=user, password=None)
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed
+
+
+def create_engine(url: URL, *, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={
+            # statement_timeout bounds a runaway query; idle_in_transaction bounds a leaked transaction.
+            "server_settings": {
+                "timezone": "UTC",
+                "application_name": "dealernet",
+                "statement_timeout": "30s",
+                "idle_in_transaction_session_timeout": "60s",
+            },
+        },
+        **kwargs,
+    )
+
+
+class ScopedSession(Session):
+    """A session whose transactions always start by applying `info["scope"]`."""
+
+
+_SET_SCOPE = text(
+    "SELECT set_config('role', :role, true), set_config('dealernet.network_id', :network, true), "
+    "set_config('dealernet.station_id', :station, true), set_config('dealernet.actor', :actor, true)"
+)
+
+
+@event.listens_for(ScopedSession, "after_begin")
+def _apply_scope(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    scope: Scope | None = session.info.get("scope")
+    values = scope.pg_settings() if scope is not None else NO_SCOPE_SETTINGS
+    connection.execute(
+        _SET_SCOPE,
+        {
+            "role": values["role"],
+            "network": values["dealernet.network_id"],
+            "station": values["dealernet.station_id"],
+            "actor": values["dealernet.actor"],
+        },
+    )
+
+
+def make_sessionmaker(bind: AsyncEngine | Any, **kwargs: Any) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(bind=bind, sync_session_class=ScopedSession, expire_on_commit=False, **kwargs)
+
+
+@asynccontextmanager
+async def scoped_session(
+    sessionmaker: async_sessionmaker[AsyncSession], scope: Scope | None
+) -> AsyncIterator[AsyncSession]:
+    """A session bound to one scope; it rolls back whatever the caller did not commit."""
+    async with sessionmaker(info={"scope": scope}) as session:
+        try:
+            yield session
+        finally:
+            await session.rollback()
