@@ -23,8 +23,8 @@ TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    # /ready reads the revision as the API's login role.
-    op.execute("GRANT SELECT ON alembic_version TO dealernet_app")
+    # /ready reads the revision as the API's login role, which holds no other privilege.
+    op.execute("GRANT SELECT ON alembic_version TO PUBLIC")
 
     op.create_table(
         "networks",
@@ -137,4 +137,4 @@ def downgrade() -> None:
         op.execute(f'DROP POLICY "users_{role}" ON users')
     for table in ("refresh_tokens", "memberships", "users", "stations", "networks"):
         op.drop_table(table)
-    op.execute("REVOKE SELECT ON alembic_version FROM dealernet_app")
+    op.execute("REVOKE SELECT ON alembic_version FROM PUBLIC")

@@ -1,0 +1,176 @@
+"""create_app(settings) -> Litestar: the GraphQL endpoint, the token endpoint, health, readiness, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+import structlog
+from arq import ArqRedis
+from litestar import Litestar, Request, Response, get
+from litestar.datastructures import State
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from strawberry.litestar import make_graphql_controller
+
+from dealernet.bootstrap import app_url, head_revision
+from dealernet.db import create_engine, make_sessionmaker
+from dealernet.embedded import resolve_servers
+from dealernet.graphql.context import Context
+from dealernet.graphql.schema import build_schema
+from dealernet.settings import Settings
+from dealernet.tenants.http import authenticate, token_endpoint
+from dealernet.tenants.tokens import TokenSigner
+from dealernet.worker import connect_queue
+
+log = structlog.get_logger(__name__)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@dataclass
+class Runtime:
+    """What requests share: settings, the session factory, Redis, the token signer."""
+
+    settings: Settings
+    signer: TokenSigner
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    redis: ArqRedis | None = None
+    head: str | None = None
+    _owned: list[Any] = field(default_factory=list)
+
+
+def request_id_middleware(app: ASGIApp) -> ASGIApp:
+    """Take the caller's X-Request-ID (if sane) or make one; bind it to every log line; echo it back."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        header = (b"x-request-id", request_id.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            await app(scope, receive, send_with_id)
+
+    return middleware
+
+
+async def graphql_context(request: Request[Any, Any, State]) -> AsyncIterator[Context]:
+    """One session per request, scoped by the bearer token; always rolled back at the end, because
+    strawberry turns resolver exceptions into `errors` and they never reach this dependency."""
+    runtime: Runtime = request.app.state.runtime
+    assert runtime.sessionmaker is not None
+    scope, auth_error = authenticate(runtime.signer, request.headers.get("authorization"))
+    async with runtime.sessionmaker(info={"scope": scope}) as session:
+        try:
+            yield Context(
+                session=session,
+                scope=scope,
+                auth_error=auth_error,
+                lock=asyncio.Lock(),
+                loaders={},
+                request_id=structlog.contextvars.get_contextvars().get("request_id", ""),
+            )
+        finally:
+            await session.rollback()
+
+
+@get("/health", summary="The process is up", sync_to_thread=False)
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/ready", summary="Database and Redis reachable, migrations at head")
+async def ready(request: Request[Any, Any, State]) -> Response[dict[str, Any]]:
+    runtime: Runtime = request.app.state.runtime
+    checks: dict[str, Any] = {}
+    try:
+        assert runtime.sessionmaker is not None
+        async with runtime.sessionmaker() as session:
+            revision = await session.scalar(text("SELECT version_num FROM alembic_version"))
+            await session.rollback()
+        checks["database"] = "ok"
+        checks["migrations"] = "ok" if revision == runtime.head else f"at {revision}, head is {runtime.head}"
+    except Exception as exc:
+        log.warning("readiness: database unreachable", error=type(exc).__name__)
+        checks["database"] = "unreachable"
+    try:
+        assert runtime.redis is not None
+        await runtime.redis.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        log.warning("readiness: redis unreachable", error=type(exc).__name__)
+        checks["redis"] = "unreachable"
+    ok = all(value == "ok" for value in checks.values())
+    return Response({"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503)
+
+
+def _graphql_controller(settings: Settings) -> type:
+    base = make_graphql_controller(
+        build_schema(production=settings.is_production),
+        path="/graphql",
+        graphql_ide=None if settings.is_production else "graphiql",
+        allow_queries_via_get=False,
+        context_getter=graphql_context,
+    )
+
+    class GraphQLController(base):  # type: ignore[valid-type,misc]
+        def encode_json(self, data: object) -> bytes:
+            return msgspec.json.encode(data)
+
+    return GraphQLController
+
+
+def create_app(
+    settings: Settings,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    redis: ArqRedis | None = None,
+) -> Litestar:
+    """The API. Tests pass their own session factory and Redis; otherwise the lifespan connects."""
+    runtime = Runtime(settings=settings, signer=TokenSigner.from_settings(settings), sessionmaker=sessionmaker,
+                      redis=redis, head=head_revision(settings))
+
+    @asynccontextmanager
+    async def connect(app: Litestar) -> AsyncIterator[None]:
+        engine: AsyncEngine | None = None
+        if runtime.sessionmaker is None or runtime.redis is None:
+            servers = await asyncio.to_thread(resolve_servers, settings)
+            if runtime.sessionmaker is None:
+                engine = create_engine(app_url(settings, servers.postgres_admin_url))
+                runtime.sessionmaker = make_sessionmaker(engine)
+            if runtime.redis is None:
+                runtime.redis = await connect_queue(servers.redis_url)
+                runtime._owned.append(runtime.redis)
+        try:
+            yield
+        finally:
+            for pool in runtime._owned:
+                await pool.aclose()
+            if engine is not None:
+                await engine.dispose()
+
+    prometheus = PrometheusConfig(app_name="dealernet", group_path=True, exclude=["/metrics", "/health"])
+    return Litestar(
+        route_handlers=[_graphql_controller(settings), token_endpoint, health, ready, PrometheusController],
+        middleware=[request_id_middleware, prometheus.middleware],
+        lifespan=[connect],
+        state=State({"runtime": runtime}),
+        debug=False,
+        openapi_config=None,
+    )

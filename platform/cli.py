@@ -1,0 +1,181 @@
+"""The `dealernet` command: serve, worker, migrate, seed-demo, graphql-schema, demo."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from dealernet import bootstrap
+from dealernet.db import create_engine, make_sessionmaker
+from dealernet.embedded import Servers, resolve_servers, stop_redis
+from dealernet.logs import configure_logging
+from dealernet.scope import SEED_SCOPE
+from dealernet.settings import Settings, SettingsError, load_settings
+
+cli = typer.Typer(help="Dealernet: the OEM after-sales service network platform.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    configure_logging(settings)
+    return settings
+
+
+def _servers(settings: Settings) -> Servers:
+    try:
+        return resolve_servers(settings)
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+async def _seed_demo(settings: Settings, servers: Servers) -> None:
+    from dealernet.tenants.demo import seed_demo
+
+    # The seed role (BYPASSRLS, writes every tenant) is reached through the administrator login.
+    engine = create_engine(bootstrap.async_url(servers.postgres_admin_url, database=settings.database_name),
+                           pool_size=1)
+    try:
+        async with make_sessionmaker(engine)(info={"scope": SEED_SCOPE}) as session:
+            await seed_demo(session)
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+def _refuse_demo_in_production(settings: Settings) -> None:
+    if settings.is_production or not settings.demo_seed:
+        typer.echo("the demo network is for development and test only (DEALERNET_ENV=production refuses it)",
+                   err=True)
+        raise typer.Exit(2)
+
+
+@cli.command()
+def migrate(revision: Annotated[str, typer.Argument(help="head, a revision, or -N / base to go down")] = "head"
+            ) -> None:
+    """Create the roles and the database if missing, then run the migrations."""
+    settings = _settings()
+    servers = _servers(settings)
+
+    async def run() -> None:
+        await bootstrap.ensure_roles_and_database(servers.postgres_admin_url, settings.database_name)
+        await bootstrap.migrate(settings, servers.postgres_admin_url, revision)
+
+    asyncio.run(run())
+    typer.echo(f"database {settings.database_name} migrated to {revision}")
+
+
+@cli.command("seed-demo")
+def seed_demo_command() -> None:
+    """Seed the demo network (idempotent; refused in production)."""
+    settings = _settings()
+    _refuse_demo_in_production(settings)
+    servers = _servers(settings)
+    asyncio.run(_seed_demo(settings, servers))
+    typer.echo("demo network seeded")
+
+
+@cli.command("graphql-schema")
+def graphql_schema() -> None:
+    """Print the GraphQL schema (SDL); `dealernet graphql-schema > schema.graphql` updates the committed one."""
+    from dealernet.graphql.schema import build_schema
+
+    sys.stdout.write(build_schema(production=False).as_str() + "\n")
+
+
+async def _run(settings: Settings, servers: Servers, *, api: bool, worker: bool, banner: str = "") -> None:
+    from dealernet.app import create_app
+    from dealernet.worker import make_worker
+
+    tasks: list[asyncio.Task[object]] = []
+    arq_worker = make_worker(settings, servers.redis_url, handle_signals=not api) if worker else None
+    if arq_worker is not None:
+        tasks.append(asyncio.create_task(arq_worker.async_run()))
+    try:
+        if api:
+            config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_config=None,
+                                    lifespan="on", proxy_headers=False)
+            server = uvicorn.Server(config)
+            if banner:
+                tasks.append(asyncio.create_task(_print_when_started(server, banner)))
+            await server.serve()
+        elif tasks:
+            await tasks[0]
+    finally:
+        for task in tasks:
+            task.cancel()
+        if arq_worker is not None:
+            await arq_worker.close()
+
+
+async def _print_when_started(server: uvicorn.Server, banner: str) -> None:
+    while not server.started:
+        await asyncio.sleep(0.05)
+    typer.echo(banner)
+
+
+@cli.command()
+def serve() -> None:
+    """Serve the API (expects a migrated database; see `migrate`)."""
+    settings = _settings()
+    servers = _servers(settings)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(settings, servers, api=True, worker=False))
+    stop_redis()
+
+
+@cli.command()
+def worker() -> None:
+    """Run the arq worker: background jobs and crons."""
+    settings = _settings()
+    servers = _servers(settings)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(settings, servers, api=False, worker=True))
+    stop_redis()
+
+
+def demo_banner(settings: Settings) -> str:
+    from dealernet.tenants.demo import DEMO_LOGINS, DEMO_PASSWORD
+
+    url = f"http://{settings.host}:{settings.port}"
+    logins = "\n".join(f"  {login.email:<34} {login.who}" for login in DEMO_LOGINS)
+    return (
+        f"\nDealernet is serving on {url}\n"
+        f"  GraphiQL:  {url}/graphql\n"
+        f"  Token:     POST {url}/auth/token (grant_type=password&username=...&password=...)\n"
+        f"  Health:    {url}/health   Ready: {url}/ready   Metrics: {url}/metrics\n\n"
+        f"Demo logins (password {DEMO_PASSWORD!r}):\n{logins}\n\nCtrl-C stops the API, the worker and the "
+        "embedded servers.\n"
+    )
+
+
+@cli.command()
+def demo() -> None:
+    """Everything in one: servers, roles, migrations, the demo network, the API and a worker."""
+    settings = _settings()
+    _refuse_demo_in_production(settings)
+    servers = _servers(settings)
+
+    async def prepare() -> None:
+        await bootstrap.bootstrap(settings, servers.postgres_admin_url)
+        await _seed_demo(settings, servers)
+
+    asyncio.run(prepare())
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(settings, servers, api=True, worker=True, banner=demo_banner(settings)))
+    stop_redis()
+    typer.echo("stopped")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,56 @@
+"""The per-request GraphQL context: scope, one database session behind a lock, DataLoaders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.litestar import BaseContext
+from strawberry.types import Info as StrawberryInfo
+
+from dealernet.errors import Unauthenticated
+from dealernet.scope import Scope
+
+T = TypeVar("T")
+
+
+class Context(BaseContext, kw_only=True):
+    """Everything a resolver may use. `scope` is None for an anonymous request."""
+
+    session: AsyncSession
+    scope: Scope | None
+    # Why authentication failed (a bad token), so protected fields can say so instead of "no token".
+    auth_error: str | None = None
+    lock: asyncio.Lock
+    loaders: dict[str, Any]
+    request_id: str = ""
+
+    def require_scope(self) -> Scope:
+        if self.scope is None:
+            raise Unauthenticated(self.auth_error or "authentication required")
+        return self.scope
+
+    @asynccontextmanager
+    async def db(self) -> AsyncIterator[AsyncSession]:
+        """The request's session, one user at a time: graphql-core runs sibling resolvers concurrently."""
+        async with self.lock:
+            yield self.session
+
+    async def run(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Call a service function with the session and the scope, under the lock."""
+        scope = self.require_scope()
+        async with self.db() as session:
+            return await fn(session, scope, *args, **kwargs)
+
+    def loader(self, name: str, factory: Callable[[Context], Any]) -> Any:
+        """The request's DataLoader `name`, created on first use."""
+        found = self.loaders.get(name)
+        if found is None:
+            found = self.loaders[name] = factory(self)
+        return found
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,46 @@
+"""Every GraphQL error leaves with an `extensions.code`; nothing unexpected leaves with its message.
+
+Domain errors keep their message and code; errors in the query document are VALIDATION; anything else
+(a database error, a bug) is logged with the request id and answered as INTERNAL with a fixed message,
+so no SQL, stack trace or other tenant's data reaches the client.
+"""
+
+from __future__ import annotations
+
+import structlog
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from dealernet.errors import DomainError
+
+log = structlog.get_logger(__name__)
+
+INTERNAL_MESSAGE = "Internal server error"
+
+
+def coded_error(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    extensions: dict[str, object]
+    if isinstance(original, DomainError):
+        message, extensions = original.message, {"code": original.code}
+        if original.fields:
+            extensions["fields"] = original.fields
+    elif error.extensions and "code" in error.extensions:  # permission classes set their own code
+        message, extensions = error.message, dict(error.extensions)
+    elif original is None:  # parse and validation errors of the query document
+        message, extensions = error.message, {"code": "VALIDATION"}
+    else:
+        log.error("unexpected error in resolver", path=error.path, exc_info=original)
+        message, extensions = INTERNAL_MESSAGE, {"code": "INTERNAL"}
+    return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
+                        path=error.path, extensions=extensions)
+
+
+class ErrorCodes(MaskErrors):
+    """strawberry's MaskErrors, rewriting each error to its coded form instead of one fixed message."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda _: True)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        return coded_error(error)

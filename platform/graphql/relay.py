@@ -1,0 +1,74 @@
+"""Relay plumbing shared by every context: global ids, the `node` field, keyset cursors and connections."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from strawberry import relay
+
+from dealernet.errors import ValidationFailed
+from dealernet.graphql.context import Info
+
+N = TypeVar("N", bound=relay.Node)
+R = TypeVar("R")
+
+
+def parse_uuid(node_id: str) -> UUID | None:
+    try:
+        return UUID(node_id)
+    except ValueError:
+        return None
+
+
+async def resolve_node(info: Info, global_id: str) -> relay.Node | None:
+    """Any entity by global id; a malformed id, an unknown type, a missing row and another tenant's row
+    all answer None alike, so the answer tells nothing about other tenants (SECURITY.md ISO-8)."""
+    try:
+        gid = relay.GlobalID.from_id(global_id)
+    except Exception:  # strawberry raises several types for garbage input
+        return None
+    type_def = info.schema.get_type_by_name(gid.type_name)
+    origin = getattr(type_def, "origin", None)
+    if not isinstance(origin, type) or not issubclass(origin, relay.Node):
+        return None
+    found = await origin.resolve_nodes(info=info, node_ids=[gid.node_id], required=False)
+    return next(iter(found), None)
+
+
+def encode_cursor(key: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps([str(part) for part in key]).encode()).decode()
+
+
+def decode_cursor(cursor: str | None, *, arity: int) -> list[str] | None:
+    """The keyset a cursor encodes, or a VALIDATION error for one this server did not make."""
+    if cursor is None:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        key = None
+    if not isinstance(key, list) or len(key) != arity or not all(isinstance(part, str) for part in key):
+        raise ValidationFailed("after is not a valid cursor", fields={"after": "invalid cursor"})
+    return key
+
+
+def connection(
+    rows: Sequence[R], *, first: int, node: Callable[[R], N], key: Callable[[R], Iterable[Any]]
+) -> relay.Connection[N]:
+    """A Relay connection from up to first + 1 keyset-ordered rows (the extra row only says more follow)."""
+    page = rows[:first]
+    edges = [relay.Edge(node=node(row), cursor=encode_cursor(list(key(row)))) for row in page]
+    return relay.Connection(
+        edges=edges,
+        page_info=relay.PageInfo(
+            has_next_page=len(rows) > first,
+            has_previous_page=False,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )

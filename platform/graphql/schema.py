@@ -1,0 +1,62 @@
+"""The one GraphQL schema: each context's queries composed, plus the shared `node` field and limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from dealernet.graphql.context import Info
+from dealernet.graphql.errors import ErrorCodes
+from dealernet.graphql.metrics import OperationMetrics
+from dealernet.graphql.permissions import IsAuthenticated
+from dealernet.graphql.relay import resolve_node
+from dealernet.tenants.schema import TenantsQuery, User
+
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 2_000
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="Any object by its global id; null when it does not exist or is not visible to you.",
+    )
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:  # noqa: A002 - Relay's name
+        return await resolve_node(info, id)
+
+
+@strawberry.type
+class Query(TenantsQuery, NodeQuery):
+    pass
+
+
+def build_schema(*, production: bool) -> strawberry.Schema:
+    """Extensions are passed as classes or factories: each request gets its own instances."""
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        OperationMetrics,
+        ErrorCodes,
+        lambda: ParserCache(maxsize=1_000),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: ValidationCache(maxsize=1_000),
+    ]
+    if production:
+        extensions.append(DisableIntrospection)
+    config: Any = StrawberryConfig(disable_field_suggestions=production)
+    return strawberry.Schema(query=Query, types=[User], extensions=extensions, config=config)

@@ -1,0 +1,30 @@
+"""Password hashing with argon2id, verified off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+
+# OWASP's argon2id minimum (m=19 MiB, t=2, p=1); SECURITY.md AUTH-1 checks these parameters.
+HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
+
+# Verified when the user is unknown, so an unknown e-mail costs the same as a wrong password.
+_DUMMY_HASH = HASHER.hash("not a password anyone has")
+
+
+def hash_password(password: str) -> str:
+    return HASHER.hash(password)
+
+
+def _verify(stored_hash: str | None, password: str) -> bool:
+    try:
+        return HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def verify_password(stored_hash: str | None, password: str) -> bool:
+    """True when the password matches; always does one full argon2 verification, in a worker thread."""
+    return await asyncio.to_thread(_verify, stored_hash, password)
