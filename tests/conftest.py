@@ -1,0 +1,228 @@
+"""The test harness: real PostgreSQL and Redis (embedded unless DEALERNET_*_URL are set).
+
+Migrations run once per session into a fresh `<name>_test` database. Each test runs inside one outer
+transaction that is rolled back; sessions join it with savepoints. Tests log in as `dealernet_tester`,
+which (like the API's login role) owns nothing and switches to app_oem / app_station per transaction, so
+RLS is exercised; multi-tenant fixtures switch to the BYPASSRLS seed role instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
+
+import httpx
+import pytest
+from arq import ArqRedis
+from litestar import Litestar
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from dealernet import bootstrap
+from dealernet.app import create_app
+from dealernet.db import TEST_LOGIN_ROLE, create_engine, make_sessionmaker, scoped_session
+from dealernet.embedded import Servers, resolve_servers
+from dealernet.scope import SEED_SCOPE, Scope
+from dealernet.settings import Settings, load_settings
+from dealernet.tenants.models import Role
+from dealernet.tenants.service import scope_for
+from dealernet.tenants.tokens import AccessClaims, TokenSigner
+from tests.factories import MembershipFactory, NetworkFactory, StationFactory, UserFactory, persist
+
+TEST_REDIS_DB = 9
+
+
+def _test_database_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    name = parts.path.strip("/")
+    return urlunsplit(parts._replace(path="/" + (name if name.endswith("_test") else f"{name}_test")))
+
+
+def _test_redis_url(url: str) -> str:
+    """A Redis database of the tests' own, so a developer's queue is never flushed."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return urlunsplit(parts._replace(query=f"db={TEST_REDIS_DB}"))
+    return urlunsplit(parts._replace(path=f"/{TEST_REDIS_DB}"))
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return load_settings(
+        env="test",
+        database_url=_test_database_url(os.environ.get("DEALERNET_DATABASE_URL") or None),
+        signing_key=secrets.token_urlsafe(48),
+    )
+
+
+@pytest.fixture(scope="session")
+def servers(settings: Settings) -> Servers:
+    found = resolve_servers(settings)
+    return Servers(postgres_admin_url=found.postgres_admin_url, redis_url=_test_redis_url(found.redis_url))
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings, servers: Servers) -> AsyncIterator[AsyncEngine]:
+    await bootstrap.drop_database(servers.postgres_admin_url, settings.database_name)
+    await bootstrap.bootstrap(settings, servers.postgres_admin_url, test_role=True)
+    engine = create_engine(bootstrap.app_url(settings, servers.postgres_admin_url, login=TEST_LOGIN_ROLE))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        try:
+            yield conn
+        finally:
+            await outer.rollback()
+
+
+@pytest.fixture
+def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(connection, join_transaction_mode="create_savepoint")
+
+
+@pytest.fixture
+def scoped(sessionmaker: async_sessionmaker[AsyncSession]) -> Callable[[Scope | None], AbstractAsyncContextManager[AsyncSession]]:
+    """scoped(scope) -> a session for that scope inside the test's transaction."""
+    return lambda scope: scoped_session(sessionmaker, scope)
+
+
+@pytest.fixture
+async def seed(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session as the BYPASSRLS seed role, for fixtures that write several tenants."""
+    async with sessionmaker(info={"scope": SEED_SCOPE}) as session:
+        yield session
+        await session.commit()
+
+
+@pytest.fixture
+async def redis(servers: Servers) -> AsyncIterator[ArqRedis]:
+    from dealernet.worker import connect_queue
+
+    pool = await connect_queue(servers.redis_url)
+    await pool.flushdb()
+    yield pool
+    await pool.flushdb()
+    await pool.aclose()
+
+
+@pytest.fixture
+def signer(settings: Settings) -> TokenSigner:
+    return TokenSigner.from_settings(settings)
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis: ArqRedis
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app over HTTP (ASGI transport, lifespan run), sharing the test's transaction."""
+    app = create_app(settings, sessionmaker=sessionmaker, redis=redis)
+    async with running_lifespan(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        yield http
+
+
+@asynccontextmanager
+async def running_lifespan(app: Litestar) -> AsyncIterator[None]:
+    """The app's lifespan entered and left in one task of its own: pytest-asyncio sets a fixture up and
+    tears it down in different tasks, which anyio's cancel scopes inside the lifespan refuse."""
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(hold())
+    await asyncio.wait([task, asyncio.create_task(started.wait())], return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        task.result()  # the lifespan failed: raise its error here
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A logged-in user of one tenant: its scope for services and its token for HTTP."""
+
+    user_id: UUID
+    email: str
+    network_id: UUID
+    station_id: UUID | None
+    scope: Scope
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass(frozen=True)
+class Tenants:
+    """Two networks: X with stations A and B, Y with station C; an HQ admin and station managers."""
+
+    network_x: UUID
+    network_y: UUID
+    station_a: UUID
+    station_b: UUID
+    station_c: UUID
+    hq_x: Principal
+    manager_a: Principal
+    manager_b: Principal
+    hq_y: Principal
+    manager_c: Principal
+
+
+@pytest.fixture
+async def tenants(seed: AsyncSession, signer: TokenSigner) -> Tenants:
+    net_x, net_y = NetworkFactory.build(), NetworkFactory.build()
+    # The same station code in both networks: codes are unique per network only.
+    a = StationFactory.build(network_id=net_x.id, code="SH01")
+    b = StationFactory.build(network_id=net_x.id, code="BJ02")
+    c = StationFactory.build(network_id=net_y.id, code="SH01")
+    await persist(seed, net_x, net_y)
+    await persist(seed, a, b, c)
+
+    async def principal(network_id: UUID, station_id: UUID | None, role: Role) -> Principal:
+        user = UserFactory.build()
+        membership = MembershipFactory.build(user_id=user.id, network_id=network_id, station_id=station_id,
+                                             role=role.value)
+        await persist(seed, user)
+        await persist(seed, membership)
+        claims = AccessClaims(user_id=user.id, membership_id=membership.id, network_id=network_id,
+                              station_id=station_id, role=role.value)
+        return Principal(user.id, user.email, network_id, station_id, scope_for(claims), signer.issue(claims))
+
+    return Tenants(
+        network_x=net_x.id, network_y=net_y.id, station_a=a.id, station_b=b.id, station_c=c.id,
+        hq_x=await principal(net_x.id, None, Role.hq_admin),
+        manager_a=await principal(net_x.id, a.id, Role.station_manager),
+        manager_b=await principal(net_x.id, b.id, Role.station_manager),
+        hq_y=await principal(net_y.id, None, Role.hq_admin),
+        manager_c=await principal(net_y.id, c.id, Role.station_manager),
+    )
+
+
+async def graphql(client: httpx.AsyncClient, query: str, principal: Principal | None = None,
+                  **variables: Any) -> dict[str, Any]:
+    response = await client.post("/graphql", json={"query": query, "variables": variables},
+                                 headers=principal.headers if principal else {})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
