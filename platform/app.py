@@ -20,11 +20,13 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from strawberry.litestar import make_graphql_controller
+from strawberry.types import ExecutionResult
 
 from dealernet.bootstrap import app_url, head_revision
 from dealernet.db import create_engine, make_sessionmaker
 from dealernet.embedded import resolve_servers
 from dealernet.graphql.context import Context
+from dealernet.graphql.errors import coded_error
 from dealernet.graphql.schema import build_schema
 from dealernet.settings import Settings
 from dealernet.tenants.http import authenticate, token_endpoint
@@ -133,6 +135,12 @@ def _graphql_controller(settings: Settings) -> type:
         def encode_json(self, data: object) -> bytes:
             return msgspec.json.encode(data)
 
+        async def process_result(self, request: Request[Any, Any, State], result: ExecutionResult) -> Any:
+            # Syntax errors never reach the schema's extensions; give them their code here.
+            if result.errors:
+                result.errors = [coded_error(error) for error in result.errors]
+            return await super().process_result(request, result)
+
     return GraphQLController
 
 
@@ -173,4 +181,5 @@ def create_app(
         state=State({"runtime": runtime}),
         debug=False,
         openapi_config=None,
+        logging_config=None,  # logs.configure_logging owns logging; Litestar's default would replace it
     )

@@ -19,6 +19,7 @@ INTERNAL_MESSAGE = "Internal server error"
 
 
 def coded_error(error: GraphQLError) -> GraphQLError:
+    """The error as clients may see it (idempotent: an error that has a code keeps it)."""
     original = error.original_error
     extensions: dict[str, object]
     if isinstance(original, DomainError):
@@ -30,10 +31,17 @@ def coded_error(error: GraphQLError) -> GraphQLError:
     elif original is None:  # parse and validation errors of the query document
         message, extensions = error.message, {"code": "VALIDATION"}
     else:
-        log.error("unexpected error in resolver", path=error.path, exc_info=original)
         message, extensions = INTERNAL_MESSAGE, {"code": "INTERNAL"}
     return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
                         path=error.path, extensions=extensions)
+
+
+def log_unexpected(errors: list[GraphQLError]) -> None:
+    """Log what will be masked as INTERNAL (the request id comes from the bound context)."""
+    for error in errors:
+        original = error.original_error
+        if original is not None and not isinstance(original, DomainError) and not error.extensions:
+            log.error("unexpected error in resolver", path=error.path, exc_info=original)
 
 
 class ErrorCodes(MaskErrors):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import (
     DisableIntrospection,
@@ -19,7 +20,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from dealernet.graphql.context import Info
-from dealernet.graphql.errors import ErrorCodes
+from dealernet.graphql.errors import ErrorCodes, log_unexpected
 from dealernet.graphql.metrics import OperationMetrics
 from dealernet.graphql.permissions import IsAuthenticated
 from dealernet.graphql.relay import resolve_node
@@ -45,7 +46,13 @@ class Query(TenantsQuery, NodeQuery):
     pass
 
 
-def build_schema(*, production: bool) -> strawberry.Schema:
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        # strawberry logs every error, expected ones included; only the unexpected deserve a log line.
+        log_unexpected(errors)
+
+
+def build_schema(*, production: bool) -> Schema:
     """Extensions are passed as classes or factories: each request gets its own instances."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         OperationMetrics,
@@ -59,4 +66,4 @@ def build_schema(*, production: bool) -> strawberry.Schema:
     if production:
         extensions.append(DisableIntrospection)
     config: Any = StrawberryConfig(disable_field_suggestions=production)
-    return strawberry.Schema(query=Query, types=[User], extensions=extensions, config=config)
+    return Schema(query=Query, types=[User], extensions=extensions, config=config)

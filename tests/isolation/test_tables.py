@@ -1,0 +1,151 @@
+"""Row isolation per table: what station A, HQ of network X and HQ of network Y can read and write
+(SECURITY.md ISO-4, ISO-5, ISO-10), through SQL under the app roles and through the services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from uuid import UUID
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealernet.db import new_id
+from dealernet.scope import Scope
+from dealernet.tenants import service
+from tests.conftest import Tenants
+from tests.factories import StationFactory, persist
+
+Scoped = Callable[[Scope | None], AbstractAsyncContextManager[AsyncSession]]
+
+# How each table names its tenant: (network column, station column or None).
+TENANT_COLUMNS = {
+    "networks": ("id", None),
+    "stations": ("network_id", "id"),
+    "memberships": ("network_id", "station_id"),
+    "refresh_tokens": ("network_id", "station_id"),
+}
+
+
+async def _visible(session: AsyncSession, table: str, column: str, value: UUID) -> int:
+    return (await session.execute(text(f'SELECT count(*) FROM "{table}" WHERE "{column}" = :v'), {"v": value})).scalar() or 0
+
+
+async def _readable(session: AsyncSession, table: str, column: str, value: UUID) -> int:
+    try:
+        return await _visible(session, table, column, value)
+    except DBAPIError as exc:
+        assert "permission denied" in str(exc)
+        return 0
+
+
+@pytest.mark.parametrize("table", ["stations", "memberships"])
+async def test_station_a_sees_none_of_station_b_rows(scoped: Scoped, tenants: Tenants, table: str) -> None:
+    _, station_column = TENANT_COLUMNS[table]
+    assert station_column is not None
+    async with scoped(tenants.manager_a.scope) as session:
+        own = await _visible(session, table, station_column, tenants.station_a)
+        other = await _visible(session, table, station_column, tenants.station_b)
+        everything = (await session.execute(text(f'SELECT count(DISTINCT "{station_column}") FROM "{table}"'))).scalar()
+
+    assert own >= 1
+    assert other == 0
+    assert everything == 1
+
+
+@pytest.mark.parametrize("table", ["networks", "stations", "memberships"])
+async def test_network_x_sees_none_of_network_y(scoped: Scoped, tenants: Tenants, table: str) -> None:
+    network_column, _ = TENANT_COLUMNS[table]
+    for principal, own, foreign in ((tenants.hq_x, tenants.network_x, tenants.network_y),
+                                    (tenants.manager_a, tenants.network_x, tenants.network_y),
+                                    (tenants.hq_y, tenants.network_y, tenants.network_x)):
+        async with scoped(principal.scope) as session:
+            assert await _visible(session, table, network_column, own) >= 1
+            assert await _visible(session, table, network_column, foreign) == 0
+
+
+@pytest.mark.parametrize("principal", ["manager_a", "hq_x"])
+async def test_refresh_tokens_are_invisible_to_every_tenant_role(
+    scoped: Scoped, tenants: Tenants, principal: str
+) -> None:
+    async with scoped(getattr(tenants, principal).scope) as session:
+        assert await _readable(session, "refresh_tokens", "network_id", tenants.network_x) == 0
+
+
+async def test_users_are_visible_only_through_a_membership_in_scope(scoped: Scoped, tenants: Tenants) -> None:
+    everyone = [tenants.hq_x, tenants.manager_a, tenants.manager_b, tenants.hq_y, tenants.manager_c]
+    async with scoped(tenants.manager_a.scope) as session:
+        seen_by_a = set((await session.execute(text("SELECT id FROM users"))).scalars())
+    async with scoped(tenants.hq_x.scope) as session:
+        seen_by_x = set((await session.execute(text("SELECT id FROM users"))).scalars())
+
+    assert seen_by_a == {tenants.manager_a.user_id}
+    assert seen_by_x == {p.user_id for p in everyone if p.network_id == tenants.network_x}
+
+
+@pytest.mark.parametrize("principal", ["manager_a", "hq_x"])
+async def test_password_hashes_are_not_readable_by_tenant_roles(scoped: Scoped, tenants: Tenants, principal: str) -> None:
+    async with scoped(getattr(tenants, principal).scope) as session:
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await session.execute(text("SELECT password_hash FROM users"))
+
+
+async def test_iso4_station_a_cannot_write_into_or_change_station_b(scoped: Scoped, tenants: Tenants) -> None:
+    async with scoped(tenants.manager_a.scope) as session:
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await session.execute(text("UPDATE stations SET name = 'taken' WHERE id = :b"), {"b": tenants.station_b})
+    async with scoped(tenants.hq_x.scope) as session:
+        changed = await session.execute(
+            text("UPDATE stations SET name = 'taken' WHERE network_id = :y"), {"y": tenants.network_y}
+        )
+        assert changed.rowcount == 0
+        with pytest.raises(DBAPIError, match="row-level security"):
+            await session.execute(
+                text("INSERT INTO stations (id, network_id, code, name, city, status) "
+                     "VALUES (:id, :y, 'ZZ99', 'planted', '', 'active')"),
+                {"id": new_id(), "y": tenants.network_y},
+            )
+
+
+async def test_iso4_hq_cannot_move_a_membership_into_another_network(scoped: Scoped, tenants: Tenants) -> None:
+    async with scoped(tenants.hq_x.scope) as session:
+        with pytest.raises(DBAPIError, match="row-level security"):
+            await session.execute(
+                text("UPDATE memberships SET network_id = :y, station_id = :c WHERE user_id = :u"),
+                {"y": tenants.network_y, "c": tenants.station_c, "u": tenants.manager_a.user_id},
+            )
+
+
+async def test_iso5_station_codes_are_unique_per_network_only(seed: AsyncSession, tenants: Tenants) -> None:
+    # Network Y already has SH01 like network X: creating BJ02 in Y must not collide with X's BJ02.
+    await persist(seed, StationFactory.build(network_id=tenants.network_y, code="BJ02"))
+
+
+async def test_iso5_a_membership_cannot_point_at_a_station_of_another_network(
+    scoped: Scoped, tenants: Tenants
+) -> None:
+    async with scoped(tenants.hq_x.scope) as session:
+        with pytest.raises(DBAPIError, match="foreign key|row-level security"):
+            await session.execute(
+                text("INSERT INTO memberships (id, user_id, network_id, station_id, role) "
+                     "VALUES (:id, :u, :x, :c, 'station_manager')"),
+                {"id": new_id(), "u": tenants.manager_a.user_id, "x": tenants.network_x, "c": tenants.station_c},
+            )
+
+
+async def test_services_filter_by_scope_too(scoped: Scoped, tenants: Tenants) -> None:
+    async with scoped(tenants.manager_a.scope) as session:
+        stations = [s.id for s in await service.list_stations(session, tenants.manager_a.scope, first=100)]
+        by_id = await service.stations_by_id(session, tenants.manager_a.scope,
+                                             [tenants.station_a, tenants.station_b, tenants.station_c])
+        networks = await service.networks_by_id(session, tenants.manager_a.scope,
+                                                [tenants.network_x, tenants.network_y])
+        users = await service.users_by_id(session, tenants.manager_a.scope,
+                                          [tenants.manager_a.user_id, tenants.manager_b.user_id])
+
+    assert stations == [tenants.station_a]
+    assert set(by_id) == {tenants.station_a}
+    assert set(networks) == {tenants.network_x}
+    assert set(users) == {tenants.manager_a.user_id}
