@@ -151,8 +151,13 @@ def create_app(
     redis: ArqRedis | None = None,
 ) -> Litestar:
     """The API. Tests pass their own session factory and Redis; otherwise the lifespan connects."""
-    runtime = Runtime(settings=settings, signer=TokenSigner.from_settings(settings), sessionmaker=sessionmaker,
-                      redis=redis, head=head_revision(settings))
+    runtime = Runtime(
+        settings=settings,
+        signer=TokenSigner.from_settings(settings),
+        sessionmaker=sessionmaker,
+        redis=redis,
+        head=head_revision(settings),
+    )
 
     @asynccontextmanager
     async def connect(app: Litestar) -> AsyncIterator[None]:

@@ -17,8 +17,12 @@ from dealernet.logs import configure_logging
 from dealernet.scope import SEED_SCOPE
 from dealernet.settings import Settings, SettingsError, load_settings
 
-cli = typer.Typer(help="Dealernet: the OEM after-sales service network platform.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
+cli = typer.Typer(
+    help="Dealernet: the OEM after-sales service network platform.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 
 
 def _settings() -> Settings:
@@ -43,8 +47,9 @@ async def _seed_demo(settings: Settings, servers: Servers) -> None:
     from dealernet.tenants.demo import seed_demo
 
     # The seed role (BYPASSRLS, writes every tenant) is reached through the administrator login.
-    engine = create_engine(bootstrap.async_url(servers.postgres_admin_url, database=settings.database_name),
-                           pool_size=1)
+    engine = create_engine(
+        bootstrap.async_url(servers.postgres_admin_url, database=settings.database_name), pool_size=1
+    )
     try:
         async with make_sessionmaker(engine)(info={"scope": SEED_SCOPE}) as session:
             await seed_demo(session)
@@ -55,14 +60,17 @@ async def _seed_demo(settings: Settings, servers: Servers) -> None:
 
 def _refuse_demo_in_production(settings: Settings) -> None:
     if settings.is_production or not settings.demo_seed:
-        typer.echo("the demo network is for development and test only (DEALERNET_ENV=production refuses it)",
-                   err=True)
+        typer.echo(
+            "the demo network is for development and test only (DEALERNET_ENV=production refuses it)",
+            err=True,
+        )
         raise typer.Exit(2)
 
 
 @cli.command()
-def migrate(revision: Annotated[str, typer.Argument(help="head, a revision, or -N / base to go down")] = "head"
-            ) -> None:
+def migrate(
+    revision: Annotated[str, typer.Argument(help="head, a revision, or -N / base to go down")] = "head",
+) -> None:
     """Create the roles and the database if missing, then run the migrations."""
     settings = _settings()
     servers = _servers(settings)
@@ -103,8 +111,14 @@ async def _run(settings: Settings, servers: Servers, *, api: bool, worker: bool,
         tasks.append(asyncio.create_task(arq_worker.async_run()))
     try:
         if api:
-            config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_config=None,
-                                    lifespan="on", proxy_headers=False)
+            config = uvicorn.Config(
+                create_app(settings),
+                host=settings.host,
+                port=settings.port,
+                log_config=None,
+                lifespan="on",
+                proxy_headers=False,
+            )
             server = uvicorn.Server(config)
             if banner:
                 tasks.append(asyncio.create_task(_print_when_started(server, banner)))
@@ -119,7 +133,7 @@ async def _run(settings: Settings, servers: Servers, *, api: bool, worker: bool,
 
 
 async def _print_when_started(server: uvicorn.Server, banner: str) -> None:
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
         await asyncio.sleep(0.05)
     typer.echo(banner)
 

@@ -65,11 +65,11 @@ def async_url(url: str | URL, *, user: str | None = None, database: str | None =
     return parsed
 
 
-def create_engine(url: URL, *, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: URL, *, pool_size: int = 10, max_overflow: int | None = None, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
         pool_pre_ping=True,
         connect_args={
             # statement_timeout bounds a runaway query; idle_in_transaction bounds a leaked transaction.

@@ -76,7 +76,9 @@ def stop_redis() -> None:
 def resolve_servers(settings: Settings) -> Servers:
     """The configured servers, starting the embedded ones for whatever URL is unset."""
     if settings.is_production and settings.uses_embedded:
-        raise SettingsError("production refuses the embedded servers; set DEALERNET_DATABASE_URL and DEALERNET_REDIS_URL")
+        raise SettingsError(
+            "production refuses the embedded servers; set DEALERNET_DATABASE_URL and DEALERNET_REDIS_URL"
+        )
     postgres = settings.database_url or start_postgres(settings.data_dir, settings.database_name)
     redis = settings.redis_url or start_redis(settings.data_dir)
     return Servers(postgres_admin_url=postgres, redis_url=redis)

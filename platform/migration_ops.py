@@ -33,8 +33,7 @@ def _enable(operations: Operations, table: str) -> None:
 def _policy(operations: Operations, table: str, role: str, using: str, check: str | None, command: str) -> None:
     check_sql = f" WITH CHECK ({check})" if check and command not in ("SELECT", "DELETE") else ""
     operations.execute(
-        f'CREATE POLICY "{table}_{role}" ON "{table}" AS PERMISSIVE FOR {command} TO {role} '
-        f"USING ({using}){check_sql}"
+        f'CREATE POLICY "{table}_{role}" ON "{table}" AS PERMISSIVE FOR {command} TO {role} USING ({using}){check_sql}'
     )
 
 

@@ -81,7 +81,12 @@ class Scope:
 
 # Settings a transaction without a scope gets: no role switch (the login role owns nothing and has no
 # table privileges, so any query fails with "permission denied") and empty tenant ids (policies match no row).
-NO_SCOPE_SETTINGS = {"role": "none", "dealernet.network_id": "", "dealernet.station_id": "", "dealernet.actor": ""}
+NO_SCOPE_SETTINGS = {
+    "role": "none",
+    "dealernet.network_id": "",
+    "dealernet.station_id": "",
+    "dealernet.actor": "",
+}
 
 SEED_SCOPE = Scope(db_role=DbRole.seed)
 AUTH_SCOPE = Scope(db_role=DbRole.auth)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,14 +31,16 @@ class Settings(BaseSettings):
     # A PostgreSQL URL whose user may create roles and databases (a superuser on a fresh server);
     # unset means the embedded server under data_dir. The API itself never logs in as this user.
     database_url: str | None = None
+    # The database's name; defaults to the URL's, or dealernet / dealernet_test on the embedded server.
+    database: str | None = None
     redis_url: str | None = None
     data_dir: Path = Field(default_factory=lambda: Path.cwd() / ".dealernet")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     # HMAC key for access tokens; development generates one under data_dir when unset.
     signing_key: str | None = None
-    token_issuer: str = "dealernet"
-    token_audience: str = "dealernet-api"
+    token_issuer: str = "dealernet"  # noqa: S105 - a name, not a secret
+    token_audience: str = "dealernet-api"  # noqa: S105 - a name, not a secret
     access_token_seconds: int = Field(default=900, ge=60, le=86_400)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
     demo_seed: bool = True
@@ -58,9 +59,13 @@ class Settings(BaseSettings):
                 f"(got scheme {parts.scheme!r})"
             )
         if not parts.path.strip("/"):
-            raise ValueError("DEALERNET_DATABASE_URL must name a database, e.g. postgresql://postgres@127.0.0.1:5432/dealernet")
+            raise ValueError(
+                "DEALERNET_DATABASE_URL must name a database, e.g. postgresql://postgres@127.0.0.1:5432/dealernet"
+            )
         if not parts.username:
-            raise ValueError("DEALERNET_DATABASE_URL must name a user, e.g. postgresql://postgres@127.0.0.1:5432/dealernet")
+            raise ValueError(
+                "DEALERNET_DATABASE_URL must name a user, e.g. postgresql://postgres@127.0.0.1:5432/dealernet"
+            )
         return value
 
     @field_validator("redis_url")
@@ -100,8 +105,10 @@ class Settings(BaseSettings):
     def uses_embedded(self) -> bool:
         return self.database_url is None or self.redis_url is None
 
-    @cached_property
+    @property
     def database_name(self) -> str:
+        if self.database:
+            return self.database
         if self.database_url is None:
             return "dealernet_test" if self.env is Environment.test else "dealernet"
         return urlsplit(self.database_url).path.strip("/")

@@ -15,7 +15,10 @@ from dealernet.settings import Settings
 HEARTBEAT_KEY = "dealernet:worker:heartbeat"
 
 # msgspec instead of arq's default pickle: a job payload can never execute code on the worker.
-SERIALIZER: dict[str, Any] = {"job_serializer": msgspec.msgpack.encode, "job_deserializer": msgspec.msgpack.decode}
+SERIALIZER: dict[str, Any] = {
+    "job_serializer": msgspec.msgpack.encode,
+    "job_deserializer": msgspec.msgpack.decode,
+}
 
 
 async def connect_queue(redis_url: str) -> ArqRedis:

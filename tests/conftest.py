@@ -9,7 +9,6 @@ RLS is exercised; multi-tenant fixtures switch to the BYPASSRLS seed role instea
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -38,14 +37,6 @@ from tests.factories import MembershipFactory, NetworkFactory, StationFactory, U
 TEST_REDIS_DB = 9
 
 
-def _test_database_url(url: str | None) -> str | None:
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    name = parts.path.strip("/")
-    return urlunsplit(parts._replace(path="/" + (name if name.endswith("_test") else f"{name}_test")))
-
-
 def _test_redis_url(url: str) -> str:
     """A Redis database of the tests' own, so a developer's queue is never flushed."""
     parts = urlsplit(url)
@@ -56,10 +47,14 @@ def _test_redis_url(url: str) -> str:
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return load_settings(
-        env="test",
-        database_url=_test_database_url(os.environ.get("DEALERNET_DATABASE_URL") or None),
-        signing_key=secrets.token_urlsafe(48),
+    configured = load_settings(env="test")
+    name = configured.database_name
+    # Never the developer's database: the suite drops and recreates its own.
+    return configured.model_copy(
+        update={
+            "database": name if name.endswith("_test") else f"{name}_test",
+            "signing_key": secrets.token_urlsafe(48),
+        }
     )
 
 
@@ -94,7 +89,9 @@ def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession
 
 
 @pytest.fixture
-def scoped(sessionmaker: async_sessionmaker[AsyncSession]) -> Callable[[Scope | None], AbstractAsyncContextManager[AsyncSession]]:
+def scoped(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> Callable[[Scope | None], AbstractAsyncContextManager[AsyncSession]]:
     """scoped(scope) -> a session for that scope inside the test's transaction."""
     return lambda scope: scoped_session(sessionmaker, scope)
 
@@ -129,9 +126,10 @@ async def client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The real app over HTTP (ASGI transport, lifespan run), sharing the test's transaction."""
     app = create_app(settings, sessionmaker=sessionmaker, redis=redis)
-    async with running_lifespan(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as http:
+    async with (
+        running_lifespan(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+    ):
         yield http
 
 
@@ -201,16 +199,26 @@ async def tenants(seed: AsyncSession, signer: TokenSigner) -> Tenants:
 
     async def principal(network_id: UUID, station_id: UUID | None, role: Role) -> Principal:
         user = UserFactory.build()
-        membership = MembershipFactory.build(user_id=user.id, network_id=network_id, station_id=station_id,
-                                             role=role.value)
+        membership = MembershipFactory.build(
+            user_id=user.id, network_id=network_id, station_id=station_id, role=role.value
+        )
         await persist(seed, user)
         await persist(seed, membership)
-        claims = AccessClaims(user_id=user.id, membership_id=membership.id, network_id=network_id,
-                              station_id=station_id, role=role.value)
+        claims = AccessClaims(
+            user_id=user.id,
+            membership_id=membership.id,
+            network_id=network_id,
+            station_id=station_id,
+            role=role.value,
+        )
         return Principal(user.id, user.email, network_id, station_id, scope_for(claims), signer.issue(claims))
 
     return Tenants(
-        network_x=net_x.id, network_y=net_y.id, station_a=a.id, station_b=b.id, station_c=c.id,
+        network_x=net_x.id,
+        network_y=net_y.id,
+        station_a=a.id,
+        station_b=b.id,
+        station_c=c.id,
         hq_x=await principal(net_x.id, None, Role.hq_admin),
         manager_a=await principal(net_x.id, a.id, Role.station_manager),
         manager_b=await principal(net_x.id, b.id, Role.station_manager),
@@ -219,10 +227,14 @@ async def tenants(seed: AsyncSession, signer: TokenSigner) -> Tenants:
     )
 
 
-async def graphql(client: httpx.AsyncClient, query: str, principal: Principal | None = None,
-                  **variables: Any) -> dict[str, Any]:
-    response = await client.post("/graphql", json={"query": query, "variables": variables},
-                                 headers=principal.headers if principal else {})
+async def graphql(
+    client: httpx.AsyncClient, query: str, principal: Principal | None = None, **variables: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers=principal.headers if principal else {},
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body

@@ -8,10 +8,10 @@ so no SQL, stack trace or other tenant's data reaches the client.
 from __future__ import annotations
 
 import structlog
-from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from dealernet.errors import DomainError
+from graphql import GraphQLError
 
 log = structlog.get_logger(__name__)
 
@@ -32,8 +32,14 @@ def coded_error(error: GraphQLError) -> GraphQLError:
         message, extensions = error.message, {"code": "VALIDATION"}
     else:
         message, extensions = INTERNAL_MESSAGE, {"code": "INTERNAL"}
-    return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
-                        path=error.path, extensions=extensions)
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=extensions,
+    )
 
 
 def log_unexpected(errors: list[GraphQLError]) -> None:

@@ -10,11 +10,14 @@ from prometheus_client import Counter, Histogram
 from strawberry.extensions import SchemaExtension
 
 OPERATIONS = Counter(
-    "dealernet_graphql_operations_total", "GraphQL operations by name, type and outcome",
+    "dealernet_graphql_operations_total",
+    "GraphQL operations by name, type and outcome",
     ["operation", "type", "outcome"],
 )
 LATENCY = Histogram(
-    "dealernet_graphql_operation_seconds", "GraphQL operation latency by name and type", ["operation", "type"],
+    "dealernet_graphql_operation_seconds",
+    "GraphQL operation latency by name and type",
+    ["operation", "type"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from strawberry.permission import BasePermission
 
@@ -11,7 +11,7 @@ from dealernet.graphql.context import Info
 
 class IsAuthenticated(BasePermission):
     message = "authentication required"
-    error_extensions: ClassVar[dict[str, object]] = {"code": "UNAUTHENTICATED"}
+    error_extensions = {"code": "UNAUTHENTICATED"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.scope is not None

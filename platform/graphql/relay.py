@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import inspect
 import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
@@ -36,7 +37,9 @@ async def resolve_node(info: Info, global_id: str) -> relay.Node | None:
     origin = getattr(type_def, "origin", None)
     if not isinstance(origin, type) or not issubclass(origin, relay.Node):
         return None
-    found = await origin.resolve_nodes(info=info, node_ids=[gid.node_id], required=False)
+    found = origin.resolve_nodes(info=info, node_ids=[gid.node_id], required=False)
+    if inspect.isawaitable(found):
+        found = await found
     return next(iter(found), None)
 
 

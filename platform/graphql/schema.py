@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import (
     DisableIntrospection,
@@ -25,6 +24,7 @@ from dealernet.graphql.metrics import OperationMetrics
 from dealernet.graphql.permissions import IsAuthenticated
 from dealernet.graphql.relay import resolve_node
 from dealernet.tenants.schema import TenantsQuery, User
+from graphql import GraphQLError
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30

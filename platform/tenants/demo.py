@@ -29,8 +29,10 @@ class DemoLogin:
 
 
 DEMO_NETWORK = ("DEMO", "Demo Motors")
-DEMO_STATIONS = (("SH01", "Demo Motors Shanghai Service Centre", "Shanghai"),
-                 ("BJ02", "Demo Motors Beijing Service Centre", "Beijing"))
+DEMO_STATIONS = (
+    ("SH01", "Demo Motors Shanghai Service Centre", "Shanghai"),
+    ("BJ02", "Demo Motors Beijing Service Centre", "Beijing"),
+)
 DEMO_LOGINS = (
     DemoLogin("hq@demo-motors.test", "HQ administrator of Demo Motors", Role.hq_admin, None),
     DemoLogin("manager@sh01.demo-motors.test", "manager of station SH01", Role.station_manager, "SH01"),
@@ -42,32 +44,68 @@ async def seed_demo(session: AsyncSession) -> UUID:
     """Create what is missing of the demo network; return its id. The session must use the seed scope."""
     code, name = DEMO_NETWORK
     await session.execute(
-        insert(Network).values(id=new_id(), code=code, name=name, time_zone="Asia/Shanghai")
+        insert(Network)
+        .values(id=new_id(), code=code, name=name, time_zone="Asia/Shanghai")
         .on_conflict_do_nothing(index_elements=["code"])
     )
     network_id = await session.scalar(select(Network.id).where(Network.code == code))
     assert network_id is not None
     await session.execute(
-        insert(Station).values([
-            {"id": new_id(), "network_id": network_id, "code": c, "name": n, "city": city, "status": "active"}
-            for c, n, city in DEMO_STATIONS
-        ]).on_conflict_do_nothing(index_elements=["network_id", "code"])
+        insert(Station)
+        .values(
+            [
+                {
+                    "id": new_id(),
+                    "network_id": network_id,
+                    "code": c,
+                    "name": n,
+                    "city": city,
+                    "status": "active",
+                }
+                for c, n, city in DEMO_STATIONS
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["network_id", "code"])
     )
-    stations = dict((await session.execute(select(Station.code, Station.id).where(Station.network_id == network_id))).tuples().all())
+    stations: dict[str, UUID] = dict(
+        (await session.execute(select(Station.code, Station.id).where(Station.network_id == network_id))).tuples().all()
+    )
     password_hash = hash_password(DEMO_PASSWORD)
     await session.execute(
-        insert(User).values([
-            {"id": new_id(), "email": login.email, "display_name": login.who, "password_hash": password_hash,
-             "is_active": True}
-            for login in DEMO_LOGINS
-        ]).on_conflict_do_nothing(index_elements=["email"])
+        insert(User)
+        .values(
+            [
+                {
+                    "id": new_id(),
+                    "email": login.email,
+                    "display_name": login.who,
+                    "password_hash": password_hash,
+                    "is_active": True,
+                }
+                for login in DEMO_LOGINS
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["email"])
     )
-    users = dict((await session.execute(select(User.email, User.id).where(User.email.in_([x.email for x in DEMO_LOGINS])))).tuples().all())
+    users: dict[str, UUID] = dict(
+        (await session.execute(select(User.email, User.id).where(User.email.in_([x.email for x in DEMO_LOGINS]))))
+        .tuples()
+        .all()
+    )
     await session.execute(
-        insert(Membership).values([
-            {"id": new_id(), "user_id": users[login.email], "network_id": network_id,
-             "station_id": stations[login.station_code] if login.station_code else None, "role": login.role.value}
-            for login in DEMO_LOGINS
-        ]).on_conflict_do_nothing(constraint="uq_memberships_user_id_network_id_station_id")
+        insert(Membership)
+        .values(
+            [
+                {
+                    "id": new_id(),
+                    "user_id": users[login.email],
+                    "network_id": network_id,
+                    "station_id": stations[login.station_code] if login.station_code else None,
+                    "role": login.role.value,
+                }
+                for login in DEMO_LOGINS
+            ]
+        )
+        .on_conflict_do_nothing(constraint="uq_memberships_user_id_network_id_station_id")
     )
     return network_id

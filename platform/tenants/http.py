@@ -44,15 +44,20 @@ async def token_endpoint(request: Request[Any, Any, State]) -> Response[Any]:
                 if not username or not password:
                     return _error(400, "invalid_request", "username and password are required")
                 pair = await service.login(
-                    session, email=str(username), password=str(password),
-                    signer=runtime.signer, refresh_days=runtime.settings.refresh_token_days,
+                    session,
+                    email=str(username),
+                    password=str(password),
+                    signer=runtime.signer,
+                    refresh_days=runtime.settings.refresh_token_days,
                 )
             elif grant == "refresh_token":
                 if not form.get("refresh_token"):
                     return _error(400, "invalid_request", "refresh_token is required")
                 pair = await service.refresh(
-                    session, refresh_token=str(form.get("refresh_token")),
-                    signer=runtime.signer, refresh_days=runtime.settings.refresh_token_days,
+                    session,
+                    refresh_token=str(form.get("refresh_token")),
+                    signer=runtime.signer,
+                    refresh_days=runtime.settings.refresh_token_days,
                 )
             else:
                 return _error(400, "unsupported_grant_type", "grant_type must be password or refresh_token")

@@ -76,8 +76,14 @@ class Station(relay.Node):
 
     @classmethod
     def from_row(cls, row: models.Station) -> Station:
-        return cls(id=row.id, code=row.code, name=row.name, city=row.city, status=row.status,
-                   network_id=row.network_id)
+        return cls(
+            id=row.id,
+            code=row.code,
+            name=row.name,
+            city=row.city,
+            status=row.status,
+            network_id=row.network_id,
+        )
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
@@ -129,7 +135,7 @@ class TenantsQuery:
     @strawberry.field(description="The logged-in user; null without a valid token.")
     async def viewer(self, info: Info) -> Viewer | None:
         scope = info.context.scope
-        if scope is None or scope.actor_id is None:
+        if scope is None or scope.actor_id is None or scope.network_id is None:
             return None
         user = await info.context.loader("user", _user_loader).load(scope.actor_id)
         if user is None:
@@ -139,7 +145,7 @@ class TenantsQuery:
             email=user.email,
             display_name=user.display_name,
             role=scope.role,
-            network_id=scope.network_id,  # type: ignore[arg-type]  # a user scope always has a network
+            network_id=scope.network_id,
             station_id=scope.station_id,
         )
 
@@ -147,9 +153,7 @@ class TenantsQuery:
         permission_classes=[IsAuthenticated],
         description="Stations the viewer may see, by code: HQ sees its network's, a station itself.",
     )
-    async def stations(
-        self, info: Info, first: int, after: str | None = None
-    ) -> relay.Connection[Station]:
+    async def stations(self, info: Info, first: int, after: str | None = None) -> relay.Connection[Station]:
         key = decode_cursor(after, arity=2)
         after_key = (key[0], parse_uuid(key[1]) or UUID(int=0)) if key else None
         rows = await info.context.run(service.list_stations, first=first, after=after_key)

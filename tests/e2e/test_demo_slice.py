@@ -9,17 +9,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.tenants.demo import DEMO_PASSWORD, seed_demo
-from tests.conftest import graphql
 
 VIEWER = "{ viewer { id email network { id name } station { id code name } } }"
 STATIONS = "{ stations(first: 20) { edges { node { id code name } } pageInfo { hasNextPage endCursor } } }"
-NODE = 'query($id: ID!) { node(id: $id) { id ... on Station { code } } }'
+NODE = "query($id: ID!) { node(id: $id) { id ... on Station { code } } }"
 
 
 async def login(client: httpx.AsyncClient, username: str, password: str = DEMO_PASSWORD) -> httpx.Response:
-    return await client.post(
-        "/auth/token", data={"grant_type": "password", "username": username, "password": password}
-    )
+    return await client.post("/auth/token", data={"grant_type": "password", "username": username, "password": password})
 
 
 async def bearer(client: httpx.AsyncClient, username: str) -> dict[str, str]:
@@ -59,9 +56,11 @@ async def test_wrong_password_and_unknown_user_get_the_same_answer(client: httpx
     unknown = await login(client, "nobody@demo-motors.test", "not-the-password")
 
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.json() == unknown.json() == {
-        "error": "invalid_grant", "error_description": "invalid username or password"
-    }
+    assert (
+        wrong.json()
+        == unknown.json()
+        == {"error": "invalid_grant", "error_description": "invalid username or password"}
+    )
 
 
 @pytest.mark.usefixtures("demo")

@@ -35,60 +35,95 @@ async def test_every_table_is_classified(connection: AsyncConnection) -> None:
     assert set(Base.metadata.tables) == set(TENANT_TABLES)
 
 
-async def test_iso1_every_tenant_table_has_forced_rls_and_checked_policies(connection: AsyncConnection) -> None:
-    rows = (await connection.execute(text(
-        "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
-        "  coalesce(bool_and(p.polqual IS NOT NULL), false) AS all_using, "
-        "  coalesce(bool_and(p.polwithcheck IS NOT NULL OR p.polcmd IN ('r', 'd')), false) AS all_checked, "
-        "  count(p.oid) AS policies "
-        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "LEFT JOIN pg_policy p ON p.polrelid = c.oid "
-        "WHERE n.nspname = 'public' AND c.relkind = 'r' GROUP BY c.relname, c.relrowsecurity, c.relforcerowsecurity"
-    ))).all()
+async def test_iso1_every_tenant_table_has_forced_rls_and_checked_policies(
+    connection: AsyncConnection,
+) -> None:
+    rows = (
+        await connection.execute(
+            text(
+                "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+                "  coalesce(bool_and(p.polqual IS NOT NULL), false) AS all_using, "
+                "  coalesce(bool_and(p.polwithcheck IS NOT NULL OR p.polcmd IN ('r', 'd')), false) AS all_checked, "
+                "  count(p.oid) AS policies "
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "LEFT JOIN pg_policy p ON p.polrelid = c.oid "
+                "WHERE n.nspname = 'public' AND c.relkind = 'r' "
+                "GROUP BY c.relname, c.relrowsecurity, c.relforcerowsecurity"
+            )
+        )
+    ).all()
     unprotected = [
-        row.relname for row in rows
+        row.relname
+        for row in rows
         if row.relname in TENANT_TABLES
         and not (row.relrowsecurity and row.relforcerowsecurity and row.all_using and row.all_checked and row.policies)
     ]
     assert unprotected == []
 
 
-async def test_iso1_every_column_named_for_a_tenant_is_in_a_protected_table(connection: AsyncConnection) -> None:
-    rows = await connection.execute(text(
-        "SELECT DISTINCT table_name FROM information_schema.columns "
-        "WHERE table_schema = 'public' AND column_name IN ('network_id', 'station_id')"
-    ))
+async def test_iso1_every_column_named_for_a_tenant_is_in_a_protected_table(
+    connection: AsyncConnection,
+) -> None:
+    rows = await connection.execute(
+        text(
+            "SELECT DISTINCT table_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND column_name IN ('network_id', 'station_id')"
+        )
+    )
     assert set(rows.scalars()) <= set(TENANT_TABLES)
 
 
 async def test_iso2_the_app_login_role_cannot_bypass_rls(connection: AsyncConnection) -> None:
-    role = (await connection.execute(text(
-        "SELECT rolsuper, rolbypassrls, rolinherit, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = :r"
-    ), {"r": APP_LOGIN_ROLE})).one()
-    memberships = set((await connection.execute(text(
-        "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
-        "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = :r"
-    ), {"r": APP_LOGIN_ROLE})).scalars())
-    owned = (await connection.execute(text(
-        "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner IN "
-        "(:r, 'app_oem', 'app_station', 'app_partner', 'app_auth')"
-    ), {"r": APP_LOGIN_ROLE})).scalar()
+    role = (
+        await connection.execute(
+            text(
+                "SELECT rolsuper, rolbypassrls, rolinherit, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = :r"
+            ),
+            {"r": APP_LOGIN_ROLE},
+        )
+    ).one()
+    memberships = set(
+        (
+            await connection.execute(
+                text(
+                    "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+                    "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = :r"
+                ),
+                {"r": APP_LOGIN_ROLE},
+            )
+        ).scalars()
+    )
+    owned = (
+        await connection.execute(
+            text(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner IN "
+                "(:r, 'app_oem', 'app_station', 'app_partner', 'app_auth')"
+            ),
+            {"r": APP_LOGIN_ROLE},
+        )
+    ).scalar()
 
     assert tuple(role) == (False, False, False, False, False)
     assert memberships == {"app_oem", "app_station", "app_partner", "app_auth"}
     assert owned == 0
     for app_role in memberships:
-        bypass = (await connection.execute(text("SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = :r"),
-                                           {"r": app_role})).scalar()
+        bypass = (
+            await connection.execute(
+                text("SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = :r"), {"r": app_role}
+            )
+        ).scalar()
         assert bypass is False, app_role
 
 
 @pytest.mark.parametrize("privilege", ["TRUNCATE", "REFERENCES", "TRIGGER"])
 async def test_iso2_app_roles_hold_no_truncate_or_references(connection: AsyncConnection, privilege: str) -> None:
-    rows = await connection.execute(text(
-        "SELECT grantee, table_name FROM information_schema.role_table_grants "
-        "WHERE table_schema = 'public' AND privilege_type = :p AND grantee LIKE 'app\\_%'"
-    ), {"p": privilege})
+    rows = await connection.execute(
+        text(
+            "SELECT grantee, table_name FROM information_schema.role_table_grants "
+            "WHERE table_schema = 'public' AND privilege_type = :p AND grantee LIKE 'app\\_%'"
+        ),
+        {"p": privilege},
+    )
     assert rows.all() == []
 
 
@@ -105,7 +140,9 @@ async def test_iso3_a_transaction_without_scope_reads_nothing(
 @pytest.mark.parametrize("role", [DbRole.oem, DbRole.station])
 async def test_iso3_an_app_role_with_empty_tenant_settings_sees_no_row(
     scoped: Callable[[Scope | None], AbstractAsyncContextManager[AsyncSession]],
-    tenants: object, table: str, role: DbRole,
+    tenants: object,
+    table: str,
+    role: DbRole,
 ) -> None:
     async with scoped(Scope(db_role=role)) as session:
         try:

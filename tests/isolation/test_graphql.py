@@ -44,13 +44,24 @@ async def case_stations(client: httpx.AsyncClient, t: Tenants) -> None:
 
 async def case_node(client: httpx.AsyncClient, t: Tenants) -> None:
     foreign: dict[Principal, list[str]] = {
-        t.manager_a: [gid("Station", t.station_b), gid("Station", t.station_c), gid("Network", t.network_y),
-                      gid("User", t.manager_b.user_id), gid("User", t.hq_x.user_id)],
+        t.manager_a: [
+            gid("Station", t.station_b),
+            gid("Station", t.station_c),
+            gid("Network", t.network_y),
+            gid("User", t.manager_b.user_id),
+            gid("User", t.hq_x.user_id),
+        ],
         t.hq_x: [gid("Station", t.station_c), gid("Network", t.network_y), gid("User", t.hq_y.user_id)],
         t.hq_y: [gid("Station", t.station_a), gid("Network", t.network_x), gid("User", t.manager_a.user_id)],
     }
-    missing = [gid("Station", "00000000-0000-7000-8000-000000000000"), gid("Station", "not-a-uuid"),
-               gid("Nope", t.station_a), "%%%", gid("PageInfo", "x"), gid("User", t.station_a)]
+    missing = [
+        gid("Station", "00000000-0000-7000-8000-000000000000"),
+        gid("Station", "not-a-uuid"),
+        gid("Nope", t.station_a),
+        "%%%",
+        gid("PageInfo", "x"),
+        gid("User", t.station_a),
+    ]
     for principal, ids in foreign.items():
         answers = [await graphql(client, NODE, principal, id=i) for i in ids + missing]
         assert all(answer == {"data": {"node": None}} for answer in answers), answers

@@ -30,7 +30,9 @@ TENANT_COLUMNS = {
 
 
 async def _visible(session: AsyncSession, table: str, column: str, value: UUID) -> int:
-    return (await session.execute(text(f'SELECT count(*) FROM "{table}" WHERE "{column}" = :v'), {"v": value})).scalar() or 0
+    return (
+        await session.execute(text(f'SELECT count(*) FROM "{table}" WHERE "{column}" = :v'), {"v": value})
+    ).scalar() or 0
 
 
 async def _readable(session: AsyncSession, table: str, column: str, value: UUID) -> int:
@@ -58,9 +60,11 @@ async def test_station_a_sees_none_of_station_b_rows(scoped: Scoped, tenants: Te
 @pytest.mark.parametrize("table", ["networks", "stations", "memberships"])
 async def test_network_x_sees_none_of_network_y(scoped: Scoped, tenants: Tenants, table: str) -> None:
     network_column, _ = TENANT_COLUMNS[table]
-    for principal, own, foreign in ((tenants.hq_x, tenants.network_x, tenants.network_y),
-                                    (tenants.manager_a, tenants.network_x, tenants.network_y),
-                                    (tenants.hq_y, tenants.network_y, tenants.network_x)):
+    for principal, own, foreign in (
+        (tenants.hq_x, tenants.network_x, tenants.network_y),
+        (tenants.manager_a, tenants.network_x, tenants.network_y),
+        (tenants.hq_y, tenants.network_y, tenants.network_x),
+    ):
         async with scoped(principal.scope) as session:
             assert await _visible(session, table, network_column, own) >= 1
             assert await _visible(session, table, network_column, foreign) == 0
@@ -86,7 +90,9 @@ async def test_users_are_visible_only_through_a_membership_in_scope(scoped: Scop
 
 
 @pytest.mark.parametrize("principal", ["manager_a", "hq_x"])
-async def test_password_hashes_are_not_readable_by_tenant_roles(scoped: Scoped, tenants: Tenants, principal: str) -> None:
+async def test_password_hashes_are_not_readable_by_tenant_roles(
+    scoped: Scoped, tenants: Tenants, principal: str
+) -> None:
     async with scoped(getattr(tenants, principal).scope) as session:
         with pytest.raises(DBAPIError, match="permission denied"):
             await session.execute(text("SELECT password_hash FROM users"))
@@ -103,8 +109,10 @@ async def test_iso4_station_a_cannot_write_into_or_change_station_b(scoped: Scop
         assert changed.rowcount == 0
         with pytest.raises(DBAPIError, match="row-level security"):
             await session.execute(
-                text("INSERT INTO stations (id, network_id, code, name, city, status) "
-                     "VALUES (:id, :y, 'ZZ99', 'planted', '', 'active')"),
+                text(
+                    "INSERT INTO stations (id, network_id, code, name, city, status) "
+                    "VALUES (:id, :y, 'ZZ99', 'planted', '', 'active')"
+                ),
                 {"id": new_id(), "y": tenants.network_y},
             )
 
@@ -123,27 +131,35 @@ async def test_iso5_station_codes_are_unique_per_network_only(seed: AsyncSession
     await persist(seed, StationFactory.build(network_id=tenants.network_y, code="BJ02"))
 
 
-async def test_iso5_a_membership_cannot_point_at_a_station_of_another_network(
-    scoped: Scoped, tenants: Tenants
-) -> None:
+async def test_iso5_a_membership_cannot_point_at_a_station_of_another_network(scoped: Scoped, tenants: Tenants) -> None:
     async with scoped(tenants.hq_x.scope) as session:
-        with pytest.raises(DBAPIError, match="foreign key|row-level security"):
+        with pytest.raises(DBAPIError, match=r"foreign key|row-level security"):
             await session.execute(
-                text("INSERT INTO memberships (id, user_id, network_id, station_id, role) "
-                     "VALUES (:id, :u, :x, :c, 'station_manager')"),
-                {"id": new_id(), "u": tenants.manager_a.user_id, "x": tenants.network_x, "c": tenants.station_c},
+                text(
+                    "INSERT INTO memberships (id, user_id, network_id, station_id, role) "
+                    "VALUES (:id, :u, :x, :c, 'station_manager')"
+                ),
+                {
+                    "id": new_id(),
+                    "u": tenants.manager_a.user_id,
+                    "x": tenants.network_x,
+                    "c": tenants.station_c,
+                },
             )
 
 
 async def test_services_filter_by_scope_too(scoped: Scoped, tenants: Tenants) -> None:
     async with scoped(tenants.manager_a.scope) as session:
         stations = [s.id for s in await service.list_stations(session, tenants.manager_a.scope, first=100)]
-        by_id = await service.stations_by_id(session, tenants.manager_a.scope,
-                                             [tenants.station_a, tenants.station_b, tenants.station_c])
-        networks = await service.networks_by_id(session, tenants.manager_a.scope,
-                                                [tenants.network_x, tenants.network_y])
-        users = await service.users_by_id(session, tenants.manager_a.scope,
-                                          [tenants.manager_a.user_id, tenants.manager_b.user_id])
+        by_id = await service.stations_by_id(
+            session, tenants.manager_a.scope, [tenants.station_a, tenants.station_b, tenants.station_c]
+        )
+        networks = await service.networks_by_id(
+            session, tenants.manager_a.scope, [tenants.network_x, tenants.network_y]
+        )
+        users = await service.users_by_id(
+            session, tenants.manager_a.scope, [tenants.manager_a.user_id, tenants.manager_b.user_id]
+        )
 
     assert stations == [tenants.station_a]
     assert set(by_id) == {tenants.station_a}

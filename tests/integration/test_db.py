@@ -1,0 +1,91 @@
+"""The scope machinery on real connections: applied per transaction, never carried over, fail closed;
+migrations go down and up; the demo seed is idempotent."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealernet import bootstrap
+from dealernet.db import TEST_LOGIN_ROLE, create_engine, make_sessionmaker, scoped_session
+from dealernet.embedded import Servers
+from dealernet.scope import SEED_SCOPE, DbRole, Scope
+from dealernet.settings import Settings
+from dealernet.tenants.demo import DEMO_LOGINS, seed_demo
+from dealernet.tenants.models import Membership, Network, Station, User
+from tests.factories import NetworkFactory, StationFactory, persist
+
+
+async def test_scope_never_survives_its_transaction_on_a_pooled_connection(
+    settings: Settings, servers: Servers
+) -> None:
+    engine = create_engine(
+        bootstrap.app_url(settings, servers.postgres_admin_url, login=TEST_LOGIN_ROLE),
+        pool_size=1,
+        max_overflow=0,
+    )
+    sessions = make_sessionmaker(engine)
+    network = NetworkFactory.build()
+    station = StationFactory.build(network_id=network.id)
+    try:
+        async with scoped_session(sessions, SEED_SCOPE) as seed:
+            await persist(seed, network)
+            await persist(seed, station)
+            await seed.commit()
+        as_station = Scope(db_role=DbRole.station, network_id=network.id, station_id=station.id)
+        async with scoped_session(sessions, as_station) as session:
+            role = await session.scalar(text("SELECT current_user"))
+            seen = await session.scalar(select(func.count()).select_from(Station))
+        async with scoped_session(sessions, None) as session:  # same pooled connection, no scope
+            settings_after = await session.scalar(text("SELECT current_setting('dealernet.station_id', true)"))
+            user_after = await session.scalar(text("SELECT current_user"))
+            with pytest.raises(DBAPIError, match="permission denied"):
+                await session.execute(select(func.count()).select_from(Station))
+    finally:
+        async with scoped_session(sessions, SEED_SCOPE) as seed:
+            await seed.execute(text("DELETE FROM stations WHERE id = :s"), {"s": station.id})
+            await seed.execute(text("DELETE FROM networks WHERE id = :n"), {"n": network.id})
+            await seed.commit()
+        await engine.dispose()
+
+    assert role == "app_station"
+    assert seen == 1
+    assert settings_after == ""
+    assert user_after == TEST_LOGIN_ROLE
+
+
+async def test_migrations_downgrade_to_base_and_upgrade_again(settings: Settings, servers: Servers) -> None:
+    scratch = settings.model_copy(update={"database": settings.database_name + "_migrations"})
+    await bootstrap.drop_database(servers.postgres_admin_url, scratch.database_name)
+    try:
+        await bootstrap.bootstrap(scratch, servers.postgres_admin_url, test_role=True)
+        owner = bootstrap.owner_url(scratch, servers.postgres_admin_url)
+        assert await bootstrap.current_revision(owner) == bootstrap.head_revision(scratch)
+        await bootstrap.migrate(scratch, servers.postgres_admin_url, "base")
+        assert await bootstrap.current_revision(owner) is None
+        await bootstrap.migrate(scratch, servers.postgres_admin_url, "head")
+        assert await bootstrap.current_revision(owner) == bootstrap.head_revision(scratch)
+        await bootstrap.bootstrap(scratch, servers.postgres_admin_url, test_role=True)  # idempotent
+    finally:
+        await bootstrap.drop_database(servers.postgres_admin_url, scratch.database_name)
+
+
+async def test_demo_seed_twice_changes_nothing(seed: AsyncSession) -> None:
+    async def counts() -> tuple[int, ...]:
+        return tuple(
+            [
+                await seed.scalar(select(func.count()).select_from(model)) or 0
+                for model in (Network, Station, User, Membership)
+            ]
+        )
+
+    first = await seed_demo(seed)
+    after_first = await counts()
+    second = await seed_demo(seed)
+
+    assert first == second
+    assert await counts() == after_first
+    emails = set((await seed.scalars(select(User.email))).all())
+    assert {login.email for login in DEMO_LOGINS} <= emails
