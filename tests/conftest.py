@@ -32,7 +32,14 @@ from dealernet.settings import Settings, load_settings
 from dealernet.tenants.models import Role
 from dealernet.tenants.service import scope_for
 from dealernet.tenants.tokens import AccessClaims, TokenSigner
-from tests.factories import MembershipFactory, NetworkFactory, StationFactory, UserFactory, persist
+from tests.factories import (
+    MembershipFactory,
+    NetworkFactory,
+    RefreshTokenFactory,
+    StationFactory,
+    UserFactory,
+    persist,
+)
 
 TEST_REDIS_DB = 9
 
@@ -204,6 +211,10 @@ async def tenants(seed: AsyncSession, signer: TokenSigner) -> Tenants:
         )
         await persist(seed, user)
         await persist(seed, membership)
+        token = RefreshTokenFactory.build(
+            user_id=user.id, membership_id=membership.id, network_id=network_id, station_id=station_id
+        )
+        await persist(seed, token)
         claims = AccessClaims(
             user_id=user.id,
             membership_id=membership.id,

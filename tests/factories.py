@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
 import factory
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.db import new_id
-from dealernet.tenants.models import Membership, Network, Role, Station, User
+from dealernet.tenants.models import Membership, Network, RefreshToken, Role, Station, User
 from dealernet.tenants.passwords import hash_password
 
 PASSWORD = "correct horse battery staple"
@@ -56,6 +60,20 @@ class MembershipFactory(factory.Factory):
     network_id = factory.LazyFunction(new_id)
     station_id = None
     role = Role.hq_admin.value
+
+
+class RefreshTokenFactory(factory.Factory):
+    class Meta:
+        model = RefreshToken
+
+    id = factory.LazyFunction(new_id)
+    token_hash = factory.LazyFunction(lambda: hashlib.sha256(secrets.token_bytes(32)).digest())
+    family_id = factory.LazyFunction(new_id)
+    user_id = factory.LazyFunction(new_id)
+    membership_id = factory.LazyFunction(new_id)
+    network_id = factory.LazyFunction(new_id)
+    station_id = None
+    expires_at = factory.LazyFunction(lambda: datetime.now(UTC) + timedelta(days=30))
 
 
 async def persist(session: AsyncSession, *objects: object) -> None:

@@ -72,10 +72,16 @@ async def test_network_x_sees_none_of_network_y(scoped: Scoped, tenants: Tenants
 
 @pytest.mark.parametrize("principal", ["manager_a", "hq_x"])
 async def test_refresh_tokens_are_invisible_to_every_tenant_role(
-    scoped: Scoped, tenants: Tenants, principal: str
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants, principal: str
 ) -> None:
+    stored = (
+        await seed.execute(text("SELECT count(*) FROM refresh_tokens WHERE network_id = :x"), {"x": tenants.network_x})
+    ).scalar()
     async with scoped(getattr(tenants, principal).scope) as session:
-        assert await _readable(session, "refresh_tokens", "network_id", tenants.network_x) == 0
+        visible = await _readable(session, "refresh_tokens", "network_id", tenants.network_x)
+
+    assert stored == 3
+    assert visible == 0
 
 
 async def test_users_are_visible_only_through_a_membership_in_scope(scoped: Scoped, tenants: Tenants) -> None:

@@ -1,0 +1,48 @@
+"""Unexpected failures leave as INTERNAL with a fixed message: no SQL, stack or data (SECURITY.md GQL-9)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import structlog
+from sqlalchemy.exc import ProgrammingError
+
+from dealernet.tenants import service
+from tests.conftest import Tenants
+
+STATIONS = "{ stations(first: 5) { edges { node { code } } } }"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ProgrammingError("SELECT secret_column FROM stations", {}, Exception("relation does not exist")),
+        KeyError("owner_phone=13800000000"),
+        TimeoutError("canceling statement due to statement timeout"),
+    ],
+)
+async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(
+    client: httpx.AsyncClient, tenants: Tenants, monkeypatch: pytest.MonkeyPatch, failure: Exception
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise failure
+
+    monkeypatch.setattr(service, "list_stations", broken)
+    with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        response = await client.post(
+            "/graphql", json={"query": STATIONS}, headers={**tenants.hq_x.headers, "X-Request-ID": "req-42"}
+        )
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["errors"] == [
+        {
+            "message": "Internal server error",
+            "locations": [{"line": 1, "column": 3}],
+            "path": ["stations"],
+            "extensions": {"code": "INTERNAL"},
+        }
+    ]
+    for secret in ("secret_column", "13800000000", "statement timeout", "Traceback"):
+        assert secret not in response.text
+    assert [(entry["event"], entry["request_id"]) for entry in logs] == [("unexpected error in resolver", "req-42")]

@@ -1,0 +1,52 @@
+"""Login through the service: an unknown user costs one argon2 verification like a wrong password."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealernet.errors import Unauthenticated
+from dealernet.scope import AUTH_SCOPE, Scope
+from dealernet.tenants import passwords, service
+from dealernet.tenants.tokens import TokenSigner
+from tests.conftest import Tenants
+from tests.factories import PASSWORD
+
+Scoped = Callable[[Scope | None], AbstractAsyncContextManager[AsyncSession]]
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "accepted"),
+    [("own", PASSWORD, True), ("own", "wrong", False), ("nobody@example.test", PASSWORD, False)],
+)
+async def test_every_login_attempt_verifies_one_hash(
+    scoped: Scoped,
+    tenants: Tenants,
+    signer: TokenSigner,
+    monkeypatch: pytest.MonkeyPatch,
+    email: str,
+    password: str,
+    accepted: bool,
+) -> None:
+    calls: list[str] = []
+    real_verify = passwords.HASHER.verify
+
+    def counting_verify(stored: str, given: str) -> bool:
+        calls.append(stored)
+        return real_verify(stored, given)
+
+    monkeypatch.setattr(passwords.HASHER, "verify", counting_verify)
+    login = tenants.manager_a.email if email == "own" else email
+    async with scoped(AUTH_SCOPE) as session:
+        try:
+            pair = await service.login(session, email=login.upper(), password=password, signer=signer, refresh_days=1)
+            outcome = signer.verify(pair.access_token).station_id == tenants.station_a
+        except Unauthenticated as exc:
+            assert exc.message == service.BAD_CREDENTIALS
+            outcome = False
+
+    assert outcome is accepted
+    assert len(calls) == 1
