@@ -32,13 +32,14 @@ async def test_every_login_attempt_verifies_one_hash(
     accepted: bool,
 ) -> None:
     calls: list[str] = []
-    real_verify = passwords.HASHER.verify
+    real = passwords.HASHER
 
-    def counting_verify(stored: str, given: str) -> bool:
-        calls.append(stored)
-        return real_verify(stored, given)
+    class CountingHasher:
+        def verify(self, stored: str, given: str) -> bool:
+            calls.append(stored)
+            return real.verify(stored, given)
 
-    monkeypatch.setattr(passwords.HASHER, "verify", counting_verify)
+    monkeypatch.setattr(passwords, "HASHER", CountingHasher())
     login = tenants.manager_a.email if email == "own" else email
     async with scoped(AUTH_SCOPE) as session:
         try:
