@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
 from strawberry.litestar import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
@@ -15,6 +16,8 @@ from dealernet.errors import Unauthenticated
 from dealernet.scope import Scope
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class Context(BaseContext, kw_only=True):
@@ -54,3 +57,18 @@ class Context(BaseContext, kw_only=True):
 
 
 Info = StrawberryInfo[Context, None]
+
+
+def by_id_loader(
+    fetch: Callable[..., Awaitable[Mapping[K, V]]],
+) -> Callable[[Context], DataLoader[K, V | None]]:
+    """A DataLoader factory over a service function `fetch(session, scope, ids) -> {id: row}`."""
+
+    def factory(ctx: Context) -> DataLoader[K, V | None]:
+        async def load(ids: list[K]) -> list[V | None]:
+            found = await ctx.run(fetch, ids)
+            return [found.get(i) for i in ids]
+
+        return DataLoader(load_fn=load)
+
+    return factory

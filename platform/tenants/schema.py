@@ -8,44 +8,15 @@ from uuid import UUID
 
 import strawberry
 from strawberry import relay
-from strawberry.dataloader import DataLoader
 
-from dealernet.graphql.context import Context, Info
+from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.permissions import IsAuthenticated
-from dealernet.graphql.relay import connection, decode_cursor, parse_uuid
+from dealernet.graphql.relay import connection, decode_cursor, load_nodes, parse_uuid
 from dealernet.tenants import models, service
 
-
-def _network_loader(ctx: Context) -> DataLoader[UUID, models.Network | None]:
-    async def load(ids: list[UUID]) -> list[models.Network | None]:
-        found = await ctx.run(service.networks_by_id, ids)
-        return [found.get(i) for i in ids]
-
-    return DataLoader(load_fn=load)
-
-
-def _station_loader(ctx: Context) -> DataLoader[UUID, models.Station | None]:
-    async def load(ids: list[UUID]) -> list[models.Station | None]:
-        found = await ctx.run(service.stations_by_id, ids)
-        return [found.get(i) for i in ids]
-
-    return DataLoader(load_fn=load)
-
-
-def _user_loader(ctx: Context) -> DataLoader[UUID, models.User | None]:
-    async def load(ids: list[UUID]) -> list[models.User | None]:
-        found = await ctx.run(service.users_by_id, ids)
-        return [found.get(i) for i in ids]
-
-    return DataLoader(load_fn=load)
-
-
-async def _load_many(info: Info, name: str, factory: Any, node_ids: Iterable[str]) -> list[Any]:
-    ids = [parse_uuid(node_id) for node_id in node_ids]
-    loader = info.context.loader(name, factory)
-    valid = [i for i in ids if i is not None]
-    rows = dict(zip(valid, await loader.load_many(valid), strict=True))
-    return [rows.get(i) if i is not None else None for i in ids]
+_network_loader = by_id_loader(service.networks_by_id)
+_station_loader = by_id_loader(service.stations_by_id)
+_user_loader = by_id_loader(service.users_by_id)
 
 
 @strawberry.type(description="An OEM's service network (the HQ tenant).")
@@ -61,7 +32,7 @@ class Network(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        rows = await _load_many(info, "network", _network_loader, node_ids)
+        rows = await load_nodes(info, "network", _network_loader, node_ids)
         return [cls.from_row(row) if row else None for row in rows]
 
 
@@ -87,7 +58,7 @@ class Station(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        rows = await _load_many(info, "station", _station_loader, node_ids)
+        rows = await load_nodes(info, "station", _station_loader, node_ids)
         return [cls.from_row(row) if row else None for row in rows]
 
     @strawberry.field(description="The network the station belongs to.")
@@ -104,7 +75,7 @@ class User(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        rows = await _load_many(info, "user", _user_loader, node_ids)
+        rows = await load_nodes(info, "user", _user_loader, node_ids)
         return [cls(id=row.id, email=row.email, display_name=row.display_name) if row else None for row in rows]
 
 
