@@ -67,9 +67,8 @@ async def seed_demo(session: AsyncSession) -> UUID:
         )
         .on_conflict_do_nothing(index_elements=["network_id", "code"])
     )
-    stations: dict[str, UUID] = dict(
-        (await session.execute(select(Station.code, Station.id).where(Station.network_id == network_id))).tuples().all()
-    )
+    stations_found = await session.execute(select(Station.code, Station.id).where(Station.network_id == network_id))
+    stations: dict[str, UUID] = {code: station_id for code, station_id in stations_found}
     password_hash = hash_password(DEMO_PASSWORD)
     await session.execute(
         insert(User)
@@ -87,11 +86,10 @@ async def seed_demo(session: AsyncSession) -> UUID:
         )
         .on_conflict_do_nothing(index_elements=["email"])
     )
-    users: dict[str, UUID] = dict(
-        (await session.execute(select(User.email, User.id).where(User.email.in_([x.email for x in DEMO_LOGINS]))))
-        .tuples()
-        .all()
+    users_found = await session.execute(
+        select(User.email, User.id).where(User.email.in_([x.email for x in DEMO_LOGINS]))
     )
+    users: dict[str, UUID] = {email: user_id for email, user_id in users_found}
     await session.execute(
         insert(Membership)
         .values(
