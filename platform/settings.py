@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     token_audience: str = "dealernet-api"  # noqa: S105 - a name, not a secret
     access_token_seconds: int = Field(default=900, ge=60, le=86_400)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
+    # Failed logins: lock an account after this many within the window, an address after the second number.
+    login_lock_after: int = Field(default=10, ge=1, le=100)
+    login_address_lock_after: int = Field(default=100, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
     demo_seed: bool = True
     log_level: str = "INFO"
     migrations_dir: Path = REPO_ROOT / "migrations"

@@ -6,10 +6,12 @@ from typing import Any
 
 from litestar import Request, Response, post
 from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.errors import Unauthenticated
 from dealernet.scope import AUTH_SCOPE, Scope
 from dealernet.tenants import service
+from dealernet.tenants.throttle import LoginThrottle, ThrottlePolicy
 from dealernet.tenants.tokens import TokenSigner
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -32,6 +34,46 @@ def _error(status: int, error: str, description: str) -> Response[dict[str, str]
     return Response({"error": error, "error_description": description}, status_code=status, headers=_NO_STORE)
 
 
+def _throttle(request: Request[Any, Any, State]) -> LoginThrottle:
+    runtime = request.app.state.runtime
+    settings = runtime.settings
+    return LoginThrottle(
+        runtime.redis,
+        ThrottlePolicy(
+            window_seconds=settings.login_window_seconds,
+            lock_after=settings.login_lock_after,
+            address_lock_after=settings.login_address_lock_after,
+        ),
+    )
+
+
+async def _throttled_login(
+    request: Request[Any, Any, State], session: AsyncSession, username: str, password: str
+) -> service.TokenPair:
+    """The password grant behind the failed-login throttle. A locked account still verifies the password
+    (same cost) and then fails like a wrong one."""
+    runtime = request.app.state.runtime
+    throttle = _throttle(request)
+    address = request.client.host if request.client else "unknown"
+    await throttle.slow_down(username, address)
+    locked = await throttle.is_locked(username, address)
+    try:
+        pair = await service.login(
+            session,
+            email=username,
+            password=password,
+            signer=runtime.signer,
+            refresh_days=runtime.settings.refresh_token_days,
+        )
+        if locked:
+            raise Unauthenticated(service.BAD_CREDENTIALS)
+    except Unauthenticated:
+        await throttle.record_failure(username, address)
+        raise
+    await throttle.record_success(username)
+    return pair
+
+
 @post("/auth/token", status_code=200, summary="OAuth2 token endpoint (password and refresh_token grants)")
 async def token_endpoint(request: Request[Any, Any, State]) -> Response[Any]:
     runtime = request.app.state.runtime
@@ -43,13 +85,7 @@ async def token_endpoint(request: Request[Any, Any, State]) -> Response[Any]:
                 username, password = form.get("username"), form.get("password")
                 if not username or not password:
                     return _error(400, "invalid_request", "username and password are required")
-                pair = await service.login(
-                    session,
-                    email=str(username),
-                    password=str(password),
-                    signer=runtime.signer,
-                    refresh_days=runtime.settings.refresh_token_days,
-                )
+                pair = await _throttled_login(request, session, str(username), str(password))
             elif grant == "refresh_token":
                 if not form.get("refresh_token"):
                     return _error(400, "invalid_request", "refresh_token is required")

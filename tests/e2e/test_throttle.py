@@ -1,0 +1,76 @@
+"""Failed-login throttling over HTTP with real Redis counters (SECURITY.md AUTH-2)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from arq import ArqRedis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dealernet.app import create_app
+from dealernet.settings import Settings
+from tests.conftest import Tenants, running_lifespan
+from tests.factories import PASSWORD
+
+LOCK_AFTER = 3
+ADDRESS_LOCK_AFTER = 5
+
+
+@pytest.fixture
+async def strict(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis: ArqRedis
+) -> AsyncIterator[httpx.AsyncClient]:
+    tight = settings.model_copy(update={"login_lock_after": LOCK_AFTER, "login_address_lock_after": ADDRESS_LOCK_AFTER})
+    app = create_app(tight, sessionmaker=sessionmaker, redis=redis)
+    async with (
+        running_lifespan(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+    ):
+        yield http
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
+    return await client.post("/auth/token", data={"grant_type": "password", "username": email, "password": password})
+
+
+async def test_a_locked_account_answers_like_a_wrong_password(strict: httpx.AsyncClient, tenants: Tenants) -> None:
+    email = tenants.manager_a.email
+    failures = [await login(strict, email, "wrong") for _ in range(LOCK_AFTER)]
+
+    locked = await login(strict, email, PASSWORD)
+    other_account = await login(strict, tenants.manager_b.email, PASSWORD)
+
+    assert [r.status_code for r in failures] == [401] * LOCK_AFTER
+    assert locked.status_code == 401
+    assert locked.json() == failures[0].json()
+    assert other_account.status_code == 200
+
+
+async def test_a_success_before_the_lock_resets_the_count(strict: httpx.AsyncClient, tenants: Tenants) -> None:
+    email = tenants.manager_a.email
+    for _ in range(LOCK_AFTER - 1):
+        await login(strict, email, "wrong")
+    assert (await login(strict, email, PASSWORD)).status_code == 200
+
+    for _ in range(LOCK_AFTER - 1):
+        await login(strict, email, "wrong")
+    assert (await login(strict, email, PASSWORD)).status_code == 200
+
+
+async def test_an_address_guessing_across_accounts_is_locked(strict: httpx.AsyncClient, tenants: Tenants) -> None:
+    for n in range(ADDRESS_LOCK_AFTER):
+        await login(strict, f"guess{n}@example.test", "wrong")
+
+    assert (await login(strict, tenants.hq_x.email, PASSWORD)).status_code == 401
+
+
+async def test_counters_do_not_store_e_mail_addresses(
+    strict: httpx.AsyncClient, tenants: Tenants, redis: ArqRedis
+) -> None:
+    await login(strict, tenants.manager_a.email, "wrong")
+
+    keys = [key.decode() for key in await redis.keys("dealernet:login:*")]
+    assert len(keys) == 2
+    assert not any(tenants.manager_a.email in key for key in keys)
