@@ -43,7 +43,7 @@ class TokenSigner:
         self.kid = hashlib.sha256(raw).hexdigest()[:16]
         self._key = OctKey.import_key(raw, {"kid": self.kid, "alg": ALGORITHM})
         self.issuer, self.audience, self.lifetime = issuer, audience, lifetime_seconds
-        self._registry = JWTClaimsRegistry(
+        self._claims_check = JWTClaimsRegistry(
             leeway=5,
             iss={"essential": True, "value": issuer},
             aud={"essential": True, "value": audience},
@@ -86,7 +86,7 @@ class TokenSigner:
             decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
             if decoded.header.get("kid") != self.kid:
                 raise Unauthenticated("invalid token")
-            self._registry.validate(decoded.claims)
+            self._claims_check.validate(decoded.claims)
             claims = decoded.claims
             return AccessClaims(
                 user_id=UUID(claims["sub"]),
