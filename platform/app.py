@@ -86,7 +86,6 @@ async def graphql_context(request: Request[Any, Any, State]) -> AsyncIterator[Co
                 auth_error=auth_error,
                 lock=asyncio.Lock(),
                 loaders={},
-                request_id=structlog.contextvars.get_contextvars().get("request_id", ""),
             )
         finally:
             await session.rollback()

@@ -15,12 +15,6 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, and_, false, true
 
 
-class TenantKind(enum.StrEnum):
-    oem = "oem"
-    station = "station"
-    partner = "partner"
-
-
 class DbRole(enum.StrEnum):
     """The NOLOGIN roles a transaction switches to; each has its own RLS policies."""
 
@@ -43,16 +37,6 @@ class Scope:
     actor_id: UUID | None = None
     role: str = ""
     permissions: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def kind(self) -> TenantKind | None:
-        if self.db_role is DbRole.station:
-            return TenantKind.station
-        if self.db_role is DbRole.oem:
-            return TenantKind.oem
-        if self.db_role is DbRole.partner:
-            return TenantKind.partner
-        return None
 
     @property
     def is_station(self) -> bool:

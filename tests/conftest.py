@@ -43,6 +43,8 @@ from tests.factories import (
 
 TEST_REDIS_DB = 9
 
+Serve = Callable[[Settings], AbstractAsyncContextManager[httpx.AsyncClient]]
+
 
 def _test_redis_url(url: str) -> str:
     """A Redis database of the tests' own, so a developer's queue is never flushed."""
@@ -128,15 +130,26 @@ def signer(settings: Settings) -> TokenSigner:
 
 
 @pytest.fixture
-async def client(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis: ArqRedis
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app over HTTP (ASGI transport, lifespan run), sharing the test's transaction."""
-    app = create_app(settings, sessionmaker=sessionmaker, redis=redis)
-    async with (
-        running_lifespan(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
-    ):
+def serve(sessionmaker: async_sessionmaker[AsyncSession], redis: ArqRedis) -> Serve:
+    """serve(settings) -> an HTTP client of the real app (ASGI transport, lifespan run), sharing the test's
+    transaction; for tests that need settings of their own."""
+
+    @asynccontextmanager
+    async def serving(app_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+        app = create_app(app_settings, sessionmaker=sessionmaker, redis=redis)
+        async with (
+            running_lifespan(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
+        ):
+            yield http
+
+    return serving
+
+
+@pytest.fixture
+async def client(settings: Settings, serve: Serve) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app over HTTP with the suite's settings."""
+    async with serve(settings) as http:
         yield http
 
 

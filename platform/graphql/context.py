@@ -29,7 +29,6 @@ class Context(BaseContext, kw_only=True):
     auth_error: str | None = None
     lock: asyncio.Lock
     loaders: dict[str, Any]
-    request_id: str = ""
 
     def require_scope(self) -> Scope:
         if self.scope is None:

@@ -6,30 +6,21 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from arq import ArqRedis
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dealernet.app import create_app
 from dealernet.graphql.schema import MAX_ALIASES, MAX_DEPTH
 from dealernet.settings import Settings, load_settings
-from tests.conftest import Tenants, running_lifespan
+from tests.conftest import Serve, Tenants
 
 
 @pytest.fixture
-async def production(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis: ArqRedis
-) -> AsyncIterator[httpx.AsyncClient]:
+async def production(settings: Settings, serve: Serve) -> AsyncIterator[httpx.AsyncClient]:
     prod = load_settings(
         env="production",
         database_url="postgresql://u@db:5432/d",
         redis_url="redis://r:6379/0",
         signing_key=settings.signing_key,
     )
-    app = create_app(prod, sessionmaker=sessionmaker, redis=redis)
-    async with (
-        running_lifespan(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
-    ):
+    async with serve(prod) as http:
         yield http
 
 

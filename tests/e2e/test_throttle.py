@@ -7,11 +7,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from arq import ArqRedis
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dealernet.app import create_app
 from dealernet.settings import Settings
-from tests.conftest import Tenants, running_lifespan
+from tests.conftest import Serve, Tenants
 from tests.factories import PASSWORD
 
 LOCK_AFTER = 3
@@ -19,15 +17,9 @@ ADDRESS_LOCK_AFTER = 5
 
 
 @pytest.fixture
-async def strict(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis: ArqRedis
-) -> AsyncIterator[httpx.AsyncClient]:
+async def strict(settings: Settings, serve: Serve) -> AsyncIterator[httpx.AsyncClient]:
     tight = settings.model_copy(update={"login_lock_after": LOCK_AFTER, "login_address_lock_after": ADDRESS_LOCK_AFTER})
-    app = create_app(tight, sessionmaker=sessionmaker, redis=redis)
-    async with (
-        running_lifespan(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
-    ):
+    async with serve(tight) as http:
         yield http
 
 
