@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint format schema constraints clean
+.PHONY: help demo test lint format schema permissions constraints clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,10 @@ format: $(STAMP) ## Format and auto-fix
 
 schema: $(STAMP) ## Regenerate the committed schema.graphql
 	$(BIN)/dealernet graphql-schema > schema.graphql
+
+permissions: $(STAMP) ## Regenerate the committed docs/permissions.md
+	@mkdir -p docs
+	$(BIN)/dealernet permissions > docs/permissions.md
 
 constraints: ## Re-resolve the newest allowed versions and pin them in constraints.txt
 	rm -rf build/constraints-venv

@@ -11,7 +11,9 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import dealernet.migration_ops  # noqa: F401 - registers op.enable_station_rls and friends
+import dealernet.audit.models
+import dealernet.migration_ops
+import dealernet.tenants.models  # noqa: F401
 from dealernet.db import Base
 
 config = context.config

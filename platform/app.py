@@ -25,12 +25,14 @@ from strawberry.types import ExecutionResult
 from dealernet.bootstrap import app_url, head_revision
 from dealernet.db import create_engine, make_sessionmaker
 from dealernet.embedded import resolve_servers
+from dealernet.graphql import persisted
 from dealernet.graphql.context import Context
 from dealernet.graphql.errors import coded_error
 from dealernet.graphql.schema import build_schema
+from dealernet.mail import LogMailer, Mailer
 from dealernet.settings import Settings
-from dealernet.tenants.http import authenticate, token_endpoint
-from dealernet.tenants.tokens import TokenSigner
+from dealernet.tenants.http import authenticate, jwks, token_endpoint
+from dealernet.tenants.keys import KeyStore
 from dealernet.worker import connect_queue
 
 log = structlog.get_logger(__name__)
@@ -40,10 +42,11 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 @dataclass
 class Runtime:
-    """What requests share: settings, the session factory, Redis, the token signer."""
+    """What requests share: settings, the session factory, Redis, the signing keys, the mailer."""
 
     settings: Settings
-    signer: TokenSigner
+    keys: KeyStore
+    mailer: Mailer
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
     redis: ArqRedis | None = None
     head: str | None = None
@@ -77,7 +80,7 @@ async def graphql_context(request: Request[Any, Any, State]) -> AsyncIterator[Co
     strawberry turns resolver exceptions into `errors` and they never reach this dependency."""
     runtime: Runtime = request.app.state.runtime
     assert runtime.sessionmaker is not None
-    scope, auth_error = authenticate(runtime.signer, request.headers.get("authorization"))
+    scope, auth_error = await authenticate(runtime.keys, runtime.sessionmaker, request.headers.get("authorization"))
     async with runtime.sessionmaker(info={"scope": scope}) as session:
         try:
             yield Context(
@@ -86,6 +89,9 @@ async def graphql_context(request: Request[Any, Any, State]) -> AsyncIterator[Co
                 auth_error=auth_error,
                 lock=asyncio.Lock(),
                 loaders={},
+                settings=runtime.settings,
+                mailer=runtime.mailer,
+                sessionmaker=runtime.sessionmaker,
             )
         finally:
             await session.rollback()
@@ -134,6 +140,12 @@ def _graphql_controller(settings: Settings) -> type:
         def encode_json(self, data: object) -> bytes:
             return msgspec.json.encode(data)
 
+        async def execute_single(self, **kwargs: Any) -> ExecutionResult:
+            refused = await persisted.prepare(kwargs["context"], kwargs["request_data"])
+            if refused is not None:
+                return ExecutionResult(data=None, errors=[refused])
+            return await super().execute_single(**kwargs)
+
         async def process_result(self, request: Request[Any, Any, State], result: ExecutionResult) -> Any:
             # Syntax errors never reach the schema's extensions; give them their code here.
             if result.errors:
@@ -148,11 +160,13 @@ def create_app(
     *,
     sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     redis: ArqRedis | None = None,
+    mailer: Mailer | None = None,
 ) -> Litestar:
-    """The API. Tests pass their own session factory and Redis; otherwise the lifespan connects."""
+    """The API. Tests pass their own session factory, Redis and mailer; otherwise the lifespan connects."""
     runtime = Runtime(
         settings=settings,
-        signer=TokenSigner.from_settings(settings),
+        keys=KeyStore(settings),
+        mailer=mailer or LogMailer(),
         sessionmaker=sessionmaker,
         redis=redis,
         head=head_revision(settings),
@@ -179,7 +193,7 @@ def create_app(
 
     prometheus = PrometheusConfig(app_name="dealernet", group_path=True, exclude=["/metrics", "/health"])
     return Litestar(
-        route_handlers=[_graphql_controller(settings), token_endpoint, health, ready, PrometheusController],
+        route_handlers=[_graphql_controller(settings), token_endpoint, jwks, health, ready, PrometheusController],
         middleware=[request_id_middleware, prometheus.middleware],
         lifespan=[connect],
         state=State({"runtime": runtime}),

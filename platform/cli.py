@@ -11,11 +11,11 @@ import typer
 import uvicorn
 
 from dealernet import bootstrap
-from dealernet.db import create_engine, make_sessionmaker
+from dealernet.audit.service import ChainBreak, verify_chain
 from dealernet.embedded import Servers, resolve_servers, stop_redis
 from dealernet.logs import configure_logging
-from dealernet.scope import SEED_SCOPE
 from dealernet.settings import Settings, SettingsError, load_settings
+from dealernet.tenants.keys import rotate as rotate_keys
 
 cli = typer.Typer(
     help="Dealernet: the OEM after-sales service network platform.",
@@ -46,16 +46,8 @@ def _servers(settings: Settings) -> Servers:
 async def _seed_demo(settings: Settings, servers: Servers) -> None:
     from dealernet.tenants.demo import seed_demo
 
-    # The seed role (BYPASSRLS, writes every tenant) is reached through the administrator login.
-    engine = create_engine(
-        bootstrap.async_url(servers.postgres_admin_url, database=settings.database_name), pool_size=1
-    )
-    try:
-        async with make_sessionmaker(engine)(info={"scope": SEED_SCOPE}) as session:
-            await seed_demo(session)
-            await session.commit()
-    finally:
-        await engine.dispose()
+    async with bootstrap.seed_session(settings, servers.postgres_admin_url) as session:
+        await seed_demo(session)
 
 
 def _refuse_demo_in_production(settings: Settings) -> None:
@@ -78,6 +70,8 @@ def migrate(
     async def run() -> None:
         await bootstrap.ensure_roles_and_database(servers.postgres_admin_url, settings.database_name)
         await bootstrap.migrate(settings, servers.postgres_admin_url, revision)
+        if revision == "head":
+            await bootstrap.ensure_signing_key(settings, servers.postgres_admin_url)
 
     asyncio.run(run())
     typer.echo(f"database {settings.database_name} migrated to {revision}")
@@ -91,6 +85,56 @@ def seed_demo_command() -> None:
     servers = _servers(settings)
     asyncio.run(_seed_demo(settings, servers))
     typer.echo("demo network seeded")
+
+
+keys = typer.Typer(help="Token signing keys.", no_args_is_help=True)
+journal = typer.Typer(help="The change journal.", no_args_is_help=True)
+cli.add_typer(keys, name="keys")
+cli.add_typer(journal, name="journal")
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Retire the signing key and create the next; tokens signed before stay valid until they expire."""
+    settings = _settings()
+    servers = _servers(settings)
+
+    async def run() -> tuple[list[str], str]:
+        async with bootstrap.seed_session(settings, servers.postgres_admin_url) as session:
+            return await rotate_keys(session, settings)
+
+    retired, kid = asyncio.run(run())
+    typer.echo(
+        f"new signing key {kid}; retired {', '.join(retired) or 'none'} (they verify for "
+        f"{settings.access_token_seconds} s more). API processes pick the new key up within a minute."
+    )
+
+
+@journal.command("verify")
+def journal_verify() -> None:
+    """Recompute every network's hash chain; exit 1 and name the first broken row of each network."""
+    settings = _settings()
+    servers = _servers(settings)
+
+    async def run() -> tuple[int, list[ChainBreak]]:
+        async with bootstrap.seed_session(settings, servers.postgres_admin_url) as session:
+            checked, breaks = await verify_chain(session)
+            return checked, list(breaks)
+
+    checked, breaks = asyncio.run(run())
+    for found in breaks:
+        typer.echo(f"TAMPERED network {found.network_id} at seq {found.seq}: {found.reason}", err=True)
+    typer.echo(f"{checked} journal rows checked, {len(breaks)} broken chain(s)")
+    if breaks:
+        raise typer.Exit(1)
+
+
+@cli.command()
+def permissions() -> None:
+    """Print the permission matrix (docs/permissions.md is this output)."""
+    from dealernet.graphql.matrix import render_matrix
+
+    sys.stdout.write(render_matrix())
 
 
 @cli.command("graphql-schema")

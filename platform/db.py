@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
 from sqlalchemy.types import DateTime
 
+from dealernet.errors import Unauthenticated
 from dealernet.scope import NO_SCOPE_SETTINGS, Scope
 
 OWNER_ROLE = "dealernet_owner"
@@ -88,25 +89,46 @@ class ScopedSession(Session):
     """A session whose transactions always start by applying `info["scope"]`."""
 
 
-_SET_SCOPE = text(
-    "SELECT set_config('role', :role, true), set_config('dealernet.network_id', :network, true), "
-    "set_config('dealernet.station_id', :station, true), set_config('dealernet.actor', :actor, true)"
+_SCOPE_VALUES = (
+    "set_config('role', :role, true), set_config('dealernet.network_id', :network, true), "
+    "set_config('dealernet.station_id', :station, true), set_config('dealernet.partner_id', :partner, true), "
+    "set_config('dealernet.actor', :actor, true)"
 )
+_SET_SCOPE = text(f"SELECT {_SCOPE_VALUES}")
+# A token's membership or API client must still be active: the settings are applied only if it is, in the
+# same statement (no extra round trip). Deactivation therefore takes effect on the next transaction.
+_SET_PRINCIPAL_SCOPE = text(f"SELECT {_SCOPE_VALUES} WHERE principal_is_active(:kind, :principal)")
 
 
 @event.listens_for(ScopedSession, "after_begin")
 def _apply_scope(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
     scope: Scope | None = session.info.get("scope")
     values = scope.pg_settings() if scope is not None else NO_SCOPE_SETTINGS
-    connection.execute(
-        _SET_SCOPE,
-        {
-            "role": values["role"],
-            "network": values["dealernet.network_id"],
-            "station": values["dealernet.station_id"],
-            "actor": values["dealernet.actor"],
-        },
-    )
+    params = {
+        "role": values["role"],
+        "network": values["dealernet.network_id"],
+        "station": values["dealernet.station_id"],
+        "partner": values["dealernet.partner_id"],
+        "actor": values["dealernet.actor"],
+    }
+    principal = _principal(scope)
+    if principal is None:
+        connection.execute(_SET_SCOPE, params)
+        return
+    kind, principal_id = principal
+    applied = connection.execute(_SET_PRINCIPAL_SCOPE, {**params, "kind": kind, "principal": principal_id}).first()
+    if applied is None:
+        raise Unauthenticated("the token's user or client has been deactivated")
+
+
+def _principal(scope: Scope | None) -> tuple[str, UUID] | None:
+    if scope is None:
+        return None
+    if scope.membership_id is not None:
+        return "membership", scope.membership_id
+    if scope.client_id is not None:
+        return "client", scope.client_id
+    return None
 
 
 def make_sessionmaker(bind: AsyncEngine | Any, **kwargs: Any) -> async_sessionmaker[AsyncSession]:

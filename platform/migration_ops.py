@@ -20,6 +20,7 @@ from alembic.operations import MigrateOperation, Operations
 NETWORK_SETTING = "(SELECT NULLIF(current_setting('dealernet.network_id', true), '')::uuid)"
 STATION_SETTING = "(SELECT NULLIF(current_setting('dealernet.station_id', true), '')::uuid)"
 ACTOR_SETTING = "(SELECT NULLIF(current_setting('dealernet.actor', true), '')::uuid)"
+PARTNER_SETTING = "(SELECT NULLIF(current_setting('dealernet.partner_id', true), '')::uuid)"
 
 SEED_ROLE = "dealernet_seed"
 
@@ -30,19 +31,33 @@ def _enable(operations: Operations, table: str) -> None:
     operations.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{table}" TO {SEED_ROLE}')
 
 
-def _policy(operations: Operations, table: str, role: str, using: str, check: str | None, command: str) -> None:
+def _policy(
+    operations: Operations, table: str, role: str, using: str, check: str | None, command: str, name: str = ""
+) -> None:
     check_sql = f" WITH CHECK ({check})" if check and command not in ("SELECT", "DELETE") else ""
+    using_sql = f" USING ({using})" if command != "INSERT" else ""
+    policy = name or f"{table}_{role}"
     operations.execute(
-        f'CREATE POLICY "{table}_{role}" ON "{table}" AS PERMISSIVE FOR {command} TO {role} USING ({using}){check_sql}'
+        f'CREATE POLICY "{policy}" ON "{table}" AS PERMISSIVE FOR {command} TO {role}{using_sql}{check_sql}'
     )
 
 
 @Operations.register_operation("create_rls_policy")
 class CreateRlsPolicyOp(MigrateOperation):
-    """One policy for one role; `check` defaults to `using` so a row cannot be written out of scope."""
+    """One policy for one role; `check` defaults to `using` so a row cannot be written out of scope.
+    A second policy of the same role (say, INSERT beside SELECT) needs a `name` of its own."""
 
-    def __init__(self, table: str, role: str, using: str, check: str | None = None, command: str = "ALL") -> None:
-        self.table, self.role, self.using, self.check, self.command = table, role, using, check, command
+    def __init__(
+        self, table: str, role: str, using: str, check: str | None = None, command: str = "ALL", name: str = ""
+    ) -> None:
+        self.table, self.role, self.using, self.check, self.command, self.name = (
+            table,
+            role,
+            using,
+            check,
+            command,
+            name,
+        )
 
     @classmethod
     def create_rls_policy(cls, operations: Operations, table: str, role: str, **kw: Any) -> None:
@@ -51,7 +66,7 @@ class CreateRlsPolicyOp(MigrateOperation):
 
 @Operations.implementation_for(CreateRlsPolicyOp)
 def _create_rls_policy(operations: Operations, op: CreateRlsPolicyOp) -> None:
-    _policy(operations, op.table, op.role, op.using, op.check or op.using, op.command)
+    _policy(operations, op.table, op.role, op.using, op.check or op.using, op.command, op.name)
 
 
 @Operations.register_operation("enable_rls")

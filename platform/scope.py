@@ -34,9 +34,16 @@ class Scope:
     db_role: DbRole
     network_id: UUID | None = None
     station_id: UUID | None = None
+    partner_id: UUID | None = None
     actor_id: UUID | None = None
     role: str = ""
     permissions: frozenset[str] = field(default_factory=frozenset)
+    # The membership (user) or API client the token was issued for; each transaction re-checks that it
+    # is still active, so deactivation takes effect at once (db.py).
+    membership_id: UUID | None = None
+    client_id: UUID | None = None
+    # A regional manager's regions: an in-network view restriction applied by services, not a tenant.
+    region_ids: frozenset[UUID] | None = None
 
     @property
     def is_station(self) -> bool:
@@ -48,8 +55,12 @@ class Scope:
             "role": self.db_role.value,
             "dealernet.network_id": str(self.network_id or ""),
             "dealernet.station_id": str(self.station_id or ""),
+            "dealernet.partner_id": str(self.partner_id or ""),
             "dealernet.actor": str(self.actor_id or ""),
         }
+
+    def may(self, permission: str) -> bool:
+        return self.db_role is DbRole.seed or permission in self.permissions
 
     def owns(self, model: Any, *, station_column: str = "station_id") -> ColumnElement[bool]:
         """The explicit tenant filter services add on top of RLS (defence in depth)."""
@@ -69,6 +80,7 @@ NO_SCOPE_SETTINGS = {
     "role": "none",
     "dealernet.network_id": "",
     "dealernet.station_id": "",
+    "dealernet.partner_id": "",
     "dealernet.actor": "",
 }
 

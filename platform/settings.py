@@ -37,8 +37,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: Path.cwd() / ".dealernet")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    # HMAC key for access tokens; development generates one under data_dir when unset.
+    # The secret the token signing keys are encrypted with in the database (they are rotated with
+    # `dealernet keys rotate`); development generates one under data_dir when unset.
     signing_key: str | None = None
+    # Where people reach the web app: invitation links point here. Defaults to http://host:port.
+    public_url: str = ""
     token_issuer: str = "dealernet"  # noqa: S105 - a name, not a secret
     token_audience: str = "dealernet-api"  # noqa: S105 - a name, not a secret
     access_token_seconds: int = Field(default=900, ge=60, le=86_400)
@@ -48,6 +51,11 @@ class Settings(BaseSettings):
     login_address_lock_after: int = Field(default=100, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
     demo_seed: bool = True
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
     log_level: str = "INFO"
     migrations_dir: Path = REPO_ROOT / "migrations"
 

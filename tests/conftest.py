@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -25,14 +25,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from dealernet import bootstrap
 from dealernet.app import create_app
-from dealernet.db import TEST_LOGIN_ROLE, create_engine, make_sessionmaker, scoped_session
+from dealernet.db import TEST_LOGIN_ROLE, create_engine, make_sessionmaker, new_id, scoped_session
 from dealernet.embedded import Servers, resolve_servers
-from dealernet.scope import SEED_SCOPE, Scope
+from dealernet.mail import MemoryMailer
+from dealernet.scope import AUTH_SCOPE, SEED_SCOPE, Scope
 from dealernet.settings import Settings, load_settings
-from dealernet.tenants.models import Role
+from dealernet.tenants.clients import link_partner
+from dealernet.tenants.keys import load_signer
+from dealernet.tenants.models import ApiClient, PartnerKind
+from dealernet.tenants.permissions import Role
 from dealernet.tenants.service import scope_for
 from dealernet.tenants.tokens import AccessClaims, TokenSigner
 from tests.factories import (
+    PASSWORD_HASH,
     MembershipFactory,
     NetworkFactory,
     RefreshTokenFactory,
@@ -124,19 +129,26 @@ async def redis(servers: Servers) -> AsyncIterator[ArqRedis]:
     await pool.aclose()
 
 
-@pytest.fixture
-def signer(settings: Settings) -> TokenSigner:
-    return TokenSigner.from_settings(settings)
+@pytest.fixture(scope="session")
+async def signer(settings: Settings, engine: AsyncEngine) -> TokenSigner:
+    """The signing keys bootstrap created (committed, so the app under test loads the same)."""
+    async with make_sessionmaker(engine)(info={"scope": AUTH_SCOPE}) as session:
+        return await load_signer(session, settings)
 
 
 @pytest.fixture
-def serve(sessionmaker: async_sessionmaker[AsyncSession], redis: ArqRedis) -> Serve:
+def mailer() -> MemoryMailer:
+    return MemoryMailer()
+
+
+@pytest.fixture
+def serve(sessionmaker: async_sessionmaker[AsyncSession], redis: ArqRedis, mailer: MemoryMailer) -> Serve:
     """serve(settings) -> an HTTP client of the real app (ASGI transport, lifespan run), sharing the test's
     transaction; for tests that need settings of their own."""
 
     @asynccontextmanager
     async def serving(app_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(app_settings, sessionmaker=sessionmaker, redis=redis)
+        app = create_app(app_settings, sessionmaker=sessionmaker, redis=redis, mailer=mailer)
         async with (
             running_lifespan(app),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,
@@ -207,20 +219,30 @@ class Tenants:
     manager_c: Principal
 
 
-@pytest.fixture
-async def tenants(seed: AsyncSession, signer: TokenSigner) -> Tenants:
-    net_x, net_y = NetworkFactory.build(), NetworkFactory.build()
-    # The same station code in both networks: codes are unique per network only.
-    a = StationFactory.build(network_id=net_x.id, code="SH01")
-    b = StationFactory.build(network_id=net_x.id, code="BJ02")
-    c = StationFactory.build(network_id=net_y.id, code="SH01")
-    await persist(seed, net_x, net_y)
-    await persist(seed, a, b, c)
+MakePrincipal = Callable[..., Awaitable[Principal]]
 
-    async def principal(network_id: UUID, station_id: UUID | None, role: Role) -> Principal:
+
+@pytest.fixture
+def make_principal(seed: AsyncSession, signer: TokenSigner) -> MakePrincipal:
+    """make_principal(network_id, station_id, role, partner_id=None, region_ids=()) -> a new user with that
+    one membership, a refresh token row, and a signed access token."""
+
+    async def principal(
+        network_id: UUID,
+        station_id: UUID | None,
+        role: Role,
+        *,
+        partner_id: UUID | None = None,
+        region_ids: tuple[UUID, ...] = (),
+    ) -> Principal:
         user = UserFactory.build()
         membership = MembershipFactory.build(
-            user_id=user.id, network_id=network_id, station_id=station_id, role=role.value
+            user_id=user.id,
+            network_id=network_id,
+            station_id=station_id,
+            partner_id=partner_id,
+            role=role.value,
+            region_ids=list(region_ids),
         )
         await persist(seed, user)
         await persist(seed, membership)
@@ -229,13 +251,29 @@ async def tenants(seed: AsyncSession, signer: TokenSigner) -> Tenants:
         )
         await persist(seed, token)
         claims = AccessClaims(
-            user_id=user.id,
-            membership_id=membership.id,
+            subject=user.id,
             network_id=network_id,
-            station_id=station_id,
             role=role.value,
+            membership_id=membership.id,
+            station_id=station_id,
+            partner_id=partner_id,
+            region_ids=region_ids,
         )
         return Principal(user.id, user.email, network_id, station_id, scope_for(claims), signer.issue(claims))
+
+    return principal
+
+
+@pytest.fixture
+async def tenants(seed: AsyncSession, make_principal: MakePrincipal) -> Tenants:
+    net_x, net_y = NetworkFactory.build(), NetworkFactory.build()
+    # The same station code in both networks: codes are unique per network only.
+    a = StationFactory.build(network_id=net_x.id, code="SH01")
+    b = StationFactory.build(network_id=net_x.id, code="BJ02")
+    c = StationFactory.build(network_id=net_y.id, code="SH01")
+    await persist(seed, net_x, net_y)
+    await persist(seed, a, b, c)
+    principal = make_principal
 
     return Tenants(
         network_x=net_x.id,
@@ -262,3 +300,41 @@ async def graphql(
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+@dataclass(frozen=True)
+class PartnerWorld:
+    """Supplier P serves network X, supplier Q network Y; each has an API client there (secret PASSWORD)."""
+
+    partner_p: UUID
+    partner_q: UUID
+    client_p: UUID
+    client_q: UUID
+    client_p_id: str
+    client_q_id: str
+
+
+@pytest.fixture
+async def partner_world(seed: AsyncSession, tenants: Tenants) -> PartnerWorld:
+    p = await link_partner(
+        seed, network_id=tenants.network_x, code=f"P{new_id().hex[:8]}", name="P", kind=PartnerKind.supplier
+    )
+    q = await link_partner(
+        seed, network_id=tenants.network_y, code=f"Q{new_id().hex[:8]}", name="Q", kind=PartnerKind.supplier
+    )
+    clients = []
+    for network, partner in ((tenants.network_x, p), (tenants.network_y, q)):
+        client = ApiClient(
+            id=new_id(),
+            client_id=f"dnc_{new_id().hex[:12]}",
+            network_id=network,
+            partner_id=partner.id,
+            name=f"{partner.name} client",
+            secret_hash=PASSWORD_HASH,
+            scopes=["claims:read", "parts:read"],
+            allow_list_only=False,
+            is_active=True,
+        )
+        await persist(seed, client)
+        clients.append(client)
+    return PartnerWorld(p.id, q.id, clients[0].id, clients[1].id, clients[0].client_id, clients[1].client_id)

@@ -59,7 +59,10 @@ class MembershipFactory(factory.Factory):
     user_id = factory.LazyFunction(new_id)
     network_id = factory.LazyFunction(new_id)
     station_id = None
+    partner_id = None
     role = Role.hq_admin.value
+    region_ids = factory.LazyFunction(list)
+    is_active = True
 
 
 class RefreshTokenFactory(factory.Factory):

@@ -7,13 +7,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 from strawberry.litestar import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
 from dealernet.errors import Unauthenticated
+from dealernet.mail import Mailer
 from dealernet.scope import Scope
+from dealernet.settings import Settings
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -29,6 +32,12 @@ class Context(BaseContext, kw_only=True):
     auth_error: str | None = None
     lock: asyncio.Lock
     loaders: dict[str, Any]
+    settings: Settings
+    mailer: Mailer
+    # For the few operations that run before any tenant scope exists (accepting an invitation).
+    sessionmaker: async_sessionmaker[AsyncSession]
+    # Work to do once the mutation's transaction has committed (enqueue jobs, send mail); dropped on rollback.
+    after_commit: list[Callable[[], Awaitable[Any]]] = msgspec.field(default_factory=list)
 
     def require_scope(self) -> Scope:
         if self.scope is None:
@@ -56,6 +65,24 @@ class Context(BaseContext, kw_only=True):
 
 
 Info = StrawberryInfo[Context, None]
+
+
+@asynccontextmanager
+async def unit_of_work(ctx: Context) -> AsyncIterator[AsyncSession]:
+    """A mutation's transaction: commit when the block succeeds, then run the after-commit work; on any
+    error roll back and drop that work, so a job is never enqueued for a change that did not happen."""
+    ctx.require_scope()
+    async with ctx.db() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            ctx.after_commit.clear()
+            raise
+    pending, ctx.after_commit[:] = list(ctx.after_commit), []
+    for work in pending:
+        await work()
 
 
 def by_id_loader(

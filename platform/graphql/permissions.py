@@ -1,17 +1,55 @@
-"""Field permissions, declared on the field (`permission_classes=[IsAuthenticated]`), never checked by hand."""
+"""Field permissions, declared on the field, never checked by hand in a resolver:
+
+    @strawberry.field(extensions=needs(Permission.users_invite))
+
+`needs` is also what docs/permissions.md is generated from (`dealernet permissions`): the matrix of every
+root field and mutation against every role reads these declarations and the grants table.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from strawberry.permission import BasePermission
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.permission import BasePermission, PermissionExtension
 
 from dealernet.graphql.context import Info
+from dealernet.tenants.permissions import Permission
 
 
 class IsAuthenticated(BasePermission):
+    """Any logged-in principal (user or partner client)."""
+
     message = "authentication required"
     error_extensions = {"code": "UNAUTHENTICATED"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.scope is not None
+
+
+class Needs(BasePermission):
+    """The principal's role (or a client's scopes) grants `permission`. Without a token: UNAUTHENTICATED."""
+
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+        self.message = f"your role may not do this ({permission.value})"
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        info.context.require_scope()
+        return info.context.scope is not None and info.context.scope.may(self.permission.value)
+
+
+def needs(permission: Permission) -> list[FieldExtension]:
+    return [PermissionExtension(permissions=[Needs(permission)], use_directives=False)]
+
+
+def declared_permission(extensions: list[Any]) -> Permission | None:
+    """The permission a field declared with `needs`, if any."""
+    for extension in extensions:
+        if isinstance(extension, PermissionExtension):
+            for permission in extension.permissions:
+                if isinstance(permission, Needs):
+                    return permission.permission
+    return None

@@ -18,12 +18,15 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from dealernet.audit.schema import AuditQuery
 from dealernet.graphql.context import Info
 from dealernet.graphql.errors import ErrorCodes, log_unexpected
+from dealernet.graphql.limits import QueryLimits
 from dealernet.graphql.metrics import OperationMetrics
 from dealernet.graphql.permissions import IsAuthenticated
 from dealernet.graphql.relay import resolve_node
-from dealernet.tenants.schema import TenantsQuery, User
+from dealernet.tenants.schema import TenantsMutation, TenantsQuery, User
+from dealernet.tenants.schema_partners import Partner, PartnersMutation, PartnersQuery
 from graphql import GraphQLError
 
 MAX_DEPTH = 10
@@ -42,7 +45,12 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(TenantsQuery, NodeQuery):
+class Query(TenantsQuery, PartnersQuery, AuditQuery, NodeQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(TenantsMutation, PartnersMutation):
     pass
 
 
@@ -61,9 +69,10 @@ def build_schema(*, production: bool) -> Schema:
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        QueryLimits,
         lambda: ValidationCache(maxsize=1_000),
     ]
     if production:
         extensions.append(DisableIntrospection)
     config: Any = StrawberryConfig(disable_field_suggestions=production)
-    return Schema(query=Query, types=[User], extensions=extensions, config=config)
+    return Schema(query=Query, mutation=Mutation, types=[User, Partner], extensions=extensions, config=config)

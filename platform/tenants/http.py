@@ -1,23 +1,31 @@
-"""The plain-HTTP side of identity: the OAuth2 token endpoint and reading the bearer token."""
+"""The plain-HTTP side of identity: the OAuth2 token endpoint, the JWKS, and reading the bearer token."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote
+from uuid import UUID
 
-from litestar import Request, Response, post
+from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dealernet.errors import Unauthenticated
+from dealernet.errors import Unauthenticated, ValidationFailed
 from dealernet.scope import AUTH_SCOPE, Scope
-from dealernet.tenants import service
+from dealernet.tenants import clients, service
+from dealernet.tenants.keys import KeyStore
 from dealernet.tenants.throttle import LoginThrottle, ThrottlePolicy
-from dealernet.tenants.tokens import TokenSigner
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+GRANTS = "password, refresh_token or client_credentials"
 
 
-def authenticate(signer: TokenSigner, authorization: str | None) -> tuple[Scope | None, str | None]:
+async def authenticate(
+    keys: KeyStore, sessionmaker: async_sessionmaker[AsyncSession], authorization: str | None
+) -> tuple[Scope | None, str | None]:
     """(scope, None) for a valid bearer token, (None, None) without one, (None, reason) for a bad one."""
     if not authorization:
         return None, None
@@ -25,7 +33,7 @@ def authenticate(signer: TokenSigner, authorization: str | None) -> tuple[Scope 
     if kind.lower() != "bearer" or not token.strip():
         return None, "the Authorization header must be 'Bearer <access token>'"
     try:
-        return service.scope_for(signer.verify(token.strip())), None
+        return service.scope_for(await keys.verify(sessionmaker, token.strip())), None
     except (Unauthenticated, ValueError):
         return None, "invalid or expired token"
 
@@ -47,67 +55,122 @@ def _throttle(request: Request[Any, Any, State]) -> LoginThrottle:
     )
 
 
-async def _throttled_login(
-    request: Request[Any, Any, State], session: AsyncSession, username: str, password: str
+async def _throttled(
+    request: Request[Any, Any, State], account: str, attempt: Callable[[], Awaitable[service.TokenPair]]
 ) -> service.TokenPair:
-    """The password grant behind the failed-login throttle. A locked account still verifies the password
-    (same cost) and then fails like a wrong one."""
-    runtime = request.app.state.runtime
+    """A credential check behind the failed-login throttle. A locked account still runs the check (same
+    cost) and then fails like a wrong password."""
     throttle = _throttle(request)
     address = request.client.host if request.client else "unknown"
-    await throttle.slow_down(username, address)
-    locked = await throttle.is_locked(username, address)
+    await throttle.slow_down(account, address)
+    locked = await throttle.is_locked(account, address)
     try:
-        pair = await service.login(
-            session,
-            email=username,
-            password=password,
-            signer=runtime.signer,
-            refresh_days=runtime.settings.refresh_token_days,
-        )
+        pair = await attempt()
         if locked:
             raise Unauthenticated(service.BAD_CREDENTIALS)
     except Unauthenticated:
-        await throttle.record_failure(username, address)
+        await throttle.record_failure(account, address)
         raise
-    await throttle.record_success(username)
+    await throttle.record_success(account)
     return pair
 
 
-@post("/auth/token", status_code=200, summary="OAuth2 token endpoint (password and refresh_token grants)")
+def _tenant(form: Any) -> UUID | None:
+    value = form.get("tenant")
+    if not value:
+        return None
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise ValidationFailed("tenant must be a membership id") from None
+
+
+def _client_credentials(request: Request[Any, Any, State], form: Any) -> tuple[str, str]:
+    """client_id/client_secret from HTTP Basic (RFC 6749 2.3.1) or the form."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return "", ""
+        client_id, _, secret = decoded.partition(":")
+        return unquote(client_id), unquote(secret)
+    return str(form.get("client_id") or ""), str(form.get("client_secret") or "")
+
+
+async def _grant(
+    request: Request[Any, Any, State], session: AsyncSession, form: Any
+) -> service.TokenPair | Response[Any]:
+    runtime = request.app.state.runtime
+    signer = await runtime.keys.current(runtime.sessionmaker)
+    days = runtime.settings.refresh_token_days
+    grant = form.get("grant_type")
+    if grant == "password":
+        username, password = form.get("username"), form.get("password")
+        if not username or not password:
+            return _error(400, "invalid_request", "username and password are required")
+        tenant = _tenant(form)
+        return await _throttled(
+            request,
+            str(username),
+            lambda: service.login(
+                session, email=str(username), password=str(password), signer=signer, refresh_days=days, tenant=tenant
+            ),
+        )
+    if grant == "refresh_token":
+        if not form.get("refresh_token"):
+            return _error(400, "invalid_request", "refresh_token is required")
+        return await service.refresh(
+            session,
+            refresh_token=str(form.get("refresh_token")),
+            signer=signer,
+            refresh_days=days,
+            tenant=_tenant(form),
+        )
+    if grant == "client_credentials":
+        client_id, secret = _client_credentials(request, form)
+        if not client_id or not secret:
+            return _error(400, "invalid_request", "client_id and client_secret are required")
+        requested = str(form.get("scope") or "").split()
+        return await _throttled(
+            request,
+            f"client:{client_id}",
+            lambda: clients.client_credentials(
+                session, client_id=client_id, secret=secret, requested=requested, signer=signer
+            ),
+        )
+    return _error(400, "unsupported_grant_type", f"grant_type must be {GRANTS}")
+
+
+@post("/auth/token", status_code=200, summary=f"OAuth2 token endpoint ({GRANTS} grants)")
 async def token_endpoint(request: Request[Any, Any, State]) -> Response[Any]:
     runtime = request.app.state.runtime
     form = await request.form()
-    grant = form.get("grant_type")
     async with runtime.sessionmaker(info={"scope": AUTH_SCOPE}) as session:
         try:
-            if grant == "password":
-                username, password = form.get("username"), form.get("password")
-                if not username or not password:
-                    return _error(400, "invalid_request", "username and password are required")
-                pair = await _throttled_login(request, session, str(username), str(password))
-            elif grant == "refresh_token":
-                if not form.get("refresh_token"):
-                    return _error(400, "invalid_request", "refresh_token is required")
-                pair = await service.refresh(
-                    session,
-                    refresh_token=str(form.get("refresh_token")),
-                    signer=runtime.signer,
-                    refresh_days=runtime.settings.refresh_token_days,
-                )
-            else:
-                return _error(400, "unsupported_grant_type", "grant_type must be password or refresh_token")
+            pair = await _grant(request, session, form)
+            if isinstance(pair, Response):
+                return pair
             await session.commit()
         except service.RefreshTokenReused as exc:
             await session.commit()  # keep the family's revocation
             return _error(401, "invalid_grant", exc.message)
         except Unauthenticated as exc:
             await session.rollback()
-            return _error(401, "invalid_grant", exc.message)
-    body = {
-        "access_token": pair.access_token,
-        "token_type": "Bearer",
-        "expires_in": pair.expires_in,
-        "refresh_token": pair.refresh_token,
-    }
+            error = "invalid_client" if form.get("grant_type") == "client_credentials" else "invalid_grant"
+            return _error(401, error, exc.message)
+        except ValidationFailed as exc:
+            await session.rollback()
+            error = "invalid_scope" if "scope" in exc.fields else "invalid_request"
+            return _error(400, error, exc.message)
+    body: dict[str, Any] = {"access_token": pair.access_token, "token_type": "Bearer", "expires_in": pair.expires_in}
+    if pair.refresh_token is not None:
+        body["refresh_token"] = pair.refresh_token
     return Response(body, status_code=200, headers=_NO_STORE)
+
+
+@get("/.well-known/jwks.json", summary="The public keys access tokens are signed with")
+async def jwks(request: Request[Any, Any, State]) -> Response[dict[str, Any]]:
+    runtime = request.app.state.runtime
+    signer = await runtime.keys.current(runtime.sessionmaker)
+    return Response(signer.jwks(), headers={"Cache-Control": "public, max-age=300"})

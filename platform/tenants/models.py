@@ -1,4 +1,5 @@
-"""Tenants and people: networks (OEMs), stations, users, memberships and refresh tokens."""
+"""Tenants and people: networks (OEMs), regions, stations, partners, users, memberships, invitations,
+refresh tokens, signing keys and API clients."""
 
 from __future__ import annotations
 
@@ -12,29 +13,22 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     LargeBinary,
     String,
+    Text,
     UniqueConstraint,
+    Uuid,
     func,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dealernet.db import Base, IdMixin
+from dealernet.tenants.permissions import Role
 
 
 class StationStatus(enum.StrEnum):
     active = "active"
     suspended = "suspended"
     terminated = "terminated"
-
-
-class Role(enum.StrEnum):
-    """A membership's role. HQ roles belong to a network, station roles to one station of it."""
-
-    hq_admin = "hq_admin"
-    station_manager = "station_manager"
-
-    @property
-    def is_station_role(self) -> bool:
-        return self.value.startswith("station_")
 
 
 def _in(values: type[enum.StrEnum]) -> str:
@@ -52,6 +46,48 @@ class Network(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+class Region(IdMixin, Base):
+    """A sales/service region of a network (East, North-West, ...): quotas, rates and HQ staff hang on it."""
+
+    __tablename__ = "regions"
+    __table_args__ = (UniqueConstraint("network_id", "code"), UniqueConstraint("network_id", "id"))
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class PartnerKind(enum.StrEnum):
+    supplier = "supplier"
+    logistics = "logistics"
+    insurer = "insurer"
+
+
+class Partner(IdMixin, Base):
+    """A parts supplier, logistics firm or insurer. One organisation may serve several OEMs; each network
+    it serves links it separately (PartnerNetwork) and sees it only through that link."""
+
+    __tablename__ = "partners"
+    __table_args__ = (CheckConstraint(f"kind IN {_in(PartnerKind)}", name="kind"),)
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class PartnerNetwork(IdMixin, Base):
+    """A partner serving a network: the partner tenant inside that network."""
+
+    __tablename__ = "partner_networks"
+    __table_args__ = (UniqueConstraint("network_id", "partner_id"),)
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    partner_id: Mapped[UUID] = mapped_column(ForeignKey("partners.id"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class Station(IdMixin, Base):
     """An authorised service station of a network: the `station` tenant."""
 
@@ -61,6 +97,7 @@ class Station(IdMixin, Base):
         # Target of composite foreign keys: a row can only point at a station of its own network.
         UniqueConstraint("network_id", "id"),
         CheckConstraint(f"status IN {_in(StationStatus)}", name="status"),
+        ForeignKeyConstraint(["network_id", "region_id"], ["regions.network_id", "regions.id"]),
     )
 
     network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
@@ -68,6 +105,7 @@ class Station(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     city: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[str] = mapped_column(String(16), default=StationStatus.active.value)
+    region_id: Mapped[UUID | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -94,12 +132,44 @@ class Membership(IdMixin, Base):
         UniqueConstraint("user_id", "network_id", "station_id", postgresql_nulls_not_distinct=True),
         CheckConstraint(f"role IN {_in(Role)}", name="role"),
         CheckConstraint("(role LIKE 'station\\_%') = (station_id IS NOT NULL)", name="role_matches_tenant"),
+        CheckConstraint("(role LIKE 'partner\\_%') = (partner_id IS NOT NULL)", name="role_matches_partner"),
+        ForeignKeyConstraint(
+            ["network_id", "partner_id"], ["partner_networks.network_id", "partner_networks.partner_id"]
+        ),
     )
 
     user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"))
     network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
     station_id: Mapped[UUID | None]
+    partner_id: Mapped[UUID | None]
     role: Mapped[str] = mapped_column(String(32))
+    # The regions a regional manager is limited to (empty: the whole network).
+    region_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid), default=list)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    deactivated_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Invitation(IdMixin, Base):
+    """An invitation to join a tenant with a role; the token (stored hashed) is e-mailed and used once."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        ForeignKeyConstraint(["network_id", "station_id"], ["stations.network_id", "stations.id"]),
+        CheckConstraint(f"role IN {_in(Role)}", name="role"),
+        CheckConstraint("email = lower(email)", name="email_lower"),
+    )
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    station_id: Mapped[UUID | None]
+    email: Mapped[str] = mapped_column(String(320))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(32))
+    region_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid), default=list)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    invited_by: Mapped[UUID] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -117,4 +187,56 @@ class RefreshToken(IdMixin, Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class SigningKey(IdMixin, Base):
+    """A key access tokens are signed with. The newest active key signs; every key not yet retired
+    verifies, so tokens signed before a rotation stay valid until they expire."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    # The private JWK (JSON). Readable only by the auth path and the key-rotation command.
+    private_jwk: Mapped[str] = mapped_column(Text, deferred=True, deferred_raiseload=True)
+    public_jwk: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Set on rotation: the key stops signing at once and stops verifying after the token lifetime.
+    retired_at: Mapped[datetime | None]
+
+
+class ApiClient(IdMixin, Base):
+    """A partner's OAuth2 client (client-credentials grant) in one network, with its scopes."""
+
+    __tablename__ = "api_clients"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["network_id", "partner_id"], ["partner_networks.network_id", "partner_networks.partner_id"]
+        ),
+    )
+
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    partner_id: Mapped[UUID] = mapped_column(ForeignKey("partners.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(200), deferred=True, deferred_raiseload=True)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    # Allow-list mode: only persisted queries registered for this client run.
+    allow_list_only: Mapped[bool] = mapped_column(default=False)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class PersistedQuery(IdMixin, Base):
+    """A query document registered for a partner client, called by its SHA-256 hash. A client in
+    allow-list mode may run nothing else."""
+
+    __tablename__ = "persisted_queries"
+    __table_args__ = (UniqueConstraint("client_id", "sha256"),)
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    client_id: Mapped[UUID] = mapped_column(ForeignKey("api_clients.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

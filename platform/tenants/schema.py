@@ -1,22 +1,34 @@
-"""GraphQL types and queries of the tenants context: the viewer, networks, stations, users."""
+"""GraphQL types, queries and mutations of the tenants context: the viewer, networks, regions, stations,
+people and invitations. Partners and API clients are in `schema_partners.py`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any, overload
 from uuid import UUID
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
+from dealernet.errors import Conflict, NotFound, ValidationFailed
 from dealernet.graphql.context import Info, by_id_loader
-from dealernet.graphql.permissions import IsAuthenticated
+from dealernet.graphql.payloads import ConflictError, ForbiddenError, NotFoundError, ValidationError, attempt, problem
+from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, decode_cursor, load_nodes, parse_uuid
+from dealernet.mail import Message
+from dealernet.scope import AUTH_SCOPE, Scope
 from dealernet.tenants import models, service
+from dealernet.tenants.permissions import Permission, Role
 
 _network_loader = by_id_loader(service.networks_by_id)
 _station_loader = by_id_loader(service.stations_by_id)
 _user_loader = by_id_loader(service.users_by_id)
+_region_loader = by_id_loader(service.regions_by_id)
+
+# The domain enum itself becomes the GraphQL enum (strawberry.enum marks the class and returns it).
+strawberry.enum(Role, name="Role", description="A member's role: hq_* at HQ, station_* at a station, partner_*.")
 
 
 @strawberry.type(description="An OEM's service network (the HQ tenant).")
@@ -36,6 +48,22 @@ class Network(relay.Node):
         return [cls.from_row(row) if row else None for row in rows]
 
 
+@strawberry.type(description="A region of a network (East, North-West, ...): quotas, rates and regional staff.")
+class Region(relay.Node):
+    id: relay.NodeID[UUID]
+    code: str = strawberry.field(description="Short code, unique within the network.")
+    name: str = strawberry.field(description="Display name.")
+
+    @classmethod
+    def from_row(cls, row: models.Region) -> Region:
+        return cls(id=row.id, code=row.code, name=row.name)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        rows = await load_nodes(info, "region", _region_loader, node_ids)
+        return [cls.from_row(row) if row else None for row in rows]
+
+
 @strawberry.type(description="An authorised service station of a network (a dealer tenant).")
 class Station(relay.Node):
     id: relay.NodeID[UUID]
@@ -44,6 +72,7 @@ class Station(relay.Node):
     city: str = strawberry.field(description="City the station is in.")
     status: str = strawberry.field(description="active, suspended or terminated.")
     network_id: strawberry.Private[UUID]
+    region_id: strawberry.Private[UUID | None]
 
     @classmethod
     def from_row(cls, row: models.Station) -> Station:
@@ -54,6 +83,7 @@ class Station(relay.Node):
             city=row.city,
             status=row.status,
             network_id=row.network_id,
+            region_id=row.region_id,
         )
 
     @classmethod
@@ -65,6 +95,13 @@ class Station(relay.Node):
     async def network(self, info: Info) -> Network:
         row = await info.context.loader("network", _network_loader).load(self.network_id)
         return Network.from_row(row)
+
+    @strawberry.field(description="The region the station is in; null when not assigned.")
+    async def region(self, info: Info) -> Region | None:
+        if self.region_id is None:
+            return None
+        row = await info.context.loader("region", _region_loader).load(self.region_id)
+        return Region.from_row(row) if row else None
 
 
 @strawberry.type(description="A person who logs in to Dealernet.")
@@ -79,12 +116,26 @@ class User(relay.Node):
         return [cls(id=row.id, email=row.email, display_name=row.display_name) if row else None for row in rows]
 
 
+@strawberry.type(description="One of the viewer's tenants: switch to it with the token endpoint's `tenant`.")
+class ViewerMembership:
+    id: strawberry.ID = strawberry.field(description="The membership id to pass as `tenant`.")
+    role: Role = strawberry.field(description="The viewer's role there.")
+    network_id: strawberry.ID = strawberry.field(description="Global id of its network.")
+    station_id: strawberry.ID | None = strawberry.field(description="Global id of its station; null at HQ.")
+    active: bool = strawberry.field(description="Whether the current token is for this membership.")
+
+
+def _gid(type_name: str, value: UUID | None) -> strawberry.ID | None:
+    return strawberry.ID(str(relay.GlobalID(type_name, str(value)))) if value else None
+
+
 @strawberry.type(description="The logged-in user and the tenant their token is active in.")
 class Viewer:
     id: strawberry.ID = strawberry.field(description="The user's global id (a User node).")
     email: str = strawberry.field(description="Login e-mail address.")
     display_name: str = strawberry.field(description="Name shown to colleagues.")
     role: str = strawberry.field(description="Role in the active tenant, e.g. hq_admin or station_manager.")
+    permissions: list[str] = strawberry.field(description="What the role may do, e.g. users:invite.")
     network_id: strawberry.Private[UUID]
     station_id: strawberry.Private[UUID | None]
 
@@ -100,13 +151,134 @@ class Viewer:
         row = await info.context.loader("station", _station_loader).load(self.station_id)
         return Station.from_row(row) if row else None
 
+    @strawberry.field(description="Every tenant the viewer belongs to (a dealer group's stations, say).")
+    async def memberships(self, info: Info) -> list[ViewerMembership]:
+        scope = info.context.require_scope()
+        rows = await info.context.run(service.memberships_of_actor)
+        return [
+            ViewerMembership(
+                id=strawberry.ID(str(row.id)),
+                role=Role(row.role),
+                network_id=_gid("Network", row.network_id),  # type: ignore[arg-type]
+                station_id=_gid("Station", row.station_id),
+                active=row.id == scope.membership_id,
+            )
+            for row in rows
+        ]
+
+
+@strawberry.type(description="An invitation sent by e-mail; the link in it is valid for 7 days.")
+class Invitation:
+    id: strawberry.ID
+    email: str = strawberry.field(description="Who was invited.")
+    role: Role = strawberry.field(description="The role they get on accepting.")
+    expires_at: datetime = strawberry.field(description="When the link stops working.")
+
+    @classmethod
+    def from_row(cls, row: models.Invitation) -> Invitation:
+        return cls(id=strawberry.ID(str(row.id)), email=row.email, role=Role(row.role), expires_at=row.expires_at)
+
+
+@strawberry.input(description="Whom to invite, with which role, where.")
+class InviteUserInput:
+    email: str = strawberry.field(description="Their e-mail address; the invitation link goes there.")
+    role: Role = strawberry.field(description="The role they will have.")
+    display_name: str = strawberry.field(default="", description="Name shown to colleagues.")
+    station_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The station, for a station role (a station manager's own is implied)."
+    )
+    region_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Regions a regional manager is limited to (at most 50)."
+    )
+
+
+@strawberry.type(description="The invitation was sent.")
+class InviteUserSuccess:
+    invitation: Invitation
+
+
+@strawberry.input(description="The token from the invitation link and the password to log in with.")
+class AcceptInvitationInput:
+    token: str
+    password: str = strawberry.field(description="At least 10 characters; an existing user's own password.")
+    display_name: str = strawberry.field(default="", description="Name shown to colleagues.")
+
+
+@strawberry.type(description="You are a member now: log in at /auth/token.")
+class AcceptInvitationSuccess:
+    email: str
+    role: Role
+
+
+@strawberry.type(description="The user's memberships in your tenant are deactivated; their tokens stop working.")
+class DeactivateUserSuccess:
+    deactivated: int = strawberry.field(description="How many memberships were deactivated.")
+
+
+@strawberry.type(description="The region was created.")
+class RegionSuccess:
+    region: Region
+
+
+@strawberry.type(description="The station's region was changed.")
+class StationSuccess:
+    station: Station
+
+
+InviteUserResult = Annotated[
+    InviteUserSuccess | ValidationError | NotFoundError | ForbiddenError, strawberry.union("InviteUserResult")
+]
+AcceptInvitationResult = Annotated[
+    AcceptInvitationSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union("AcceptInvitationResult"),
+]
+DeactivateUserResult = Annotated[
+    DeactivateUserSuccess | NotFoundError | ConflictError | ValidationError, strawberry.union("DeactivateUserResult")
+]
+RegionResult = Annotated[RegionSuccess | ValidationError | ConflictError, strawberry.union("RegionResult")]
+StationResult = Annotated[StationSuccess | NotFoundError | ValidationError, strawberry.union("StationResult")]
+
+
+@overload
+def uuid_of(value: str, type_name: str, field: str) -> UUID: ...
+@overload
+def uuid_of(value: None, type_name: str, field: str) -> None: ...
+@overload
+def uuid_of(value: str | None, type_name: str, field: str) -> UUID | None: ...
+
+
+def uuid_of(value: str | None, type_name: str, field: str) -> UUID | None:
+    """A global id (or a bare UUID) of `type_name`; a clear VALIDATION error otherwise."""
+    if value is None:
+        return None
+    try:
+        global_id = relay.GlobalID.from_id(value)
+        if global_id.type_name != type_name:
+            raise ValueError(type_name)
+        raw = global_id.node_id
+    except ValueError:
+        raw = value
+    parsed = parse_uuid(raw)
+    if parsed is None:
+        raise ValidationFailed(f"not a {type_name} id", fields={field: f"not a {type_name} id"})
+    return parsed
+
+
+def _invitation_mail(settings_url: str, invitation: models.Invitation, token: str) -> Message:
+    link = f"{settings_url}/accept-invitation?token={token}"
+    return Message(
+        to=invitation.email,
+        subject="You are invited to Dealernet",
+        body=f"You have been invited as {invitation.role}. Accept within 7 days: {link}",
+    )
+
 
 @strawberry.type
 class TenantsQuery:
     @strawberry.field(description="The logged-in user; null without a valid token.")
     async def viewer(self, info: Info) -> Viewer | None:
         scope = info.context.scope
-        if scope is None or scope.actor_id is None or scope.network_id is None:
+        if scope is None or scope.actor_id is None or scope.network_id is None or scope.membership_id is None:
             return None
         user = await info.context.loader("user", _user_loader).load(scope.actor_id)
         if user is None:
@@ -116,16 +288,105 @@ class TenantsQuery:
             email=user.email,
             display_name=user.display_name,
             role=scope.role,
+            permissions=sorted(scope.permissions),
             network_id=scope.network_id,
             station_id=scope.station_id,
         )
 
     @strawberry.field(
-        permission_classes=[IsAuthenticated],
-        description="Stations the viewer may see, by code: HQ sees its network's, a station itself.",
+        extensions=needs(Permission.network_read),
+        description="Stations the viewer may see, by code: HQ sees its network's (a regional manager its "
+        "regions'), a station itself.",
     )
-    async def stations(self, info: Info, first: int, after: str | None = None) -> relay.Connection[Station]:
+    async def stations(
+        self, info: Info, first: int, after: str | None = None, region_id: strawberry.ID | None = None
+    ) -> relay.Connection[Station]:
         key = decode_cursor(after, arity=2)
         after_key = (key[0], parse_uuid(key[1]) or UUID(int=0)) if key else None
-        rows = await info.context.run(service.list_stations, first=first, after=after_key)
+        region = uuid_of(region_id, "Region", "regionId")
+        rows = await info.context.run(service.list_stations, first=first, after=after_key, region_id=region)
         return connection(rows, first=first, node=Station.from_row, key=lambda row: (row.code, row.id))
+
+    @strawberry.field(extensions=needs(Permission.network_read), description="The network's regions, by code.")
+    async def regions(self, info: Info) -> list[Region]:
+        return [Region.from_row(row) for row in await info.context.run(service.list_regions)]
+
+
+@strawberry.type
+class TenantsMutation:
+    @strawberry.mutation(
+        extensions=needs(Permission.users_invite),
+        description="Invite someone to your tenant; they get an e-mail with a link to set their password.",
+    )
+    async def invite_user(self, info: Info, input: InviteUserInput) -> InviteUserResult:  # noqa: A002
+        ctx = info.context
+
+        async def invite(session: AsyncSession, scope: Scope) -> service.NewInvitation:
+            return await service.invite(
+                session,
+                scope,
+                email=input.email,
+                role=Role(input.role),
+                display_name=input.display_name,
+                station_id=uuid_of(input.station_id, "Station", "input.stationId"),
+                region_ids=[uuid_of(r, "Region", "input.regionIds") for r in input.region_ids],
+            )
+
+        def sent(new: service.NewInvitation) -> InviteUserSuccess:
+            mail = _invitation_mail(ctx.settings.base_url, new.invitation, new.token)
+            ctx.after_commit.append(lambda: ctx.mailer.send(mail))
+            return InviteUserSuccess(invitation=Invitation.from_row(new.invitation))
+
+        return await attempt(ctx, invite, sent)
+
+    @strawberry.mutation(
+        description="Accept an invitation (no token needed): sets your password, or adds the tenant to your "
+        "existing account."
+    )
+    async def accept_invitation(self, info: Info, input: AcceptInvitationInput) -> AcceptInvitationResult:  # noqa: A002
+        async with info.context.sessionmaker(info={"scope": AUTH_SCOPE}) as session:
+            try:
+                accepted = await service.accept_invitation(
+                    session, token=input.token, password=input.password, display_name=input.display_name
+                )
+                await session.commit()
+            except (ValidationFailed, NotFound, Conflict) as exc:
+                await session.rollback()
+                return problem(exc)
+        return AcceptInvitationSuccess(email=accepted.email, role=Role(accepted.role))
+
+    @strawberry.mutation(
+        extensions=needs(Permission.users_deactivate),
+        description="Deactivate a user in your tenant; their tokens stop working at once.",
+    )
+    async def deactivate_user(self, info: Info, user_id: strawberry.ID) -> DeactivateUserResult:
+        async def deactivate(session: AsyncSession, scope: Scope) -> int:
+            return await service.deactivate_user(session, scope, user_id=uuid_of(user_id, "User", "userId"))
+
+        return await attempt(info.context, deactivate, lambda n: DeactivateUserSuccess(deactivated=n))
+
+    @strawberry.mutation(extensions=needs(Permission.regions_manage), description="Create a region of your network.")
+    async def create_region(self, info: Info, code: str, name: str) -> RegionResult:
+        return await attempt(
+            info.context,
+            service.create_region,
+            lambda r: RegionSuccess(region=Region.from_row(r)),
+            code=code,
+            name=name,
+        )
+
+    @strawberry.mutation(
+        extensions=needs(Permission.regions_manage), description="Put a station in a region (null: none)."
+    )
+    async def set_station_region(
+        self, info: Info, station_id: strawberry.ID, region_id: strawberry.ID | None = None
+    ) -> StationResult:
+        async def move(session: AsyncSession, scope: Scope) -> models.Station:
+            return await service.set_station_region(
+                session,
+                scope,
+                station_id=uuid_of(station_id, "Station", "stationId"),
+                region_id=uuid_of(region_id, "Region", "regionId"),
+            )
+
+        return await attempt(info.context, move, lambda s: StationSuccess(station=Station.from_row(s)))

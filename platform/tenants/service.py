@@ -1,4 +1,4 @@
-"""Use cases of the tenants context: login, token refresh, scope, stations and networks."""
+"""Use cases of the tenants context: login, tokens, scope, people, regions, stations and networks."""
 
 from __future__ import annotations
 
@@ -9,18 +9,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import ColumnElement, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dealernet.audit import service as journal
 from dealernet.db import new_id
-from dealernet.errors import Unauthenticated
+from dealernet.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from dealernet.paging import check_page_size
 from dealernet.scope import DbRole, Scope
-from dealernet.tenants.models import Membership, Network, RefreshToken, Role, Station, User
-from dealernet.tenants.passwords import verify_password
+from dealernet.tenants.models import Invitation, Membership, Network, RefreshToken, Region, Station, User
+from dealernet.tenants.passwords import hash_password, verify_password
+from dealernet.tenants.permissions import Permission, Role, may_invite, permissions_of
 from dealernet.tenants.tokens import AccessClaims, TokenSigner
 
 BAD_CREDENTIALS = "invalid username or password"
+PARTNER_CLIENT_ROLE = "partner_client"
+INVITATION_DAYS = 7
+MIN_PASSWORD_LENGTH = 10
 
 
 class RefreshTokenReused(Unauthenticated):
@@ -30,24 +36,60 @@ class RefreshTokenReused(Unauthenticated):
 @dataclass(frozen=True)
 class TokenPair:
     access_token: str
-    refresh_token: str
+    refresh_token: str | None
     expires_in: int
 
 
 def scope_for(claims: AccessClaims) -> Scope:
     """The scope a verified access token grants (the only way requests get a Scope)."""
+    if claims.client_id is not None:  # a partner's API client: its scopes are its permissions
+        return Scope(
+            db_role=DbRole.partner,
+            network_id=claims.network_id,
+            partner_id=claims.partner_id,
+            actor_id=claims.client_id,
+            role=PARTNER_CLIENT_ROLE,
+            permissions=frozenset(claims.scopes),
+            client_id=claims.client_id,
+        )
     role = Role(claims.role)
+    db_role = DbRole.station if role.is_station_role else DbRole.partner if role.is_partner_role else DbRole.oem
     return Scope(
-        db_role=DbRole.station if role.is_station_role else DbRole.oem,
+        db_role=db_role,
         network_id=claims.network_id,
         station_id=claims.station_id if role.is_station_role else None,
-        actor_id=claims.user_id,
+        partner_id=claims.partner_id if role.is_partner_role else None,
+        actor_id=claims.subject,
         role=role.value,
+        permissions=permissions_of(role),
+        membership_id=claims.membership_id,
+        region_ids=frozenset(claims.region_ids) if claims.region_ids else None,
     )
 
 
-def _digest(refresh_token: str) -> bytes:
-    return hashlib.sha256(refresh_token.encode()).digest()
+def digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def require(scope: Scope, permission: Permission) -> None:
+    """Services check the permission too, so the CLI and jobs cannot skip what the API enforces."""
+    if not scope.may(permission.value):
+        raise Forbidden(f"your role may not do this ({permission.value})")
+
+
+# --- tokens -------------------------------------------------------------------------------------------
+
+
+def _claims(membership: Membership) -> AccessClaims:
+    return AccessClaims(
+        subject=membership.user_id,
+        network_id=membership.network_id,
+        role=membership.role,
+        membership_id=membership.id,
+        station_id=membership.station_id,
+        partner_id=membership.partner_id,
+        region_ids=tuple(membership.region_ids or ()),
+    )
 
 
 async def _issue(
@@ -57,7 +99,7 @@ async def _issue(
     session.add(
         RefreshToken(
             id=new_id(),
-            token_hash=_digest(refresh_token),
+            token_hash=digest(refresh_token),
             family_id=family_id,
             user_id=membership.user_id,
             membership_id=membership.id,
@@ -67,23 +109,26 @@ async def _issue(
         )
     )
     await session.flush()
-    claims = AccessClaims(
-        user_id=membership.user_id,
-        membership_id=membership.id,
-        network_id=membership.network_id,
-        station_id=membership.station_id,
-        role=membership.role,
-    )
-    return TokenPair(signer.issue(claims), refresh_token, signer.lifetime)
+    return TokenPair(signer.issue(_claims(membership)), refresh_token, signer.lifetime)
 
 
-async def _first_membership(session: AsyncSession, user_id: UUID) -> Membership | None:
-    stmt = select(Membership).where(Membership.user_id == user_id).order_by(Membership.created_at, Membership.id)
-    return (await session.scalars(stmt.limit(1))).first()
+async def _membership_of(session: AsyncSession, user_id: UUID, tenant: UUID | None) -> Membership | None:
+    """The user's active membership `tenant` (a membership id), or their first one."""
+    stmt = select(Membership).where(Membership.user_id == user_id, Membership.is_active)
+    if tenant is not None:
+        stmt = stmt.where(Membership.id == tenant)
+    stmt = stmt.order_by(Membership.created_at, Membership.id).limit(1)
+    return (await session.scalars(stmt)).first()
 
 
 async def login(
-    session: AsyncSession, *, email: str, password: str, signer: TokenSigner, refresh_days: int
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    signer: TokenSigner,
+    refresh_days: int,
+    tenant: UUID | None = None,
 ) -> TokenPair:
     """Password grant. Unknown user, wrong password and inactive user all fail the same way, at the same cost."""
     row = (
@@ -94,42 +139,289 @@ async def login(
     matches = await verify_password(row.password_hash if row else None, password)
     if row is None or not matches or not row.is_active:
         raise Unauthenticated(BAD_CREDENTIALS)
-    membership = await _first_membership(session, row.id)
+    membership = await _membership_of(session, row.id, tenant)
     if membership is None:
         raise Unauthenticated(BAD_CREDENTIALS)
     return await _issue(session, signer, membership, family_id=new_id(), refresh_days=refresh_days)
 
 
-async def refresh(session: AsyncSession, *, refresh_token: str, signer: TokenSigner, refresh_days: int) -> TokenPair:
-    """Refresh grant: rotate the token. A token used twice revokes its family; the caller commits that."""
+async def refresh(
+    session: AsyncSession, *, refresh_token: str, signer: TokenSigner, refresh_days: int, tenant: UUID | None = None
+) -> TokenPair:
+    """Refresh grant: rotate the token, optionally switching to another of the user's tenants. A token used
+    twice revokes its family; so does a deactivated membership or user. The caller commits that."""
     now = datetime.now(UTC)
     stored = (
         await session.scalars(
-            select(RefreshToken).where(RefreshToken.token_hash == _digest(refresh_token)).with_for_update()
+            select(RefreshToken).where(RefreshToken.token_hash == digest(refresh_token)).with_for_update()
         )
     ).first()
     if stored is None or stored.expires_at <= now:
         raise Unauthenticated("invalid refresh token")
-    if stored.used_at is not None or stored.revoked_at is not None:
+    reused = stored.used_at is not None or stored.revoked_at is not None
+    membership = await _membership_of(session, stored.user_id, tenant or stored.membership_id)
+    active = await session.scalar(select(User.is_active).where(User.id == stored.user_id))
+    if reused or not active or (membership is None and tenant is None):
         await session.execute(
             update(RefreshToken)
             .where(RefreshToken.family_id == stored.family_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=now)
         )
         raise RefreshTokenReused("invalid refresh token")
-    stored.used_at = now
-    membership = await session.get(Membership, stored.membership_id)
-    active = await session.scalar(select(User.is_active).where(User.id == stored.user_id))
-    if membership is None or not active:
+    if membership is None:  # asked for a tenant the user has no active membership in
         raise Unauthenticated("invalid refresh token")
+    stored.used_at = now
     return await _issue(session, signer, membership, family_id=stored.family_id, refresh_days=refresh_days)
 
 
+# --- people ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    invitation: Invitation
+    token: str
+
+
+def _check_email(email: str) -> str:
+    cleaned = email.strip().lower()
+    local, _, domain = cleaned.partition("@")
+    if not local or "." not in domain or len(cleaned) > 320 or " " in cleaned:
+        raise ValidationFailed("not an e-mail address", fields={"email": "not an e-mail address"})
+    return cleaned
+
+
+async def invite(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    email: str,
+    role: Role,
+    display_name: str = "",
+    station_id: UUID | None = None,
+    region_ids: Sequence[UUID] = (),
+) -> NewInvitation:
+    """Invite someone into the scope's tenant. HQ admins invite HQ staff and station staff of any station
+    of the network; a station manager invites the staff of its own station."""
+    require(scope, Permission.users_invite)
+    inviter = Role(scope.role)
+    if not may_invite(inviter, role):
+        raise Forbidden(f"a {inviter.value} may not invite a {role.value}")
+    if scope.is_station:
+        station_id = scope.station_id
+    if role.is_station_role:
+        if station_id is None:
+            raise ValidationFailed("a station role needs a station", fields={"stationId": "required for this role"})
+        if not await stations_by_id(session, scope, [station_id]):
+            raise NotFound("no such station")
+    else:
+        station_id = None
+    if region_ids and role is not Role.hq_regional_manager:
+        raise ValidationFailed(
+            "only regional managers have regions", fields={"regionIds": "only for regional managers"}
+        )
+    if region_ids and len(await regions_by_id(session, scope, list(region_ids))) != len(set(region_ids)):
+        raise NotFound("no such region")
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        id=new_id(),
+        network_id=scope.network_id,
+        station_id=station_id,
+        email=_check_email(email),
+        display_name=display_name.strip()[:200],
+        role=role.value,
+        region_ids=list(region_ids),
+        token_hash=digest(token),
+        invited_by=scope.actor_id,
+        expires_at=datetime.now(UTC) + timedelta(days=INVITATION_DAYS),
+    )
+    session.add(invitation)
+    await session.flush()
+    await journal.record(
+        session,
+        scope,
+        entity="invitation",
+        entity_id=invitation.id,
+        action="invited",
+        after=journal.snapshot(invitation, "email", "role", "station_id", "region_ids"),
+        station_id=station_id,
+    )
+    return NewInvitation(invitation, token)
+
+
+def check_password(password: str, email: str) -> None:
+    """NIST 800-63B: a minimum length and not the obvious; no composition rules."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed("password too short", fields={"password": f"at least {MIN_PASSWORD_LENGTH} characters"})
+    if password.strip().lower() in {email, email.partition("@")[0]}:
+        raise ValidationFailed("password is your e-mail address", fields={"password": "must not be your e-mail"})
+
+
+@dataclass(frozen=True)
+class Accepted:
+    email: str
+    role: str
+    membership_id: UUID
+
+
+async def accept_invitation(session: AsyncSession, *, token: str, password: str, display_name: str = "") -> Accepted:
+    """Accept an invitation (the auth scope: no tenant yet). A new user sets their password; someone who
+    already has an account (another station of a dealer group) proves it with their password."""
+    now = datetime.now(UTC)
+    invitation = (
+        await session.scalars(select(Invitation).where(Invitation.token_hash == digest(token)).with_for_update())
+    ).first()
+    if invitation is None or invitation.accepted_at is not None or invitation.expires_at <= now:
+        raise NotFound("this invitation is unknown, used or expired")
+    user = (
+        await session.execute(select(User.id, User.password_hash).where(User.email == invitation.email))
+    ).one_or_none()
+    if user is None:
+        check_password(password, invitation.email)
+        user_id = new_id()
+        session.add(
+            User(
+                id=user_id,
+                email=invitation.email,
+                display_name=(display_name.strip() or invitation.display_name)[:200],
+                password_hash=hash_password(password),
+                is_active=True,
+            )
+        )
+        await session.flush()
+    elif await verify_password(user.password_hash, password):
+        user_id = user.id
+    else:
+        raise Unauthenticated("you already have an account: give its password to accept")
+    membership = Membership(
+        id=new_id(),
+        user_id=user_id,
+        network_id=invitation.network_id,
+        station_id=invitation.station_id,
+        role=invitation.role,
+        region_ids=list(invitation.region_ids),
+    )
+    session.add(membership)
+    invitation.accepted_at = now
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict("you are already a member of this tenant") from exc
+    actor = Scope(db_role=DbRole.auth, network_id=invitation.network_id, actor_id=user_id)
+    await journal.record(
+        session,
+        actor,
+        entity="membership",
+        entity_id=membership.id,
+        action="joined",
+        after=journal.snapshot(membership, "user_id", "role", "station_id", "region_ids"),
+        station_id=invitation.station_id,
+    )
+    return Accepted(invitation.email, invitation.role, membership.id)
+
+
+async def deactivate_user(session: AsyncSession, scope: Scope, *, user_id: UUID) -> int:
+    """Deactivate the user's memberships in the scope's tenant (HQ: the whole network; a station manager:
+    its station). Their tokens stop working at the next request; refresh tokens are refused. Returns the
+    number of memberships deactivated; an unknown or foreign user is NOT_FOUND."""
+    require(scope, Permission.users_deactivate)
+    if user_id == scope.actor_id:
+        raise Conflict("you cannot deactivate yourself")
+    stmt = select(Membership).where(scope.owns(Membership), Membership.user_id == user_id, Membership.is_active)
+    memberships = list(await session.scalars(stmt.with_for_update()))
+    if not memberships:
+        raise NotFound("no such user")
+    now = datetime.now(UTC)
+    for membership in memberships:
+        membership.is_active = False
+        membership.deactivated_at = now
+        await journal.record(
+            session,
+            scope,
+            entity="membership",
+            entity_id=membership.id,
+            action="deactivated",
+            before={"is_active": True},
+            after={"is_active": False},
+            station_id=membership.station_id,
+        )
+    await session.flush()
+    return len(memberships)
+
+
+async def memberships_of_actor(session: AsyncSession, scope: Scope) -> list[Membership]:
+    """The viewer's own active memberships in every tenant, to choose one to switch to."""
+    stmt = select(Membership).where(Membership.user_id == scope.actor_id, Membership.is_active)
+    return list(await session.scalars(stmt.order_by(Membership.created_at, Membership.id)))
+
+
 async def users_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, User]:
-    """Users visible to the scope: RLS shows those with a membership in the scope's tenant."""
+    """Users visible to the scope: those with a membership in the scope's tenant."""
     members = select(Membership.user_id).where(scope.owns(Membership))
     stmt = select(User).where(User.id.in_(ids), User.id.in_(members))
     return {row.id: row for row in await session.scalars(stmt)}
+
+
+# --- regions, stations, networks -----------------------------------------------------------------------
+
+
+async def create_region(session: AsyncSession, scope: Scope, *, code: str, name: str) -> Region:
+    require(scope, Permission.regions_manage)
+    code, name = code.strip().upper(), name.strip()
+    if not code or len(code) > 32 or not name:
+        raise ValidationFailed("code and name are required", fields={"code": "1 to 32 characters", "name": "required"})
+    region = Region(id=new_id(), network_id=scope.network_id, code=code, name=name[:200])
+    session.add(region)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"region {code} exists", fields={"code": "already used in this network"}) from exc
+    await journal.record(
+        session,
+        scope,
+        entity="region",
+        entity_id=region.id,
+        action="created",
+        after=journal.snapshot(region, "code", "name"),
+    )
+    return region
+
+
+async def set_station_region(
+    session: AsyncSession, scope: Scope, *, station_id: UUID, region_id: UUID | None
+) -> Station:
+    require(scope, Permission.regions_manage)
+    station = (await stations_by_id(session, scope, [station_id])).get(station_id)
+    if station is None:
+        raise NotFound("no such station")
+    if region_id is not None and not await regions_by_id(session, scope, [region_id]):
+        raise NotFound("no such region")
+    before = journal.snapshot(station, "region_id")
+    station.region_id = region_id
+    await session.flush()
+    await journal.record(
+        session,
+        scope,
+        entity="station",
+        entity_id=station.id,
+        action="region_changed",
+        before=before,
+        after=journal.snapshot(station, "region_id"),
+        station_id=station.id,
+    )
+    return station
+
+
+async def regions_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, Region]:
+    stmt = select(Region).where(Region.id.in_(ids), Region.network_id == scope.network_id)
+    return {row.id: row for row in await session.scalars(stmt)}
+
+
+async def list_regions(session: AsyncSession, scope: Scope) -> list[Region]:
+    """A network has tens of regions: the list is not paged."""
+    stmt = select(Region).where(Region.network_id == scope.network_id).order_by(Region.code)
+    return list(await session.scalars(stmt))
 
 
 async def networks_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, Network]:
@@ -137,17 +429,32 @@ async def networks_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID
     return {row.id: row for row in rows}
 
 
+def _in_view(scope: Scope) -> list[ColumnElement[bool]]:
+    """Stations in the scope, narrowed to a regional manager's regions."""
+    clauses = [scope.owns(Station, station_column="id")]
+    if scope.region_ids:
+        clauses.append(Station.region_id.in_(scope.region_ids))
+    return clauses
+
+
 async def stations_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, Station]:
-    stmt = select(Station).where(Station.id.in_(ids), scope.owns(Station, station_column="id"))
+    stmt = select(Station).where(Station.id.in_(ids), *_in_view(scope))
     return {row.id: row for row in await session.scalars(stmt)}
 
 
 async def list_stations(
-    session: AsyncSession, scope: Scope, *, first: int, after: tuple[str, UUID] | None = None
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    first: int,
+    after: tuple[str, UUID] | None = None,
+    region_id: UUID | None = None,
 ) -> list[Station]:
     """Stations in scope ordered by code; returns up to first + 1 rows so the caller knows if more follow."""
     check_page_size(first)
-    stmt = select(Station).where(scope.owns(Station, station_column="id")).order_by(Station.code, Station.id)
+    stmt = select(Station).where(*_in_view(scope)).order_by(Station.code, Station.id)
+    if region_id is not None:
+        stmt = stmt.where(Station.region_id == region_id)
     if after is not None:
         code, station_id = after
         stmt = stmt.where(tuple_(Station.code, Station.id) > tuple_(code, station_id))

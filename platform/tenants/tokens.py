@@ -1,109 +1,182 @@
-"""Access tokens: short-lived JWTs (joserfc), algorithm pinned, key looked up by `kid` among our own keys.
+"""Access tokens: short-lived JWTs (joserfc) signed with the keys kept in `signing_keys`.
 
-Issue #4 moves the keys into the database with rotation and a JWKS endpoint; the interface stays.
+The newest active key signs; every key that is active, or was retired less than a token lifetime ago,
+verifies. Each key pins its algorithm (ES256), `alg: none` and HMAC confusion are refused, the `kid` is
+looked up among our keys only, and iss/aud/exp/nbf are checked. The public halves are published at
+/.well-known/jwks.json. Verifying ES256 costs ~0.13 ms, so a verified token's claims are remembered
+(bounded, until the token expires): a client reusing its token pays a dictionary lookup.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
-from dataclasses import dataclass
-from pathlib import Path
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import OctKey
+from joserfc.jwk import ECKey
+from joserfc.jws import extract_compact
 from joserfc.jwt import JWTClaimsRegistry
 
 from dealernet.errors import Unauthenticated
 from dealernet.settings import Settings
 
-ALGORITHM = "HS256"
+ALGORITHM = "ES256"
+LEEWAY_SECONDS = 5
+_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
 class AccessClaims:
-    """What a verified access token says: who, and which tenant membership is active."""
+    """What a verified access token says: who (a user's membership, or a partner's API client) and which
+    tenant is active."""
 
-    user_id: UUID
-    membership_id: UUID
+    subject: UUID
     network_id: UUID
-    station_id: UUID | None
     role: str
+    membership_id: UUID | None = None
+    station_id: UUID | None = None
+    partner_id: UUID | None = None
+    client_id: UUID | None = None
+    scopes: tuple[str, ...] = ()
+    region_ids: tuple[UUID, ...] = ()
 
 
+@dataclass(frozen=True)
+class VerifyingKey:
+    kid: str
+    key: ECKey
+    retired_at: datetime | None = None
+
+
+@dataclass
 class TokenSigner:
-    """Signs and verifies access tokens with one HMAC key (pinned to HS256)."""
+    """Issues with the newest key, verifies with all current ones. Rebuilt when the keys change."""
 
-    def __init__(self, secret: str, *, issuer: str, audience: str, lifetime_seconds: int) -> None:
-        raw = secret.encode()
-        self.kid = hashlib.sha256(raw).hexdigest()[:16]
-        self._key = OctKey.import_key(raw, {"kid": self.kid, "alg": ALGORITHM})
-        self.issuer, self.audience, self.lifetime = issuer, audience, lifetime_seconds
+    keys: Sequence[VerifyingKey]
+    issuer: str
+    audience: str
+    lifetime: int
+    signing: VerifyingKey | None = None
+    _by_kid: dict[str, VerifyingKey] = field(init=False)
+    _verified: OrderedDict[str, tuple[int, AccessClaims]] = field(init=False, default_factory=OrderedDict)
+
+    def __post_init__(self) -> None:
+        self._by_kid = {key.kid: key for key in self.keys}
         self._claims_check = JWTClaimsRegistry(
-            leeway=5,
-            iss={"essential": True, "value": issuer},
-            aud={"essential": True, "value": audience},
+            leeway=LEEWAY_SECONDS,
+            iss={"essential": True, "value": self.issuer},
+            aud={"essential": True, "value": self.audience},
             exp={"essential": True},
+            nbf={"essential": True},
             sub={"essential": True},
             net={"essential": True},
-            mid={"essential": True},
             role={"essential": True},
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TokenSigner:
+    def for_settings(
+        cls, settings: Settings, keys: Sequence[VerifyingKey], signing: VerifyingKey | None
+    ) -> TokenSigner:
         return cls(
-            settings.signing_key or _development_key(settings.data_dir),
+            keys=keys,
+            signing=signing,
             issuer=settings.token_issuer,
             audience=settings.token_audience,
-            lifetime_seconds=settings.access_token_seconds,
+            lifetime=settings.access_token_seconds,
         )
 
+    @property
+    def kids(self) -> frozenset[str]:
+        return frozenset(self._by_kid)
+
     def issue(self, claims: AccessClaims, *, now: int | None = None) -> str:
+        if self.signing is None:
+            raise RuntimeError("no signing key: run `dealernet keys rotate` (or `dealernet migrate`)")
         issued = int(time.time()) if now is None else now
         payload: dict[str, Any] = {
             "iss": self.issuer,
             "aud": self.audience,
-            "sub": str(claims.user_id),
+            "sub": str(claims.subject),
             "iat": issued,
             "nbf": issued,
             "exp": issued + self.lifetime,
             "jti": secrets.token_hex(8),
-            "mid": str(claims.membership_id),
             "net": str(claims.network_id),
-            "stn": str(claims.station_id) if claims.station_id else None,
             "role": claims.role,
         }
-        return jwt.encode({"alg": ALGORITHM, "kid": self.kid, "typ": "JWT"}, payload, self._key, algorithms=[ALGORITHM])
+        optional = {
+            "mid": claims.membership_id,
+            "stn": claims.station_id,
+            "ptn": claims.partner_id,
+            "cid": claims.client_id,
+        }
+        payload.update({name: str(value) for name, value in optional.items() if value is not None})
+        if claims.scopes:
+            payload["scope"] = " ".join(claims.scopes)
+        if claims.region_ids:
+            payload["rgn"] = [str(r) for r in claims.region_ids]
+        header = {"alg": ALGORITHM, "kid": self.signing.kid, "typ": "JWT"}
+        return jwt.encode(header, payload, self.signing.key, algorithms=[ALGORITHM])
 
     def verify(self, token: str) -> AccessClaims:
         """The token's claims, or Unauthenticated for anything forged, expired, malformed or foreign."""
+        now = int(time.time())
+        cached = self._verified.get(token)
+        if cached is not None and cached[0] > now - LEEWAY_SECONDS:
+            return cached[1]
+        claims, expires = self._verify(token)
+        self._verified[token] = (expires, claims)
+        if len(self._verified) > _CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _verify(self, token: str) -> tuple[AccessClaims, int]:
         try:
-            decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
-            if decoded.header.get("kid") != self.kid:
+            header = extract_compact(token.encode()).headers() if token.count(".") == 2 else {}
+            key = self._by_kid.get(str(header.get("kid")))
+            if key is None or header.get("alg") != ALGORITHM or not self._verifies(key):
                 raise Unauthenticated("invalid token")
+            decoded = jwt.decode(token, key.key, algorithms=[ALGORITHM])
             self._claims_check.validate(decoded.claims)
-            claims = decoded.claims
-            return AccessClaims(
-                user_id=UUID(claims["sub"]),
-                membership_id=UUID(claims["mid"]),
-                network_id=UUID(claims["net"]),
-                station_id=UUID(claims["stn"]) if claims.get("stn") else None,
-                role=str(claims["role"]),
+            c = decoded.claims
+            return (
+                AccessClaims(
+                    subject=UUID(c["sub"]),
+                    network_id=UUID(c["net"]),
+                    role=str(c["role"]),
+                    membership_id=_uuid(c.get("mid")),
+                    station_id=_uuid(c.get("stn")),
+                    partner_id=_uuid(c.get("ptn")),
+                    client_id=_uuid(c.get("cid")),
+                    scopes=tuple(str(c.get("scope", "")).split()),
+                    region_ids=tuple(UUID(r) for r in c.get("rgn", [])),
+                ),
+                int(c["exp"]),
             )
-        except (JoseError, ValueError, KeyError, TypeError) as exc:
+        except (JoseError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise Unauthenticated("invalid token") from exc
 
+    def _verifies(self, key: VerifyingKey) -> bool:
+        if key.retired_at is None:
+            return True
+        return key.retired_at.timestamp() + self.lifetime + LEEWAY_SECONDS > time.time()
 
-def _development_key(data_dir: Path) -> str:
-    """A random key kept under the data directory, so development tokens survive a restart."""
-    path = data_dir / "signing.key"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    def jwks(self) -> dict[str, Any]:
+        """The public keys that still verify, for /.well-known/jwks.json."""
+        keys = [
+            {**key.key.as_dict(private=False), "kid": key.kid, "alg": ALGORITHM, "use": "sig"}
+            for key in self.keys
+            if self._verifies(key)
+        ]
+        return {"keys": keys}
+
+
+def _uuid(value: Any) -> UUID | None:
+    return UUID(str(value)) if value else None

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import json
 import time
+from dataclasses import replace
 
 import httpx
 import pytest
+from joserfc.jwk import ECKey
 
 from dealernet.settings import Settings
-from dealernet.tenants.tokens import AccessClaims, TokenSigner
+from dealernet.tenants.tokens import AccessClaims, TokenSigner, VerifyingKey
 from tests.conftest import Tenants
 
 STATIONS = "{ viewer { id } stations(first: 5) { edges { node { id } } } }"
@@ -18,13 +20,21 @@ STATIONS = "{ viewer { id } stations(first: 5) { edges { node { id } } } }"
 
 def _claims(t: Tenants) -> AccessClaims:
     p = t.manager_a
+    assert p.scope.membership_id is not None
     return AccessClaims(
-        user_id=p.user_id,
-        membership_id=p.user_id,
+        subject=p.user_id,
+        membership_id=p.scope.membership_id,
         network_id=p.network_id,
         station_id=p.station_id,
         role="station_manager",
     )
+
+
+def _impostor(signer: TokenSigner) -> TokenSigner:
+    """Another key under our signing key's kid."""
+    assert signer.signing is not None
+    fake = VerifyingKey(signer.signing.kid, ECKey.generate_key("P-256", private=True))
+    return replace(signer, keys=[fake], signing=fake)
 
 
 def _alg_none(token: str) -> str:
@@ -41,13 +51,7 @@ async def test_bad_tokens_are_unauthenticated(
     header = {
         "wrong": "Bearer not-a-token",
         "expired": "Bearer " + signer.issue(claims, now=int(time.time()) - 7200),
-        "other-key": "Bearer "
-        + TokenSigner(
-            "another key " * 4,
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-            lifetime_seconds=900,
-        ).issue(claims),
+        "other-key": "Bearer " + _impostor(signer).issue(claims),
         "alg-none": "Bearer " + _alg_none(signer.issue(claims)),
         "not-bearer": "Basic " + base64.b64encode(b"manager:password").decode(),
     }[kind]

@@ -1,0 +1,86 @@
+"""Mutation results: each mutation returns `Annotated[Success | NotFoundError | ..., strawberry.union(...)]`,
+so the errors a client must handle are in the schema. `attempt` runs the service in a unit of work and
+maps its DomainError to the matching member; authentication problems stay top-level errors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import strawberry
+
+from dealernet.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from dealernet.graphql.context import Context, unit_of_work
+
+R = TypeVar("R")
+S = TypeVar("S")
+
+
+@strawberry.type(description="One invalid input field and why.")
+class FieldError:
+    field: str = strawberry.field(description="Path of the input field, e.g. `input.email`.")
+    message: str = strawberry.field(description="What is wrong with it.")
+
+
+@strawberry.interface(description="A reason a mutation did not happen; nothing was changed.")
+class UserError:
+    code: str = strawberry.field(description="VALIDATION, NOT_FOUND, CONFLICT or FORBIDDEN.")
+    message: str = strawberry.field(description="Human-readable explanation.")
+
+
+@strawberry.type(description="The input was invalid; `fields` says where.")
+class ValidationError(UserError):
+    fields: list[FieldError] = strawberry.field(description="The invalid fields.")
+
+
+@strawberry.type(description="An object the mutation needs does not exist or is not visible to you.")
+class NotFoundError(UserError):
+    pass
+
+
+@strawberry.type(description="The change conflicts with the current state (a duplicate, a stale version).")
+class ConflictError(UserError):
+    pass
+
+
+@strawberry.type(description="Your role may not make this particular change.")
+class ForbiddenError(UserError):
+    pass
+
+
+PROBLEM_TYPES: dict[type[DomainError], type[UserError]] = {
+    ValidationFailed: ValidationError,
+    NotFound: NotFoundError,
+    Conflict: ConflictError,
+    Forbidden: ForbiddenError,
+}
+
+
+def problem(exc: DomainError) -> UserError:
+    for error_type, member in PROBLEM_TYPES.items():
+        if isinstance(exc, error_type):
+            if member is ValidationError:
+                fields = [FieldError(field=f, message=m) for f, m in exc.fields.items()]
+                return ValidationError(code=exc.code, message=exc.message, fields=fields)
+            return member(code=exc.code, message=exc.message)
+    raise exc
+
+
+async def attempt(
+    ctx: Context,
+    fn: Callable[..., Awaitable[R]],
+    success: Callable[[R], S],
+    /,
+    **kwargs: Any,
+) -> S | UserError:
+    """Run `fn(session, scope, **kwargs)` as the request's one transaction; the success payload or a problem."""
+    scope = ctx.require_scope()
+    try:
+        async with unit_of_work(ctx) as session:
+            result = await fn(session, scope, **kwargs)
+            payload = success(result)
+    except Unauthenticated:
+        raise
+    except DomainError as exc:
+        return problem(exc)
+    return payload

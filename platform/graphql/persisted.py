@@ -1,0 +1,52 @@
+"""Persisted queries for partner clients: a client sends `extensions.persistedQuery.sha256Hash` instead
+of (or with) the document; a client in allow-list mode may run nothing but its registered documents.
+Other principals send documents as usual."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from strawberry.http import GraphQLRequestData
+
+from dealernet.graphql.context import Context
+from dealernet.tenants import clients
+from graphql import GraphQLError
+
+
+def _requested_hash(extensions: dict[str, Any] | None) -> str | None:
+    persisted = (extensions or {}).get("persistedQuery")
+    if not isinstance(persisted, dict):
+        return None
+    value = persisted.get("sha256Hash")
+    return value.lower() if isinstance(value, str) else ""
+
+
+async def prepare(ctx: Context, data: GraphQLRequestData) -> GraphQLError | None:
+    """Fill in the document of a persisted query, or say why the request may not run."""
+    scope = ctx.scope
+    requested = _requested_hash(data.extensions)
+    if scope is None or scope.client_id is None:
+        if requested is not None and data.query is None:
+            return GraphQLError("persisted queries are for partner clients", extensions={"code": "VALIDATION"})
+        return None
+    if requested is None and data.query is not None:
+        requested_hash = hashlib.sha256(data.query.encode()).hexdigest()
+        async with ctx.db() as session:
+            restricted = await clients.allow_list_only(session, scope)
+            known = await clients.persisted_document(session, scope, sha256=requested_hash) if restricted else None
+        if restricted and known is None:
+            return GraphQLError("this client may run registered queries only", extensions={"code": "FORBIDDEN"})
+        return None
+    if (
+        requested is not None
+        and data.query is not None
+        and hashlib.sha256(data.query.encode()).hexdigest() != requested
+    ):
+        return GraphQLError("the document does not match its sha256Hash", extensions={"code": "VALIDATION"})
+    async with ctx.db() as session:
+        document = await clients.persisted_document(session, scope, sha256=requested or "")
+    if document is None:
+        return GraphQLError("PersistedQueryNotFound", extensions={"code": "PERSISTED_QUERY_NOT_FOUND"})
+    data.query = document
+    return None

@@ -1,0 +1,97 @@
+"""Who may do what: the roles of DOMAIN.md "Who uses it" and the one table of their permissions.
+
+GraphQL fields declare the permission they need (`permission_classes=[Needs(Permission.users_invite)]`);
+docs/permissions.md is generated from those declarations and this table (`make permissions`), and a test
+compares it with the committed file. Whether a row is visible at all is RLS's business, not this table's:
+a permission says which operations a role may call, the tenant scope says on which rows.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    """A membership's role. `hq_*` roles belong to a network, `station_*` to one station, `partner_*`
+    to a partner organisation serving the network."""
+
+    hq_admin = "hq_admin"
+    hq_network_development = "hq_network_development"
+    hq_regional_manager = "hq_regional_manager"
+    hq_quality_engineer = "hq_quality_engineer"
+    hq_warranty_auditor = "hq_warranty_auditor"
+    hq_assessor = "hq_assessor"
+    hq_call_centre = "hq_call_centre"
+    station_manager = "station_manager"
+    station_service_advisor = "station_service_advisor"
+    station_technician = "station_technician"
+    station_warranty_clerk = "station_warranty_clerk"
+    station_parts_clerk = "station_parts_clerk"
+    partner_user = "partner_user"
+
+    @property
+    def is_station_role(self) -> bool:
+        return self.value.startswith("station_")
+
+    @property
+    def is_partner_role(self) -> bool:
+        return self.value.startswith("partner_")
+
+    @property
+    def is_hq_role(self) -> bool:
+        return self.value.startswith("hq_")
+
+
+class Permission(enum.StrEnum):
+    """An operation class a field or mutation requires."""
+
+    network_read = "network:read"
+    users_read = "users:read"
+    users_invite = "users:invite"
+    users_deactivate = "users:deactivate"
+    regions_manage = "regions:manage"
+    partners_manage = "partners:manage"
+    journal_read = "journal:read"
+    # Also the OAuth scopes a partner's API client may hold.
+    parts_read = "parts:read"
+    claims_read = "claims:read"
+    recovery_read = "recovery:read"
+
+
+HQ = frozenset(r for r in Role if r.is_hq_role)
+STATION = frozenset(r for r in Role if r.is_station_role)
+EVERYONE = frozenset(Role)
+ADMINS = frozenset({Role.hq_admin, Role.station_manager})
+
+# The table. Read it as "permission: the roles that hold it".
+GRANTS: dict[Permission, frozenset[Role]] = {
+    Permission.network_read: HQ | STATION,
+    Permission.users_read: HQ | {Role.station_manager},
+    Permission.users_invite: ADMINS,
+    Permission.users_deactivate: ADMINS,
+    Permission.regions_manage: frozenset({Role.hq_admin, Role.hq_network_development}),
+    Permission.partners_manage: frozenset({Role.hq_admin}),
+    Permission.journal_read: frozenset(
+        {Role.hq_admin, Role.hq_warranty_auditor, Role.hq_assessor, Role.station_manager}
+    ),
+    Permission.parts_read: HQ | STATION | {Role.partner_user},
+    Permission.claims_read: HQ | STATION | {Role.partner_user},
+    Permission.recovery_read: frozenset({Role.hq_admin, Role.hq_warranty_auditor, Role.partner_user}),
+}
+
+# A partner's API client holds OAuth scopes instead of a role: these, and nothing else.
+CLIENT_SCOPES = frozenset({Permission.parts_read, Permission.claims_read, Permission.recovery_read})
+
+
+def permissions_of(role: Role) -> frozenset[str]:
+    return frozenset(p.value for p, roles in GRANTS.items() if role in roles)
+
+
+def may_invite(inviter: Role, invitee: Role) -> bool:
+    """HQ admins invite anyone of their network; a station manager invites the staff of its own station
+    (another manager included); nobody else invites."""
+    if inviter is Role.hq_admin:
+        return not invitee.is_partner_role
+    if inviter is Role.station_manager:
+        return invitee.is_station_role
+    return False

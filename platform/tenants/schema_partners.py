@@ -1,0 +1,164 @@
+"""GraphQL for partners and their API clients (HQ manages them; a client sees its own partner)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+
+from dealernet.graphql.context import Info, by_id_loader
+from dealernet.graphql.payloads import NotFoundError, ValidationError, attempt
+from dealernet.graphql.permissions import needs
+from dealernet.graphql.relay import load_nodes
+from dealernet.scope import Scope
+from dealernet.tenants import clients, models
+from dealernet.tenants.permissions import Permission
+from dealernet.tenants.schema import uuid_of
+
+_partner_loader = by_id_loader(clients.partners_by_id)
+
+
+@strawberry.type(description="A parts supplier, logistics firm or insurer serving the network.")
+class Partner(relay.Node):
+    id: relay.NodeID[UUID]
+    code: str = strawberry.field(description="The partner's code.")
+    name: str = strawberry.field(description="Registered name.")
+    kind: str = strawberry.field(description="supplier, logistics or insurer.")
+
+    @classmethod
+    def from_row(cls, row: models.Partner) -> Partner:
+        return cls(id=row.id, code=row.code, name=row.name, kind=row.kind)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        rows = await load_nodes(info, "partner", _partner_loader, node_ids)
+        return [cls.from_row(row) if row else None for row in rows]
+
+
+@strawberry.type(description="A partner's OAuth2 client (client-credentials grant) in this network.")
+class ApiClient:
+    id: strawberry.ID = strawberry.field(description="Id for rotating or deactivating the client.")
+    client_id: str = strawberry.field(description="The client_id the partner sends to /auth/token.")
+    name: str
+    scopes: list[str] = strawberry.field(description="What its tokens may read, e.g. claims:read.")
+    allow_list_only: bool = strawberry.field(description="Whether it may run registered queries only.")
+    is_active: bool
+    created_at: datetime
+    partner_id: strawberry.Private[UUID]
+
+    @classmethod
+    def from_row(cls, row: models.ApiClient) -> ApiClient:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            client_id=row.client_id,
+            name=row.name,
+            scopes=list(row.scopes),
+            allow_list_only=row.allow_list_only,
+            is_active=row.is_active,
+            created_at=row.created_at,
+            partner_id=row.partner_id,
+        )
+
+
+@strawberry.type(description="The client and its secret. The secret is shown this once: store it now.")
+class ApiClientSecret:
+    client: ApiClient
+    client_secret: str
+
+
+@strawberry.type(description="The client is deactivated; its tokens stop working at once.")
+class ApiClientSuccess:
+    client: ApiClient
+
+
+@strawberry.type(description="The document is registered; the client sends its hash.")
+class PersistedQuerySuccess:
+    sha256: str
+
+
+@strawberry.input(description="A new API client for a partner of your network.")
+class CreateApiClientInput:
+    partner_id: strawberry.ID = strawberry.field(description="The Partner it acts for.")
+    name: str = strawberry.field(description="What it is, e.g. 'Bosch warranty analytics'.")
+    scopes: list[str] = strawberry.field(description="Among parts:read, claims:read, recovery:read.")
+    allow_list_only: bool = strawberry.field(default=False, description="Registered queries only.")
+
+
+ApiClientSecretResult = Annotated[
+    ApiClientSecret | ValidationError | NotFoundError, strawberry.union("ApiClientSecretResult")
+]
+ApiClientResult = Annotated[ApiClientSuccess | ValidationError | NotFoundError, strawberry.union("ApiClientResult")]
+PersistedQueryResult = Annotated[
+    PersistedQuerySuccess | ValidationError | NotFoundError, strawberry.union("PersistedQueryResult")
+]
+
+
+def _secret(new: clients.NewSecret) -> ApiClientSecret:
+    return ApiClientSecret(client=ApiClient.from_row(new.client), client_secret=new.secret)
+
+
+@strawberry.type
+class PartnersQuery:
+    @strawberry.field(extensions=needs(Permission.partners_manage), description="Partners serving your network.")
+    async def partners(self, info: Info) -> list[Partner]:
+        return [Partner.from_row(row) for row in await info.context.run(clients.list_partners)]
+
+    @strawberry.field(extensions=needs(Permission.partners_manage), description="Your network's API clients.")
+    async def api_clients(self, info: Info) -> list[ApiClient]:
+        return [ApiClient.from_row(row) for row in await info.context.run(clients.clients_of_network)]
+
+
+@strawberry.type
+class PartnersMutation:
+    @strawberry.mutation(
+        extensions=needs(Permission.partners_manage),
+        description="Create an API client for a partner; the secret is in the answer, and only there.",
+    )
+    async def create_api_client(self, info: Info, input: CreateApiClientInput) -> ApiClientSecretResult:  # noqa: A002
+        async def create(session: AsyncSession, scope: Scope) -> clients.NewSecret:
+            return await clients.create_client(
+                session,
+                scope,
+                partner_id=uuid_of(input.partner_id, "Partner", "input.partnerId"),
+                name=input.name,
+                scopes=input.scopes,
+                allow_list_only=input.allow_list_only,
+            )
+
+        return await attempt(info.context, create, _secret)
+
+    @strawberry.mutation(
+        extensions=needs(Permission.partners_manage),
+        description="Replace a client's secret; the old one stops working at once.",
+    )
+    async def rotate_api_client_secret(self, info: Info, id: strawberry.ID) -> ApiClientSecretResult:  # noqa: A002
+        async def rotate(session: AsyncSession, scope: Scope) -> clients.NewSecret:
+            return await clients.rotate_secret(session, scope, client_id=uuid_of(id, "ApiClient", "id"))
+
+        return await attempt(info.context, rotate, _secret)
+
+    @strawberry.mutation(extensions=needs(Permission.partners_manage), description="Deactivate an API client.")
+    async def deactivate_api_client(self, info: Info, id: strawberry.ID) -> ApiClientResult:  # noqa: A002
+        async def deactivate(session: AsyncSession, scope: Scope) -> models.ApiClient:
+            return await clients.deactivate_client(session, scope, client_id=uuid_of(id, "ApiClient", "id"))
+
+        return await attempt(info.context, deactivate, lambda c: ApiClientSuccess(client=ApiClient.from_row(c)))
+
+    @strawberry.mutation(
+        extensions=needs(Permission.partners_manage),
+        description="Register a query document for a client; it then calls it by SHA-256 hash.",
+    )
+    async def register_persisted_query(
+        self, info: Info, client_id: strawberry.ID, document: str
+    ) -> PersistedQueryResult:
+        async def register(session: AsyncSession, scope: Scope) -> models.PersistedQuery:
+            return await clients.register_persisted_query(
+                session, scope, client_id=uuid_of(client_id, "ApiClient", "clientId"), document=document
+            )
+
+        return await attempt(info.context, register, lambda q: PersistedQuerySuccess(sha256=q.sha256))

@@ -1,0 +1,115 @@
+"""The permission matrix (SECURITY.md ISO-7): docs/permissions.md is what the declarations say, and every
+cell holds over HTTP: a denied principal gets FORBIDDEN (and no data), an allowed one never does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dealernet.db import new_id
+from dealernet.graphql.matrix import PARTNER_CLIENT, PRINCIPALS, operations, render_matrix
+from dealernet.tenants.permissions import Role
+from dealernet.tenants.service import scope_for
+from dealernet.tenants.tokens import AccessClaims, TokenSigner
+from tests.conftest import MakePrincipal, PartnerWorld, Principal, Tenants
+
+MATRIX = Path(__file__).parents[2] / "docs" / "permissions.md"
+NOBODY = str(new_id())
+
+# One harmless call per operation: ids that match nothing, inputs that fail validation.
+SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
+    "viewer": ("{ viewer { id } }", {}),
+    "stations": ("{ stations(first: 1) { edges { cursor } } }", {}),
+    "node": ('{ node(id: "nothing") { id } }', {}),
+    "regions": ("{ regions { id } }", {}),
+    "journal": ("{ journal(first: 1) { edges { cursor } } }", {}),
+    "partners": ("{ partners { id } }", {}),
+    "apiClients": ("{ apiClients { id } }", {}),
+    "inviteUser": (
+        "mutation($i: InviteUserInput!) { inviteUser(input: $i) { __typename } }",
+        {"i": {"email": "not-an-address", "role": "station_technician"}},
+    ),
+    "acceptInvitation": (
+        'mutation { acceptInvitation(input: {token: "nope", password: "irrelevant!!"}) { __typename } }',
+        {},
+    ),
+    "deactivateUser": ("mutation($u: ID!) { deactivateUser(userId: $u) { __typename } }", {"u": NOBODY}),
+    "createRegion": ('mutation { createRegion(code: "", name: "") { __typename } }', {}),
+    "setStationRegion": ("mutation($s: ID!) { setStationRegion(stationId: $s) { __typename } }", {"s": NOBODY}),
+    "createApiClient": (
+        'mutation($p: ID!) { createApiClient(input: {partnerId: $p, name: "n", scopes: []}) { __typename } }',
+        {"p": NOBODY},
+    ),
+    "rotateApiClientSecret": ("mutation($i: ID!) { rotateApiClientSecret(id: $i) { __typename } }", {"i": NOBODY}),
+    "deactivateApiClient": ("mutation($i: ID!) { deactivateApiClient(id: $i) { __typename } }", {"i": NOBODY}),
+    "registerPersistedQuery": (
+        'mutation($i: ID!) { registerPersistedQuery(clientId: $i, document: "{ viewer { id } }") { __typename } }',
+        {"i": NOBODY},
+    ),
+}
+
+
+def test_the_committed_matrix_is_current() -> None:
+    assert MATRIX.read_text() == render_matrix(), "docs/permissions.md is stale: run `make permissions`"
+
+
+def test_every_operation_has_a_sample() -> None:
+    assert {op.name for op in operations()} == set(SAMPLES)
+
+
+async def _principals(
+    tenants: Tenants, partner_world: PartnerWorld, make_principal: MakePrincipal, signer: TokenSigner
+) -> dict[str, Principal]:
+    found: dict[str, Principal] = {}
+    for role in Role:
+        station = tenants.station_a if role.is_station_role else None
+        partner = partner_world.partner_p if role.is_partner_role else None
+        found[role.value] = await make_principal(tenants.network_x, station, role, partner_id=partner)
+    claims = AccessClaims(
+        subject=partner_world.client_p,
+        network_id=tenants.network_x,
+        role="partner_client",
+        partner_id=partner_world.partner_p,
+        client_id=partner_world.client_p,
+        scopes=("claims:read", "parts:read"),
+    )
+    found[PARTNER_CLIENT] = Principal(
+        partner_world.client_p, "", tenants.network_x, None, scope_for(claims), signer.issue(claims)
+    )
+    return found
+
+
+async def test_every_cell_holds_over_http(
+    client: httpx.AsyncClient,
+    tenants: Tenants,
+    partner_world: PartnerWorld,
+    make_principal: MakePrincipal,
+    signer: TokenSigner,
+) -> None:
+    principals = await _principals(tenants, partner_world, make_principal, signer)
+    mismatches = []
+    cells = 0
+    for op in operations():
+        document, variables = SAMPLES[op.name]
+        for name in PRINCIPALS:
+            cells += 1
+            response = await client.post(
+                "/graphql", json={"query": document, "variables": variables}, headers=principals[name].headers
+            )
+            body = response.json()
+            codes = [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
+            forbidden = "FORBIDDEN" in codes
+            if forbidden == op.allows(name) or (forbidden and (body.get("data") or {}).get(op.name) is not None):
+                mismatches.append((op.name, name, codes))
+    assert cells == len(SAMPLES) * len(PRINCIPALS)
+    assert mismatches == []
+
+
+@pytest.mark.parametrize("name", ["stations", "inviteUser"])
+async def test_anonymous_callers_are_unauthenticated_not_forbidden(client: httpx.AsyncClient, name: str) -> None:
+    document, variables = SAMPLES[name]
+    body = (await client.post("/graphql", json={"query": document, "variables": variables})).json()
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
