@@ -203,7 +203,7 @@ def worker() -> None:
 
 
 def demo_banner(settings: Settings) -> str:
-    from dealernet.tenants.demo import DEMO_LOGINS, DEMO_PASSWORD
+    from dealernet.tenants.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_LOGINS, DEMO_PASSWORD
 
     url = f"http://{settings.host}:{settings.port}"
     logins = "\n".join(f"  {login.email:<34} {login.who}" for login in DEMO_LOGINS)
@@ -212,7 +212,9 @@ def demo_banner(settings: Settings) -> str:
         f"  GraphiQL:  {url}/graphql\n"
         f"  Token:     POST {url}/auth/token (grant_type=password&username=...&password=...)\n"
         f"  Health:    {url}/health   Ready: {url}/ready   Metrics: {url}/metrics\n\n"
-        f"Demo logins (password {DEMO_PASSWORD!r}):\n{logins}\n\nCtrl-C stops the API, the worker and the "
+        f"Demo logins (password {DEMO_PASSWORD!r}):\n{logins}\n"
+        f"Partner API client: client_id {DEMO_CLIENT_ID!r}, client_secret {DEMO_CLIENT_SECRET!r} "
+        "(grant_type=client_credentials)\n\nCtrl-C stops the API, the worker and the "
         "embedded servers.\n"
     )
 

@@ -21,7 +21,9 @@ import httpx
 import pytest
 from arq import ArqRedis
 from litestar import Litestar
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState
 
 from dealernet import bootstrap
 from dealernet.app import create_app
@@ -49,6 +51,7 @@ from tests.factories import (
 TEST_REDIS_DB = 9
 
 Serve = Callable[[Settings], AbstractAsyncContextManager[httpx.AsyncClient]]
+Scoped = Callable[[Scope | None], AbstractAsyncContextManager[AsyncSession]]
 
 
 def _test_redis_url(url: str) -> str:
@@ -112,10 +115,22 @@ def scoped(
 
 @pytest.fixture
 async def seed(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session as the BYPASSRLS seed role, for fixtures that write several tenants."""
+    """A session as the BYPASSRLS seed role, for fixtures that write several tenants.
+
+    Every session of a test shares one connection and one outer transaction, so a scope another session
+    committed (a savepoint released) stays set on it; the seed session therefore re-applies its role
+    before each statement."""
     async with sessionmaker(info={"scope": SEED_SCOPE}) as session:
+
+        @event.listens_for(session.sync_session, "do_orm_execute")
+        def _as_seed(state: ORMExecuteState) -> None:
+            state.session.connection().execute(_SEED_ROLE)
+
         yield session
         await session.commit()
+
+
+_SEED_ROLE = text(f"SELECT set_config('role', '{SEED_SCOPE.db_role.value}', true)")
 
 
 @pytest.fixture

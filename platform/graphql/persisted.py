@@ -9,6 +9,7 @@ from typing import Any
 
 from strawberry.http import GraphQLRequestData
 
+from dealernet.errors import DomainError
 from dealernet.graphql.context import Context
 from dealernet.tenants import clients
 from graphql import GraphQLError
@@ -24,6 +25,13 @@ def _requested_hash(extensions: dict[str, Any] | None) -> str | None:
 
 async def prepare(ctx: Context, data: GraphQLRequestData) -> GraphQLError | None:
     """Fill in the document of a persisted query, or say why the request may not run."""
+    try:
+        return await _prepare(ctx, data)
+    except DomainError as exc:  # e.g. the client was deactivated since its token was issued
+        return GraphQLError(exc.message, extensions={"code": exc.code})
+
+
+async def _prepare(ctx: Context, data: GraphQLRequestData) -> GraphQLError | None:
     scope = ctx.scope
     requested = _requested_hash(data.extensions)
     if scope is None or scope.client_id is None:

@@ -14,10 +14,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.db import new_id
-from dealernet.tenants.models import Membership, Network, Role, Station, User
+from dealernet.tenants.clients import link_partner
+from dealernet.tenants.models import ApiClient, Membership, Network, PartnerKind, Station, User
 from dealernet.tenants.passwords import hash_password
+from dealernet.tenants.permissions import CLIENT_SCOPES, Role
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in README for the demo only
+DEMO_CLIENT_ID = "demo-supplier"
+DEMO_CLIENT_SECRET = "demo-secret"  # noqa: S105 - published in README for the demo only
 
 
 @dataclass(frozen=True)
@@ -106,4 +110,27 @@ async def seed_demo(session: AsyncSession) -> UUID:
         )
         .on_conflict_do_nothing(constraint="uq_memberships_user_id_network_id_station_id")
     )
+    await _seed_demo_partner(session, network_id)
     return network_id
+
+
+async def _seed_demo_partner(session: AsyncSession, network_id: UUID) -> None:
+    """A parts supplier serving the demo network, with the API client `demo-supplier` / `demo-secret`."""
+    partner = await link_partner(
+        session, network_id=network_id, code="DEMO-SUPPLIER", name="Demo Parts Supplier Co.", kind=PartnerKind.supplier
+    )
+    await session.execute(
+        insert(ApiClient)
+        .values(
+            id=new_id(),
+            client_id=DEMO_CLIENT_ID,
+            network_id=network_id,
+            partner_id=partner.id,
+            name="Demo supplier integration",
+            secret_hash=hash_password(DEMO_CLIENT_SECRET),
+            scopes=sorted(p.value for p in CLIENT_SCOPES),
+            allow_list_only=False,
+            is_active=True,
+        )
+        .on_conflict_do_nothing(index_elements=["client_id"])
+    )

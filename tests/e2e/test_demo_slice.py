@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.tenants.demo import DEMO_PASSWORD, seed_demo
+from dealernet.tenants.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, seed_demo
 
 VIEWER = "{ viewer { id email network { id name } station { id code name } } }"
 STATIONS = "{ stations(first: 20) { edges { node { id code name } } pageInfo { hasNextPage endCursor } } }"
@@ -174,3 +174,13 @@ async def test_a_form_post_is_not_executed(client: httpx.AsyncClient) -> None:
     response = await client.post("/graphql", data={"query": "{ viewer { id } }"})
 
     assert response.status_code in (400, 415)
+
+
+@pytest.mark.usefixtures("demo")
+async def test_the_demo_supplier_client_gets_a_token(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/auth/token",
+        data={"grant_type": "client_credentials", "client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET},
+    )
+    assert response.status_code == 200, response.text
+    assert set(response.json()) == {"access_token", "token_type", "expires_in"}
