@@ -32,7 +32,7 @@ from dealernet.tenants.demo import seed_demo
 from dealernet.tenants.http import authenticate
 from dealernet.tenants.keys import KeyStore
 from dealernet.tenants.models import Membership
-from dealernet.tenants.service import _claims, scope_for
+from dealernet.tenants.service import claims_of, scope_for
 
 
 async def timed(n: int, work: Callable[[], Awaitable[object]]) -> float:
@@ -58,7 +58,7 @@ async def main(requests: int) -> None:
     sessionmaker = make_sessionmaker(engine)
     keys = KeyStore(settings)
     signer = await keys.current(sessionmaker)
-    claims = _claims(membership)
+    claims = claims_of(membership)
     header = f"Bearer {signer.issue(claims)}"
     member_scope = scope_for(claims)
     prebuilt = dataclasses.replace(member_scope, membership_id=None)  # same tenant, no active-check

@@ -44,6 +44,8 @@ class Scope:
     client_id: UUID | None = None
     # A regional manager's regions: an in-network view restriction applied by services, not a tenant.
     region_ids: frozenset[UUID] | None = None
+    # From the client's token: only persisted queries may run (graphql/persisted.py).
+    allow_list_only: bool = False
 
     @property
     def is_station(self) -> bool:

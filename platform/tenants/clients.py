@@ -195,6 +195,7 @@ async def client_credentials(
         partner_id=client.partner_id,
         client_id=client.id,
         scopes=scopes,
+        allow_list_only=client.allow_list_only,
     )
     return TokenPair(signer.issue(claims), None, signer.lifetime)
 
@@ -229,7 +230,3 @@ async def persisted_document(session: AsyncSession, scope: Scope, *, sha256: str
         PersistedQuery.client_id == scope.client_id, PersistedQuery.sha256 == sha256
     )
     return await session.scalar(stmt)
-
-
-async def allow_list_only(session: AsyncSession, scope: Scope) -> bool:
-    return bool(await session.scalar(select(ApiClient.allow_list_only).where(ApiClient.id == scope.client_id)))

@@ -142,7 +142,8 @@ class KeyStore:
         try:
             return signer.verify(token)
         except Unauthenticated:
-            if _kid(token) in signer.kids or _kid(token) is None:
+            kid = _kid(token)
+            if kid is None or kid in signer.kids:
                 raise
         signer = await self.current(sessionmaker, max_age=UNKNOWN_KID_RELOAD_SECONDS)
         return signer.verify(token)

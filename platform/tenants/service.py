@@ -51,6 +51,7 @@ def scope_for(claims: AccessClaims) -> Scope:
             role=PARTNER_CLIENT_ROLE,
             permissions=frozenset(claims.scopes),
             client_id=claims.client_id,
+            allow_list_only=claims.allow_list_only,
         )
     role = Role(claims.role)
     db_role = DbRole.station if role.is_station_role else DbRole.partner if role.is_partner_role else DbRole.oem
@@ -80,7 +81,7 @@ def require(scope: Scope, permission: Permission) -> None:
 # --- tokens -------------------------------------------------------------------------------------------
 
 
-def _claims(membership: Membership) -> AccessClaims:
+def claims_of(membership: Membership) -> AccessClaims:
     return AccessClaims(
         subject=membership.user_id,
         network_id=membership.network_id,
@@ -109,7 +110,7 @@ async def _issue(
         )
     )
     await session.flush()
-    return TokenPair(signer.issue(_claims(membership)), refresh_token, signer.lifetime)
+    return TokenPair(signer.issue(claims_of(membership)), refresh_token, signer.lifetime)
 
 
 async def _membership_of(session: AsyncSession, user_id: UUID, tenant: UUID | None) -> Membership | None:

@@ -46,6 +46,8 @@ class AccessClaims:
     client_id: UUID | None = None
     scopes: tuple[str, ...] = ()
     region_ids: tuple[UUID, ...] = ()
+    # A partner client in allow-list mode may run its registered queries only.
+    allow_list_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,8 @@ class TokenSigner:
             payload["scope"] = " ".join(claims.scopes)
         if claims.region_ids:
             payload["rgn"] = [str(r) for r in claims.region_ids]
+        if claims.allow_list_only:
+            payload["pq"] = True
         header = {"alg": ALGORITHM, "kid": self.signing.kid, "typ": "JWT"}
         return jwt.encode(header, payload, self.signing.key, algorithms=[ALGORITHM])
 
@@ -157,6 +161,7 @@ class TokenSigner:
                     client_id=_uuid(c.get("cid")),
                     scopes=tuple(str(c.get("scope", "")).split()),
                     region_ids=tuple(UUID(r) for r in c.get("rgn", [])),
+                    allow_list_only=c.get("pq") is True,
                 ),
                 int(c["exp"]),
             )
