@@ -15,6 +15,7 @@ import structlog
 from arq import ArqRedis
 from litestar import Litestar, Request, Response, get
 from litestar.datastructures import State
+from litestar.exceptions import HTTPException
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import text
@@ -31,7 +32,7 @@ from dealernet.graphql.errors import coded_error
 from dealernet.graphql.schema import build_schema
 from dealernet.mail import LogMailer, Mailer
 from dealernet.settings import Settings
-from dealernet.tenants.http import authenticate, jwks, token_endpoint
+from dealernet.tenants.http import authenticate, jwks, sso_begin, sso_callback, token_endpoint
 from dealernet.tenants.keys import KeyStore
 from dealernet.worker import connect_queue
 
@@ -155,6 +156,12 @@ def _graphql_controller(settings: Settings) -> type:
     return GraphQLController
 
 
+async def _log_unexpected(exc: Exception, scope: Scope) -> None:
+    """A plain-HTTP handler's unexpected error: the client gets a bare 500, the log gets the traceback."""
+    if not isinstance(exc, HTTPException):
+        structlog.get_logger("dealernet.http").error("unexpected error", path=scope.get("path"), exc_info=exc)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -193,11 +200,21 @@ def create_app(
 
     prometheus = PrometheusConfig(app_name="dealernet", group_path=True, exclude=["/metrics", "/health"])
     return Litestar(
-        route_handlers=[_graphql_controller(settings), token_endpoint, jwks, health, ready, PrometheusController],
+        route_handlers=[
+            _graphql_controller(settings),
+            token_endpoint,
+            sso_begin,
+            sso_callback,
+            jwks,
+            health,
+            ready,
+            PrometheusController,
+        ],
         middleware=[request_id_middleware, prometheus.middleware],
         lifespan=[connect],
         state=State({"runtime": runtime}),
         debug=False,
+        after_exception=[_log_unexpected],
         openapi_config=None,
         logging_config=None,  # logs.configure_logging owns logging; Litestar's default would replace it
     )

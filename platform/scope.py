@@ -46,6 +46,8 @@ class Scope:
     region_ids: frozenset[UUID] | None = None
     # From the client's token: only persisted queries may run (graphql/persisted.py).
     allow_list_only: bool = False
+    # The login passed a second factor (TOTP or the OEM's SSO).
+    second_factor: bool = False
 
     @property
     def is_station(self) -> bool:

@@ -239,8 +239,9 @@ MakePrincipal = Callable[..., Awaitable[Principal]]
 
 @pytest.fixture
 def make_principal(seed: AsyncSession, signer: TokenSigner) -> MakePrincipal:
-    """make_principal(network_id, station_id, role, partner_id=None, region_ids=()) -> a new user with that
-    one membership, a refresh token row, and a signed access token."""
+    """make_principal(network_id, station_id, role, partner_id=None, region_ids=(), second_factor=True) -> a
+    new user with that one membership, a refresh token row, and a signed access token (from a login that
+    passed a second factor, unless told otherwise)."""
 
     async def principal(
         network_id: UUID,
@@ -249,6 +250,7 @@ def make_principal(seed: AsyncSession, signer: TokenSigner) -> MakePrincipal:
         *,
         partner_id: UUID | None = None,
         region_ids: tuple[UUID, ...] = (),
+        second_factor: bool = True,
     ) -> Principal:
         user = UserFactory.build()
         membership = MembershipFactory.build(
@@ -273,6 +275,7 @@ def make_principal(seed: AsyncSession, signer: TokenSigner) -> MakePrincipal:
             station_id=station_id,
             partner_id=partner_id,
             region_ids=region_ids,
+            second_factor=second_factor,
         )
         return Principal(user.id, user.email, network_id, station_id, scope_for(claims), signer.issue(claims))
 

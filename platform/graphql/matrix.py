@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 from dealernet.graphql.permissions import IsAuthenticated, declared_permission
 from dealernet.graphql.schema import build_schema
-from dealernet.tenants.permissions import CLIENT_SCOPES, GRANTS, Permission, Role
+from dealernet.tenants.permissions import CLIENT_SCOPES, GRANTS, Permission, Role, permissions_of
 
 PARTNER_CLIENT = "partner client"
-PRINCIPALS: tuple[str, ...] = (*(role.value for role in Role), PARTNER_CLIENT)
+ADMIN_WITHOUT_SECOND_FACTOR = "hq_admin, password only"
+PRINCIPALS: tuple[str, ...] = (*(role.value for role in Role), ADMIN_WITHOUT_SECOND_FACTOR, PARTNER_CLIENT)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Operation:
             return True
         if principal == PARTNER_CLIENT:
             return self.permission in CLIENT_SCOPES
+        if principal == ADMIN_WITHOUT_SECOND_FACTOR:
+            return self.permission.value in permissions_of(Role.hq_admin, second_factor=False)
         return Role(principal) in GRANTS[self.permission]
 
     def rule(self) -> str:
@@ -64,6 +67,7 @@ def render_matrix() -> str:
         "every cell over HTTP and fails when this file is stale (`make permissions` rewrites it).\n\n"
         "A ✓ says the role may call the operation; which rows it then sees is the tenant scope's business\n"
         "(row-level security). A partner client holds OAuth scopes instead of a role: ✓ in its column means\n"
-        "the operation needs a scope a client may be given.\n\n"
+        "the operation needs a scope a client may be given. An HQ admin whose login passed no second factor\n"
+        "(a one-time code, or the OEM's single sign-on) may read but not change the network.\n\n"
     )
     return intro + "\n".join([header, rule, *rows]) + "\n"

@@ -14,7 +14,7 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
 from dealernet.graphql.context import Info
-from dealernet.tenants.permissions import Permission
+from dealernet.tenants.permissions import SECOND_FACTOR_PERMISSIONS, Permission
 
 
 class IsAuthenticated(BasePermission):
@@ -35,6 +35,8 @@ class Needs(BasePermission):
     def __init__(self, permission: Permission) -> None:
         self.permission = permission
         self.message = f"your role may not do this ({permission.value})"
+        if permission in SECOND_FACTOR_PERMISSIONS:
+            self.message += "; an HQ admin needs a login with a second factor (see startMfaEnrollment)"
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         info.context.require_scope()

@@ -27,6 +27,7 @@ from dealernet.graphql.permissions import IsAuthenticated
 from dealernet.graphql.relay import resolve_node
 from dealernet.tenants.schema import TenantsMutation, TenantsQuery, User
 from dealernet.tenants.schema_partners import Partner, PartnersMutation, PartnersQuery
+from dealernet.tenants.schema_sso import SignInMutation, SignInQuery
 from graphql import GraphQLError
 
 MAX_DEPTH = 10
@@ -45,12 +46,12 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(TenantsQuery, PartnersQuery, AuditQuery, NodeQuery):
+class Query(TenantsQuery, PartnersQuery, SignInQuery, AuditQuery, NodeQuery):
     pass
 
 
 @strawberry.type
-class Mutation(TenantsMutation, PartnersMutation):
+class Mutation(TenantsMutation, PartnersMutation, SignInMutation):
     pass
 
 

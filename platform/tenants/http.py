@@ -11,16 +11,19 @@ from uuid import UUID
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
+from litestar.params import FromPath
+from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dealernet.errors import Unauthenticated, ValidationFailed
+from dealernet.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from dealernet.scope import AUTH_SCOPE, Scope
-from dealernet.tenants import clients, service
-from dealernet.tenants.keys import KeyStore
+from dealernet.tenants import clients, factors, service, sso
+from dealernet.tenants.keys import KeyStore, secret_box
 from dealernet.tenants.throttle import LoginThrottle, ThrottlePolicy
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 GRANTS = "password, refresh_token or client_credentials"
+SSO_CALLBACK = "/auth/sso/callback"
 
 
 async def authenticate(
@@ -68,6 +71,12 @@ async def _throttled(
         pair = await attempt()
         if locked:
             raise Unauthenticated(service.BAD_CREDENTIALS)
+    except factors.SecondFactorRequired:
+        # The password was right; asking for the code is no failure, unless the account is locked.
+        if not locked:
+            raise
+        await throttle.record_failure(account, address)
+        raise Unauthenticated(service.BAD_CREDENTIALS) from None
     except Unauthenticated:
         await throttle.record_failure(account, address)
         raise
@@ -110,11 +119,20 @@ async def _grant(
         if not username or not password:
             return _error(400, "invalid_request", "username and password are required")
         tenant = _tenant(form)
+        otp = str(form.get("otp") or "") or None
+        box = secret_box(runtime.settings, factors.BOX_PURPOSE)
         return await _throttled(
             request,
             str(username),
             lambda: service.login(
-                session, email=str(username), password=str(password), signer=signer, refresh_days=days, tenant=tenant
+                session,
+                email=str(username),
+                password=str(password),
+                signer=signer,
+                refresh_days=days,
+                tenant=tenant,
+                otp=otp,
+                box=box,
             ),
         )
     if grant == "refresh_token":
@@ -155,6 +173,13 @@ async def token_endpoint(request: Request[Any, Any, State]) -> Response[Any]:
         except service.RefreshTokenReused as exc:
             await session.commit()  # keep the family's revocation
             return _error(401, "invalid_grant", exc.message)
+        except factors.SecondFactorRequired as exc:
+            await session.rollback()
+            return Response(
+                {"error": "invalid_grant", "error_description": exc.message, "mfa_required": True},
+                status_code=401,
+                headers=_NO_STORE,
+            )
         except Unauthenticated as exc:
             await session.rollback()
             error = "invalid_client" if form.get("grant_type") == "client_credentials" else "invalid_grant"
@@ -163,10 +188,64 @@ async def token_endpoint(request: Request[Any, Any, State]) -> Response[Any]:
             await session.rollback()
             error = "invalid_scope" if "scope" in exc.fields else "invalid_request"
             return _error(400, error, exc.message)
+    return Response(_token_body(pair), status_code=200, headers=_NO_STORE)
+
+
+def _token_body(pair: service.TokenPair) -> dict[str, Any]:
     body: dict[str, Any] = {"access_token": pair.access_token, "token_type": "Bearer", "expires_in": pair.expires_in}
     if pair.refresh_token is not None:
         body["refresh_token"] = pair.refresh_token
-    return Response(body, status_code=200, headers=_NO_STORE)
+    return body
+
+
+@get("/auth/sso/{network:str}/{provider:str}", summary="Start single sign-on at the network's identity provider")
+async def sso_begin(
+    request: Request[Any, Any, State], network: FromPath[str], provider: FromPath[str]
+) -> Response[Any]:
+    runtime = request.app.state.runtime
+    async with runtime.sessionmaker(info={"scope": AUTH_SCOPE}) as session:
+        try:
+            url = await sso.begin(
+                session,
+                runtime.redis,
+                box=secret_box(runtime.settings, sso.BOX_PURPOSE),
+                network_code=network,
+                name=provider,
+                redirect_uri=f"{runtime.settings.base_url}{SSO_CALLBACK}",
+            )
+        except NotFound as exc:
+            return _error(404, "invalid_request", exc.message)
+        except Unauthenticated as exc:
+            return _error(502, "temporarily_unavailable", exc.message)
+    return Redirect(url, status_code=302, headers=_NO_STORE)
+
+
+@get(SSO_CALLBACK, summary="Where the identity provider sends the browser back: answers with our tokens")
+async def sso_callback(request: Request[Any, Any, State]) -> Response[Any]:
+    runtime = request.app.state.runtime
+    query = request.query_params
+    if query.get("error"):
+        return _error(401, "access_denied", f"the identity provider said: {query.get('error')}")
+    state, code = query.get("state"), query.get("code")
+    if not state or not code:
+        return _error(400, "invalid_request", "state and code are required")
+    signer = await runtime.keys.current(runtime.sessionmaker)
+    async with runtime.sessionmaker(info={"scope": AUTH_SCOPE}) as session:
+        try:
+            pair = await sso.finish(
+                session,
+                runtime.redis,
+                box=secret_box(runtime.settings, sso.BOX_PURPOSE),
+                state=state,
+                code=code,
+                signer=signer,
+                refresh_days=runtime.settings.refresh_token_days,
+            )
+            await session.commit()
+        except (Unauthenticated, NotFound, Conflict) as exc:
+            await session.rollback()
+            return _error(401, "access_denied", exc.message)
+    return Response(_token_body(pair), status_code=200, headers=_NO_STORE)
 
 
 @get("/.well-known/jwks.json", summary="The public keys access tokens are signed with")

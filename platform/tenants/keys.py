@@ -40,9 +40,11 @@ class KeyDecryptionError(RuntimeError):
     """The stored keys were encrypted under another DEALERNET_SIGNING_KEY."""
 
 
-def _fernet(settings: Settings) -> Fernet:
+def secret_box(settings: Settings, purpose: str = "signing keys") -> Fernet:
+    """The Fernet key secrets of one purpose are encrypted with at rest (signing keys, TOTP secrets,
+    identity-provider client secrets), derived from DEALERNET_SIGNING_KEY."""
     secret = settings.signing_key or development_secret(settings.data_dir)
-    derived = hashlib.sha256(b"dealernet signing keys\x00" + secret.encode()).digest()
+    derived = hashlib.sha256(f"dealernet {purpose}\x00".encode() + secret.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
@@ -65,7 +67,7 @@ async def create_key(session: AsyncSession, settings: Settings) -> str:
             id=new_id(),
             kid=kid,
             algorithm=ALGORITHM,
-            private_jwk=_fernet(settings).encrypt(json.dumps(key.as_dict(private=True)).encode()).decode(),
+            private_jwk=secret_box(settings).encrypt(json.dumps(key.as_dict(private=True)).encode()).decode(),
             public_jwk=json.dumps(key.as_dict(private=False)),
         )
     )
@@ -96,7 +98,7 @@ async def load_signer(session: AsyncSession, settings: Settings) -> TokenSigner:
     rows = await session.scalars(
         select(SigningKey).options(undefer(SigningKey.private_jwk)).order_by(SigningKey.created_at.desc())
     )
-    fernet = _fernet(settings)
+    fernet = secret_box(settings)
     keys: list[VerifyingKey] = []
     signing: VerifyingKey | None = None
     for row in rows:

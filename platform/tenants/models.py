@@ -8,6 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
@@ -18,7 +19,7 @@ from sqlalchemy import (
     Uuid,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dealernet.db import Base, IdMixin
@@ -187,6 +188,8 @@ class RefreshToken(IdMixin, Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # The login that started the family passed a second factor (TOTP, or the OEM's SSO).
+    second_factor: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -239,4 +242,51 @@ class PersistedQuery(IdMixin, Base):
     client_id: Mapped[UUID] = mapped_column(ForeignKey("api_clients.id"))
     sha256: Mapped[str] = mapped_column(String(64))
     document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class IdentityProvider(IdMixin, Base):
+    """An OEM's OpenID Connect identity provider: its staff sign in there, and a claim of the id token
+    (say `groups`) maps to their HQ role."""
+
+    __tablename__ = "identity_providers"
+    __table_args__ = (UniqueConstraint("network_id", "name"),)
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(200))
+    client_secret_encrypted: Mapped[str] = mapped_column(Text, deferred=True, deferred_raiseload=True)
+    scopes: Mapped[str] = mapped_column(String(200), default="openid email profile")
+    role_claim: Mapped[str] = mapped_column(String(64), default="groups")
+    # [{"value": claim value, "role": role}, ...]: the first pair the claim matches wins.
+    role_mapping: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ExternalIdentity(IdMixin, Base):
+    """A person at an identity provider (its `sub`) linked to our user."""
+
+    __tablename__ = "external_identities"
+    __table_args__ = (UniqueConstraint("provider_id", "subject"),)
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    provider_id: Mapped[UUID] = mapped_column(ForeignKey("identity_providers.id"))
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_login_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class UserFactor(Base):
+    """A person's TOTP second factor (RFC 6238). Until confirmed with a first code it is not asked for."""
+
+    __tablename__ = "user_factors"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    confirmed_at: Mapped[datetime | None]
+    last_used_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -51,6 +51,7 @@ class Permission(enum.StrEnum):
     users_deactivate = "users:deactivate"
     regions_manage = "regions:manage"
     partners_manage = "partners:manage"
+    sso_manage = "sso:manage"
     journal_read = "journal:read"
     # Also the OAuth scopes a partner's API client may hold.
     parts_read = "parts:read"
@@ -71,6 +72,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.users_deactivate: ADMINS,
     Permission.regions_manage: frozenset({Role.hq_admin, Role.hq_network_development}),
     Permission.partners_manage: frozenset({Role.hq_admin}),
+    Permission.sso_manage: frozenset({Role.hq_admin}),
     Permission.journal_read: frozenset(
         {Role.hq_admin, Role.hq_warranty_auditor, Role.hq_assessor, Role.station_manager}
     ),
@@ -83,8 +85,25 @@ GRANTS: dict[Permission, frozenset[Role]] = {
 CLIENT_SCOPES = frozenset({Permission.parts_read, Permission.claims_read, Permission.recovery_read})
 
 
-def permissions_of(role: Role) -> frozenset[str]:
-    return frozenset(p.value for p, roles in GRANTS.items() if role in roles)
+# An HQ admin holds the keys to a whole network: these of its permissions need a login that passed a
+# second factor (a TOTP code, or the OEM's single sign-on). Without one the admin can still read.
+SECOND_FACTOR_ROLES = frozenset({Role.hq_admin})
+SECOND_FACTOR_PERMISSIONS = frozenset(
+    {
+        Permission.users_invite,
+        Permission.users_deactivate,
+        Permission.regions_manage,
+        Permission.partners_manage,
+        Permission.sso_manage,
+    }
+)
+
+
+def permissions_of(role: Role, *, second_factor: bool = True) -> frozenset[str]:
+    granted = {p for p, roles in GRANTS.items() if role in roles}
+    if role in SECOND_FACTOR_ROLES and not second_factor:
+        granted -= SECOND_FACTOR_PERMISSIONS
+    return frozenset(p.value for p in granted)
 
 
 def may_invite(inviter: Role, invitee: Role) -> bool:

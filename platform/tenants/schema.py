@@ -136,6 +136,9 @@ class Viewer:
     display_name: str = strawberry.field(description="Name shown to colleagues.")
     role: str = strawberry.field(description="Role in the active tenant, e.g. hq_admin or station_manager.")
     permissions: list[str] = strawberry.field(description="What the role may do, e.g. users:invite.")
+    second_factor: bool = strawberry.field(
+        description="Whether this login passed a second factor (a one-time code, or the OEM's single sign-on)."
+    )
     network_id: strawberry.Private[UUID]
     station_id: strawberry.Private[UUID | None]
 
@@ -289,6 +292,7 @@ class TenantsQuery:
             display_name=user.display_name,
             role=scope.role,
             permissions=sorted(scope.permissions),
+            second_factor=scope.second_factor,
             network_id=scope.network_id,
             station_id=scope.station_id,
         )

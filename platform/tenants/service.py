@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from cryptography.fernet import Fernet
 from sqlalchemy import ColumnElement, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,7 @@ from dealernet.db import new_id
 from dealernet.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from dealernet.paging import check_page_size
 from dealernet.scope import DbRole, Scope
+from dealernet.tenants import factors
 from dealernet.tenants.models import Invitation, Membership, Network, RefreshToken, Region, Station, User
 from dealernet.tenants.passwords import hash_password, verify_password
 from dealernet.tenants.permissions import Permission, Role, may_invite, permissions_of
@@ -62,9 +64,10 @@ def scope_for(claims: AccessClaims) -> Scope:
         partner_id=claims.partner_id if role.is_partner_role else None,
         actor_id=claims.subject,
         role=role.value,
-        permissions=permissions_of(role),
+        permissions=permissions_of(role, second_factor=claims.second_factor),
         membership_id=claims.membership_id,
         region_ids=frozenset(claims.region_ids) if claims.region_ids else None,
+        second_factor=claims.second_factor,
     )
 
 
@@ -81,7 +84,7 @@ def require(scope: Scope, permission: Permission) -> None:
 # --- tokens -------------------------------------------------------------------------------------------
 
 
-def claims_of(membership: Membership) -> AccessClaims:
+def claims_of(membership: Membership, *, second_factor: bool = False) -> AccessClaims:
     return AccessClaims(
         subject=membership.user_id,
         network_id=membership.network_id,
@@ -90,12 +93,20 @@ def claims_of(membership: Membership) -> AccessClaims:
         station_id=membership.station_id,
         partner_id=membership.partner_id,
         region_ids=tuple(membership.region_ids or ()),
+        second_factor=second_factor,
     )
 
 
-async def _issue(
-    session: AsyncSession, signer: TokenSigner, membership: Membership, *, family_id: UUID, refresh_days: int
+async def issue(
+    session: AsyncSession,
+    signer: TokenSigner,
+    membership: Membership,
+    *,
+    family_id: UUID,
+    refresh_days: int,
+    second_factor: bool = False,
 ) -> TokenPair:
+    """An access token and a new refresh token of `family_id` for `membership`."""
     refresh_token = secrets.token_urlsafe(32)
     session.add(
         RefreshToken(
@@ -107,10 +118,12 @@ async def _issue(
             network_id=membership.network_id,
             station_id=membership.station_id,
             expires_at=datetime.now(UTC) + timedelta(days=refresh_days),
+            second_factor=second_factor,
         )
     )
     await session.flush()
-    return TokenPair(signer.issue(claims_of(membership)), refresh_token, signer.lifetime)
+    claims = claims_of(membership, second_factor=second_factor)
+    return TokenPair(signer.issue(claims), refresh_token, signer.lifetime)
 
 
 async def _membership_of(session: AsyncSession, user_id: UUID, tenant: UUID | None) -> Membership | None:
@@ -130,8 +143,12 @@ async def login(
     signer: TokenSigner,
     refresh_days: int,
     tenant: UUID | None = None,
+    otp: str | None = None,
+    box: Fernet | None = None,
 ) -> TokenPair:
-    """Password grant. Unknown user, wrong password and inactive user all fail the same way, at the same cost."""
+    """Password grant. Unknown user, wrong password and inactive user all fail the same way, at the same cost.
+    A person with a second factor also needs the one-time code `otp` (checked with `box`, the TOTP secrets'
+    key)."""
     row = (
         await session.execute(
             select(User.id, User.password_hash, User.is_active).where(User.email == email.strip().lower())
@@ -143,7 +160,10 @@ async def login(
     membership = await _membership_of(session, row.id, tenant)
     if membership is None:
         raise Unauthenticated(BAD_CREDENTIALS)
-    return await _issue(session, signer, membership, family_id=new_id(), refresh_days=refresh_days)
+    second_factor = await factors.passes_second_factor(session, box, row.id, otp)
+    return await issue(
+        session, signer, membership, family_id=new_id(), refresh_days=refresh_days, second_factor=second_factor
+    )
 
 
 async def refresh(
@@ -172,7 +192,14 @@ async def refresh(
     if membership is None:  # asked for a tenant the user has no active membership in
         raise Unauthenticated("invalid refresh token")
     stored.used_at = now
-    return await _issue(session, signer, membership, family_id=stored.family_id, refresh_days=refresh_days)
+    return await issue(
+        session,
+        signer,
+        membership,
+        family_id=stored.family_id,
+        refresh_days=refresh_days,
+        second_factor=stored.second_factor,
+    )
 
 
 # --- people ------------------------------------------------------------------------------------------

@@ -48,6 +48,8 @@ class AccessClaims:
     region_ids: tuple[UUID, ...] = ()
     # A partner client in allow-list mode may run its registered queries only.
     allow_list_only: bool = False
+    # The login passed a second factor (TOTP or the OEM's SSO); HQ admins need it to change things.
+    second_factor: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,8 @@ class TokenSigner:
             payload["rgn"] = [str(r) for r in claims.region_ids]
         if claims.allow_list_only:
             payload["pq"] = True
+        if claims.second_factor:
+            payload["mfa"] = True
         header = {"alg": ALGORITHM, "kid": self.signing.kid, "typ": "JWT"}
         return jwt.encode(header, payload, self.signing.key, algorithms=[ALGORITHM])
 
@@ -162,6 +166,7 @@ class TokenSigner:
                     scopes=tuple(str(c.get("scope", "")).split()),
                     region_ids=tuple(UUID(r) for r in c.get("rgn", [])),
                     allow_list_only=c.get("pq") is True,
+                    second_factor=c.get("mfa") is True,
                 ),
                 int(c["exp"]),
             )

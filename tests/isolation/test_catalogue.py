@@ -31,6 +31,9 @@ TENANT_TABLES = {
     "persisted_queries": "network",
     "journal": "station",
     "journal_heads": "network",
+    "identity_providers": "network",
+    "external_identities": "network",
+    "user_factors": "own person",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

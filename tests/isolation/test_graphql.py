@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import httpx
+import pyotp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
@@ -243,6 +244,67 @@ async def case_register_persisted_query(env: Env) -> None:
     )
 
 
+CONFIGURE_IDP = """mutation($issuer: String!) { configureIdentityProvider(input: {name: "oem", issuer: $issuer,
+  clientId: "c", clientSecret: "s", roleMapping: [{value: "g", role: "hq_admin"}]}) { __typename } }"""
+
+
+async def case_identity_providers(env: Env) -> None:
+    await graphql(env.client, CONFIGURE_IDP, env.t.hq_x, issuer="https://idp.x.example")
+    query = "{ identityProviders { name issuer } }"
+    assert (await graphql(env.client, query, env.t.hq_x))["data"]["identityProviders"] == [
+        {"name": "oem", "issuer": "https://idp.x.example"}
+    ]
+    assert (await graphql(env.client, query, env.t.hq_y))["data"]["identityProviders"] == []
+
+
+async def case_configure_identity_provider(env: Env) -> None:
+    """The same name in network Y makes Y's own provider; X's is untouched."""
+    await graphql(env.client, CONFIGURE_IDP, env.t.hq_x, issuer="https://idp.x.example")
+    body = await graphql(env.client, CONFIGURE_IDP, env.t.hq_y, issuer="https://idp.y.example")
+    assert typename(body, "configureIdentityProvider") == "IdentityProviderSuccess"
+    issuers = (await env.seed.execute(text("SELECT network_id, issuer FROM identity_providers"))).all()
+    assert sorted(issuers) == sorted(
+        [(env.t.network_x, "https://idp.x.example"), (env.t.network_y, "https://idp.y.example")]
+    )
+
+
+async def _factor_of_b(env: Env) -> tuple[str, str]:
+    """Manager B's unconfirmed factor: (its secret, as stored)."""
+    body = await graphql(
+        env.client, "mutation { startMfaEnrollment { ... on MfaEnrollment { secret } } }", env.t.manager_b
+    )
+    stored = await env.seed.scalar(
+        text("SELECT secret_encrypted FROM user_factors WHERE user_id = :b"), {"b": env.t.manager_b.user_id}
+    )
+    return body["data"]["startMfaEnrollment"]["secret"], str(stored)
+
+
+async def case_start_mfa_enrollment(env: Env) -> None:
+    _, stored_b = await _factor_of_b(env)
+    body = await graphql(env.client, "mutation { startMfaEnrollment { __typename } }", env.t.manager_a)
+    assert typename(body, "startMfaEnrollment") == "MfaEnrollment"
+    owners = (await env.seed.execute(text("SELECT user_id FROM user_factors"))).scalars().all()
+    assert sorted(owners) == sorted([env.t.manager_a.user_id, env.t.manager_b.user_id])
+    assert (
+        await env.seed.scalar(
+            text("SELECT secret_encrypted FROM user_factors WHERE user_id = :b"), {"b": env.t.manager_b.user_id}
+        )
+        == stored_b
+    )
+
+
+async def case_confirm_mfa_enrollment(env: Env) -> None:
+    """A's confirmation with B's valid code confirms nothing of B's."""
+    secret_b, _ = await _factor_of_b(env)
+    query = "mutation($c: String!) { confirmMfaEnrollment(code: $c) { __typename } }"
+    body = await graphql(env.client, query, env.t.manager_a, c=pyotp.TOTP(secret_b).now())
+    assert typename(body, "confirmMfaEnrollment") == "NotFoundError"
+    confirmed = await env.seed.scalar(
+        text("SELECT confirmed_at FROM user_factors WHERE user_id = :b"), {"b": env.t.manager_b.user_id}
+    )
+    assert confirmed is None
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -260,6 +322,10 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "rotateApiClientSecret": case_rotate_api_client_secret,
     "deactivateApiClient": case_deactivate_api_client,
     "registerPersistedQuery": case_register_persisted_query,
+    "identityProviders": case_identity_providers,
+    "configureIdentityProvider": case_configure_identity_provider,
+    "startMfaEnrollment": case_start_mfa_enrollment,
+    "confirmMfaEnrollment": case_confirm_mfa_enrollment,
 }
 
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from dealernet.db import new_id
-from dealernet.graphql.matrix import PARTNER_CLIENT, PRINCIPALS, operations, render_matrix
+from dealernet.graphql.matrix import ADMIN_WITHOUT_SECOND_FACTOR, PARTNER_CLIENT, PRINCIPALS, operations, render_matrix
 from dealernet.tenants.permissions import Role
 from dealernet.tenants.service import scope_for
 from dealernet.tenants.tokens import AccessClaims, TokenSigner
@@ -49,6 +49,14 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         'mutation($i: ID!) { registerPersistedQuery(clientId: $i, document: "{ viewer { id } }") { __typename } }',
         {"i": NOBODY},
     ),
+    "identityProviders": ("{ identityProviders { name } }", {}),
+    "configureIdentityProvider": (
+        """mutation { configureIdentityProvider(input: {name: "n", issuer: "https://idp.example", clientId: "c",
+        roleMapping: [{value: "v", role: "not_a_role"}]}) { __typename } }""",
+        {},
+    ),
+    "startMfaEnrollment": ("mutation { startMfaEnrollment { __typename } }", {}),
+    "confirmMfaEnrollment": ('mutation { confirmMfaEnrollment(code: "000000") { __typename } }', {}),
 }
 
 
@@ -68,6 +76,9 @@ async def _principals(
         station = tenants.station_a if role.is_station_role else None
         partner = partner_world.partner_p if role.is_partner_role else None
         found[role.value] = await make_principal(tenants.network_x, station, role, partner_id=partner)
+    found[ADMIN_WITHOUT_SECOND_FACTOR] = await make_principal(
+        tenants.network_x, None, Role.hq_admin, second_factor=False
+    )
     claims = AccessClaims(
         subject=partner_world.client_p,
         network_id=tenants.network_x,

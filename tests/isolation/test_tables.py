@@ -171,3 +171,66 @@ async def test_services_filter_by_scope_too(scoped: Scoped, tenants: Tenants) ->
     assert set(by_id) == {tenants.station_a}
     assert set(networks) == {tenants.network_x}
     assert set(users) == {tenants.manager_a.user_id}
+
+
+async def _sign_on_rows(seed: AsyncSession, tenants: Tenants) -> None:
+    """A provider with one linked person in each network, and a second factor for managers A and B."""
+    for network, person in ((tenants.network_x, tenants.hq_x), (tenants.network_y, tenants.hq_y)):
+        provider = new_id()
+        await seed.execute(
+            text(
+                "INSERT INTO identity_providers (id, network_id, name, issuer, client_id, client_secret_encrypted, "
+                "scopes, role_claim, role_mapping, is_active) VALUES (:id, :n, 'idp', 'https://idp.example', 'c', "
+                "'sealed', 'openid', 'groups', '[]', true)"
+            ),
+            {"id": provider, "n": network},
+        )
+        await seed.execute(
+            text(
+                "INSERT INTO external_identities (id, network_id, provider_id, subject, user_id) "
+                "VALUES (:id, :n, :p, :s, :u)"
+            ),
+            {"id": new_id(), "n": network, "p": provider, "s": f"sub-{network}", "u": person.user_id},
+        )
+    for person in (tenants.manager_a, tenants.manager_b):
+        await seed.execute(
+            text("INSERT INTO user_factors (user_id, secret_encrypted) VALUES (:u, 'sealed')"), {"u": person.user_id}
+        )
+
+
+async def test_sign_on_rows_stay_in_their_network(scoped: Scoped, seed: AsyncSession, tenants: Tenants) -> None:
+    await _sign_on_rows(seed, tenants)
+    for principal, own in ((tenants.hq_x, tenants.network_x), (tenants.hq_y, tenants.network_y)):
+        async with scoped(principal.scope) as session:
+            for table in ("identity_providers", "external_identities"):
+                networks = (await session.execute(text(f"SELECT DISTINCT network_id FROM {table}"))).scalars().all()
+                assert networks == [own], table
+            with pytest.raises(DBAPIError, match="permission denied"):
+                await session.execute(text("SELECT client_secret_encrypted FROM identity_providers"))
+    for table in ("identity_providers", "external_identities"):
+        async with scoped(tenants.manager_a.scope) as session:
+            assert await _readable(session, table, "network_id", tenants.network_x) == 0
+    async with scoped(tenants.hq_x.scope) as session:
+        changed = await session.execute(
+            text("UPDATE identity_providers SET issuer = 'https://evil.example' WHERE network_id = :y"),
+            {"y": tenants.network_y},
+        )
+        assert changed.rowcount == 0
+
+
+async def test_a_second_factor_is_its_owners_only(scoped: Scoped, seed: AsyncSession, tenants: Tenants) -> None:
+    await _sign_on_rows(seed, tenants)
+    async with scoped(tenants.manager_a.scope) as session:
+        seen = (await session.execute(text("SELECT user_id FROM user_factors"))).scalars().all()
+        assert seen == [tenants.manager_a.user_id]
+        wiped = await session.execute(
+            text("DELETE FROM user_factors WHERE user_id = :b"), {"b": tenants.manager_b.user_id}
+        )
+        assert wiped.rowcount == 0
+        with pytest.raises(DBAPIError, match="row-level security"):
+            await session.execute(
+                text("INSERT INTO user_factors (user_id, secret_encrypted) VALUES (:u, 'planted')"),
+                {"u": tenants.hq_x.user_id},
+            )
+    async with scoped(tenants.hq_x.scope) as session:  # HQ of the same network: still not its business
+        assert (await session.execute(text("SELECT count(*) FROM user_factors"))).scalar() == 0
