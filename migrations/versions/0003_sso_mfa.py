@@ -102,12 +102,45 @@ def _user_factors() -> None:
     op.add_column("refresh_tokens", sa.Column("second_factor", sa.Boolean, nullable=False, server_default=sa.false()))
 
 
+# The active check runs in every transaction's scope statement (db.py). As plpgsql its plans are cached
+# per connection; the SQL function of 0002 (SECURITY DEFINER, so never inlined) was planned anew on every
+# call, which was most of W6's overhead.
+PRINCIPAL_IS_ACTIVE_PLPGSQL = """
+CREATE OR REPLACE FUNCTION principal_is_active(kind text, principal uuid) RETURNS boolean
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  IF kind = 'membership' THEN
+    RETURN EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
+                   WHERE m.id = principal AND m.is_active AND u.is_active);
+  ELSIF kind = 'client' THEN
+    RETURN EXISTS (SELECT 1 FROM api_clients c WHERE c.id = principal AND c.is_active);
+  END IF;
+  RETURN false;
+END
+$$
+"""
+PRINCIPAL_IS_ACTIVE_SQL = """
+CREATE OR REPLACE FUNCTION principal_is_active(kind text, principal uuid) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT CASE kind
+    WHEN 'membership' THEN EXISTS (
+      SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
+      WHERE m.id = principal AND m.is_active AND u.is_active)
+    WHEN 'client' THEN EXISTS (SELECT 1 FROM api_clients c WHERE c.id = principal AND c.is_active)
+    ELSE false
+  END
+$$
+"""
+
+
 def upgrade() -> None:
     _identity_providers()
     _user_factors()
+    op.execute(PRINCIPAL_IS_ACTIVE_PLPGSQL)
 
 
 def downgrade() -> None:
+    op.execute(PRINCIPAL_IS_ACTIVE_SQL)
     op.drop_column("refresh_tokens", "second_factor")
     op.execute("DROP TABLE user_factors, external_identities, identity_providers")
     op.execute('DROP POLICY "memberships_app_auth_update" ON memberships')

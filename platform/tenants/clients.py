@@ -23,7 +23,7 @@ from dealernet.db import new_id
 from dealernet.errors import NotFound, Unauthenticated, ValidationFailed
 from dealernet.scope import Scope
 from dealernet.tenants.models import ApiClient, Partner, PartnerKind, PartnerNetwork, PersistedQuery
-from dealernet.tenants.passwords import hash_password, verify_password
+from dealernet.tenants.passwords import hash_password_async, verify_password
 from dealernet.tenants.permissions import CLIENT_SCOPES, Permission
 from dealernet.tenants.service import PARTNER_CLIENT_ROLE, TokenPair, require
 from dealernet.tenants.tokens import AccessClaims, TokenSigner
@@ -108,7 +108,7 @@ async def create_client(
         network_id=scope.network_id,
         partner_id=partner_id,
         name=name.strip()[:200],
-        secret_hash=hash_password(secret),
+        secret_hash=await hash_password_async(secret),
         scopes=_check_scopes(scopes),
         allow_list_only=allow_list_only,
         is_active=True,
@@ -144,7 +144,7 @@ async def rotate_secret(session: AsyncSession, scope: Scope, *, client_id: UUID)
     """A new secret; the old one stops working at once (tokens already issued live out their minutes)."""
     client = await _own_client(session, scope, client_id)
     secret = _new_secret()
-    client.secret_hash = hash_password(secret)
+    client.secret_hash = await hash_password_async(secret)
     await session.flush()
     await journal.record(session, scope, entity="api_client", entity_id=client.id, action="secret_rotated")
     return NewSecret(client, secret)
@@ -182,6 +182,10 @@ async def client_credentials(
             select(ApiClient).options(undefer(ApiClient.secret_hash)).where(ApiClient.client_id == client_id)
         )
     ).first()
+    # Read only: the connection goes back to the pool while argon2 runs (see service.login).
+    if client is not None:
+        session.expunge(client)
+    await session.rollback()
     matches = await verify_password(client.secret_hash if client else None, secret)
     if client is None or not matches or not client.is_active:
         raise Unauthenticated(BAD_CLIENT)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,6 +14,11 @@ HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1, hash_len
 
 # Verified when the user is unknown, so an unknown e-mail costs the same as a wrong password.
 _DUMMY_HASH = HASHER.hash("not a password anyone has")
+
+
+# argon2 is CPU-bound by design: at most half the cores hash at once, so a burst of logins queues instead
+# of starving the event loop that serves everyone else's requests (BENCH.md W6).
+_HASHING = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) // 2), thread_name_prefix="argon2")
 
 
 def hash_password(password: str) -> str:
@@ -26,5 +33,10 @@ def _verify(stored_hash: str | None, password: str) -> bool:
 
 
 async def verify_password(stored_hash: str | None, password: str) -> bool:
-    """True when the password matches; always does one full argon2 verification, in a worker thread."""
-    return await asyncio.to_thread(_verify, stored_hash, password)
+    """True when the password matches; always does one full argon2 verification, in a hashing thread."""
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, _verify, stored_hash, password)
+
+
+async def hash_password_async(password: str) -> str:
+    """hash_password in a hashing thread, for request handlers."""
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, hash_password, password)

@@ -21,7 +21,7 @@ from dealernet.paging import check_page_size
 from dealernet.scope import DbRole, Scope
 from dealernet.tenants import factors
 from dealernet.tenants.models import Invitation, Membership, Network, RefreshToken, Region, Station, User
-from dealernet.tenants.passwords import hash_password, verify_password
+from dealernet.tenants.passwords import hash_password_async, verify_password
 from dealernet.tenants.permissions import Permission, Role, may_invite, permissions_of
 from dealernet.tenants.tokens import AccessClaims, TokenSigner
 
@@ -154,6 +154,9 @@ async def login(
             select(User.id, User.password_hash, User.is_active).where(User.email == email.strip().lower())
         )
     ).one_or_none()
+    # Nothing written yet: let the connection go back to the pool while argon2 runs (tens of ms), so a
+    # burst of logins does not hold every connection; the writes below begin a new transaction.
+    await session.rollback()
     matches = await verify_password(row.password_hash if row else None, password)
     if row is None or not matches or not row.is_active:
         raise Unauthenticated(BAD_CREDENTIALS)
@@ -312,7 +315,7 @@ async def accept_invitation(session: AsyncSession, *, token: str, password: str,
                 id=user_id,
                 email=invitation.email,
                 display_name=(display_name.strip() or invitation.display_name)[:200],
-                password_hash=hash_password(password),
+                password_hash=await hash_password_async(password),
                 is_active=True,
             )
         )
