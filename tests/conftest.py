@@ -29,6 +29,7 @@ from dealernet import bootstrap
 from dealernet.app import create_app
 from dealernet.db import TEST_LOGIN_ROLE, create_engine, make_sessionmaker, new_id, scoped_session
 from dealernet.embedded import Servers, resolve_servers
+from dealernet.logs import configure_logging
 from dealernet.mail import MemoryMailer
 from dealernet.scope import AUTH_SCOPE, SEED_SCOPE, Scope
 from dealernet.settings import Settings, load_settings
@@ -65,6 +66,7 @@ def _test_redis_url(url: str) -> str:
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     configured = load_settings(env="test")
+    configure_logging(configured)  # as the CLI does: plain tracebacks, no frame locals
     name = configured.database_name
     # Never the developer's database: the suite drops and recreates its own.
     return configured.model_copy(

@@ -2,7 +2,8 @@
 
 Domain errors keep their message and code; errors in the query document are VALIDATION; anything else
 (a database error, a bug) is logged with the request id and answered as INTERNAL with a fixed message,
-so no SQL, stack trace or other tenant's data reaches the client.
+so no SQL, stack trace or other tenant's data reaches the client. A statement that ran past the
+database's statement_timeout is TIMEOUT, also with a fixed message.
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from graphql import GraphQLError
 log = structlog.get_logger(__name__)
 
 INTERNAL_MESSAGE = "Internal server error"
+TIMEOUT_MESSAGE = "the request took too long and was stopped; ask for less (a smaller page, a narrower filter)"
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for statement_timeout (and a cancelled query)
+
+
+def _is_timeout(error: BaseException) -> bool:
+    driver_error = getattr(error, "orig", None)
+    return QUERY_CANCELED in (getattr(driver_error, "sqlstate", None), getattr(driver_error, "pgcode", None))
 
 
 def coded_error(error: GraphQLError) -> GraphQLError:
@@ -30,6 +38,8 @@ def coded_error(error: GraphQLError) -> GraphQLError:
         message, extensions = error.message, dict(error.extensions)
     elif original is None:  # parse and validation errors of the query document
         message, extensions = error.message, {"code": "VALIDATION"}
+    elif _is_timeout(original):
+        message, extensions = TIMEOUT_MESSAGE, {"code": "TIMEOUT"}
     else:
         message, extensions = INTERNAL_MESSAGE, {"code": "INTERNAL"}
     return GraphQLError(

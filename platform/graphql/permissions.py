@@ -36,7 +36,7 @@ class Needs(BasePermission):
         self.permission = permission
         self.message = f"your role may not do this ({permission.value})"
         if permission in SECOND_FACTOR_PERMISSIONS:
-            self.message += "; an HQ admin needs a login with a second factor (see startMfaEnrollment)"
+            self.message += " (HQ admins also need a login with a second factor: see startMfaEnrollment)"
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         info.context.require_scope()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 import structlog
+from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.tenants import service
 from tests.conftest import Tenants
@@ -46,3 +50,30 @@ async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(
     for secret in ("secret_column", "13800000000", "statement timeout", "Traceback"):
         assert secret not in response.text
     assert [(entry["event"], entry["request_id"]) for entry in logs] == [("unexpected error in resolver", "req-42")]
+
+
+async def test_a_statement_past_the_timeout_answers_timeout_and_the_connection_is_reused(
+    client: httpx.AsyncClient, tenants: Tenants, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SECURITY.md GQL-9 and INT-7 with a real PostgreSQL statement_timeout."""
+    real = service.list_stations
+
+    async def slow(session: AsyncSession, *args: object, **kwargs: object) -> object:
+        await session.execute(text("SET LOCAL statement_timeout = '100ms'"))
+        await session.execute(text("SELECT pg_sleep(5)"))
+        raise AssertionError("the statement should have been cancelled")
+
+    monkeypatch.setattr(service, "list_stations", slow)
+    started = time.monotonic()
+    response = await client.post("/graphql", json={"query": STATIONS}, headers=tenants.hq_x.headers)
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 3
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["TIMEOUT"]
+    for leak in ("pg_sleep", "statement_timeout", "canceling", "Traceback"):
+        assert leak not in response.text
+
+    monkeypatch.setattr(service, "list_stations", real)
+    again = await client.post("/graphql", json={"query": STATIONS}, headers=tenants.hq_x.headers)
+    assert "errors" not in again.json()
+    assert {e["node"]["code"] for e in again.json()["data"]["stations"]["edges"]} == {"SH01", "BJ02"}
