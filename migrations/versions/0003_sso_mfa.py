@@ -93,11 +93,15 @@ def _user_factors() -> None:
     )
     # A person's own factor, whichever tenant they are logged in to; the sign-in path checks codes.
     op.enable_rls("user_factors")
-    for role in ("app_oem", "app_station"):
+    for role in ("app_oem", "app_station", "app_partner"):
         op.create_rls_policy("user_factors", role, using=f"user_id = {ACTOR_SETTING}")
         op.grant_app("user_factors", **{role: "SELECT, INSERT, UPDATE, DELETE"})
     op.create_rls_policy("user_factors", "app_auth", using="true")
     op.grant_app("user_factors", app_auth="SELECT, UPDATE")
+
+    # A partner's people read their own user row (the viewer, the authenticator label), nobody else's.
+    op.create_rls_policy("users", "app_partner", command="SELECT", using=f"id = {ACTOR_SETTING}")
+    op.execute("GRANT SELECT (id, email, display_name, is_active, created_at) ON users TO app_partner")
 
     op.add_column("refresh_tokens", sa.Column("second_factor", sa.Boolean, nullable=False, server_default=sa.false()))
 
@@ -142,6 +146,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(PRINCIPAL_IS_ACTIVE_SQL)
     op.drop_column("refresh_tokens", "second_factor")
+    op.execute('DROP POLICY "users_app_partner" ON users')
+    op.execute("REVOKE SELECT (id, email, display_name, is_active, created_at) ON users FROM app_partner")
     op.execute("DROP TABLE user_factors, external_identities, identity_providers")
     op.execute('DROP POLICY "memberships_app_auth_update" ON memberships')
     op.execute('DROP POLICY "networks_app_auth" ON networks')
