@@ -93,6 +93,7 @@ async def graphql_context(request: Request[Any, Any, State]) -> AsyncIterator[Co
                 settings=runtime.settings,
                 mailer=runtime.mailer,
                 sessionmaker=runtime.sessionmaker,
+                redis=runtime.redis,
             )
         finally:
             await session.rollback()

@@ -9,7 +9,12 @@ import msgspec
 from arq import ArqRedis, create_pool, cron
 from arq.connections import RedisSettings
 from arq.worker import Function, Worker, func
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dealernet import outbox
+from dealernet.bootstrap import app_url
+from dealernet.db import create_engine, make_sessionmaker
+from dealernet.embedded import resolve_servers
 from dealernet.settings import Settings
 
 HEARTBEAT_KEY = "dealernet:worker:heartbeat"
@@ -33,18 +38,49 @@ async def record_heartbeat(ctx: dict[str, Any]) -> str:
     return now
 
 
-FUNCTIONS: list[Function] = [func(record_heartbeat, name="platform.record_heartbeat")]
-CRONS = [cron(record_heartbeat, name="cron:platform.record_heartbeat", second=0, run_at_startup=True)]
+FUNCTIONS: list[Function] = [
+    func(record_heartbeat, name="platform.record_heartbeat"),
+    func(outbox.run_job, name=outbox.RUN_JOB),
+]
+CRONS = [
+    cron(record_heartbeat, name="cron:platform.record_heartbeat", second=0, run_at_startup=True),
+    cron(outbox.relay_job, name="cron:outbox.relay", second={5, 25, 45}, run_at_startup=True),
+]
 
 
-def make_worker(settings: Settings, redis_url: str, *, burst: bool = False, handle_signals: bool = True) -> Worker:
+def make_worker(
+    settings: Settings,
+    redis_url: str,
+    *,
+    burst: bool = False,
+    handle_signals: bool = True,
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    max_jobs: int = 10,
+) -> Worker:
+    """The worker. Jobs reach the database through `sessionmaker` (tests pass theirs), else through the
+    app login the worker connects with at start-up."""
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        if sessionmaker is not None:
+            ctx["sessionmaker"] = sessionmaker
+            return
+        admin_url = resolve_servers(settings).postgres_admin_url
+        ctx["engine"] = create_engine(app_url(settings, admin_url))
+        ctx["sessionmaker"] = make_sessionmaker(ctx["engine"])
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        if "engine" in ctx:
+            await ctx["engine"].dispose()
+
     return Worker(
         functions=FUNCTIONS,
         cron_jobs=CRONS,
+        on_startup=startup,
+        on_shutdown=shutdown,
         redis_settings=RedisSettings.from_dsn(redis_url),
         burst=burst,
         handle_signals=handle_signals,
-        max_jobs=10,
+        max_jobs=max_jobs,
         job_timeout=300,
         keep_result=3600,
         ctx={"settings": settings},

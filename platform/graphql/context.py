@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import msgspec
+from arq import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 from strawberry.litestar import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
+from dealernet import outbox
 from dealernet.errors import Unauthenticated
 from dealernet.mail import Mailer
 from dealernet.scope import Scope
@@ -36,6 +38,8 @@ class Context(BaseContext, kw_only=True):
     mailer: Mailer
     # For the few operations that run before any tenant scope exists (accepting an invitation).
     sessionmaker: async_sessionmaker[AsyncSession]
+    # The job queue: outbox rows a mutation wrote are handed over right after its commit.
+    redis: ArqRedis | None = None
     # Work to do once the mutation's transaction has committed (enqueue jobs, send mail); dropped on rollback.
     after_commit: list[Callable[[], Awaitable[Any]]] = msgspec.field(default_factory=list)
 
@@ -79,7 +83,11 @@ async def unit_of_work(ctx: Context) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             ctx.after_commit.clear()
+            session.info.pop(outbox.PENDING, None)
             raise
+    jobs = session.info.pop(outbox.PENDING, [])
+    if jobs and ctx.redis is not None:
+        await outbox.enqueue(ctx.redis, jobs)
     pending, ctx.after_commit[:] = list(ctx.after_commit), []
     for work in pending:
         await work()

@@ -10,7 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-import dealernet.audit.models  # noqa: F401 - every model on Base.metadata
+import dealernet.audit.models
+import dealernet.outbox  # noqa: F401
 from dealernet.db import APP_LOGIN_ROLE, Base
 from dealernet.scope import DbRole, Scope
 
@@ -34,6 +35,7 @@ TENANT_TABLES = {
     "identity_providers": "network",
     "external_identities": "network",
     "user_factors": "own person",
+    "outbox": "station",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

@@ -234,3 +234,25 @@ async def test_a_second_factor_is_its_owners_only(scoped: Scoped, seed: AsyncSes
             )
     async with scoped(tenants.hq_x.scope) as session:  # HQ of the same network: still not its business
         assert (await session.execute(text("SELECT count(*) FROM user_factors"))).scalar() == 0
+
+
+async def test_outbox_rows_stay_in_their_tenant(scoped: Scoped, seed: AsyncSession, tenants: Tenants) -> None:
+    insert = (
+        "INSERT INTO outbox (id, network_id, station_id, actor_id, role, job, payload) "
+        "VALUES (:id, :n, :s, NULL, 'hq_admin', 'x', '{}')"
+    )
+    for network, station in (
+        (tenants.network_x, None),
+        (tenants.network_x, tenants.station_a),
+        (tenants.network_x, tenants.station_b),
+        (tenants.network_y, None),
+    ):
+        await seed.execute(text(insert), {"id": new_id(), "n": network, "s": station})
+    async with scoped(tenants.hq_x.scope) as session:
+        seen = (await session.execute(text("SELECT DISTINCT network_id FROM outbox"))).scalars().all()
+        assert seen == [tenants.network_x]
+    async with scoped(tenants.manager_a.scope) as session:
+        stations = (await session.execute(text("SELECT station_id FROM outbox"))).scalars().all()
+        assert stations == [tenants.station_a]
+        with pytest.raises(DBAPIError, match="row-level security"):
+            await session.execute(text(insert), {"id": new_id(), "n": tenants.network_x, "s": tenants.station_b})

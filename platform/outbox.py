@@ -1,0 +1,162 @@
+"""The transactional outbox (SECURITY.md: arq delivers at least once, and Redis can be down).
+
+A service asks for background work with `add(session, scope, job, payload)`: one row in the caller's
+transaction, so a job exists exactly when its change committed. After the commit the request hands the
+row to arq at once (`enqueue`); `relay` (a worker cron) hands over whatever is still waiting, e.g. after
+Redis was down. arq's job id is the row's id, so a row is queued once at a time, and `run` marks the row
+done in the same transaction as the job's effect, so a job delivered twice takes effect once.
+
+A job runs in the tenant scope its row records (network, station, actor, role), never in a scope its
+payload names: a payload naming another tenant's ids reaches nothing of theirs (SECURITY.md ISO-11).
+Jobs register with `@job("context.name")` and receive `(session, scope, payload)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import structlog
+from arq import ArqRedis
+from redis.exceptions import RedisError
+from sqlalchemy import insert, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dealernet.db import Base, IdMixin, new_id, scoped_session
+from dealernet.scope import AUTH_SCOPE, DbRole, Scope
+from dealernet.tenants.permissions import Role, permissions_of
+
+log = structlog.get_logger(__name__)
+
+RUN_JOB = "outbox.run"
+PENDING = "outbox_pending"  # session.info key: rows this transaction wrote, for the after-commit hand-over
+RELAY_AFTER = timedelta(seconds=10)  # younger rows are the requests' own to enqueue
+RELAY_BATCH = 500
+
+Handler = Callable[[AsyncSession, Scope, Mapping[str, Any]], Awaitable[object]]
+JOBS: dict[str, Handler] = {}
+
+
+class OutboxRow(IdMixin, Base):
+    """A job waiting to run (done_at empty) or run, in the tenant that asked for it."""
+
+    __tablename__ = "outbox"
+
+    network_id: Mapped[UUID]
+    station_id: Mapped[UUID | None]
+    actor_id: Mapped[UUID | None]
+    role: Mapped[str]
+    job: Mapped[str]
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
+def job(name: str) -> Callable[[Handler], Handler]:
+    """Register a job handler under `name` (context.verb, e.g. policy.notify_stations)."""
+
+    def register(handler: Handler) -> Handler:
+        if name in JOBS and JOBS[name] is not handler:
+            raise ValueError(f"job {name} is registered twice")
+        JOBS[name] = handler
+        return handler
+
+    return register
+
+
+async def add(session: AsyncSession, scope: Scope, job: str, payload: Mapping[str, Any]) -> UUID:
+    """Queue `job` for after this transaction commits; it will run in `scope`'s tenant."""
+    if job not in JOBS:
+        raise ValueError(f"no job named {job}")
+    if scope.network_id is None:
+        raise ValueError("a job needs a tenant")
+    row_id = new_id()
+    await session.execute(
+        insert(OutboxRow).values(
+            id=row_id,
+            network_id=scope.network_id,
+            station_id=scope.station_id,
+            actor_id=scope.actor_id,
+            role=scope.role,
+            job=job,
+            payload=dict(payload),
+            created_at=datetime.now(UTC),
+        )
+    )
+    session.info.setdefault(PENDING, []).append(row_id)
+    return row_id
+
+
+async def enqueue(redis: ArqRedis, ids: Sequence[UUID]) -> int:
+    """Hand committed rows to arq. Redis being down loses nothing: the relay picks them up."""
+    queued = 0
+    try:
+        for row_id in ids:
+            if await redis.enqueue_job(RUN_JOB, str(row_id), _job_id=f"outbox:{row_id}") is not None:
+                queued += 1
+    except (RedisError, OSError) as exc:
+        log.warning("outbox: Redis unavailable, the relay will enqueue", error=str(exc))
+    return queued
+
+
+async def relay(
+    sessionmaker: async_sessionmaker[AsyncSession], redis: ArqRedis, *, older_than: timedelta = RELAY_AFTER
+) -> int:
+    """Enqueue the rows still waiting after `older_than`. Returns how many were handed over."""
+    async with scoped_session(sessionmaker, AUTH_SCOPE) as session:
+        pending = (
+            (
+                await session.execute(
+                    text("SELECT * FROM outbox_pending(:older, :limit)"), {"older": older_than, "limit": RELAY_BATCH}
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return await enqueue(redis, pending)
+
+
+def _scope_of(envelope: Any) -> Scope:
+    role = Role(envelope.role)
+    return Scope(
+        db_role=DbRole.station if envelope.station_id is not None else DbRole.oem,
+        network_id=envelope.network_id,
+        station_id=envelope.station_id,
+        actor_id=envelope.actor_id,
+        role=role.value,
+        permissions=permissions_of(role),
+    )
+
+
+async def run(sessionmaker: async_sessionmaker[AsyncSession], row_id: UUID) -> str:
+    """Run one outbox job in its recorded tenant scope, once: the row is marked done with the effect."""
+    async with scoped_session(sessionmaker, AUTH_SCOPE) as session:
+        envelope = (await session.execute(text("SELECT * FROM outbox_envelope(:id)"), {"id": row_id})).first()
+    if envelope is None:
+        return "done already"
+    scope = _scope_of(envelope)
+    async with scoped_session(sessionmaker, scope) as session:
+        row = (
+            await session.scalars(
+                select(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.done_at.is_(None)).with_for_update()
+            )
+        ).first()
+        if row is None:  # a second delivery that waited on the lock
+            return "done already"
+        await JOBS[row.job](session, scope, row.payload)
+        row.done_at = datetime.now(UTC)
+        await session.commit()
+    return "done"
+
+
+async def run_job(ctx: dict[str, Any], row_id: str) -> str:
+    """The arq function: ctx["sessionmaker"] is the worker's."""
+    return await run(ctx["sessionmaker"], UUID(row_id))
+
+
+async def relay_job(ctx: dict[str, Any]) -> int:
+    return await relay(ctx["sessionmaker"], ctx["redis"])
