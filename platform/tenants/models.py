@@ -163,6 +163,7 @@ class Invitation(IdMixin, Base):
 
     network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
     station_id: Mapped[UUID | None]
+    partner_id: Mapped[UUID | None]
     email: Mapped[str] = mapped_column(String(320))
     display_name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(32))

@@ -107,10 +107,11 @@ def permissions_of(role: Role, *, second_factor: bool = True) -> frozenset[str]:
 
 
 def may_invite(inviter: Role, invitee: Role) -> bool:
-    """HQ admins invite anyone of their network; a station manager invites the staff of its own station
-    (another manager included); nobody else invites."""
+    """HQ admins invite anyone of their network (a partner's people too, for a partner the network works
+    with); a station manager invites the staff of its own station (another manager included); nobody
+    else invites."""
     if inviter is Role.hq_admin:
-        return not invitee.is_partner_role
+        return True
     if inviter is Role.station_manager:
         return invitee.is_station_role
     return False

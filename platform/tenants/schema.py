@@ -193,6 +193,9 @@ class InviteUserInput:
     region_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="Regions a regional manager is limited to (at most 50)."
     )
+    partner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The partner, for a partner role (one the network works with)."
+    )
 
 
 @strawberry.type(description="The invitation was sent.")
@@ -334,6 +337,7 @@ class TenantsMutation:
                 display_name=input.display_name,
                 station_id=uuid_of(input.station_id, "Station", "input.stationId"),
                 region_ids=[uuid_of(r, "Region", "input.regionIds") for r in input.region_ids],
+                partner_id=uuid_of(input.partner_id, "Partner", "input.partnerId"),
             )
 
         def sent(new: service.NewInvitation) -> InviteUserSuccess:

@@ -20,7 +20,16 @@ from dealernet.errors import Conflict, Forbidden, NotFound, Unauthenticated, Val
 from dealernet.paging import check_page_size
 from dealernet.scope import DbRole, Scope
 from dealernet.tenants import factors
-from dealernet.tenants.models import Invitation, Membership, Network, RefreshToken, Region, Station, User
+from dealernet.tenants.models import (
+    Invitation,
+    Membership,
+    Network,
+    PartnerNetwork,
+    RefreshToken,
+    Region,
+    Station,
+    User,
+)
 from dealernet.tenants.passwords import hash_password_async, verify_password
 from dealernet.tenants.permissions import Permission, Role, may_invite, permissions_of
 from dealernet.tenants.tokens import AccessClaims, TokenSigner
@@ -231,9 +240,10 @@ async def invite(
     display_name: str = "",
     station_id: UUID | None = None,
     region_ids: Sequence[UUID] = (),
+    partner_id: UUID | None = None,
 ) -> NewInvitation:
-    """Invite someone into the scope's tenant. HQ admins invite HQ staff and station staff of any station
-    of the network; a station manager invites the staff of its own station."""
+    """Invite someone into the scope's tenant. HQ admins invite HQ staff, station staff of any station of
+    the network and a linked partner's people; a station manager invites the staff of its own station."""
     require(scope, Permission.users_invite)
     inviter = Role(scope.role)
     if not may_invite(inviter, role):
@@ -247,6 +257,14 @@ async def invite(
             raise NotFound("no such station")
     else:
         station_id = None
+    if role.is_partner_role:
+        if partner_id is None:
+            raise ValidationFailed("a partner role needs a partner", fields={"partnerId": "required for this role"})
+        linked = select(PartnerNetwork.partner_id).where(PartnerNetwork.partner_id == partner_id)
+        if await session.scalar(linked) is None:  # RLS: the network's own partners only
+            raise NotFound("no such partner")
+    else:
+        partner_id = None
     if region_ids and role is not Role.hq_regional_manager:
         raise ValidationFailed(
             "only regional managers have regions", fields={"regionIds": "only for regional managers"}
@@ -258,6 +276,7 @@ async def invite(
         id=new_id(),
         network_id=scope.network_id,
         station_id=station_id,
+        partner_id=partner_id,
         email=_check_email(email),
         display_name=display_name.strip()[:200],
         role=role.value,
@@ -274,7 +293,7 @@ async def invite(
         entity="invitation",
         entity_id=invitation.id,
         action="invited",
-        after=journal.snapshot(invitation, "email", "role", "station_id", "region_ids"),
+        after=journal.snapshot(invitation, "email", "role", "station_id", "partner_id", "region_ids"),
         station_id=station_id,
     )
     return NewInvitation(invitation, token)
@@ -329,6 +348,7 @@ async def accept_invitation(session: AsyncSession, *, token: str, password: str,
         user_id=user_id,
         network_id=invitation.network_id,
         station_id=invitation.station_id,
+        partner_id=invitation.partner_id,
         role=invitation.role,
         region_ids=list(invitation.region_ids),
     )

@@ -90,6 +90,34 @@ async def test_an_invited_manager_sets_a_password_and_logs_in(
     assert {"invited", "joined"} <= actions
 
 
+async def test_hq_invites_a_partners_person_who_then_sees_the_partners_slice(
+    client: httpx.AsyncClient, tenants: Tenants, partner_world: PartnerWorld, mailer: MemoryMailer
+) -> None:
+    partner_p = str(relay.GlobalID("Partner", str(partner_world.partner_p)))
+    partner_q = str(relay.GlobalID("Partner", str(partner_world.partner_q)))  # serves network Y only
+    without = await graphql(client, INVITE, tenants.hq_x, input={"email": "rep@p.test", "role": "partner_user"})
+    foreign = await graphql(
+        client, INVITE, tenants.hq_x, input={"email": "rep@p.test", "role": "partner_user", "partnerId": partner_q}
+    )
+    by_manager = await graphql(
+        client, INVITE, tenants.manager_a, input={"email": "rep@p.test", "role": "partner_user", "partnerId": partner_p}
+    )
+    invited = await graphql(
+        client, INVITE, tenants.hq_x, input={"email": "rep@p.test", "role": "partner_user", "partnerId": partner_p}
+    )
+    assert without["data"]["inviteUser"]["__typename"] == "ValidationError"
+    assert foreign["data"]["inviteUser"]["__typename"] == "NotFoundError"
+    assert by_manager["data"]["inviteUser"]["__typename"] == "ForbiddenError"
+    assert invited["data"]["inviteUser"]["__typename"] == "InviteUserSuccess"
+
+    accept = {"token": invitation_token(mailer, "rep@p.test"), "password": "a long passphrase"}
+    assert (await graphql(client, ACCEPT, None, input=accept))["data"]["acceptInvitation"]["role"] == "partner_user"
+    tokens = await login(client, "rep@p.test", "a long passphrase")
+    query = "query($p: ID!, $q: ID!) { viewer { role } p: node(id: $p) { id } q: node(id: $q) { id } }"
+    seen = await ask(client, query, tokens["access_token"], p=partner_p, q=partner_q)
+    assert seen["data"] == {"viewer": {"role": "partner_user"}, "p": {"id": partner_p}, "q": None}
+
+
 async def test_a_station_manager_cannot_invite_hq_staff(client: httpx.AsyncClient, tenants: Tenants) -> None:
     body = await graphql(client, INVITE, tenants.manager_a, input={"email": "boss@x.test", "role": "hq_admin"})
     assert body["data"]["inviteUser"]["__typename"] == "ForbiddenError"
