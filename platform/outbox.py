@@ -8,18 +8,22 @@ done in the same transaction as the job's effect, so a job delivered twice takes
 
 A job runs in the tenant scope its row records (network, station, actor, role), never in a scope its
 payload names: a payload naming another tenant's ids reaches nothing of theirs (SECURITY.md ISO-11).
-Jobs register with `@job("context.name")` and receive `(session, scope, payload)`.
+Jobs register with `@job("context.name")` and receive `(session, scope, payload, env)`. A payload that
+must carry a secret (an invitation link) seals it with `seal` and the row's payload is emptied once the
+job is done.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import structlog
 from arq import ArqRedis
+from cryptography.fernet import Fernet
 from redis.exceptions import RedisError
 from sqlalchemy import insert, select, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -27,7 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dealernet.db import Base, IdMixin, new_id, scoped_session
+from dealernet.mail import Mailer
 from dealernet.scope import AUTH_SCOPE, DbRole, Scope
+from dealernet.settings import Settings
+from dealernet.tenants.keys import secret_box
 from dealernet.tenants.permissions import Role, permissions_of
 
 log = structlog.get_logger(__name__)
@@ -37,7 +44,16 @@ PENDING = "outbox_pending"  # session.info key: rows this transaction wrote, for
 RELAY_AFTER = timedelta(seconds=10)  # younger rows are the requests' own to enqueue
 RELAY_BATCH = 500
 
-Handler = Callable[[AsyncSession, Scope, Mapping[str, Any]], Awaitable[object]]
+
+@dataclass(frozen=True)
+class JobEnv:
+    """What a job may use besides its session and scope."""
+
+    settings: Settings
+    mailer: Mailer
+
+
+Handler = Callable[[AsyncSession, Scope, Mapping[str, Any], JobEnv], Awaitable[object]]
 JOBS: dict[str, Handler] = {}
 
 
@@ -132,7 +148,19 @@ def _scope_of(envelope: Any) -> Scope:
     )
 
 
-async def run(sessionmaker: async_sessionmaker[AsyncSession], row_id: UUID) -> str:
+def _box(settings: Settings) -> Fernet:
+    return secret_box(settings, "outbox secrets")
+
+
+def seal(settings: Settings, secret: str) -> str:
+    return _box(settings).encrypt(secret.encode()).decode()
+
+
+def unseal(settings: Settings, sealed: str) -> str:
+    return _box(settings).decrypt(sealed.encode()).decode()
+
+
+async def run(sessionmaker: async_sessionmaker[AsyncSession], row_id: UUID, env: JobEnv) -> str:
     """Run one outbox job in its recorded tenant scope, once: the row is marked done with the effect."""
     async with scoped_session(sessionmaker, AUTH_SCOPE) as session:
         envelope = (await session.execute(text("SELECT * FROM outbox_envelope(:id)"), {"id": row_id})).first()
@@ -147,15 +175,15 @@ async def run(sessionmaker: async_sessionmaker[AsyncSession], row_id: UUID) -> s
         ).first()
         if row is None:  # a second delivery that waited on the lock
             return "done already"
-        await JOBS[row.job](session, scope, row.payload)
-        row.done_at = datetime.now(UTC)
+        await JOBS[row.job](session, scope, row.payload, env)
+        row.done_at, row.payload = datetime.now(UTC), {}
         await session.commit()
     return "done"
 
 
 async def run_job(ctx: dict[str, Any], row_id: str) -> str:
-    """The arq function: ctx["sessionmaker"] is the worker's."""
-    return await run(ctx["sessionmaker"], UUID(row_id))
+    """The arq function: the worker's ctx holds its sessionmaker and JobEnv."""
+    return await run(ctx["sessionmaker"], UUID(row_id), ctx["env"])
 
 
 async def relay_job(ctx: dict[str, Any]) -> int:

@@ -15,7 +15,9 @@ from dealernet import outbox
 from dealernet.bootstrap import app_url
 from dealernet.db import create_engine, make_sessionmaker
 from dealernet.embedded import resolve_servers
+from dealernet.mail import LogMailer, Mailer
 from dealernet.settings import Settings
+from dealernet.tenants import mails  # noqa: F401 - registers the context's outbox jobs
 
 HEARTBEAT_KEY = "dealernet:worker:heartbeat"
 
@@ -56,11 +58,13 @@ def make_worker(
     handle_signals: bool = True,
     sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     max_jobs: int = 10,
+    mailer: Mailer | None = None,
 ) -> Worker:
     """The worker. Jobs reach the database through `sessionmaker` (tests pass theirs), else through the
     app login the worker connects with at start-up."""
 
     async def startup(ctx: dict[str, Any]) -> None:
+        ctx["env"] = outbox.JobEnv(settings=settings, mailer=mailer or LogMailer())
         if sessionmaker is not None:
             ctx["sessionmaker"] = sessionmaker
             return

@@ -175,6 +175,37 @@ def serve(sessionmaker: async_sessionmaker[AsyncSession], redis: ArqRedis, maile
     return serving
 
 
+Deliver = Callable[[], Awaitable[int]]
+
+
+@pytest.fixture
+def deliver(
+    settings: Settings, servers: Servers, sessionmaker: async_sessionmaker[AsyncSession], mailer: MemoryMailer
+) -> Deliver:
+    """deliver() -> runs a burst worker over the job queue (outbox jobs, with the test's transaction and
+    mailer); the number of jobs it completed."""
+    from dealernet.worker import make_worker
+
+    async def run() -> int:
+        worker = make_worker(
+            settings,
+            servers.redis_url,
+            burst=True,
+            handle_signals=False,
+            sessionmaker=sessionmaker,
+            max_jobs=1,
+            mailer=mailer,
+        )
+        worker.cron_jobs = []
+        try:
+            await worker.main()
+        finally:
+            await worker.close()
+        return worker.jobs_complete
+
+    return run
+
+
 @pytest.fixture
 async def client(settings: Settings, serve: Serve) -> AsyncIterator[httpx.AsyncClient]:
     """The real app over HTTP with the suite's settings."""

@@ -42,7 +42,9 @@ def upgrade() -> None:
     # HQ sees its network's jobs (the station policy would hide HQ's own, station-less rows from HQ too).
     op.execute('DROP POLICY "outbox_app_oem" ON outbox')
     op.create_rls_policy("outbox", "app_oem", using=f"network_id = {NETWORK_SETTING}")
-    op.grant_app("outbox", app_oem="SELECT, INSERT, UPDATE (done_at)", app_station="SELECT, INSERT, UPDATE (done_at)")
+    # Done jobs lose their payload (it may hold a sealed secret such as an invitation link).
+    op.grant_app("outbox", app_oem="SELECT, INSERT, UPDATE (done_at, payload)",
+                 app_station="SELECT, INSERT, UPDATE (done_at, payload)")
     # The relay crosses tenants but only learns which jobs wait, and a job's envelope; it runs nothing.
     op.execute(
         """

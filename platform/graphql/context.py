@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-import msgspec
 from arq import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
@@ -40,8 +39,6 @@ class Context(BaseContext, kw_only=True):
     sessionmaker: async_sessionmaker[AsyncSession]
     # The job queue: outbox rows a mutation wrote are handed over right after its commit.
     redis: ArqRedis | None = None
-    # Work to do once the mutation's transaction has committed (enqueue jobs, send mail); dropped on rollback.
-    after_commit: list[Callable[[], Awaitable[Any]]] = msgspec.field(default_factory=list)
 
     def require_scope(self) -> Scope:
         if self.scope is None:
@@ -73,8 +70,8 @@ Info = StrawberryInfo[Context, None]
 
 @asynccontextmanager
 async def unit_of_work(ctx: Context) -> AsyncIterator[AsyncSession]:
-    """A mutation's transaction: commit when the block succeeds, then run the after-commit work; on any
-    error roll back and drop that work, so a job is never enqueued for a change that did not happen."""
+    """A mutation's transaction: commit when the block succeeds, then hand the outbox rows it wrote to the
+    job queue; on any error roll back, so a job never runs for a change that did not happen."""
     ctx.require_scope()
     async with ctx.db() as session:
         try:
@@ -82,15 +79,11 @@ async def unit_of_work(ctx: Context) -> AsyncIterator[AsyncSession]:
             await session.commit()
         except BaseException:
             await session.rollback()
-            ctx.after_commit.clear()
             session.info.pop(outbox.PENDING, None)
             raise
     jobs = session.info.pop(outbox.PENDING, [])
     if jobs and ctx.redis is not None:
         await outbox.enqueue(ctx.redis, jobs)
-    pending, ctx.after_commit[:] = list(ctx.after_commit), []
-    for work in pending:
-        await work()
 
 
 def by_id_loader(

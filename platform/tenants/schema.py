@@ -17,9 +17,8 @@ from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.payloads import ConflictError, ForbiddenError, NotFoundError, ValidationError, attempt, problem
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, decode_cursor, load_nodes, parse_uuid
-from dealernet.mail import Message
 from dealernet.scope import AUTH_SCOPE, Scope
-from dealernet.tenants import models, service
+from dealernet.tenants import mails, models, service
 from dealernet.tenants.permissions import Permission, Role
 
 _network_loader = by_id_loader(service.networks_by_id)
@@ -270,15 +269,6 @@ def uuid_of(value: str | None, type_name: str, field: str) -> UUID | None:
     return parsed
 
 
-def _invitation_mail(settings_url: str, invitation: models.Invitation, token: str) -> Message:
-    link = f"{settings_url}/accept-invitation?token={token}"
-    return Message(
-        to=invitation.email,
-        subject="You are invited to Dealernet",
-        body=f"You have been invited as {invitation.role}. Accept within 7 days: {link}",
-    )
-
-
 @strawberry.type
 class TenantsQuery:
     @strawberry.field(description="The logged-in user; null without a valid token.")
@@ -329,7 +319,7 @@ class TenantsMutation:
         ctx = info.context
 
         async def invite(session: AsyncSession, scope: Scope) -> service.NewInvitation:
-            return await service.invite(
+            new = await service.invite(
                 session,
                 scope,
                 email=input.email,
@@ -339,13 +329,10 @@ class TenantsMutation:
                 region_ids=[uuid_of(r, "Region", "input.regionIds") for r in input.region_ids],
                 partner_id=uuid_of(input.partner_id, "Partner", "input.partnerId"),
             )
+            await mails.queue_invitation_mail(session, scope, ctx.settings, new)
+            return new
 
-        def sent(new: service.NewInvitation) -> InviteUserSuccess:
-            mail = _invitation_mail(ctx.settings.base_url, new.invitation, new.token)
-            ctx.after_commit.append(lambda: ctx.mailer.send(mail))
-            return InviteUserSuccess(invitation=Invitation.from_row(new.invitation))
-
-        return await attempt(ctx, invite, sent)
+        return await attempt(ctx, invite, lambda new: InviteUserSuccess(invitation=Invitation.from_row(new.invitation)))
 
     @strawberry.mutation(
         description="Accept an invitation (no token needed): sets your password, or adds the tenant to your "

@@ -7,10 +7,12 @@ import base64
 import hashlib
 import json
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
@@ -19,7 +21,7 @@ from dealernet.mail import MemoryMailer
 from dealernet.settings import Settings
 from dealernet.tenants import keys
 from dealernet.tenants.models import ApiClient
-from tests.conftest import PartnerWorld, Serve, Tenants, graphql
+from tests.conftest import Deliver, PartnerWorld, Serve, Tenants, graphql
 from tests.factories import PASSWORD
 
 INVITE = """mutation($input: InviteUserInput!) { inviteUser(input: $input) {
@@ -52,6 +54,20 @@ async def ask(client: httpx.AsyncClient, query: str, access_token: str, **variab
     return body
 
 
+MailTo = Callable[[str], Awaitable[str]]
+
+
+@pytest.fixture
+def mail_to(deliver: Deliver, mailer: MemoryMailer) -> MailTo:
+    """mail_to(address) -> the token of the newest invitation e-mail the worker sent there."""
+
+    async def token_sent_to(email: str) -> str:
+        await deliver()
+        return invitation_token(mailer, email)
+
+    return token_sent_to
+
+
 def invitation_token(mailer: MemoryMailer, email: str) -> str:
     message = [m for m in mailer.sent if m.to == email][-1]
     found = re.search(r"token=([\w-]+)", message.body)
@@ -60,7 +76,7 @@ def invitation_token(mailer: MemoryMailer, email: str) -> str:
 
 
 async def test_an_invited_manager_sets_a_password_and_logs_in(
-    client: httpx.AsyncClient, tenants: Tenants, mailer: MemoryMailer, seed: AsyncSession
+    client: httpx.AsyncClient, tenants: Tenants, mail_to: MailTo, seed: AsyncSession
 ) -> None:
     invited = await graphql(
         client,
@@ -69,7 +85,7 @@ async def test_an_invited_manager_sets_a_password_and_logs_in(
         input={"email": "New.Manager@B.test", "role": "station_manager", "stationId": str(tenants.station_b)},
     )
     assert invited["data"]["inviteUser"]["__typename"] == "InviteUserSuccess"
-    secret = invitation_token(mailer, "new.manager@b.test")
+    secret = await mail_to("new.manager@b.test")
 
     too_short = await graphql(client, ACCEPT, None, input={"token": secret, "password": "short"})
     accepted = await graphql(client, ACCEPT, None, input={"token": secret, "password": "a long passphrase"})
@@ -91,7 +107,7 @@ async def test_an_invited_manager_sets_a_password_and_logs_in(
 
 
 async def test_hq_invites_a_partners_person_who_then_sees_the_partners_slice(
-    client: httpx.AsyncClient, tenants: Tenants, partner_world: PartnerWorld, mailer: MemoryMailer
+    client: httpx.AsyncClient, tenants: Tenants, partner_world: PartnerWorld, mail_to: MailTo
 ) -> None:
     partner_p = str(relay.GlobalID("Partner", str(partner_world.partner_p)))
     partner_q = str(relay.GlobalID("Partner", str(partner_world.partner_q)))  # serves network Y only
@@ -110,7 +126,7 @@ async def test_hq_invites_a_partners_person_who_then_sees_the_partners_slice(
     assert by_manager["data"]["inviteUser"]["__typename"] == "ForbiddenError"
     assert invited["data"]["inviteUser"]["__typename"] == "InviteUserSuccess"
 
-    accept = {"token": invitation_token(mailer, "rep@p.test"), "password": "a long passphrase"}
+    accept = {"token": await mail_to("rep@p.test"), "password": "a long passphrase"}
     assert (await graphql(client, ACCEPT, None, input=accept))["data"]["acceptInvitation"]["role"] == "partner_user"
     tokens = await login(client, "rep@p.test", "a long passphrase")
     query = "query($p: ID!, $q: ID!) { viewer { role } p: node(id: $p) { id } q: node(id: $q) { id } }"
@@ -124,7 +140,7 @@ async def test_a_station_manager_cannot_invite_hq_staff(client: httpx.AsyncClien
 
 
 async def test_a_dealer_group_member_switches_station_with_a_new_token(
-    client: httpx.AsyncClient, tenants: Tenants, mailer: MemoryMailer
+    client: httpx.AsyncClient, tenants: Tenants, mail_to: MailTo
 ) -> None:
     # manager_a is invited to station B too and accepts with the password they already have.
     await graphql(
@@ -134,10 +150,10 @@ async def test_a_dealer_group_member_switches_station_with_a_new_token(
         input={"email": tenants.manager_a.email, "role": "station_manager", "stationId": str(tenants.station_b)},
     )
     wrong = await graphql(
-        client, ACCEPT, None, input={"token": invitation_token(mailer, tenants.manager_a.email), "password": "guess"}
+        client, ACCEPT, None, input={"token": await mail_to(tenants.manager_a.email), "password": "guess"}
     )
     accepted = await graphql(
-        client, ACCEPT, None, input={"token": invitation_token(mailer, tenants.manager_a.email), "password": PASSWORD}
+        client, ACCEPT, None, input={"token": await mail_to(tenants.manager_a.email), "password": PASSWORD}
     )
     first = await login(client, tenants.manager_a.email, PASSWORD)
     memberships = (await ask(client, VIEWER, first["access_token"]))["data"]["viewer"]["memberships"]
@@ -328,3 +344,21 @@ async def test_persisted_queries_and_allow_list_mode(
     assert by_hash == by_text == {"data": {"viewer": None}}  # a client is not a user: no viewer
     assert [e["extensions"]["code"] for e in other["errors"]] == ["FORBIDDEN"]
     assert [e["extensions"]["code"] for e in unknown["errors"]] == ["PERSISTED_QUERY_NOT_FOUND"]
+
+
+async def test_the_invitation_mail_goes_through_the_outbox_and_leaves_no_secret_behind(
+    client: httpx.AsyncClient, tenants: Tenants, mail_to: MailTo, seed: AsyncSession
+) -> None:
+    rows = "SELECT done_at IS NOT NULL AS done, payload FROM outbox WHERE job = 'tenants.send_invitation_mail'"
+    refused = await graphql(client, INVITE, tenants.hq_x, input={"email": "not an address", "role": "hq_assessor"})
+    assert refused["data"]["inviteUser"]["__typename"] == "ValidationError"
+    assert (await seed.execute(text(rows))).all() == []  # a refused invitation queues no e-mail
+
+    await graphql(client, INVITE, tenants.hq_x, input={"email": "assessor@x.test", "role": "hq_assessor"})
+    pending = (await seed.execute(text(rows))).one()
+    assert not pending.done
+    assert "token" in pending.payload
+
+    token = await mail_to("assessor@x.test")
+    assert token not in pending.payload["token"]  # sealed: the raw token was never in the row
+    assert (await seed.execute(text(rows))).one() == (True, {})

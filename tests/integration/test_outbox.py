@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dealernet import outbox
 from dealernet.embedded import Servers
+from dealernet.mail import MemoryMailer
 from dealernet.scope import Scope
 from dealernet.settings import Settings
 from dealernet.tenants.models import Membership, Station
@@ -24,7 +25,7 @@ from tests.conftest import Scoped, Tenants
 
 
 @outbox.job("test.rename_station")
-async def rename_station(session: AsyncSession, scope: Scope, payload: Mapping[str, Any]) -> None:
+async def rename_station(session: AsyncSession, scope: Scope, payload: Mapping[str, Any], env: object) -> None:
     await session.execute(
         text("UPDATE stations SET city = city || :mark WHERE id = :station"),
         {"mark": payload["mark"], "station": payload["station"]},
@@ -32,7 +33,7 @@ async def rename_station(session: AsyncSession, scope: Scope, payload: Mapping[s
 
 
 @outbox.job("test.deactivate_membership")
-async def deactivate_membership(session: AsyncSession, scope: Scope, payload: Mapping[str, Any]) -> None:
+async def deactivate_membership(session: AsyncSession, scope: Scope, payload: Mapping[str, Any], env: object) -> None:
     await session.execute(text("UPDATE memberships SET is_active = false WHERE id = :m"), {"m": payload["membership"]})
 
 
@@ -117,7 +118,9 @@ async def test_a_job_delivered_twice_takes_effect_once(
     # arq delivers at least once: the same row again, under another job id, and straight through run().
     await redis.enqueue_job(outbox.RUN_JOB, str(row), _job_id=f"again:{row}")
     await work_off(settings, servers, sessionmaker)
-    assert await outbox.run(sessionmaker, row) == "done already"
+    assert (
+        await outbox.run(sessionmaker, row, outbox.JobEnv(settings=settings, mailer=MemoryMailer())) == "done already"
+    )
     assert await city(seed, tenants.station_a) == before + "+"
 
 
