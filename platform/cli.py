@@ -150,7 +150,11 @@ async def _run(settings: Settings, servers: Servers, *, api: bool, worker: bool,
     from dealernet.worker import make_worker
 
     tasks: list[asyncio.Task[object]] = []
-    arq_worker = make_worker(settings, servers.redis_url, handle_signals=not api) if worker else None
+    arq_worker = (
+        make_worker(settings, servers.redis_url, handle_signals=not api, admin_url=servers.postgres_admin_url)
+        if worker
+        else None
+    )
     if arq_worker is not None:
         tasks.append(asyncio.create_task(arq_worker.async_run()))
     try:

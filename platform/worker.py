@@ -59,6 +59,7 @@ def make_worker(
     sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     max_jobs: int = 10,
     mailer: Mailer | None = None,
+    admin_url: str | None = None,
 ) -> Worker:
     """The worker. Jobs reach the database through `sessionmaker` (tests pass theirs), else through the
     app login the worker connects with at start-up."""
@@ -68,8 +69,8 @@ def make_worker(
         if sessionmaker is not None:
             ctx["sessionmaker"] = sessionmaker
             return
-        admin_url = resolve_servers(settings).postgres_admin_url
-        ctx["engine"] = create_engine(app_url(settings, admin_url))
+        url = admin_url or resolve_servers(settings).postgres_admin_url
+        ctx["engine"] = create_engine(app_url(settings, url))
         ctx["sessionmaker"] = make_sessionmaker(ctx["engine"])
 
     async def shutdown(ctx: dict[str, Any]) -> None:
