@@ -25,6 +25,7 @@ from dealernet.graphql.limits import QueryLimits
 from dealernet.graphql.metrics import OperationMetrics
 from dealernet.graphql.permissions import IsAuthenticated
 from dealernet.graphql.relay import resolve_node
+from dealernet.policy.schema import PolicyMutation, PolicyQuery
 from dealernet.tenants.schema import TenantsMutation, TenantsQuery, User
 from dealernet.tenants.schema_partners import Partner, PartnersMutation, PartnersQuery
 from dealernet.tenants.schema_sso import SignInMutation, SignInQuery
@@ -46,12 +47,12 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(TenantsQuery, PartnersQuery, SignInQuery, AuditQuery, NodeQuery):
+class Query(TenantsQuery, PartnersQuery, SignInQuery, PolicyQuery, AuditQuery, NodeQuery):
     pass
 
 
 @strawberry.type
-class Mutation(TenantsMutation, PartnersMutation, SignInMutation):
+class Mutation(TenantsMutation, PartnersMutation, SignInMutation, PolicyMutation):
     pass
 
 

@@ -52,6 +52,7 @@ class Permission(enum.StrEnum):
     regions_manage = "regions:manage"
     partners_manage = "partners:manage"
     sso_manage = "sso:manage"
+    catalogue_manage = "catalogue:manage"
     journal_read = "journal:read"
     # Also the OAuth scopes a partner's API client may hold.
     parts_read = "parts:read"
@@ -73,6 +74,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.regions_manage: frozenset({Role.hq_admin, Role.hq_network_development}),
     Permission.partners_manage: frozenset({Role.hq_admin}),
     Permission.sso_manage: frozenset({Role.hq_admin}),
+    Permission.catalogue_manage: frozenset({Role.hq_admin}),
     Permission.journal_read: frozenset(
         {Role.hq_admin, Role.hq_warranty_auditor, Role.hq_assessor, Role.station_manager}
     ),

@@ -20,7 +20,7 @@ from dealernet.tenants import clients, models
 from dealernet.tenants.permissions import Permission
 from dealernet.tenants.schema import uuid_of
 
-_partner_loader = by_id_loader(clients.partners_by_id)
+partner_loader = by_id_loader(clients.partners_by_id)
 
 
 @strawberry.type(description="A parts supplier, logistics firm or insurer serving the network.")
@@ -36,7 +36,7 @@ class Partner(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        rows = await load_nodes(info, "partner", _partner_loader, node_ids)
+        rows = await load_nodes(info, "partner", partner_loader, node_ids)
         return [cls.from_row(row) if row else None for row in rows]
 
 

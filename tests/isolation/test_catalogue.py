@@ -11,7 +11,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 import dealernet.audit.models
-import dealernet.outbox  # noqa: F401
+import dealernet.outbox
+import dealernet.policy.models  # noqa: F401
 from dealernet.db import APP_LOGIN_ROLE, Base
 from dealernet.scope import DbRole, Scope
 
@@ -36,6 +37,9 @@ TENANT_TABLES = {
     "external_identities": "network",
     "user_factors": "own person",
     "outbox": "station",
+    "parts": "network",
+    "part_supersessions": "network",
+    "service_bom_lines": "network",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

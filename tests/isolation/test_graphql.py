@@ -19,8 +19,11 @@ from strawberry import relay
 from dealernet.audit import service as journal
 from dealernet.db import new_id
 from dealernet.graphql.matrix import operations
+from dealernet.policy.models import Part, ServiceBomLine
 from dealernet.scope import Scope
 from dealernet.tenants.models import ApiClient, Invitation, Membership, Region
+from dealernet.tenants.service import scope_for
+from dealernet.tenants.tokens import AccessClaims, TokenSigner
 from tests.conftest import PartnerWorld, Principal, Tenants, graphql
 
 NODE = "query($id: ID!) { node(id: $id) { id __typename } }"
@@ -33,6 +36,7 @@ class Env:
     pw: PartnerWorld
     seed: AsyncSession
     scoped: Callable[[Scope | None], AbstractAsyncContextManager[AsyncSession]]
+    signer: TokenSigner
 
 
 def gid(type_name: str, value: object) -> str:
@@ -305,6 +309,113 @@ async def case_confirm_mfa_enrollment(env: Env) -> None:
     assert confirmed is None
 
 
+async def _parts(env: Env) -> tuple[UUID, UUID, UUID]:
+    """A part in network X supplied by partner P, one in X without supplier, one in network Y."""
+    rows = [
+        Part(
+            id=new_id(),
+            network_id=env.t.network_x,
+            part_number="X-P",
+            name_zh="",
+            name_en="x",
+            component_group="G",
+            unit="EA",
+            supplier_id=env.pw.partner_p,
+        ),
+        Part(
+            id=new_id(),
+            network_id=env.t.network_x,
+            part_number="X-O",
+            name_zh="",
+            name_en="x",
+            component_group="G",
+            unit="EA",
+        ),
+        Part(
+            id=new_id(),
+            network_id=env.t.network_y,
+            part_number="Y-O",
+            name_zh="",
+            name_en="y",
+            component_group="G",
+            unit="EA",
+        ),
+    ]
+    env.seed.add_all(rows)
+    await env.seed.flush()
+    return rows[0].id, rows[1].id, rows[2].id
+
+
+async def case_parts(env: Env) -> None:
+    x_p, x_o, y_o = await _parts(env)
+    query = "{ parts(first: 100) { edges { node { id } } } }"
+    client_scope = AccessClaims(
+        subject=env.pw.client_p,
+        network_id=env.t.network_x,
+        role="partner_client",
+        partner_id=env.pw.partner_p,
+        client_id=env.pw.client_p,
+        scopes=("parts:read",),
+    )
+    supplier = Principal(
+        env.pw.client_p, "", env.t.network_x, None, scope_for(client_scope), env.signer.issue(client_scope)
+    )
+    expected = {
+        env.t.manager_a: {x_p, x_o},
+        env.t.hq_x: {x_p, x_o},
+        env.t.hq_y: {y_o},
+        supplier: {x_p},
+    }
+    for principal, ids in expected.items():
+        edges = (await graphql(env.client, query, principal))["data"]["parts"]["edges"]
+        assert {e["node"]["id"] for e in edges} == {gid("Part", i) for i in ids}
+
+
+async def case_service_bom(env: Env) -> None:
+    x_p, _, y_o = await _parts(env)
+    for network, part in ((env.t.network_x, x_p), (env.t.network_y, y_o)):
+        env.seed.add(ServiceBomLine(id=new_id(), network_id=network, vehicle_model="M1", part_id=part, quantity=1))
+    await env.seed.flush()
+    query = '{ serviceBom(vehicleModel: "M1") { part { id } } }'
+    for principal, part in ((env.t.manager_a, x_p), (env.t.hq_y, y_o)):
+        lines = (await graphql(env.client, query, principal))["data"]["serviceBom"]
+        assert [line["part"]["id"] for line in lines] == [gid("Part", part)]
+
+
+async def case_create_part(env: Env) -> None:
+    """HQ X cannot name network Y's partner as supplier; its part does not appear in Y."""
+    query = """mutation($s: ID) { createPart(input: {partNumber: "N-1", nameEn: "n", componentGroup: "G",
+      supplierId: $s}) { __typename } }"""
+    foreign = await graphql(env.client, query, env.t.hq_x, s=gid("Partner", env.pw.partner_q))
+    own = await graphql(env.client, query, env.t.hq_x)
+    assert typename(foreign, "createPart") == "NotFoundError"
+    assert typename(own, "createPart") == "PartSuccess"
+    in_y = await graphql(env.client, "{ parts(first: 10) { edges { node { partNumber } } } }", env.t.hq_y)
+    assert in_y["data"]["parts"]["edges"] == []
+
+
+async def case_supersede_part(env: Env) -> None:
+    _, x_o, y_o = await _parts(env)
+    query = """mutation($o: ID!, $n: ID!) { supersedePart(input: {oldPartId: $o, newPartId: $n,
+      effectiveOn: "2026-01-01", interchangeable: true}) { __typename } }"""
+    foreign_new = await graphql(env.client, query, env.t.hq_x, o=gid("Part", x_o), n=gid("Part", y_o))
+    foreign_old = await graphql(env.client, query, env.t.hq_x, o=gid("Part", y_o), n=gid("Part", x_o))
+    assert typename(foreign_new, "supersedePart") == "NotFoundError"
+    assert typename(foreign_old, "supersedePart") == "NotFoundError"
+    count = await env.seed.scalar(text("SELECT count(*) FROM part_supersessions"))
+    assert count == 0
+
+
+async def case_set_service_bom_line(env: Env) -> None:
+    _, _, y_o = await _parts(env)
+    query = """mutation($p: ID!) { setServiceBomLine(input: {vehicleModel: "M", partId: $p, quantity: "1"}) {
+      __typename } }"""
+    assert typename(await graphql(env.client, query, env.t.hq_x, p=gid("Part", y_o)), "setServiceBomLine") == (
+        "NotFoundError"
+    )
+    assert await env.seed.scalar(text("SELECT count(*) FROM service_bom_lines")) == 0
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -326,6 +437,11 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "configureIdentityProvider": case_configure_identity_provider,
     "startMfaEnrollment": case_start_mfa_enrollment,
     "confirmMfaEnrollment": case_confirm_mfa_enrollment,
+    "parts": case_parts,
+    "serviceBom": case_service_bom,
+    "createPart": case_create_part,
+    "supersedePart": case_supersede_part,
+    "setServiceBomLine": case_set_service_bom_line,
 }
 
 
@@ -340,9 +456,10 @@ async def test_root_field_is_isolated(
     partner_world: PartnerWorld,
     seed: AsyncSession,
     scoped: Callable[[Scope | None], AbstractAsyncContextManager[AsyncSession]],
+    signer: TokenSigner,
     field: str,
 ) -> None:
-    await CASES[field](Env(client, tenants, partner_world, seed, scoped))
+    await CASES[field](Env(client, tenants, partner_world, seed, scoped, signer))
 
 
 async def test_a_cursor_cannot_widen_the_scope(client: httpx.AsyncClient, tenants: Tenants) -> None:

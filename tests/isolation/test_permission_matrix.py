@@ -57,6 +57,18 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "startMfaEnrollment": ("mutation { startMfaEnrollment { __typename } }", {}),
     "confirmMfaEnrollment": ('mutation { confirmMfaEnrollment(code: "000000") { __typename } }', {}),
+    "parts": ("{ parts(first: 5) { edges { node { id } } } }", {}),
+    "serviceBom": ('{ serviceBom(vehicleModel: "NONE") { quantity } }', {}),
+    "createPart": ('mutation { createPart(input: {partNumber: "!", componentGroup: ""}) { __typename } }', {}),
+    "supersedePart": (
+        """mutation($p: ID!) { supersedePart(input: {oldPartId: $p, newPartId: $p, effectiveOn: "2026-01-01",
+        interchangeable: true}) { __typename } }""",
+        {"p": NOBODY},
+    ),
+    "setServiceBomLine": (
+        'mutation($p: ID!) { setServiceBomLine(input: {vehicleModel: "M", partId: $p, quantity: "x"}) { __typename } }',
+        {"p": NOBODY},
+    ),
 }
 
 

@@ -106,7 +106,7 @@ async def foreign_state(seed: AsyncSession, t: Tenants, caller: str) -> tuple[An
 
 def document_strategy(kind: str, field: str, ids: dict[str, set[str]]) -> st.SearchStrategy[str]:
     foreign = sorted(ids["global"] | ids["raw"])
-    custom = {"ID": st.sampled_from(foreign).map(nodes.String)}
+    custom = {"ID": st.sampled_from(foreign).map(nodes.String), "Date": st.dates().map(nodes.String)}
     build = queries if kind == "query" else mutations
     return build(SDL, fields=[field], custom_scalars=custom, allow_x00=False)  # type: ignore[return-value]
 

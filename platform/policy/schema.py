@@ -1,0 +1,232 @@
+"""GraphQL for the parts catalogue: parts by number (filterable), supersession chains, the service BOM;
+HQ creates parts, records supersessions and keeps the service BOM."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from uuid import UUID
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+
+from dealernet.errors import ValidationFailed
+from dealernet.graphql.context import Info, by_id_loader
+from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
+from dealernet.graphql.permissions import needs
+from dealernet.graphql.relay import connection, decode_cursor, load_nodes, parse_uuid
+from dealernet.policy import catalogue, models
+from dealernet.scope import Scope
+from dealernet.tenants.permissions import Permission
+from dealernet.tenants.schema import uuid_of
+from dealernet.tenants.schema_partners import Partner, partner_loader
+
+_part_loader = by_id_loader(catalogue.parts_by_id)
+_supersession_loader = by_id_loader(catalogue.supersessions_of)
+
+
+@strawberry.type(description="A part of the network's catalogue.")
+class Part(relay.Node):
+    id: relay.NodeID[UUID]
+    part_number: str = strawberry.field(description="The OEM's part number.")
+    name_zh: str = strawberry.field(description="Chinese name.")
+    name_en: str = strawberry.field(description="English name.")
+    component_group: str = strawberry.field(description="The component group warranty coverage is defined by.")
+    unit: str = strawberry.field(description="Unit of issue, e.g. EA, L, SET.")
+    supplier_id: strawberry.Private[UUID | None]
+
+    @classmethod
+    def from_row(cls, row: models.Part) -> Part:
+        return cls(
+            id=row.id,
+            part_number=row.part_number,
+            name_zh=row.name_zh,
+            name_en=row.name_en,
+            component_group=row.component_group,
+            unit=row.unit,
+            supplier_id=row.supplier_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        rows = await load_nodes(info, "part", _part_loader, node_ids)
+        return [cls.from_row(row) if row else None for row in rows]
+
+    @strawberry.field(description="The partner that supplies it; null when none is recorded.")
+    async def supplier(self, info: Info) -> Partner | None:
+        if self.supplier_id is None:
+            return None
+        row = await info.context.loader("partner", partner_loader).load(self.supplier_id)
+        return Partner.from_row(row) if row else None
+
+    @strawberry.field(description="What replaces this part, if it is superseded.")
+    async def superseded_by(self, info: Info) -> Supersession | None:
+        row = await info.context.loader("supersession", _supersession_loader).load(self.id)
+        return Supersession.from_row(row) if row else None
+
+    @strawberry.field(description="Every part that replaces this one, in order; the last is the one to order.")
+    async def replacement_chain(self, info: Info) -> list[Part]:
+        return [Part.from_row(row) for row in await info.context.run(catalogue.replacement_chain, self.id)]
+
+
+@strawberry.type(description="A supersession: from a date, the new part replaces the old one.")
+class Supersession:
+    effective_on: date
+    interchangeable: bool = strawberry.field(description="Whether the old part may still be fitted.")
+    new_part_id: strawberry.Private[UUID]
+
+    @classmethod
+    def from_row(cls, row: models.PartSupersession) -> Supersession:
+        return cls(effective_on=row.effective_on, interchangeable=row.interchangeable, new_part_id=row.new_part_id)
+
+    @strawberry.field(description="The replacing part.")
+    async def new_part(self, info: Info) -> Part | None:
+        row = await info.context.loader("part", _part_loader).load(self.new_part_id)
+        return Part.from_row(row) if row else None
+
+
+@strawberry.type(description="One part of a vehicle model's service BOM.")
+class ServiceBomLine:
+    part: Part
+    quantity: str = strawberry.field(description="How many the model has, as a decimal string.")
+
+
+@strawberry.input(description="A new catalogue part.")
+class CreatePartInput:
+    part_number: str
+    name_zh: str = ""
+    name_en: str = ""
+    component_group: str
+    unit: str = "EA"
+    supplier_id: strawberry.ID | None = strawberry.field(default=None, description="A partner of the network.")
+
+
+@strawberry.input(description="From `effectiveOn`, `newPartId` replaces `oldPartId`.")
+class SupersedePartInput:
+    old_part_id: strawberry.ID
+    new_part_id: strawberry.ID
+    effective_on: date
+    interchangeable: bool
+
+
+@strawberry.input(description="A part's quantity in a vehicle model's service BOM.")
+class ServiceBomLineInput:
+    vehicle_model: str
+    part_id: strawberry.ID
+    quantity: str = strawberry.field(description='A decimal string, e.g. "4" or "0.50".')
+
+
+@strawberry.type
+class PartSuccess:
+    part: Part
+
+
+@strawberry.type
+class SupersessionSuccess:
+    supersession: Supersession
+
+
+@strawberry.type
+class ServiceBomLineSuccess:
+    line: ServiceBomLine
+
+
+PartResult = Annotated[PartSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("PartResult")]
+SupersessionResult = Annotated[
+    SupersessionSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("SupersessionResult")
+]
+ServiceBomLineResult = Annotated[
+    ServiceBomLineSuccess | ValidationError | NotFoundError, strawberry.union("ServiceBomLineResult")
+]
+
+
+def _decimal(value: str, field: str) -> Decimal:
+    try:
+        return Decimal(value.strip())
+    except InvalidOperation:
+        raise ValidationFailed("not a decimal number", fields={field: "not a decimal number"}) from None
+
+
+def _bom_line(line: catalogue.BomLine) -> ServiceBomLine:
+    return ServiceBomLine(part=Part.from_row(line.part), quantity=str(line.quantity))
+
+
+@strawberry.type
+class PolicyQuery:
+    @strawberry.field(
+        extensions=needs(Permission.parts_read),
+        description="Catalogue parts by part number: HQ and stations see the network's, a supplier its own.",
+    )
+    async def parts(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        component_group: str | None = None,
+        search: str | None = None,
+    ) -> relay.Connection[Part]:
+        key = decode_cursor(after, arity=2)
+        after_key = (key[0], parse_uuid(key[1]) or UUID(int=0)) if key else None
+        rows = await info.context.run(
+            catalogue.list_parts, first=first, after=after_key, component_group=component_group, search=search
+        )
+        return connection(rows, first=first, node=Part.from_row, key=lambda row: (row.part_number, row.id))
+
+    @strawberry.field(extensions=needs(Permission.parts_read), description="A vehicle model's service BOM.")
+    async def service_bom(self, info: Info, vehicle_model: str) -> list[ServiceBomLine]:
+        return [_bom_line(line) for line in await info.context.run(catalogue.service_bom, vehicle_model)]
+
+
+@strawberry.type
+class PolicyMutation:
+    @strawberry.mutation(extensions=needs(Permission.catalogue_manage), description="Add a part to the catalogue.")
+    async def create_part(self, info: Info, input: CreatePartInput) -> PartResult:  # noqa: A002
+        async def create(session: AsyncSession, scope: Scope) -> models.Part:
+            data = catalogue.PartInput(
+                part_number=input.part_number,
+                name_zh=input.name_zh,
+                name_en=input.name_en,
+                component_group=input.component_group,
+                unit=input.unit,
+                supplier_id=uuid_of(input.supplier_id, "Partner", "input.supplierId"),
+            )
+            return await catalogue.create_part(session, scope, data)
+
+        return await attempt(info.context, create, lambda row: PartSuccess(part=Part.from_row(row)))
+
+    @strawberry.mutation(
+        extensions=needs(Permission.catalogue_manage), description="Record that a new part replaces an old one."
+    )
+    async def supersede_part(self, info: Info, input: SupersedePartInput) -> SupersessionResult:  # noqa: A002
+        async def supersede(session: AsyncSession, scope: Scope) -> models.PartSupersession:
+            return await catalogue.supersede_part(
+                session,
+                scope,
+                old_part_id=uuid_of(input.old_part_id, "Part", "input.oldPartId"),
+                new_part_id=uuid_of(input.new_part_id, "Part", "input.newPartId"),
+                effective_on=input.effective_on,
+                interchangeable=input.interchangeable,
+            )
+
+        return await attempt(
+            info.context, supersede, lambda row: SupersessionSuccess(supersession=Supersession.from_row(row))
+        )
+
+    @strawberry.mutation(
+        extensions=needs(Permission.catalogue_manage),
+        description="Put a part in a vehicle model's service BOM, or change its quantity.",
+    )
+    async def set_service_bom_line(self, info: Info, input: ServiceBomLineInput) -> ServiceBomLineResult:  # noqa: A002
+        async def set_line(session: AsyncSession, scope: Scope) -> catalogue.BomLine:
+            return await catalogue.set_bom_line(
+                session,
+                scope,
+                vehicle_model=input.vehicle_model,
+                part_id=uuid_of(input.part_id, "Part", "input.partId"),
+                quantity=_decimal(input.quantity, "input.quantity"),
+            )
+
+        return await attempt(info.context, set_line, lambda line: ServiceBomLineSuccess(line=_bom_line(line)))
