@@ -1,4 +1,5 @@
-"""Policy tables: the parts catalogue (parts, supersessions, the service BOM)."""
+"""Policy tables: the parts catalogue (parts, supersessions, the service BOM), publications with their
+deliveries, and the effective-dated part prices."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint, func
+from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint, Uuid, func
+from sqlalchemy.dialects.postgresql import ARRAY, DATERANGE, Range
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dealernet.db import Base, IdMixin
@@ -53,3 +55,56 @@ class ServiceBomLine(IdMixin, Base):
     vehicle_model: Mapped[str] = mapped_column(String(40))
     part_id: Mapped[UUID] = mapped_column(ForeignKey("parts.id"))
     quantity: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+
+
+class Publication(IdMixin, Base):
+    """A policy document HQ drafts and publishes to all stations, some regions or a list of stations."""
+
+    __tablename__ = "publications"
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    effective_on: Mapped[date]
+    target_all: Mapped[bool]
+    target_region_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid), default=list)
+    target_station_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid), default=list)
+    acknowledge_within_days: Mapped[int] = mapped_column(default=14)
+    created_by: Mapped[UUID | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    published_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
+
+
+class PublicationDelivery(IdMixin, Base):
+    """A publication delivered to one station, which acknowledges it by `acknowledge_by`."""
+
+    __tablename__ = "publication_deliveries"
+    __table_args__ = (UniqueConstraint("publication_id", "station_id"),)
+
+    network_id: Mapped[UUID]
+    publication_id: Mapped[UUID] = mapped_column(ForeignKey("publications.id"))
+    station_id: Mapped[UUID]
+    delivered_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    acknowledge_by: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[UUID | None]
+    reminded_at: Mapped[datetime | None]
+
+
+class PartPrice(IdMixin, Base):
+    """A part's list and dealer price in one price list, valid over [valid_from, next version)."""
+
+    __tablename__ = "part_prices"
+    __table_args__ = (UniqueConstraint("publication_id", "part_id", "currency"),)
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    publication_id: Mapped[UUID] = mapped_column(ForeignKey("publications.id"))
+    part_id: Mapped[UUID] = mapped_column(ForeignKey("parts.id"))
+    region_id: Mapped[UUID | None] = mapped_column(ForeignKey("regions.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    list_price: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    dealer_price: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    valid: Mapped[Range[date]] = mapped_column(DATERANGE)
+    in_force: Mapped[bool] = mapped_column(default=False)

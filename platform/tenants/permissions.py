@@ -53,6 +53,8 @@ class Permission(enum.StrEnum):
     partners_manage = "partners:manage"
     sso_manage = "sso:manage"
     catalogue_manage = "catalogue:manage"
+    policy_publish = "policy:publish"
+    policy_acknowledge = "policy:acknowledge"
     journal_read = "journal:read"
     # Also the OAuth scopes a partner's API client may hold.
     parts_read = "parts:read"
@@ -75,6 +77,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.partners_manage: frozenset({Role.hq_admin}),
     Permission.sso_manage: frozenset({Role.hq_admin}),
     Permission.catalogue_manage: frozenset({Role.hq_admin}),
+    Permission.policy_publish: frozenset({Role.hq_admin}),
+    Permission.policy_acknowledge: frozenset({Role.station_manager, Role.station_parts_clerk}),
     Permission.journal_read: frozenset(
         {Role.hq_admin, Role.hq_warranty_auditor, Role.hq_assessor, Role.station_manager}
     ),

@@ -40,6 +40,9 @@ TENANT_TABLES = {
     "parts": "network",
     "part_supersessions": "network",
     "service_bom_lines": "network",
+    "publications": "network (stations: delivered)",
+    "publication_deliveries": "station",
+    "part_prices": "network (stations: delivered)",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

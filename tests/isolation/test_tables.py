@@ -256,3 +256,54 @@ async def test_outbox_rows_stay_in_their_tenant(scoped: Scoped, seed: AsyncSessi
         assert stations == [tenants.station_a]
         with pytest.raises(DBAPIError, match="row-level security"):
             await session.execute(text(insert), {"id": new_id(), "n": tenants.network_x, "s": tenants.station_b})
+
+
+async def test_publications_deliveries_and_prices_stay_in_their_tenant(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants
+) -> None:
+    """Network Y sees nothing of X's price list; station A cannot acknowledge station B's delivery."""
+    publication, part = new_id(), new_id()
+    await seed.execute(
+        text(
+            "INSERT INTO publications (id, network_id, kind, title, status, effective_on, target_all, "
+            "acknowledge_within_days, published_at) VALUES (:id, :x, 'price_list', 't', 'published', "
+            "current_date, true, 7, now())"
+        ),
+        {"id": publication, "x": tenants.network_x},
+    )
+    await seed.execute(
+        text(
+            "INSERT INTO parts (id, network_id, part_number, name_zh, name_en, component_group, unit) "
+            "VALUES (:id, :x, 'ISO-1', '', 'p', 'G', 'EA')"
+        ),
+        {"id": part, "x": tenants.network_x},
+    )
+    await seed.execute(
+        text(
+            "INSERT INTO part_prices (id, network_id, publication_id, part_id, currency, list_price, dealer_price, "
+            "valid, in_force) VALUES (:id, :x, :p, :part, 'CNY', 1, 1, daterange(current_date, NULL), true)"
+        ),
+        {"id": new_id(), "x": tenants.network_x, "p": publication, "part": part},
+    )
+    for station in (tenants.station_a, tenants.station_b):
+        await seed.execute(
+            text(
+                "INSERT INTO publication_deliveries (id, network_id, publication_id, station_id, acknowledge_by) "
+                "VALUES (:id, :x, :p, :s, now())"
+            ),
+            {"id": new_id(), "x": tenants.network_x, "p": publication, "s": station},
+        )
+    async with scoped(tenants.hq_y.scope) as session:
+        for table in ("publications", "publication_deliveries", "part_prices"):
+            assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == 0, table
+    async with scoped(tenants.manager_a.scope) as session:
+        seen = (await session.execute(text("SELECT station_id FROM publication_deliveries"))).scalars().all()
+        assert seen == [tenants.station_a]
+        changed = await session.execute(
+            text(
+                "UPDATE publication_deliveries SET acknowledged_at = now(), acknowledged_by = :u WHERE station_id = :b"
+            ),
+            {"u": tenants.manager_a.user_id, "b": tenants.station_b},
+        )
+        assert changed.rowcount == 0
+        assert (await session.execute(text("SELECT count(*) FROM part_prices"))).scalar() == 1  # delivered to A
