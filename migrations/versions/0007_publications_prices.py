@@ -5,7 +5,7 @@ bulletins and commitments next) that HQ drafts and publishes to all stations or 
 writes one delivery row per targeted station (set-based), which the station acknowledges. A station sees
 a publication, and the policy rows in it, only through its delivery.
 
-Part prices are effective-dated: `valid` is [valid_from, next version's valid_from). Prices in force
+Part prices are effective-dated: [valid_from, valid_to), valid_to being the next version's valid_from. Prices in force
 (published) never overlap for one part, currency and region (NULL region: the national price): an
 exclusion constraint, so no code path can get it wrong.
 
@@ -107,14 +107,18 @@ def _prices() -> None:
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("list_price", sa.Numeric(14, 2), nullable=False),
         sa.Column("dealer_price", sa.Numeric(14, 2), nullable=False),
-        sa.Column("valid", DATERANGE, nullable=False),
+        # [valid_from, valid_to): plain dates, because the lookup's comparisons must be leakproof to be index
+        # conditions under row-level security (a range's @> is not); `valid` is their range, for the constraint.
+        sa.Column("valid_from", sa.Date, nullable=False),
+        sa.Column("valid_to", sa.Date),
+        sa.Column("valid", DATERANGE, sa.Computed("daterange(valid_from, valid_to)", persisted=True), nullable=False),
         # Set when the price list is published (and cleared when withdrawn): only prices in force are
         # held to the no-overlap rule; drafts may overlap anything.
         sa.Column("in_force", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.UniqueConstraint("publication_id", "part_id", "currency", name="uq_part_prices_publication_part_currency"),
         sa.CheckConstraint("currency ~ '^[A-Z]{3}$'", name="ck_part_prices_currency"),
         sa.CheckConstraint("list_price >= 0 AND dealer_price >= 0", name="ck_part_prices_not_negative"),
-        sa.CheckConstraint("NOT lower_inf(valid) AND NOT isempty(valid)", name="ck_part_prices_valid_from"),
+        sa.CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="ck_part_prices_valid_to_after_from"),
     )
     op.execute(
         "ALTER TABLE part_prices ADD CONSTRAINT ex_part_prices_no_overlap EXCLUDE USING gist "
@@ -122,6 +126,9 @@ def _prices() -> None:
         "WHERE (in_force)"
     )
     op.create_index("ix_part_prices_publication_id", "part_prices", ["publication_id"])
+    # The as-of lookup: the newest version starting on or before the date, per region (NULL: national).
+    op.create_index("ix_part_prices_as_of", "part_prices", ["part_id", "currency", "region_id", "valid_from"],
+                    postgresql_where=sa.text("in_force"))
     op.enable_network_rls("part_prices", station_read=False)
     op.create_rls_policy("part_prices", "app_station", command="SELECT",
                          using=f"network_id = {NETWORK_SETTING} AND in_force AND "
@@ -131,7 +138,8 @@ def _prices() -> None:
                          using=f"network_id = {NETWORK_SETTING} AND in_force AND EXISTS (SELECT 1 FROM parts p "
                                f"WHERE p.id = part_prices.part_id AND p.supplier_id = {PARTNER_SETTING})")
     op.grant_app("part_prices", app_oem="SELECT, INSERT, UPDATE, DELETE", app_station="SELECT",
-                 app_partner="SELECT (id, network_id, part_id, region_id, currency, list_price, valid, in_force)")
+                 app_partner="SELECT (id, network_id, part_id, region_id, currency, list_price, valid_from, valid_to, "
+                                 "valid, in_force)")
 
 
 def upgrade() -> None:

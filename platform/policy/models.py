@@ -8,7 +8,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint, Uuid, func
-from sqlalchemy.dialects.postgresql import ARRAY, DATERANGE, Range
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dealernet.db import Base, IdMixin
@@ -94,7 +94,8 @@ class PublicationDelivery(IdMixin, Base):
 
 
 class PartPrice(IdMixin, Base):
-    """A part's list and dealer price in one price list, valid over [valid_from, next version)."""
+    """A part's list and dealer price in one price list, valid over [valid_from, valid_to). (The table also has
+    `valid`, the same as a daterange, which the no-overlap constraint uses.)"""
 
     __tablename__ = "part_prices"
     __table_args__ = (UniqueConstraint("publication_id", "part_id", "currency"),)
@@ -106,5 +107,6 @@ class PartPrice(IdMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
     list_price: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     dealer_price: Mapped[Decimal] = mapped_column(Numeric(14, 2))
-    valid: Mapped[Range[date]] = mapped_column(DATERANGE)
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]  # the next version's valid_from; None: open-ended
     in_force: Mapped[bool] = mapped_column(default=False)

@@ -18,7 +18,6 @@ from decimal import Decimal
 from uuid import UUID
 
 from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -122,7 +121,8 @@ async def set_price(
             part_id=part_id,
             region_id=publication.target_region_ids[0] if publication.target_region_ids else None,
             currency=currency,
-            valid=Range(publication.effective_on, None),
+            valid_from=publication.effective_on,
+            valid_to=None,
         )
         session.add(price)
     price.list_price, price.dealer_price = list_price, dealer_price
@@ -134,20 +134,20 @@ async def set_price(
 # then; and end each of this list's prices where an already later version begins.
 _CLOSE_PREVIOUS = text(
     """
-    UPDATE part_prices old SET valid = daterange(lower(old.valid), :effective_on)
+    UPDATE part_prices old SET valid_to = :effective_on
     FROM part_prices new
     WHERE new.publication_id = :publication AND old.in_force
       AND old.part_id = new.part_id AND old.currency = new.currency
       AND old.region_id IS NOT DISTINCT FROM new.region_id
-      AND lower(old.valid) < :effective_on AND old.valid @> :effective_on
+      AND old.valid_from < :effective_on AND (old.valid_to IS NULL OR old.valid_to > :effective_on)
     """
 )
 _END_BEFORE_LATER = text(
     """
-    UPDATE part_prices new SET valid = daterange(:effective_on, later.starts)
-    FROM (SELECT n.id, min(lower(o.valid)) AS starts FROM part_prices n JOIN part_prices o
+    UPDATE part_prices new SET valid_to = later.starts
+    FROM (SELECT n.id, min(o.valid_from) AS starts FROM part_prices n JOIN part_prices o
             ON o.in_force AND o.part_id = n.part_id AND o.currency = n.currency
-           AND o.region_id IS NOT DISTINCT FROM n.region_id AND lower(o.valid) > :effective_on
+           AND o.region_id IS NOT DISTINCT FROM n.region_id AND o.valid_from > :effective_on
           WHERE n.publication_id = :publication GROUP BY n.id) later
     WHERE new.id = later.id
     """
@@ -243,16 +243,28 @@ class PriceAsOf:
     regional: bool
 
 
+# One probe for the station's region and one for the national price, each the newest version starting on or
+# before the date; the regional one wins.
 _PRICE_AS_OF = text(
     """
-    SELECT p.id, p.publication_id, p.list_price, p.dealer_price, lower(p.valid) AS valid_from,
-           p.region_id IS NOT NULL AS regional
-    FROM part_prices p
-    WHERE p.part_id = :part AND p.currency = :currency AND p.in_force AND p.valid @> CAST(:on AS date)
-      AND (p.region_id IS NULL OR p.region_id = :region)
-      AND EXISTS (SELECT 1 FROM publication_deliveries d
-                  WHERE d.publication_id = p.publication_id AND d.station_id = :station)
-    ORDER BY p.region_id NULLS LAST
+    SELECT * FROM (
+      (SELECT p.id, p.publication_id, p.list_price, p.dealer_price, p.valid_from, true AS regional
+       FROM part_prices p
+       WHERE p.part_id = :part AND p.currency = :currency AND p.in_force AND p.region_id = :region
+         AND p.valid_from <= CAST(:on AS date) AND (p.valid_to IS NULL OR p.valid_to > CAST(:on AS date))
+         AND EXISTS (SELECT 1 FROM publication_deliveries d
+                     WHERE d.publication_id = p.publication_id AND d.station_id = :station)
+       ORDER BY p.valid_from DESC LIMIT 1)
+      UNION ALL
+      (SELECT p.id, p.publication_id, p.list_price, p.dealer_price, p.valid_from, false AS regional
+       FROM part_prices p
+       WHERE p.part_id = :part AND p.currency = :currency AND p.in_force AND p.region_id IS NULL
+         AND p.valid_from <= CAST(:on AS date) AND (p.valid_to IS NULL OR p.valid_to > CAST(:on AS date))
+         AND EXISTS (SELECT 1 FROM publication_deliveries d
+                     WHERE d.publication_id = p.publication_id AND d.station_id = :station)
+       ORDER BY p.valid_from DESC LIMIT 1)
+    ) found
+    ORDER BY regional DESC
     LIMIT 1
     """
 )

@@ -281,7 +281,7 @@ async def test_publications_deliveries_and_prices_stay_in_their_tenant(
     await seed.execute(
         text(
             "INSERT INTO part_prices (id, network_id, publication_id, part_id, currency, list_price, dealer_price, "
-            "valid, in_force) VALUES (:id, :x, :p, :part, 'CNY', 1, 1, daterange(current_date, NULL), true)"
+            "valid_from, in_force) VALUES (:id, :x, :p, :part, 'CNY', 1, 1, current_date, true)"
         ),
         {"id": new_id(), "x": tenants.network_x, "p": publication, "part": part},
     )
