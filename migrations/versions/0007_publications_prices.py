@@ -120,14 +120,26 @@ def _prices() -> None:
         sa.CheckConstraint("list_price >= 0 AND dealer_price >= 0", name="ck_part_prices_not_negative"),
         sa.CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="ck_part_prices_valid_to_after_from"),
     )
+    # The constraint's key is one generated column the lookup never names: were it (part_id, currency, ...)
+    # the planner would take its GiST index for the as-of lookup and filter every version of the part,
+    # instead of walking ix_part_prices_as_of (it costs them alike).
+    op.execute(
+        "ALTER TABLE part_prices ADD COLUMN price_key text GENERATED ALWAYS AS "
+        f"(part_id::text || '/' || currency || '/' || coalesce(region_id, {NO_REGION})::text) STORED"
+    )
     op.execute(
         "ALTER TABLE part_prices ADD CONSTRAINT ex_part_prices_no_overlap EXCLUDE USING gist "
-        f"(part_id WITH =, currency WITH =, (coalesce(region_id, {NO_REGION})) WITH =, valid WITH &&) "
-        "WHERE (in_force)"
+        "(price_key WITH =, valid WITH &&) WHERE (in_force)"
     )
     op.create_index("ix_part_prices_publication_id", "part_prices", ["publication_id"])
-    # The as-of lookup: the newest version starting on or before the date, per region (NULL: national).
-    op.create_index("ix_part_prices_as_of", "part_prices", ["part_id", "currency", "region_id", "valid_from"],
+    # The as-of lookup: the newest version starting on or before the date, per region. `region_key` is the
+    # region or the all-zero uuid for the national price, so that an equality (not IS NULL) fixes the leading
+    # columns and a backward scan yields valid_from order, stopping at the first row.
+    op.execute(
+        f"ALTER TABLE part_prices ADD COLUMN region_key uuid GENERATED ALWAYS AS (coalesce(region_id, {NO_REGION})) "
+        "STORED"
+    )
+    op.create_index("ix_part_prices_as_of", "part_prices", ["part_id", "currency", "region_key", "valid_from"],
                     postgresql_where=sa.text("in_force"))
     op.enable_network_rls("part_prices", station_read=False)
     op.create_rls_policy("part_prices", "app_station", command="SELECT",
@@ -138,8 +150,8 @@ def _prices() -> None:
                          using=f"network_id = {NETWORK_SETTING} AND in_force AND EXISTS (SELECT 1 FROM parts p "
                                f"WHERE p.id = part_prices.part_id AND p.supplier_id = {PARTNER_SETTING})")
     op.grant_app("part_prices", app_oem="SELECT, INSERT, UPDATE, DELETE", app_station="SELECT",
-                 app_partner="SELECT (id, network_id, part_id, region_id, currency, list_price, valid_from, valid_to, "
-                                 "valid, in_force)")
+                 app_partner="SELECT (id, network_id, part_id, region_id, region_key, currency, list_price, "
+                                 "valid_from, valid_to, valid, in_force)")
 
 
 def upgrade() -> None:

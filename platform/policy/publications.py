@@ -31,6 +31,7 @@ from dealernet.tenants.permissions import Permission
 from dealernet.tenants.service import require
 
 PRICE_LIST = "price_list"
+NATIONAL = UUID(int=0)  # part_prices.region_key of a national price
 MONEY_LIMIT = Decimal("1e12")  # numeric(14, 2)
 
 
@@ -243,28 +244,30 @@ class PriceAsOf:
     regional: bool
 
 
-# One probe for the station's region and one for the national price, each the newest version starting on or
-# before the date; the regional one wins.
+# In-force versions of one part, currency and region never overlap, so the only one that can hold the date is
+# the newest starting on or before it: one backward step in ix_part_prices_as_of per level (the station's
+# region, then national). Then: does it still run on that date, and was it delivered to the station?
 _PRICE_AS_OF = text(
     """
-    SELECT * FROM (
-      (SELECT p.id, p.publication_id, p.list_price, p.dealer_price, p.valid_from, true AS regional
+    WITH candidate AS (
+      (SELECT p.id, p.publication_id, p.list_price, p.dealer_price, p.valid_from, p.valid_to, true AS regional
        FROM part_prices p
-       WHERE p.part_id = :part AND p.currency = :currency AND p.in_force AND p.region_id = :region
-         AND p.valid_from <= CAST(:on AS date) AND (p.valid_to IS NULL OR p.valid_to > CAST(:on AS date))
-         AND EXISTS (SELECT 1 FROM publication_deliveries d
-                     WHERE d.publication_id = p.publication_id AND d.station_id = :station)
+       WHERE p.part_id = :part AND p.currency = :currency AND p.in_force AND p.region_key = :region
+         AND p.valid_from <= CAST(:on AS date)
        ORDER BY p.valid_from DESC LIMIT 1)
       UNION ALL
-      (SELECT p.id, p.publication_id, p.list_price, p.dealer_price, p.valid_from, false AS regional
+      (SELECT p.id, p.publication_id, p.list_price, p.dealer_price, p.valid_from, p.valid_to, false AS regional
        FROM part_prices p
-       WHERE p.part_id = :part AND p.currency = :currency AND p.in_force AND p.region_id IS NULL
-         AND p.valid_from <= CAST(:on AS date) AND (p.valid_to IS NULL OR p.valid_to > CAST(:on AS date))
-         AND EXISTS (SELECT 1 FROM publication_deliveries d
-                     WHERE d.publication_id = p.publication_id AND d.station_id = :station)
+       WHERE p.part_id = :part AND p.currency = :currency AND p.in_force AND p.region_key = :national
+         AND p.valid_from <= CAST(:on AS date)
        ORDER BY p.valid_from DESC LIMIT 1)
-    ) found
-    ORDER BY regional DESC
+    )
+    SELECT c.id, c.publication_id, c.list_price, c.dealer_price, c.valid_from, c.regional
+    FROM candidate c
+    WHERE (c.valid_to IS NULL OR c.valid_to > CAST(:on AS date))
+      AND EXISTS (SELECT 1 FROM publication_deliveries d
+                  WHERE d.publication_id = c.publication_id AND d.station_id = :station)
+    ORDER BY c.regional DESC
     LIMIT 1
     """
 )
@@ -286,7 +289,8 @@ async def price_as_of(
                 "part": part_id,
                 "currency": currency.upper(),
                 "on": on,
-                "region": station.region_id,
+                "region": station.region_id,  # None matches no regional price
+                "national": NATIONAL,
                 "station": station.id,
             },
         )
