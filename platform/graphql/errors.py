@@ -29,6 +29,8 @@ def _is_timeout(error: BaseException) -> bool:
 def coded_error(error: GraphQLError) -> GraphQLError:
     """The error as clients may see it (idempotent: an error that has a code keeps it)."""
     original = error.original_error
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error  # variable coercion wraps the scalar's error once more
     extensions: dict[str, object]
     if isinstance(original, DomainError):
         message, extensions = original.message, {"code": original.code}
@@ -37,6 +39,10 @@ def coded_error(error: GraphQLError) -> GraphQLError:
     elif error.extensions and "code" in error.extensions:  # permission classes set their own code
         message, extensions = error.message, dict(error.extensions)
     elif original is None:  # parse and validation errors of the query document
+        message, extensions = error.message, {"code": "VALIDATION"}
+    elif error.path is None and isinstance(original, (ValueError, TypeError)):
+        # A variable a scalar refused (a Money that is a JSON number, a malformed Date): the message names
+        # the variable and what the client sent, nothing of the server's.
         message, extensions = error.message, {"code": "VALIDATION"}
     elif _is_timeout(original):
         message, extensions = TIMEOUT_MESSAGE, {"code": "TIMEOUT"}

@@ -25,7 +25,9 @@ from dealernet.graphql.limits import QueryLimits
 from dealernet.graphql.metrics import OperationMetrics
 from dealernet.graphql.permissions import IsAuthenticated
 from dealernet.graphql.relay import resolve_node
+from dealernet.graphql.scalars import SCALARS
 from dealernet.policy.schema import PolicyMutation, PolicyQuery
+from dealernet.policy.schema_publications import PublicationsMutation, PublicationsQuery
 from dealernet.tenants.schema import TenantsMutation, TenantsQuery, User
 from dealernet.tenants.schema_partners import Partner, PartnersMutation, PartnersQuery
 from dealernet.tenants.schema_sso import SignInMutation, SignInQuery
@@ -47,12 +49,12 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(TenantsQuery, PartnersQuery, SignInQuery, PolicyQuery, AuditQuery, NodeQuery):
+class Query(TenantsQuery, PartnersQuery, SignInQuery, PolicyQuery, PublicationsQuery, AuditQuery, NodeQuery):
     pass
 
 
 @strawberry.type
-class Mutation(TenantsMutation, PartnersMutation, SignInMutation, PolicyMutation):
+class Mutation(TenantsMutation, PartnersMutation, SignInMutation, PolicyMutation, PublicationsMutation):
     pass
 
 
@@ -76,5 +78,5 @@ def build_schema(*, production: bool) -> Schema:
     ]
     if production:
         extensions.append(DisableIntrospection)
-    config: Any = StrawberryConfig(disable_field_suggestions=production)
+    config: Any = StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALARS)
     return Schema(query=Query, mutation=Mutation, types=[User, Partner], extensions=extensions, config=config)

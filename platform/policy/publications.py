@@ -17,13 +17,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.audit import service as journal
 from dealernet.db import new_id
 from dealernet.errors import Conflict, NotFound, ValidationFailed
+from dealernet.paging import check_page_size
 from dealernet.policy.models import Part, PartPrice, Publication, PublicationDelivery
 from dealernet.scope import Scope
 from dealernet.tenants.models import Region, Station
@@ -308,6 +309,32 @@ async def price_as_of(
         valid_from=row.valid_from,
         regional=row.regional,
     )
+
+
+async def publications_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, Publication]:
+    require(scope, Permission.policy_read)
+    return {row.id: row for row in await session.scalars(select(Publication).where(Publication.id.in_(ids)))}
+
+
+async def list_publications(
+    session: AsyncSession, scope: Scope, *, first: int, after: tuple[str, UUID] | None = None
+) -> list[Publication]:
+    """Publications by effective date (a station sees those delivered to it); first + 1 rows."""
+    require(scope, Permission.policy_read)
+    check_page_size(first)
+    stmt = select(Publication).order_by(Publication.effective_on, Publication.id).limit(first + 1)
+    if after is not None:
+        stmt = stmt.where(
+            tuple_(Publication.effective_on, Publication.id) > tuple_(date.fromisoformat(after[0]), after[1])
+        )
+    return list(await session.scalars(stmt))
+
+
+def phase(publication: Publication, today: date) -> str:
+    """draft, announced (published, not yet effective), in force, or withdrawn."""
+    if publication.status != "published":
+        return publication.status
+    return "announced" if publication.effective_on > today else "in force"
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ class Permission(enum.StrEnum):
     partners_manage = "partners:manage"
     sso_manage = "sso:manage"
     catalogue_manage = "catalogue:manage"
+    policy_read = "policy:read"
     policy_publish = "policy:publish"
     policy_acknowledge = "policy:acknowledge"
     journal_read = "journal:read"
@@ -77,6 +78,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.partners_manage: frozenset({Role.hq_admin}),
     Permission.sso_manage: frozenset({Role.hq_admin}),
     Permission.catalogue_manage: frozenset({Role.hq_admin}),
+    Permission.policy_read: HQ | STATION,
     Permission.policy_publish: frozenset({Role.hq_admin}),
     Permission.policy_acknowledge: frozenset({Role.station_manager, Role.station_parts_clerk}),
     Permission.journal_read: frozenset(

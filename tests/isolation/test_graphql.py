@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 import httpx
@@ -19,7 +20,7 @@ from strawberry import relay
 from dealernet.audit import service as journal
 from dealernet.db import new_id
 from dealernet.graphql.matrix import operations
-from dealernet.policy.models import Part, ServiceBomLine
+from dealernet.policy.models import Part, Publication, PublicationDelivery, ServiceBomLine
 from dealernet.scope import Scope
 from dealernet.tenants.models import ApiClient, Invitation, Membership, Region
 from dealernet.tenants.service import scope_for
@@ -416,6 +417,104 @@ async def case_set_service_bom_line(env: Env) -> None:
     assert await env.seed.scalar(text("SELECT count(*) FROM service_bom_lines")) == 0
 
 
+async def _publication(env: Env, network: UUID, *, status: str = "published", to: tuple[UUID, ...] = ()) -> UUID:
+    row = Publication(
+        id=new_id(),
+        network_id=network,
+        kind="price_list",
+        title=f"list {network}",
+        status=status,
+        effective_on=date(2026, 1, 1),
+        target_all=True,
+        target_region_ids=[],
+        target_station_ids=[],
+        acknowledge_within_days=7,
+        published_at=None if status == "draft" else datetime.now(UTC),
+    )
+    env.seed.add(row)
+    await env.seed.flush()
+    for station in to:
+        env.seed.add(
+            PublicationDelivery(
+                id=new_id(),
+                network_id=network,
+                publication_id=row.id,
+                station_id=station,
+                acknowledge_by=datetime.now(UTC),
+            )
+        )
+    await env.seed.flush()
+    return row.id
+
+
+async def case_publications(env: Env) -> None:
+    t = env.t
+    x = await _publication(env, t.network_x, to=(t.station_a,))
+    x_b = await _publication(env, t.network_x, to=(t.station_b,))
+    y = await _publication(env, t.network_y, to=(t.station_c,))
+    query = "{ publications(first: 100) { edges { node { id } } } }"
+    for principal, expected in ((t.manager_a, {x}), (t.hq_x, {x, x_b}), (t.hq_y, {y})):
+        edges = (await graphql(env.client, query, principal))["data"]["publications"]["edges"]
+        assert {e["node"]["id"] for e in edges} == {gid("Publication", i) for i in expected}
+
+
+async def case_price_as_of(env: Env) -> None:
+    _, x_o, _ = await _parts(env)
+    query = 'query($p: ID!, $s: ID) { priceAsOf(partId: $p, on: "2026-01-01", stationId: $s) { listPrice } }'
+    for principal, station in ((env.t.manager_a, env.t.station_b), (env.t.hq_x, env.t.station_c)):
+        body = await graphql(env.client, query, principal, p=gid("Part", x_o), s=gid("Station", station))
+        codes = [e["extensions"]["code"] for e in body.get("errors") or []]
+        assert body["data"] is None or body["data"]["priceAsOf"] is None
+        assert codes in ([], ["NOT_FOUND"])
+
+
+async def case_draft_price_list(env: Env) -> None:
+    _, y = await _regions(env)
+    query = """mutation($r: ID) { draftPriceList(input: {title: "t", effectiveOn: "2026-01-01", regionId: $r}) {
+      __typename } }"""
+    assert typename(await graphql(env.client, query, env.t.hq_x, r=gid("Region", y)), "draftPriceList") == (
+        "NotFoundError"
+    )
+
+
+async def case_set_part_price(env: Env) -> None:
+    x_p, _, y_o = await _parts(env)
+    draft_x = await _publication(env, env.t.network_x, status="draft")
+    draft_y = await _publication(env, env.t.network_y, status="draft")
+    query = """mutation($l: ID!, $p: ID!) { setPartPrice(input: {priceListId: $l, partId: $p, listPrice: "1.00",
+      dealerPrice: "1.00"}) { __typename } }"""
+    foreign_list = await graphql(env.client, query, env.t.hq_x, l=gid("Publication", draft_y), p=gid("Part", x_p))
+    foreign_part = await graphql(env.client, query, env.t.hq_x, l=gid("Publication", draft_x), p=gid("Part", y_o))
+    assert typename(foreign_list, "setPartPrice") == "NotFoundError"
+    assert typename(foreign_part, "setPartPrice") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM part_prices")) == 0
+
+
+async def case_publish(env: Env) -> None:
+    draft_y = await _publication(env, env.t.network_y, status="draft")
+    body = await graphql(
+        env.client, "mutation($id: ID!) { publish(id: $id) { __typename } }", env.t.hq_x, id=gid("Publication", draft_y)
+    )
+    assert typename(body, "publish") == "NotFoundError"
+    status = await env.seed.scalar(text("SELECT status FROM publications WHERE id = :id"), {"id": draft_y})
+    assert status == "draft"
+
+
+async def case_acknowledge_publication(env: Env) -> None:
+    only_b = await _publication(env, env.t.network_x, to=(env.t.station_b,))
+    body = await graphql(
+        env.client,
+        "mutation($id: ID!) { acknowledgePublication(id: $id) { __typename } }",
+        env.t.manager_a,
+        id=gid("Publication", only_b),
+    )
+    assert typename(body, "acknowledgePublication") == "NotFoundError"
+    acknowledged = await env.seed.scalar(
+        text("SELECT acknowledged_at FROM publication_deliveries WHERE publication_id = :id"), {"id": only_b}
+    )
+    assert acknowledged is None
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -442,6 +541,12 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "createPart": case_create_part,
     "supersedePart": case_supersede_part,
     "setServiceBomLine": case_set_service_bom_line,
+    "publications": case_publications,
+    "priceAsOf": case_price_as_of,
+    "draftPriceList": case_draft_price_list,
+    "setPartPrice": case_set_part_price,
+    "publish": case_publish,
+    "acknowledgePublication": case_acknowledge_publication,
 }
 
 

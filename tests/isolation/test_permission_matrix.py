@@ -69,6 +69,19 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         'mutation($p: ID!) { setServiceBomLine(input: {vehicleModel: "M", partId: $p, quantity: "x"}) { __typename } }',
         {"p": NOBODY},
     ),
+    "publications": ("{ publications(first: 5) { edges { node { id } } } }", {}),
+    "priceAsOf": (
+        'query($p: ID!) { priceAsOf(partId: $p, on: "2026-01-01", stationId: $p) { listPrice } }',
+        {"p": NOBODY},
+    ),
+    "draftPriceList": ('mutation { draftPriceList(input: {title: "", effectiveOn: "2026-01-01"}) { __typename } }', {}),
+    "setPartPrice": (
+        """mutation($p: ID!) { setPartPrice(input: {priceListId: $p, partId: $p, listPrice: "1.00",
+        dealerPrice: "1.00"}) { __typename } }""",
+        {"p": NOBODY},
+    ),
+    "publish": ("mutation($p: ID!) { publish(id: $p) { __typename } }", {"p": NOBODY}),
+    "acknowledgePublication": ("mutation($p: ID!) { acknowledgePublication(id: $p) { __typename } }", {"p": NOBODY}),
 }
 
 

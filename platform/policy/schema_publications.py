@@ -1,0 +1,260 @@
+"""GraphQL for publishing policy: price lists drafted, filled and published by HQ, acknowledged by
+stations, and the as-of price lookup."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+
+from dealernet.graphql.context import Info, by_id_loader
+from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
+from dealernet.graphql.permissions import needs
+from dealernet.graphql.relay import connection, decode_cursor, load_nodes, parse_uuid
+from dealernet.graphql.scalars import Money
+from dealernet.policy import models, publications
+from dealernet.scope import Scope
+from dealernet.tenants.permissions import Permission
+from dealernet.tenants.schema import uuid_of
+
+_publication_loader = by_id_loader(publications.publications_by_id)
+
+
+@strawberry.type(description="How far the targeted stations have got with a publication.")
+class DeliveryCounts:
+    delivered: int
+    acknowledged: int
+    overdue: int = strawberry.field(description="Not acknowledged by the deadline.")
+    unacknowledged_station_ids: list[strawberry.ID]
+
+
+@strawberry.type(description="A policy document published to stations (a price list, for now).")
+class Publication(relay.Node):
+    id: relay.NodeID[UUID]
+    kind: str = strawberry.field(description="price_list")
+    title: str
+    status: str = strawberry.field(description="draft, published or withdrawn.")
+    effective_on: date
+    acknowledge_within_days: int
+    published_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: models.Publication) -> Publication:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            title=row.title,
+            status=row.status,
+            effective_on=row.effective_on,
+            acknowledge_within_days=row.acknowledge_within_days,
+            published_at=row.published_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        rows = await load_nodes(info, "publication", _publication_loader, node_ids)
+        return [cls.from_row(row) if row else None for row in rows]
+
+    @strawberry.field(description="draft, announced (published, effective later), in force, or withdrawn.")
+    def phase(self) -> str:
+        if self.status != "published":
+            return self.status
+        return "announced" if self.effective_on > datetime.now(UTC).date() else "in force"
+
+    @strawberry.field(extensions=needs(Permission.policy_publish), description="HQ: delivered, acknowledged, overdue.")
+    async def delivery_counts(self, info: Info) -> DeliveryCounts:
+        counts = await info.context.run(publications.delivery_counts, publication_id=self.id)
+        return DeliveryCounts(
+            delivered=counts.delivered,
+            acknowledged=counts.acknowledged,
+            overdue=counts.overdue,
+            unacknowledged_station_ids=[
+                strawberry.ID(str(relay.GlobalID("Station", str(s)))) for s in counts.unacknowledged_station_ids
+            ],
+        )
+
+
+@strawberry.type(description="A part's price at a station on a date, and the version it came from.")
+class PriceAsOf:
+    on: date
+    currency: str
+    list_price: Money
+    dealer_price: Money
+    valid_from: date
+    regional: bool = strawberry.field(description="The station's region's price, not the national one.")
+    publication_id: strawberry.Private[UUID]
+    price_id: strawberry.ID = strawberry.field(description="The price version used.")
+
+    @strawberry.field(description="The price list the price belongs to.")
+    async def price_list(self, info: Info) -> Publication | None:
+        row = await info.context.loader("publication", _publication_loader).load(self.publication_id)
+        return Publication.from_row(row) if row else None
+
+
+@strawberry.input(description="A draft price list: national, or for one region's stations.")
+class DraftPriceListInput:
+    title: str
+    effective_on: date
+    region_id: strawberry.ID | None = None
+    acknowledge_within_days: int = 14
+
+
+@strawberry.input(description="A part's price in a draft price list.")
+class SetPartPriceInput:
+    price_list_id: strawberry.ID
+    part_id: strawberry.ID
+    currency: str = "CNY"
+    list_price: Money
+    dealer_price: Money
+
+
+@strawberry.type
+class PublicationSuccess:
+    publication: Publication
+
+
+@strawberry.type
+class PublishSuccess:
+    publication: Publication
+    deliveries: int = strawberry.field(description="How many stations it was delivered to.")
+
+
+@strawberry.type
+class PartPriceSuccess:
+    part_id: strawberry.ID
+    currency: str
+    list_price: Money
+    dealer_price: Money
+
+
+PublicationResult = Annotated[
+    PublicationSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("PublicationResult")
+]
+PublishResult = Annotated[
+    PublishSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("PublishResult")
+]
+PartPriceResult = Annotated[
+    PartPriceSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("PartPriceResult")
+]
+
+
+def _price_success(row: models.PartPrice) -> PartPriceSuccess:
+    return PartPriceSuccess(
+        part_id=strawberry.ID(str(relay.GlobalID("Part", str(row.part_id)))),
+        currency=row.currency,
+        list_price=row.list_price,
+        dealer_price=row.dealer_price,
+    )
+
+
+@strawberry.type
+class PublicationsQuery:
+    @strawberry.field(
+        extensions=needs(Permission.policy_read),
+        description="Publications by effective date: HQ sees its network's, a station those delivered to it.",
+    )
+    async def publications(self, info: Info, first: int, after: str | None = None) -> relay.Connection[Publication]:
+        key = decode_cursor(after, arity=2)
+        after_key = (key[0], parse_uuid(key[1]) or UUID(int=0)) if key else None
+        rows = await info.context.run(publications.list_publications, first=first, after=after_key)
+        return connection(rows, first=first, node=Publication.from_row, key=lambda row: (row.effective_on, row.id))
+
+    @strawberry.field(
+        extensions=needs(Permission.policy_read),
+        description="A part's price at a station on a date (a station asks for itself), naming the version.",
+    )
+    async def price_as_of(
+        self,
+        info: Info,
+        part_id: strawberry.ID,
+        on: date,
+        station_id: strawberry.ID | None = None,
+        currency: str = "CNY",
+    ) -> PriceAsOf | None:
+        scope = info.context.require_scope()
+        station = uuid_of(station_id, "Station", "stationId") if station_id else scope.station_id
+        if station is None:
+            return None
+        found = await info.context.run(
+            publications.price_as_of,
+            part_id=uuid_of(part_id, "Part", "partId"),
+            station_id=station,
+            on=on,
+            currency=currency,
+        )
+        if found is None:
+            return None
+        return PriceAsOf(
+            on=found.on,
+            currency=found.currency,
+            list_price=found.list_price,
+            dealer_price=found.dealer_price,
+            valid_from=found.valid_from,
+            regional=found.regional,
+            publication_id=found.publication_id,
+            price_id=strawberry.ID(str(found.price_id)),
+        )
+
+
+@strawberry.type
+class PublicationsMutation:
+    @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Start a draft price list.")
+    async def draft_price_list(self, info: Info, input: DraftPriceListInput) -> PublicationResult:  # noqa: A002
+        async def draft(session: AsyncSession, scope: Scope) -> models.Publication:
+            return await publications.draft_price_list(
+                session,
+                scope,
+                title=input.title,
+                effective_on=input.effective_on,
+                region_id=uuid_of(input.region_id, "Region", "input.regionId"),
+                acknowledge_within_days=input.acknowledge_within_days,
+            )
+
+        return await attempt(info.context, draft, lambda row: PublicationSuccess(publication=Publication.from_row(row)))
+
+    @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Price a part in a draft list.")
+    async def set_part_price(self, info: Info, input: SetPartPriceInput) -> PartPriceResult:  # noqa: A002
+        async def set_price(session: AsyncSession, scope: Scope) -> models.PartPrice:
+            return await publications.set_price(
+                session,
+                scope,
+                publication_id=uuid_of(input.price_list_id, "Publication", "input.priceListId"),
+                part_id=uuid_of(input.part_id, "Part", "input.partId"),
+                currency=input.currency,
+                list_price=Decimal(input.list_price),
+                dealer_price=Decimal(input.dealer_price),
+            )
+
+        return await attempt(info.context, set_price, _price_success)
+
+    @strawberry.mutation(
+        extensions=needs(Permission.policy_publish),
+        description="Publish a draft: its prices come into force on its date and its stations get it to acknowledge.",
+    )
+    async def publish(self, info: Info, id: strawberry.ID) -> PublishResult:  # noqa: A002
+        async def run(session: AsyncSession, scope: Scope) -> publications.Published:
+            return await publications.publish(session, scope, publication_id=uuid_of(id, "Publication", "id"))
+
+        return await attempt(
+            info.context,
+            run,
+            lambda done: PublishSuccess(publication=Publication.from_row(done.publication), deliveries=done.deliveries),
+        )
+
+    @strawberry.mutation(
+        extensions=needs(Permission.policy_acknowledge), description="Your station confirms it received a publication."
+    )
+    async def acknowledge_publication(self, info: Info, id: strawberry.ID) -> PublicationResult:  # noqa: A002
+        async def run(session: AsyncSession, scope: Scope) -> models.Publication:
+            publication_id = uuid_of(id, "Publication", "id")
+            await publications.acknowledge(session, scope, publication_id=publication_id)
+            found = await publications.publications_by_id(session, scope, [publication_id])
+            return found[publication_id]
+
+        return await attempt(info.context, run, lambda row: PublicationSuccess(publication=Publication.from_row(row)))
