@@ -330,11 +330,11 @@ async def list_publications(
     return list(await session.scalars(stmt))
 
 
-def phase(publication: Publication, today: date) -> str:
+def phase(status: str, effective_on: date, today: date) -> str:
     """draft, announced (published, not yet effective), in force, or withdrawn."""
-    if publication.status != "published":
-        return publication.status
-    return "announced" if publication.effective_on > today else "in force"
+    if status != "published":
+        return status
+    return "announced" if effective_on > today else "in force"
 
 
 @dataclass(frozen=True)

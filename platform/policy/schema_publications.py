@@ -63,9 +63,7 @@ class Publication(relay.Node):
 
     @strawberry.field(description="draft, announced (published, effective later), in force, or withdrawn.")
     def phase(self) -> str:
-        if self.status != "published":
-            return self.status
-        return "announced" if self.effective_on > datetime.now(UTC).date() else "in force"
+        return publications.phase(self.status, self.effective_on, datetime.now(UTC).date())
 
     @strawberry.field(extensions=needs(Permission.policy_publish), description="HQ: delivered, acknowledged, overdue.")
     async def delivery_counts(self, info: Info) -> DeliveryCounts:
