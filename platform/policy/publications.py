@@ -211,6 +211,48 @@ async def publish(session: AsyncSession, scope: Scope, *, publication_id: UUID) 
     return Published(publication, count)
 
 
+# Withdrawing takes the list's prices out of force and hands their dates back to the versions they had
+# closed (those that end exactly where a withdrawn price began).
+_REOPEN_PREVIOUS = text(
+    """
+    UPDATE part_prices old SET valid_to = gone.valid_to
+    FROM part_prices gone
+    WHERE gone.publication_id = :publication AND old.in_force AND old.publication_id <> gone.publication_id
+      AND old.part_id = gone.part_id AND old.currency = gone.currency AND old.region_key = gone.region_key
+      AND old.valid_to = gone.valid_from
+    """
+)
+_OUT_OF_FORCE = text("UPDATE part_prices SET in_force = false WHERE publication_id = :publication")
+
+
+async def withdraw(session: AsyncSession, scope: Scope, *, publication_id: UUID, reason: str) -> Publication:
+    """Take a published list back: its prices leave force, the versions before them run on again, and the
+    stations that had it see it as withdrawn (their deliveries stay, as a record)."""
+    require(scope, Permission.policy_publish)
+    if not reason.strip():
+        raise ValidationFailed("say why it is withdrawn", fields={"reason": "required"})
+    publication = await session.get(Publication, publication_id, with_for_update=True)
+    if publication is None:
+        raise NotFound("no such publication", fields={"id": "not found"})
+    if publication.status != "published":
+        raise Conflict(f"the publication is {publication.status}; only a published one can be withdrawn")
+    params = {"publication": publication.id}
+    await session.execute(_OUT_OF_FORCE, params)
+    await session.execute(_REOPEN_PREVIOUS, params)
+    publication.status, publication.withdrawn_at = "withdrawn", datetime.now(UTC)
+    await session.flush()
+    await journal.record(
+        session,
+        scope,
+        entity="publication",
+        entity_id=publication.id,
+        action="withdrawn",
+        before={"status": "published"},
+        after={"status": "withdrawn", "reason": reason.strip()[:500]},
+    )
+    return publication
+
+
 async def acknowledge(session: AsyncSession, scope: Scope, *, publication_id: UUID) -> PublicationDelivery:
     """The station confirms it has received the publication (who, when). Acknowledging twice keeps the first."""
     require(scope, Permission.policy_acknowledge)

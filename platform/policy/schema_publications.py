@@ -246,6 +246,18 @@ class PublicationsMutation:
         )
 
     @strawberry.mutation(
+        extensions=needs(Permission.policy_publish),
+        description="Withdraw a published list: its prices leave force and the versions before them run on again.",
+    )
+    async def withdraw_publication(self, info: Info, id: strawberry.ID, reason: str) -> PublicationResult:  # noqa: A002
+        async def run(session: AsyncSession, scope: Scope) -> models.Publication:
+            return await publications.withdraw(
+                session, scope, publication_id=uuid_of(id, "Publication", "id"), reason=reason
+            )
+
+        return await attempt(info.context, run, lambda row: PublicationSuccess(publication=Publication.from_row(row)))
+
+    @strawberry.mutation(
         extensions=needs(Permission.policy_acknowledge), description="Your station confirms it received a publication."
     )
     async def acknowledge_publication(self, info: Info, id: strawberry.ID) -> PublicationResult:  # noqa: A002

@@ -205,3 +205,36 @@ async def test_a_supplier_reads_list_prices_of_its_own_parts_only(
         assert rows == [(p1, Decimal("100.00"))]
         with pytest.raises(DBAPIError, match="permission denied"):
             await session.execute(text("SELECT dealer_price FROM part_prices"))
+
+
+async def test_withdrawing_a_list_lets_the_previous_version_run_on(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants, partner_world: PartnerWorld
+) -> None:
+    _, _, p1, _ = await world(seed, tenants, partner_world)
+    hq, later_day = tenants.hq_x.scope, NEXT_MONTH + timedelta(days=1)
+    first = await price_list(scoped, hq, TODAY - timedelta(days=30), {p1: ("100.00", "80.00")})
+    await publish(scoped, hq, first)
+    second = await price_list(scoped, hq, NEXT_MONTH, {p1: ("110.00", "85.00")})
+    await publish(scoped, hq, second)
+    before = await as_of(scoped, hq, p1, tenants.station_b, later_day)
+    assert before is not None
+    assert before.list_price == Decimal("110.00")
+
+    async with scoped(hq) as session:
+        with pytest.raises(ValidationFailed):
+            await publications.withdraw(session, hq, publication_id=second, reason=" ")
+        withdrawn = await publications.withdraw(session, hq, publication_id=second, reason="wrong prices")
+        await session.commit()
+    assert withdrawn.status == "withdrawn"
+    after = await as_of(scoped, hq, p1, tenants.station_b, later_day)
+    assert after is not None
+    assert (after.list_price, after.publication_id) == (Decimal("100.00"), first)
+
+    async with scoped(hq) as session:
+        with pytest.raises(Conflict):
+            await publications.withdraw(session, hq, publication_id=second, reason="again")
+    corrected = await price_list(scoped, hq, NEXT_MONTH, {p1: ("105.00", "84.00")})
+    await publish(scoped, hq, corrected)  # the withdrawn list no longer blocks its dates
+    fixed = await as_of(scoped, hq, p1, tenants.station_b, later_day)
+    assert fixed is not None
+    assert fixed.list_price == Decimal("105.00")

@@ -515,6 +515,19 @@ async def case_acknowledge_publication(env: Env) -> None:
     assert acknowledged is None
 
 
+async def case_withdraw_publication(env: Env) -> None:
+    published_y = await _publication(env, env.t.network_y, to=(env.t.station_c,))
+    body = await graphql(
+        env.client,
+        'mutation($id: ID!) { withdrawPublication(id: $id, reason: "r") { __typename } }',
+        env.t.hq_x,
+        id=gid("Publication", published_y),
+    )
+    assert typename(body, "withdrawPublication") == "NotFoundError"
+    status = await env.seed.scalar(text("SELECT status FROM publications WHERE id = :id"), {"id": published_y})
+    assert status == "published"
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -547,6 +560,7 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "setPartPrice": case_set_part_price,
     "publish": case_publish,
     "acknowledgePublication": case_acknowledge_publication,
+    "withdrawPublication": case_withdraw_publication,
 }
 
 

@@ -82,6 +82,10 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "publish": ("mutation($p: ID!) { publish(id: $p) { __typename } }", {"p": NOBODY}),
     "acknowledgePublication": ("mutation($p: ID!) { acknowledgePublication(id: $p) { __typename } }", {"p": NOBODY}),
+    "withdrawPublication": (
+        'mutation($p: ID!) { withdrawPublication(id: $p, reason: "r") { __typename } }',
+        {"p": NOBODY},
+    ),
 }
 
 
