@@ -1,0 +1,45 @@
+"""Policy rules as pure functions of data HQ configures (no database, no clock): easy to test, and the same
+in the API, the jobs and the bulk import.
+
+Minimum stock (备件储备定额): a station holds its share of what the vehicles of its region need of a part.
+HQ sets, per component group, how many units to hold per 1,000 vehicles (times the part's quantity in the
+model's service BOM), a floor for any part a station stocks at all, and a ceiling; a station-level
+override replaces the derived figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
+
+
+@dataclass(frozen=True)
+class StockRule:
+    per_thousand_vehicles: Decimal  # units per 1,000 vehicles in the region, per unit of BOM quantity
+    floor: int = 0  # never fewer (for a part the region's vehicles use at all)
+    ceiling: int | None = None  # never more
+
+    def __post_init__(self) -> None:
+        if self.per_thousand_vehicles < 0 or self.floor < 0:
+            raise ValueError("a stock rule's rate and floor are not negative")
+        if self.ceiling is not None and self.ceiling < self.floor:
+            raise ValueError("a stock rule's ceiling is at least its floor")
+
+
+def minimum_stock(rule: StockRule, *, vehicles_in_region: int, stations_in_region: int, bom_quantity: Decimal) -> int:
+    """A station's minimum stock of one part: the region's need shared by its stations, rounded up, within
+    the rule's floor and ceiling. A part no vehicle of the region uses needs none."""
+    if vehicles_in_region < 0 or stations_in_region < 1 or bom_quantity < 0:
+        raise ValueError("vehicles and BOM quantity are not negative; a region has at least one station")
+    if vehicles_in_region == 0 or bom_quantity == 0:
+        return 0
+    need = Decimal(vehicles_in_region) / 1000 * rule.per_thousand_vehicles * bom_quantity / stations_in_region
+    units = max(int(need.to_integral_value(rounding=ROUND_CEILING)), rule.floor)
+    return min(units, rule.ceiling) if rule.ceiling is not None else units
+
+
+def effective_minimum(derived: int, override: int | None) -> int:
+    """What the station must hold: HQ's override for that station and part when there is one."""
+    if override is not None and override < 0:
+        raise ValueError("an override is not negative")
+    return derived if override is None else override
