@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 import uvicorn
 from joserfc import jwt
-from joserfc.jwk import RSAKey
+from joserfc.jwk import OctKey, RSAKey
 from litestar import Litestar, Request, Response, get, post
 from litestar.response import Redirect
 
@@ -54,8 +54,6 @@ class Provider:
             **grant["person"],
         }
         if self.tamper == "hs256":
-            from joserfc.jwk import OctKey
-
             return jwt.encode({"alg": "HS256"}, claims, OctKey.import_key(CLIENT_SECRET), algorithms=["HS256"])
         key = RSAKey.generate_key(2048, parameters={"kid": "idp-1"}) if self.tamper == "key" else self.key
         return jwt.encode({"alg": "RS256", "kid": "idp-1"}, claims, key)

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.audit.models import JournalEntry
 from dealernet.tenants.models import ExternalIdentity, Network
-from tests.conftest import Tenants, graphql
+from dealernet.tenants.permissions import Role
+from tests.conftest import MakePrincipal, Tenants, graphql
 from tests.factories import UserFactory, persist
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider, running_provider
 
@@ -198,15 +199,13 @@ async def test_unknown_and_inactive_providers_answer_not_found(
 
 
 async def test_configuring_is_validated_and_needs_a_second_factor(
-    client: httpx.AsyncClient, tenants: Tenants, idp: Provider, make_principal: Any
+    client: httpx.AsyncClient, tenants: Tenants, idp: Provider, make_principal: MakePrincipal
 ) -> None:
     bad = await configure(client, tenants, idp, roleMapping=[{"value": "x", "role": "station_manager"}])
     assert bad["__typename"] == "ValidationError"
     assert bad["fields"][0]["field"] == "roleMapping.0.role"
     slug = await configure(client, tenants, idp, name="Not A Slug")
     assert slug["__typename"] == "ValidationError"
-
-    from dealernet.tenants.permissions import Role
 
     password_only = await make_principal(tenants.network_x, None, Role.hq_admin, second_factor=False)
     body = await graphql(
