@@ -110,3 +110,17 @@ class PartPrice(IdMixin, Base):
     valid_from: Mapped[date]
     valid_to: Mapped[date | None]  # the next version's valid_from; None: open-ended
     in_force: Mapped[bool] = mapped_column(default=False)
+
+
+class LabourOperation(IdMixin, Base):
+    """A labour operation code (工时代码) with its flat-rate hours (标准工时)."""
+
+    __tablename__ = "labour_operations"
+    __table_args__ = (UniqueConstraint("network_id", "code"),)
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    code: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(String(300))
+    flat_rate_hours: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    component_group: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -18,13 +18,14 @@ from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, decode_cursor, load_nodes, parse_uuid
-from dealernet.policy import catalogue, models
+from dealernet.policy import catalogue, labour, models
 from dealernet.scope import Scope
 from dealernet.tenants.permissions import Permission
 from dealernet.tenants.schema import uuid_of
 from dealernet.tenants.schema_partners import Partner, partner_loader
 
 _part_loader = by_id_loader(catalogue.parts_by_id)
+_operation_loader = by_id_loader(labour.operations_by_id)
 _supersession_loader = by_id_loader(catalogue.supersessions_of)
 
 
@@ -70,6 +71,48 @@ class Part(relay.Node):
     @strawberry.field(description="Every part that replaces this one, in order; the last is the one to order.")
     async def replacement_chain(self, info: Info) -> list[Part]:
         return [Part.from_row(row) for row in await info.context.run(catalogue.replacement_chain, self.id)]
+
+
+@strawberry.type(description="A labour operation code (工时代码) with its flat-rate hours.")
+class LabourOperation(relay.Node):
+    id: relay.NodeID[UUID]
+    code: str
+    description: str
+    flat_rate_hours: str = strawberry.field(description='Allowed time in hours, as a decimal string, e.g. "1.50".')
+    component_group: str
+
+    @classmethod
+    def from_row(cls, row: models.LabourOperation) -> LabourOperation:
+        return cls(
+            id=row.id,
+            code=row.code,
+            description=row.description,
+            flat_rate_hours=f"{row.flat_rate_hours:.2f}",
+            component_group=row.component_group,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        rows = await load_nodes(info, "labour_operation", _operation_loader, node_ids)
+        return [cls.from_row(row) if row else None for row in rows]
+
+
+@strawberry.input(description="A new labour operation.")
+class CreateLabourOperationInput:
+    code: str
+    description: str
+    flat_rate_hours: str = strawberry.field(description='Hours as a decimal string, e.g. "1.50".')
+    component_group: str
+
+
+@strawberry.type
+class LabourOperationSuccess:
+    labour_operation: LabourOperation
+
+
+LabourOperationResult = Annotated[
+    LabourOperationSuccess | ValidationError | ConflictError, strawberry.union("LabourOperationResult")
+]
 
 
 @strawberry.type(description="A supersession: from a date, the new part replaces the old one.")
@@ -175,6 +218,19 @@ class PolicyQuery:
         )
         return connection(rows, first=first, node=Part.from_row, key=lambda row: (row.part_number, row.id))
 
+    @strawberry.field(
+        extensions=needs(Permission.policy_read), description="Labour operations by code, optionally of one group."
+    )
+    async def labour_operations(
+        self, info: Info, first: int, after: str | None = None, component_group: str | None = None
+    ) -> relay.Connection[LabourOperation]:
+        key = decode_cursor(after, arity=2)
+        after_key = (key[0], parse_uuid(key[1]) or UUID(int=0)) if key else None
+        rows = await info.context.run(
+            labour.list_operations, first=first, after=after_key, component_group=component_group
+        )
+        return connection(rows, first=first, node=LabourOperation.from_row, key=lambda row: (row.code, row.id))
+
     @strawberry.field(extensions=needs(Permission.parts_read), description="A vehicle model's service BOM.")
     async def service_bom(self, info: Info, vehicle_model: str) -> list[ServiceBomLine]:
         return [_bom_line(line) for line in await info.context.run(catalogue.service_bom, vehicle_model)]
@@ -196,6 +252,26 @@ class PolicyMutation:
             return await catalogue.create_part(session, scope, data)
 
         return await attempt(info.context, create, lambda row: PartSuccess(part=Part.from_row(row)))
+
+    @strawberry.mutation(extensions=needs(Permission.catalogue_manage), description="Add a labour operation code.")
+    async def create_labour_operation(
+        self,
+        info: Info,
+        input: CreateLabourOperationInput,  # noqa: A002
+    ) -> LabourOperationResult:
+        async def create(session: AsyncSession, scope: Scope) -> models.LabourOperation:
+            return await labour.create_operation(
+                session,
+                scope,
+                code=input.code,
+                description=input.description,
+                flat_rate_hours=_decimal(input.flat_rate_hours, "input.flatRateHours"),
+                component_group=input.component_group,
+            )
+
+        return await attempt(
+            info.context, create, lambda row: LabourOperationSuccess(labour_operation=LabourOperation.from_row(row))
+        )
 
     @strawberry.mutation(
         extensions=needs(Permission.catalogue_manage), description="Record that a new part replaces an old one."

@@ -178,3 +178,47 @@ async def test_the_service_bom(client: httpx.AsyncClient, tenants: Tenants) -> N
     assert bom["data"]["serviceBom"] == [{"quantity": "5.50", "part": {"partNumber": "BOM-1"}}]
     other = await graphql(client, '{ serviceBom(vehicleModel: "EV-7") { quantity } }', tenants.hq_y)
     assert other["data"]["serviceBom"] == []
+
+
+async def test_labour_operations(client: httpx.AsyncClient, tenants: Tenants) -> None:
+    create = """mutation($i: CreateLabourOperationInput!) { createLabourOperation(input: $i) { __typename
+      ... on LabourOperationSuccess { labourOperation { code flatRateHours componentGroup } }
+      ... on ValidationError { fields { field } } } }"""
+    made = await graphql(
+        client,
+        create,
+        tenants.hq_x,
+        i={"code": "br-010", "description": "Replace front pads", "flatRateHours": "1.5", "componentGroup": "brakes"},
+    )
+    again = await graphql(
+        client,
+        create,
+        tenants.hq_x,
+        i={"code": "BR-010", "description": "dup", "flatRateHours": "1.00", "componentGroup": "BRAKES"},
+    )
+    bad = await graphql(
+        client, create, tenants.hq_x, i={"code": "?", "description": "", "flatRateHours": "0", "componentGroup": "B"}
+    )
+    by_station = await graphql(
+        client,
+        create,
+        tenants.manager_a,
+        i={"code": "X-1", "description": "x", "flatRateHours": "1.00", "componentGroup": "B"},
+    )
+    assert made["data"]["createLabourOperation"]["labourOperation"] == {
+        "code": "BR-010",
+        "flatRateHours": "1.50",
+        "componentGroup": "BRAKES",
+    }
+    assert again["data"]["createLabourOperation"]["__typename"] == "ConflictError"
+    assert {f["field"] for f in bad["data"]["createLabourOperation"]["fields"]} == {
+        "code",
+        "description",
+        "flatRateHours",
+    }
+    assert by_station["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    listed = "{ labourOperations(first: 10) { edges { node { code } } } }"
+    assert (await graphql(client, listed, tenants.manager_a))["data"]["labourOperations"]["edges"] == [
+        {"node": {"code": "BR-010"}}
+    ]
+    assert (await graphql(client, listed, tenants.hq_y))["data"]["labourOperations"]["edges"] == []

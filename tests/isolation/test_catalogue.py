@@ -43,6 +43,7 @@ TENANT_TABLES = {
     "publications": "network (stations: delivered)",
     "publication_deliveries": "station",
     "part_prices": "network (stations: delivered)",
+    "labour_operations": "network",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

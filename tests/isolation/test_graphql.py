@@ -20,7 +20,7 @@ from strawberry import relay
 from dealernet.audit import service as journal
 from dealernet.db import new_id
 from dealernet.graphql.matrix import operations
-from dealernet.policy.models import Part, Publication, PublicationDelivery, ServiceBomLine
+from dealernet.policy.models import LabourOperation, Part, Publication, PublicationDelivery, ServiceBomLine
 from dealernet.scope import Scope
 from dealernet.tenants.models import ApiClient, Invitation, Membership, Region
 from dealernet.tenants.service import scope_for
@@ -528,6 +528,35 @@ async def case_withdraw_publication(env: Env) -> None:
     assert status == "published"
 
 
+async def case_labour_operations(env: Env) -> None:
+    rows = [
+        LabourOperation(
+            id=new_id(), network_id=network, code="OP-1", description="d", flat_rate_hours=1, component_group="G"
+        )
+        for network in (env.t.network_x, env.t.network_y)
+    ]
+    env.seed.add_all(rows)
+    await env.seed.flush()
+    query = "{ labourOperations(first: 10) { edges { node { id } } } }"
+    for principal, row in ((env.t.manager_a, rows[0]), (env.t.hq_x, rows[0]), (env.t.hq_y, rows[1])):
+        edges = (await graphql(env.client, query, principal))["data"]["labourOperations"]["edges"]
+        assert [e["node"]["id"] for e in edges] == [gid("LabourOperation", row.id)]
+
+
+async def case_create_labour_operation(env: Env) -> None:
+    """The same code in two networks: each creates its own; neither sees the other's."""
+    query = """mutation { createLabourOperation(input: {code: "SAME-1", description: "d", flatRateHours: "1.00",
+      componentGroup: "G"}) { __typename } }"""
+    for principal in (env.t.hq_x, env.t.hq_y):
+        assert typename(await graphql(env.client, query, principal), "createLabourOperation") == (
+            "LabourOperationSuccess"
+        )
+    networks = (
+        await env.seed.execute(text("SELECT network_id FROM labour_operations WHERE code = 'SAME-1'"))
+    ).scalars()
+    assert sorted(networks) == sorted([env.t.network_x, env.t.network_y])
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -561,6 +590,8 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "publish": case_publish,
     "acknowledgePublication": case_acknowledge_publication,
     "withdrawPublication": case_withdraw_publication,
+    "labourOperations": case_labour_operations,
+    "createLabourOperation": case_create_labour_operation,
 }
 
 

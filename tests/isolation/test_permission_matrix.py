@@ -86,6 +86,12 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         'mutation($p: ID!) { withdrawPublication(id: $p, reason: "r") { __typename } }',
         {"p": NOBODY},
     ),
+    "labourOperations": ("{ labourOperations(first: 5) { edges { node { id } } } }", {}),
+    "createLabourOperation": (
+        """mutation { createLabourOperation(input: {code: "?", description: "", flatRateHours: "x",
+        componentGroup: ""}) { __typename } }""",
+        {},
+    ),
 }
 
 
