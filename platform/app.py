@@ -30,7 +30,6 @@ from dealernet.graphql import persisted
 from dealernet.graphql.context import Context
 from dealernet.graphql.errors import coded_error
 from dealernet.graphql.schema import build_schema
-from dealernet.mail import LogMailer, Mailer
 from dealernet.settings import Settings
 from dealernet.tenants.http import authenticate, jwks, sso_begin, sso_callback, token_endpoint
 from dealernet.tenants.keys import KeyStore
@@ -43,11 +42,10 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 @dataclass
 class Runtime:
-    """What requests share: settings, the session factory, Redis, the signing keys, the mailer."""
+    """What requests share: settings, the session factory, Redis, the signing keys."""
 
     settings: Settings
     keys: KeyStore
-    mailer: Mailer
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
     redis: ArqRedis | None = None
     head: str | None = None
@@ -91,7 +89,6 @@ async def graphql_context(request: Request[Any, Any, State]) -> AsyncIterator[Co
                 lock=asyncio.Lock(),
                 loaders={},
                 settings=runtime.settings,
-                mailer=runtime.mailer,
                 sessionmaker=runtime.sessionmaker,
                 redis=runtime.redis,
             )
@@ -168,13 +165,12 @@ def create_app(
     *,
     sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     redis: ArqRedis | None = None,
-    mailer: Mailer | None = None,
 ) -> Litestar:
-    """The API. Tests pass their own session factory, Redis and mailer; otherwise the lifespan connects."""
+    """The API. Tests pass their own session factory and Redis; otherwise the lifespan connects. (E-mail is
+    sent by the worker, through the outbox.)"""
     runtime = Runtime(
         settings=settings,
         keys=KeyStore(settings),
-        mailer=mailer or LogMailer(),
         sessionmaker=sessionmaker,
         redis=redis,
         head=head_revision(settings),

@@ -165,7 +165,7 @@ def serve(sessionmaker: async_sessionmaker[AsyncSession], redis: ArqRedis, maile
 
     @asynccontextmanager
     async def serving(app_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(app_settings, sessionmaker=sessionmaker, redis=redis, mailer=mailer)
+        app = create_app(app_settings, sessionmaker=sessionmaker, redis=redis)
         async with (
             running_lifespan(app),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http,

@@ -15,7 +15,6 @@ from strawberry.types import Info as StrawberryInfo
 
 from dealernet import outbox
 from dealernet.errors import Unauthenticated
-from dealernet.mail import Mailer
 from dealernet.scope import Scope
 from dealernet.settings import Settings
 
@@ -34,7 +33,6 @@ class Context(BaseContext, kw_only=True):
     lock: asyncio.Lock
     loaders: dict[str, Any]
     settings: Settings
-    mailer: Mailer
     # For the few operations that run before any tenant scope exists (accepting an invitation).
     sessionmaker: async_sessionmaker[AsyncSession]
     # The job queue: outbox rows a mutation wrote are handed over right after its commit.

@@ -68,6 +68,12 @@ def decode_cursor(cursor: str | None, *, arity: int) -> list[str] | None:
     return key
 
 
+def keyset_after(cursor: str | None) -> tuple[str, UUID] | None:
+    """The (sort value, id) a list cursor encodes; an id that is not a UUID sorts first."""
+    key = decode_cursor(cursor, arity=2)
+    return (key[0], parse_uuid(key[1]) or UUID(int=0)) if key else None
+
+
 def connection(
     rows: Sequence[R], *, first: int, node: Callable[[R], N], key: Callable[[R], Iterable[Any]]
 ) -> relay.Connection[N]:

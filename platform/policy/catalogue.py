@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
@@ -258,6 +258,6 @@ async def set_bom_line(
         entity="part",
         entity_id=part.id,
         action="service bom",
-        after={"vehicle_model": model, "quantity": str(quantity), "at": datetime.now(UTC).isoformat()},
+        after={"vehicle_model": model, "quantity": str(quantity)},
     )
     return BomLine(part, quantity)

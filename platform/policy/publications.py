@@ -387,21 +387,25 @@ class DeliveryCounts:
     unacknowledged_station_ids: Sequence[UUID]
 
 
+_DELIVERY_COUNTS = text(
+    """
+    SELECT count(*) AS delivered,
+           count(acknowledged_at) AS acknowledged,
+           count(*) FILTER (WHERE acknowledged_at IS NULL AND acknowledge_by < now()) AS overdue,
+           coalesce(array_agg(station_id ORDER BY station_id) FILTER (WHERE acknowledged_at IS NULL), '{}') AS open
+    FROM publication_deliveries WHERE publication_id = :publication
+    """
+)
+
+
 async def delivery_counts(session: AsyncSession, scope: Scope, *, publication_id: UUID) -> DeliveryCounts:
-    """HQ's view of one publication: delivered / acknowledged / overdue, and who has not acknowledged."""
+    """HQ's view of one publication: delivered / acknowledged / overdue, and who has not acknowledged,
+    counted in the database."""
     require(scope, Permission.policy_publish)
-    rows = (
-        await session.execute(
-            select(
-                PublicationDelivery.station_id, PublicationDelivery.acknowledged_at, PublicationDelivery.acknowledge_by
-            ).where(PublicationDelivery.publication_id == publication_id)
-        )
-    ).all()
-    now = datetime.now(UTC)
-    open_rows = [r for r in rows if r.acknowledged_at is None]
+    row = (await session.execute(_DELIVERY_COUNTS, {"publication": publication_id})).one()
     return DeliveryCounts(
-        delivered=len(rows),
-        acknowledged=len(rows) - len(open_rows),
-        overdue=sum(1 for r in open_rows if r.acknowledge_by < now),
-        unacknowledged_station_ids=[r.station_id for r in open_rows],
+        delivered=row.delivered,
+        acknowledged=row.acknowledged,
+        overdue=row.overdue,
+        unacknowledged_station_ids=list(row.open),
     )

@@ -17,7 +17,7 @@ from dealernet.errors import ValidationFailed
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, decode_cursor, load_nodes, parse_uuid
+from dealernet.graphql.relay import connection, keyset_after, load_nodes
 from dealernet.policy import catalogue, labour, models
 from dealernet.scope import Scope
 from dealernet.tenants.permissions import Permission
@@ -211,8 +211,7 @@ class PolicyQuery:
         component_group: str | None = None,
         search: str | None = None,
     ) -> relay.Connection[Part]:
-        key = decode_cursor(after, arity=2)
-        after_key = (key[0], parse_uuid(key[1]) or UUID(int=0)) if key else None
+        after_key = keyset_after(after)
         rows = await info.context.run(
             catalogue.list_parts, first=first, after=after_key, component_group=component_group, search=search
         )
@@ -224,8 +223,7 @@ class PolicyQuery:
     async def labour_operations(
         self, info: Info, first: int, after: str | None = None, component_group: str | None = None
     ) -> relay.Connection[LabourOperation]:
-        key = decode_cursor(after, arity=2)
-        after_key = (key[0], parse_uuid(key[1]) or UUID(int=0)) if key else None
+        after_key = keyset_after(after)
         rows = await info.context.run(
             labour.list_operations, first=first, after=after_key, component_group=component_group
         )

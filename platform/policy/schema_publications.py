@@ -16,7 +16,7 @@ from strawberry import relay
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, decode_cursor, load_nodes, parse_uuid
+from dealernet.graphql.relay import connection, keyset_after, load_nodes
 from dealernet.graphql.scalars import Money
 from dealernet.policy import models, publications
 from dealernet.scope import Scope
@@ -158,8 +158,7 @@ class PublicationsQuery:
         description="Publications by effective date: HQ sees its network's, a station those delivered to it.",
     )
     async def publications(self, info: Info, first: int, after: str | None = None) -> relay.Connection[Publication]:
-        key = decode_cursor(after, arity=2)
-        after_key = (key[0], parse_uuid(key[1]) or UUID(int=0)) if key else None
+        after_key = keyset_after(after)
         rows = await info.context.run(publications.list_publications, first=first, after=after_key)
         return connection(rows, first=first, node=Publication.from_row, key=lambda row: (row.effective_on, row.id))
 

@@ -16,7 +16,7 @@ from dealernet.errors import Conflict, NotFound, ValidationFailed
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.payloads import ConflictError, ForbiddenError, NotFoundError, ValidationError, attempt, problem
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, decode_cursor, load_nodes, parse_uuid
+from dealernet.graphql.relay import connection, keyset_after, load_nodes, parse_uuid
 from dealernet.scope import AUTH_SCOPE, Scope
 from dealernet.tenants import mails, models, service
 from dealernet.tenants.permissions import Permission, Role
@@ -298,8 +298,7 @@ class TenantsQuery:
     async def stations(
         self, info: Info, first: int, after: str | None = None, region_id: strawberry.ID | None = None
     ) -> relay.Connection[Station]:
-        key = decode_cursor(after, arity=2)
-        after_key = (key[0], parse_uuid(key[1]) or UUID(int=0)) if key else None
+        after_key = keyset_after(after)
         region = uuid_of(region_id, "Region", "regionId")
         rows = await info.context.run(service.list_stations, first=first, after=after_key, region_id=region)
         return connection(rows, first=first, node=Station.from_row, key=lambda row: (row.code, row.id))

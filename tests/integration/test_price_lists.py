@@ -141,6 +141,13 @@ async def test_the_price_list_scenario(
     assert (national_counts.delivered, national_counts.acknowledged) == (2, 0)
     assert set(national_counts.unacknowledged_station_ids) == {t.station_a, t.station_b}
 
+    # Past the deadline, the open deliveries count as overdue; the acknowledged one does not.
+    await seed.execute(text("UPDATE publication_deliveries SET acknowledge_by = now() - interval '1 day'"))
+    async with scoped(hq) as session:
+        late_national = await publications.delivery_counts(session, hq, publication_id=national)
+        late_regional = await publications.delivery_counts(session, hq, publication_id=regional)
+    assert (late_national.overdue, late_regional.overdue) == (2, 0)
+
 
 async def test_overlapping_validity_is_refused_and_nothing_is_written(
     scoped: Scoped, seed: AsyncSession, tenants: Tenants, partner_world: PartnerWorld
