@@ -24,7 +24,6 @@ from dealernet import bootstrap
 from dealernet.app import create_app
 from dealernet.db import TEST_LOGIN_ROLE, create_engine, make_sessionmaker
 from dealernet.embedded import Servers
-from dealernet.mail import MemoryMailer
 from dealernet.settings import Settings
 from dealernet.tenants.clients import link_partner
 from dealernet.tenants.models import ApiClient, PartnerKind
@@ -161,7 +160,7 @@ async def test_iso9_interleaved_and_cancelled_requests_on_a_pool_of_two(
     engine = create_engine(
         bootstrap.app_url(settings, servers.postgres_admin_url, login=TEST_LOGIN_ROLE), pool_size=2, max_overflow=0
     )
-    app = create_app(settings, sessionmaker=make_sessionmaker(engine), redis=redis, mailer=MemoryMailer())
+    app = create_app(settings, sessionmaker=make_sessionmaker(engine), redis=redis)
     leaks: list[tuple[str, object]] = []
     done = cancelled = 0
     rng = random.Random(9)
