@@ -5,7 +5,7 @@
 Seeds (set-based) one network with a station, `--parts` parts with 10 price versions each, and for part 0
 `--versions` consecutive versions (one price list per day), all delivered to the station; then prints
 EXPLAIN ANALYZE
-of the lookup exactly as `policy.publications.price_as_of` runs it, as HQ, and its median time.
+of the lookup exactly as `policy.prices.price_as_of` runs it, as HQ, and its median time.
 Uses DEALERNET_DATABASE_URL (else the embedded server) and its own database `dealernet_bench`.
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy import text
 from dealernet import bootstrap
 from dealernet.db import create_engine, make_sessionmaker, new_id, scoped_session
 from dealernet.embedded import resolve_servers
-from dealernet.policy.publications import _PRICE_AS_OF, NATIONAL
+from dealernet.policy.prices import _PRICE_AS_OF, NATIONAL
 from dealernet.scope import DbRole, Scope
 from dealernet.settings import load_settings
 

@@ -25,7 +25,7 @@ from sqlalchemy import text
 from dealernet import bootstrap
 from dealernet.db import create_engine, make_sessionmaker, new_id, scoped_session
 from dealernet.embedded import resolve_servers
-from dealernet.policy import publications
+from dealernet.policy import prices, publications
 from dealernet.scope import DbRole, Scope
 from dealernet.settings import load_settings
 from dealernet.tenants.permissions import Role, permissions_of
@@ -70,8 +70,8 @@ async def main(stations: int, rounds: int) -> None:
 
     async def one_round() -> tuple[float, float, int]:
         async with scoped_session(sessionmaker, hq) as session:
-            draft = await publications.draft_price_list(session, hq, title="W5", effective_on=date(2026, 1, 1))
-            await publications.set_price(
+            draft = await prices.draft_price_list(session, hq, title="W5", effective_on=date(2026, 1, 1))
+            await prices.set_price(
                 session,
                 hq,
                 publication_id=draft.id,
@@ -85,7 +85,7 @@ async def main(stations: int, rounds: int) -> None:
             publish_ms = (time.perf_counter() - started) * 1000
             await session.rollback()
         async with scoped_session(sessionmaker, hq) as session:
-            draft = await publications.draft_price_list(session, hq, title="W5 baseline", effective_on=date(2026, 1, 1))
+            draft = await prices.draft_price_list(session, hq, title="W5 baseline", effective_on=date(2026, 1, 1))
             started = time.perf_counter()
             await session.execute(BASELINE, {"publication": draft.id, "network": network})
             baseline_ms = (time.perf_counter() - started) * 1000

@@ -51,6 +51,7 @@ class JobEnv:
 
     settings: Settings
     mailer: Mailer
+    redis: ArqRedis | None = None  # for progress a job reports (a bulk import's rows done)
 
 
 Handler = Callable[[AsyncSession, Scope, Mapping[str, Any], JobEnv], Awaitable[object]]

@@ -16,8 +16,9 @@ from dealernet.bootstrap import app_url
 from dealernet.db import create_engine, make_sessionmaker
 from dealernet.embedded import resolve_servers
 from dealernet.mail import LogMailer, Mailer
+from dealernet.policy import imports  # noqa: F401 - registers the context's outbox jobs
 from dealernet.settings import Settings
-from dealernet.tenants import mails  # noqa: F401 - registers the context's outbox jobs
+from dealernet.tenants import mails, notifications  # noqa: F401 - registers the context's outbox jobs
 
 HEARTBEAT_KEY = "dealernet:worker:heartbeat"
 
@@ -47,6 +48,8 @@ FUNCTIONS: list[Function] = [
 CRONS = [
     cron(record_heartbeat, name="cron:platform.record_heartbeat", second=0, run_at_startup=True),
     cron(outbox.relay_job, name="cron:outbox.relay", second={5, 25, 45}, run_at_startup=True),
+    # Acknowledgement reminders: hourly is plenty, each station hears at most once a day.
+    cron(notifications.remind_job, name="cron:tenants.remind_unacknowledged", minute=7, second=30),
 ]
 
 
@@ -65,7 +68,7 @@ def make_worker(
     app login the worker connects with at start-up."""
 
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx["env"] = outbox.JobEnv(settings=settings, mailer=mailer or LogMailer())
+        ctx["env"] = outbox.JobEnv(settings=settings, mailer=mailer or LogMailer(), redis=ctx.get("redis"))
         if sessionmaker is not None:
             ctx["sessionmaker"] = sessionmaker
             return

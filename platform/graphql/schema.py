@@ -29,6 +29,7 @@ from dealernet.graphql.scalars import SCALARS
 from dealernet.policy.schema import PolicyMutation, PolicyQuery
 from dealernet.policy.schema_publications import PublicationsMutation, PublicationsQuery
 from dealernet.tenants.schema import TenantsMutation, TenantsQuery, User
+from dealernet.tenants.schema_notifications import NotificationsMutation, NotificationsQuery
 from dealernet.tenants.schema_partners import Partner, PartnersMutation, PartnersQuery
 from dealernet.tenants.schema_sso import SignInMutation, SignInQuery
 from graphql import GraphQLError
@@ -49,12 +50,28 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(TenantsQuery, PartnersQuery, SignInQuery, PolicyQuery, PublicationsQuery, AuditQuery, NodeQuery):
+class Query(
+    TenantsQuery,
+    PartnersQuery,
+    SignInQuery,
+    PolicyQuery,
+    PublicationsQuery,
+    NotificationsQuery,
+    AuditQuery,
+    NodeQuery,
+):
     pass
 
 
 @strawberry.type
-class Mutation(TenantsMutation, PartnersMutation, SignInMutation, PolicyMutation, PublicationsMutation):
+class Mutation(
+    TenantsMutation,
+    PartnersMutation,
+    SignInMutation,
+    PolicyMutation,
+    PublicationsMutation,
+    NotificationsMutation,
+):
     pass
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint, Uuid, func
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ForeignKey, LargeBinary, Numeric, String, UniqueConstraint, Uuid, func
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dealernet.db import Base, IdMixin
@@ -67,9 +68,12 @@ class Publication(IdMixin, Base):
     title: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="draft")
     effective_on: Mapped[date]
+    region_id: Mapped[UUID | None]  # a regional document's region (a regional price list's prices)
     target_all: Mapped[bool]
     target_region_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid), default=list)
     target_station_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid), default=list)
+    target_tiers: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
+    target_brands: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
     acknowledge_within_days: Mapped[int] = mapped_column(default=14)
     created_by: Mapped[UUID | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -124,3 +128,27 @@ class LabourOperation(IdMixin, Base):
     flat_rate_hours: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     component_group: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Import(IdMixin, Base):
+    """One uploaded catalogue or price file and what became of it: rows written, rows rejected with their
+    line numbers and reasons (the first 1,000)."""
+
+    __tablename__ = "imports"
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # parts or prices
+    publication_id: Mapped[UUID | None] = mapped_column(ForeignKey("publications.id"))  # the draft price list
+    filename: Mapped[str] = mapped_column(String(200))
+    file_format: Mapped[str] = mapped_column(String(8))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    rows_total: Mapped[int | None]
+    rows_written: Mapped[int | None]
+    rows_rejected: Mapped[int | None]
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    created_by: Mapped[UUID | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    finished_at: Mapped[datetime | None]

@@ -18,7 +18,7 @@ from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationE
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, keyset_after, load_nodes
 from dealernet.graphql.scalars import Money
-from dealernet.policy import models, publications
+from dealernet.policy import models, prices, publications
 from dealernet.scope import Scope
 from dealernet.tenants.permissions import Permission
 from dealernet.tenants.schema import uuid_of
@@ -37,12 +37,16 @@ class DeliveryCounts:
 @strawberry.type(description="A policy document published to stations (a price list, for now).")
 class Publication(relay.Node):
     id: relay.NodeID[UUID]
-    kind: str = strawberry.field(description="price_list")
+    kind: str = strawberry.field(
+        description="price_list, labour_rates, warranty_policy, bulletin or service_commitments."
+    )
     title: str
     status: str = strawberry.field(description="draft, published or withdrawn.")
     effective_on: date
     acknowledge_within_days: int
     published_at: datetime | None
+    region_id: strawberry.ID | None = strawberry.field(description="A regional document's region.")
+    row: strawberry.Private[models.Publication]
 
     @classmethod
     def from_row(cls, row: models.Publication) -> Publication:
@@ -54,6 +58,19 @@ class Publication(relay.Node):
             effective_on=row.effective_on,
             acknowledge_within_days=row.acknowledge_within_days,
             published_at=row.published_at,
+            region_id=_gids("Region", [row.region_id])[0] if row.region_id else None,
+            row=row,
+        )
+
+    @strawberry.field(extensions=needs(Permission.policy_publish), description="HQ: whom it targets.")
+    def target(self) -> PublicationTarget:
+        row = self.row
+        return PublicationTarget(
+            everyone=row.target_all,
+            region_ids=_gids("Region", row.target_region_ids),
+            tiers=list(row.target_tiers),
+            brands=list(row.target_brands),
+            station_ids=_gids("Station", row.target_station_ids),
         )
 
     @classmethod
@@ -72,9 +89,7 @@ class Publication(relay.Node):
             delivered=counts.delivered,
             acknowledged=counts.acknowledged,
             overdue=counts.overdue,
-            unacknowledged_station_ids=[
-                strawberry.ID(str(relay.GlobalID("Station", str(s)))) for s in counts.unacknowledged_station_ids
-            ],
+            unacknowledged_station_ids=_gids("Station", counts.unacknowledged_station_ids),
         )
 
 
@@ -95,11 +110,47 @@ class PriceAsOf:
         return Publication.from_row(row) if row else None
 
 
-@strawberry.input(description="A draft price list: national, or for one region's stations.")
+@strawberry.input(
+    description="Whom a publication reaches: every active station when nothing is named, else the stations of "
+    "any named region, tier or brand, and the named stations."
+)
+class TargetInput:
+    region_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    tiers: list[str] = strawberry.field(default_factory=list)
+    brands: list[str] = strawberry.field(default_factory=list)
+    station_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+
+    def to_target(self) -> publications.Target:
+        return publications.Target(
+            region_ids=[uuid_of(i, "Region", "input.target.regionIds") for i in self.region_ids],
+            tiers=self.tiers,
+            brands=self.brands,
+            station_ids=[uuid_of(i, "Station", "input.target.stationIds") for i in self.station_ids],
+        )
+
+
+@strawberry.type(description="Whom a publication targets (everyone: all active stations).")
+class PublicationTarget:
+    everyone: bool
+    region_ids: list[strawberry.ID]
+    tiers: list[str]
+    brands: list[str]
+    station_ids: list[strawberry.ID]
+
+
+def _gids(type_name: str, ids: Iterable[UUID]) -> list[strawberry.ID]:
+    return [strawberry.ID(str(relay.GlobalID(type_name, str(i)))) for i in ids]
+
+
+@strawberry.input(
+    description="A draft price list: national, or one region's prices; it reaches the region's stations (or "
+    "every station) unless a target is named."
+)
 class DraftPriceListInput:
     title: str
     effective_on: date
     region_id: strawberry.ID | None = None
+    target: TargetInput | None = None
     acknowledge_within_days: int = 14
 
 
@@ -179,7 +230,7 @@ class PublicationsQuery:
         if station is None:
             return None
         found = await info.context.run(
-            publications.price_as_of,
+            prices.price_as_of,
             part_id=uuid_of(part_id, "Part", "partId"),
             station_id=station,
             on=on,
@@ -204,12 +255,13 @@ class PublicationsMutation:
     @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Start a draft price list.")
     async def draft_price_list(self, info: Info, input: DraftPriceListInput) -> PublicationResult:  # noqa: A002
         async def draft(session: AsyncSession, scope: Scope) -> models.Publication:
-            return await publications.draft_price_list(
+            return await prices.draft_price_list(
                 session,
                 scope,
                 title=input.title,
                 effective_on=input.effective_on,
                 region_id=uuid_of(input.region_id, "Region", "input.regionId"),
+                target=input.target.to_target() if input.target else None,
                 acknowledge_within_days=input.acknowledge_within_days,
             )
 
@@ -218,7 +270,7 @@ class PublicationsMutation:
     @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Price a part in a draft list.")
     async def set_part_price(self, info: Info, input: SetPartPriceInput) -> PartPriceResult:  # noqa: A002
         async def set_price(session: AsyncSession, scope: Scope) -> models.PartPrice:
-            return await publications.set_price(
+            return await prices.set_price(
                 session,
                 scope,
                 publication_id=uuid_of(input.price_list_id, "Publication", "input.priceListId"),

@@ -107,6 +107,8 @@ class Station(IdMixin, Base):
     city: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[str] = mapped_column(String(16), default=StationStatus.active.value)
     region_id: Mapped[UUID | None]
+    tier: Mapped[str | None] = mapped_column(String(8))  # A, B, C… as the network grades its stations
+    brands: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -291,3 +293,22 @@ class UserFactor(Base):
     confirmed_at: Mapped[datetime | None]
     last_used_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Notification(IdMixin, Base):
+    """An in-app message to a station (or to HQ, station_id empty) about an entity, e-mailed once
+    (mailed_at) by the notifications job."""
+
+    __tablename__ = "notifications"
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    station_id: Mapped[UUID | None]
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(default="")
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[UUID]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    read_at: Mapped[datetime | None]
+    read_by: Mapped[UUID | None]
+    mailed_at: Mapped[datetime | None]

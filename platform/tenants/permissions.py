@@ -57,6 +57,7 @@ class Permission(enum.StrEnum):
     policy_publish = "policy:publish"
     policy_acknowledge = "policy:acknowledge"
     journal_read = "journal:read"
+    notifications_read = "notifications:read"
     # Also the OAuth scopes a partner's API client may hold.
     parts_read = "parts:read"
     claims_read = "claims:read"
@@ -84,6 +85,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.journal_read: frozenset(
         {Role.hq_admin, Role.hq_warranty_auditor, Role.hq_assessor, Role.station_manager}
     ),
+    Permission.notifications_read: HQ | STATION,
     Permission.parts_read: HQ | STATION | {Role.partner_user},
     Permission.claims_read: HQ | STATION | {Role.partner_user},
     Permission.recovery_read: frozenset({Role.hq_admin, Role.hq_warranty_auditor, Role.partner_user}),

@@ -70,6 +70,8 @@ class Station(relay.Node):
     name: str = strawberry.field(description="Registered name of the station.")
     city: str = strawberry.field(description="City the station is in.")
     status: str = strawberry.field(description="active, suspended or terminated.")
+    tier: str | None = strawberry.field(description="The network's grade of the station (A, B, C…).")
+    brands: list[str] = strawberry.field(description="The brands it serves.")
     network_id: strawberry.Private[UUID]
     region_id: strawberry.Private[UUID | None]
 
@@ -81,6 +83,8 @@ class Station(relay.Node):
             name=row.name,
             city=row.city,
             status=row.status,
+            tier=row.tier,
+            brands=list(row.brands),
             network_id=row.network_id,
             region_id=row.region_id,
         )

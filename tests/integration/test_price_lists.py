@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.db import new_id
 from dealernet.errors import Conflict, ValidationFailed
-from dealernet.policy import publications
+from dealernet.policy import prices, publications
 from dealernet.policy.models import Part, PartPrice
 from dealernet.scope import DbRole, Scope
 from dealernet.tenants.models import Region, Station
@@ -49,14 +49,14 @@ async def world(seed: AsyncSession, t: Tenants, pw: PartnerWorld) -> tuple[UUID,
 
 
 async def price_list(
-    scoped: Scoped, hq: Scope, effective_on: date, prices: dict[UUID, tuple[str, str]], region: UUID | None = None
+    scoped: Scoped, hq: Scope, effective_on: date, amounts: dict[UUID, tuple[str, str]], region: UUID | None = None
 ) -> UUID:
     async with scoped(hq) as session:
-        draft = await publications.draft_price_list(
+        draft = await prices.draft_price_list(
             session, hq, title=f"Prices from {effective_on}", effective_on=effective_on, region_id=region
         )
-        for part, (list_price, dealer_price) in prices.items():
-            await publications.set_price(
+        for part, (list_price, dealer_price) in amounts.items():
+            await prices.set_price(
                 session,
                 hq,
                 publication_id=draft.id,
@@ -76,9 +76,9 @@ async def publish(scoped: Scoped, hq: Scope, publication_id: UUID) -> int:
         return published.deliveries
 
 
-async def as_of(scoped: Scoped, scope: Scope, part: UUID, station: UUID, on: date) -> publications.PriceAsOf | None:
+async def as_of(scoped: Scoped, scope: Scope, part: UUID, station: UUID, on: date) -> prices.PriceAsOf | None:
     async with scoped(scope) as session:
-        return await publications.price_as_of(session, scope, part_id=part, station_id=station, on=on)
+        return await prices.price_as_of(session, scope, part_id=part, station_id=station, on=on)
 
 
 async def test_the_price_list_scenario(
@@ -179,7 +179,7 @@ async def test_bad_prices_are_refused(
     for list_price, currency in (("1.005", "CNY"), ("-1.00", "CNY"), ("1.00", "yuan"), ("NaN", "CNY")):
         async with scoped(hq) as session:
             with pytest.raises(ValidationFailed):
-                await publications.set_price(
+                await prices.set_price(
                     session,
                     hq,
                     publication_id=draft,

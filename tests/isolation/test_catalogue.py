@@ -44,6 +44,8 @@ TENANT_TABLES = {
     "publication_deliveries": "station",
     "part_prices": "network (stations: delivered)",
     "labour_operations": "network",
+    "notifications": "station",
+    "imports": "network (HQ only)",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

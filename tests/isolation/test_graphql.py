@@ -475,6 +475,11 @@ async def case_draft_price_list(env: Env) -> None:
     assert typename(await graphql(env.client, query, env.t.hq_x, r=gid("Region", y)), "draftPriceList") == (
         "NotFoundError"
     )
+    targeted = """mutation($s: ID!) { draftPriceList(input: {title: "t", effectiveOn: "2026-01-01",
+      target: {stationIds: [$s]}}) { __typename } }"""
+    body = await graphql(env.client, targeted, env.t.hq_x, s=gid("Station", env.t.station_c))
+    assert typename(body, "draftPriceList") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM publications")) == 0
 
 
 async def case_set_part_price(env: Env) -> None:
@@ -557,6 +562,42 @@ async def case_create_labour_operation(env: Env) -> None:
     assert sorted(networks) == sorted([env.t.network_x, env.t.network_y])
 
 
+async def _notification(env: Env, network: UUID, station: UUID | None) -> UUID:
+    notification = new_id()
+    await env.seed.execute(
+        text(
+            "INSERT INTO notifications (id, network_id, station_id, kind, subject, entity, entity_id) "
+            "VALUES (:id, :n, :s, 'k', 's', 'publication', :e)"
+        ),
+        {"id": notification, "n": network, "s": station, "e": new_id()},
+    )
+    return notification
+
+
+async def case_notifications(env: Env) -> None:
+    t = env.t
+    hq_x = await _notification(env, t.network_x, None)
+    a = await _notification(env, t.network_x, t.station_a)
+    await _notification(env, t.network_x, t.station_b)
+    hq_y = await _notification(env, t.network_y, None)
+    query = "{ notifications(first: 100) { edges { node { id } } } }"
+    for principal, expected in ((t.manager_a, {a}), (t.hq_x, {hq_x}), (t.hq_y, {hq_y})):
+        edges = (await graphql(env.client, query, principal))["data"]["notifications"]["edges"]
+        assert {e["node"]["id"] for e in edges} == {gid("Notification", i) for i in expected}
+
+
+async def case_mark_notification_read(env: Env) -> None:
+    t = env.t
+    query = "mutation($id: ID!) { markNotificationRead(id: $id) { __typename } }"
+    b = await _notification(env, t.network_x, t.station_b)
+    y = await _notification(env, t.network_y, None)
+    for principal, foreign in ((t.manager_a, b), (t.hq_x, b), (t.hq_x, y)):
+        body = await graphql(env.client, query, principal, id=gid("Notification", foreign))
+        assert typename(body, "markNotificationRead") == "NotFoundError"
+    unread = await env.seed.scalar(text("SELECT count(*) FROM notifications WHERE read_at IS NULL"))
+    assert unread == 2
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -592,6 +633,8 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "withdrawPublication": case_withdraw_publication,
     "labourOperations": case_labour_operations,
     "createLabourOperation": case_create_labour_operation,
+    "notifications": case_notifications,
+    "markNotificationRead": case_mark_notification_read,
 }
 
 

@@ -70,6 +70,8 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         {"p": NOBODY},
     ),
     "publications": ("{ publications(first: 5) { edges { node { id } } } }", {}),
+    "notifications": ("{ notifications(first: 5) { edges { node { id } } } }", {}),
+    "markNotificationRead": ("mutation($n: ID!) { markNotificationRead(id: $n) { __typename } }", {"n": NOBODY}),
     "priceAsOf": (
         'query($p: ID!) { priceAsOf(partId: $p, on: "2026-01-01", stationId: $p) { listPrice } }',
         {"p": NOBODY},

@@ -307,3 +307,34 @@ async def test_publications_deliveries_and_prices_stay_in_their_tenant(
         )
         assert changed.rowcount == 0
         assert (await session.execute(text("SELECT count(*) FROM part_prices"))).scalar() == 1  # delivered to A
+
+
+async def test_notifications_stay_in_their_inbox(scoped: Scoped, seed: AsyncSession, tenants: Tenants) -> None:
+    """A station reads and marks only its own notifications; HQ of Y sees none of X's; a station cannot
+    write one (the platform does)."""
+    insert = (
+        "INSERT INTO notifications (id, network_id, station_id, kind, subject, entity, entity_id) "
+        "VALUES (:id, :n, :s, 'k', 'subject', 'publication', :e)"
+    )
+    for network, station in (
+        (tenants.network_x, None),
+        (tenants.network_x, tenants.station_a),
+        (tenants.network_x, tenants.station_b),
+        (tenants.network_y, None),
+    ):
+        await seed.execute(text(insert), {"id": new_id(), "n": network, "s": station, "e": new_id()})
+    async with scoped(tenants.hq_y.scope) as session:
+        seen = (await session.execute(text("SELECT DISTINCT network_id FROM notifications"))).scalars().all()
+        assert seen == [tenants.network_y]
+    async with scoped(tenants.manager_a.scope) as session:
+        stations = (await session.execute(text("SELECT station_id FROM notifications"))).scalars().all()
+        assert stations == [tenants.station_a]
+        changed = await session.execute(
+            text("UPDATE notifications SET read_at = now(), read_by = :u WHERE station_id = :b"),
+            {"u": tenants.manager_a.user_id, "b": tenants.station_b},
+        )
+        assert changed.rowcount == 0
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await session.execute(
+                text(insert), {"id": new_id(), "n": tenants.network_x, "s": tenants.station_a, "e": new_id()}
+            )

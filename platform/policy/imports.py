@@ -1,0 +1,507 @@
+"""Bulk import of the parts catalogue and of price lists, from CSV or XLSX (10,000+ rows).
+
+HQ uploads a file (`start_import`): its header is checked at once, the file is kept with its SHA-256, and
+one job is queued. The same file for the same target again is a no-op that answers with the import
+already made. The job (`run_import`) validates every row with the rules the API uses, reporting each bad
+row with its line number and reason; loads the good rows with COPY into a temporary staging table; checks
+the references set-based (unknown supplier, unknown part number); and merges them into the catalogue or
+the draft price list with one INSERT … SELECT … ON CONFLICT. In the default mode any bad row rejects the
+whole file and nothing is written; in "valid rows" mode the good rows are written and the bad reported.
+Progress (rows checked / total) goes to Redis, for HQ and the CLI to follow.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from uuid import UUID
+
+import openpyxl
+from arq import ArqRedis
+from sqlalchemy import select, text, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealernet import outbox
+from dealernet.audit import service as journal
+from dealernet.db import new_id
+from dealernet.errors import Conflict, NotFound, ValidationFailed
+from dealernet.paging import check_page_size
+from dealernet.policy.catalogue import PartInput, check_part
+from dealernet.policy.models import Import, Publication
+from dealernet.policy.prices import check_money
+from dealernet.policy.publications import PRICE_LIST, open_draft
+from dealernet.scope import Scope
+from dealernet.tenants.permissions import Permission
+from dealernet.tenants.service import require
+
+PARTS, PRICES = "parts", "prices"
+ALL_OR_NOTHING, VALID_ROWS = "all_or_nothing", "valid_rows"
+RUN = "policy.run_import"
+MAX_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 200_000
+MAX_ERRORS = 1_000  # reported; rows_rejected counts them all
+PROGRESS_EVERY = 2_000
+PROGRESS_TTL = 86_400
+
+# The columns of each kind: required, then optional.
+COLUMNS = {
+    PARTS: (("part_number", "name_zh", "name_en", "component_group"), ("unit", "supplier_code")),
+    PRICES: (("part_number", "list_price", "dealer_price"), ("currency",)),
+}
+# check_part names fields as the API does; the file names them as its columns.
+_PART_COLUMNS = {"partNumber": "part_number", "nameZh": "name_zh", "nameEn": "name_en"}
+_PART_COLUMNS |= {"componentGroup": "component_group", "unit": "unit"}
+
+Progress = Callable[[int, int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    column: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "column": self.column, "reason": self.reason}
+
+
+# --- Reading the file --------------------------------------------------------------------------------
+
+
+def file_format(filename: str, content: bytes) -> str:
+    """csv or xlsx, by the name and the bytes (an XLSX file is a zip archive)."""
+    name = filename.lower()
+    if name.endswith(".xlsx") and zipfile.is_zipfile(io.BytesIO(content)):
+        return "xlsx"
+    if name.endswith((".csv", ".txt")):
+        return "csv"
+    raise ValidationFailed("upload a .csv or .xlsx file", fields={"file": "not CSV or XLSX"})
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _raw_rows(content: bytes, fmt: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of every row, the header first; blank rows skipped."""
+    if fmt == "xlsx":
+        try:
+            workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            raise ValidationFailed("the XLSX file cannot be read", fields={"file": str(exc)[:200]}) from exc
+        sheet = workbook.worksheets[0]
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_cell(v) for v in values]
+            if any(cells):
+                yield number, cells
+        workbook.close()
+        return
+    try:
+        decoded = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed("a CSV file must be UTF-8", fields={"file": f"byte {exc.start} is not UTF-8"}) from exc
+    reader = csv.reader(io.StringIO(decoded, newline=""))
+    start = 1
+    for cells in reader:
+        if any(c.strip() for c in cells):
+            yield start, [c.strip() for c in cells]
+        start = reader.line_num + 1
+
+
+def _header(kind: str, cells: Sequence[str]) -> list[str]:
+    """The header's column names, normalised; VALIDATION for a missing or unknown column."""
+    required, optional = COLUMNS[kind]
+    names = [c.strip().lower().replace(" ", "_").replace("-", "_") for c in cells]
+    missing = [c for c in required if c not in names]
+    unknown = [n for n in names if n and n not in required + optional]
+    duplicated = sorted({n for n in names if n and names.count(n) > 1})
+    if missing or unknown or duplicated:
+        problems = {"missing": ", ".join(missing), "unknown": ", ".join(unknown), "twice": ", ".join(duplicated)}
+        raise ValidationFailed(
+            f"the header must name the columns {', '.join(required)} (optional: {', '.join(optional)})",
+            fields={f"file.header.{k}": v for k, v in problems.items() if v},
+        )
+    return names
+
+
+def _read_header(kind: str, rows: Iterator[tuple[int, list[str]]]) -> list[str]:
+    first = next(rows, None)
+    if first is None:
+        raise ValidationFailed("the file is empty", fields={"file": "no header row"})
+    return _header(kind, first[1])
+
+
+def check_header(kind: str, content: bytes, fmt: str) -> list[str]:
+    """The file can be read and its header names the kind's columns."""
+    return _read_header(kind, _raw_rows(content, fmt))
+
+
+def read_file(kind: str, content: bytes, fmt: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The header and the data rows as {column: text} with their line numbers."""
+    rows = _raw_rows(content, fmt)
+    names = _read_header(kind, rows)
+    data: list[tuple[int, dict[str, str]]] = []
+    for line, cells in rows:
+        if len(data) == MAX_ROWS:
+            raise ValidationFailed(f"at most {MAX_ROWS:,} rows per file", fields={"file": "too many rows"})
+        data.append((line, {n: cells[i] if i < len(cells) else "" for i, n in enumerate(names) if n}))
+    return names, data
+
+
+# --- Checking rows -----------------------------------------------------------------------------------
+
+
+def check_part_row(line: int, row: Mapping[str, str]) -> tuple[tuple[Any, ...] | None, list[Problem]]:
+    """A catalogue row as a staging record (line, part_number, name_zh, name_en, group, unit, supplier)."""
+    try:
+        part = check_part(
+            PartInput(
+                part_number=row["part_number"],
+                name_zh=row["name_zh"],
+                name_en=row["name_en"],
+                component_group=row["component_group"],
+                unit=row.get("unit", ""),
+            )
+        )
+    except ValidationFailed as exc:
+        return None, [Problem(line, _PART_COLUMNS.get(f, f), r) for f, r in sorted(exc.fields.items())]
+    supplier = row.get("supplier_code", "").strip()
+    record = (line, part.part_number, part.name_zh, part.name_en, part.component_group, part.unit, supplier)
+    return record, []
+
+
+def _amount(line: int, column: str, value: str) -> tuple[Decimal | None, list[Problem]]:
+    try:
+        return check_money(Decimal(value.replace(",", "")), column), []
+    except (InvalidOperation, ValidationFailed):
+        return None, [Problem(line, column, "an amount with at most two decimals, not negative")]
+
+
+def check_price_row(line: int, row: Mapping[str, str]) -> tuple[tuple[Any, ...] | None, list[Problem]]:
+    """A price row as a staging record (line, part_number, currency, list_price, dealer_price)."""
+    problems: list[Problem] = []
+    part_number = row["part_number"].strip().upper()
+    if not part_number:
+        problems.append(Problem(line, "part_number", "required"))
+    currency = (row.get("currency") or "CNY").strip().upper()
+    if len(currency) != 3 or not currency.isalpha() or not currency.isascii():
+        problems.append(Problem(line, "currency", "an ISO 4217 code such as CNY"))
+    list_price, bad_list = _amount(line, "list_price", row["list_price"])
+    dealer_price, bad_dealer = _amount(line, "dealer_price", row["dealer_price"])
+    problems += bad_list + bad_dealer
+    if problems:
+        return None, problems
+    return (line, part_number, currency, list_price, dealer_price), []
+
+
+_CHECKS = {PARTS: check_part_row, PRICES: check_price_row}
+_KEYS = {PARTS: lambda r: r[1], PRICES: lambda r: (r[1], r[2])}  # what may appear once per file
+
+
+async def check_rows(
+    kind: str, rows: Sequence[tuple[int, Mapping[str, str]]], progress: Progress
+) -> tuple[list[tuple[Any, ...]], list[Problem]]:
+    """Staging records of the good rows and the problems of the bad ones; a repeated part (and currency)
+    is a problem on the later line."""
+    check, key = _CHECKS[kind], _KEYS[kind]
+    records: list[tuple[Any, ...]] = []
+    problems: list[Problem] = []
+    first_seen: dict[Any, int] = {}
+    for done, (line, row) in enumerate(rows, start=1):
+        record, bad = check(line, row)
+        if record is not None:
+            seen = first_seen.setdefault(key(record), line)
+            if seen != line:
+                bad, record = [Problem(line, "part_number", f"repeats line {seen}")], None
+        if record is not None:
+            records.append(record)
+        problems += bad
+        if done % PROGRESS_EVERY == 0:
+            await progress(done, len(rows))
+    return records, problems
+
+
+# --- Staging and merging, set-based ------------------------------------------------------------------
+
+_STAGING = {
+    PARTS: (
+        "line integer, part_number text, name_zh text, name_en text, component_group text, unit text, "
+        "supplier_code text",
+        ["line", "part_number", "name_zh", "name_en", "component_group", "unit", "supplier_code"],
+    ),
+    PRICES: (
+        "line integer, part_number text, currency text, list_price numeric(14, 2), dealer_price numeric(14, 2)",
+        ["line", "part_number", "currency", "list_price", "dealer_price"],
+    ),
+}
+# Rows whose reference does not resolve in the network (RLS: HQ sees only its network's rows).
+_UNRESOLVED = {
+    PARTS: (
+        "supplier_code",
+        "no supplier with this code works with the network",
+        "SELECT s.line FROM {staging} s WHERE s.supplier_code <> '' AND NOT EXISTS (SELECT 1 FROM partners p "
+        "JOIN partner_networks pn ON pn.partner_id = p.id WHERE p.code = s.supplier_code) ORDER BY s.line",
+    ),
+    PRICES: (
+        "part_number",
+        "no part with this number in the catalogue",
+        "SELECT s.line FROM {staging} s WHERE NOT EXISTS (SELECT 1 FROM parts p WHERE p.part_number = s.part_number) "
+        "ORDER BY s.line",
+    ),
+}
+_MERGE = {
+    PARTS: """
+        INSERT INTO parts AS t (id, network_id, part_number, name_zh, name_en, component_group, unit, supplier_id)
+        SELECT uuid_generate_v7(), :network, s.part_number, s.name_zh, s.name_en, s.component_group, s.unit,
+               (SELECT p.id FROM partners p WHERE p.code = s.supplier_code)
+        FROM {staging} s
+        ON CONFLICT (network_id, part_number) DO UPDATE
+          SET name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en, component_group = EXCLUDED.component_group,
+              unit = EXCLUDED.unit, supplier_id = EXCLUDED.supplier_id, updated_at = now()
+          WHERE (t.name_zh, t.name_en, t.component_group, t.unit, t.supplier_id)
+                IS DISTINCT FROM (EXCLUDED.name_zh, EXCLUDED.name_en, EXCLUDED.component_group, EXCLUDED.unit,
+                                  EXCLUDED.supplier_id)
+    """,
+    PRICES: """
+        INSERT INTO part_prices AS t (id, network_id, publication_id, part_id, region_id, currency, list_price,
+                                      dealer_price, valid_from)
+        SELECT uuid_generate_v7(), :network, :publication, p.id, :region, s.currency, s.list_price,
+               s.dealer_price, :effective_on
+        FROM {staging} s JOIN parts p ON p.network_id = :network AND p.part_number = s.part_number
+        ON CONFLICT (publication_id, part_id, currency) DO UPDATE
+          SET list_price = EXCLUDED.list_price, dealer_price = EXCLUDED.dealer_price
+          WHERE (t.list_price, t.dealer_price) IS DISTINCT FROM (EXCLUDED.list_price, EXCLUDED.dealer_price)
+    """,
+}
+
+
+async def _copy(session: AsyncSession, table: str, columns: list[str], records: Sequence[tuple[Any, ...]]) -> None:
+    """COPY through the session's own connection, inside its transaction and tenant scope."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    await raw.driver_connection.copy_records_to_table(table, records=records, columns=columns)  # type: ignore[union-attr]
+
+
+async def stage(session: AsyncSession, kind: str, staging: str, records: Sequence[tuple[Any, ...]]) -> list[Problem]:
+    """COPY the good rows into a temporary table; the problems of those whose reference does not resolve,
+    which are then left out."""
+    definition, columns = _STAGING[kind]
+    await session.execute(text(f"CREATE TEMPORARY TABLE {staging} ({definition}) ON COMMIT DROP"))
+    await _copy(session, staging, columns, records)
+    column, reason, unresolved = _UNRESOLVED[kind]
+    lines = list((await session.execute(text(unresolved.format(staging=staging)))).scalars())
+    if lines:
+        await session.execute(text(f"DELETE FROM {staging} WHERE line = ANY(:lines)"), {"lines": lines})  # noqa: S608
+    return [Problem(line, column, reason) for line in lines]
+
+
+async def merge(session: AsyncSession, kind: str, staging: str, params: Mapping[str, Any]) -> int:
+    """Write the staged rows; how many rows were new or changed."""
+    result = await session.execute(text(_MERGE[kind].format(staging=staging)), dict(params))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- The service -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Started:
+    row: Import
+    duplicate: bool  # the same file was imported (or is being imported) already: nothing new was queued
+
+
+def _permission(kind: str) -> Permission:
+    return Permission.catalogue_manage if kind == PARTS else Permission.policy_publish
+
+
+async def start_import(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    kind: str,
+    filename: str,
+    content: bytes,
+    publication_id: UUID | None = None,
+    mode: str = ALL_OR_NOTHING,
+) -> Started:
+    """Keep the file and queue its import, after checking what can be checked at once (size, format,
+    header, the draft price list)."""
+    if kind not in COLUMNS:
+        raise ValidationFailed("import parts or prices", fields={"kind": "parts or prices"})
+    require(scope, _permission(kind))
+    if mode not in (ALL_OR_NOTHING, VALID_ROWS):
+        raise ValidationFailed("all_or_nothing or valid_rows", fields={"mode": "unknown mode"})
+    if not content:
+        raise ValidationFailed("the file is empty", fields={"file": "empty"})
+    if len(content) > MAX_BYTES:
+        raise ValidationFailed(f"at most {MAX_BYTES // 1024 // 1024} MB per file", fields={"file": "too large"})
+    fmt = file_format(filename, content)
+    check_header(kind, content, fmt)  # now, not in the job
+    if kind == PRICES:
+        if publication_id is None:
+            raise ValidationFailed("name the draft price list", fields={"priceListId": "required"})
+        await open_draft(session, publication_id, PRICE_LIST)
+    elif publication_id is not None:
+        raise ValidationFailed("a catalogue import has no price list", fields={"priceListId": "not allowed"})
+    digest = hashlib.sha256(content).hexdigest()
+    earlier = await _same_file(session, kind, publication_id, digest)
+    if earlier is not None:
+        return Started(earlier, duplicate=True)
+    row = Import(
+        id=new_id(),
+        network_id=scope.network_id,
+        kind=kind,
+        publication_id=publication_id,
+        filename=filename.rsplit("/", 1)[-1][:200] or "upload",
+        file_format=fmt,
+        content=content,
+        content_hash=digest,
+        mode=mode,
+        status="queued",
+        errors=[],
+        created_by=scope.actor_id,
+    )
+    session.add(row)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:  # the same file, uploaded at the same moment
+        earlier = await _same_file(session, kind, publication_id, digest)
+        if earlier is None:
+            raise Conflict("the same file is being imported; try again") from exc
+        return Started(earlier, duplicate=True)
+    await outbox.add(session, scope, RUN, {"import": str(row.id)})
+    after = {"kind": kind, "filename": row.filename, "sha256": digest, "mode": mode}
+    await journal.record(session, scope, entity="import", entity_id=row.id, action="uploaded", after=after)
+    return Started(row, duplicate=False)
+
+
+async def _same_file(session: AsyncSession, kind: str, publication_id: UUID | None, digest: str) -> Import | None:
+    stmt = select(Import).where(
+        Import.kind == kind,
+        Import.content_hash == digest,
+        Import.status.in_(("queued", "running", "done")),
+        Import.publication_id.is_(None) if publication_id is None else Import.publication_id == publication_id,
+    )
+    return (await session.scalars(stmt)).first()
+
+
+async def _no_progress(done: int, total: int) -> None:
+    return None
+
+
+async def run_import(
+    session: AsyncSession, scope: Scope, *, import_id: UUID, progress: Progress = _no_progress
+) -> Import:
+    """Check, stage and merge one queued import in the caller's transaction. Run twice, it does nothing
+    the second time."""
+    require(scope, Permission.policy_read)
+    row = await session.get(Import, import_id, with_for_update=True)
+    if row is None:
+        raise NotFound("no such import", fields={"importId": "not found"})
+    if row.status != "queued":
+        return row
+    require(scope, _permission(row.kind))
+    params: dict[str, Any] = {"network": row.network_id}
+    if row.kind == PRICES:
+        assert row.publication_id is not None
+        draft = await session.get(Publication, row.publication_id)
+        if draft is None or draft.status != "draft":
+            return await _finish(
+                session, scope, row, "rejected", 0, 0, [Problem(0, "priceListId", "no longer a draft")]
+            )
+        params |= {"publication": draft.id, "region": draft.region_id, "effective_on": draft.effective_on}
+    content = await session.scalar(select(Import.content).where(Import.id == row.id))
+    _, rows = read_file(row.kind, content or b"", row.file_format)
+    await progress(0, len(rows))
+    records, problems = await check_rows(row.kind, rows, progress)
+    staging = f"import_{row.id.hex}"
+    problems += await stage(session, row.kind, staging, records)
+    written = 0
+    if not problems or row.mode == VALID_ROWS:
+        written = await merge(session, row.kind, staging, params)
+    await session.execute(text(f"DROP TABLE {staging}"))
+    await progress(len(rows), len(rows))
+    status = "rejected" if problems and row.mode == ALL_OR_NOTHING else "done"
+    return await _finish(session, scope, row, status, len(rows), written, problems)
+
+
+async def _finish(
+    session: AsyncSession,
+    scope: Scope,
+    row: Import,
+    status: str,
+    total: int,
+    written: int,
+    problems: list[Problem],
+) -> Import:
+    problems.sort(key=lambda p: (p.line, p.column))
+    row.status, row.rows_total, row.rows_written = status, total, written
+    row.rows_rejected = len({p.line for p in problems})
+    row.errors = [p.as_dict() for p in problems[:MAX_ERRORS]]
+    row.finished_at = datetime.now(UTC)
+    await session.flush()
+    after = {"status": status, "rows": total, "written": written, "rejected": row.rows_rejected}
+    await journal.record(session, scope, entity="import", entity_id=row.id, action="imported", after=after)
+    return row
+
+
+# --- Progress and listing ------------------------------------------------------------------------------
+
+
+def progress_key(import_id: UUID) -> str:
+    return f"dealernet:import:{import_id}"
+
+
+def redis_progress(redis: ArqRedis | None, import_id: UUID) -> Progress:
+    async def report(done: int, total: int) -> None:
+        if redis is not None:
+            await redis.set(progress_key(import_id), f"{done}/{total}", ex=PROGRESS_TTL)
+
+    return report
+
+
+async def read_progress(redis: ArqRedis | None, import_id: UUID) -> tuple[int, int] | None:
+    """(rows checked, total) while the job runs; None before it starts (or without Redis)."""
+    if redis is None:
+        return None
+    value = await redis.get(progress_key(import_id))
+    if value is None:
+        return None
+    done, total = (value.decode() if isinstance(value, bytes) else value).split("/")
+    return int(done), int(total)
+
+
+@outbox.job(RUN)
+async def run_import_job(session: AsyncSession, scope: Scope, payload: Mapping[str, Any], env: outbox.JobEnv) -> None:
+    import_id = UUID(payload["import"])
+    await run_import(session, scope, import_id=import_id, progress=redis_progress(env.redis, import_id))
+
+
+async def imports_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, Import]:
+    require(scope, Permission.policy_publish)
+    return {row.id: row for row in await session.scalars(select(Import).where(Import.id.in_(ids)))}
+
+
+async def list_imports(
+    session: AsyncSession, scope: Scope, *, first: int, after: tuple[str, UUID] | None = None
+) -> list[Import]:
+    """The network's imports, newest first; first + 1 rows."""
+    require(scope, Permission.policy_publish)
+    check_page_size(first)
+    stmt = select(Import).order_by(Import.created_at.desc(), Import.id.desc()).limit(first + 1)
+    if after is not None:
+        stmt = stmt.where(tuple_(Import.created_at, Import.id) < tuple_(datetime.fromisoformat(after[0]), after[1]))
+    return list(await session.scalars(stmt))

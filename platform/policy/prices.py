@@ -1,0 +1,187 @@
+"""Part price lists: list and dealer prices per part and currency, national or for one region (地区差价),
+effective-dated and published like every policy (publications.py).
+
+`price_as_of` answers "the price of part P at station S on date D" from the prices in force that were
+delivered to S, preferring S's region's price to the national one, and names the version it used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealernet.db import new_id
+from dealernet.errors import NotFound, ValidationFailed
+from dealernet.policy.models import Part, PartPrice, Publication
+from dealernet.policy.publications import PRICE_LIST, Target, draft_publication, open_draft
+from dealernet.scope import Scope
+from dealernet.tenants.models import Region, Station
+from dealernet.tenants.permissions import Permission
+from dealernet.tenants.service import require
+
+NATIONAL = UUID(int=0)  # part_prices.region_key of a national price
+MONEY_LIMIT = Decimal("1e12")  # numeric(14, 2)
+
+
+def check_money(value: Decimal, field: str) -> Decimal:
+    """Exactly two decimals, not negative, within numeric(14, 2)."""
+    if not value.is_finite() or value < 0 or value >= MONEY_LIMIT or value != value.quantize(Decimal("0.01")):
+        raise ValidationFailed("an amount has two decimals and is not negative", fields={field: "invalid amount"})
+    return value.quantize(Decimal("0.01"))
+
+
+async def draft_price_list(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    title: str,
+    effective_on: date,
+    region_id: UUID | None = None,
+    target: Target | None = None,
+    acknowledge_within_days: int = 14,
+) -> Publication:
+    """A draft price list: national prices (no region) or one region's, delivered to the region's stations
+    unless another target is named."""
+    if region_id is not None and await session.get(Region, region_id) is None:
+        raise NotFound("no such region", fields={"regionId": "not found"})
+    if target is None:
+        target = Target(region_ids=[region_id] if region_id else [])
+    publication = await draft_publication(
+        session,
+        scope,
+        kind=PRICE_LIST,
+        title=title,
+        effective_on=effective_on,
+        target=target,
+        acknowledge_within_days=acknowledge_within_days,
+    )
+    publication.region_id = region_id
+    await session.flush()
+    return publication
+
+
+async def set_price(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    publication_id: UUID,
+    part_id: UUID,
+    currency: str,
+    list_price: Decimal,
+    dealer_price: Decimal,
+) -> PartPrice:
+    """Put a part's price in a draft price list (or change it there)."""
+    require(scope, Permission.policy_publish)
+    publication = await open_draft(session, publication_id, PRICE_LIST)
+    currency = currency.strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise ValidationFailed("an ISO 4217 currency code", fields={"currency": "e.g. CNY"})
+    if await session.get(Part, part_id) is None:
+        raise NotFound("no such part", fields={"partId": "not found"})
+    list_price, dealer_price = check_money(list_price, "listPrice"), check_money(dealer_price, "dealerPrice")
+    price = (
+        await session.scalars(
+            select(PartPrice).where(
+                PartPrice.publication_id == publication.id, PartPrice.part_id == part_id, PartPrice.currency == currency
+            )
+        )
+    ).first()
+    if price is None:
+        price = PartPrice(
+            id=new_id(),
+            network_id=publication.network_id,
+            publication_id=publication.id,
+            part_id=part_id,
+            region_id=publication.region_id,
+            currency=currency,
+            valid_from=publication.effective_on,
+            valid_to=None,
+        )
+        session.add(price)
+    price.list_price, price.dealer_price = list_price, dealer_price
+    await session.flush()
+    return price
+
+
+@dataclass(frozen=True)
+class PriceAsOf:
+    part_id: UUID
+    on: date
+    currency: str
+    list_price: Decimal
+    dealer_price: Decimal
+    price_id: UUID
+    publication_id: UUID
+    valid_from: date
+    regional: bool
+
+
+# In-force versions of one part, currency and region never overlap, so the only one that can hold the date is
+# the newest starting on or before it: one backward step in ix_part_prices_as_of per level (the station's
+# region, then national). Then: does it still run on that date, and was it delivered to the station?
+_PRICE_AS_OF = text(
+    """
+    WITH candidate AS (
+      (SELECT p.id, p.publication_id, p.list_price, p.dealer_price, p.valid_from, p.valid_to, true AS regional
+       FROM part_prices p
+       WHERE p.part_id = :part AND p.currency = :currency AND p.in_force AND p.region_key = :region
+         AND p.valid_from <= CAST(:on AS date)
+       ORDER BY p.valid_from DESC LIMIT 1)
+      UNION ALL
+      (SELECT p.id, p.publication_id, p.list_price, p.dealer_price, p.valid_from, p.valid_to, false AS regional
+       FROM part_prices p
+       WHERE p.part_id = :part AND p.currency = :currency AND p.in_force AND p.region_key = :national
+         AND p.valid_from <= CAST(:on AS date)
+       ORDER BY p.valid_from DESC LIMIT 1)
+    )
+    SELECT c.id, c.publication_id, c.list_price, c.dealer_price, c.valid_from, c.regional
+    FROM candidate c
+    WHERE (c.valid_to IS NULL OR c.valid_to > CAST(:on AS date))
+      AND EXISTS (SELECT 1 FROM publication_deliveries d
+                  WHERE d.publication_id = c.publication_id AND d.station_id = :station)
+    ORDER BY c.regional DESC
+    LIMIT 1
+    """
+)
+
+
+async def price_as_of(
+    session: AsyncSession, scope: Scope, *, part_id: UUID, station_id: UUID, on: date, currency: str = "CNY"
+) -> PriceAsOf | None:
+    """The price of a part at a station on a date (the station's region's price before the national one),
+    from the price lists delivered to that station; None when it had none."""
+    require(scope, Permission.parts_read)
+    station = await session.get(Station, station_id)
+    if station is None:
+        raise NotFound("no such station", fields={"stationId": "not found"})
+    row = (
+        await session.execute(
+            _PRICE_AS_OF,
+            {
+                "part": part_id,
+                "currency": currency.upper(),
+                "on": on,
+                "region": station.region_id,  # None matches no regional price
+                "national": NATIONAL,
+                "station": station.id,
+            },
+        )
+    ).first()
+    if row is None:
+        return None
+    return PriceAsOf(
+        part_id=part_id,
+        on=on,
+        currency=currency.upper(),
+        list_price=row.list_price,
+        dealer_price=row.dealer_price,
+        price_id=row.id,
+        publication_id=row.publication_id,
+        valid_from=row.valid_from,
+        regional=row.regional,
+    )

@@ -1,0 +1,92 @@
+"""GraphQL for the in-app notifications: your inbox (a station's or HQ's) and marking one read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+
+from dealernet.graphql.context import Info, by_id_loader
+from dealernet.graphql.payloads import NotFoundError, ValidationError, attempt
+from dealernet.graphql.permissions import needs
+from dealernet.graphql.relay import connection, keyset_after, load_nodes
+from dealernet.scope import Scope
+from dealernet.tenants import models, notifications
+from dealernet.tenants.permissions import Permission
+from dealernet.tenants.schema import uuid_of
+
+# The GraphQL type of the entity a notification is about, for its global id.
+ENTITY_TYPES = {"publication": "Publication"}
+_notification_loader = by_id_loader(notifications.notifications_by_id)
+
+
+@strawberry.type(description="A message to your station (or to HQ) about something that needs you.")
+class Notification(relay.Node):
+    id: relay.NodeID[UUID]
+    kind: str = strawberry.field(description="publication_delivered, acknowledgement_reminder, …")
+    subject: str
+    body: str
+    created_at: datetime
+    read_at: datetime | None
+    about_id: strawberry.ID = strawberry.field(description="The global id of what it is about.")
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        rows = await load_nodes(info, "notification", _notification_loader, node_ids)
+        return [cls.from_row(row) if row else None for row in rows]
+
+    @classmethod
+    def from_row(cls, row: models.Notification) -> Notification:
+        about = relay.GlobalID(ENTITY_TYPES.get(row.entity, row.entity), str(row.entity_id))
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            subject=row.subject,
+            body=row.body,
+            created_at=row.created_at,
+            read_at=row.read_at,
+            about_id=strawberry.ID(str(about)),
+        )
+
+
+@strawberry.type
+class NotificationSuccess:
+    notification: Notification
+
+
+NotificationResult = Annotated[
+    NotificationSuccess | ValidationError | NotFoundError, strawberry.union("NotificationResult")
+]
+
+
+@strawberry.type
+class NotificationsQuery:
+    @strawberry.field(
+        extensions=needs(Permission.notifications_read),
+        description="Your notifications, newest first: your station's, or HQ's own.",
+    )
+    async def notifications(
+        self, info: Info, first: int, after: str | None = None, unread_only: bool = False
+    ) -> relay.Connection[Notification]:
+        rows = await info.context.run(
+            notifications.inbox, first=first, after=keyset_after(after), unread_only=unread_only
+        )
+        return connection(rows, first=first, node=Notification.from_row, key=lambda r: (r.created_at.isoformat(), r.id))
+
+
+@strawberry.type
+class NotificationsMutation:
+    @strawberry.mutation(extensions=needs(Permission.notifications_read), description="Mark a notification read.")
+    async def mark_notification_read(self, info: Info, id: strawberry.ID) -> NotificationResult:  # noqa: A002
+        async def run(session: AsyncSession, scope: Scope) -> models.Notification:
+            notification_id = uuid_of(id, "Notification", "id")
+            return await notifications.mark_read(session, scope, notification_id=notification_id)
+
+        return await attempt(
+            info.context, run, lambda row: NotificationSuccess(notification=Notification.from_row(row))
+        )

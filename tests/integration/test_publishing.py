@@ -1,0 +1,156 @@
+"""Publishing to a target set, the in-app notifications it writes, the reminder cron and the e-mail job,
+against real PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+from arq import ArqRedis
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dealernet import outbox
+from dealernet.db import new_id
+from dealernet.errors import NotFound, ValidationFailed
+from dealernet.mail import MemoryMailer
+from dealernet.policy import prices, publications
+from dealernet.policy.models import Part
+from dealernet.tenants import notifications
+from dealernet.tenants.models import Notification, Station
+from tests.conftest import Deliver, Scoped, Tenants
+
+TODAY = datetime.now(UTC).date()
+
+
+async def _part(seed: AsyncSession, t: Tenants) -> UUID:
+    part = Part(id=new_id(), network_id=t.network_x, part_number="P1", name_zh="", name_en="p", component_group="G")
+    seed.add(part)
+    await seed.flush()
+    return part.id
+
+
+async def _grade(seed: AsyncSession, t: Tenants) -> None:
+    """Station A: tier A, serves Jiefang; station B: tier B, serves Hongqi."""
+    await seed.execute(update(Station).where(Station.id == t.station_a).values(tier="A", brands=["Jiefang"]))
+    await seed.execute(update(Station).where(Station.id == t.station_b).values(tier="B", brands=["Hongqi"]))
+
+
+async def _publish_to(scoped: Scoped, t: Tenants, part: UUID, target: publications.Target) -> UUID:
+    async with scoped(t.hq_x.scope) as session:
+        draft = await prices.draft_price_list(
+            session, t.hq_x.scope, title="Prices", effective_on=TODAY, target=target, acknowledge_within_days=7
+        )
+        await prices.set_price(
+            session,
+            t.hq_x.scope,
+            publication_id=draft.id,
+            part_id=part,
+            currency="CNY",
+            list_price=Decimal("10.00"),
+            dealer_price=Decimal("8.00"),
+        )
+        published = await publications.publish(session, t.hq_x.scope, publication_id=draft.id)
+        await session.commit()
+        return published.publication.id
+
+
+async def _delivered_to(seed: AsyncSession, publication: UUID) -> set[UUID]:
+    rows = await seed.execute(
+        text("SELECT station_id FROM publication_deliveries WHERE publication_id = :p"), {"p": publication}
+    )
+    return set(rows.scalars())
+
+
+@pytest.mark.parametrize(
+    ("target", "reached"),
+    [
+        (publications.Target(tiers=[" a "]), {"a"}),
+        (publications.Target(brands=["Hongqi"]), {"b"}),
+        (publications.Target(tiers=["A"], brands=["Hongqi"]), {"a", "b"}),
+        (publications.Target(tiers=["C"]), set()),
+        (publications.Target(), {"a", "b"}),
+    ],
+)
+async def test_a_publication_reaches_its_tiers_and_brands(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants, target: publications.Target, reached: set[str]
+) -> None:
+    await _grade(seed, tenants)
+    stations = {"a": tenants.station_a, "b": tenants.station_b}
+    publication = await _publish_to(scoped, tenants, await _part(seed, tenants), target)
+    assert await _delivered_to(seed, publication) == {stations[s] for s in reached}
+
+
+async def test_a_station_list_and_a_foreign_station(scoped: Scoped, seed: AsyncSession, tenants: Tenants) -> None:
+    part = await _part(seed, tenants)
+    publication = await _publish_to(scoped, tenants, part, publications.Target(station_ids=[tenants.station_b]))
+    assert await _delivered_to(seed, publication) == {tenants.station_b}
+    with pytest.raises(NotFound):
+        await _publish_to(scoped, tenants, part, publications.Target(station_ids=[tenants.station_c]))
+    with pytest.raises(ValidationFailed) as refused:
+        await _publish_to(scoped, tenants, part, publications.Target(tiers=["TOO-LONG-A-TIER"]))
+    assert refused.value.fields == {"target.tiers": "at most 8 characters each"}
+
+
+async def test_publishing_notifies_each_station_and_queues_one_mail_job(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants
+) -> None:
+    publication = await _publish_to(scoped, tenants, await _part(seed, tenants), publications.Target())
+    rows = (await seed.scalars(select(Notification).where(Notification.entity_id == publication))).all()
+    assert sorted(str(n.station_id) for n in rows) == sorted(str(s) for s in (tenants.station_a, tenants.station_b))
+    assert {n.kind for n in rows} == {"publication_delivered"}
+    assert rows[0].subject == "New: Prices"
+    assert "Please acknowledge by" in rows[0].body
+    jobs = (await seed.execute(text("SELECT job FROM outbox WHERE network_id = :x"), {"x": tenants.network_x})).all()
+    assert [j.job for j in jobs] == [notifications.MAIL]
+
+
+async def test_the_inbox_and_marking_read(scoped: Scoped, seed: AsyncSession, tenants: Tenants) -> None:
+    publication = await _publish_to(scoped, tenants, await _part(seed, tenants), publications.Target())
+    async with scoped(tenants.manager_a.scope) as session:
+        inbox = await notifications.inbox(session, tenants.manager_a.scope, first=10)
+        assert [(n.station_id, n.entity_id) for n in inbox] == [(tenants.station_a, publication)]
+        await notifications.mark_read(session, tenants.manager_a.scope, notification_id=inbox[0].id)
+        assert await notifications.inbox(session, tenants.manager_a.scope, first=10, unread_only=True) == []
+        await session.commit()
+    async with scoped(tenants.hq_x.scope) as session:
+        assert await notifications.inbox(session, tenants.hq_x.scope, first=10) == []  # not HQ's own
+        with pytest.raises(NotFound):
+            await notifications.mark_read(session, tenants.hq_x.scope, notification_id=inbox[0].id)
+
+
+async def test_the_cron_reminds_the_stations_that_have_not_acknowledged_once_a_day(
+    scoped: Scoped,
+    seed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: ArqRedis,
+    deliver: Deliver,
+    mailer: MemoryMailer,
+    tenants: Tenants,
+) -> None:
+    publication = await _publish_to(scoped, tenants, await _part(seed, tenants), publications.Target())
+    async with scoped(tenants.manager_b.scope) as session:
+        await publications.acknowledge(session, tenants.manager_b.scope, publication_id=publication)
+        await session.commit()
+    assert await notifications.remind_unacknowledged(sessionmaker) == 0  # due in 7 days: not yet
+    await seed.execute(
+        text("UPDATE publication_deliveries SET acknowledge_by = now() - interval '1 hour' WHERE publication_id = :p"),
+        {"p": publication},
+    )
+
+    assert await notifications.remind_unacknowledged(sessionmaker) == 1
+    assert await notifications.remind_unacknowledged(sessionmaker) == 0  # not again within the day
+    reminders = (await seed.scalars(select(Notification).where(Notification.kind == "acknowledgement_reminder"))).all()
+    assert [(r.station_id, r.entity_id) for r in reminders] == [(tenants.station_a, publication)]
+    assert reminders[0].body.startswith("Overdue since ")
+
+    await outbox.relay(sessionmaker, redis, older_than=timedelta(0))
+    assert await deliver() >= 1
+    sent = {(m.to, m.subject) for m in mailer.sent}
+    assert (tenants.manager_a.email, "Please acknowledge: Prices") in sent
+    assert (tenants.manager_b.email, "New: Prices") in sent
+    assert all(m.to != tenants.hq_x.email for m in mailer.sent)  # station notifications go to stations
+    unmailed = await seed.scalar(text("SELECT count(*) FROM notifications WHERE mailed_at IS NULL"))
+    assert unmailed == 0
