@@ -30,6 +30,7 @@ from dealernet.graphql import persisted
 from dealernet.graphql.context import Context
 from dealernet.graphql.errors import coded_error
 from dealernet.graphql.schema import build_schema
+from dealernet.policy.http import upload_import
 from dealernet.settings import Settings
 from dealernet.tenants.http import authenticate, jwks, sso_begin, sso_callback, token_endpoint
 from dealernet.tenants.keys import KeyStore
@@ -200,6 +201,7 @@ def create_app(
         route_handlers=[
             _graphql_controller(settings),
             token_endpoint,
+            upload_import,
             sso_begin,
             sso_callback,
             jwks,

@@ -27,6 +27,7 @@ from dealernet.graphql.permissions import IsAuthenticated
 from dealernet.graphql.relay import resolve_node
 from dealernet.graphql.scalars import SCALARS
 from dealernet.policy.schema import PolicyMutation, PolicyQuery
+from dealernet.policy.schema_imports import ImportsQuery
 from dealernet.policy.schema_publications import PublicationsMutation, PublicationsQuery
 from dealernet.tenants.schema import TenantsMutation, TenantsQuery, User
 from dealernet.tenants.schema_notifications import NotificationsMutation, NotificationsQuery
@@ -56,6 +57,7 @@ class Query(
     SignInQuery,
     PolicyQuery,
     PublicationsQuery,
+    ImportsQuery,
     NotificationsQuery,
     AuditQuery,
     NodeQuery,

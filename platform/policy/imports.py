@@ -343,18 +343,18 @@ async def start_import(
     require(scope, _permission(kind))
     if mode not in (ALL_OR_NOTHING, VALID_ROWS):
         raise ValidationFailed("all_or_nothing or valid_rows", fields={"mode": "unknown mode"})
-    if not content:
-        raise ValidationFailed("the file is empty", fields={"file": "empty"})
-    if len(content) > MAX_BYTES:
-        raise ValidationFailed(f"at most {MAX_BYTES // 1024 // 1024} MB per file", fields={"file": "too large"})
-    fmt = file_format(filename, content)
-    check_header(kind, content, fmt)  # now, not in the job
     if kind == PRICES:
         if publication_id is None:
             raise ValidationFailed("name the draft price list", fields={"priceListId": "required"})
         await open_draft(session, publication_id, PRICE_LIST)
     elif publication_id is not None:
         raise ValidationFailed("a catalogue import has no price list", fields={"priceListId": "not allowed"})
+    if not content:
+        raise ValidationFailed("the file is empty", fields={"file": "empty"})
+    if len(content) > MAX_BYTES:
+        raise ValidationFailed(f"at most {MAX_BYTES // 1024 // 1024} MB per file", fields={"file": "too large"})
+    fmt = file_format(filename, content)
+    check_header(kind, content, fmt)  # now, not in the job
     digest = hashlib.sha256(content).hexdigest()
     earlier = await _same_file(session, kind, publication_id, digest)
     if earlier is not None:

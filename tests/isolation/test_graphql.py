@@ -562,6 +562,31 @@ async def case_create_labour_operation(env: Env) -> None:
     assert sorted(networks) == sorted([env.t.network_x, env.t.network_y])
 
 
+async def case_imports(env: Env) -> None:
+    """HQ X sees its own imports only, and cannot upload prices into Y's draft; a station sees none."""
+    t = env.t
+    files = {"file": ("p.csv", b"part_number,name_zh,name_en,component_group\nI-1,a,b,G\n", "text/csv")}
+    for principal in (t.hq_x, t.hq_y):
+        uploaded = await env.client.post("/imports", headers=principal.headers, data={"kind": "parts"}, files=files)
+        assert uploaded.status_code == 202
+    draft_y = await _publication(env, t.network_y, status="draft")
+    prices = {"file": ("p.csv", b"part_number,list_price,dealer_price\nI-1,1,1\n", "text/csv")}
+    into_y = await env.client.post(
+        "/imports",
+        headers=t.hq_x.headers,
+        data={"kind": "prices", "priceListId": gid("Publication", draft_y)},
+        files=prices,
+    )
+    assert (into_y.status_code, into_y.json()["code"]) == (404, "NOT_FOUND")
+    query = "{ imports(first: 10) { edges { node { id } } } }"
+    for principal, network in ((t.hq_x, t.network_x), (t.hq_y, t.network_y)):
+        edges = (await graphql(env.client, query, principal))["data"]["imports"]["edges"]
+        own = await env.seed.scalars(text("SELECT id FROM imports WHERE network_id = :n"), {"n": network})
+        assert [e["node"]["id"] for e in edges] == [gid("Import", i) for i in own]
+    body = await graphql(env.client, query, t.manager_a)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
 async def _notification(env: Env, network: UUID, station: UUID | None) -> UUID:
     notification = new_id()
     await env.seed.execute(
@@ -633,6 +658,7 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "withdrawPublication": case_withdraw_publication,
     "labourOperations": case_labour_operations,
     "createLabourOperation": case_create_labour_operation,
+    "imports": case_imports,
     "notifications": case_notifications,
     "markNotificationRead": case_mark_notification_read,
 }

@@ -70,6 +70,7 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         {"p": NOBODY},
     ),
     "publications": ("{ publications(first: 5) { edges { node { id } } } }", {}),
+    "imports": ("{ imports(first: 5) { edges { node { id } } } }", {}),
     "notifications": ("{ notifications(first: 5) { edges { node { id } } } }", {}),
     "markNotificationRead": ("mutation($n: ID!) { markNotificationRead(id: $n) { __typename } }", {"n": NOBODY}),
     "priceAsOf": (

@@ -338,3 +338,22 @@ async def test_notifications_stay_in_their_inbox(scoped: Scoped, seed: AsyncSess
             await session.execute(
                 text(insert), {"id": new_id(), "n": tenants.network_x, "s": tenants.station_a, "e": new_id()}
             )
+
+
+async def test_imports_are_hq_only_and_stay_in_their_network(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants
+) -> None:
+    for network in (tenants.network_x, tenants.network_y):
+        await seed.execute(
+            text(
+                "INSERT INTO imports (id, network_id, kind, filename, file_format, content, content_hash, mode, "
+                "status) VALUES (:id, :n, 'parts', 'f.csv', 'csv', 'x', :h, 'all_or_nothing', 'queued')"
+            ),
+            {"id": new_id(), "n": network, "h": new_id().hex},
+        )
+    async with scoped(tenants.hq_y.scope) as session:
+        seen = (await session.execute(text("SELECT DISTINCT network_id FROM imports"))).scalars().all()
+        assert seen == [tenants.network_y]
+    async with scoped(tenants.manager_a.scope) as session:
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await session.execute(text("SELECT count(*) FROM imports"))
