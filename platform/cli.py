@@ -5,17 +5,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
 
 import typer
 import uvicorn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
 
-from dealernet import bootstrap
+from dealernet import bootstrap, outbox
 from dealernet.audit.service import ChainBreak, verify_chain
+from dealernet.db import create_engine, make_sessionmaker, scoped_session
 from dealernet.embedded import Servers, resolve_servers, stop_redis
+from dealernet.errors import DomainError
 from dealernet.logs import configure_logging
+from dealernet.mail import LogMailer
+from dealernet.policy import imports
+from dealernet.policy.models import Import
+from dealernet.scope import Scope
 from dealernet.settings import Settings, SettingsError, load_settings
 from dealernet.tenants.keys import rotate as rotate_keys
+from dealernet.tenants.models import Membership, User
+from dealernet.tenants.permissions import Role
+from dealernet.tenants.service import claims_of, scope_for
+from dealernet.worker import connect_queue
 
 cli = typer.Typer(
     help="Dealernet: the OEM after-sales service network platform.",
@@ -126,6 +140,101 @@ def journal_verify() -> None:
         typer.echo(f"TAMPERED network {found.network_id} at seq {found.seq}: {found.reason}", err=True)
     typer.echo(f"{checked} journal rows checked, {len(breaks)} broken chain(s)")
     if breaks:
+        raise typer.Exit(1)
+
+
+async def _operator_scope(settings: Settings, admin_url: str, email: str) -> Scope:
+    """The scope of an HQ admin, by e-mail: an operator's command acts as that person (and is journaled so)."""
+    async with bootstrap.seed_session(settings, admin_url) as session:
+        membership = (
+            await session.scalars(
+                select(Membership)
+                .join(User, User.id == Membership.user_id)
+                .where(User.email == email.strip().lower(), User.is_active, Membership.role == Role.hq_admin.value)
+            )
+        ).first()
+    if membership is None:
+        typer.echo(f"{email} is not an active HQ admin", err=True)
+        raise typer.Exit(2)
+    return scope_for(claims_of(membership, second_factor=True))
+
+
+async def _import_file(settings: Settings, servers: Servers, scope: Scope, path: Path, **kw: Any) -> Import:
+    """Queue the import, run its job here (a worker elsewhere would wait on the row's lock and find it
+    done) and show the job's progress from Redis as a bar."""
+    engine = create_engine(bootstrap.app_url(settings, servers.postgres_admin_url), pool_size=2)
+    redis = await connect_queue(servers.redis_url)
+    sessionmaker = make_sessionmaker(engine)
+    content = await asyncio.to_thread(path.read_bytes)
+    try:
+        async with scoped_session(sessionmaker, scope) as session:
+            started = await imports.start_import(session, scope, filename=path.name, content=content, **kw)
+            await session.commit()
+            jobs = session.info.pop(outbox.PENDING, [])
+            session.expunge(started.row)
+        if started.duplicate:
+            typer.echo(f"{path.name} was imported already (import {started.row.id}); nothing to do")
+            return started.row
+        env = outbox.JobEnv(settings=settings, mailer=LogMailer(), redis=redis)
+        job = asyncio.create_task(outbox.run(sessionmaker, jobs[0], env))
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, transient=False) as bar:
+            task = bar.add_task(f"checking {path.name}", total=None)
+            while not job.done():
+                found = await imports.read_progress(redis, started.row.id)
+                if found:
+                    bar.update(task, completed=found[0], total=found[1])
+                await asyncio.sleep(0.2)
+            job.result()
+            found = await imports.read_progress(redis, started.row.id)
+            if found:
+                bar.update(task, completed=found[0], total=found[1])
+        async with scoped_session(sessionmaker, scope) as session:
+            done = await session.get(Import, started.row.id, populate_existing=True)
+            assert done is not None
+            session.expunge(done)
+            return done
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+
+
+@cli.command("import")
+def import_command(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .xlsx file")],
+    kind: Annotated[str, typer.Option(help="parts (the catalogue) or prices (a draft price list)")],
+    as_: Annotated[str, typer.Option("--as", help="The e-mail of the HQ admin the import is made as")],
+    price_list: Annotated[str | None, typer.Option(help="The draft price list's id (prices)")] = None,
+    valid_rows: Annotated[bool, typer.Option(help="Write the good rows even when some are bad")] = False,
+) -> None:
+    """Import a catalogue or price file with a progress bar; exit 1 when rows were rejected."""
+    settings = _settings()
+    servers = _servers(settings)
+
+    async def run() -> Import:
+        scope = await _operator_scope(settings, servers.postgres_admin_url, as_)
+        return await _import_file(
+            settings,
+            servers,
+            scope,
+            path,
+            kind=kind,
+            publication_id=UUID(price_list) if price_list else None,
+            mode=imports.VALID_ROWS if valid_rows else imports.ALL_OR_NOTHING,
+        )
+
+    try:
+        done = asyncio.run(run())
+    except DomainError as exc:
+        detail = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        typer.echo(f"{exc.code}: {exc.message}" + (f" ({detail})" if detail else ""), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"{done.status}: {done.rows_total} rows, {done.rows_written} new or changed, {done.rows_rejected} rejected"
+    )
+    for problem in done.errors[:20]:
+        typer.echo(f"  line {problem['line']}, {problem['column']}: {problem['reason']}", err=True)
+    if done.rows_rejected:
         raise typer.Exit(1)
 
 

@@ -1,7 +1,7 @@
 """Targeting by tier and brand, in-app notifications, and the acknowledgement reminders.
 
 A publication targets every station, or those of some regions, tiers or brands, or a list. Publishing
-notifies each delivered station in-app in the same statement as its delivery row; a cron reminds the
+queues one fan-out job that notifies each delivered station in-app, set-based; a cron reminds the
 stations that have not acknowledged by (or near) the deadline, once a day at most, across networks in one
 set-based call. Notifications wait for e-mail (mailed_at empty) until the notifications job sends them.
 
@@ -62,6 +62,7 @@ def _notifications() -> None:
         sa.CheckConstraint("(read_at IS NULL) = (read_by IS NULL)", name=op.f("ck_notifications_read")),
     )
     op.create_index("ix_notifications_inbox", "notifications", ["network_id", "station_id", "created_at"])
+    op.create_index("ix_notifications_entity", "notifications", ["entity_id", "station_id"])
     op.create_index("ix_notifications_unmailed", "notifications", ["network_id"],
                     postgresql_where=sa.text("mailed_at IS NULL"))
     # HQ sees what its network was told (its own and its stations'); a station only its own.

@@ -19,11 +19,18 @@ log = structlog.get_logger(__name__)
 INTERNAL_MESSAGE = "Internal server error"
 TIMEOUT_MESSAGE = "the request took too long and was stopped; ask for less (a smaller page, a narrower filter)"
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for statement_timeout (and a cancelled query)
+# Text PostgreSQL cannot store (a NUL character, bytes that are not UTF-8) is the client's input, not our fault.
+BAD_TEXT = {"22021", "22P05"}
+BAD_TEXT_MESSAGE = "text must not contain NUL (\\0) characters or bytes that are not UTF-8"
 
 
-def _is_timeout(error: BaseException) -> bool:
+def _sqlstate(error: BaseException | None) -> str | None:
     driver_error = getattr(error, "orig", None)
-    return QUERY_CANCELED in (getattr(driver_error, "sqlstate", None), getattr(driver_error, "pgcode", None))
+    return getattr(driver_error, "sqlstate", None) or getattr(driver_error, "pgcode", None)
+
+
+def _is_timeout(error: BaseException | None) -> bool:
+    return _sqlstate(error) == QUERY_CANCELED
 
 
 def coded_error(error: GraphQLError) -> GraphQLError:
@@ -46,6 +53,8 @@ def coded_error(error: GraphQLError) -> GraphQLError:
         message, extensions = error.message, {"code": "VALIDATION"}
     elif _is_timeout(original):
         message, extensions = TIMEOUT_MESSAGE, {"code": "TIMEOUT"}
+    elif _sqlstate(original) in BAD_TEXT:
+        message, extensions = BAD_TEXT_MESSAGE, {"code": "VALIDATION"}
     else:
         message, extensions = INTERNAL_MESSAGE, {"code": "INTERNAL"}
     return GraphQLError(

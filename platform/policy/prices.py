@@ -7,6 +7,7 @@ delivered to S, preferring S's region's price to the national one, and names the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -185,3 +186,34 @@ async def price_as_of(
         valid_from=row.valid_from,
         regional=row.regional,
     )
+
+
+@dataclass(frozen=True)
+class ListPrice:
+    part_id: UUID
+    currency: str
+    region_id: UUID | None
+    list_price: Decimal
+    valid_from: date
+
+
+async def list_prices_in_force(
+    session: AsyncSession, scope: Scope, part_ids: Sequence[UUID], *, on: date
+) -> dict[UUID, list[ListPrice]]:
+    """Each part's list prices holding on a date, national and regional — only the columns a supplier may
+    read (row-level security decides whose: HQ all, a station what was delivered to it, a supplier its parts')."""
+    require(scope, Permission.parts_read)
+    rows = await session.execute(
+        select(PartPrice.part_id, PartPrice.currency, PartPrice.region_id, PartPrice.list_price, PartPrice.valid_from)
+        .where(
+            PartPrice.part_id.in_(part_ids),
+            PartPrice.in_force,
+            PartPrice.valid_from <= on,
+            (PartPrice.valid_to.is_(None)) | (PartPrice.valid_to > on),
+        )
+        .order_by(PartPrice.part_id, PartPrice.currency, PartPrice.region_id.nulls_first())
+    )
+    found: dict[UUID, list[ListPrice]] = {part_id: [] for part_id in part_ids}
+    for row in rows:
+        found[row.part_id].append(ListPrice(row.part_id, row.currency, row.region_id, row.list_price, row.valid_from))
+    return found

@@ -11,9 +11,10 @@ delivery (row-level security).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select, text, tuple_
@@ -124,26 +125,40 @@ async def open_draft(session: AsyncSession, publication_id: UUID, kind: Kind | N
     return publication
 
 
-# Deliver to every targeted active station and notify it in-app, in one statement.
+# Deliver to every targeted active station, in one statement.
 _DELIVER = text(
     """
-    WITH delivered AS (
-      INSERT INTO publication_deliveries (id, network_id, publication_id, station_id, acknowledge_by)
-      SELECT uuid_generate_v7(), s.network_id, :publication, s.id, now() + make_interval(days => :days)
-      FROM stations s
-      WHERE s.network_id = :network AND s.status = 'active'
-        AND (:target_all OR s.region_id = ANY(:regions) OR s.id = ANY(:stations) OR s.tier = ANY(:tiers)
-             OR s.brands && CAST(:brands AS varchar[]))
-      RETURNING network_id, station_id, acknowledge_by
-    )
-    INSERT INTO notifications (id, network_id, station_id, kind, subject, body, entity, entity_id)
-    SELECT uuid_generate_v7(), network_id, station_id, 'publication_delivered', left(:subject, 300),
-           'Effective ' || :effective_on || '. Please acknowledge by '
-             || to_char(acknowledge_by AT TIME ZONE 'UTC', 'YYYY-MM-DD') || '.',
-           'publication', :publication
-    FROM delivered
+    INSERT INTO publication_deliveries (id, network_id, publication_id, station_id, acknowledge_by)
+    SELECT uuid_generate_v7(), s.network_id, :publication, s.id, now() + make_interval(days => :days)
+    FROM stations s
+    WHERE s.network_id = :network AND s.status = 'active'
+      AND (:target_all OR s.region_id = ANY(:regions) OR s.id = ANY(:stations) OR s.tier = ANY(:tiers)
+           OR s.brands && CAST(:brands AS varchar[]))
     """
 )
+# The fan-out job: one in-app notification per delivery not yet told (so a second run adds none).
+_NOTIFY = text(
+    """
+    INSERT INTO notifications (id, network_id, station_id, kind, subject, body, entity, entity_id)
+    SELECT uuid_generate_v7(), d.network_id, d.station_id, 'publication_delivered', left('New: ' || p.title, 300),
+           'Effective ' || to_char(p.effective_on, 'YYYY-MM-DD') || '. Please acknowledge by '
+             || to_char(d.acknowledge_by AT TIME ZONE 'UTC', 'YYYY-MM-DD') || '.',
+           'publication', p.id
+    FROM publication_deliveries d JOIN publications p ON p.id = d.publication_id
+    WHERE d.publication_id = :publication
+      AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.entity_id = d.publication_id
+                      AND n.station_id = d.station_id AND n.kind = 'publication_delivered')
+    """
+)
+NOTIFY_DELIVERED = "policy.notify_delivered"
+
+
+@outbox.job(NOTIFY_DELIVERED)
+async def notify_delivered(session: AsyncSession, scope: Scope, payload: Mapping[str, Any], env: outbox.JobEnv) -> int:
+    """Fan a publication out to its stations' inboxes, set-based, and e-mail them."""
+    told = await session.execute(_NOTIFY, {"publication": UUID(payload["publication"])})
+    await notifications.mail_notifications(session, scope, {}, env)
+    return int(told.rowcount)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -173,15 +188,13 @@ async def publish(session: AsyncSession, scope: Scope, *, publication_id: UUID) 
             "stations": list(publication.target_station_ids),
             "tiers": list(publication.target_tiers),
             "brands": list(publication.target_brands),
-            "subject": f"New: {publication.title}",
-            "effective_on": publication.effective_on.isoformat(),
         },
     )
     publication.status, publication.published_at = "published", datetime.now(UTC)
     await session.flush()
     count = delivered.rowcount  # type: ignore[attr-defined]
-    if count:
-        await outbox.add(session, scope, notifications.MAIL, {})  # one e-mail job, whatever the station count
+    if count:  # one fan-out job, whatever the number of stations
+        await outbox.add(session, scope, NOTIFY_DELIVERED, {"publication": str(publication.id)})
     after = {"status": "published", "deliveries": count}
     await journal.record(
         session, scope, entity="publication", entity_id=publication.id, action="published", after=after

@@ -4,7 +4,7 @@ HQ creates parts, records supersessions and keeps the service BOM."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from uuid import UUID
@@ -12,13 +12,15 @@ from uuid import UUID
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
+from strawberry.dataloader import DataLoader
 
 from dealernet.errors import ValidationFailed
-from dealernet.graphql.context import Info, by_id_loader
+from dealernet.graphql.context import Context, Info, by_id_loader
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, keyset_after, load_nodes
-from dealernet.policy import catalogue, labour, models
+from dealernet.graphql.scalars import Money
+from dealernet.policy import catalogue, labour, models, prices
 from dealernet.scope import Scope
 from dealernet.tenants.permissions import Permission
 from dealernet.tenants.schema import uuid_of
@@ -27,6 +29,22 @@ from dealernet.tenants.schema_partners import Partner, partner_loader
 _part_loader = by_id_loader(catalogue.parts_by_id)
 _operation_loader = by_id_loader(labour.operations_by_id)
 _supersession_loader = by_id_loader(catalogue.supersessions_of)
+
+
+@strawberry.type(description="A part's list price in force (regionId empty: the national price).")
+class ListPrice:
+    currency: str
+    list_price: Money
+    region_id: strawberry.ID | None
+    valid_from: date
+
+
+def _list_prices_loader(ctx: Context) -> DataLoader[UUID, list[prices.ListPrice]]:
+    async def load(ids: list[UUID]) -> list[list[prices.ListPrice]]:
+        found = await ctx.run(prices.list_prices_in_force, ids, on=datetime.now(UTC).date())
+        return [found.get(i, []) for i in ids]
+
+    return DataLoader(load_fn=load)
 
 
 @strawberry.type(description="A part of the network's catalogue.")
@@ -62,6 +80,22 @@ class Part(relay.Node):
             return None
         row = await info.context.loader("partner", partner_loader).load(self.supplier_id)
         return Partner.from_row(row) if row else None
+
+    @strawberry.field(
+        extensions=needs(Permission.parts_read),
+        description="The list prices holding today, national and regional (a station: those delivered to it).",
+    )
+    async def current_list_prices(self, info: Info) -> list[ListPrice]:
+        rows = await info.context.loader("list_prices", _list_prices_loader).load(self.id)
+        return [
+            ListPrice(
+                currency=r.currency,
+                list_price=r.list_price,
+                region_id=strawberry.ID(str(relay.GlobalID("Region", str(r.region_id)))) if r.region_id else None,
+                valid_from=r.valid_from,
+            )
+            for r in rows
+        ]
 
     @strawberry.field(description="What replaces this part, if it is superseded.")
     async def superseded_by(self, info: Info) -> Supersession | None:

@@ -77,3 +77,20 @@ async def test_a_statement_past_the_timeout_answers_timeout_and_the_connection_i
     again = await client.post("/graphql", json={"query": STATIONS}, headers=tenants.hq_x.headers)
     assert "errors" not in again.json()
     assert {e["node"]["code"] for e in again.json()["data"]["stations"]["edges"]} == {"SH01", "BJ02"}
+
+
+async def test_text_postgresql_cannot_store_is_a_validation_error(client: httpx.AsyncClient, tenants: Tenants) -> None:
+    """A NUL character in an argument reaches PostgreSQL, which refuses it: the client's input, so VALIDATION
+    (found by the GQL-10 fuzzer), and the next request on the connection works."""
+    query = "query($m: String!) { serviceBom(vehicleModel: $m) { quantity } }"
+    plain = await client.post(
+        "/graphql", json={"query": query, "variables": {"m": "J6P"}}, headers=tenants.hq_x.headers
+    )
+    assert plain.json() == {"data": {"serviceBom": []}}
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": {"m": "J6P\u0000"}}, headers=tenants.hq_x.headers
+    )
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["VALIDATION"]
+    assert "0x00" not in response.text
+    again = await client.post("/graphql", json={"query": STATIONS}, headers=tenants.hq_x.headers)
+    assert "errors" not in again.json()

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import pytest
 from arq import ArqRedis
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dealernet import outbox
@@ -18,6 +18,7 @@ from dealernet.errors import NotFound, ValidationFailed
 from dealernet.mail import MemoryMailer
 from dealernet.policy import prices, publications
 from dealernet.policy.models import Part
+from dealernet.settings import Settings
 from dealernet.tenants import notifications
 from dealernet.tenants.models import Notification, Station
 from tests.conftest import Deliver, Scoped, Tenants
@@ -94,21 +95,48 @@ async def test_a_station_list_and_a_foreign_station(scoped: Scoped, seed: AsyncS
     assert refused.value.fields == {"target.tiers": "at most 8 characters each"}
 
 
-async def test_publishing_notifies_each_station_and_queues_one_mail_job(
-    scoped: Scoped, seed: AsyncSession, tenants: Tenants
+async def fan_out(sessionmaker: async_sessionmaker[AsyncSession], redis: ArqRedis, deliver: Deliver) -> int:
+    await outbox.relay(sessionmaker, redis, older_than=timedelta(0))
+    return await deliver()
+
+
+async def test_publishing_queues_one_fan_out_job_that_notifies_and_mails_each_station_once(
+    scoped: Scoped,
+    seed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: ArqRedis,
+    deliver: Deliver,
+    mailer: MemoryMailer,
+    settings: Settings,
+    tenants: Tenants,
 ) -> None:
     publication = await _publish_to(scoped, tenants, await _part(seed, tenants), publications.Target())
+    jobs = (await seed.execute(text("SELECT job FROM outbox WHERE network_id = :x"), {"x": tenants.network_x})).all()
+    assert [j.job for j in jobs] == [publications.NOTIFY_DELIVERED]
+    assert await seed.scalar(select(func.count()).select_from(Notification)) == 0  # not in the publishing transaction
+    assert await fan_out(sessionmaker, redis, deliver) == 1
     rows = (await seed.scalars(select(Notification).where(Notification.entity_id == publication))).all()
     assert sorted(str(n.station_id) for n in rows) == sorted(str(s) for s in (tenants.station_a, tenants.station_b))
     assert {n.kind for n in rows} == {"publication_delivered"}
     assert rows[0].subject == "New: Prices"
     assert "Please acknowledge by" in rows[0].body
-    jobs = (await seed.execute(text("SELECT job FROM outbox WHERE network_id = :x"), {"x": tenants.network_x})).all()
-    assert [j.job for j in jobs] == [notifications.MAIL]
+    assert sorted(m.to for m in mailer.sent) == sorted([tenants.manager_a.email, tenants.manager_b.email])
+    async with scoped(tenants.hq_x.scope) as session:  # the job delivered twice: nobody is told twice
+        env = outbox.JobEnv(settings=settings, mailer=mailer)
+        await publications.notify_delivered(session, tenants.hq_x.scope, {"publication": str(publication)}, env)
+        assert await seed.scalar(select(func.count()).select_from(Notification)) == 2
 
 
-async def test_the_inbox_and_marking_read(scoped: Scoped, seed: AsyncSession, tenants: Tenants) -> None:
+async def test_the_inbox_and_marking_read(
+    scoped: Scoped,
+    seed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: ArqRedis,
+    deliver: Deliver,
+    tenants: Tenants,
+) -> None:
     publication = await _publish_to(scoped, tenants, await _part(seed, tenants), publications.Target())
+    await fan_out(sessionmaker, redis, deliver)
     async with scoped(tenants.manager_a.scope) as session:
         inbox = await notifications.inbox(session, tenants.manager_a.scope, first=10)
         assert [(n.station_id, n.entity_id) for n in inbox] == [(tenants.station_a, publication)]
@@ -131,6 +159,7 @@ async def test_the_cron_reminds_the_stations_that_have_not_acknowledged_once_a_d
     tenants: Tenants,
 ) -> None:
     publication = await _publish_to(scoped, tenants, await _part(seed, tenants), publications.Target())
+    await fan_out(sessionmaker, redis, deliver)
     async with scoped(tenants.manager_b.scope) as session:
         await publications.acknowledge(session, tenants.manager_b.scope, publication_id=publication)
         await session.commit()
