@@ -1,8 +1,10 @@
-"""Labour time standards: operation codes with flat-rate hours, kept by HQ, read by stations."""
+"""Labour time standards (工时定额): operation codes with flat-rate hours, kept by HQ and read by stations;
+and the labour rate per region (地区差价), published as effective-dated rate cards."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
@@ -12,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.audit import service as journal
 from dealernet.db import new_id
-from dealernet.errors import Conflict, ValidationFailed
+from dealernet.errors import Conflict, NotFound, ValidationFailed
 from dealernet.paging import check_page_size
 from dealernet.policy.catalogue import PART_NUMBER
-from dealernet.policy.models import LabourOperation
+from dealernet.policy.models import LabourOperation, LabourRate, Publication
+from dealernet.policy.publications import LABOUR_RATES, Target, draft_publication, open_draft
 from dealernet.scope import Scope
+from dealernet.tenants.models import Region
 from dealernet.tenants.permissions import Permission
 from dealernet.tenants.service import require
 
@@ -93,3 +97,87 @@ async def list_operations(
         where.append(tuple_(LabourOperation.code, LabourOperation.id) > tuple_(*after))
     stmt = select(LabourOperation).where(*where).order_by(LabourOperation.code, LabourOperation.id).limit(first + 1)
     return list(await session.scalars(stmt))
+
+
+# --- Labour rates: a rate card per region (and a national rate), effective-dated and published -------------
+
+RATE_LIMIT = Decimal("100000000")  # numeric(10, 2)
+
+
+async def draft_labour_rates(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    title: str,
+    effective_on: date,
+    target: Target = Target(),
+    acknowledge_within_days: int = 14,
+) -> Publication:
+    """A draft rate card; its rates are set one per region (and currency) with `set_labour_rate`."""
+    return await draft_publication(
+        session,
+        scope,
+        kind=LABOUR_RATES,
+        title=title,
+        effective_on=effective_on,
+        target=target,
+        acknowledge_within_days=acknowledge_within_days,
+    )
+
+
+async def set_labour_rate(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    publication_id: UUID,
+    region_id: UUID | None,
+    hourly_rate: Decimal,
+    currency: str = "CNY",
+) -> LabourRate:
+    """A region's rate per hour in a draft rate card (no region: the national rate), set or changed."""
+    require(scope, Permission.policy_publish)
+    card = await open_draft(session, publication_id, LABOUR_RATES)
+    currency = currency.strip().upper()
+    if len(currency) != 3 or not currency.isalpha() or not currency.isascii():
+        raise ValidationFailed("an ISO 4217 currency code", fields={"currency": "e.g. CNY"})
+    if not hourly_rate.is_finite() or not 0 < hourly_rate < RATE_LIMIT or hourly_rate != round(hourly_rate, 2):
+        raise ValidationFailed("a rate above 0 with two decimals", fields={"hourlyRate": "invalid amount"})
+    if region_id is not None and await session.get(Region, region_id) is None:
+        raise NotFound("no such region", fields={"regionId": "not found"})
+    found = await session.scalars(
+        select(LabourRate).where(
+            LabourRate.publication_id == card.id,
+            LabourRate.currency == currency,
+            LabourRate.region_id.is_(None) if region_id is None else LabourRate.region_id == region_id,
+        )
+    )
+    rate = found.first()
+    if rate is None:
+        rate = LabourRate(
+            id=new_id(),
+            network_id=card.network_id,
+            publication_id=card.id,
+            region_id=region_id,
+            currency=currency,
+            valid_from=card.effective_on,
+        )
+        session.add(rate)
+    rate.hourly_rate = hourly_rate.quantize(Decimal("0.01"))
+    await session.flush()
+    return rate
+
+
+async def rates_of(
+    session: AsyncSession, scope: Scope, publication_ids: Sequence[UUID]
+) -> dict[UUID, list[LabourRate]]:
+    """Each rate card's rates, national first."""
+    require(scope, Permission.policy_read)
+    rows = await session.scalars(
+        select(LabourRate)
+        .where(LabourRate.publication_id.in_(publication_ids))
+        .order_by(LabourRate.region_id.nulls_first(), LabourRate.currency)
+    )
+    found: dict[UUID, list[LabourRate]] = {i: [] for i in publication_ids}
+    for row in rows:
+        found[row.publication_id].append(row)
+    return found

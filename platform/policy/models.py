@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, LargeBinary, Numeric, String, UniqueConstraint, Uuid, func
+from sqlalchemy import ForeignKey, LargeBinary, Numeric, String, Text, UniqueConstraint, Uuid, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -152,3 +152,75 @@ class Import(IdMixin, Base):
     created_by: Mapped[UUID | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     finished_at: Mapped[datetime | None]
+
+
+class LabourRate(IdMixin, Base):
+    """A region's labour rate per hour (地区差价; no region: the national rate) in one published rate card,
+    valid over [valid_from, valid_to)."""
+
+    __tablename__ = "labour_rates"
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    publication_id: Mapped[UUID] = mapped_column(ForeignKey("publications.id"))
+    region_id: Mapped[UUID | None] = mapped_column(ForeignKey("regions.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    hourly_rate: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+    in_force: Mapped[bool] = mapped_column(default=False)
+
+
+class WarrantyCoverage(IdMixin, Base):
+    """How long a component group is covered: months or km, whichever comes first."""
+
+    __tablename__ = "warranty_coverages"
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    publication_id: Mapped[UUID] = mapped_column(ForeignKey("publications.id"))
+    component_group: Mapped[str] = mapped_column(String(40))
+    months: Mapped[int]
+    km: Mapped[int]
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+    in_force: Mapped[bool] = mapped_column(default=False)
+
+
+class WarrantyTerms(IdMixin, Base):
+    """The rest of a warranty policy version: exclusions, repair-quality guarantees, the service types it
+    knows and the three-guarantees (三包) parameters."""
+
+    __tablename__ = "warranty_terms"
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    publication_id: Mapped[UUID] = mapped_column(ForeignKey("publications.id"), unique=True)
+    exclusions: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    repair_guarantees: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    service_types: Mapped[list[str]] = mapped_column(ARRAY(String(16)))
+    three_guarantees: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class ServiceCommitments(IdMixin, Base):
+    """Response times for ordinary and major issues, and the reports due, from the publication's date."""
+
+    __tablename__ = "service_commitments"
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    publication_id: Mapped[UUID] = mapped_column(ForeignKey("publications.id"), unique=True)
+    ordinary_response_hours: Mapped[int]
+    major_response_hours: Mapped[int]
+    reports: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+
+
+class TechnicalBulletin(IdMixin, Base):
+    """A technical service bulletin (技术通报): repair guidance for some models, VIN ranges and parts."""
+
+    __tablename__ = "technical_bulletins"
+    __table_args__ = (UniqueConstraint("network_id", "number"),)
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    publication_id: Mapped[UUID] = mapped_column(ForeignKey("publications.id"), unique=True)
+    number: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    affected_models: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
+    vin_ranges: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list)
+    part_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid), default=list)

@@ -34,7 +34,11 @@ from dealernet.tenants.permissions import Permission
 from dealernet.tenants.service import require
 
 PRICE_LIST = Kind("price_list", "part_prices", "price", key="price_key")
-KINDS = {kind.name: kind for kind in (PRICE_LIST,)}
+LABOUR_RATES = Kind("labour_rates", "labour_rates", "labour rate", key="rate_key")
+WARRANTY_POLICY = Kind("warranty_policy", "warranty_coverages", "coverage", key="coverage_key")
+SERVICE_COMMITMENTS = Kind("service_commitments", "service_commitments", "commitment")
+BULLETIN = Kind("bulletin", "technical_bulletins", "bulletin")
+KINDS = {kind.name: kind for kind in (PRICE_LIST, LABOUR_RATES, WARRANTY_POLICY, SERVICE_COMMITMENTS, BULLETIN)}
 
 
 @dataclass(frozen=True)

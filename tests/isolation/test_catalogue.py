@@ -46,6 +46,11 @@ TENANT_TABLES = {
     "labour_operations": "network",
     "notifications": "station",
     "imports": "network (HQ only)",
+    "labour_rates": "network (stations: delivered)",
+    "warranty_coverages": "network (stations: delivered)",
+    "warranty_terms": "network (stations: delivered)",
+    "service_commitments": "network (stations: delivered)",
+    "technical_bulletins": "network (stations: delivered)",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

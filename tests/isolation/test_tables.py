@@ -357,3 +357,58 @@ async def test_imports_are_hq_only_and_stay_in_their_network(
     async with scoped(tenants.manager_a.scope) as session:
         with pytest.raises(DBAPIError, match="permission denied"):
             await session.execute(text("SELECT count(*) FROM imports"))
+
+
+DELIVERED_ONLY = {
+    "labour_rates": "(id, network_id, publication_id, currency, hourly_rate, valid_from) "
+    "VALUES (:id, :n, :p, 'CNY', 90, current_date)",
+    "warranty_coverages": "(id, network_id, publication_id, component_group, months, km, valid_from) "
+    "VALUES (:id, :n, :p, 'G', 24, 50000, current_date)",
+    "warranty_terms": "(id, network_id, publication_id, service_types) VALUES (:id, :n, :p, '{paid}')",
+    "service_commitments": "(id, network_id, publication_id, ordinary_response_hours, major_response_hours) "
+    "VALUES (:id, :n, :p, 48, 4)",
+    "technical_bulletins": "(id, network_id, publication_id, number, body) VALUES (:id, :n, :p, 'TSB-1', 'b')",
+}
+
+
+@pytest.mark.parametrize("table", sorted(DELIVERED_ONLY))
+async def test_policy_rows_reach_only_the_stations_they_were_delivered_to(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants, table: str
+) -> None:
+    """A row of a publication delivered to station B: B reads it, A does not, HQ Y does not; a station
+    writes none."""
+    rows: dict[UUID, UUID] = {}
+    for network, station in ((tenants.network_x, tenants.station_b), (tenants.network_y, tenants.station_c)):
+        publication = new_id()
+        await seed.execute(
+            text(
+                "INSERT INTO publications (id, network_id, kind, title, status, effective_on, target_all, "
+                "acknowledge_within_days, published_at) VALUES (:id, :n, 'bulletin', 't', 'published', "
+                "current_date, false, 7, now())"
+            ),
+            {"id": publication, "n": network},
+        )
+        await seed.execute(
+            text(
+                "INSERT INTO publication_deliveries (id, network_id, publication_id, station_id, acknowledge_by) "
+                "VALUES (:id, :n, :p, :s, now())"
+            ),
+            {"id": new_id(), "n": network, "p": publication, "s": station},
+        )
+        rows[network] = publication
+        await seed.execute(
+            text(f"INSERT INTO {table} {DELIVERED_ONLY[table]}"), {"id": new_id(), "n": network, "p": publication}
+        )
+    count = f"SELECT count(*) FROM {table}"
+    for principal, expected in ((tenants.manager_b, 1), (tenants.manager_a, 0), (tenants.hq_x, 1), (tenants.hq_y, 1)):
+        async with scoped(principal.scope) as session:
+            assert (await session.execute(text(count))).scalar() == expected, principal
+    async with scoped(tenants.hq_y.scope) as session:
+        seen = await session.execute(text(f"SELECT DISTINCT network_id FROM {table}"))
+        assert seen.scalars().all() == [tenants.network_y]
+    async with scoped(tenants.manager_b.scope) as session:
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await session.execute(
+                text(f"INSERT INTO {table} {DELIVERED_ONLY[table]}"),
+                {"id": new_id(), "n": tenants.network_x, "p": rows[tenants.network_x]},
+            )
