@@ -27,6 +27,7 @@ from dealernet.graphql.permissions import IsAuthenticated
 from dealernet.graphql.relay import resolve_node
 from dealernet.graphql.scalars import SCALARS
 from dealernet.policy.schema import PolicyMutation, PolicyQuery
+from dealernet.policy.schema_drafts import DraftsMutation, DraftsQuery
 from dealernet.policy.schema_imports import ImportsQuery
 from dealernet.policy.schema_publications import PublicationsMutation, PublicationsQuery
 from dealernet.tenants.schema import TenantsMutation, TenantsQuery, User
@@ -57,6 +58,7 @@ class Query(
     SignInQuery,
     PolicyQuery,
     PublicationsQuery,
+    DraftsQuery,
     ImportsQuery,
     NotificationsQuery,
     AuditQuery,
@@ -72,6 +74,7 @@ class Mutation(
     SignInMutation,
     PolicyMutation,
     PublicationsMutation,
+    DraftsMutation,
     NotificationsMutation,
 ):
     pass

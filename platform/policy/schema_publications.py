@@ -19,11 +19,12 @@ from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, keyset_after, load_nodes
 from dealernet.graphql.scalars import Money
 from dealernet.policy import models, prices, publications
+from dealernet.policy import schema_documents as docs
 from dealernet.scope import Scope
 from dealernet.tenants.permissions import Permission
 from dealernet.tenants.schema import uuid_of
 
-_publication_loader = by_id_loader(publications.publications_by_id)
+publication_loader = by_id_loader(publications.publications_by_id)
 
 
 @strawberry.type(description="How far the targeted stations have got with a publication.")
@@ -62,6 +63,41 @@ class Publication(relay.Node):
             row=row,
         )
 
+    @strawberry.field(description="A rate card's labour rates (national first).")
+    async def labour_rates(self, info: Info) -> list[docs.LabourRate]:
+        if self.kind != publications.LABOUR_RATES.name:
+            return []
+        rows = await info.context.loader("rates", docs.rates_loader).load(self.id)
+        return [docs.LabourRate.from_row(r) for r in rows or []]
+
+    @strawberry.field(description="A warranty policy's coverage per component group.")
+    async def warranty_coverages(self, info: Info) -> list[docs.WarrantyCoverage]:
+        if self.kind != publications.WARRANTY_POLICY.name:
+            return []
+        rows = await info.context.loader("coverages", docs.coverages_loader).load(self.id)
+        return [docs.WarrantyCoverage.from_row(r) for r in rows or []]
+
+    @strawberry.field(description="A warranty policy's terms.")
+    async def warranty_terms(self, info: Info) -> docs.WarrantyTerms | None:
+        if self.kind != publications.WARRANTY_POLICY.name:
+            return None
+        row = await info.context.loader("terms", docs.terms_loader).load(self.id)
+        return docs.WarrantyTerms.from_row(row) if row else None
+
+    @strawberry.field(description="The service commitments it publishes.")
+    async def service_commitments(self, info: Info) -> docs.ServiceCommitments | None:
+        if self.kind != publications.SERVICE_COMMITMENTS.name:
+            return None
+        row = await info.context.loader("commitments", docs.commitments_loader).load(self.id)
+        return docs.ServiceCommitments.from_row(row) if row else None
+
+    @strawberry.field(description="The technical bulletin it publishes.")
+    async def bulletin(self, info: Info) -> docs.Bulletin | None:
+        if self.kind != publications.BULLETIN.name:
+            return None
+        row = await info.context.loader("bulletin", docs.bulletin_loader).load(self.id)
+        return docs.Bulletin.from_row(row) if row else None
+
     @strawberry.field(extensions=needs(Permission.policy_publish), description="HQ: whom it targets.")
     def target(self) -> PublicationTarget:
         row = self.row
@@ -75,7 +111,7 @@ class Publication(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        rows = await load_nodes(info, "publication", _publication_loader, node_ids)
+        rows = await load_nodes(info, "publication", publication_loader, node_ids)
         return [cls.from_row(row) if row else None for row in rows]
 
     @strawberry.field(description="draft, announced (published, effective later), in force, or withdrawn.")
@@ -104,9 +140,22 @@ class PriceAsOf:
     publication_id: strawberry.Private[UUID]
     price_id: strawberry.ID = strawberry.field(description="The price version used.")
 
+    @classmethod
+    def from_found(cls, found: prices.PriceAsOf) -> PriceAsOf:
+        return cls(
+            on=found.on,
+            currency=found.currency,
+            list_price=found.list_price,
+            dealer_price=found.dealer_price,
+            valid_from=found.valid_from,
+            regional=found.regional,
+            publication_id=found.publication_id,
+            price_id=strawberry.ID(str(found.price_id)),
+        )
+
     @strawberry.field(description="The price list the price belongs to.")
     async def price_list(self, info: Info) -> Publication | None:
-        row = await info.context.loader("publication", _publication_loader).load(self.publication_id)
+        row = await info.context.loader("publication", publication_loader).load(self.publication_id)
         return Publication.from_row(row) if row else None
 
 
@@ -236,18 +285,7 @@ class PublicationsQuery:
             on=on,
             currency=currency,
         )
-        if found is None:
-            return None
-        return PriceAsOf(
-            on=found.on,
-            currency=found.currency,
-            list_price=found.list_price,
-            dealer_price=found.dealer_price,
-            valid_from=found.valid_from,
-            regional=found.regional,
-            publication_id=found.publication_id,
-            price_id=strawberry.ID(str(found.price_id)),
-        )
+        return PriceAsOf.from_found(found) if found else None
 
 
 @strawberry.type

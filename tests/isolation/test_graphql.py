@@ -623,6 +623,81 @@ async def case_mark_notification_read(env: Env) -> None:
     assert unread == 2
 
 
+async def _draft(env: Env, network: UUID, kind: str) -> UUID:
+    publication = await _publication(env, network, status="draft")
+    await env.seed.execute(text("UPDATE publications SET kind = :k WHERE id = :id"), {"k": kind, "id": publication})
+    return publication
+
+
+async def case_policy_as_of(env: Env) -> None:
+    """Another station's or network's policy answers NOT_FOUND (or nothing), never its figures."""
+    _, x_o, y_o = await _parts(env)
+    query = 'query($p: ID!, $s: ID) { policyAsOf(on: "2026-01-01", partId: $p, stationId: $s) { on } }'
+    for principal, part, station in (
+        (env.t.manager_a, x_o, env.t.station_b),
+        (env.t.hq_x, x_o, env.t.station_c),
+        (env.t.hq_x, y_o, env.t.station_a),
+    ):
+        body = await graphql(env.client, query, principal, p=gid("Part", part), s=gid("Station", station))
+        assert body["data"] is None or body["data"]["policyAsOf"] is None
+        assert [e["extensions"]["code"] for e in body.get("errors") or []] == ["NOT_FOUND"]
+
+
+async def case_draft_labour_rates(env: Env) -> None:
+    query = """mutation($s: ID!) { draftLabourRates(input: {title: "t", effectiveOn: "2026-01-01",
+      target: {stationIds: [$s]}}) { __typename } }"""
+    body = await graphql(env.client, query, env.t.hq_x, s=gid("Station", env.t.station_c))
+    assert typename(body, "draftLabourRates") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM publications")) == 0
+
+
+async def case_set_labour_rate(env: Env) -> None:
+    card_y = await _draft(env, env.t.network_y, "labour_rates")
+    card_x = await _draft(env, env.t.network_x, "labour_rates")
+    _, region_y = await _regions(env)
+    query = """mutation($c: ID!, $r: ID) { setLabourRate(input: {rateCardId: $c, regionId: $r, hourlyRate: "90.00"}) {
+      __typename } }"""
+    for card, region in ((card_y, None), (card_x, gid("Region", region_y))):
+        body = await graphql(env.client, query, env.t.hq_x, c=gid("Publication", card), r=region)
+        assert typename(body, "setLabourRate") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM labour_rates")) == 0
+
+
+async def case_draft_warranty_policy(env: Env) -> None:
+    query = """mutation($r: ID!) { draftWarrantyPolicy(input: {title: "t", effectiveOn: "2026-01-01",
+      target: {regionIds: [$r]}}) { __typename } }"""
+    _, region_y = await _regions(env)
+    body = await graphql(env.client, query, env.t.hq_x, r=gid("Region", region_y))
+    assert typename(body, "draftWarrantyPolicy") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM warranty_terms")) == 0
+
+
+async def case_set_warranty_coverage(env: Env) -> None:
+    policy_y = await _draft(env, env.t.network_y, "warranty_policy")
+    query = """mutation($p: ID!) { setWarrantyCoverage(input: {policyId: $p, componentGroup: "G", months: 24,
+      km: 50000}) { __typename } }"""
+    body = await graphql(env.client, query, env.t.hq_x, p=gid("Publication", policy_y))
+    assert typename(body, "setWarrantyCoverage") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM warranty_coverages")) == 0
+
+
+async def case_draft_service_commitments(env: Env) -> None:
+    query = """mutation($s: ID!) { draftServiceCommitments(input: {title: "t", effectiveOn: "2026-01-01",
+      ordinaryResponseHours: 48, majorResponseHours: 4, target: {stationIds: [$s]}}) { __typename } }"""
+    body = await graphql(env.client, query, env.t.hq_x, s=gid("Station", env.t.station_c))
+    assert typename(body, "draftServiceCommitments") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM service_commitments")) == 0
+
+
+async def case_draft_bulletin(env: Env) -> None:
+    _, _, y_o = await _parts(env)
+    query = """mutation($p: ID!) { draftBulletin(input: {title: "t", effectiveOn: "2026-01-01", number: "T-1",
+      body: "b", partIds: [$p]}) { __typename } }"""
+    body = await graphql(env.client, query, env.t.hq_x, p=gid("Part", y_o))
+    assert typename(body, "draftBulletin") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM technical_bulletins")) == 0
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -659,6 +734,13 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "labourOperations": case_labour_operations,
     "createLabourOperation": case_create_labour_operation,
     "imports": case_imports,
+    "policyAsOf": case_policy_as_of,
+    "draftLabourRates": case_draft_labour_rates,
+    "setLabourRate": case_set_labour_rate,
+    "draftWarrantyPolicy": case_draft_warranty_policy,
+    "setWarrantyCoverage": case_set_warranty_coverage,
+    "draftServiceCommitments": case_draft_service_commitments,
+    "draftBulletin": case_draft_bulletin,
     "notifications": case_notifications,
     "markNotificationRead": case_mark_notification_read,
 }

@@ -70,6 +70,34 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         {"p": NOBODY},
     ),
     "publications": ("{ publications(first: 5) { edges { node { id } } } }", {}),
+    "policyAsOf": ('{ policyAsOf(on: "2026-01-01") { on } }', {}),
+    "draftLabourRates": (
+        'mutation { draftLabourRates(input: {title: "", effectiveOn: "2026-01-01"}) { __typename } }',
+        {},
+    ),
+    "setLabourRate": (
+        'mutation($c: ID!) { setLabourRate(input: {rateCardId: $c, hourlyRate: "1.00"}) { __typename } }',
+        {"c": NOBODY},
+    ),
+    "draftWarrantyPolicy": (
+        'mutation { draftWarrantyPolicy(input: {title: "", effectiveOn: "2026-01-01"}) { __typename } }',
+        {},
+    ),
+    "setWarrantyCoverage": (
+        'mutation($p: ID!) { setWarrantyCoverage(input: {policyId: $p, componentGroup: "G", months: 1, km: 1}) '
+        "{ __typename } }",
+        {"p": NOBODY},
+    ),
+    "draftServiceCommitments": (
+        'mutation { draftServiceCommitments(input: {title: "", effectiveOn: "2026-01-01", ordinaryResponseHours: 0, '
+        "majorResponseHours: 0}) { __typename } }",
+        {},
+    ),
+    "draftBulletin": (
+        'mutation { draftBulletin(input: {title: "", effectiveOn: "2026-01-01", number: "", body: ""}) '
+        "{ __typename } }",
+        {},
+    ),
     "imports": ("{ imports(first: 5) { edges { node { id } } } }", {}),
     "notifications": ("{ notifications(first: 5) { edges { node { id } } } }", {}),
     "markNotificationRead": ("mutation($n: ID!) { markNotificationRead(id: $n) { __typename } }", {"n": NOBODY}),
