@@ -30,6 +30,7 @@ from dealernet.policy.schema import PolicyMutation, PolicyQuery
 from dealernet.policy.schema_drafts import DraftsMutation, DraftsQuery
 from dealernet.policy.schema_imports import ImportsQuery
 from dealernet.policy.schema_publications import PublicationsMutation, PublicationsQuery
+from dealernet.policy.schema_stock import StockMutation, StockQuery
 from dealernet.tenants.schema import TenantsMutation, TenantsQuery, User
 from dealernet.tenants.schema_notifications import NotificationsMutation, NotificationsQuery
 from dealernet.tenants.schema_partners import Partner, PartnersMutation, PartnersQuery
@@ -59,6 +60,7 @@ class Query(
     PolicyQuery,
     PublicationsQuery,
     DraftsQuery,
+    StockQuery,
     ImportsQuery,
     NotificationsQuery,
     AuditQuery,
@@ -75,6 +77,7 @@ class Mutation(
     PolicyMutation,
     PublicationsMutation,
     DraftsMutation,
+    StockMutation,
     NotificationsMutation,
 ):
     pass

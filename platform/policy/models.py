@@ -224,3 +224,47 @@ class TechnicalBulletin(IdMixin, Base):
     affected_models: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
     vin_ranges: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list)
     part_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid), default=list)
+
+
+class StockRuleRow(IdMixin, Base):
+    """A component group's minimum-stock rule in a published set of rules (rules.StockRule is its value)."""
+
+    __tablename__ = "stock_rules"
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    publication_id: Mapped[UUID] = mapped_column(ForeignKey("publications.id"))
+    component_group: Mapped[str] = mapped_column(String(40))
+    per_thousand_vehicles: Mapped[Decimal] = mapped_column(Numeric(10, 3))
+    floor: Mapped[int] = mapped_column(default=0)
+    ceiling: Mapped[int | None]
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+    in_force: Mapped[bool] = mapped_column(default=False)
+
+
+class VehiclePopulation(IdMixin, Base):
+    """Vehicles of one model in service in one region."""
+
+    __tablename__ = "vehicle_populations"
+    __table_args__ = (UniqueConstraint("region_id", "vehicle_model"),)
+
+    network_id: Mapped[UUID]
+    region_id: Mapped[UUID]
+    vehicle_model: Mapped[str] = mapped_column(String(40))
+    vehicles: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class StockOverride(IdMixin, Base):
+    """HQ's minimum stock of a part for one station, replacing the derived figure."""
+
+    __tablename__ = "stock_overrides"
+    __table_args__ = (UniqueConstraint("station_id", "part_id"),)
+
+    network_id: Mapped[UUID]
+    station_id: Mapped[UUID]
+    part_id: Mapped[UUID] = mapped_column(ForeignKey("parts.id"))
+    minimum: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(300))
+    set_by: Mapped[UUID | None]
+    set_at: Mapped[datetime] = mapped_column(server_default=func.now())

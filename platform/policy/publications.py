@@ -38,7 +38,10 @@ LABOUR_RATES = Kind("labour_rates", "labour_rates", "labour rate", key="rate_key
 WARRANTY_POLICY = Kind("warranty_policy", "warranty_coverages", "coverage", key="coverage_key")
 SERVICE_COMMITMENTS = Kind("service_commitments", "service_commitments", "commitment")
 BULLETIN = Kind("bulletin", "technical_bulletins", "bulletin")
-KINDS = {kind.name: kind for kind in (PRICE_LIST, LABOUR_RATES, WARRANTY_POLICY, SERVICE_COMMITMENTS, BULLETIN)}
+STOCK_RULES = Kind("stock_rules", "stock_rules", "stock rule", key="rule_key")
+KINDS = {
+    kind.name: kind for kind in (PRICE_LIST, LABOUR_RATES, WARRANTY_POLICY, SERVICE_COMMITMENTS, BULLETIN, STOCK_RULES)
+}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ override replaces the derived figure.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
@@ -27,13 +28,24 @@ class StockRule:
 
 
 def minimum_stock(rule: StockRule, *, vehicles_in_region: int, stations_in_region: int, bom_quantity: Decimal) -> int:
-    """A station's minimum stock of one part: the region's need shared by its stations, rounded up, within
-    the rule's floor and ceiling. A part no vehicle of the region uses needs none."""
-    if vehicles_in_region < 0 or stations_in_region < 1 or bom_quantity < 0:
-        raise ValueError("vehicles and BOM quantity are not negative; a region has at least one station")
-    if vehicles_in_region == 0 or bom_quantity == 0:
+    """A station's minimum stock of one part that one model of the region uses: its share of the region's
+    need, rounded up, within the rule's floor and ceiling. A part no vehicle of the region uses needs none."""
+    return fleet_minimum(
+        rule, fleet={"": vehicles_in_region}, bom={"": bom_quantity}, stations_in_region=stations_in_region
+    )
+
+
+def fleet_minimum(
+    rule: StockRule, *, fleet: Mapping[str, int], bom: Mapping[str, Decimal], stations_in_region: int
+) -> int:
+    """The same over every model of the region: `fleet` is vehicles per model, `bom` the part's quantity per
+    model; the need is the sum over the models, shared by the region's stations."""
+    if stations_in_region < 1 or any(v < 0 for v in fleet.values()) or any(q < 0 for q in bom.values()):
+        raise ValueError("vehicles and BOM quantities are not negative; a region has at least one station")
+    vehicle_units = sum((Decimal(fleet.get(model, 0)) * quantity for model, quantity in bom.items()), Decimal(0))
+    if vehicle_units == 0:
         return 0
-    need = Decimal(vehicles_in_region) / 1000 * rule.per_thousand_vehicles * bom_quantity / stations_in_region
+    need = vehicle_units / 1000 * rule.per_thousand_vehicles / stations_in_region
     units = max(int(need.to_integral_value(rounding=ROUND_CEILING)), rule.floor)
     return min(units, rule.ceiling) if rule.ceiling is not None else units
 

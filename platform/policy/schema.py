@@ -26,7 +26,7 @@ from dealernet.tenants.permissions import Permission
 from dealernet.tenants.schema import uuid_of
 from dealernet.tenants.schema_partners import Partner, partner_loader
 
-_part_loader = by_id_loader(catalogue.parts_by_id)
+part_loader = by_id_loader(catalogue.parts_by_id)
 _operation_loader = by_id_loader(labour.operations_by_id)
 _supersession_loader = by_id_loader(catalogue.supersessions_of)
 
@@ -71,7 +71,7 @@ class Part(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        rows = await load_nodes(info, "part", _part_loader, node_ids)
+        rows = await load_nodes(info, "part", part_loader, node_ids)
         return [cls.from_row(row) if row else None for row in rows]
 
     @strawberry.field(description="The partner that supplies it; null when none is recorded.")
@@ -161,7 +161,7 @@ class Supersession:
 
     @strawberry.field(description="The replacing part.")
     async def new_part(self, info: Info) -> Part | None:
-        row = await info.context.loader("part", _part_loader).load(self.new_part_id)
+        row = await info.context.loader("part", part_loader).load(self.new_part_id)
         return Part.from_row(row) if row else None
 
 

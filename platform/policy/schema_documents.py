@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +17,7 @@ from strawberry.dataloader import DataLoader
 
 from dealernet.graphql.context import Context
 from dealernet.graphql.scalars import Money
-from dealernet.policy import documents, labour, models, warranty
+from dealernet.policy import documents, labour, models, stock, warranty
 from dealernet.scope import Scope
 
 
@@ -44,6 +45,7 @@ coverages_loader = by_publication(warranty.coverages_of)
 terms_loader = by_publication(warranty.terms_of)
 commitments_loader = by_publication(documents.commitments_of)
 bulletin_loader = by_publication(documents.bulletins_of)
+stock_rules_loader = by_publication(stock.rules_of)
 
 
 @strawberry.type(description="A labour rate per hour in a rate card: a region's, or national (regionId empty).")
@@ -163,4 +165,27 @@ class Bulletin:
             affected_models=list(row.affected_models),
             vin_ranges=[VinRange(first=r["from"], last=r["to"]) for r in row.vin_ranges],
             part_ids=[gid("Part", p) for p in row.part_ids],
+        )
+
+
+@strawberry.type(description="A component group's minimum-stock rule.")
+class StockRule:
+    component_group: str
+    per_thousand_vehicles: Decimal = strawberry.field(
+        description="Units per 1,000 vehicles of the region, per unit of the part in the model's service BOM."
+    )
+    floor: int
+    ceiling: int | None
+    valid_from: date
+    valid_to: date | None
+
+    @classmethod
+    def from_row(cls, row: models.StockRuleRow) -> StockRule:
+        return cls(
+            component_group=row.component_group,
+            per_thousand_vehicles=row.per_thousand_vehicles,
+            floor=row.floor,
+            ceiling=row.ceiling,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
         )

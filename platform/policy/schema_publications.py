@@ -91,6 +91,13 @@ class Publication(relay.Node):
         row = await info.context.loader("commitments", docs.commitments_loader).load(self.id)
         return docs.ServiceCommitments.from_row(row) if row else None
 
+    @strawberry.field(description="A set of stock rules' rule per component group.")
+    async def stock_rules(self, info: Info) -> list[docs.StockRule]:
+        if self.kind != publications.STOCK_RULES.name:
+            return []
+        rows = await info.context.loader("stock_rules", docs.stock_rules_loader).load(self.id)
+        return [docs.StockRule.from_row(r) for r in rows or []]
+
     @strawberry.field(description="The technical bulletin it publishes.")
     async def bulletin(self, info: Info) -> docs.Bulletin | None:
         if self.kind != publications.BULLETIN.name:

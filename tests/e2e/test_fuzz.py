@@ -25,6 +25,9 @@ EXAMPLES = 15
 schemathesis.graphql.scalar(
     "Money", st.decimals(min_value=0, max_value=10**9, places=2).map(lambda d: nodes.String(f"{d:.2f}"))
 )
+schemathesis.graphql.scalar(
+    "Decimal", st.decimals(min_value=-(10**6), max_value=10**6, places=3).map(lambda d: nodes.String(f"{d:.3f}"))
+)
 SCHEMA = schemathesis.graphql.from_file(str(build_schema(production=False)))
 OPERATIONS = {result.ok().definition.field_name: result.ok() for result in SCHEMA.get_all_operations()}
 

@@ -51,6 +51,9 @@ TENANT_TABLES = {
     "warranty_terms": "network (stations: delivered)",
     "service_commitments": "network (stations: delivered)",
     "technical_bulletins": "network (stations: delivered)",
+    "stock_rules": "network (stations: delivered)",
+    "vehicle_populations": "network",
+    "stock_overrides": "station",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

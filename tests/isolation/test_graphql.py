@@ -698,6 +698,50 @@ async def case_draft_bulletin(env: Env) -> None:
     assert await env.seed.scalar(text("SELECT count(*) FROM technical_bulletins")) == 0
 
 
+async def case_minimum_stock(env: Env) -> None:
+    query = 'query($s: ID) { minimumStock(on: "2026-01-01", first: 5, stationId: $s) { hasNextPage } }'
+    for principal, station in ((env.t.manager_a, env.t.station_b), (env.t.hq_x, env.t.station_c)):
+        body = await graphql(env.client, query, principal, s=gid("Station", station))
+        assert body["data"] is None
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"]
+
+
+async def case_draft_stock_rules(env: Env) -> None:
+    query = """mutation($s: ID!) { draftStockRules(title: "t", effectiveOn: "2026-01-01", target: {stationIds: [$s]}) {
+      __typename } }"""
+    body = await graphql(env.client, query, env.t.hq_x, s=gid("Station", env.t.station_c))
+    assert typename(body, "draftStockRules") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM publications")) == 0
+
+
+async def case_set_stock_rule(env: Env) -> None:
+    rules_y = await _draft(env, env.t.network_y, "stock_rules")
+    query = """mutation($r: ID!) { setStockRule(rulesId: $r, componentGroup: "G", perThousandVehicles: "1") {
+      __typename } }"""
+    assert typename(await graphql(env.client, query, env.t.hq_x, r=gid("Publication", rules_y)), "setStockRule") == (
+        "NotFoundError"
+    )
+    assert await env.seed.scalar(text("SELECT count(*) FROM stock_rules")) == 0
+
+
+async def case_set_vehicle_population(env: Env) -> None:
+    _, region_y = await _regions(env)
+    query = 'mutation($r: ID!) { setVehiclePopulation(regionId: $r, vehicleModel: "J6P", vehicles: 5) { __typename } }'
+    body = await graphql(env.client, query, env.t.hq_x, r=gid("Region", region_y))
+    assert typename(body, "setVehiclePopulation") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM vehicle_populations")) == 0
+
+
+async def case_set_minimum_stock_override(env: Env) -> None:
+    x_p, _, y_o = await _parts(env)
+    query = """mutation($s: ID!, $p: ID!) { setMinimumStockOverride(stationId: $s, partId: $p, minimum: 3,
+      reason: "r") { __typename } }"""
+    for station, part in ((env.t.station_c, x_p), (env.t.station_a, y_o)):
+        body = await graphql(env.client, query, env.t.hq_x, s=gid("Station", station), p=gid("Part", part))
+        assert typename(body, "setMinimumStockOverride") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM stock_overrides")) == 0
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -734,6 +778,11 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "labourOperations": case_labour_operations,
     "createLabourOperation": case_create_labour_operation,
     "imports": case_imports,
+    "minimumStock": case_minimum_stock,
+    "draftStockRules": case_draft_stock_rules,
+    "setStockRule": case_set_stock_rule,
+    "setVehiclePopulation": case_set_vehicle_population,
+    "setMinimumStockOverride": case_set_minimum_stock_override,
     "policyAsOf": case_policy_as_of,
     "draftLabourRates": case_draft_labour_rates,
     "setLabourRate": case_set_labour_rate,

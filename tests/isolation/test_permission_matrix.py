@@ -98,6 +98,20 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         "{ __typename } }",
         {},
     ),
+    "minimumStock": ('{ minimumStock(on: "2026-01-01", first: 5) { hasNextPage } }', {}),
+    "draftStockRules": ('mutation { draftStockRules(title: "", effectiveOn: "2026-01-01") { __typename } }', {}),
+    "setStockRule": (
+        'mutation($r: ID!) { setStockRule(rulesId: $r, componentGroup: "G", perThousandVehicles: "1") { __typename } }',
+        {"r": NOBODY},
+    ),
+    "setVehiclePopulation": (
+        'mutation($r: ID!) { setVehiclePopulation(regionId: $r, vehicleModel: "J6P", vehicles: 1) { __typename } }',
+        {"r": NOBODY},
+    ),
+    "setMinimumStockOverride": (
+        "mutation($s: ID!) { setMinimumStockOverride(stationId: $s, partId: $s, minimum: null) { __typename } }",
+        {"s": NOBODY},
+    ),
     "imports": ("{ imports(first: 5) { edges { node { id } } } }", {}),
     "notifications": ("{ notifications(first: 5) { edges { node { id } } } }", {}),
     "markNotificationRead": ("mutation($n: ID!) { markNotificationRead(id: $n) { __typename } }", {"n": NOBODY}),

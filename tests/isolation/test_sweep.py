@@ -107,7 +107,13 @@ async def foreign_state(seed: AsyncSession, t: Tenants, caller: str) -> tuple[An
 def document_strategy(kind: str, field: str, ids: dict[str, set[str]]) -> st.SearchStrategy[str]:
     foreign = sorted(ids["global"] | ids["raw"])
     money = st.decimals(min_value=0, max_value=10**6, places=2).map(lambda d: nodes.String(f"{d:.2f}"))
-    custom = {"ID": st.sampled_from(foreign).map(nodes.String), "Date": st.dates().map(nodes.String), "Money": money}
+    decimal = st.decimals(min_value=0, max_value=10**6, places=3).map(lambda d: nodes.String(f"{d:.3f}"))
+    custom = {
+        "ID": st.sampled_from(foreign).map(nodes.String),
+        "Date": st.dates().map(nodes.String),
+        "Money": money,
+        "Decimal": decimal,
+    }
     build = queries if kind == "query" else mutations
     return build(SDL, fields=[field], custom_scalars=custom, allow_x00=False)  # type: ignore[return-value]
 

@@ -368,6 +368,8 @@ DELIVERED_ONLY = {
     "service_commitments": "(id, network_id, publication_id, ordinary_response_hours, major_response_hours) "
     "VALUES (:id, :n, :p, 48, 4)",
     "technical_bulletins": "(id, network_id, publication_id, number, body) VALUES (:id, :n, :p, 'TSB-1', 'b')",
+    "stock_rules": "(id, network_id, publication_id, component_group, per_thousand_vehicles, valid_from) "
+    "VALUES (:id, :n, :p, 'G', 1, current_date)",
 }
 
 
@@ -412,3 +414,51 @@ async def test_policy_rows_reach_only_the_stations_they_were_delivered_to(
                 text(f"INSERT INTO {table} {DELIVERED_ONLY[table]}"),
                 {"id": new_id(), "n": tenants.network_x, "p": rows[tenants.network_x]},
             )
+
+
+async def test_fleets_and_stock_overrides_stay_in_their_tenant(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants
+) -> None:
+    """The vehicle population is its network's (stations read it); an override is its station's."""
+    for network, station in ((tenants.network_x, tenants.station_b), (tenants.network_y, tenants.station_c)):
+        region, part = new_id(), new_id()
+        await seed.execute(
+            text("INSERT INTO regions (id, network_id, code, name) VALUES (:id, :n, 'R', 'R')"),
+            {"id": region, "n": network},
+        )
+        await seed.execute(
+            text(
+                "INSERT INTO parts (id, network_id, part_number, name_zh, name_en, component_group, unit) "
+                "VALUES (:id, :n, 'S-1', '', 'p', 'G', 'EA')"
+            ),
+            {"id": part, "n": network},
+        )
+        await seed.execute(
+            text(
+                "INSERT INTO vehicle_populations (id, network_id, region_id, vehicle_model, vehicles) "
+                "VALUES (:id, :n, :r, 'J6P', 100)"
+            ),
+            {"id": new_id(), "n": network, "r": region},
+        )
+        await seed.execute(
+            text(
+                "INSERT INTO stock_overrides (id, network_id, station_id, part_id, minimum, reason) "
+                "VALUES (:id, :n, :s, :p, 3, 'r')"
+            ),
+            {"id": new_id(), "n": network, "s": station, "p": part},
+        )
+    for principal, populations, overrides in (
+        (tenants.manager_a, 1, 0),
+        (tenants.manager_b, 1, 1),
+        (tenants.hq_x, 1, 1),
+        (tenants.hq_y, 1, 1),
+    ):
+        async with scoped(principal.scope) as session:
+            assert (await session.execute(text("SELECT count(*) FROM vehicle_populations"))).scalar() == populations
+            assert (await session.execute(text("SELECT count(*) FROM stock_overrides"))).scalar() == overrides
+    async with scoped(tenants.hq_y.scope) as session:
+        seen = await session.execute(text("SELECT DISTINCT network_id FROM vehicle_populations"))
+        assert seen.scalars().all() == [tenants.network_y]
+    async with scoped(tenants.manager_b.scope) as session:
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await session.execute(text("UPDATE stock_overrides SET minimum = 99"))

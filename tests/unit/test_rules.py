@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dealernet.policy.rules import StockRule, effective_minimum, minimum_stock
+from dealernet.policy.rules import StockRule, effective_minimum, fleet_minimum, minimum_stock
 
 rules = st.builds(
     StockRule,
@@ -69,3 +69,21 @@ def test_overrides_and_bad_input() -> None:
         StockRule(per_thousand_vehicles=Decimal(1), floor=5, ceiling=2)
     with pytest.raises(ValueError, match="at least one station"):
         minimum_stock(StockRule(Decimal(1)), vehicles_in_region=10, stations_in_region=0, bom_quantity=Decimal(1))
+
+
+def test_a_fleet_of_several_models_adds_up_their_needs() -> None:
+    rule = StockRule(per_thousand_vehicles=Decimal(2), floor=0)
+    # J6P: 3,000 vehicles x 4 pads; J7: 1,000 vehicles x 6 pads → 18,000 vehicle-units / 1000 x 2 / 4 stations = 9
+    fleet = {"J6P": 3_000, "J7": 1_000, "TIGER": 5_000}
+    bom = {"J6P": Decimal(4), "J7": Decimal(6)}  # TIGER does not use the part
+    assert fleet_minimum(rule, fleet=fleet, bom=bom, stations_in_region=4) == 9
+    assert fleet_minimum(rule, fleet=fleet, bom={}, stations_in_region=4) == 0
+
+
+@given(rule=rules, a=vehicles, b=vehicles, stations=st.integers(1, 50), q=quantity)
+def test_a_fleet_never_needs_less_than_any_of_its_models(
+    rule: StockRule, a: int, b: int, stations: int, q: Decimal
+) -> None:
+    both = fleet_minimum(rule, fleet={"A": a, "B": b}, bom={"A": q, "B": q}, stations_in_region=stations)
+    alone = minimum_stock(rule, vehicles_in_region=a, stations_in_region=stations, bom_quantity=q)
+    assert both >= alone

@@ -1,0 +1,193 @@
+"""GraphQL for minimum stock (备件储备定额): HQ publishes stock rules, keeps the vehicle population per region
+and overrides a station's figure; a station (or HQ for one) reads the figures on a date."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealernet.graphql.context import Info
+from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
+from dealernet.graphql.permissions import needs
+from dealernet.graphql.relay import encode_cursor, keyset_after
+from dealernet.policy import models, publications, stock
+from dealernet.policy.schema import Part, part_loader
+from dealernet.policy.schema_documents import StockRule, gid
+from dealernet.policy.schema_publications import Publication as PublicationNode
+from dealernet.policy.schema_publications import PublicationResult, PublicationSuccess, TargetInput
+from dealernet.scope import Scope
+from dealernet.tenants.permissions import Permission
+from dealernet.tenants.schema import uuid_of
+
+
+@strawberry.type(description="A station's minimum stock of one part on a date.")
+class StockFigure:
+    part_id: strawberry.Private[UUID]
+    part_number: str
+    derived: int = strawberry.field(description="From the rule in force, the region's fleet and the service BOM.")
+    override: int | None = strawberry.field(description="HQ's figure for this station, when set.")
+    minimum: int = strawberry.field(description="What the station must hold: the override, else the derived figure.")
+    rule_id: strawberry.ID | None = strawberry.field(description="The rule version used; empty when none applies.")
+
+    @strawberry.field
+    async def part(self, info: Info) -> Part | None:
+        row = await info.context.loader("part", part_loader).load(self.part_id)
+        return Part.from_row(row) if row else None
+
+
+@strawberry.type(description="A page of a station's minimum-stock figures, by part number.")
+class StockFigurePage:
+    figures: list[StockFigure]
+    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
+    has_next_page: bool
+
+
+@strawberry.type
+class StockRuleSuccess:
+    rule: StockRule
+
+
+@strawberry.type
+class VehiclePopulationSuccess:
+    region_id: strawberry.ID
+    vehicle_model: str
+    vehicles: int
+
+
+@strawberry.type
+class StockOverrideSuccess:
+    minimum: int | None = strawberry.field(description="The override set; empty when cleared.")
+
+
+StockRuleResult = Annotated[
+    StockRuleSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("StockRuleResult")
+]
+VehiclePopulationResult = Annotated[
+    VehiclePopulationSuccess | ValidationError | NotFoundError, strawberry.union("VehiclePopulationResult")
+]
+StockOverrideResult = Annotated[
+    StockOverrideSuccess | ValidationError | NotFoundError, strawberry.union("StockOverrideResult")
+]
+
+
+@strawberry.type
+class StockQuery:
+    @strawberry.field(
+        extensions=needs(Permission.policy_read),
+        description="A station's minimum stock on a date (a station asks for itself), by part number.",
+    )
+    async def minimum_stock(
+        self, info: Info, on: date, first: int, after: str | None = None, station_id: strawberry.ID | None = None
+    ) -> StockFigurePage:
+        scope = info.context.require_scope()
+        station = uuid_of(station_id, "Station", "stationId") if station_id else scope.station_id
+        if station is None:
+            return StockFigurePage(figures=[], end_cursor=None, has_next_page=False)
+        rows = await info.context.run(
+            stock.minimum_stock, station_id=station, on=on, first=first, after=keyset_after(after)
+        )
+        page = rows[:first]
+        figures = [
+            StockFigure(
+                part_id=f.part_id,
+                part_number=f.part_number,
+                derived=f.derived,
+                override=f.override,
+                minimum=f.minimum,
+                rule_id=strawberry.ID(str(f.rule_id)) if f.rule_id else None,
+            )
+            for f in page
+        ]
+        end = encode_cursor([page[-1].part_number, page[-1].part_id]) if page else None
+        return StockFigurePage(figures=figures, end_cursor=end, has_next_page=len(rows) > first)
+
+
+@strawberry.type
+class StockMutation:
+    @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Start a draft set of stock rules.")
+    async def draft_stock_rules(
+        self, info: Info, title: str, effective_on: date, target: TargetInput | None = None
+    ) -> PublicationResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.Publication:
+            return await stock.draft_stock_rules(
+                session,
+                scope,
+                title=title,
+                effective_on=effective_on,
+                target=target.to_target() if target else publications.Target(),
+            )
+
+        return await attempt(
+            info.context, run, lambda row: PublicationSuccess(publication=PublicationNode.from_row(row))
+        )
+
+    @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Set a rule in a draft set.")
+    async def set_stock_rule(
+        self,
+        info: Info,
+        rules_id: strawberry.ID,
+        component_group: str,
+        per_thousand_vehicles: Decimal,
+        floor: int = 0,
+        ceiling: int | None = None,
+    ) -> StockRuleResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.StockRuleRow:
+            return await stock.set_stock_rule(
+                session,
+                scope,
+                publication_id=uuid_of(rules_id, "Publication", "rulesId"),
+                component_group=component_group,
+                per_thousand_vehicles=per_thousand_vehicles,
+                floor=floor,
+                ceiling=ceiling,
+            )
+
+        return await attempt(info.context, run, lambda row: StockRuleSuccess(rule=StockRule.from_row(row)))
+
+    @strawberry.mutation(
+        extensions=needs(Permission.policy_publish),
+        description="Record the vehicles of a model in service in a region.",
+    )
+    async def set_vehicle_population(
+        self, info: Info, region_id: strawberry.ID, vehicle_model: str, vehicles: int
+    ) -> VehiclePopulationResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.VehiclePopulation:
+            return await stock.set_vehicle_population(
+                session,
+                scope,
+                region_id=uuid_of(region_id, "Region", "regionId"),
+                vehicle_model=vehicle_model,
+                vehicles=vehicles,
+            )
+
+        return await attempt(
+            info.context,
+            run,
+            lambda row: VehiclePopulationSuccess(
+                region_id=gid("Region", row.region_id), vehicle_model=row.vehicle_model, vehicles=row.vehicles
+            ),
+        )
+
+    @strawberry.mutation(
+        extensions=needs(Permission.policy_publish),
+        description="Set a station's minimum stock of a part (minimum empty: back to the derived figure).",
+    )
+    async def set_minimum_stock_override(
+        self, info: Info, station_id: strawberry.ID, part_id: strawberry.ID, minimum: int | None, reason: str = ""
+    ) -> StockOverrideResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.StockOverride | None:
+            return await stock.set_override(
+                session,
+                scope,
+                station_id=uuid_of(station_id, "Station", "stationId"),
+                part_id=uuid_of(part_id, "Part", "partId"),
+                minimum=minimum,
+                reason=reason,
+            )
+
+        return await attempt(info.context, run, lambda row: StockOverrideSuccess(minimum=row.minimum if row else None))
