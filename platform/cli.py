@@ -58,10 +58,12 @@ def _servers(settings: Settings) -> Servers:
 
 
 async def _seed_demo(settings: Settings, servers: Servers) -> None:
+    from dealernet.policy.demo import seed_demo_policy
     from dealernet.tenants.demo import seed_demo
 
     async with bootstrap.seed_session(settings, servers.postgres_admin_url) as session:
-        await seed_demo(session)
+        network_id = await seed_demo(session)
+        await seed_demo_policy(session, network_id)
 
 
 def _refuse_demo_in_production(settings: Settings) -> None:

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, text, tuple_
+from sqlalchemy import Uuid, any_, func, literal, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet import outbox
@@ -261,17 +261,48 @@ async def publications_by_id(session: AsyncSession, scope: Scope, ids: Sequence[
     return {row.id: row for row in await session.scalars(select(Publication).where(Publication.id.in_(ids)))}
 
 
+@dataclass(frozen=True)
+class PublicationFilter:
+    kind: str | None = None
+    effective_from: date | None = None  # effective on or after
+    effective_to: date | None = None  # effective on or before
+    region_id: UUID | None = None  # a regional document of the region, or one targeting it
+    status: str | None = None
+
+
 async def list_publications(
-    session: AsyncSession, scope: Scope, *, first: int, after: tuple[str, UUID] | None = None
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    first: int,
+    after: tuple[str, UUID] | None = None,
+    where: PublicationFilter = PublicationFilter(),
 ) -> list[Publication]:
-    """Publications by effective date (a station sees those delivered to it); first + 1 rows."""
+    """Publications by effective date; first + 1 rows. A station sees those delivered to it (row-level
+    security) that are published — announced or in force, not withdrawn."""
     require(scope, Permission.policy_read)
     check_page_size(first)
-    stmt = select(Publication).order_by(Publication.effective_on, Publication.id).limit(first + 1)
+    conditions = []
+    if scope.is_station:
+        conditions.append(Publication.status == "published")
+    if where.kind:
+        conditions.append(Publication.kind == where.kind)
+    if where.status:
+        conditions.append(Publication.status == where.status)
+    if where.effective_from:
+        conditions.append(Publication.effective_on >= where.effective_from)
+    if where.effective_to:
+        conditions.append(Publication.effective_on <= where.effective_to)
+    if where.region_id:
+        conditions.append(
+            (Publication.region_id == where.region_id)
+            | (literal(where.region_id, Uuid) == any_(Publication.target_region_ids))
+        )
     if after is not None:
-        stmt = stmt.where(
+        conditions.append(
             tuple_(Publication.effective_on, Publication.id) > tuple_(date.fromisoformat(after[0]), after[1])
         )
+    stmt = select(Publication).where(*conditions).order_by(Publication.effective_on, Publication.id).limit(first + 1)
     return list(await session.scalars(stmt))
 
 

@@ -262,11 +262,30 @@ def _price_success(row: models.PartPrice) -> PartPriceSuccess:
 class PublicationsQuery:
     @strawberry.field(
         extensions=needs(Permission.policy_read),
-        description="Publications by effective date: HQ sees its network's, a station those delivered to it.",
+        description="Publications by effective date, filtered by kind (price_list, labour_rates, warranty_policy, "
+        "service_commitments, bulletin, stock_rules), effective dates, region and status: HQ sees its network's, a "
+        "station the published ones delivered to it.",
     )
-    async def publications(self, info: Info, first: int, after: str | None = None) -> relay.Connection[Publication]:
+    async def publications(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        kind: str | None = None,
+        effective_from: date | None = None,
+        effective_to: date | None = None,
+        region_id: strawberry.ID | None = None,
+        status: str | None = None,
+    ) -> relay.Connection[Publication]:
+        where = publications.PublicationFilter(
+            kind=kind,
+            effective_from=effective_from,
+            effective_to=effective_to,
+            region_id=uuid_of(region_id, "Region", "regionId") if region_id else None,
+            status=status,
+        )
         after_key = keyset_after(after)
-        rows = await info.context.run(publications.list_publications, first=first, after=after_key)
+        rows = await info.context.run(publications.list_publications, first=first, after=after_key, where=where)
         return connection(rows, first=first, node=Publication.from_row, key=lambda row: (row.effective_on, row.id))
 
     @strawberry.field(

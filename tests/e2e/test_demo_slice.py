@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dealernet.policy.demo import seed_demo_policy
 from dealernet.tenants.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, seed_demo
 
 VIEWER = "{ viewer { id email network { id name } station { id code name } } }"
@@ -184,3 +186,30 @@ async def test_the_demo_supplier_client_gets_a_token(client: httpx.AsyncClient) 
     )
     assert response.status_code == 200, response.text
     assert set(response.json()) == {"access_token", "token_type", "expires_in"}
+
+
+async def test_the_demo_policy_as_station_sh01_sees_it(client: httpx.AsyncClient, seed: AsyncSession) -> None:
+    await seed_demo_policy(seed, await seed_demo(seed))
+    sh01 = await bearer(client, "manager@sh01.demo-motors.test")
+    bj02 = await bearer(client, "manager@bj02.demo-motors.test")
+    listing = "{ publications(first: 20) { edges { node { kind phase } } } }"
+    sh01_sees = [e["node"] for e in (await ask(client, listing, sh01))["data"]["publications"]["edges"]]
+    assert {"kind": "price_list", "phase": "announced"} in sh01_sees
+    assert len(sh01_sees) == 7
+    assert len((await ask(client, listing, bj02))["data"]["publications"]["edges"]) == 6
+    ids = (
+        '{ parts(first: 10, search: "BP-3501") { edges { node { id } } } '
+        "labourOperations(first: 10) { edges { node { id code } } } }"
+    )
+    found = (await ask(client, ids, sh01))["data"]
+    part = found["parts"]["edges"][0]["node"]["id"]
+    operation = next(e["node"]["id"] for e in found["labourOperations"]["edges"] if e["node"]["code"] == "BR-0101")
+    today = datetime.now(UTC).date().isoformat()
+    as_of = """query($p: ID!, $o: ID!, $on: Date!) { policyAsOf(on: $on, partId: $p, operationId: $o) {
+      price { listPrice } labourRate { hourlyRate } labourAmount coverage { months km } } }"""
+    assert (await ask(client, as_of, sh01, p=part, o=operation, on=today))["data"]["policyAsOf"] == {
+        "price": {"listPrice": "420.00"},
+        "labourRate": {"hourlyRate": "110.00"},
+        "labourAmount": "132.00",
+        "coverage": {"months": 12, "km": 30000},
+    }

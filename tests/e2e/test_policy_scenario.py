@@ -123,6 +123,9 @@ async def test_policy_distribution_scenario(
         for name, who in (("east", t.manager_a), ("west", t.manager_b))
     }
     assert seen["east"] == {national: "in force", east_list: "announced"}
+    by_region = "query($r: ID!) { publications(first: 10, regionId: $r) { edges { node { id } } } }"
+    east_only = (await graphql(client, by_region, hq, r=gid("Region", east.id)))["data"]["publications"]["edges"]
+    assert [e["node"]["id"] for e in east_only] == [east_list]
     assert seen["west"] == {national: "in force"}
 
     today = (await graphql(client, AS_OF, t.manager_a, p=parts["BP-1"], on=str(TODAY)))["data"]["priceAsOf"]

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet import bootstrap
 from dealernet.db import TEST_LOGIN_ROLE, create_engine, make_sessionmaker, scoped_session
 from dealernet.embedded import Servers
+from dealernet.policy.demo import seed_demo_policy
+from dealernet.policy.models import Part, Publication, PublicationDelivery
 from dealernet.scope import SEED_SCOPE, DbRole, Scope
 from dealernet.settings import Settings
 from dealernet.tenants.demo import DEMO_LOGINS, seed_demo
@@ -77,15 +79,18 @@ async def test_demo_seed_twice_changes_nothing(seed: AsyncSession) -> None:
         return tuple(
             [
                 await seed.scalar(select(func.count()).select_from(model)) or 0
-                for model in (Network, Station, User, Membership)
+                for model in (Network, Station, User, Membership, Part, Publication, PublicationDelivery)
             ]
         )
 
     first = await seed_demo(seed)
+    await seed_demo_policy(seed, first)
     after_first = await counts()
     second = await seed_demo(seed)
+    await seed_demo_policy(seed, second)
 
     assert first == second
     assert await counts() == after_first
     emails = set((await seed.scalars(select(User.email))).all())
     assert {login.email for login in DEMO_LOGINS} <= emails
+    assert after_first[-3:] == (5, 7, 13)  # parts; publications; deliveries: 6 to everyone, East's to SH01

@@ -18,6 +18,7 @@ from dealernet.errors import NotFound, ValidationFailed
 from dealernet.mail import MemoryMailer
 from dealernet.policy import prices, publications
 from dealernet.policy.models import Part
+from dealernet.scope import Scope
 from dealernet.settings import Settings
 from dealernet.tenants import notifications
 from dealernet.tenants.models import Notification, Station
@@ -183,3 +184,43 @@ async def test_the_cron_reminds_the_stations_that_have_not_acknowledged_once_a_d
     assert all(m.to != tenants.hq_x.email for m in mailer.sent)  # station notifications go to stations
     unmailed = await seed.scalar(text("SELECT count(*) FROM notifications WHERE mailed_at IS NULL"))
     assert unmailed == 0
+
+
+async def test_listing_filters_and_a_station_does_not_see_withdrawn_versions(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants
+) -> None:
+    part = await _part(seed, tenants)
+    kept = await _publish_to(scoped, tenants, part, publications.Target())
+    async with scoped(tenants.hq_x.scope) as session:
+        later = await prices.draft_price_list(
+            session, tenants.hq_x.scope, title="Later", effective_on=TODAY + timedelta(days=60)
+        )
+        await prices.set_price(
+            session,
+            tenants.hq_x.scope,
+            publication_id=later.id,
+            part_id=part,
+            currency="CNY",
+            list_price=Decimal("11.00"),
+            dealer_price=Decimal("9.00"),
+        )
+        await publications.publish(session, tenants.hq_x.scope, publication_id=later.id)
+        await publications.withdraw(session, tenants.hq_x.scope, publication_id=later.id, reason="wrong prices")
+        await session.commit()
+
+    async def listed(scope: Scope, **where: object) -> list[UUID]:
+        async with scoped(scope) as session:
+            found = await publications.list_publications(
+                session,
+                scope,
+                first=10,
+                where=publications.PublicationFilter(**where),  # type: ignore[arg-type]
+            )
+            return [p.id for p in found]
+
+    assert await listed(tenants.hq_x.scope) == [kept, later.id]
+    assert await listed(tenants.hq_x.scope, status="withdrawn") == [later.id]
+    assert await listed(tenants.hq_x.scope, effective_from=TODAY + timedelta(days=1)) == [later.id]
+    assert await listed(tenants.hq_x.scope, effective_to=TODAY) == [kept]
+    assert await listed(tenants.hq_x.scope, kind="bulletin") == []
+    assert await listed(tenants.manager_a.scope) == [kept]
