@@ -268,3 +268,17 @@ class StockOverride(IdMixin, Base):
     reason: Mapped[str] = mapped_column(String(300))
     set_by: Mapped[UUID | None]
     set_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class PriceCoefficient(IdMixin, Base):
+    """A region's price coefficient (地区差价): its price is the national one times this, unless it has its own."""
+
+    __tablename__ = "price_coefficients"
+
+    network_id: Mapped[UUID]
+    publication_id: Mapped[UUID] = mapped_column(ForeignKey("publications.id"))
+    region_id: Mapped[UUID]
+    coefficient: Mapped[Decimal] = mapped_column(Numeric(6, 4))
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+    in_force: Mapped[bool] = mapped_column(default=False)

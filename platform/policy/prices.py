@@ -8,9 +8,9 @@ delivered to S, preferring S's region's price to the national one, and names the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 from sqlalchemy import select, text
@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.db import new_id
 from dealernet.errors import NotFound, ValidationFailed
-from dealernet.policy.models import Part, PartPrice, Publication
-from dealernet.policy.publications import PRICE_LIST, Target, draft_publication, open_draft
+from dealernet.policy.models import Part, PartPrice, PriceCoefficient, Publication
+from dealernet.policy.publications import PRICE_COEFFICIENTS, PRICE_LIST, Target, draft_publication, open_draft
 from dealernet.scope import Scope
 from dealernet.tenants.models import Region, Station
 from dealernet.tenants.permissions import Permission
@@ -120,6 +120,9 @@ class PriceAsOf:
     publication_id: UUID
     valid_from: date
     regional: bool
+    # The national price times the region's coefficient (地区差价), when the region has no price of its own.
+    coefficient: Decimal | None = None
+    coefficient_id: UUID | None = None
 
 
 # In-force versions of one part, currency and region never overlap, so the only one that can hold the date is
@@ -175,7 +178,7 @@ async def price_as_of(
     ).first()
     if row is None:
         return None
-    return PriceAsOf(
+    found = PriceAsOf(
         part_id=part_id,
         on=on,
         currency=currency.upper(),
@@ -186,6 +189,87 @@ async def price_as_of(
         valid_from=row.valid_from,
         regional=row.regional,
     )
+    if row.regional or station.region_id is None:
+        return found
+    coefficient = (
+        await session.execute(_COEFFICIENT_AS_OF, {"region": station.region_id, "on": on, "station": station.id})
+    ).first()
+    if coefficient is None:
+        return found
+    factor = coefficient.coefficient
+    return replace(
+        found,
+        list_price=(found.list_price * factor).quantize(CENT, ROUND_HALF_UP),
+        dealer_price=(found.dealer_price * factor).quantize(CENT, ROUND_HALF_UP),
+        coefficient=factor,
+        coefficient_id=coefficient.id,
+    )
+
+
+# The region's coefficient on the date, from the coefficients delivered to the station: one backward step.
+_COEFFICIENT_AS_OF = text(
+    """
+    SELECT c.id, c.coefficient FROM (
+      SELECT k.id, k.publication_id, k.coefficient, k.valid_to FROM price_coefficients k
+      WHERE k.region_id = :region AND k.in_force AND k.valid_from <= CAST(:on AS date)
+      ORDER BY k.valid_from DESC LIMIT 1
+    ) c
+    WHERE (c.valid_to IS NULL OR c.valid_to > CAST(:on AS date))
+      AND EXISTS (SELECT 1 FROM publication_deliveries d
+                  WHERE d.publication_id = c.publication_id AND d.station_id = :station)
+    """
+)
+CENT = Decimal("0.01")
+
+
+async def draft_price_coefficients(
+    session: AsyncSession, scope: Scope, *, title: str, effective_on: date, target: Target = Target()
+) -> Publication:
+    """A draft set of regional price coefficients; set one per region with `set_price_coefficient`."""
+    return await draft_publication(
+        session, scope, kind=PRICE_COEFFICIENTS, title=title, effective_on=effective_on, target=target
+    )
+
+
+async def set_price_coefficient(
+    session: AsyncSession, scope: Scope, *, publication_id: UUID, region_id: UUID, coefficient: Decimal
+) -> PriceCoefficient:
+    """A region's coefficient in a draft set (1.05: the region pays 5 % above the national price)."""
+    require(scope, Permission.policy_publish)
+    draft = await open_draft(session, publication_id, PRICE_COEFFICIENTS)
+    if not coefficient.is_finite() or not 0 < coefficient < 10 or coefficient != round(coefficient, 4):
+        raise ValidationFailed("above 0 and below 10, four decimals at most", fields={"coefficient": "invalid"})
+    if await session.get(Region, region_id) is None:
+        raise NotFound("no such region", fields={"regionId": "not found"})
+    found = await session.scalars(
+        select(PriceCoefficient).where(
+            PriceCoefficient.publication_id == draft.id, PriceCoefficient.region_id == region_id
+        )
+    )
+    row = found.first()
+    if row is None:
+        row = PriceCoefficient(
+            id=new_id(),
+            network_id=draft.network_id,
+            publication_id=draft.id,
+            region_id=region_id,
+            valid_from=draft.effective_on,
+        )
+        session.add(row)
+    row.coefficient = coefficient
+    await session.flush()
+    return row
+
+
+async def coefficients_of(
+    session: AsyncSession, scope: Scope, publication_ids: Sequence[UUID]
+) -> dict[UUID, list[PriceCoefficient]]:
+    require(scope, Permission.policy_read)
+    rows = await session.scalars(select(PriceCoefficient).where(PriceCoefficient.publication_id.in_(publication_ids)))
+    found: dict[UUID, list[PriceCoefficient]] = {i: [] for i in publication_ids}
+    for row in rows:
+        found[row.publication_id].append(row)
+    return found
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,18 @@ WARRANTY_POLICY = Kind("warranty_policy", "warranty_coverages", "coverage", key=
 SERVICE_COMMITMENTS = Kind("service_commitments", "service_commitments", "commitment")
 BULLETIN = Kind("bulletin", "technical_bulletins", "bulletin")
 STOCK_RULES = Kind("stock_rules", "stock_rules", "stock rule", key="rule_key")
+PRICE_COEFFICIENTS = Kind("price_coefficients", "price_coefficients", "price coefficient", key="coefficient_key")
 KINDS = {
-    kind.name: kind for kind in (PRICE_LIST, LABOUR_RATES, WARRANTY_POLICY, SERVICE_COMMITMENTS, BULLETIN, STOCK_RULES)
+    kind.name: kind
+    for kind in (
+        PRICE_LIST,
+        LABOUR_RATES,
+        WARRANTY_POLICY,
+        SERVICE_COMMITMENTS,
+        BULLETIN,
+        STOCK_RULES,
+        PRICE_COEFFICIENTS,
+    )
 }
 
 

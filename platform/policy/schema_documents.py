@@ -17,7 +17,7 @@ from strawberry.dataloader import DataLoader
 
 from dealernet.graphql.context import Context
 from dealernet.graphql.scalars import Money
-from dealernet.policy import documents, labour, models, stock, warranty
+from dealernet.policy import documents, labour, models, prices, stock, warranty
 from dealernet.scope import Scope
 
 
@@ -46,6 +46,24 @@ terms_loader = by_publication(warranty.terms_of)
 commitments_loader = by_publication(documents.commitments_of)
 bulletin_loader = by_publication(documents.bulletins_of)
 stock_rules_loader = by_publication(stock.rules_of)
+coefficients_loader = by_publication(prices.coefficients_of)
+
+
+@strawberry.type(description="A region's price coefficient (地区差价): national price times this.")
+class PriceCoefficient:
+    region_id: strawberry.ID
+    coefficient: Decimal
+    valid_from: date
+    valid_to: date | None
+
+    @classmethod
+    def from_row(cls, row: models.PriceCoefficient) -> PriceCoefficient:
+        return cls(
+            region_id=gid("Region", row.region_id),
+            coefficient=row.coefficient,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+        )
 
 
 @strawberry.type(description="A labour rate per hour in a rate card: a region's, or national (regionId empty).")

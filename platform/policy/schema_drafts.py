@@ -17,7 +17,7 @@ from dealernet.graphql.context import Info
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.scalars import Money
-from dealernet.policy import as_of, documents, labour, models, publications, warranty
+from dealernet.policy import as_of, documents, labour, models, prices, publications, warranty
 from dealernet.policy import schema_documents as docs
 from dealernet.policy.schema_publications import (
     PriceAsOf,
@@ -124,6 +124,25 @@ class DraftBulletinInput:
     target: TargetInput | None = None
 
 
+@strawberry.input
+class DraftPriceCoefficientsInput:
+    title: str
+    effective_on: date
+    target: TargetInput | None = None
+
+
+@strawberry.input(description="A region's coefficient in a draft set: 1.05 = 5 % above the national price.")
+class SetPriceCoefficientInput:
+    coefficients_id: strawberry.ID
+    region_id: strawberry.ID
+    coefficient: Decimal
+
+
+@strawberry.type
+class PriceCoefficientSuccess:
+    coefficient: docs.PriceCoefficient
+
+
 @strawberry.type
 class LabourRateSuccess:
     labour_rate: docs.LabourRate
@@ -134,6 +153,10 @@ class WarrantyCoverageSuccess:
     coverage: docs.WarrantyCoverage
 
 
+PriceCoefficientResult = Annotated[
+    PriceCoefficientSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union("PriceCoefficientResult"),
+]
 LabourRateResult = Annotated[
     LabourRateSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("LabourRateResult")
 ]
@@ -262,6 +285,32 @@ class DraftsQuery:
 
 @strawberry.type
 class DraftsMutation:
+    @strawberry.mutation(
+        extensions=needs(Permission.policy_publish), description="Start a draft set of regional price coefficients."
+    )
+    async def draft_price_coefficients(self, info: Info, input: DraftPriceCoefficientsInput) -> PublicationResult:  # noqa: A002
+        async def run(session: AsyncSession, scope: Scope) -> models.Publication:
+            return await prices.draft_price_coefficients(
+                session, scope, title=input.title, effective_on=input.effective_on, target=_target(input.target)
+            )
+
+        return await attempt(info.context, run, _published)
+
+    @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Set a region's price coefficient.")
+    async def set_price_coefficient(self, info: Info, input: SetPriceCoefficientInput) -> PriceCoefficientResult:  # noqa: A002
+        async def run(session: AsyncSession, scope: Scope) -> models.PriceCoefficient:
+            return await prices.set_price_coefficient(
+                session,
+                scope,
+                publication_id=uuid_of(input.coefficients_id, "Publication", "input.coefficientsId"),
+                region_id=uuid_of(input.region_id, "Region", "input.regionId"),
+                coefficient=input.coefficient,
+            )
+
+        return await attempt(
+            info.context, run, lambda row: PriceCoefficientSuccess(coefficient=docs.PriceCoefficient.from_row(row))
+        )
+
     @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Start a draft labour rate card.")
     async def draft_labour_rates(self, info: Info, input: DraftLabourRatesInput) -> PublicationResult:  # noqa: A002
         async def run(session: AsyncSession, scope: Scope) -> models.Publication:

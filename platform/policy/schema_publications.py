@@ -91,6 +91,13 @@ class Publication(relay.Node):
         row = await info.context.loader("commitments", docs.commitments_loader).load(self.id)
         return docs.ServiceCommitments.from_row(row) if row else None
 
+    @strawberry.field(description="A set of regional price coefficients.")
+    async def price_coefficients(self, info: Info) -> list[docs.PriceCoefficient]:
+        if self.kind != publications.PRICE_COEFFICIENTS.name:
+            return []
+        rows = await info.context.loader("coefficients", docs.coefficients_loader).load(self.id)
+        return [docs.PriceCoefficient.from_row(r) for r in rows or []]
+
     @strawberry.field(description="A set of stock rules' rule per component group.")
     async def stock_rules(self, info: Info) -> list[docs.StockRule]:
         if self.kind != publications.STOCK_RULES.name:
@@ -146,6 +153,10 @@ class PriceAsOf:
     regional: bool = strawberry.field(description="The station's region's price, not the national one.")
     publication_id: strawberry.Private[UUID]
     price_id: strawberry.ID = strawberry.field(description="The price version used.")
+    coefficient: Decimal | None = strawberry.field(
+        default=None, description="The region's coefficient (地区差价) applied to the national price, if any."
+    )
+    coefficient_id: strawberry.ID | None = strawberry.field(default=None, description="The coefficient version used.")
 
     @classmethod
     def from_found(cls, found: prices.PriceAsOf) -> PriceAsOf:
@@ -158,6 +169,8 @@ class PriceAsOf:
             regional=found.regional,
             publication_id=found.publication_id,
             price_id=strawberry.ID(str(found.price_id)),
+            coefficient=found.coefficient,
+            coefficient_id=strawberry.ID(str(found.coefficient_id)) if found.coefficient_id else None,
         )
 
     @strawberry.field(description="The price list the price belongs to.")

@@ -245,3 +245,45 @@ async def test_withdrawing_a_list_lets_the_previous_version_run_on(
     fixed = await as_of(scoped, hq, p1, tenants.station_b, later_day)
     assert fixed is not None
     assert fixed.list_price == Decimal("105.00")
+
+
+async def test_a_regional_coefficient_prices_the_national_list_for_its_region(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants, partner_world: PartnerWorld
+) -> None:
+    """地区差价: East pays the national price times 1.05 from next month, unless East has a price of its own;
+    the version used is named; West keeps the national price."""
+    t, hq = tenants, tenants.hq_x.scope
+    east, _, p1, p2 = await world(seed, t, partner_world)
+    await publish(scoped, hq, await price_list(scoped, hq, TODAY, {p1: ("100.00", "80.00"), p2: ("9.99", "7.77")}))
+    await publish(scoped, hq, await price_list(scoped, hq, TODAY, {p2: ("12.00", "10.00")}, region=east))
+    async with scoped(hq) as session:
+        coefficients = await prices.draft_price_coefficients(
+            session, hq, title="Regional 2026", effective_on=NEXT_MONTH
+        )
+        row = await prices.set_price_coefficient(
+            session, hq, publication_id=coefficients.id, region_id=east, coefficient=Decimal("1.05")
+        )
+        with pytest.raises(ValidationFailed):
+            await prices.set_price_coefficient(
+                session, hq, publication_id=coefficients.id, region_id=east, coefficient=Decimal("0")
+            )
+        await publications.publish(session, hq, publication_id=coefficients.id)
+        await session.commit()
+
+    today = await as_of(scoped, t.manager_a.scope, p1, t.station_a, TODAY)
+    assert today is not None
+    assert (today.list_price, today.coefficient) == (Decimal("100.00"), None)
+    later = await as_of(scoped, t.manager_a.scope, p1, t.station_a, NEXT_MONTH)
+    assert later is not None
+    assert (later.list_price, later.dealer_price, later.coefficient) == (
+        Decimal("105.00"),
+        Decimal("84.00"),
+        Decimal("1.0500"),
+    )
+    assert later.coefficient_id == row.id
+    own_price = await as_of(scoped, t.manager_a.scope, p2, t.station_a, NEXT_MONTH)  # East's own price wins
+    assert own_price is not None
+    assert (own_price.list_price, own_price.coefficient) == (Decimal("12.00"), None)
+    west = await as_of(scoped, t.manager_b.scope, p1, t.station_b, NEXT_MONTH)
+    assert west is not None
+    assert (west.list_price, west.coefficient) == (Decimal("100.00"), None)

@@ -54,6 +54,7 @@ TENANT_TABLES = {
     "stock_rules": "network (stations: delivered)",
     "vehicle_populations": "network",
     "stock_overrides": "station",
+    "price_coefficients": "network (stations: delivered)",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

@@ -742,6 +742,26 @@ async def case_set_minimum_stock_override(env: Env) -> None:
     assert await env.seed.scalar(text("SELECT count(*) FROM stock_overrides")) == 0
 
 
+async def case_draft_price_coefficients(env: Env) -> None:
+    query = """mutation($s: ID!) { draftPriceCoefficients(input: {title: "t", effectiveOn: "2026-01-01",
+      target: {stationIds: [$s]}}) { __typename } }"""
+    body = await graphql(env.client, query, env.t.hq_x, s=gid("Station", env.t.station_c))
+    assert typename(body, "draftPriceCoefficients") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM publications")) == 0
+
+
+async def case_set_price_coefficient(env: Env) -> None:
+    region_x, region_y = await _regions(env)
+    draft_x = await _draft(env, env.t.network_x, "price_coefficients")
+    draft_y = await _draft(env, env.t.network_y, "price_coefficients")
+    query = """mutation($c: ID!, $r: ID!) { setPriceCoefficient(input: {coefficientsId: $c, regionId: $r,
+      coefficient: "1.05"}) { __typename } }"""
+    for draft, region in ((draft_y, region_x), (draft_x, region_y)):
+        body = await graphql(env.client, query, env.t.hq_x, c=gid("Publication", draft), r=gid("Region", region))
+        assert typename(body, "setPriceCoefficient") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM price_coefficients")) == 0
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -779,6 +799,8 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "createLabourOperation": case_create_labour_operation,
     "imports": case_imports,
     "minimumStock": case_minimum_stock,
+    "draftPriceCoefficients": case_draft_price_coefficients,
+    "setPriceCoefficient": case_set_price_coefficient,
     "draftStockRules": case_draft_stock_rules,
     "setStockRule": case_set_stock_rule,
     "setVehiclePopulation": case_set_vehicle_population,

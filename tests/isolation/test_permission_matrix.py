@@ -98,6 +98,15 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         "{ __typename } }",
         {},
     ),
+    "draftPriceCoefficients": (
+        'mutation { draftPriceCoefficients(input: {title: "", effectiveOn: "2026-01-01"}) { __typename } }',
+        {},
+    ),
+    "setPriceCoefficient": (
+        'mutation($c: ID!) { setPriceCoefficient(input: {coefficientsId: $c, regionId: $c, coefficient: "1"}) '
+        "{ __typename } }",
+        {"c": NOBODY},
+    ),
     "minimumStock": ('{ minimumStock(on: "2026-01-01", first: 5) { hasNextPage } }', {}),
     "draftStockRules": ('mutation { draftStockRules(title: "", effectiveOn: "2026-01-01") { __typename } }', {}),
     "setStockRule": (

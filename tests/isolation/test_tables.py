@@ -370,6 +370,8 @@ DELIVERED_ONLY = {
     "technical_bulletins": "(id, network_id, publication_id, number, body) VALUES (:id, :n, :p, 'TSB-1', 'b')",
     "stock_rules": "(id, network_id, publication_id, component_group, per_thousand_vehicles, valid_from) "
     "VALUES (:id, :n, :p, 'G', 1, current_date)",
+    "price_coefficients": "(id, network_id, publication_id, region_id, coefficient, valid_from) "
+    "VALUES (:id, :n, :p, (SELECT id FROM regions WHERE network_id = :n LIMIT 1), 1.05, current_date)",
 }
 
 
@@ -398,6 +400,10 @@ async def test_policy_rows_reach_only_the_stations_they_were_delivered_to(
             {"id": new_id(), "n": network, "p": publication, "s": station},
         )
         rows[network] = publication
+        await seed.execute(
+            text("INSERT INTO regions (id, network_id, code, name) VALUES (:id, :n, 'R', 'R')"),
+            {"id": new_id(), "n": network},
+        )
         await seed.execute(
             text(f"INSERT INTO {table} {DELIVERED_ONLY[table]}"), {"id": new_id(), "n": network, "p": publication}
         )
