@@ -30,8 +30,9 @@ from dealernet.graphql import persisted
 from dealernet.graphql.context import Context
 from dealernet.graphql.errors import coded_error
 from dealernet.graphql.schema import build_schema
-from dealernet.policy.http import upload_import
+from dealernet.policy.http import download_attachment, upload_attachment, upload_import
 from dealernet.settings import Settings
+from dealernet.storage import Store, open_store
 from dealernet.tenants.http import authenticate, jwks, sso_begin, sso_callback, token_endpoint
 from dealernet.tenants.keys import KeyStore
 from dealernet.worker import connect_queue
@@ -50,6 +51,7 @@ class Runtime:
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
     redis: ArqRedis | None = None
     head: str | None = None
+    store: Store | None = None  # uploaded files (storage.py)
     _owned: list[Any] = field(default_factory=list)
 
 
@@ -166,6 +168,7 @@ def create_app(
     *,
     sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     redis: ArqRedis | None = None,
+    store: Store | None = None,
 ) -> Litestar:
     """The API. Tests pass their own session factory and Redis; otherwise the lifespan connects. (E-mail is
     sent by the worker, through the outbox.)"""
@@ -175,6 +178,7 @@ def create_app(
         sessionmaker=sessionmaker,
         redis=redis,
         head=head_revision(settings),
+        store=store or open_store(settings),
     )
 
     @asynccontextmanager
@@ -202,6 +206,8 @@ def create_app(
             _graphql_controller(settings),
             token_endpoint,
             upload_import,
+            upload_attachment,
+            download_attachment,
             sso_begin,
             sso_callback,
             jwks,

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     login_address_lock_after: int = Field(default=100, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
     demo_seed: bool = True
+    # Where uploaded files go: unset means a directory under data_dir; else file:///abs/dir or any
+    # S3-compatible store, s3://bucket/prefix, configured by storage_options (JSON: endpoint, region,
+    # access_key_id, secret_access_key — obstore's S3 settings).
+    storage_url: str | None = None
+    storage_options: dict[str, str] = Field(default_factory=dict)
 
     @property
     def base_url(self) -> str:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
@@ -73,6 +75,8 @@ def settings() -> Settings:
         update={
             "database": name if name.endswith("_test") else f"{name}_test",
             "signing_key": secrets.token_urlsafe(48),
+            # Uploaded files go to a directory of the run's own (the default store, a local directory).
+            "storage_url": Path(tempfile.mkdtemp(prefix="dealernet-files-")).as_uri(),
         }
     )
 

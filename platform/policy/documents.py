@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dealernet import storage
 from dealernet.db import new_id
 from dealernet.errors import Conflict, NotFound, ValidationFailed
-from dealernet.policy.models import Part, Publication, ServiceCommitments, TechnicalBulletin
-from dealernet.policy.publications import BULLETIN, SERVICE_COMMITMENTS, Target, draft_publication
+from dealernet.policy.models import BulletinAttachment, Part, Publication, ServiceCommitments, TechnicalBulletin
+from dealernet.policy.publications import BULLETIN, SERVICE_COMMITMENTS, Target, draft_publication, open_draft
 from dealernet.scope import Scope
 from dealernet.tenants.permissions import Permission
 from dealernet.tenants.service import require
@@ -171,3 +172,66 @@ async def bulletins_of(
     require(scope, Permission.policy_read)
     rows = await session.scalars(select(TechnicalBulletin).where(TechnicalBulletin.publication_id.in_(publication_ids)))
     return {row.publication_id: row for row in rows}
+
+
+MAX_ATTACHMENTS = 20
+
+
+async def attach_to_bulletin(
+    session: AsyncSession, scope: Scope, store: storage.Store, *, publication_id: UUID, filename: str, content: bytes
+) -> BulletinAttachment:
+    """Attach a PDF or image to a draft bulletin: the bytes to the store under a key of ours, the metadata
+    here (the object is removed again if its row cannot be written)."""
+    require(scope, Permission.policy_publish)
+    bulletin = await open_draft(session, publication_id, BULLETIN)
+    checked = storage.check_file(filename, content)
+    count = await session.scalar(select(func.count()).where(BulletinAttachment.publication_id == bulletin.id))
+    if (count or 0) >= MAX_ATTACHMENTS:
+        raise ValidationFailed(f"at most {MAX_ATTACHMENTS} attachments", fields={"file": "too many"})
+    attachment_id = new_id()
+    key = f"{bulletin.network_id}/bulletins/{bulletin.id}/{attachment_id}"
+    await storage.put(store, key, content)
+    row = BulletinAttachment(
+        id=attachment_id,
+        network_id=bulletin.network_id,
+        publication_id=bulletin.id,
+        filename=checked.filename,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        storage_key=key,
+        uploaded_by=scope.actor_id,
+    )
+    session.add(row)
+    try:
+        await session.flush()
+    except Exception:
+        await storage.delete(store, key)
+        raise
+    return row
+
+
+async def attachments_of(
+    session: AsyncSession, scope: Scope, publication_ids: Sequence[UUID]
+) -> dict[UUID, list[BulletinAttachment]]:
+    require(scope, Permission.policy_read)
+    rows = await session.scalars(
+        select(BulletinAttachment)
+        .where(BulletinAttachment.publication_id.in_(publication_ids))
+        .order_by(BulletinAttachment.uploaded_at, BulletinAttachment.id)
+    )
+    found: dict[UUID, list[BulletinAttachment]] = {i: [] for i in publication_ids}
+    for row in rows:
+        found[row.publication_id].append(row)
+    return found
+
+
+async def read_attachment(
+    session: AsyncSession, scope: Scope, store: storage.Store, *, attachment_id: UUID
+) -> tuple[BulletinAttachment, bytes]:
+    """An attachment the caller may see (HQ its network's; a station those of bulletins delivered to it)."""
+    require(scope, Permission.policy_read)
+    row = await session.get(BulletinAttachment, attachment_id)
+    if row is None:
+        raise NotFound("no such attachment", fields={"attachmentId": "not found"})
+    return row, await storage.get(store, row.storage_key)

@@ -1,4 +1,5 @@
-"""The plain-HTTP upload of a bulk import file (DESIGN.md: file upload beside GraphQL).
+"""Plain HTTP beside GraphQL for files (DESIGN.md): the bulk import upload, and bulletin attachments
+(upload to a draft bulletin, download by whoever may see the bulletin).
 
     curl -H "Authorization: Bearer $TOKEN" -F kind=prices -F priceListId=<id> -F file=@prices.xlsx \\
          https://…/imports
@@ -12,17 +13,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Annotated, Any
+from urllib.parse import quote
 from uuid import UUID
 
-from litestar import Request, Response, post
+from litestar import Request, Response, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from strawberry import relay
 
-from dealernet import outbox
+from dealernet import outbox, storage
 from dealernet.errors import DomainError, Unauthenticated, ValidationFailed
-from dealernet.policy import imports
+from dealernet.policy import documents, imports
 from dealernet.tenants.http import authenticate
 
 _STATUS = {"VALIDATION": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409}
@@ -34,22 +36,6 @@ class ImportForm:
     file: UploadFile
     mode: str = imports.ALL_OR_NOTHING
     priceListId: str | None = field(default=None)
-
-
-def _publication_id(value: str | None) -> UUID | None:
-    """A Publication global id (or a bare uuid)."""
-    if not value:
-        return None
-    try:
-        gid = relay.GlobalID.from_id(value)
-        if gid.type_name != "Publication":
-            raise ValueError(value)
-        return UUID(gid.node_id)
-    except ValueError:
-        try:
-            return UUID(value)
-        except ValueError:
-            raise ValidationFailed("not a price list id", fields={"priceListId": "invalid id"}) from None
 
 
 def _error(exc: DomainError) -> Response[dict[str, Any]]:
@@ -77,7 +63,7 @@ async def upload_import(
                 kind=data.kind,
                 filename=data.file.filename or "upload",
                 content=content,
-                publication_id=_publication_id(data.priceListId),
+                publication_id=_uuid(data.priceListId, "Publication", "priceListId") if data.priceListId else None,
                 mode=data.mode,
             )
             await session.commit()
@@ -94,3 +80,83 @@ async def upload_import(
         "filename": row.filename,
     }
     return Response(body, status_code=200 if started.duplicate else 202)
+
+
+@dataclass
+class AttachmentForm:
+    file: UploadFile
+
+
+def _uuid(value: str, type_name: str, field: str) -> UUID:
+    try:
+        gid = relay.GlobalID.from_id(value)
+        if gid.type_name == type_name:
+            return UUID(gid.node_id)
+    except ValueError:
+        pass
+    try:
+        return UUID(value)
+    except ValueError:
+        raise ValidationFailed(f"not a {type_name} id", fields={field: "invalid id"}) from None
+
+
+@post(
+    "/bulletins/{bulletin_id:str}/attachments",
+    summary="Attach a PDF or image to a draft bulletin",
+    request_max_body_size=storage.MAX_BYTES + 65_536,
+)
+async def upload_attachment(
+    request: Request[Any, Any, State],
+    bulletin_id: FromPath[str],
+    data: Annotated[AttachmentForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+) -> Response[dict[str, Any]]:
+    runtime = request.app.state.runtime
+    scope, problem = await authenticate(runtime.keys, runtime.sessionmaker, request.headers.get("authorization"))
+    if scope is None:
+        return _error(Unauthenticated(problem or "log in first: send 'Authorization: Bearer <access token>'"))
+    content = await data.file.read()
+    try:
+        async with runtime.sessionmaker(info={"scope": scope}) as session:
+            row = await documents.attach_to_bulletin(
+                session,
+                scope,
+                runtime.store,
+                publication_id=_uuid(bulletin_id, "Publication", "bulletinId"),
+                filename=data.file.filename or "file",
+                content=content,
+            )
+            await session.commit()
+    except DomainError as exc:
+        return _error(exc)
+    body = {
+        "id": str(relay.GlobalID("BulletinAttachment", str(row.id))),
+        "filename": row.filename,
+        "contentType": row.content_type,
+        "size": row.size,
+        "sha256": row.sha256,
+    }
+    return Response(body, status_code=201)
+
+
+@get("/attachments/{attachment_id:str}", summary="Download a bulletin attachment you may see")
+async def download_attachment(request: Request[Any, Any, State], attachment_id: FromPath[str]) -> Response[Any]:
+    runtime = request.app.state.runtime
+    scope, problem = await authenticate(runtime.keys, runtime.sessionmaker, request.headers.get("authorization"))
+    if scope is None:
+        return _error(Unauthenticated(problem or "log in first: send 'Authorization: Bearer <access token>'"))
+    try:
+        async with runtime.sessionmaker(info={"scope": scope}) as session:
+            row, content = await documents.read_attachment(
+                session, scope, runtime.store, attachment_id=_uuid(attachment_id, "BulletinAttachment", "attachmentId")
+            )
+    except DomainError as exc:
+        return _error(exc)
+    # An ASCII fallback and the real (often Chinese) name as RFC 6266's filename*.
+    fallback = row.filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "attachment"
+    headers = {
+        "Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(row.filename)}",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+        "Digest": f"sha-256={row.sha256}",
+    }
+    return Response(content, media_type=row.content_type, headers=headers)

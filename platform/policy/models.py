@@ -282,3 +282,19 @@ class PriceCoefficient(IdMixin, Base):
     valid_from: Mapped[date]
     valid_to: Mapped[date | None]
     in_force: Mapped[bool] = mapped_column(default=False)
+
+
+class BulletinAttachment(IdMixin, Base):
+    """A file attached to a technical bulletin; its bytes are in the object store under `storage_key`."""
+
+    __tablename__ = "bulletin_attachments"
+
+    network_id: Mapped[UUID]
+    publication_id: Mapped[UUID] = mapped_column(ForeignKey("publications.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(300), unique=True)
+    uploaded_by: Mapped[UUID | None]
+    uploaded_at: Mapped[datetime] = mapped_column(server_default=func.now())

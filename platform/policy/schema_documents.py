@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.dataloader import DataLoader
 
-from dealernet.graphql.context import Context
+from dealernet.graphql.context import Context, Info
 from dealernet.graphql.scalars import Money
 from dealernet.policy import documents, labour, models, prices, stock, warranty
 from dealernet.scope import Scope
@@ -47,6 +47,7 @@ commitments_loader = by_publication(documents.commitments_of)
 bulletin_loader = by_publication(documents.bulletins_of)
 stock_rules_loader = by_publication(stock.rules_of)
 coefficients_loader = by_publication(prices.coefficients_of)
+attachments_loader = by_publication(documents.attachments_of)
 
 
 @strawberry.type(description="A region's price coefficient (地区差价): national price times this.")
@@ -167,8 +168,31 @@ class VinRange:
     last: str
 
 
+@strawberry.type(description="A file attached to a bulletin; download it from `url` with your bearer token.")
+class Attachment:
+    id: strawberry.ID
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    url: str
+
+    @classmethod
+    def from_row(cls, row: models.BulletinAttachment) -> Attachment:
+        attachment_id = gid("BulletinAttachment", row.id)
+        return cls(
+            id=attachment_id,
+            filename=row.filename,
+            content_type=row.content_type,
+            size=row.size,
+            sha256=row.sha256,
+            url=f"/attachments/{attachment_id}",
+        )
+
+
 @strawberry.type(description="A technical service bulletin (技术通报).")
 class Bulletin:
+    publication_id: strawberry.Private[UUID]
     number: str
     body: str = strawberry.field(description="Markdown.")
     affected_models: list[str]
@@ -178,12 +202,18 @@ class Bulletin:
     @classmethod
     def from_row(cls, row: models.TechnicalBulletin) -> Bulletin:
         return cls(
+            publication_id=row.publication_id,
             number=row.number,
             body=row.body,
             affected_models=list(row.affected_models),
             vin_ranges=[VinRange(first=r["from"], last=r["to"]) for r in row.vin_ranges],
             part_ids=[gid("Part", p) for p in row.part_ids],
         )
+
+    @strawberry.field(description="PDFs and images attached to it.")
+    async def attachments(self, info: Info) -> list[Attachment]:
+        rows = await info.context.loader("attachments", attachments_loader).load(self.publication_id)
+        return [Attachment.from_row(r) for r in rows or []]
 
 
 @strawberry.type(description="A component group's minimum-stock rule.")

@@ -55,6 +55,7 @@ TENANT_TABLES = {
     "vehicle_populations": "network",
     "stock_overrides": "station",
     "price_coefficients": "network (stations: delivered)",
+    "bulletin_attachments": "network (stations: delivered)",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

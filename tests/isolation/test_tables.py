@@ -370,6 +370,8 @@ DELIVERED_ONLY = {
     "technical_bulletins": "(id, network_id, publication_id, number, body) VALUES (:id, :n, :p, 'TSB-1', 'b')",
     "stock_rules": "(id, network_id, publication_id, component_group, per_thousand_vehicles, valid_from) "
     "VALUES (:id, :n, :p, 'G', 1, current_date)",
+    "bulletin_attachments": "(id, network_id, publication_id, filename, content_type, size, sha256, storage_key) "
+    "VALUES (:id, :n, :p, 'a.pdf', 'application/pdf', 1, 'x', gen_random_uuid()::text)",
     "price_coefficients": "(id, network_id, publication_id, region_id, coefficient, valid_from) "
     "VALUES (:id, :n, :p, (SELECT id FROM regions WHERE network_id = :n LIMIT 1), 1.05, current_date)",
 }

@@ -1,0 +1,78 @@
+"""Uploaded files (bulletin attachments, onboarding documents): bytes kept in an object store under keys the
+platform makes (never a name a user chose), with their metadata — size, SHA-256, type — in PostgreSQL, where
+row-level security decides who may read them. obstore (Rust's object_store) gives one interface over a
+local directory, the default, and any S3-compatible store (settings.storage_url / storage_options).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import obstore
+from obstore.store import LocalStore, MemoryStore, S3Store, from_url
+
+from dealernet.errors import ValidationFailed
+from dealernet.settings import Settings
+
+MAX_BYTES = 20 * 1024 * 1024
+# The types accepted, by extension, and the bytes each must start with (a renamed file is refused).
+TYPES = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+}
+
+Store = LocalStore | MemoryStore | S3Store
+
+
+def open_store(settings: Settings) -> Store:
+    """The configured store; a directory under data_dir by default."""
+    if settings.storage_url:
+        return from_url(settings.storage_url, config=settings.storage_options or None)  # type: ignore[return-value]
+    directory = Path(settings.data_dir) / "files"
+    directory.mkdir(parents=True, exist_ok=True)
+    return LocalStore(directory)
+
+
+@dataclass(frozen=True)
+class Checked:
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def check_file(filename: str, content: bytes) -> Checked:
+    """The file's name, type and checksum, or VALIDATION: empty, too large, or not a type we accept."""
+    name = Path(filename or "").name.strip()[:200]
+    if not content:
+        raise ValidationFailed("the file is empty", fields={"file": "empty"})
+    if len(content) > MAX_BYTES:
+        raise ValidationFailed(f"at most {MAX_BYTES // 1024 // 1024} MB per file", fields={"file": "too large"})
+    kind = TYPES.get(Path(name).suffix.lower())
+    if kind is None or not content.startswith(kind[1]):
+        raise ValidationFailed(
+            "a PDF, PNG or JPEG file", fields={"file": f"{Path(name).suffix or 'no extension'} is not accepted"}
+        )
+    return Checked(
+        filename=name or "file", content_type=kind[0], size=len(content), sha256=hashlib.sha256(content).hexdigest()
+    )
+
+
+async def put(store: Store, key: str, content: bytes) -> None:
+    await obstore.put_async(store, key, content)
+
+
+async def get(store: Store, key: str) -> bytes:
+    result = await obstore.get_async(store, key)
+    return bytes(await result.bytes_async())
+
+
+async def delete(store: Store, key: str) -> None:
+    try:
+        await obstore.delete_async(store, key)
+    except FileNotFoundError:
+        return
