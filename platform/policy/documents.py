@@ -19,7 +19,7 @@ from dealernet import storage
 from dealernet.db import new_id
 from dealernet.errors import Conflict, NotFound, ValidationFailed
 from dealernet.policy.models import BulletinAttachment, Part, Publication, ServiceCommitments, TechnicalBulletin
-from dealernet.policy.publications import BULLETIN, SERVICE_COMMITMENTS, Target, draft_publication, open_draft
+from dealernet.policy.publications import BULLETIN, SERVICE_COMMITMENTS, Target, draft_publication, open_draft, rows_of
 from dealernet.scope import Scope
 from dealernet.tenants.permissions import Permission
 from dealernet.tenants.service import require
@@ -215,15 +215,9 @@ async def attachments_of(
     session: AsyncSession, scope: Scope, publication_ids: Sequence[UUID]
 ) -> dict[UUID, list[BulletinAttachment]]:
     require(scope, Permission.policy_read)
-    rows = await session.scalars(
-        select(BulletinAttachment)
-        .where(BulletinAttachment.publication_id.in_(publication_ids))
-        .order_by(BulletinAttachment.uploaded_at, BulletinAttachment.id)
+    return await rows_of(
+        session, BulletinAttachment, publication_ids, BulletinAttachment.uploaded_at, BulletinAttachment.id
     )
-    found: dict[UUID, list[BulletinAttachment]] = {i: [] for i in publication_ids}
-    for row in rows:
-        found[row.publication_id].append(row)
-    return found
 
 
 async def read_attachment(

@@ -25,6 +25,7 @@ from strawberry import relay
 from dealernet import outbox, storage
 from dealernet.errors import DomainError, Unauthenticated, ValidationFailed
 from dealernet.policy import documents, imports
+from dealernet.scope import Scope
 from dealernet.tenants.http import authenticate
 
 _STATUS = {"VALIDATION": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409}
@@ -36,6 +37,15 @@ class ImportForm:
     file: UploadFile
     mode: str = imports.ALL_OR_NOTHING
     priceListId: str | None = field(default=None)
+
+
+async def _caller(request: Request[Any, Any, State]) -> Scope | Response[dict[str, Any]]:
+    """The bearer token's scope, or the 401 answer."""
+    runtime = request.app.state.runtime
+    scope, problem = await authenticate(runtime.keys, runtime.sessionmaker, request.headers.get("authorization"))
+    if scope is None:
+        return _error(Unauthenticated(problem or "log in first: send 'Authorization: Bearer <access token>'"))
+    return scope
 
 
 def _error(exc: DomainError) -> Response[dict[str, Any]]:
@@ -51,9 +61,9 @@ async def upload_import(
     data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> Response[dict[str, Any]]:
     runtime = request.app.state.runtime
-    scope, problem = await authenticate(runtime.keys, runtime.sessionmaker, request.headers.get("authorization"))
-    if scope is None:
-        return _error(Unauthenticated(problem or "log in first: send 'Authorization: Bearer <access token>'"))
+    scope = await _caller(request)
+    if not isinstance(scope, Scope):
+        return scope
     content = await data.file.read()
     try:
         async with runtime.sessionmaker(info={"scope": scope}) as session:
@@ -111,9 +121,9 @@ async def upload_attachment(
     data: Annotated[AttachmentForm, Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> Response[dict[str, Any]]:
     runtime = request.app.state.runtime
-    scope, problem = await authenticate(runtime.keys, runtime.sessionmaker, request.headers.get("authorization"))
-    if scope is None:
-        return _error(Unauthenticated(problem or "log in first: send 'Authorization: Bearer <access token>'"))
+    scope = await _caller(request)
+    if not isinstance(scope, Scope):
+        return scope
     content = await data.file.read()
     try:
         async with runtime.sessionmaker(info={"scope": scope}) as session:
@@ -141,9 +151,9 @@ async def upload_attachment(
 @get("/attachments/{attachment_id:str}", summary="Download a bulletin attachment you may see")
 async def download_attachment(request: Request[Any, Any, State], attachment_id: FromPath[str]) -> Response[Any]:
     runtime = request.app.state.runtime
-    scope, problem = await authenticate(runtime.keys, runtime.sessionmaker, request.headers.get("authorization"))
-    if scope is None:
-        return _error(Unauthenticated(problem or "log in first: send 'Authorization: Bearer <access token>'"))
+    scope = await _caller(request)
+    if not isinstance(scope, Scope):
+        return scope
     try:
         async with runtime.sessionmaker(info={"scope": scope}) as session:
             row, content = await documents.read_attachment(

@@ -18,7 +18,7 @@ from dealernet.errors import Conflict, NotFound, ValidationFailed
 from dealernet.paging import check_page_size
 from dealernet.policy.catalogue import PART_NUMBER
 from dealernet.policy.models import LabourOperation, LabourRate, Publication
-from dealernet.policy.publications import LABOUR_RATES, Target, draft_publication, open_draft
+from dealernet.policy.publications import LABOUR_RATES, Target, draft_publication, open_draft, rows_of
 from dealernet.scope import Scope
 from dealernet.tenants.models import Region
 from dealernet.tenants.permissions import Permission
@@ -172,12 +172,4 @@ async def rates_of(
 ) -> dict[UUID, list[LabourRate]]:
     """Each rate card's rates, national first."""
     require(scope, Permission.policy_read)
-    rows = await session.scalars(
-        select(LabourRate)
-        .where(LabourRate.publication_id.in_(publication_ids))
-        .order_by(LabourRate.region_id.nulls_first(), LabourRate.currency)
-    )
-    found: dict[UUID, list[LabourRate]] = {i: [] for i in publication_ids}
-    for row in rows:
-        found[row.publication_id].append(row)
-    return found
+    return await rows_of(session, LabourRate, publication_ids, LabourRate.region_id.nulls_first(), LabourRate.currency)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.db import new_id
 from dealernet.errors import NotFound, ValidationFailed
 from dealernet.policy.models import Part, PartPrice, PriceCoefficient, Publication
-from dealernet.policy.publications import PRICE_COEFFICIENTS, PRICE_LIST, Target, draft_publication, open_draft
+from dealernet.policy.publications import PRICE_COEFFICIENTS, PRICE_LIST, Target, draft_publication, open_draft, rows_of
 from dealernet.scope import Scope
 from dealernet.tenants.models import Region, Station
 from dealernet.tenants.permissions import Permission
@@ -265,11 +265,7 @@ async def coefficients_of(
     session: AsyncSession, scope: Scope, publication_ids: Sequence[UUID]
 ) -> dict[UUID, list[PriceCoefficient]]:
     require(scope, Permission.policy_read)
-    rows = await session.scalars(select(PriceCoefficient).where(PriceCoefficient.publication_id.in_(publication_ids)))
-    found: dict[UUID, list[PriceCoefficient]] = {i: [] for i in publication_ids}
-    for row in rows:
-        found[row.publication_id].append(row)
-    return found
+    return await rows_of(session, PriceCoefficient, publication_ids, PriceCoefficient.region_id)
 
 
 @dataclass(frozen=True)

@@ -266,6 +266,17 @@ async def acknowledge(session: AsyncSession, scope: Scope, *, publication_id: UU
     return delivery
 
 
+async def rows_of(
+    session: AsyncSession, model: Any, publication_ids: Sequence[UUID], *order_by: Any
+) -> dict[UUID, list[Any]]:
+    """The rows of `model` each publication holds (rates, coverages, rules…), for the per-publication loaders."""
+    rows = await session.scalars(select(model).where(model.publication_id.in_(publication_ids)).order_by(*order_by))
+    found: dict[UUID, list[Any]] = {i: [] for i in publication_ids}
+    for row in rows:
+        found[row.publication_id].append(row)
+    return found
+
+
 async def publications_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, Publication]:
     require(scope, Permission.policy_read)
     return {row.id: row for row in await session.scalars(select(Publication).where(Publication.id.in_(ids)))}

@@ -23,7 +23,7 @@ from dealernet.db import new_id
 from dealernet.errors import NotFound, ValidationFailed
 from dealernet.paging import check_page_size
 from dealernet.policy.models import Part, Publication, ServiceBomLine, StockOverride, StockRuleRow, VehiclePopulation
-from dealernet.policy.publications import STOCK_RULES, Target, draft_publication, open_draft
+from dealernet.policy.publications import STOCK_RULES, Target, draft_publication, open_draft, rows_of
 from dealernet.policy.rules import StockRule, effective_minimum, fleet_minimum
 from dealernet.scope import Scope
 from dealernet.tenants.models import Region, Station
@@ -148,15 +148,7 @@ async def rules_of(
     session: AsyncSession, scope: Scope, publication_ids: Sequence[UUID]
 ) -> dict[UUID, list[StockRuleRow]]:
     require(scope, Permission.policy_read)
-    rows = await session.scalars(
-        select(StockRuleRow)
-        .where(StockRuleRow.publication_id.in_(publication_ids))
-        .order_by(StockRuleRow.component_group)
-    )
-    found: dict[UUID, list[StockRuleRow]] = {i: [] for i in publication_ids}
-    for row in rows:
-        found[row.publication_id].append(row)
-    return found
+    return await rows_of(session, StockRuleRow, publication_ids, StockRuleRow.component_group)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.db import new_id
 from dealernet.errors import ValidationFailed
 from dealernet.policy.models import Publication, WarrantyCoverage, WarrantyTerms
-from dealernet.policy.publications import WARRANTY_POLICY, Target, draft_publication, open_draft
+from dealernet.policy.publications import WARRANTY_POLICY, Target, draft_publication, open_draft, rows_of
 from dealernet.scope import Scope
 from dealernet.tenants.permissions import Permission
 from dealernet.tenants.service import require
@@ -174,15 +174,7 @@ async def coverages_of(
     session: AsyncSession, scope: Scope, publication_ids: Sequence[UUID]
 ) -> dict[UUID, list[WarrantyCoverage]]:
     require(scope, Permission.policy_read)
-    rows = await session.scalars(
-        select(WarrantyCoverage)
-        .where(WarrantyCoverage.publication_id.in_(publication_ids))
-        .order_by(WarrantyCoverage.component_group)
-    )
-    found: dict[UUID, list[WarrantyCoverage]] = {i: [] for i in publication_ids}
-    for row in rows:
-        found[row.publication_id].append(row)
-    return found
+    return await rows_of(session, WarrantyCoverage, publication_ids, WarrantyCoverage.component_group)
 
 
 async def terms_of(session: AsyncSession, scope: Scope, publication_ids: Sequence[UUID]) -> dict[UUID, WarrantyTerms]:
