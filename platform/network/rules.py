@@ -1,0 +1,191 @@
+"""The onboarding rules as pure functions (创建服务中心标准): the applicant's state machine, the scoring engine
+shared by the application rubric, the interview standard and the acceptance checklist, and the committee's
+quorum and majority. No database, no clock: the services load data, call these, store the result.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+
+class Stage(enum.StrEnum):
+    """Where an applicant is in the pipeline."""
+
+    draft = "draft"
+    submitted = "submitted"
+    reserve = "reserve"
+    shortlisted = "shortlisted"
+    visit_planned = "visit_planned"
+    visited = "visited"
+    approved = "approved"  # letter of intent issued; start-up orders under way
+    rectification = "rectification"
+    accepted = "accepted"
+    active = "active"
+    suspended = "suspended"
+    terminated = "terminated"
+    cancelled = "cancelled"
+
+
+LABELS: dict[Stage, tuple[str, str]] = {
+    Stage.draft: ("申请填写中", "application in progress"),
+    Stage.submitted: ("申请已提交", "application submitted"),
+    Stage.reserve: ("存档备选", "kept in reserve"),
+    Stage.shortlisted: ("评分合格", "passed application scoring"),
+    Stage.visit_planned: ("实地走访已安排", "site visit planned"),
+    Stage.visited: ("已走访, 待委员会决定", "visited, awaiting the committee"),
+    Stage.approved: ("已签意向书", "letter of intent issued"),
+    Stage.rectification: ("限期整改", "rectification with a deadline"),
+    Stage.accepted: ("验收合格", "passed acceptance"),
+    Stage.active: ("正式运行", "active"),
+    Stage.suspended: ("暂停", "suspended"),
+    Stage.terminated: ("终止", "terminated"),
+    Stage.cancelled: ("取消合作意向", "letter of intent cancelled"),
+}
+
+
+class Action(enum.StrEnum):
+    submit = "submit"
+    pass_scoring = "pass_scoring"  # noqa: S105 - an action, not a password
+    fail_scoring = "fail_scoring"
+    reopen = "reopen"
+    plan_visit = "plan_visit"
+    record_visit = "record_visit"
+    approve = "approve"
+    reject = "reject"
+    pass_acceptance = "pass_acceptance"  # noqa: S105 - an action, not a password
+    fail_acceptance = "fail_acceptance"
+    pass_reinspection = "pass_reinspection"  # noqa: S105 - an action, not a password
+    fail_reinspection = "fail_reinspection"
+    sign_contract = "sign_contract"
+    suspend = "suspend"
+    reactivate = "reactivate"
+    terminate = "terminate"
+
+
+TRANSITIONS: dict[tuple[Stage, Action], Stage] = {
+    (Stage.draft, Action.submit): Stage.submitted,
+    (Stage.submitted, Action.pass_scoring): Stage.shortlisted,
+    (Stage.submitted, Action.fail_scoring): Stage.reserve,
+    (Stage.reserve, Action.reopen): Stage.submitted,
+    (Stage.shortlisted, Action.plan_visit): Stage.visit_planned,
+    (Stage.visit_planned, Action.plan_visit): Stage.visit_planned,  # re-planned: another date or visitors
+    (Stage.visit_planned, Action.record_visit): Stage.visited,
+    (Stage.visited, Action.approve): Stage.approved,
+    (Stage.visited, Action.reject): Stage.reserve,
+    (Stage.approved, Action.pass_acceptance): Stage.accepted,
+    (Stage.approved, Action.fail_acceptance): Stage.rectification,
+    (Stage.rectification, Action.pass_reinspection): Stage.accepted,
+    (Stage.rectification, Action.fail_reinspection): Stage.cancelled,
+    (Stage.accepted, Action.sign_contract): Stage.active,
+    (Stage.active, Action.suspend): Stage.suspended,
+    (Stage.suspended, Action.reactivate): Stage.active,
+    (Stage.active, Action.terminate): Stage.terminated,
+    (Stage.suspended, Action.terminate): Stage.terminated,
+}
+
+
+class IllegalTransition(ValueError):
+    def __init__(self, stage: Stage, action: Action) -> None:
+        self.stage, self.action, self.allowed = stage, action, allowed_actions(stage)
+        allowed = ", ".join(a.value for a in self.allowed) or "nothing"
+        super().__init__(f"cannot {action.value} an applicant in stage {stage.value}; allowed: {allowed}")
+
+
+def allowed_actions(stage: Stage) -> list[Action]:
+    return [action for (from_stage, action) in TRANSITIONS if from_stage is stage]
+
+
+def next_stage(stage: Stage, action: Action) -> Stage:
+    """The stage `action` leads to, or IllegalTransition naming the current stage and what it allows."""
+    try:
+        return TRANSITIONS[(stage, action)]
+    except KeyError:
+        raise IllegalTransition(stage, action) from None
+
+
+# --- Scoring ------------------------------------------------------------------------------------------
+
+HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One weighted item of a rubric (评分标准), scored from 0 to max_points."""
+
+    code: str
+    weight: Decimal
+    max_points: int
+
+
+@dataclass(frozen=True)
+class ItemScore:
+    code: str
+    points: int | None  # None: not applicable, left out of the total
+    weight: Decimal
+    max_points: int
+    earned: Decimal  # weight x points / max_points
+
+
+@dataclass(frozen=True)
+class Scored:
+    total: Decimal  # earned / applicable weight x 100, two decimals
+    passed: bool
+    items: Sequence[ItemScore]
+
+
+def score(criteria: Sequence[Criterion], marks: Mapping[str, int | None], *, pass_mark: Decimal) -> Scored:
+    """Score marks against a rubric: each criterion earns weight x points / max, and the total is what was
+    earned over the weight of the applicable criteria, out of 100 (so not-applicable items do not count).
+    Every criterion must be marked — with points, or None for not applicable."""
+    codes = [c.code for c in criteria]
+    missing, unknown = sorted(set(codes) - set(marks)), sorted(set(marks) - set(codes))
+    if missing or unknown:
+        raise ValueError(f"marks missing for {missing} and unknown {unknown}")
+    items: list[ItemScore] = []
+    for criterion in criteria:
+        points = marks[criterion.code]
+        if points is not None and not 0 <= points <= criterion.max_points:
+            raise ValueError(f"{criterion.code}: 0 to {criterion.max_points} points")
+        earned = Decimal(0) if points is None else criterion.weight * points / criterion.max_points
+        items.append(ItemScore(criterion.code, points, criterion.weight, criterion.max_points, earned))
+    applicable = sum((i.weight for i in items if i.points is not None), Decimal(0))
+    if applicable == 0:
+        raise ValueError("at least one criterion must apply")
+    total = (sum((i.earned for i in items), Decimal(0)) / applicable * HUNDRED).quantize(CENT, ROUND_HALF_UP)
+    return Scored(total=total, passed=total >= pass_mark, items=items)
+
+
+# --- The committee ------------------------------------------------------------------------------------
+
+
+class Vote(enum.StrEnum):
+    approve = "approve"
+    reject = "reject"
+    abstain = "abstain"
+
+
+class Decision(enum.StrEnum):
+    approved = "approved"
+    rejected = "rejected"
+    no_quorum = "no_quorum"
+
+
+def decide(votes: Sequence[Vote], *, members: int, quorum: int, majority: Decimal = Decimal("0.5")) -> Decision:
+    """The committee's decision: at least `quorum` members voted (an abstention counts as present), and the
+    approvals are more than the `majority` share of the votes cast for or against (0.5: a simple
+    majority); otherwise rejected."""
+    if members < 1 or not 1 <= quorum <= members or not Decimal(0) <= majority < 1:
+        raise ValueError("a committee has members, a quorum among them and a majority share in [0, 1)")
+    if len(votes) > members:
+        raise ValueError("more votes than members")
+    if len(votes) < quorum:
+        return Decision.no_quorum
+    approvals = sum(1 for v in votes if v is Vote.approve)
+    cast = sum(1 for v in votes if v is not Vote.abstain)
+    if cast and Decimal(approvals) / cast > majority:
+        return Decision.approved
+    return Decision.rejected
