@@ -393,3 +393,23 @@ async def partner_world(seed: AsyncSession, tenants: Tenants) -> PartnerWorld:
         await persist(seed, client)
         clients.append(client)
     return PartnerWorld(p.id, q.id, clients[0].id, clients[1].id, clients[0].client_id, clients[1].client_id)
+
+
+MakeApplicant = Callable[..., Awaitable[Principal]]
+
+
+@pytest.fixture
+def make_applicant(seed: AsyncSession, make_principal: MakePrincipal) -> MakeApplicant:
+    """make_applicant(network_id, company) -> the manager of a new applicant station with a draft
+    application (as registration will leave it)."""
+    from dealernet.network.models import Application
+
+    async def applicant(network_id: UUID, company: str = "Applicant Motors Co.") -> Principal:
+        station = StationFactory.build(network_id=network_id, status="applicant", name=company)
+        await persist(seed, station)
+        await persist(
+            seed, Application(id=new_id(), network_id=network_id, station_id=station.id, company_name=company)
+        )
+        return await make_principal(network_id, station.id, Role.station_manager)
+
+    return applicant

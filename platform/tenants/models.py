@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 from uuid import UUID
 
 from sqlalchemy import (
@@ -13,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     ForeignKeyConstraint,
     LargeBinary,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -27,6 +29,7 @@ from dealernet.tenants.permissions import Role
 
 
 class StationStatus(enum.StrEnum):
+    applicant = "applicant"  # in the onboarding pipeline: sees only its own application
     active = "active"
     suspended = "suspended"
     terminated = "terminated"
@@ -44,6 +47,11 @@ class Network(IdMixin, Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # Onboarding: the application's pass mark (60/100 by the standard) and the committee's rule.
+    application_pass_mark: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(60))
+    committee_members: Mapped[int] = mapped_column(default=5)
+    committee_quorum: Mapped[int] = mapped_column(default=3)
+    committee_majority: Mapped[Decimal] = mapped_column(Numeric(4, 3), default=Decimal("0.5"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

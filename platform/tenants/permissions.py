@@ -57,6 +57,9 @@ class Permission(enum.StrEnum):
     policy_publish = "policy:publish"
     policy_acknowledge = "policy:acknowledge"
     journal_read = "journal:read"
+    onboarding_read = "onboarding:read"
+    onboarding_manage = "onboarding:manage"
+    application_edit = "application:edit"
     notifications_read = "notifications:read"
     # Also the OAuth scopes a partner's API client may hold.
     parts_read = "parts:read"
@@ -86,6 +89,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
         {Role.hq_admin, Role.hq_warranty_auditor, Role.hq_assessor, Role.station_manager}
     ),
     Permission.notifications_read: HQ | STATION,
+    # Onboarding: network development runs the pipeline; an applicant's manager fills in its application.
+    Permission.onboarding_read: HQ | {Role.station_manager},
+    Permission.onboarding_manage: frozenset({Role.hq_admin, Role.hq_network_development}),
+    Permission.application_edit: frozenset({Role.station_manager}),
     Permission.parts_read: HQ | STATION | {Role.partner_user},
     Permission.claims_read: HQ | STATION | {Role.partner_user},
     Permission.recovery_read: frozenset({Role.hq_admin, Role.hq_warranty_auditor, Role.partner_user}),

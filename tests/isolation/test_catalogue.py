@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 import dealernet.audit.models
+import dealernet.network.models
 import dealernet.outbox
 import dealernet.policy.models  # noqa: F401
 from dealernet.db import APP_LOGIN_ROLE, Base
@@ -56,6 +57,10 @@ TENANT_TABLES = {
     "stock_overrides": "station",
     "price_coefficients": "network (stations: delivered)",
     "bulletin_attachments": "network (stations: delivered)",
+    "rubrics": "network (HQ only)",
+    "rubric_criteria": "network (HQ only)",
+    "applications": "station",
+    "assessments": "network (HQ only)",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

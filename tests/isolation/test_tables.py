@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.db import new_id
 from dealernet.scope import Scope
 from dealernet.tenants import service
-from tests.conftest import Tenants
+from tests.conftest import MakeApplicant, Tenants
 from tests.factories import StationFactory, persist
 
 Scoped = Callable[[Scope | None], AbstractAsyncContextManager[AsyncSession]]
@@ -470,3 +470,44 @@ async def test_fleets_and_stock_overrides_stay_in_their_tenant(
     async with scoped(tenants.manager_b.scope) as session:
         with pytest.raises(DBAPIError, match="permission denied"):
             await session.execute(text("UPDATE stock_overrides SET minimum = 99"))
+
+
+async def test_an_applicant_sees_only_its_own_application_and_no_scores(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_applicant: MakeApplicant
+) -> None:
+    first = await make_applicant(tenants.network_x, "First Motors")
+    second = await make_applicant(tenants.network_x, "Second Motors")
+    other_network = await make_applicant(tenants.network_y, "Other Motors")
+    rubric, application = (
+        new_id(),
+        await seed.scalar(text("SELECT id FROM applications WHERE station_id = :s"), {"s": second.station_id}),
+    )
+    await seed.execute(
+        text("INSERT INTO rubrics (id, network_id, kind, version, title) VALUES (:id, :n, 'application', 1, 'r')"),
+        {"id": rubric, "n": tenants.network_x},
+    )
+    await seed.execute(
+        text(
+            "INSERT INTO assessments (id, network_id, application_id, rubric_id, kind, total, pass_mark, passed, "
+            "items) VALUES (:id, :n, :a, :r, 'application', 72, 60, true, '[]')"
+        ),
+        {"id": new_id(), "n": tenants.network_x, "a": application, "r": rubric},
+    )
+    async with scoped(first.scope) as session:
+        seen = (await session.execute(text("SELECT company_name FROM applications"))).scalars().all()
+        assert seen == ["First Motors"]
+        for table in ("assessments", "rubrics", "rubric_criteria"):
+            with pytest.raises(DBAPIError, match="permission denied"):
+                async with session.begin_nested():
+                    await session.execute(text(f"SELECT count(*) FROM {table}"))
+        changed = await session.execute(
+            text("UPDATE applications SET company_name = 'x' WHERE station_id = :s"), {"s": second.station_id}
+        )
+        assert changed.rowcount == 0
+    async with scoped(tenants.manager_a.scope) as session:  # an active station of the network sees none
+        assert (await session.execute(text("SELECT count(*) FROM applications"))).scalar() == 0
+    async with scoped(tenants.hq_y.scope) as session:
+        names = (await session.execute(text("SELECT company_name FROM applications"))).scalars().all()
+        assert names == ["Other Motors"]
+        assert (await session.execute(text("SELECT count(*) FROM assessments"))).scalar() == 0
+    assert other_network.network_id == tenants.network_y

@@ -1,0 +1,418 @@
+"""Onboarding services: rubrics (versioned), the applicant's application form, and the pipeline's moves —
+each a transition of rules.py, guarded by an optimistic version (two concurrent moves cannot both win)
+and journaled with who, when, why and the stage before and after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealernet.audit import service as journal
+from dealernet.db import new_id
+from dealernet.errors import Conflict, NotFound, ValidationFailed
+from dealernet.network import rules
+from dealernet.network.models import Application, Assessment, Rubric, RubricCriterion
+from dealernet.paging import check_page_size
+from dealernet.scope import Scope
+from dealernet.tenants.models import Network, Region
+from dealernet.tenants.permissions import Permission
+from dealernet.tenants.service import require
+
+RUBRIC_KINDS = ("application", "interview", "acceptance")
+MAX_CRITERIA = 100
+
+
+# --- Rubrics ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CriterionInput:
+    code: str
+    label_zh: str
+    label_en: str
+    weight: Decimal
+    max_points: int
+
+
+async def create_rubric(
+    session: AsyncSession, scope: Scope, *, kind: str, title: str, criteria: Sequence[CriterionInput]
+) -> Rubric:
+    """The next version of a rubric; the versions before it, and the scores given with them, stay as they are."""
+    require(scope, Permission.onboarding_manage)
+    problems: dict[str, str] = {}
+    if kind not in RUBRIC_KINDS:
+        problems["kind"] = "application, interview or acceptance"
+    if not title.strip() or len(title.strip()) > 200:
+        problems["title"] = "1 to 200 characters"
+    codes = [c.code.strip().upper() for c in criteria]
+    if not 1 <= len(criteria) <= MAX_CRITERIA or len(set(codes)) != len(codes):
+        problems["criteria"] = f"1 to {MAX_CRITERIA}, each code once"
+    for index, criterion in enumerate(criteria):
+        if not codes[index] or len(codes[index]) > 40 or not (criterion.label_zh.strip() or criterion.label_en.strip()):
+            problems[f"criteria.{index}"] = "a code (at most 40) and a label"
+        elif not Decimal(0) < criterion.weight <= Decimal(1000) or not 1 <= criterion.max_points <= 100:
+            problems[f"criteria.{index}"] = "weight above 0 (at most 1,000), 1 to 100 points"
+    if problems:
+        raise ValidationFailed("the rubric is not valid", fields=problems)
+    latest = await session.scalar(select(func.max(Rubric.version)).where(Rubric.kind == kind))
+    rubric = Rubric(
+        id=new_id(),
+        network_id=scope.network_id,
+        kind=kind,
+        version=(latest or 0) + 1,
+        title=title.strip(),
+        created_by=scope.actor_id,
+    )
+    session.add(rubric)
+    await session.flush()
+    session.add_all(
+        RubricCriterion(
+            id=new_id(),
+            network_id=rubric.network_id,
+            rubric_id=rubric.id,
+            position=index,
+            code=codes[index],
+            label_zh=criterion.label_zh.strip()[:300],
+            label_en=criterion.label_en.strip()[:300],
+            weight=criterion.weight,
+            max_points=criterion.max_points,
+        )
+        for index, criterion in enumerate(criteria)
+    )
+    await session.flush()
+    after = {"kind": kind, "version": rubric.version, "criteria": codes}
+    await journal.record(session, scope, entity="rubric", entity_id=rubric.id, action="created", after=after)
+    return rubric
+
+
+async def current_rubric(session: AsyncSession, scope: Scope, *, kind: str) -> Rubric | None:
+    require(scope, Permission.onboarding_manage)
+    stmt = select(Rubric).where(Rubric.kind == kind).order_by(Rubric.version.desc()).limit(1)
+    return (await session.scalars(stmt)).first()
+
+
+async def criteria_of(
+    session: AsyncSession, scope: Scope, rubric_ids: Sequence[UUID]
+) -> dict[UUID, list[RubricCriterion]]:
+    require(scope, Permission.onboarding_manage)
+    rows = await session.scalars(
+        select(RubricCriterion).where(RubricCriterion.rubric_id.in_(rubric_ids)).order_by(RubricCriterion.position)
+    )
+    found: dict[UUID, list[RubricCriterion]] = {i: [] for i in rubric_ids}
+    for row in rows:
+        found[row.rubric_id].append(row)
+    return found
+
+
+# --- The application form -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApplicationForm:
+    """Fields of the form to change; None leaves a field as it is."""
+
+    company_name: str | None = None
+    legal_representative: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    registered_address: str | None = None
+    site_address: str | None = None
+    region_id: UUID | None = None
+    workshop_area_m2: int | None = None
+    bays: int | None = None
+    staff: int | None = None
+    certified_technicians: int | None = None
+    equipment: Sequence[str] | None = None
+    brands: Sequence[str] | None = None
+
+
+TEXT_LIMITS = {
+    "company_name": 200,
+    "legal_representative": 100,
+    "contact_name": 100,
+    "contact_phone": 40,
+    "registered_address": 300,
+    "site_address": 300,
+}
+COUNTS = ("workshop_area_m2", "bays", "staff", "certified_technicians")
+# What a submitted application must have (the documents join this list when uploads come).
+REQUIRED = (
+    "company_name",
+    "legal_representative",
+    "contact_name",
+    "contact_phone",
+    "registered_address",
+    "site_address",
+    "region_id",
+    "workshop_area_m2",
+    "bays",
+    "staff",
+    "certified_technicians",
+    "brands",
+)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def check_form(form: ApplicationForm) -> dict[str, Any]:
+    """The changed fields as stored (trimmed), or VALIDATION naming every bad one."""
+    changes: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for name, limit in TEXT_LIMITS.items():
+        value = getattr(form, name)
+        if value is not None:
+            if len(value.strip()) > limit or (name == "company_name" and not value.strip()):
+                problems[_camel(name)] = f"at most {limit} characters" + (
+                    ", not empty" if name == "company_name" else ""
+                )
+            changes[name] = value.strip()
+    for name in COUNTS:
+        value = getattr(form, name)
+        if value is not None:
+            if not 0 <= value <= 1_000_000:
+                problems[_camel(name)] = "0 to 1,000,000"
+            changes[name] = value
+    for name, limit in (("equipment", 100), ("brands", 40)):
+        value = getattr(form, name)
+        if value is not None:
+            items = sorted({item.strip() for item in value if item.strip()})
+            if len(items) > 200 or any(len(item) > limit for item in items):
+                problems[_camel(name)] = f"at most 200, each at most {limit} characters"
+            changes[name] = items
+    if form.region_id is not None:
+        changes["region_id"] = form.region_id
+    if problems:
+        raise ValidationFailed("the application is not valid", fields=problems)
+    return changes
+
+
+async def my_application(session: AsyncSession, scope: Scope) -> Application:
+    """The applicant's own application."""
+    require(scope, Permission.onboarding_read)
+    application = (await session.scalars(select(Application).where(Application.station_id == scope.station_id))).first()
+    if application is None or not scope.is_station:
+        raise NotFound("no application for this station")
+    return application
+
+
+async def update_application(session: AsyncSession, scope: Scope, form: ApplicationForm) -> Application:
+    """Save the applicant's draft (any subset of fields); a submitted application no longer changes."""
+    require(scope, Permission.application_edit)
+    changes = check_form(form)
+    application = await my_application(session, scope)
+    if application.stage != rules.Stage.draft:
+        raise Conflict(f"the application is {application.stage}; only a draft can change")
+    if "region_id" in changes and await session.get(Region, changes["region_id"]) is None:
+        raise NotFound("no such region", fields={"regionId": "not found"})
+    for name, value in changes.items():
+        setattr(application, name, value)
+    application.updated_at = datetime.now(UTC)
+    await session.flush()
+    return application
+
+
+def missing_for_submission(application: Application) -> list[str]:
+    return [_camel(name) for name in REQUIRED if getattr(application, name) in (None, "", [])]
+
+
+async def submit_application(session: AsyncSession, scope: Scope) -> Application:
+    """Submit the draft once it is complete; HQ scores it next."""
+    require(scope, Permission.application_edit)
+    application = await my_application(session, scope)
+    missing = missing_for_submission(application)
+    if missing and application.stage == rules.Stage.draft:
+        raise ValidationFailed("the application is not complete", fields={name: "required" for name in missing})
+    await move(session, scope, application, rules.Action.submit, reason="submitted by the applicant")
+    application.submitted_at = datetime.now(UTC)
+    await session.flush()
+    return application
+
+
+# --- Moves through the pipeline -----------------------------------------------------------------------
+
+
+async def move(
+    session: AsyncSession,
+    scope: Scope,
+    application: Application,
+    action: rules.Action,
+    *,
+    reason: str,
+    details: Mapping[str, Any] | None = None,
+) -> rules.Stage:
+    """Apply one transition: CONFLICT naming the stage and the allowed actions when it is illegal, or when
+    another transition got there first (the version moved); journaled with before and after."""
+    before = rules.Stage(application.stage)
+    try:
+        after = rules.next_stage(before, action)
+    except rules.IllegalTransition as exc:
+        raise Conflict(str(exc)) from None
+    moved = await session.execute(
+        update(Application)
+        .where(Application.id == application.id, Application.version == application.version)
+        .values(stage=after.value, version=Application.version + 1, updated_at=datetime.now(UTC))
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("the application changed meanwhile; reload it and try again")
+    application.stage, application.version = after.value, application.version + 1
+    await journal.record(
+        session,
+        scope,
+        entity="application",
+        entity_id=application.id,
+        action=action.value,
+        before={"stage": before.value},
+        after={"stage": after.value, "reason": reason[:500], **(details or {})},
+        station_id=application.station_id,
+    )
+    return after
+
+
+async def _application(session: AsyncSession, application_id: UUID) -> Application:
+    application = await session.get(Application, application_id, with_for_update=True)
+    if application is None:
+        raise NotFound("no such application", fields={"applicationId": "not found"})
+    return application
+
+
+@dataclass(frozen=True)
+class Scoring:
+    assessment: Assessment
+    application: Application
+
+
+async def score_application(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    application_id: UUID,
+    marks: Mapping[str, int | None],
+    notes: Mapping[str, str] | None = None,
+    note: str = "",
+) -> Scoring:
+    """Score a submitted application against the current application rubric: the score is kept item by
+    item, and the application moves on (pass mark reached) or to the reserve."""
+    require(scope, Permission.onboarding_manage)
+    application = await _application(session, application_id)
+    rubric = await current_rubric(session, scope, kind="application")
+    if rubric is None:
+        raise Conflict("the network has no application rubric yet; create one first")
+    criteria = (await criteria_of(session, scope, [rubric.id]))[rubric.id]
+    network = await session.get(Network, application.network_id)
+    assert network is not None
+    marks = {code.strip().upper(): points for code, points in marks.items()}
+    try:
+        scored = rules.score(
+            [rules.Criterion(c.code, c.weight, c.max_points) for c in criteria],
+            marks,
+            pass_mark=network.application_pass_mark,
+        )
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), fields={"marks": str(exc)}) from None
+    labels = {c.code: c for c in criteria}
+    notes = {code.strip().upper(): text for code, text in (notes or {}).items()}
+    assessment = Assessment(
+        id=new_id(),
+        network_id=application.network_id,
+        application_id=application.id,
+        rubric_id=rubric.id,
+        kind="application",
+        total=scored.total,
+        pass_mark=network.application_pass_mark,
+        passed=scored.passed,
+        items=[
+            {
+                "code": item.code,
+                "label_zh": labels[item.code].label_zh,
+                "label_en": labels[item.code].label_en,
+                "weight": str(item.weight),
+                "max_points": item.max_points,
+                "points": item.points,
+                "earned": str(item.earned.quantize(Decimal("0.01"))),
+                "note": notes.get(item.code, "")[:500],
+            }
+            for item in scored.items
+        ],
+        note=note.strip()[:2000],
+        assessed_by=scope.actor_id,
+    )
+    session.add(assessment)
+    await session.flush()
+    action = rules.Action.pass_scoring if scored.passed else rules.Action.fail_scoring
+    details = {
+        "score": str(scored.total),
+        "pass_mark": str(network.application_pass_mark),
+        "rubric_version": rubric.version,
+    }
+    await move(session, scope, application, action, reason=note or f"scored {scored.total}", details=details)
+    return Scoring(assessment, application)
+
+
+async def reopen_application(session: AsyncSession, scope: Scope, *, application_id: UUID, reason: str) -> Application:
+    """Take an application out of the reserve, back to scoring."""
+    require(scope, Permission.onboarding_manage)
+    if not reason.strip():
+        raise ValidationFailed("say why it is reopened", fields={"reason": "required"})
+    application = await _application(session, application_id)
+    await move(session, scope, application, rules.Action.reopen, reason=reason.strip())
+    return application
+
+
+# --- Reading the pipeline -----------------------------------------------------------------------------
+
+
+async def applications_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, Application]:
+    require(scope, Permission.onboarding_read)
+    return {row.id: row for row in await session.scalars(select(Application).where(Application.id.in_(ids)))}
+
+
+async def list_applications(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    first: int,
+    after: tuple[str, UUID] | None = None,
+    stage: str | None = None,
+    region_id: UUID | None = None,
+) -> list[Application]:
+    """HQ's pipeline, oldest first (an applicant sees its own); first + 1 rows."""
+    require(scope, Permission.onboarding_read)
+    check_page_size(first)
+    where: list[ColumnElement[bool]] = []
+    if stage:
+        where.append(Application.stage == stage)
+    if region_id:
+        where.append(Application.region_id == region_id)
+    if after is not None:
+        where.append(
+            tuple_(Application.created_at, Application.id) > tuple_(datetime.fromisoformat(after[0]), after[1])
+        )
+    stmt = select(Application).where(*where).order_by(Application.created_at, Application.id).limit(first + 1)
+    return list(await session.scalars(stmt))
+
+
+async def assessments_of(
+    session: AsyncSession, scope: Scope, application_ids: Sequence[UUID]
+) -> dict[UUID, list[Assessment]]:
+    require(scope, Permission.onboarding_manage)
+    rows = await session.scalars(
+        select(Assessment).where(Assessment.application_id.in_(application_ids)).order_by(Assessment.assessed_at)
+    )
+    found: dict[UUID, list[Assessment]] = {i: [] for i in application_ids}
+    for row in rows:
+        found[row.application_id].append(row)
+    return found
+
+
