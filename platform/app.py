@@ -19,6 +19,7 @@ from litestar.exceptions import HTTPException
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import text
+from sqlalchemy.exc import IllegalStateChangeError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from strawberry.litestar import make_graphql_controller
 from strawberry.types import ExecutionResult
@@ -83,20 +84,25 @@ async def graphql_context(request: Request[Any, Any, State]) -> AsyncIterator[Co
     runtime: Runtime = request.app.state.runtime
     assert runtime.sessionmaker is not None
     scope, auth_error = await authenticate(runtime.keys, runtime.sessionmaker, request.headers.get("authorization"))
-    async with runtime.sessionmaker(info={"scope": scope}) as session:
+    session = runtime.sessionmaker(info={"scope": scope})
+    try:
+        yield Context(
+            session=session,
+            scope=scope,
+            auth_error=auth_error,
+            lock=asyncio.Lock(),
+            loaders={},
+            settings=runtime.settings,
+            sessionmaker=runtime.sessionmaker,
+            redis=runtime.redis,
+        )
+    finally:
         try:
-            yield Context(
-                session=session,
-                scope=scope,
-                auth_error=auth_error,
-                lock=asyncio.Lock(),
-                loaders={},
-                settings=runtime.settings,
-                sessionmaker=runtime.sessionmaker,
-                redis=runtime.redis,
-            )
-        finally:
-            await session.rollback()
+            await session.close()  # rolls back whatever is open and gives the connection back
+        except IllegalStateChangeError:
+            # A cancelled request (the client went away) interrupted the session in mid-operation; the
+            # cancellation, not this, must propagate — SQLAlchemy returns the connection when it unwinds.
+            structlog.get_logger("dealernet.http").info("request cancelled while using the database")
 
 
 @get("/health", summary="The process is up", sync_to_thread=False)

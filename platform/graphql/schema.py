@@ -26,6 +26,7 @@ from dealernet.graphql.metrics import OperationMetrics
 from dealernet.graphql.permissions import IsAuthenticated
 from dealernet.graphql.relay import resolve_node
 from dealernet.graphql.scalars import SCALARS
+from dealernet.network.schema import NetworkMutation, NetworkQuery
 from dealernet.policy.schema import PolicyMutation, PolicyQuery
 from dealernet.policy.schema_drafts import DraftsMutation, DraftsQuery
 from dealernet.policy.schema_imports import ImportsQuery
@@ -63,6 +64,7 @@ class Query(
     StockQuery,
     ImportsQuery,
     NotificationsQuery,
+    NetworkQuery,
     AuditQuery,
     NodeQuery,
 ):
@@ -79,6 +81,7 @@ class Mutation(
     DraftsMutation,
     StockMutation,
     NotificationsMutation,
+    NetworkMutation,
 ):
     pass
 

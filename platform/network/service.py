@@ -414,5 +414,3 @@ async def assessments_of(
     for row in rows:
         found[row.application_id].append(row)
     return found
-
-

@@ -762,6 +762,92 @@ async def case_set_price_coefficient(env: Env) -> None:
     assert await env.seed.scalar(text("SELECT count(*) FROM price_coefficients")) == 0
 
 
+async def _application(env: Env, network: UUID, company: str) -> tuple[UUID, UUID]:
+    """An applicant station with a submitted application: (station, application)."""
+    station, application = new_id(), new_id()
+    await env.seed.execute(
+        text(
+            "INSERT INTO stations (id, network_id, code, name, city, status) VALUES (:id, :n, :c, :c, '', 'applicant')"
+        ),
+        {"id": station, "n": network, "c": company},
+    )
+    await env.seed.execute(
+        text(
+            "INSERT INTO applications (id, network_id, station_id, company_name, stage) "
+            "VALUES (:id, :n, :s, :c, 'submitted')"
+        ),
+        {"id": application, "n": network, "s": station, "c": company},
+    )
+    return station, application
+
+
+async def case_my_application(env: Env) -> None:
+    """A station that is no applicant has no application, and never gets another's."""
+    await _application(env, env.t.network_x, "APP-X")
+    body = await graphql(env.client, "{ myApplication { id } }", env.t.manager_a)
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"]
+
+
+async def case_applications(env: Env) -> None:
+    _, x = await _application(env, env.t.network_x, "APP-X")
+    _, y = await _application(env, env.t.network_y, "APP-Y")
+    query = "{ applications(first: 10) { edges { node { id } } } }"
+    for principal, expected in ((env.t.hq_x, [x]), (env.t.hq_y, [y]), (env.t.manager_a, [])):
+        edges = (await graphql(env.client, query, principal))["data"]["applications"]["edges"]
+        assert [e["node"]["id"] for e in edges] == [gid("Application", i) for i in expected]
+
+
+async def case_rubric(env: Env) -> None:
+    await env.seed.execute(
+        text("INSERT INTO rubrics (id, network_id, kind, version, title) VALUES (:id, :n, 'application', 1, 'Y')"),
+        {"id": new_id(), "n": env.t.network_y},
+    )
+    body = await graphql(env.client, '{ rubric(kind: "application") { title } }', env.t.hq_x)
+    assert body["data"]["rubric"] is None
+
+
+async def case_create_rubric(env: Env) -> None:
+    query = """mutation { createRubric(input: {kind: "application", title: "t", criteria: [{code: "A",
+      labelZh: "a", labelEn: "a", weight: "1", maxPoints: 1}]}) { __typename } }"""
+    assert typename(await graphql(env.client, query, env.t.hq_x), "createRubric") == "RubricSuccess"
+    networks = (await env.seed.execute(text("SELECT DISTINCT network_id FROM rubrics"))).scalars().all()
+    assert networks == [env.t.network_x]
+
+
+async def case_update_application(env: Env) -> None:
+    """A station manager that is no applicant edits nothing, and no one else's application."""
+    _, other = await _application(env, env.t.network_x, "APP-X")
+    body = await graphql(env.client, "mutation { updateApplication(input: {bays: 3}) { __typename } }", env.t.manager_a)
+    assert typename(body, "updateApplication") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT bays FROM applications WHERE id = :id"), {"id": other}) is None
+
+
+async def case_submit_application(env: Env) -> None:
+    _, other = await _application(env, env.t.network_x, "APP-X")
+    body = await graphql(env.client, "mutation { submitApplication { __typename } }", env.t.manager_a)
+    assert typename(body, "submitApplication") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT stage FROM applications WHERE id = :id"), {"id": other}) == "submitted"
+
+
+async def case_score_application(env: Env) -> None:
+    _, y = await _application(env, env.t.network_y, "APP-Y")
+    query = """mutation($a: ID!) { scoreApplication(input: {applicationId: $a, marks: [{code: "A", points: 1}]}) {
+      __typename } }"""
+    body = await graphql(env.client, query, env.t.hq_x, a=gid("Application", y))
+    assert typename(body, "scoreApplication") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM assessments")) == 0
+
+
+async def case_reopen_application(env: Env) -> None:
+    _, y = await _application(env, env.t.network_y, "APP-Y")
+    await env.seed.execute(text("UPDATE applications SET stage = 'reserve' WHERE id = :id"), {"id": y})
+    query = 'mutation($a: ID!) { reopenApplication(applicationId: $a, reason: "r") { __typename } }'
+    body = await graphql(env.client, query, env.t.hq_x, a=gid("Application", y))
+    assert typename(body, "reopenApplication") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT stage FROM applications WHERE id = :id"), {"id": y}) == "reserve"
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -799,6 +885,14 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "createLabourOperation": case_create_labour_operation,
     "imports": case_imports,
     "minimumStock": case_minimum_stock,
+    "myApplication": case_my_application,
+    "applications": case_applications,
+    "rubric": case_rubric,
+    "createRubric": case_create_rubric,
+    "updateApplication": case_update_application,
+    "submitApplication": case_submit_application,
+    "scoreApplication": case_score_application,
+    "reopenApplication": case_reopen_application,
     "draftPriceCoefficients": case_draft_price_coefficients,
     "setPriceCoefficient": case_set_price_coefficient,
     "draftStockRules": case_draft_stock_rules,

@@ -107,6 +107,23 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         "{ __typename } }",
         {"c": NOBODY},
     ),
+    "myApplication": ("{ myApplication { id } }", {}),
+    "applications": ("{ applications(first: 5) { edges { node { id } } } }", {}),
+    "rubric": ('{ rubric(kind: "application") { id } }', {}),
+    "createRubric": (
+        'mutation { createRubric(input: {kind: "none", title: "", criteria: []}) { __typename } }',
+        {},
+    ),
+    "updateApplication": ("mutation { updateApplication(input: {bays: -1}) { __typename } }", {}),
+    "submitApplication": ("mutation { submitApplication { __typename } }", {}),
+    "scoreApplication": (
+        "mutation($a: ID!) { scoreApplication(input: {applicationId: $a, marks: []}) { __typename } }",
+        {"a": NOBODY},
+    ),
+    "reopenApplication": (
+        'mutation($a: ID!) { reopenApplication(applicationId: $a, reason: "r") { __typename } }',
+        {"a": NOBODY},
+    ),
     "minimumStock": ('{ minimumStock(on: "2026-01-01", first: 5) { hasNextPage } }', {}),
     "draftStockRules": ('mutation { draftStockRules(title: "", effectiveOn: "2026-01-01") { __typename } }', {}),
     "setStockRule": (

@@ -24,10 +24,13 @@ LOOKS_PERSONAL = re.compile(r"vin$|phone|mobile|ownername$|customername|contactn
 
 
 def unmasked_personal_fields(schema: strawberry.Schema) -> list[str]:
-    """`Type.field` for every field whose name looks personal and that declares no mask."""
+    """`Type.field` for every output field whose name looks personal and that declares no mask (input
+    fields are what the client sends: nothing to mask)."""
     found = []
     for type_definition in schema.schema_converter.type_map.values():
         definition = type_definition.definition
+        if getattr(definition, "is_input", False):
+            continue
         for field in getattr(definition, "fields", []):
             name = schema.config.name_converter.get_graphql_name(field)
             if LOOKS_PERSONAL.search(name) and declared_pii(field.extensions) is None:

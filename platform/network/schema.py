@@ -1,0 +1,365 @@
+"""GraphQL for onboarding: the applicant fills in and submits its application; HQ network development keeps
+the rubrics, scores applications (explained item by item) and follows the pipeline by stage and region."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+
+from dealernet.graphql.context import Info, by_id_loader
+from dealernet.graphql.masking import Pii, pii
+from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
+from dealernet.graphql.permissions import needs
+from dealernet.graphql.relay import connection, keyset_after, load_nodes
+from dealernet.network import models, rules, service
+from dealernet.scope import Scope
+from dealernet.tenants.permissions import Permission
+from dealernet.tenants.schema import uuid_of
+
+_application_loader = by_id_loader(service.applications_by_id)
+_assessments_loader = by_id_loader(service.assessments_of)
+_criteria_loader = by_id_loader(service.criteria_of)
+
+
+def gid(type_name: str, value: object) -> strawberry.ID:
+    return strawberry.ID(str(relay.GlobalID(type_name, str(value))))
+
+
+@strawberry.type(description="A pipeline stage with its Chinese and English labels.")
+class StageLabel:
+    stage: str
+    zh: str
+    en: str
+
+    @classmethod
+    def of(cls, stage: str) -> StageLabel:
+        zh, en = rules.LABELS[rules.Stage(stage)]
+        return cls(stage=stage, zh=zh, en=en)
+
+
+@strawberry.type(description="One criterion's score: points of max (null: not applicable) and the weight earned.")
+class AssessmentItem:
+    code: str
+    label_zh: str
+    label_en: str
+    weight: Decimal
+    max_points: int
+    points: int | None
+    earned: Decimal
+    note: str
+
+
+@strawberry.type(description="A scoring against one rubric version, explained item by item.")
+class Assessment:
+    id: strawberry.ID
+    kind: str
+    total: Decimal = strawberry.field(description="Earned over applicable weight, out of 100.")
+    pass_mark: Decimal
+    passed: bool
+    note: str
+    assessed_at: datetime
+    items: list[AssessmentItem]
+
+    @classmethod
+    def from_row(cls, row: models.Assessment) -> Assessment:
+        return cls(
+            id=gid("Assessment", row.id),
+            kind=row.kind,
+            total=row.total,
+            pass_mark=row.pass_mark,
+            passed=row.passed,
+            note=row.note,
+            assessed_at=row.assessed_at,
+            items=[
+                AssessmentItem(
+                    code=item["code"],
+                    label_zh=item["label_zh"],
+                    label_en=item["label_en"],
+                    weight=Decimal(item["weight"]),
+                    max_points=item["max_points"],
+                    points=item["points"],
+                    earned=Decimal(item["earned"]),
+                    note=item["note"],
+                )
+                for item in row.items
+            ],
+        )
+
+
+@strawberry.type(description="An applicant's application (特约服务中心申请表) and its stage in the pipeline.")
+class Application(relay.Node):
+    id: relay.NodeID[UUID]
+    stage: str
+    company_name: str
+    legal_representative: str = strawberry.field(extensions=pii(Pii.name))
+    contact_name: str = strawberry.field(extensions=pii(Pii.name))
+    contact_phone: str = strawberry.field(extensions=pii(Pii.phone))
+    registered_address: str
+    site_address: str
+    region_id: strawberry.ID | None
+    workshop_area_m2: int | None
+    bays: int | None
+    staff: int | None
+    certified_technicians: int | None
+    equipment: list[str]
+    brands: list[str]
+    submitted_at: datetime | None
+    created_at: datetime
+    station_id: strawberry.ID = strawberry.field(description="The applicant's own tenant.")
+
+    @classmethod
+    def from_row(cls, row: models.Application) -> Application:
+        return cls(
+            id=row.id,
+            stage=row.stage,
+            company_name=row.company_name,
+            legal_representative=row.legal_representative,
+            contact_name=row.contact_name,
+            contact_phone=row.contact_phone,
+            registered_address=row.registered_address,
+            site_address=row.site_address,
+            region_id=gid("Region", row.region_id) if row.region_id else None,
+            workshop_area_m2=row.workshop_area_m2,
+            bays=row.bays,
+            staff=row.staff,
+            certified_technicians=row.certified_technicians,
+            equipment=list(row.equipment),
+            brands=list(row.brands),
+            submitted_at=row.submitted_at,
+            created_at=row.created_at,
+            station_id=gid("Station", row.station_id),
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        rows = await load_nodes(info, "application", _application_loader, node_ids)
+        return [cls.from_row(row) if row else None for row in rows]
+
+    @strawberry.field(description="The stage's labels (zh, en).")
+    def stage_label(self) -> StageLabel:
+        return StageLabel.of(self.stage)
+
+    @strawberry.field(description="What may happen next from this stage.")
+    def allowed_actions(self) -> list[str]:
+        return [action.value for action in rules.allowed_actions(rules.Stage(self.stage))]
+
+    @strawberry.field(description="What a submission still needs (empty once complete).")
+    async def missing_for_submission(self, info: Info) -> list[str]:
+        row = await info.context.loader("application", _application_loader).load(self.id)
+        return service.missing_for_submission(row) if row and row.stage == rules.Stage.draft else []
+
+    @strawberry.field(extensions=needs(Permission.onboarding_manage), description="HQ: its scorings, oldest first.")
+    async def assessments(self, info: Info) -> list[Assessment]:
+        rows = await info.context.loader("assessments", _assessments_loader).load(self.id)
+        return [Assessment.from_row(r) for r in rows or []]
+
+
+@strawberry.type(description="A weighted criterion of a rubric.")
+class Criterion:
+    code: str
+    label_zh: str
+    label_en: str
+    weight: Decimal
+    max_points: int
+
+
+@strawberry.type(description="A version of a rubric (application scoring, interview standard, acceptance checklist).")
+class Rubric:
+    id: strawberry.ID
+    kind: str
+    version: int
+    title: str
+    rubric_id: strawberry.Private[UUID]
+
+    @strawberry.field
+    async def criteria(self, info: Info) -> list[Criterion]:
+        rows = await info.context.loader("criteria", _criteria_loader).load(self.rubric_id)
+        return [
+            Criterion(code=c.code, label_zh=c.label_zh, label_en=c.label_en, weight=c.weight, max_points=c.max_points)
+            for c in rows or []
+        ]
+
+    @classmethod
+    def from_row(cls, row: models.Rubric) -> Rubric:
+        return cls(id=gid("Rubric", row.id), kind=row.kind, version=row.version, title=row.title, rubric_id=row.id)
+
+
+@strawberry.input
+class CriterionInput:
+    code: str
+    label_zh: str
+    label_en: str
+    weight: Decimal
+    max_points: int
+
+
+@strawberry.input(description="A new version of a rubric.")
+class CreateRubricInput:
+    kind: str = strawberry.field(description="application, interview or acceptance")
+    title: str
+    criteria: list[CriterionInput]
+
+
+@strawberry.input(description="Fields of the application to change; omitted fields stay as they are.")
+class ApplicationFormInput:
+    company_name: str | None = None
+    legal_representative: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    registered_address: str | None = None
+    site_address: str | None = None
+    region_id: strawberry.ID | None = None
+    workshop_area_m2: int | None = None
+    bays: int | None = None
+    staff: int | None = None
+    certified_technicians: int | None = None
+    equipment: list[str] | None = None
+    brands: list[str] | None = None
+
+
+@strawberry.input(description="One criterion's points; null points: not applicable.")
+class MarkInput:
+    code: str
+    points: int | None
+    note: str = ""
+
+
+@strawberry.input
+class ScoreApplicationInput:
+    application_id: strawberry.ID
+    marks: list[MarkInput]
+    note: str = ""
+
+
+@strawberry.type
+class ApplicationSuccess:
+    application: Application
+
+
+@strawberry.type
+class RubricSuccess:
+    rubric: Rubric
+
+
+@strawberry.type
+class ScoreSuccess:
+    assessment: Assessment
+    application: Application
+
+
+ApplicationResult = Annotated[
+    ApplicationSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("ApplicationResult")
+]
+RubricResult = Annotated[RubricSuccess | ValidationError, strawberry.union("RubricResult")]
+ScoreResult = Annotated[ScoreSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("ScoreResult")]
+
+
+def _application(row: models.Application) -> ApplicationSuccess:
+    return ApplicationSuccess(application=Application.from_row(row))
+
+
+@strawberry.type
+class NetworkQuery:
+    @strawberry.field(extensions=needs(Permission.onboarding_read), description="Your station's application.")
+    async def my_application(self, info: Info) -> Application:
+        return Application.from_row(await info.context.run(service.my_application))
+
+    @strawberry.field(
+        extensions=needs(Permission.onboarding_read),
+        description="The onboarding pipeline, oldest first, by stage and region (an applicant sees its own).",
+    )
+    async def applications(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        stage: str | None = None,
+        region_id: strawberry.ID | None = None,
+    ) -> relay.Connection[Application]:
+        rows = await info.context.run(
+            service.list_applications,
+            first=first,
+            after=keyset_after(after),
+            stage=stage,
+            region_id=uuid_of(region_id, "Region", "regionId") if region_id else None,
+        )
+        return connection(rows, first=first, node=Application.from_row, key=lambda r: (r.created_at.isoformat(), r.id))
+
+    @strawberry.field(extensions=needs(Permission.onboarding_manage), description="The current version of a rubric.")
+    async def rubric(self, info: Info, kind: str) -> Rubric | None:
+        row = await info.context.run(service.current_rubric, kind=kind)
+        return Rubric.from_row(row) if row else None
+
+
+@strawberry.type
+class NetworkMutation:
+    @strawberry.mutation(extensions=needs(Permission.onboarding_manage), description="Make a new rubric version.")
+    async def create_rubric(self, info: Info, input: CreateRubricInput) -> RubricResult:  # noqa: A002
+        async def run(session: AsyncSession, scope: Scope) -> models.Rubric:
+            return await service.create_rubric(
+                session,
+                scope,
+                kind=input.kind,
+                title=input.title,
+                criteria=[
+                    service.CriterionInput(c.code, c.label_zh, c.label_en, c.weight, c.max_points)
+                    for c in input.criteria
+                ],
+            )
+
+        return await attempt(info.context, run, lambda row: RubricSuccess(rubric=Rubric.from_row(row)))
+
+    @strawberry.mutation(extensions=needs(Permission.application_edit), description="Save your application draft.")
+    async def update_application(self, info: Info, input: ApplicationFormInput) -> ApplicationResult:  # noqa: A002
+        values = {name: getattr(input, name) for name in vars(input) if name != "region_id"}
+
+        async def run(session: AsyncSession, scope: Scope) -> models.Application:
+            region = uuid_of(input.region_id, "Region", "input.regionId") if input.region_id else None
+            return await service.update_application(session, scope, service.ApplicationForm(**values, region_id=region))
+
+        return await attempt(info.context, run, _application)
+
+    @strawberry.mutation(extensions=needs(Permission.application_edit), description="Submit your application.")
+    async def submit_application(self, info: Info) -> ApplicationResult:
+        return await attempt(info.context, service.submit_application, _application)
+
+    @strawberry.mutation(
+        extensions=needs(Permission.onboarding_manage),
+        description="Score a submitted application with the current application rubric: shortlisted or reserve.",
+    )
+    async def score_application(self, info: Info, input: ScoreApplicationInput) -> ScoreResult:  # noqa: A002
+        async def run(session: AsyncSession, scope: Scope) -> service.Scoring:
+            return await service.score_application(
+                session,
+                scope,
+                application_id=uuid_of(input.application_id, "Application", "input.applicationId"),
+                marks={m.code: m.points for m in input.marks},
+                notes={m.code: m.note for m in input.marks if m.note},
+                note=input.note,
+            )
+
+        return await attempt(
+            info.context,
+            run,
+            lambda done: ScoreSuccess(
+                assessment=Assessment.from_row(done.assessment), application=Application.from_row(done.application)
+            ),
+        )
+
+    @strawberry.mutation(
+        extensions=needs(Permission.onboarding_manage), description="Take an application out of the reserve."
+    )
+    async def reopen_application(self, info: Info, application_id: strawberry.ID, reason: str) -> ApplicationResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.Application:
+            return await service.reopen_application(
+                session, scope, application_id=uuid_of(application_id, "Application", "applicationId"), reason=reason
+            )
+
+        return await attempt(info.context, run, _application)

@@ -1,0 +1,128 @@
+"""Onboarding over HTTP, as far as it goes today: HQ keeps the application rubric; an applicant in region East
+fills in its application and submits it; HQ scores it 72 (shortlisted, explained item by item) — and
+another scores 55 (reserve); illegal moves answer CONFLICT naming the stage and the allowed actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+
+from dealernet.db import new_id
+from tests.conftest import MakeApplicant, Principal, Tenants, graphql
+
+RUBRIC = """mutation($i: CreateRubricInput!) { createRubric(input: $i) { __typename
+  ... on RubricSuccess { rubric { version criteria { code weight maxPoints } } } } }"""
+UPDATE = """mutation($i: ApplicationFormInput!) { updateApplication(input: $i) { __typename
+  ... on ApplicationSuccess { application { id stage missingForSubmission } }
+  ... on ValidationError { fields { field message } } ... on ConflictError { message } } }"""
+SUBMIT = """mutation { submitApplication { __typename ... on ApplicationSuccess { application { id stage
+  stageLabel { zh en } } } ... on ValidationError { fields { field } } } }"""
+SCORE = """mutation($i: ScoreApplicationInput!) { scoreApplication(input: $i) { __typename
+  ... on ScoreSuccess { assessment { total passed items { code points earned note } }
+    application { stage allowedActions } }
+  ... on ConflictError { message } } }"""
+
+
+def gid(type_name: str, value: object) -> str:
+    return str(relay.GlobalID(type_name, str(value)))
+
+
+async def apply(client: httpx.AsyncClient, applicant: Principal, region: str) -> str:
+    form = {
+        "companyName": "East Motors Service Co.",
+        "legalRepresentative": "Wang Wei",
+        "contactName": "Li Na",
+        "contactPhone": "+86 21 5555 0100",
+        "registeredAddress": "1 Pudong Ave",
+        "siteAddress": "88 Service Rd",
+        "regionId": region,
+        "workshopAreaM2": 1200,
+        "bays": 8,
+        "staff": 25,
+        "certifiedTechnicians": 6,
+        "brands": ["Demo"],
+    }
+    partial = await graphql(client, UPDATE, applicant, i={"bays": 8})
+    assert "siteAddress" in partial["data"]["updateApplication"]["application"]["missingForSubmission"]
+    incomplete = await graphql(client, SUBMIT, applicant)
+    assert incomplete["data"]["submitApplication"]["__typename"] == "ValidationError"
+    saved = await graphql(client, UPDATE, applicant, i=form)
+    assert saved["data"]["updateApplication"]["application"]["missingForSubmission"] == []
+    submitted = (await graphql(client, SUBMIT, applicant))["data"]["submitApplication"]
+    assert submitted["application"]["stage"] == "submitted"
+    assert submitted["application"]["stageLabel"] == {"zh": "申请已提交", "en": "application submitted"}
+    return str(submitted["application"]["id"])
+
+
+def marks(site: int, workshop: int, staff: int, brands: int) -> list[dict[str, Any]]:
+    return [
+        {"code": "SITE", "points": site, "note": "near the ring road"},
+        {"code": "WORKSHOP", "points": workshop},
+        {"code": "STAFF", "points": staff},
+        {"code": "BRANDS", "points": brands},
+    ]
+
+
+async def test_apply_submit_and_score(
+    client: httpx.AsyncClient, seed: AsyncSession, tenants: Tenants, make_applicant: MakeApplicant
+) -> None:
+    east = new_id()
+    await seed.execute(
+        text("INSERT INTO regions (id, network_id, code, name) VALUES (:id, :n, 'EAST', 'East')"),
+        {"id": east, "n": tenants.network_x},
+    )
+    strong = await make_applicant(tenants.network_x, "Strong Motors")
+    weak = await make_applicant(tenants.network_x, "Weak Motors")
+    hq = tenants.hq_x
+    criteria = [
+        {"code": "SITE", "labelZh": "场地位置", "labelEn": "Site", "weight": "30", "maxPoints": 10},
+        {"code": "WORKSHOP", "labelZh": "车间", "labelEn": "Workshop", "weight": "40", "maxPoints": 10},
+        {"code": "STAFF", "labelZh": "人员", "labelEn": "Staff", "weight": "20", "maxPoints": 5},
+        {"code": "BRANDS", "labelZh": "品牌", "labelEn": "Brands", "weight": "10", "maxPoints": 1},
+    ]
+    made = await graphql(client, RUBRIC, hq, i={"kind": "application", "title": "申请评分标准", "criteria": criteria})
+    assert made["data"]["createRubric"]["rubric"]["version"] == 1
+
+    strong_id = await apply(client, strong, gid("Region", east))
+    weak_id = await apply(client, weak, gid("Region", east))
+
+    scored = (await graphql(client, SCORE, hq, i={"applicationId": strong_id, "marks": marks(8, 8, 4, 0)}))["data"]
+    assert scored["scoreApplication"]["assessment"]["total"] == "72.00"
+    assert scored["scoreApplication"]["assessment"]["items"][0] == {
+        "code": "SITE",
+        "points": 8,
+        "earned": "24.00",
+        "note": "near the ring road",
+    }
+    assert scored["scoreApplication"]["application"] == {"stage": "shortlisted", "allowedActions": ["plan_visit"]}
+    reserve = (await graphql(client, SCORE, hq, i={"applicationId": weak_id, "marks": marks(5, 7, 3, 0)}))["data"]
+    assert (
+        reserve["scoreApplication"]["assessment"]["total"],
+        reserve["scoreApplication"]["application"]["stage"],
+    ) == (
+        "55.00",
+        "reserve",
+    )
+    again = (await graphql(client, SCORE, hq, i={"applicationId": weak_id, "marks": marks(9, 9, 5, 1)}))["data"]
+    assert again["scoreApplication"] == {
+        "__typename": "ConflictError",
+        "message": "cannot pass_scoring an applicant in stage reserve; allowed: reopen",
+    }
+
+    pipeline = "query($s: String) { applications(first: 10, stage: $s) { edges { node { companyName } } } }"
+    shortlisted = (await graphql(client, pipeline, hq, s="shortlisted"))["data"]["applications"]["edges"]
+    assert [e["node"]["companyName"] for e in shortlisted] == ["East Motors Service Co."]
+    own = await graphql(client, "{ myApplication { stage assessments { total } } }", strong)
+    assert own["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # the applicant does not read HQ's scoring
+    assert (await graphql(client, "{ myApplication { stage } }", strong))["data"]["myApplication"] == {
+        "stage": "shortlisted"
+    }
+    late_edit = await graphql(client, UPDATE, strong, i={"bays": 9})
+    assert late_edit["data"]["updateApplication"] == {
+        "__typename": "ConflictError",
+        "message": "the application is shortlisted; only a draft can change",
+    }
