@@ -3,12 +3,12 @@ scored against them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint, func
+from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint, Uuid, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -87,3 +87,63 @@ class Assessment(IdMixin, Base):
     note: Mapped[str] = mapped_column(Text, default="")
     assessed_by: Mapped[UUID | None]
     assessed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class RegionQuota(IdMixin, Base):
+    """The network development plan: how many stations a region needs."""
+
+    __tablename__ = "region_quotas"
+
+    network_id: Mapped[UUID]
+    region_id: Mapped[UUID] = mapped_column(unique=True)
+    stations_needed: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class SiteVisit(IdMixin, Base):
+    """A planned site visit (实地走访) and, once made, its interview score and site survey."""
+
+    __tablename__ = "site_visits"
+
+    network_id: Mapped[UUID]
+    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"))
+    planned_on: Mapped[date]
+    visitor_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid))
+    interview_assessment_id: Mapped[UUID | None] = mapped_column(ForeignKey("assessments.id"))
+    survey: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
+    findings: Mapped[str] = mapped_column(Text, default="")
+    planned_by: Mapped[UUID | None]
+    visited_at: Mapped[datetime | None]
+    recorded_by: Mapped[UUID | None]
+
+
+class CommitteeVote(IdMixin, Base):
+    """A development committee member's vote on an application (one each, changeable until decided)."""
+
+    __tablename__ = "committee_votes"
+    __table_args__ = (UniqueConstraint("application_id", "member_id"),)
+
+    network_id: Mapped[UUID]
+    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"))
+    member_id: Mapped[UUID]
+    vote: Mapped[str] = mapped_column(String(8))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    voted_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class LetterOfIntent(IdMixin, Base):
+    """The letter of intent (意向书) issued to an approved applicant: its number and PDF."""
+
+    __tablename__ = "letters_of_intent"
+    __table_args__ = (UniqueConstraint("network_id", "number"),)
+
+    network_id: Mapped[UUID]
+    station_id: Mapped[UUID]
+    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"), unique=True)
+    number: Mapped[str] = mapped_column(String(40))
+    issued_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    issued_by: Mapped[UUID | None]
+    storage_key: Mapped[str] = mapped_column(String(300), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    cancelled_at: Mapped[datetime | None]

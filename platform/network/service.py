@@ -293,31 +293,31 @@ class Scoring:
     application: Application
 
 
-async def score_application(
+async def record_assessment(
     session: AsyncSession,
     scope: Scope,
+    application: Application,
     *,
-    application_id: UUID,
+    kind: str,
     marks: Mapping[str, int | None],
     notes: Mapping[str, str] | None = None,
     note: str = "",
-) -> Scoring:
-    """Score a submitted application against the current application rubric: the score is kept item by
-    item, and the application moves on (pass mark reached) or to the reserve."""
-    require(scope, Permission.onboarding_manage)
-    application = await _application(session, application_id)
-    rubric = await current_rubric(session, scope, kind="application")
+    pass_mark: Decimal | None = None,
+) -> Assessment:
+    """Score marks with the current rubric of `kind` and keep the result item by item (the rubric version's
+    labels and weights copied in, so a later version changes nothing)."""
+    rubric = await current_rubric(session, scope, kind=kind)
     if rubric is None:
-        raise Conflict("the network has no application rubric yet; create one first")
+        raise Conflict(f"the network has no {kind} rubric yet; create one first")
     criteria = (await criteria_of(session, scope, [rubric.id]))[rubric.id]
-    network = await session.get(Network, application.network_id)
-    assert network is not None
+    if pass_mark is None:
+        network = await session.get(Network, application.network_id)
+        assert network is not None
+        pass_mark = network.application_pass_mark
     marks = {code.strip().upper(): points for code, points in marks.items()}
     try:
         scored = rules.score(
-            [rules.Criterion(c.code, c.weight, c.max_points) for c in criteria],
-            marks,
-            pass_mark=network.application_pass_mark,
+            [rules.Criterion(c.code, c.weight, c.max_points) for c in criteria], marks, pass_mark=pass_mark
         )
     except ValueError as exc:
         raise ValidationFailed(str(exc), fields={"marks": str(exc)}) from None
@@ -328,9 +328,9 @@ async def score_application(
         network_id=application.network_id,
         application_id=application.id,
         rubric_id=rubric.id,
-        kind="application",
+        kind=kind,
         total=scored.total,
-        pass_mark=network.application_pass_mark,
+        pass_mark=pass_mark,
         passed=scored.passed,
         items=[
             {
@@ -350,13 +350,31 @@ async def score_application(
     )
     session.add(assessment)
     await session.flush()
-    action = rules.Action.pass_scoring if scored.passed else rules.Action.fail_scoring
-    details = {
-        "score": str(scored.total),
-        "pass_mark": str(network.application_pass_mark),
-        "rubric_version": rubric.version,
-    }
-    await move(session, scope, application, action, reason=note or f"scored {scored.total}", details=details)
+    return assessment
+
+
+async def score_application(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    application_id: UUID,
+    marks: Mapping[str, int | None],
+    notes: Mapping[str, str] | None = None,
+    note: str = "",
+) -> Scoring:
+    """Score a submitted application against the current application rubric: the score is kept item by
+    item, and the application moves on (pass mark reached) or to the reserve."""
+    require(scope, Permission.onboarding_manage)
+    application = await _application(session, application_id)
+    if application.stage != rules.Stage.submitted:
+        allowed = ", ".join(a.value for a in rules.allowed_actions(rules.Stage(application.stage))) or "nothing"
+        raise Conflict(f"cannot score an applicant in stage {application.stage}; allowed: {allowed}")
+    assessment = await record_assessment(
+        session, scope, application, kind="application", marks=marks, notes=notes, note=note
+    )
+    action = rules.Action.pass_scoring if assessment.passed else rules.Action.fail_scoring
+    details = {"score": str(assessment.total), "pass_mark": str(assessment.pass_mark)}
+    await move(session, scope, application, action, reason=note or f"scored {assessment.total}", details=details)
     return Scoring(assessment, application)
 
 

@@ -110,7 +110,7 @@ async def test_apply_submit_and_score(
     again = (await graphql(client, SCORE, hq, i={"applicationId": weak_id, "marks": marks(9, 9, 5, 1)}))["data"]
     assert again["scoreApplication"] == {
         "__typename": "ConflictError",
-        "message": "cannot pass_scoring an applicant in stage reserve; allowed: reopen",
+        "message": "cannot score an applicant in stage reserve; allowed: reopen",
     }
 
     pipeline = "query($s: String) { applications(first: 10, stage: $s) { edges { node { companyName } } } }"

@@ -110,7 +110,7 @@ async def test_55_goes_to_the_reserve_and_can_be_reopened(
     # 30 x 5/10 + 40 x 7/10 + 20 x 3/5 + 10 x 0/1 = 15 + 28 + 12 + 0 = 55
     scored = await score(scoped, hq, application, {"SITE": 5, "WORKSHOP": 7, "STAFF": 3, "BRANDS": 0})
     assert (scored.assessment.total, scored.application.stage) == (Decimal("55.00"), "reserve")
-    with pytest.raises(Conflict, match="cannot pass_scoring an applicant in stage reserve; allowed: reopen"):
+    with pytest.raises(Conflict, match="cannot score an applicant in stage reserve; allowed: reopen"):
         await score(scoped, hq, application, {"SITE": 10, "WORKSHOP": 10, "STAFF": 5, "BRANDS": 1})
     async with scoped(hq) as session:
         reopened = await service.reopen_application(session, hq, application_id=application, reason="new site")

@@ -61,6 +61,10 @@ TENANT_TABLES = {
     "rubric_criteria": "network (HQ only)",
     "applications": "station",
     "assessments": "network (HQ only)",
+    "region_quotas": "network (HQ only)",
+    "site_visits": "network (HQ only)",
+    "committee_votes": "network (HQ only)",
+    "letters_of_intent": "station",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

@@ -511,3 +511,49 @@ async def test_an_applicant_sees_only_its_own_application_and_no_scores(
         assert names == ["Other Motors"]
         assert (await session.execute(text("SELECT count(*) FROM assessments"))).scalar() == 0
     assert other_network.network_id == tenants.network_y
+
+
+async def test_a_station_never_sees_hqs_committee_papers_and_an_applicant_only_its_letter(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_applicant: MakeApplicant
+) -> None:
+    mine = await make_applicant(tenants.network_x, "Mine Motors")
+    theirs = await make_applicant(tenants.network_x, "Their Motors")
+    for applicant in (mine, theirs):
+        application = await seed.scalar(
+            text("SELECT id FROM applications WHERE station_id = :s"), {"s": applicant.station_id}
+        )
+        params = {"n": tenants.network_x, "a": application, "s": applicant.station_id, "u": tenants.hq_x.user_id}
+        await seed.execute(
+            text(
+                "INSERT INTO committee_votes (id, network_id, application_id, member_id, vote) "
+                "VALUES (gen_random_uuid(), :n, :a, :u, 'approve')"
+            ),
+            params,
+        )
+        await seed.execute(
+            text(
+                "INSERT INTO site_visits (id, network_id, application_id, planned_on, visitor_ids) "
+                "VALUES (gen_random_uuid(), :n, :a, current_date, ARRAY[CAST(:u AS uuid)])"
+            ),
+            params,
+        )
+        await seed.execute(
+            text(
+                "INSERT INTO letters_of_intent (id, network_id, station_id, application_id, number, storage_key, "
+                "sha256, size) VALUES (gen_random_uuid(), :n, :s, :a, 'LOI-' || gen_random_uuid(), "
+                "gen_random_uuid()::text, 'x', 1)"
+            ),
+            params,
+        )
+    async with scoped(mine.scope) as session:
+        letters = (await session.execute(text("SELECT station_id FROM letters_of_intent"))).scalars().all()
+        assert letters == [mine.station_id]
+        for table in ("committee_votes", "site_visits", "region_quotas"):
+            with pytest.raises(DBAPIError, match="permission denied"):
+                async with session.begin_nested():
+                    await session.execute(text(f"SELECT count(*) FROM {table}"))
+    async with scoped(tenants.hq_y.scope) as session:
+        for table in ("committee_votes", "site_visits", "letters_of_intent"):
+            assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == 0
+    async with scoped(tenants.hq_x.scope) as session:
+        assert (await session.execute(text("SELECT count(*) FROM committee_votes"))).scalar() == 2

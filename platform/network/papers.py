@@ -1,0 +1,57 @@
+"""The onboarding's papers as PDF: the letter of intent (意向书), later the authorisation certificate. Chinese
+text uses reportlab's built-in CID font (STSong-Light), so no font file ships with the platform."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+FONT = "STSong-Light"
+pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+
+
+@dataclass(frozen=True)
+class LetterOfIntent:
+    number: str
+    network: str
+    company: str
+    site_address: str
+    region: str
+    issued_on: date
+
+
+def letter_of_intent_pdf(letter: LetterOfIntent) -> bytes:
+    """One A4 page: the number, the parties, what the applicant must do next, in Chinese and English."""
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4, invariant=True)  # invariant: the same letter, the same bytes
+    page.setTitle(f"意向书 Letter of intent {letter.number}")
+    width, height = A4
+    page.setFont(FONT, 22)
+    page.drawCentredString(width / 2, height - 90, "意向书  Letter of Intent")
+    page.setFont(FONT, 11)
+    lines = [
+        f"编号 No.: {letter.number}",
+        f"日期 Date: {letter.issued_on.isoformat()}",
+        "",
+        f"{letter.network} 服务网络发展委员会批准 {letter.company} 成为特约服务中心的意向。",
+        f"The service network development committee of {letter.network} approves the intent to authorise",
+        f"{letter.company} as a service centre at {letter.site_address} ({letter.region}).",
+        "",
+        "贵方须订购规定的工具设备、启动库存备件及VI用品, 全部到货后安排验收。",
+        "You are to order the prescribed tools and equipment, the start-up parts stock and the VI kit;",
+        "acceptance inspection is scheduled once all three are delivered. A contract follows a passed inspection;",
+        "a second failed inspection cancels this intent.",
+    ]
+    y = height - 140
+    for line in lines:
+        page.drawString(60, y, line)
+        y -= 20
+    page.showPage()
+    page.save()
+    return buffer.getvalue()

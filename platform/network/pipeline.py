@@ -1,0 +1,315 @@
+"""Onboarding after scoring: the network development plan (region quotas against active stations and the
+pipeline), the site visit (planned against the plan, recorded with the interview scored by the interview
+standard and the site survey), and the development committee (votes, a decision by quorum and majority,
+the letter of intent with its number and PDF)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from uuid import UUID
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealernet import storage
+from dealernet.audit import service as journal
+from dealernet.db import new_id
+from dealernet.errors import Conflict, NotFound, ValidationFailed
+from dealernet.network import papers, rules
+from dealernet.network.models import Application, CommitteeVote, LetterOfIntent, RegionQuota, SiteVisit
+from dealernet.network.service import _application, move, record_assessment
+from dealernet.scope import Scope
+from dealernet.tenants.models import Membership, Network, Region
+from dealernet.tenants.permissions import Permission
+from dealernet.tenants.service import require
+
+SURVEY = ("business_condition", "technical_strength", "instruments", "equipment", "repair_area", "strengths")
+# Stages that count as "in the pipeline" for a region's plan.
+IN_PIPELINE = ("submitted", "shortlisted", "visit_planned", "visited", "approved", "rectification", "accepted")
+
+
+# --- The network development plan ---------------------------------------------------------------------
+
+
+async def set_quota(session: AsyncSession, scope: Scope, *, region_id: UUID, stations_needed: int) -> RegionQuota:
+    require(scope, Permission.onboarding_manage)
+    if not 0 <= stations_needed <= 10_000:
+        raise ValidationFailed("0 to 10,000 stations", fields={"stationsNeeded": "0 to 10,000"})
+    if await session.get(Region, region_id) is None:
+        raise NotFound("no such region", fields={"regionId": "not found"})
+    statement = (
+        insert(RegionQuota)
+        .values(id=new_id(), network_id=scope.network_id, region_id=region_id, stations_needed=stations_needed)
+        .on_conflict_do_update(
+            index_elements=["region_id"], set_={"stations_needed": stations_needed, "updated_at": func.now()}
+        )
+        .returning(RegionQuota)
+    )
+    row = (await session.scalars(statement, execution_options={"populate_existing": True})).one()
+    after = {"region_id": str(region_id), "stations_needed": stations_needed}
+    await journal.record(session, scope, entity="region_quota", entity_id=row.id, action="set", after=after)
+    return row
+
+
+@dataclass(frozen=True)
+class RegionPlan:
+    region_id: UUID
+    region_code: str
+    stations_needed: int
+    active: int
+    in_pipeline: Mapping[str, int]  # stage -> applicants
+
+    @property
+    def open_places(self) -> int:
+        """Places the plan still has for applicants not yet counted in the pipeline."""
+        return max(self.stations_needed - self.active - sum(self.in_pipeline.values()), 0)
+
+
+_PLAN = text(
+    """
+    SELECT r.id, r.code, coalesce(q.stations_needed, 0) AS needed,
+           (SELECT count(*) FROM stations s WHERE s.region_id = r.id AND s.status = 'active') AS active,
+           coalesce((SELECT jsonb_object_agg(stage, n) FROM (
+               SELECT a.stage, count(*) AS n FROM applications a
+               WHERE a.region_id = r.id AND a.stage = ANY(:pipeline) GROUP BY a.stage) p), '{}') AS pipeline
+    FROM regions r LEFT JOIN region_quotas q ON q.region_id = r.id
+    ORDER BY r.code
+    """
+)
+
+
+async def development_plan(session: AsyncSession, scope: Scope) -> list[RegionPlan]:
+    """Per region: the quota, the active stations and the applicants by stage (HQ)."""
+    require(scope, Permission.onboarding_manage)
+    rows = await session.execute(_PLAN, {"pipeline": list(IN_PIPELINE)})
+    return [RegionPlan(r.id, r.code, r.needed, r.active, dict(r.pipeline)) for r in rows]
+
+
+# --- The site visit -----------------------------------------------------------------------------------
+
+
+async def _hq_people(session: AsyncSession, user_ids: Sequence[UUID]) -> None:
+    found = await session.scalar(
+        select(func.count(func.distinct(Membership.user_id))).where(
+            Membership.user_id.in_(user_ids), Membership.station_id.is_(None), Membership.role.like("hq\\_%")
+        )
+    )
+    if found != len(set(user_ids)):
+        raise NotFound("a visitor is not one of the network's HQ staff", fields={"visitorIds": "not found"})
+
+
+async def plan_visit(
+    session: AsyncSession, scope: Scope, *, application_id: UUID, planned_on: date, visitor_ids: Sequence[UUID]
+) -> SiteVisit:
+    """Plan (or re-plan) the site visit of a shortlisted applicant, with its visitors and date."""
+    require(scope, Permission.onboarding_manage)
+    if not 1 <= len(set(visitor_ids)) <= 20:
+        raise ValidationFailed("1 to 20 visitors", fields={"visitorIds": "1 to 20"})
+    application = await _application(session, application_id)
+    await _hq_people(session, visitor_ids)
+    await move(
+        session,
+        scope,
+        application,
+        rules.Action.plan_visit,
+        reason=f"visit on {planned_on}",
+        details={"planned_on": planned_on.isoformat()},
+    )
+    visit = (await session.scalars(select(SiteVisit).where(SiteVisit.application_id == application.id))).first()
+    if visit is None:
+        visit = SiteVisit(id=new_id(), network_id=application.network_id, application_id=application.id, survey={})
+        session.add(visit)
+    visit.planned_on, visit.visitor_ids, visit.planned_by = planned_on, sorted(set(visitor_ids)), scope.actor_id
+    await session.flush()
+    return visit
+
+
+async def record_visit(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    application_id: UUID,
+    interview: Mapping[str, int | None],
+    survey: Mapping[str, str],
+    findings: str = "",
+) -> SiteVisit:
+    """Record the visit: the interview scored with the current interview standard (专项访谈评分标准) and the
+    site survey; the committee decides next."""
+    require(scope, Permission.onboarding_manage)
+    unknown = sorted(set(survey) - set(SURVEY))
+    if unknown or any(len(v) > 2000 for v in survey.values()):
+        raise ValidationFailed("the site survey is not valid", fields={"survey": f"unknown {unknown} or too long"})
+    application = await _application(session, application_id)
+    visit = (await session.scalars(select(SiteVisit).where(SiteVisit.application_id == application.id))).first()
+    if visit is None or application.stage != rules.Stage.visit_planned:
+        raise Conflict(f"the application is {application.stage}; plan the visit first")
+    assessment = await record_assessment(session, scope, application, kind="interview", marks=interview)
+    visit.interview_assessment_id = assessment.id
+    visit.survey = {k: v.strip() for k, v in survey.items()}
+    visit.findings, visit.visited_at, visit.recorded_by = findings.strip(), datetime.now(UTC), scope.actor_id
+    await session.flush()
+    details = {"interview_score": str(assessment.total)}
+    await move(session, scope, application, rules.Action.record_visit, reason=findings or "visited", details=details)
+    return visit
+
+
+# --- The committee ------------------------------------------------------------------------------------
+
+
+async def cast_vote(
+    session: AsyncSession, scope: Scope, *, application_id: UUID, vote: rules.Vote, comment: str = ""
+) -> CommitteeVote:
+    """A committee member's vote on a visited applicant (changeable until the committee decides)."""
+    require(scope, Permission.committee_vote)
+    application = await _application(session, application_id)
+    if application.stage != rules.Stage.visited:
+        raise Conflict(f"the application is {application.stage}; the committee votes on visited applicants")
+    statement = (
+        insert(CommitteeVote)
+        .values(
+            id=new_id(),
+            network_id=application.network_id,
+            application_id=application.id,
+            member_id=scope.actor_id,
+            vote=vote.value,
+            comment=comment.strip()[:2000],
+        )
+        .on_conflict_do_update(
+            index_elements=["application_id", "member_id"],
+            set_={"vote": vote.value, "comment": comment.strip()[:2000], "voted_at": func.now()},
+        )
+        .returning(CommitteeVote)
+    )
+    row = (await session.scalars(statement, execution_options={"populate_existing": True})).one()
+    await journal.record(
+        session,
+        scope,
+        entity="application",
+        entity_id=application.id,
+        action="voted",
+        after={"vote": vote.value},
+        station_id=application.station_id,
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class Decided:
+    decision: rules.Decision
+    application: Application
+    letter: LetterOfIntent | None
+
+
+async def decide(session: AsyncSession, scope: Scope, store: storage.Store, *, application_id: UUID) -> Decided:
+    """Count the votes by the network's rule: approved → letter of intent (numbered, PDF); rejected →
+    reserve; without a quorum nothing moves (CONFLICT says how many votes are in)."""
+    require(scope, Permission.onboarding_manage)
+    application = await _application(session, application_id)
+    network = await session.get(Network, application.network_id)
+    assert network is not None
+    votes = [
+        rules.Vote(v)
+        for v in await session.scalars(select(CommitteeVote.vote).where(CommitteeVote.application_id == application.id))
+    ]
+    decision = rules.decide(
+        votes, members=network.committee_members, quorum=network.committee_quorum, majority=network.committee_majority
+    )
+    if decision is rules.Decision.no_quorum:
+        raise Conflict(
+            f"{len(votes)} of {network.committee_members} members voted; the quorum is {network.committee_quorum}"
+        )
+    tally = {v.value: sum(1 for x in votes if x is v) for v in rules.Vote}
+    if decision is rules.Decision.rejected:
+        await move(session, scope, application, rules.Action.reject, reason="committee rejected", details=tally)
+        return Decided(decision, application, None)
+    await move(session, scope, application, rules.Action.approve, reason="committee approved", details=tally)
+    letter = await issue_letter(session, scope, store, application, network)
+    return Decided(decision, application, letter)
+
+
+async def issue_letter(
+    session: AsyncSession, scope: Scope, store: storage.Store, application: Application, network: Network
+) -> LetterOfIntent:
+    """The next number of the year (LOI-2026-0001), the PDF to the store, the row here."""
+    today = datetime.now(UTC).date()
+    issued = await session.scalar(select(func.count()).where(LetterOfIntent.number.like(f"LOI-{today.year}-%")))
+    number = f"LOI-{today.year}-{(issued or 0) + 1:04d}"
+    region = await session.get(Region, application.region_id) if application.region_id else None
+    pdf = papers.letter_of_intent_pdf(
+        papers.LetterOfIntent(
+            number=number,
+            network=network.name,
+            company=application.company_name,
+            site_address=application.site_address,
+            region=region.name if region else "",
+            issued_on=today,
+        )
+    )
+    letter_id = new_id()
+    key = f"{application.network_id}/letters/{letter_id}.pdf"
+    await storage.put(store, key, pdf)
+    letter = LetterOfIntent(
+        id=letter_id,
+        network_id=application.network_id,
+        station_id=application.station_id,
+        application_id=application.id,
+        number=number,
+        issued_by=scope.actor_id,
+        storage_key=key,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        size=len(pdf),
+    )
+    session.add(letter)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        await storage.delete(store, key)
+        raise Conflict("another letter took that number meanwhile; decide again") from exc
+    await journal.record(
+        session,
+        scope,
+        entity="letter_of_intent",
+        entity_id=letter.id,
+        action="issued",
+        after={"number": number, "application_id": str(application.id)},
+        station_id=application.station_id,
+    )
+    return letter
+
+
+async def read_letter(
+    session: AsyncSession, scope: Scope, store: storage.Store, *, letter_id: UUID
+) -> tuple[LetterOfIntent, bytes]:
+    """A letter the caller may see: HQ its network's, an applicant its own."""
+    require(scope, Permission.onboarding_read)
+    letter = await session.get(LetterOfIntent, letter_id)
+    if letter is None:
+        raise NotFound("no such letter", fields={"letterId": "not found"})
+    return letter, await storage.get(store, letter.storage_key)
+
+
+async def letters_of(
+    session: AsyncSession, scope: Scope, application_ids: Sequence[UUID]
+) -> dict[UUID, LetterOfIntent]:
+    require(scope, Permission.onboarding_read)
+    rows = await session.scalars(select(LetterOfIntent).where(LetterOfIntent.application_id.in_(application_ids)))
+    return {row.application_id: row for row in rows}
+
+
+async def votes_of(
+    session: AsyncSession, scope: Scope, application_ids: Sequence[UUID]
+) -> dict[UUID, list[CommitteeVote]]:
+    require(scope, Permission.onboarding_manage)
+    rows = await session.scalars(
+        select(CommitteeVote).where(CommitteeVote.application_id.in_(application_ids)).order_by(CommitteeVote.voted_at)
+    )
+    found: dict[UUID, list[CommitteeVote]] = {i: [] for i in application_ids}
+    for row in rows:
+        found[row.application_id].append(row)
+    return found

@@ -1,0 +1,179 @@
+"""After scoring: the development plan per region, the site visit (interview scored, survey kept), the
+committee's votes and decision, and the letter of intent with its number and PDF."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealernet import storage
+from dealernet.db import new_id
+from dealernet.errors import Conflict, NotFound
+from dealernet.network import pipeline, rules, service
+from dealernet.network.models import Assessment
+from dealernet.settings import Settings
+from dealernet.tenants.permissions import Role
+from tests.conftest import MakeApplicant, MakePrincipal, Principal, Scoped, Tenants
+from tests.integration.test_onboarding import COMPLETE
+
+INTERVIEW = [
+    service.CriterionInput("VISION", "经营理念", "Business outlook", Decimal(50), 10),
+    service.CriterionInput("TECH", "技术实力", "Technical strength", Decimal(50), 10),
+]
+SURVEY = {"business_condition": "profitable", "repair_area": "1,200 m², 8 bays", "strengths": "fleet customers"}
+
+
+async def shortlisted(scoped: Scoped, seed: AsyncSession, t: Tenants, applicant: Principal, region: UUID) -> UUID:
+    async with scoped(applicant.scope) as session:
+        await service.update_application(
+            session, applicant.scope, service.ApplicationForm(**{**COMPLETE.__dict__, "region_id": region})
+        )
+        application = await service.submit_application(session, applicant.scope)
+        await session.commit()
+    async with scoped(t.hq_x.scope) as session:
+        await service.score_application(
+            session,
+            t.hq_x.scope,
+            application_id=application.id,
+            marks={"SITE": 8, "WORKSHOP": 8, "STAFF": 4, "BRANDS": 0},
+        )
+        await session.commit()
+    return application.id
+
+
+async def visited(scoped: Scoped, t: Tenants, application: UUID) -> None:
+    hq = t.hq_x.scope
+    async with scoped(hq) as session:
+        await pipeline.plan_visit(
+            session,
+            hq,
+            application_id=application,
+            planned_on=datetime.now(UTC).date() + timedelta(days=7),
+            visitor_ids=[t.hq_x.user_id],
+        )
+        await pipeline.record_visit(
+            session, hq, application_id=application, interview={"VISION": 7, "TECH": 8}, survey=SURVEY, findings="ok"
+        )
+        await session.commit()
+
+
+async def vote(scoped: Scoped, members: list[Principal], application: UUID, votes: list[rules.Vote]) -> None:
+    for member, ballot in zip(members, votes, strict=False):
+        async with scoped(member.scope) as session:
+            await pipeline.cast_vote(session, member.scope, application_id=application, vote=ballot, comment="")
+            await session.commit()
+
+
+@pytest.fixture
+async def world(
+    seed: AsyncSession, tenants: Tenants, make_principal: MakePrincipal, make_applicant: MakeApplicant
+) -> dict:
+    """Region East, two applicants, five committee members (all seeded before any scoped session)."""
+    east = new_id()
+    await seed.execute(
+        text("INSERT INTO regions (id, network_id, code, name) VALUES (:id, :n, 'EAST', 'East')"),
+        {"id": east, "n": tenants.network_x},
+    )
+    members = [await make_principal(tenants.network_x, None, Role.hq_network_development) for _ in range(5)]
+    return {
+        "east": east,
+        "first": await make_applicant(tenants.network_x, "First Motors"),
+        "second": await make_applicant(tenants.network_x, "Second Motors"),
+        "members": members,
+    }
+
+
+async def rubrics(scoped: Scoped, t: Tenants) -> None:
+    from tests.integration.test_onboarding import CRITERIA
+
+    async with scoped(t.hq_x.scope) as session:
+        for kind, criteria in (("application", CRITERIA), ("interview", INTERVIEW)):
+            await service.create_rubric(session, t.hq_x.scope, kind=kind, title=kind, criteria=criteria)
+        await session.commit()
+
+
+async def test_visit_committee_and_letter(
+    scoped: Scoped, seed: AsyncSession, settings: Settings, tenants: Tenants, world: dict
+) -> None:
+    t, store = tenants, storage.open_store(settings)
+    await rubrics(scoped, t)
+    first = await shortlisted(scoped, seed, t, world["first"], world["east"])
+    second = await shortlisted(scoped, seed, t, world["second"], world["east"])
+    async with scoped(t.hq_x.scope) as session:
+        await pipeline.set_quota(session, t.hq_x.scope, region_id=world["east"], stations_needed=3)
+        [plan] = await pipeline.development_plan(session, t.hq_x.scope)
+        await session.commit()
+    assert (plan.stations_needed, plan.active, dict(plan.in_pipeline), plan.open_places) == (
+        3,
+        0,
+        {"shortlisted": 2},
+        1,
+    )
+
+    async with scoped(t.hq_x.scope) as session:
+        with pytest.raises(NotFound, match="not one of the network's HQ staff"):
+            await pipeline.plan_visit(
+                session,
+                t.hq_x.scope,
+                application_id=first,
+                planned_on=datetime.now(UTC).date(),
+                visitor_ids=[world["first"].user_id],
+            )
+    await visited(scoped, t, first)
+    interview = (await seed.scalars(select(Assessment).where(Assessment.kind == "interview"))).one()
+    assert interview.total == Decimal("75.00")
+
+    # Two votes are no quorum; then 3 of 5 approve.
+    await vote(scoped, world["members"], first, [rules.Vote.approve, rules.Vote.approve])
+    async with scoped(t.hq_x.scope) as session:
+        with pytest.raises(Conflict, match="2 of 5 members voted; the quorum is 3"):
+            await pipeline.decide(session, t.hq_x.scope, store, application_id=first)
+    await vote(scoped, world["members"][2:], first, [rules.Vote.approve, rules.Vote.reject, rules.Vote.reject])
+    async with scoped(t.hq_x.scope) as session:
+        decided = await pipeline.decide(session, t.hq_x.scope, store, application_id=first)
+        await session.commit()
+    assert (decided.decision, decided.application.stage) == (rules.Decision.approved, "approved")
+    assert decided.letter is not None
+    assert decided.letter.number == f"LOI-{datetime.now(UTC).year}-0001"
+
+    # The applicant reads its own letter; the other applicant cannot.
+    async with scoped(world["first"].scope) as session:
+        letter, pdf = await pipeline.read_letter(session, world["first"].scope, store, letter_id=decided.letter.id)
+        assert pdf.startswith(b"%PDF")
+        assert letter.size == len(pdf)
+    async with scoped(world["second"].scope) as session:
+        with pytest.raises(NotFound):
+            await pipeline.read_letter(session, world["second"].scope, store, letter_id=decided.letter.id)
+
+    # The committee rejects the second: back to the reserve, no letter.
+    await visited(scoped, t, second)
+    await vote(scoped, world["members"], second, [rules.Vote.approve, rules.Vote.approve] + [rules.Vote.reject] * 3)
+    async with scoped(t.hq_x.scope) as session:
+        rejected = await pipeline.decide(session, t.hq_x.scope, store, application_id=second)
+        await session.commit()
+    assert (rejected.decision, rejected.application.stage, rejected.letter) == (
+        rules.Decision.rejected,
+        "reserve",
+        None,
+    )
+
+
+async def test_only_visited_applicants_are_voted_on(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants, world: dict
+) -> None:
+    await rubrics(scoped, tenants)
+    application = await shortlisted(scoped, seed, tenants, world["first"], world["east"])
+    member = world["members"][0]
+    async with scoped(member.scope) as session:
+        with pytest.raises(Conflict, match="the committee votes on visited applicants"):
+            await pipeline.cast_vote(session, member.scope, application_id=application, vote=rules.Vote.approve)
+    async with scoped(tenants.hq_x.scope) as session:
+        with pytest.raises(Conflict, match="plan the visit first"):
+            await pipeline.record_visit(
+                session, tenants.hq_x.scope, application_id=application, interview={"VISION": 1, "TECH": 1}, survey={}
+            )
