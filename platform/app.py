@@ -31,6 +31,7 @@ from dealernet.graphql import persisted
 from dealernet.graphql.context import Context
 from dealernet.graphql.errors import coded_error
 from dealernet.graphql.schema import build_schema
+from dealernet.network.http import download_letter
 from dealernet.policy.http import download_attachment, upload_attachment, upload_import
 from dealernet.settings import Settings
 from dealernet.storage import Store, open_store
@@ -95,6 +96,7 @@ async def graphql_context(request: Request[Any, Any, State]) -> AsyncIterator[Co
             settings=runtime.settings,
             sessionmaker=runtime.sessionmaker,
             redis=runtime.redis,
+            store=runtime.store,
         )
     finally:
         try:
@@ -214,6 +216,7 @@ def create_app(
             upload_import,
             upload_attachment,
             download_attachment,
+            download_letter,
             sso_begin,
             sso_callback,
             jwks,

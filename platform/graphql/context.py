@@ -17,6 +17,7 @@ from dealernet import outbox
 from dealernet.errors import Unauthenticated
 from dealernet.scope import Scope
 from dealernet.settings import Settings
+from dealernet.storage import Store
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -37,6 +38,8 @@ class Context(BaseContext, kw_only=True):
     sessionmaker: async_sessionmaker[AsyncSession]
     # The job queue: outbox rows a mutation wrote are handed over right after its commit.
     redis: ArqRedis | None = None
+    # Uploaded and generated files (letters of intent, certificates).
+    store: Store | None = None
 
     def require_scope(self) -> Scope:
         if self.scope is None:

@@ -27,6 +27,7 @@ from dealernet.graphql.permissions import IsAuthenticated
 from dealernet.graphql.relay import resolve_node
 from dealernet.graphql.scalars import SCALARS
 from dealernet.network.schema import NetworkMutation, NetworkQuery
+from dealernet.network.schema_pipeline import PipelineMutation, PipelineQuery
 from dealernet.policy.schema import PolicyMutation, PolicyQuery
 from dealernet.policy.schema_drafts import DraftsMutation, DraftsQuery
 from dealernet.policy.schema_imports import ImportsQuery
@@ -65,6 +66,7 @@ class Query(
     ImportsQuery,
     NotificationsQuery,
     NetworkQuery,
+    PipelineQuery,
     AuditQuery,
     NodeQuery,
 ):
@@ -82,6 +84,7 @@ class Mutation(
     StockMutation,
     NotificationsMutation,
     NetworkMutation,
+    PipelineMutation,
 ):
     pass
 

@@ -18,7 +18,7 @@ from dealernet.graphql.masking import Pii, pii
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, keyset_after, load_nodes
-from dealernet.network import models, rules, service
+from dealernet.network import models, pipeline, rules, service
 from dealernet.scope import Scope
 from dealernet.tenants.permissions import Permission
 from dealernet.tenants.schema import uuid_of
@@ -26,6 +26,7 @@ from dealernet.tenants.schema import uuid_of
 _application_loader = by_id_loader(service.applications_by_id)
 _assessments_loader = by_id_loader(service.assessments_of)
 _criteria_loader = by_id_loader(service.criteria_of)
+_letters_loader = by_id_loader(pipeline.letters_of)
 
 
 def gid(type_name: str, value: object) -> strawberry.ID:
@@ -93,6 +94,19 @@ class Assessment:
         )
 
 
+@strawberry.type(description="The letter of intent issued to an approved applicant.")
+class LetterOfIntent:
+    number: str
+    issued_at: datetime
+    url: str = strawberry.field(description="The PDF, with your bearer token.")
+
+    @classmethod
+    def from_row(cls, row: models.LetterOfIntent) -> LetterOfIntent:
+        return cls(
+            number=row.number, issued_at=row.issued_at, url=f"/letters-of-intent/{gid('LetterOfIntent', row.id)}"
+        )
+
+
 @strawberry.type(description="An applicant's application (特约服务中心申请表) and its stage in the pipeline.")
 class Application(relay.Node):
     id: relay.NodeID[UUID]
@@ -154,6 +168,11 @@ class Application(relay.Node):
     async def missing_for_submission(self, info: Info) -> list[str]:
         row = await info.context.loader("application", _application_loader).load(self.id)
         return service.missing_for_submission(row) if row and row.stage == rules.Stage.draft else []
+
+    @strawberry.field(description="The letter of intent, once the committee approved.")
+    async def letter_of_intent(self, info: Info) -> LetterOfIntent | None:
+        row = await info.context.loader("letters", _letters_loader).load(self.id)
+        return LetterOfIntent.from_row(row) if row else None
 
     @strawberry.field(extensions=needs(Permission.onboarding_manage), description="HQ: its scorings, oldest first.")
     async def assessments(self, info: Info) -> list[Assessment]:

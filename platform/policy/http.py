@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote
-from uuid import UUID
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State, UploadFile
@@ -23,12 +22,10 @@ from litestar.params import Body, FromPath
 from strawberry import relay
 
 from dealernet import outbox, storage
-from dealernet.errors import DomainError, Unauthenticated, ValidationFailed
+from dealernet.errors import DomainError
 from dealernet.policy import documents, imports
 from dealernet.scope import Scope
-from dealernet.tenants.http import authenticate
-
-_STATUS = {"VALIDATION": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409}
+from dealernet.tenants.http import bearer_scope, path_id, problem_response
 
 
 @dataclass
@@ -39,20 +36,6 @@ class ImportForm:
     priceListId: str | None = field(default=None)
 
 
-async def _caller(request: Request[Any, Any, State]) -> Scope | Response[dict[str, Any]]:
-    """The bearer token's scope, or the 401 answer."""
-    runtime = request.app.state.runtime
-    scope, problem = await authenticate(runtime.keys, runtime.sessionmaker, request.headers.get("authorization"))
-    if scope is None:
-        return _error(Unauthenticated(problem or "log in first: send 'Authorization: Bearer <access token>'"))
-    return scope
-
-
-def _error(exc: DomainError) -> Response[dict[str, Any]]:
-    body = {"code": exc.code, "message": exc.message, "fields": exc.fields}
-    return Response(body, status_code=_STATUS.get(exc.code, 500))
-
-
 @post(
     "/imports", summary="Upload a catalogue or price file to import", request_max_body_size=imports.MAX_BYTES + 65_536
 )
@@ -61,7 +44,7 @@ async def upload_import(
     data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> Response[dict[str, Any]]:
     runtime = request.app.state.runtime
-    scope = await _caller(request)
+    scope = await bearer_scope(request)
     if not isinstance(scope, Scope):
         return scope
     content = await data.file.read()
@@ -73,13 +56,13 @@ async def upload_import(
                 kind=data.kind,
                 filename=data.file.filename or "upload",
                 content=content,
-                publication_id=_uuid(data.priceListId, "Publication", "priceListId") if data.priceListId else None,
+                publication_id=path_id(data.priceListId, "Publication", "priceListId") if data.priceListId else None,
                 mode=data.mode,
             )
             await session.commit()
             pending = session.info.pop(outbox.PENDING, [])
     except DomainError as exc:
-        return _error(exc)
+        return problem_response(exc)
     if pending and runtime.redis is not None:
         await outbox.enqueue(runtime.redis, pending)
     row = started.row
@@ -97,19 +80,6 @@ class AttachmentForm:
     file: UploadFile
 
 
-def _uuid(value: str, type_name: str, field: str) -> UUID:
-    try:
-        gid = relay.GlobalID.from_id(value)
-        if gid.type_name == type_name:
-            return UUID(gid.node_id)
-    except ValueError:
-        pass
-    try:
-        return UUID(value)
-    except ValueError:
-        raise ValidationFailed(f"not a {type_name} id", fields={field: "invalid id"}) from None
-
-
 @post(
     "/bulletins/{bulletin_id:str}/attachments",
     summary="Attach a PDF or image to a draft bulletin",
@@ -121,7 +91,7 @@ async def upload_attachment(
     data: Annotated[AttachmentForm, Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> Response[dict[str, Any]]:
     runtime = request.app.state.runtime
-    scope = await _caller(request)
+    scope = await bearer_scope(request)
     if not isinstance(scope, Scope):
         return scope
     content = await data.file.read()
@@ -131,13 +101,13 @@ async def upload_attachment(
                 session,
                 scope,
                 runtime.store,
-                publication_id=_uuid(bulletin_id, "Publication", "bulletinId"),
+                publication_id=path_id(bulletin_id, "Publication", "bulletinId"),
                 filename=data.file.filename or "file",
                 content=content,
             )
             await session.commit()
     except DomainError as exc:
-        return _error(exc)
+        return problem_response(exc)
     body = {
         "id": str(relay.GlobalID("BulletinAttachment", str(row.id))),
         "filename": row.filename,
@@ -151,16 +121,19 @@ async def upload_attachment(
 @get("/attachments/{attachment_id:str}", summary="Download a bulletin attachment you may see")
 async def download_attachment(request: Request[Any, Any, State], attachment_id: FromPath[str]) -> Response[Any]:
     runtime = request.app.state.runtime
-    scope = await _caller(request)
+    scope = await bearer_scope(request)
     if not isinstance(scope, Scope):
         return scope
     try:
         async with runtime.sessionmaker(info={"scope": scope}) as session:
             row, content = await documents.read_attachment(
-                session, scope, runtime.store, attachment_id=_uuid(attachment_id, "BulletinAttachment", "attachmentId")
+                session,
+                scope,
+                runtime.store,
+                attachment_id=path_id(attachment_id, "BulletinAttachment", "attachmentId"),
             )
     except DomainError as exc:
-        return _error(exc)
+        return problem_response(exc)
     # An ASCII fallback and the real (often Chinese) name as RFC 6266's filename*.
     fallback = row.filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "attachment"
     headers = {

@@ -14,8 +14,9 @@ from litestar.datastructures import State
 from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry import relay
 
-from dealernet.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
+from dealernet.errors import Conflict, DomainError, NotFound, Unauthenticated, ValidationFailed
 from dealernet.scope import AUTH_SCOPE, Scope
 from dealernet.tenants import clients, factors, service, sso
 from dealernet.tenants.keys import KeyStore, secret_box
@@ -253,3 +254,35 @@ async def jwks(request: Request[Any, Any, State]) -> Response[dict[str, Any]]:
     runtime = request.app.state.runtime
     signer = await runtime.keys.current(runtime.sessionmaker)
     return Response(signer.jwks(), headers={"Cache-Control": "public, max-age=300"})
+
+
+# Plain-HTTP endpoints beside GraphQL answer domain errors with the same codes, as JSON.
+PROBLEM_STATUS = {"VALIDATION": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409}
+
+
+async def bearer_scope(request: Request[Any, Any, State]) -> Scope | Response[dict[str, Any]]:
+    """The bearer token's scope, or the 401 answer."""
+    runtime = request.app.state.runtime
+    scope, problem = await authenticate(runtime.keys, runtime.sessionmaker, request.headers.get("authorization"))
+    if scope is None:
+        return problem_response(Unauthenticated(problem or "log in first: send 'Authorization: Bearer <access token>'"))
+    return scope
+
+
+def problem_response(exc: DomainError) -> Response[dict[str, Any]]:
+    body = {"code": exc.code, "message": exc.message, "fields": exc.fields}
+    return Response(body, status_code=PROBLEM_STATUS.get(exc.code, 500))
+
+
+def path_id(value: str, type_name: str, field: str) -> UUID:
+    """An id in a path or form: a global id of `type_name` or a bare uuid; VALIDATION otherwise."""
+    try:
+        gid = relay.GlobalID.from_id(value)
+        if gid.type_name == type_name:
+            return UUID(gid.node_id)
+    except ValueError:
+        pass
+    try:
+        return UUID(value)
+    except ValueError:
+        raise ValidationFailed(f"not a {type_name} id", fields={field: "invalid id"}) from None

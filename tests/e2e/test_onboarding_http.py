@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
 from dealernet.db import new_id
-from tests.conftest import MakeApplicant, Principal, Tenants, graphql
+from dealernet.tenants.permissions import Role
+from tests.conftest import MakeApplicant, MakePrincipal, Principal, Tenants, graphql
 
 RUBRIC = """mutation($i: CreateRubricInput!) { createRubric(input: $i) { __typename
   ... on RubricSuccess { rubric { version criteria { code weight maxPoints } } } } }"""
@@ -126,3 +127,102 @@ async def test_apply_submit_and_score(
         "__typename": "ConflictError",
         "message": "the application is shortlisted; only a draft can change",
     }
+
+
+PLAN_VISIT = """mutation($i: PlanSiteVisitInput!) { planSiteVisit(input: $i) { __typename
+  ... on ApplicationSuccess { application { stage } } ... on NotFoundError { message } } }"""
+RECORD_VISIT = """mutation($i: RecordSiteVisitInput!) { recordSiteVisit(input: $i) { __typename
+  ... on ApplicationSuccess { application { stage } } } }"""
+VOTE = """mutation($a: ID!, $v: Vote!) { castCommitteeVote(applicationId: $a, vote: $v, comment: "seen the site") {
+  __typename } }"""
+DECIDE = """mutation($a: ID!) { decideCommittee(applicationId: $a) { __typename
+  ... on DecisionSuccess { decision application { stage } letterOfIntent { number url } }
+  ... on ConflictError { message } } }"""
+
+
+async def test_visit_committee_and_letter_over_http(
+    client: httpx.AsyncClient,
+    seed: AsyncSession,
+    tenants: Tenants,
+    make_applicant: MakeApplicant,
+    make_principal: MakePrincipal,
+) -> None:
+    east = new_id()
+    await seed.execute(
+        text("INSERT INTO regions (id, network_id, code, name) VALUES (:id, :n, 'EAST', 'East')"),
+        {"id": east, "n": tenants.network_x},
+    )
+    applicant = await make_applicant(tenants.network_x, "East Motors")
+    other = await make_applicant(tenants.network_x, "Other Motors")
+    members = [await make_principal(tenants.network_x, None, Role.hq_network_development) for _ in range(5)]
+    hq = tenants.hq_x
+    for kind, codes in (("application", ("SITE", "WORKSHOP", "STAFF", "BRANDS")), ("interview", ("VISION", "TECH"))):
+        criteria = [
+            {"code": c, "labelZh": c, "labelEn": c, "weight": "25", "maxPoints": 1 if c == "BRANDS" else 10}
+            for c in codes
+        ]
+        await graphql(client, RUBRIC, hq, i={"kind": kind, "title": kind, "criteria": criteria})
+    application = await apply(client, applicant, gid("Region", east))
+    await graphql(client, SCORE, hq, i={"applicationId": application, "marks": marks(8, 8, 4, 1)})
+    quota = "mutation($r: ID!) { setRegionQuota(regionId: $r, stationsNeeded: 2) { __typename } }"
+    assert (await graphql(client, quota, hq, r=gid("Region", east)))["data"]["setRegionQuota"]["__typename"] == (
+        "RegionQuotaSuccess"
+    )
+    plan = (
+        await graphql(
+            client, "{ developmentPlan { regionCode stationsNeeded active inPipeline { stage count } openPlaces } }", hq
+        )
+    )["data"]["developmentPlan"]
+    assert plan == [
+        {
+            "regionCode": "EAST",
+            "stationsNeeded": 2,
+            "active": 0,
+            "inPipeline": [{"stage": "shortlisted", "count": 1}],
+            "openPlaces": 1,
+        }
+    ]
+
+    visit = {"applicationId": application, "plannedOn": "2026-12-15", "visitorIds": [gid("User", hq.user_id)]}
+    assert (await graphql(client, PLAN_VISIT, hq, i=visit))["data"]["planSiteVisit"]["application"]["stage"] == (
+        "visit_planned"
+    )
+    recorded = await graphql(
+        client,
+        RECORD_VISIT,
+        hq,
+        i={
+            "applicationId": application,
+            "interview": [{"code": "VISION", "points": 8}, {"code": "TECH", "points": 7}],
+            "survey": {"repairArea": "1,200 m2, 8 bays", "strengths": "fleet customers"},
+            "findings": "a well-run workshop",
+        },
+    )
+    assert recorded["data"]["recordSiteVisit"]["application"]["stage"] == "visited"
+
+    for member, ballot in zip(members, ["APPROVE", "APPROVE", "APPROVE", "REJECT", "ABSTAIN"], strict=True):
+        assert (await graphql(client, VOTE, member, a=application, v=ballot))["data"]["castCommitteeVote"][
+            "__typename"
+        ] == "ApplicationSuccess"
+    forbidden = await graphql(client, VOTE, applicant, a=application, v="APPROVE")
+    assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    decided = (await graphql(client, DECIDE, hq, a=application))["data"]["decideCommittee"]
+    assert (decided["decision"], decided["application"]["stage"]) == ("approved", "approved")
+    letter = decided["letterOfIntent"]
+    assert letter["number"].startswith("LOI-")
+
+    mine = await graphql(client, "{ myLetterOfIntent { number url } }", applicant)
+    assert mine["data"]["myLetterOfIntent"] == letter
+    pdf = await client.get(letter["url"], headers=applicant.headers)
+    assert (pdf.status_code, pdf.content[:5]) == (200, b"%PDF-")
+    assert pdf.headers["content-type"] == "application/pdf"
+    for who in (other, tenants.hq_y, tenants.manager_a):
+        denied = await client.get(letter["url"], headers=who.headers)
+        assert (denied.status_code, denied.json()["code"]) in ((404, "NOT_FOUND"), (403, "FORBIDDEN")), who
+    votes = await graphql(
+        client,
+        "query($a: ID!) { node(id: $a) { ... on Application { assessments { kind } } } }",
+        applicant,
+        a=application,
+    )
+    assert votes["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -848,6 +848,81 @@ async def case_reopen_application(env: Env) -> None:
     assert await env.seed.scalar(text("SELECT stage FROM applications WHERE id = :id"), {"id": y}) == "reserve"
 
 
+async def case_development_plan(env: Env) -> None:
+    _, region_y = await _regions(env)
+    await env.seed.execute(
+        text("INSERT INTO region_quotas (id, network_id, region_id, stations_needed) VALUES (:id, :n, :r, 4)"),
+        {"id": new_id(), "n": env.t.network_y, "r": region_y},
+    )
+    plan = (await graphql(env.client, "{ developmentPlan { regionId stationsNeeded } }", env.t.hq_x))["data"]
+    assert all(p["regionId"] != gid("Region", region_y) for p in plan["developmentPlan"])
+
+
+async def case_my_letter_of_intent(env: Env) -> None:
+    station, application = await _application(env, env.t.network_x, "APP-X")
+    await env.seed.execute(
+        text(
+            "INSERT INTO letters_of_intent (id, network_id, station_id, application_id, number, storage_key, sha256, "
+            "size) VALUES (:id, :n, :s, :a, 'LOI-1', 'k', 'x', 1)"
+        ),
+        {"id": new_id(), "n": env.t.network_x, "s": station, "a": application},
+    )
+    body = await graphql(env.client, "{ myLetterOfIntent { number } }", env.t.manager_a)
+    assert body["data"] is None or body["data"]["myLetterOfIntent"] is None
+
+
+async def case_set_region_quota(env: Env) -> None:
+    _, region_y = await _regions(env)
+    query = "mutation($r: ID!) { setRegionQuota(regionId: $r, stationsNeeded: 3) { __typename } }"
+    assert typename(await graphql(env.client, query, env.t.hq_x, r=gid("Region", region_y)), "setRegionQuota") == (
+        "NotFoundError"
+    )
+    assert await env.seed.scalar(text("SELECT count(*) FROM region_quotas")) == 0
+
+
+async def case_plan_site_visit(env: Env) -> None:
+    _, y = await _application(env, env.t.network_y, "APP-Y")
+    _, x = await _application(env, env.t.network_x, "APP-X")
+    await env.seed.execute(text("UPDATE applications SET stage = 'shortlisted'"))
+    query = """mutation($a: ID!, $v: ID!) { planSiteVisit(input: {applicationId: $a, plannedOn: "2026-01-01",
+      visitorIds: [$v]}) { __typename } }"""
+    for application, visitor in ((y, env.t.hq_x.user_id), (x, env.t.hq_y.user_id)):
+        body = await graphql(env.client, query, env.t.hq_x, a=gid("Application", application), v=gid("User", visitor))
+        assert typename(body, "planSiteVisit") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM site_visits")) == 0
+
+
+async def case_record_site_visit(env: Env) -> None:
+    _, y = await _application(env, env.t.network_y, "APP-Y")
+    query = """mutation($a: ID!) { recordSiteVisit(input: {applicationId: $a, interview: [{code: "A", points: 1}],
+      survey: {}}) { __typename } }"""
+    assert typename(await graphql(env.client, query, env.t.hq_x, a=gid("Application", y)), "recordSiteVisit") == (
+        "NotFoundError"
+    )
+
+
+async def case_cast_committee_vote(env: Env) -> None:
+    _, y = await _application(env, env.t.network_y, "APP-Y")
+    await env.seed.execute(text("UPDATE applications SET stage = 'visited'"))
+    query = "mutation($a: ID!) { castCommitteeVote(applicationId: $a, vote: APPROVE) { __typename } }"
+    body = await graphql(env.client, query, env.t.hq_x, a=gid("Application", y))
+    assert typename(body, "castCommitteeVote") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM committee_votes")) == 0
+
+
+async def case_decide_committee(env: Env) -> None:
+    _, y = await _application(env, env.t.network_y, "APP-Y")
+    await env.seed.execute(text("UPDATE applications SET stage = 'visited'"))
+    body = await graphql(
+        env.client,
+        "mutation($a: ID!) { decideCommittee(applicationId: $a) { __typename } }",
+        env.t.hq_x,
+        a=gid("Application", y),
+    )
+    assert typename(body, "decideCommittee") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT stage FROM applications WHERE id = :id"), {"id": y}) == "visited"
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -886,6 +961,13 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "imports": case_imports,
     "minimumStock": case_minimum_stock,
     "myApplication": case_my_application,
+    "developmentPlan": case_development_plan,
+    "myLetterOfIntent": case_my_letter_of_intent,
+    "setRegionQuota": case_set_region_quota,
+    "planSiteVisit": case_plan_site_visit,
+    "recordSiteVisit": case_record_site_visit,
+    "castCommitteeVote": case_cast_committee_vote,
+    "decideCommittee": case_decide_committee,
     "applications": case_applications,
     "rubric": case_rubric,
     "createRubric": case_create_rubric,

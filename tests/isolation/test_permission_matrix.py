@@ -124,6 +124,26 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         'mutation($a: ID!) { reopenApplication(applicationId: $a, reason: "r") { __typename } }',
         {"a": NOBODY},
     ),
+    "developmentPlan": ("{ developmentPlan { regionCode } }", {}),
+    "myLetterOfIntent": ("{ myLetterOfIntent { number } }", {}),
+    "setRegionQuota": (
+        "mutation($r: ID!) { setRegionQuota(regionId: $r, stationsNeeded: -1) { __typename } }",
+        {"r": NOBODY},
+    ),
+    "planSiteVisit": (
+        'mutation($a: ID!) { planSiteVisit(input: {applicationId: $a, plannedOn: "2026-01-01", visitorIds: []}) '
+        "{ __typename } }",
+        {"a": NOBODY},
+    ),
+    "recordSiteVisit": (
+        "mutation($a: ID!) { recordSiteVisit(input: {applicationId: $a, interview: [], survey: {}}) { __typename } }",
+        {"a": NOBODY},
+    ),
+    "castCommitteeVote": (
+        "mutation($a: ID!) { castCommitteeVote(applicationId: $a, vote: ABSTAIN) { __typename } }",
+        {"a": NOBODY},
+    ),
+    "decideCommittee": ("mutation($a: ID!) { decideCommittee(applicationId: $a) { __typename } }", {"a": NOBODY}),
     "minimumStock": ('{ minimumStock(on: "2026-01-01", first: 5) { hasNextPage } }', {}),
     "draftStockRules": ('mutation { draftStockRules(title: "", effectiveOn: "2026-01-01") { __typename } }', {}),
     "setStockRule": (

@@ -1,0 +1,233 @@
+"""GraphQL for onboarding after scoring: the development plan, site visits, the committee and the letter of
+intent (downloaded from `GET /letters-of-intent/{id}`)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealernet.errors import Conflict
+from dealernet.graphql.context import Info
+from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
+from dealernet.graphql.permissions import needs
+from dealernet.network import models, pipeline, rules, service
+from dealernet.network.schema import (
+    Application,
+    ApplicationResult,
+    ApplicationSuccess,
+    LetterOfIntent,
+    MarkInput,
+    gid,
+)
+from dealernet.scope import Scope
+from dealernet.tenants.permissions import Permission
+from dealernet.tenants.schema import uuid_of
+
+
+@strawberry.enum(description="A committee member's vote.")
+class Vote(enum.Enum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    ABSTAIN = "abstain"
+
+
+@strawberry.type(description="Applicants in one stage.")
+class StageCount:
+    stage: str
+    count: int
+
+
+@strawberry.type(description="A region in the network development plan: its quota against what it has.")
+class RegionPlan:
+    region_id: strawberry.ID
+    region_code: str
+    stations_needed: int
+    active: int = strawberry.field(description="Active stations in the region.")
+    in_pipeline: list[StageCount]
+    open_places: int = strawberry.field(description="Places left after the active stations and the pipeline.")
+
+
+@strawberry.input(description="The site survey (实地考查): what the visitors found.")
+class SurveyInput:
+    business_condition: str = ""
+    technical_strength: str = ""
+    instruments: str = ""
+    equipment: str = ""
+    repair_area: str = ""
+    strengths: str = ""
+
+
+@strawberry.input
+class PlanSiteVisitInput:
+    application_id: strawberry.ID
+    planned_on: date
+    visitor_ids: list[strawberry.ID] = strawberry.field(description="HQ staff (User ids) who visit.")
+
+
+@strawberry.input
+class RecordSiteVisitInput:
+    application_id: strawberry.ID
+    interview: list[MarkInput] = strawberry.field(description="Marks by the interview scoring standard.")
+    survey: SurveyInput
+    findings: str = ""
+
+
+@strawberry.type
+class RegionQuotaSuccess:
+    region_id: strawberry.ID
+    stations_needed: int
+
+
+@strawberry.type
+class DecisionSuccess:
+    decision: str = strawberry.field(description="approved or rejected.")
+    application: Application
+    letter_of_intent: LetterOfIntent | None
+
+
+RegionQuotaResult = Annotated[
+    RegionQuotaSuccess | ValidationError | NotFoundError, strawberry.union("RegionQuotaResult")
+]
+DecisionResult = Annotated[
+    DecisionSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("DecisionResult")
+]
+
+
+@strawberry.type
+class PipelineQuery:
+    @strawberry.field(
+        extensions=needs(Permission.onboarding_manage),
+        description="The network development plan: per region, the quota, active stations and the pipeline by stage.",
+    )
+    async def development_plan(self, info: Info) -> list[RegionPlan]:
+        plans = await info.context.run(pipeline.development_plan)
+        return [
+            RegionPlan(
+                region_id=gid("Region", p.region_id),
+                region_code=p.region_code,
+                stations_needed=p.stations_needed,
+                active=p.active,
+                in_pipeline=[StageCount(stage=s, count=n) for s, n in sorted(p.in_pipeline.items())],
+                open_places=p.open_places,
+            )
+            for p in plans
+        ]
+
+    @strawberry.field(
+        extensions=needs(Permission.onboarding_read), description="Your letter of intent, once issued (an applicant)."
+    )
+    async def my_letter_of_intent(self, info: Info) -> LetterOfIntent | None:
+        scope = info.context.require_scope()
+        if scope.station_id is None:
+            return None
+        application = await info.context.run(service.my_application)
+        found = await info.context.run(pipeline.letters_of, [application.id])
+        row = found.get(application.id)
+        return LetterOfIntent.from_row(row) if row else None
+
+
+def _to_application(row: models.Application) -> ApplicationSuccess:
+    return ApplicationSuccess(application=Application.from_row(row))
+
+
+@strawberry.type
+class PipelineMutation:
+    @strawberry.mutation(
+        extensions=needs(Permission.onboarding_manage), description="How many stations a region needs (the plan)."
+    )
+    async def set_region_quota(self, info: Info, region_id: strawberry.ID, stations_needed: int) -> RegionQuotaResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.RegionQuota:
+            return await pipeline.set_quota(
+                session, scope, region_id=uuid_of(region_id, "Region", "regionId"), stations_needed=stations_needed
+            )
+
+        return await attempt(
+            info.context,
+            run,
+            lambda row: RegionQuotaSuccess(region_id=gid("Region", row.region_id), stations_needed=row.stations_needed),
+        )
+
+    @strawberry.mutation(
+        extensions=needs(Permission.onboarding_manage), description="Plan (or re-plan) a shortlisted applicant's visit."
+    )
+    async def plan_site_visit(self, info: Info, input: PlanSiteVisitInput) -> ApplicationResult:  # noqa: A002
+        async def run(session: AsyncSession, scope: Scope) -> models.Application:
+            application_id = uuid_of(input.application_id, "Application", "input.applicationId")
+            await pipeline.plan_visit(
+                session,
+                scope,
+                application_id=application_id,
+                planned_on=input.planned_on,
+                visitor_ids=[uuid_of(v, "User", "input.visitorIds") for v in input.visitor_ids],
+            )
+            return await _reloaded(session, application_id)
+
+        return await attempt(info.context, run, _to_application)
+
+    @strawberry.mutation(
+        extensions=needs(Permission.onboarding_manage), description="Record the visit: interview marks and site survey."
+    )
+    async def record_site_visit(self, info: Info, input: RecordSiteVisitInput) -> ApplicationResult:  # noqa: A002
+        async def run(session: AsyncSession, scope: Scope) -> models.Application:
+            application_id = uuid_of(input.application_id, "Application", "input.applicationId")
+            survey = {k: v for k, v in vars(input.survey).items() if v}
+            await pipeline.record_visit(
+                session,
+                scope,
+                application_id=application_id,
+                interview={m.code: m.points for m in input.interview},
+                survey=survey,
+                findings=input.findings,
+            )
+            return await _reloaded(session, application_id)
+
+        return await attempt(info.context, run, _to_application)
+
+    @strawberry.mutation(
+        extensions=needs(Permission.committee_vote), description="Your vote as a development committee member."
+    )
+    async def cast_committee_vote(
+        self, info: Info, application_id: strawberry.ID, vote: Vote, comment: str = ""
+    ) -> ApplicationResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.Application:
+            application = uuid_of(application_id, "Application", "applicationId")
+            await pipeline.cast_vote(
+                session, scope, application_id=application, vote=rules.Vote(vote.value), comment=comment
+            )
+            return await _reloaded(session, application)
+
+        return await attempt(info.context, run, _to_application)
+
+    @strawberry.mutation(
+        extensions=needs(Permission.onboarding_manage),
+        description="Count the committee's votes: approved issues the letter of intent, rejected keeps in reserve.",
+    )
+    async def decide_committee(self, info: Info, application_id: strawberry.ID) -> DecisionResult:
+        store = info.context.store
+
+        async def run(session: AsyncSession, scope: Scope) -> pipeline.Decided:
+            if store is None:
+                raise Conflict("no file store is configured")
+            application = uuid_of(application_id, "Application", "applicationId")
+            return await pipeline.decide(session, scope, store, application_id=application)
+
+        return await attempt(
+            info.context,
+            run,
+            lambda done: DecisionSuccess(
+                decision=done.decision.value,
+                application=Application.from_row(done.application),
+                letter_of_intent=LetterOfIntent.from_row(done.letter) if done.letter else None,
+            ),
+        )
+
+
+async def _reloaded(session: AsyncSession, application_id: UUID) -> models.Application:
+    row = await session.get(models.Application, application_id, populate_existing=True)
+    assert row is not None
+    return row
