@@ -413,3 +413,22 @@ def make_applicant(seed: AsyncSession, make_principal: MakePrincipal) -> MakeApp
         return await make_principal(network_id, station.id, Role.station_manager)
 
     return applicant
+
+
+@pytest.fixture
+async def onboarding_world(
+    seed: AsyncSession, tenants: Tenants, make_principal: MakePrincipal, make_applicant: MakeApplicant
+) -> dict:
+    """Region East, two applicants, five committee members (all seeded before any scoped session)."""
+    east = new_id()
+    await seed.execute(
+        text("INSERT INTO regions (id, network_id, code, name) VALUES (:id, :n, 'EAST', 'East')"),
+        {"id": east, "n": tenants.network_x},
+    )
+    members = [await make_principal(tenants.network_x, None, Role.hq_network_development) for _ in range(5)]
+    return {
+        "east": east,
+        "first": await make_applicant(tenants.network_x, "First Motors"),
+        "second": await make_applicant(tenants.network_x, "Second Motors"),
+        "members": members,
+    }

@@ -147,3 +147,73 @@ class LetterOfIntent(IdMixin, Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     cancelled_at: Mapped[datetime | None]
+
+
+class StartupOrder(IdMixin, Base):
+    """A start-up order the new station must place: tools and equipment, the start-up parts stock, the VI kit."""
+
+    __tablename__ = "startup_orders"
+    __table_args__ = (UniqueConstraint("application_id", "kind"),)
+
+    network_id: Mapped[UUID]
+    station_id: Mapped[UUID]
+    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    reference: Mapped[str] = mapped_column(String(60))
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    ordered_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    due_on: Mapped[date]
+    delivered_at: Mapped[datetime | None]
+    delivery_note: Mapped[str] = mapped_column(String(300), default="")
+
+
+class AcceptanceInspection(IdMixin, Base):
+    __tablename__ = "acceptance_inspections"
+    __table_args__ = (UniqueConstraint("application_id", "round"),)
+
+    network_id: Mapped[UUID]
+    station_id: Mapped[UUID]
+    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"))
+    round: Mapped[int]
+    assessment_id: Mapped[UUID] = mapped_column(ForeignKey("assessments.id"))
+    passed: Mapped[bool]
+    inspected_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    inspected_by: Mapped[UUID | None]
+
+
+class RectificationItem(IdMixin, Base):
+    """A failed acceptance item to put right by a deadline (限期整改); re-inspection closes it."""
+
+    __tablename__ = "rectification_items"
+    __table_args__ = (UniqueConstraint("inspection_id", "code"),)
+
+    network_id: Mapped[UUID]
+    station_id: Mapped[UUID]
+    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"))
+    inspection_id: Mapped[UUID] = mapped_column(ForeignKey("acceptance_inspections.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    label_zh: Mapped[str] = mapped_column(String(300))
+    label_en: Mapped[str] = mapped_column(String(300))
+    due_on: Mapped[date]
+    closed_at: Mapped[datetime | None]
+    closed_by_inspection_id: Mapped[UUID | None]
+    reminded_at: Mapped[datetime | None]
+
+
+class Contract(IdMixin, Base):
+    """The authorised service agreement (授权服务协议): the station's authorisation number and certificate."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (UniqueConstraint("network_id", "authorisation_number"),)
+
+    network_id: Mapped[UUID]
+    station_id: Mapped[UUID]
+    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"), unique=True)
+    authorisation_number: Mapped[str] = mapped_column(String(40))
+    term_start: Mapped[date]
+    term_end: Mapped[date]
+    service_types: Mapped[list[str]] = mapped_column(ARRAY(String(16)))
+    signed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    signed_by: Mapped[UUID | None]
+    certificate_key: Mapped[str] = mapped_column(String(300), unique=True)
+    certificate_sha256: Mapped[str] = mapped_column(String(64))

@@ -4,6 +4,7 @@ text uses reportlab's built-in CID font (STSong-Light), so no font file ships wi
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -52,6 +53,49 @@ def letter_of_intent_pdf(letter: LetterOfIntent) -> bytes:
     for line in lines:
         page.drawString(60, y, line)
         y -= 20
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Certificate:
+    number: str
+    network: str
+    company: str
+    site_address: str
+    service_types: Sequence[str]
+    term_start: date
+    term_end: date
+
+
+SERVICE_TYPE_LABELS = {"paid": "有偿服务", "contract": "合同服务", "warranty": "保修服务", "internal": "内部服务"}
+
+
+def certificate_pdf(certificate: Certificate) -> bytes:
+    """The authorisation certificate (授权证书): the station's number, services and term."""
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    page.setTitle(f"授权证书 Authorisation certificate {certificate.number}")
+    width, height = A4
+    page.setFont(FONT, 24)
+    page.drawCentredString(width / 2, height - 110, "特约服务中心授权证书")
+    page.setFont(FONT, 14)
+    page.drawCentredString(width / 2, height - 140, "Certificate of Authorised Service Centre")
+    services = ", ".join(f"{SERVICE_TYPE_LABELS[t]} {t}" for t in certificate.service_types)
+    lines = [
+        f"授权编号 Authorisation No.: {certificate.number}",
+        f"{certificate.company}",
+        f"{certificate.site_address}",
+        f"服务类型 Services: {services}",
+        f"有效期 Valid: {certificate.term_start.isoformat()} to {certificate.term_end.isoformat()}",
+        f"授权方 Issued by: {certificate.network}",
+    ]
+    y = height - 200
+    page.setFont(FONT, 12)
+    for line in lines:
+        page.drawCentredString(width / 2, y, line)
+        y -= 24
     page.showPage()
     page.save()
     return buffer.getvalue()

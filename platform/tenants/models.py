@@ -52,6 +52,8 @@ class Network(IdMixin, Base):
     committee_members: Mapped[int] = mapped_column(default=5)
     committee_quorum: Mapped[int] = mapped_column(default=3)
     committee_majority: Mapped[Decimal] = mapped_column(Numeric(4, 3), default=Decimal("0.5"))
+    acceptance_pass_mark: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(100))
+    rectification_days: Mapped[int] = mapped_column(default=30)  # 限期整改: the deadline of a failed item
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

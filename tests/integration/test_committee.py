@@ -8,17 +8,15 @@ from decimal import Decimal
 from uuid import UUID
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet import storage
-from dealernet.db import new_id
 from dealernet.errors import Conflict, NotFound
 from dealernet.network import pipeline, rules, service
 from dealernet.network.models import Assessment
 from dealernet.settings import Settings
-from dealernet.tenants.permissions import Role
-from tests.conftest import MakeApplicant, MakePrincipal, Principal, Scoped, Tenants
+from tests.conftest import Principal, Scoped, Tenants
 from tests.integration.test_onboarding import COMPLETE
 
 INTERVIEW = [
@@ -69,25 +67,6 @@ async def vote(scoped: Scoped, members: list[Principal], application: UUID, vote
             await session.commit()
 
 
-@pytest.fixture
-async def world(
-    seed: AsyncSession, tenants: Tenants, make_principal: MakePrincipal, make_applicant: MakeApplicant
-) -> dict:
-    """Region East, two applicants, five committee members (all seeded before any scoped session)."""
-    east = new_id()
-    await seed.execute(
-        text("INSERT INTO regions (id, network_id, code, name) VALUES (:id, :n, 'EAST', 'East')"),
-        {"id": east, "n": tenants.network_x},
-    )
-    members = [await make_principal(tenants.network_x, None, Role.hq_network_development) for _ in range(5)]
-    return {
-        "east": east,
-        "first": await make_applicant(tenants.network_x, "First Motors"),
-        "second": await make_applicant(tenants.network_x, "Second Motors"),
-        "members": members,
-    }
-
-
 async def rubrics(scoped: Scoped, t: Tenants) -> None:
     from tests.integration.test_onboarding import CRITERIA
 
@@ -98,14 +77,14 @@ async def rubrics(scoped: Scoped, t: Tenants) -> None:
 
 
 async def test_visit_committee_and_letter(
-    scoped: Scoped, seed: AsyncSession, settings: Settings, tenants: Tenants, world: dict
+    scoped: Scoped, seed: AsyncSession, settings: Settings, tenants: Tenants, onboarding_world: dict
 ) -> None:
     t, store = tenants, storage.open_store(settings)
     await rubrics(scoped, t)
-    first = await shortlisted(scoped, seed, t, world["first"], world["east"])
-    second = await shortlisted(scoped, seed, t, world["second"], world["east"])
+    first = await shortlisted(scoped, seed, t, onboarding_world["first"], onboarding_world["east"])
+    second = await shortlisted(scoped, seed, t, onboarding_world["second"], onboarding_world["east"])
     async with scoped(t.hq_x.scope) as session:
-        await pipeline.set_quota(session, t.hq_x.scope, region_id=world["east"], stations_needed=3)
+        await pipeline.set_quota(session, t.hq_x.scope, region_id=onboarding_world["east"], stations_needed=3)
         [plan] = await pipeline.development_plan(session, t.hq_x.scope)
         await session.commit()
     assert (plan.stations_needed, plan.active, dict(plan.in_pipeline), plan.open_places) == (
@@ -122,18 +101,20 @@ async def test_visit_committee_and_letter(
                 t.hq_x.scope,
                 application_id=first,
                 planned_on=datetime.now(UTC).date(),
-                visitor_ids=[world["first"].user_id],
+                visitor_ids=[onboarding_world["first"].user_id],
             )
     await visited(scoped, t, first)
     interview = (await seed.scalars(select(Assessment).where(Assessment.kind == "interview"))).one()
     assert interview.total == Decimal("75.00")
 
     # Two votes are no quorum; then 3 of 5 approve.
-    await vote(scoped, world["members"], first, [rules.Vote.approve, rules.Vote.approve])
+    await vote(scoped, onboarding_world["members"], first, [rules.Vote.approve, rules.Vote.approve])
     async with scoped(t.hq_x.scope) as session:
         with pytest.raises(Conflict, match="2 of 5 members voted; the quorum is 3"):
             await pipeline.decide(session, t.hq_x.scope, store, application_id=first)
-    await vote(scoped, world["members"][2:], first, [rules.Vote.approve, rules.Vote.reject, rules.Vote.reject])
+    await vote(
+        scoped, onboarding_world["members"][2:], first, [rules.Vote.approve, rules.Vote.reject, rules.Vote.reject]
+    )
     async with scoped(t.hq_x.scope) as session:
         decided = await pipeline.decide(session, t.hq_x.scope, store, application_id=first)
         await session.commit()
@@ -142,17 +123,21 @@ async def test_visit_committee_and_letter(
     assert decided.letter.number == f"LOI-{datetime.now(UTC).year}-0001"
 
     # The applicant reads its own letter; the other applicant cannot.
-    async with scoped(world["first"].scope) as session:
-        letter, pdf = await pipeline.read_letter(session, world["first"].scope, store, letter_id=decided.letter.id)
+    async with scoped(onboarding_world["first"].scope) as session:
+        letter, pdf = await pipeline.read_letter(
+            session, onboarding_world["first"].scope, store, letter_id=decided.letter.id
+        )
         assert pdf.startswith(b"%PDF")
         assert letter.size == len(pdf)
-    async with scoped(world["second"].scope) as session:
+    async with scoped(onboarding_world["second"].scope) as session:
         with pytest.raises(NotFound):
-            await pipeline.read_letter(session, world["second"].scope, store, letter_id=decided.letter.id)
+            await pipeline.read_letter(session, onboarding_world["second"].scope, store, letter_id=decided.letter.id)
 
     # The committee rejects the second: back to the reserve, no letter.
     await visited(scoped, t, second)
-    await vote(scoped, world["members"], second, [rules.Vote.approve, rules.Vote.approve] + [rules.Vote.reject] * 3)
+    await vote(
+        scoped, onboarding_world["members"], second, [rules.Vote.approve, rules.Vote.approve] + [rules.Vote.reject] * 3
+    )
     async with scoped(t.hq_x.scope) as session:
         rejected = await pipeline.decide(session, t.hq_x.scope, store, application_id=second)
         await session.commit()
@@ -164,11 +149,11 @@ async def test_visit_committee_and_letter(
 
 
 async def test_only_visited_applicants_are_voted_on(
-    scoped: Scoped, seed: AsyncSession, tenants: Tenants, world: dict
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants, onboarding_world: dict
 ) -> None:
     await rubrics(scoped, tenants)
-    application = await shortlisted(scoped, seed, tenants, world["first"], world["east"])
-    member = world["members"][0]
+    application = await shortlisted(scoped, seed, tenants, onboarding_world["first"], onboarding_world["east"])
+    member = onboarding_world["members"][0]
     async with scoped(member.scope) as session:
         with pytest.raises(Conflict, match="the committee votes on visited applicants"):
             await pipeline.cast_vote(session, member.scope, application_id=application, vote=rules.Vote.approve)

@@ -65,6 +65,10 @@ TENANT_TABLES = {
     "site_visits": "network (HQ only)",
     "committee_votes": "network (HQ only)",
     "letters_of_intent": "station",
+    "startup_orders": "station",
+    "acceptance_inspections": "station",
+    "rectification_items": "station",
+    "contracts": "station",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

@@ -557,3 +557,78 @@ async def test_a_station_never_sees_hqs_committee_papers_and_an_applicant_only_i
             assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == 0
     async with scoped(tenants.hq_x.scope) as session:
         assert (await session.execute(text("SELECT count(*) FROM committee_votes"))).scalar() == 2
+
+
+@pytest.mark.parametrize("table", ["startup_orders", "acceptance_inspections", "rectification_items", "contracts"])
+async def test_onboarding_papers_stay_with_their_applicant(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_applicant: MakeApplicant, table: str
+) -> None:
+    """Each applicant reads its own orders, inspections, rectification items and contract — never another's,
+    and writes none of HQ's records."""
+    applicants = [await make_applicant(tenants.network_x, name) for name in ("Mine Motors", "Their Motors")]
+    for applicant in applicants:
+        params = {
+            "n": tenants.network_x,
+            "s": applicant.station_id,
+            "a": await seed.scalar(
+                text("SELECT id FROM applications WHERE station_id = :s"), {"s": applicant.station_id}
+            ),
+            "r": new_id(),
+            "x": new_id(),
+            "i": new_id(),
+        }
+        await seed.execute(
+            text(
+                "INSERT INTO rubrics (id, network_id, kind, version, title) VALUES (:r, :n, 'acceptance', "
+                "(SELECT count(*) + 1 FROM rubrics), 'r')"
+            ),
+            params,
+        )
+        await seed.execute(
+            text(
+                "INSERT INTO assessments (id, network_id, application_id, rubric_id, kind, total, pass_mark, passed, "
+                "items) VALUES (:x, :n, :a, :r, 'acceptance', 50, 100, false, '[]')"
+            ),
+            params,
+        )
+        await seed.execute(
+            text(
+                "INSERT INTO acceptance_inspections (id, network_id, station_id, application_id, round, "
+                "assessment_id, passed) VALUES (:i, :n, :s, :a, 1, :x, false)"
+            ),
+            params,
+        )
+        await seed.execute(
+            text(
+                "INSERT INTO startup_orders (id, network_id, station_id, application_id, kind, reference, due_on) "
+                "VALUES (gen_random_uuid(), :n, :s, :a, 'vi', 'PO', current_date)"
+            ),
+            params,
+        )
+        await seed.execute(
+            text(
+                "INSERT INTO rectification_items (id, network_id, station_id, application_id, inspection_id, code, "
+                "label_zh, label_en, due_on) VALUES (gen_random_uuid(), :n, :s, :a, :i, 'LIFTS', 'l', 'l', "
+                "current_date)"
+            ),
+            params,
+        )
+        await seed.execute(
+            text(
+                "INSERT INTO contracts (id, network_id, station_id, application_id, authorisation_number, "
+                "term_start, term_end, service_types, certificate_key, certificate_sha256) VALUES "
+                "(gen_random_uuid(), :n, :s, :a, 'N-' || gen_random_uuid(), current_date, current_date + 365, "
+                "'{paid}', gen_random_uuid()::text, 'x')"
+            ),
+            params,
+        )
+    mine = applicants[0]
+    async with scoped(mine.scope) as session:
+        seen = (await session.execute(text(f"SELECT station_id FROM {table}"))).scalars().all()
+        assert seen == [mine.station_id]
+    async with scoped(tenants.manager_a.scope) as session:
+        assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == 0
+    async with scoped(tenants.hq_y.scope) as session:
+        assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == 0
+    async with scoped(tenants.hq_x.scope) as session:
+        assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == 2

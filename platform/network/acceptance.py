@@ -1,0 +1,338 @@
+"""From the letter of intent to a live station: the start-up orders (tools and equipment, start-up parts
+stock from the catalogue, VI kit) tracked to delivery; the acceptance inspection (验收) scored with the
+acceptance checklist — a failed item becomes a rectification item with a deadline (限期整改), a second
+failed inspection cancels the intent; and the authorised service agreement, which gives the station its
+authorisation number and certificate and makes it active.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealernet import storage
+from dealernet.audit import service as journal
+from dealernet.db import new_id
+from dealernet.errors import Conflict, NotFound, ValidationFailed
+from dealernet.network import papers, rules
+from dealernet.network.models import (
+    AcceptanceInspection,
+    Application,
+    Contract,
+    LetterOfIntent,
+    RectificationItem,
+    StartupOrder,
+)
+from dealernet.network.service import _application, move, my_application, record_assessment
+from dealernet.policy.models import Part
+from dealernet.scope import Scope
+from dealernet.tenants.models import Network, Region, Station
+from dealernet.tenants.permissions import Permission
+from dealernet.tenants.service import require
+
+ORDER_KINDS = ("tools", "parts", "vi")
+SERVICE_TYPES = ("paid", "contract", "warranty", "internal")
+
+
+# --- Start-up orders ----------------------------------------------------------------------------------
+
+
+async def place_order(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    kind: str,
+    reference: str,
+    due_on: date,
+    parts: Mapping[UUID, int] | None = None,
+) -> StartupOrder:
+    """The applicant records a start-up order it placed (the parts stock with its catalogue lines)."""
+    require(scope, Permission.application_edit)
+    application = await my_application(session, scope)
+    if application.stage != rules.Stage.approved:
+        raise Conflict(f"the application is {application.stage}; start-up orders follow the letter of intent")
+    problems: dict[str, str] = {}
+    if kind not in ORDER_KINDS:
+        problems["kind"] = "tools, parts or vi"
+    if not reference.strip() or len(reference.strip()) > 60:
+        problems["reference"] = "the order's reference, at most 60 characters"
+    lines = dict(parts or {})
+    if kind == "parts" and (not lines or any(not 0 < q <= 100_000 for q in lines.values())):
+        problems["parts"] = "the start-up parts stock: catalogue parts with quantities from 1 to 100,000"
+    if problems:
+        raise ValidationFailed("the start-up order is not valid", fields=problems)
+    if lines and await session.scalar(select(func.count()).where(Part.id.in_(lines))) != len(lines):
+        raise NotFound("no such part in the catalogue", fields={"parts": "not found"})
+    order = StartupOrder(
+        id=new_id(),
+        network_id=application.network_id,
+        station_id=application.station_id,
+        application_id=application.id,
+        kind=kind,
+        reference=reference.strip(),
+        lines=[{"part_id": str(p), "quantity": q} for p, q in sorted(lines.items())],
+        due_on=due_on,
+    )
+    session.add(order)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"the {kind} order is placed already") from exc
+    await journal.record(
+        session,
+        scope,
+        entity="application",
+        entity_id=application.id,
+        action="order_placed",
+        after={"kind": kind, "reference": order.reference, "due_on": due_on.isoformat()},
+    )
+    return order
+
+
+async def confirm_delivery(session: AsyncSession, scope: Scope, *, order_id: UUID, note: str = "") -> StartupOrder:
+    """HQ records that a start-up order arrived."""
+    require(scope, Permission.onboarding_manage)
+    order = await session.get(StartupOrder, order_id, with_for_update=True)
+    if order is None:
+        raise NotFound("no such start-up order", fields={"orderId": "not found"})
+    if order.delivered_at is None:
+        order.delivered_at, order.delivery_note = datetime.now(UTC), note.strip()[:300]
+        await session.flush()
+        await journal.record(
+            session,
+            scope,
+            entity="application",
+            entity_id=order.application_id,
+            action="order_delivered",
+            after={"kind": order.kind},
+            station_id=order.station_id,
+        )
+    return order
+
+
+async def orders_of(
+    session: AsyncSession, scope: Scope, application_ids: Sequence[UUID]
+) -> dict[UUID, list[StartupOrder]]:
+    require(scope, Permission.onboarding_read)
+    rows = await session.scalars(
+        select(StartupOrder).where(StartupOrder.application_id.in_(application_ids)).order_by(StartupOrder.kind)
+    )
+    found: dict[UUID, list[StartupOrder]] = {i: [] for i in application_ids}
+    for row in rows:
+        found[row.application_id].append(row)
+    return found
+
+
+# --- Acceptance inspection ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inspected:
+    inspection: AcceptanceInspection
+    application: Application
+    rectification: Sequence[RectificationItem]
+
+
+async def inspect(
+    session: AsyncSession, scope: Scope, *, application_id: UUID, marks: Mapping[str, int | None], note: str = ""
+) -> Inspected:
+    """Inspect against the acceptance checklist. The first inspection needs all three start-up orders
+    delivered; a failed one opens a rectification item per failed checklist item, due in the network's
+    rectification days. The re-inspection closes them — or, failed, cancels the letter of intent."""
+    require(scope, Permission.onboarding_manage)
+    application = await _application(session, application_id)
+    round_ = 1 if application.stage == rules.Stage.approved else 2
+    if round_ == 1:
+        delivered = await session.scalar(
+            select(func.count()).where(
+                StartupOrder.application_id == application.id, StartupOrder.delivered_at.is_not(None)
+            )
+        )
+        if delivered != len(ORDER_KINDS):
+            raise Conflict(f"{delivered} of the 3 start-up orders delivered; acceptance waits for all of them")
+    elif application.stage != rules.Stage.rectification:
+        raise Conflict(f"the application is {application.stage}; nothing to inspect")
+    network = await session.get(Network, application.network_id)
+    assert network is not None
+    assessment = await record_assessment(
+        session, scope, application, kind="acceptance", marks=marks, note=note, pass_mark=network.acceptance_pass_mark
+    )
+    inspection = AcceptanceInspection(
+        id=new_id(),
+        network_id=application.network_id,
+        station_id=application.station_id,
+        application_id=application.id,
+        round=round_,
+        assessment_id=assessment.id,
+        passed=assessment.passed,
+        inspected_by=scope.actor_id,
+    )
+    session.add(inspection)
+    await session.flush()
+    details = {"round": round_, "score": str(assessment.total)}
+    items: list[RectificationItem] = []
+    if round_ == 1 and not assessment.passed:
+        due = datetime.now(UTC).date() + timedelta(days=network.rectification_days)
+        items = [
+            RectificationItem(
+                id=new_id(),
+                network_id=application.network_id,
+                station_id=application.station_id,
+                application_id=application.id,
+                inspection_id=inspection.id,
+                code=item["code"],
+                label_zh=item["label_zh"],
+                label_en=item["label_en"],
+                due_on=due,
+            )
+            for item in assessment.items
+            if item["points"] is not None and item["points"] < item["max_points"]
+        ]
+        session.add_all(items)
+        await session.flush()
+        await move(session, scope, application, rules.Action.fail_acceptance, reason=note or "failed", details=details)
+    elif round_ == 1:
+        await move(session, scope, application, rules.Action.pass_acceptance, reason=note or "passed", details=details)
+    elif assessment.passed:
+        await session.execute(
+            update(RectificationItem)
+            .where(RectificationItem.application_id == application.id, RectificationItem.closed_at.is_(None))
+            .values(closed_at=func.now(), closed_by_inspection_id=inspection.id)
+        )
+        await move(
+            session, scope, application, rules.Action.pass_reinspection, reason=note or "passed", details=details
+        )
+    else:
+        await session.execute(
+            update(LetterOfIntent)
+            .where(LetterOfIntent.application_id == application.id)
+            .values(cancelled_at=func.now())
+        )
+        await move(
+            session, scope, application, rules.Action.fail_reinspection, reason=note or "failed again", details=details
+        )
+    return Inspected(inspection, application, items)
+
+
+async def open_items(
+    session: AsyncSession, scope: Scope, application_ids: Sequence[UUID]
+) -> dict[UUID, list[RectificationItem]]:
+    require(scope, Permission.onboarding_read)
+    rows = await session.scalars(
+        select(RectificationItem)
+        .where(RectificationItem.application_id.in_(application_ids))
+        .order_by(RectificationItem.due_on, RectificationItem.code)
+    )
+    found: dict[UUID, list[RectificationItem]] = {i: [] for i in application_ids}
+    for row in rows:
+        found[row.application_id].append(row)
+    return found
+
+
+# --- The contract -------------------------------------------------------------------------------------
+
+
+async def sign_contract(
+    session: AsyncSession,
+    scope: Scope,
+    store: storage.Store,
+    *,
+    application_id: UUID,
+    term_start: date,
+    term_end: date,
+    service_types: Sequence[str],
+) -> Contract:
+    """Record the authorised service agreement: refused while a rectification item is open (or overdue);
+    the station gets its authorisation number (NETWORK-REGION-0001) and certificate, and goes live."""
+    require(scope, Permission.onboarding_manage)
+    types = [t for t in SERVICE_TYPES if t in service_types]
+    if not types or set(service_types) - set(SERVICE_TYPES) or term_end <= term_start:
+        raise ValidationFailed(
+            "the agreement needs a term and its service types",
+            fields={"serviceTypes": "of paid, contract, warranty, internal", "termEnd": "after the start"},
+        )
+    application = await _application(session, application_id)
+    still_open = list(
+        await session.scalars(
+            select(RectificationItem).where(
+                RectificationItem.application_id == application.id, RectificationItem.closed_at.is_(None)
+            )
+        )
+    )
+    if still_open and application.stage in (rules.Stage.rectification, rules.Stage.accepted):
+        overdue = [i.code for i in still_open if i.due_on < datetime.now(UTC).date()]
+        raise Conflict(
+            f"{len(still_open)} rectification item(s) open ({', '.join(i.code for i in still_open)})"
+            + (f", overdue: {', '.join(overdue)}" if overdue else "")
+            + "; re-inspect first"
+        )
+    if application.stage != rules.Stage.accepted:
+        allowed = ", ".join(a.value for a in rules.allowed_actions(rules.Stage(application.stage))) or "nothing"
+        raise Conflict(f"cannot sign_contract an applicant in stage {application.stage}; allowed: {allowed}")
+    network = await session.get(Network, application.network_id)
+    region = await session.get(Region, application.region_id) if application.region_id else None
+    assert network is not None
+    signed = await session.scalar(select(func.count()).select_from(Contract))
+    number = f"{network.code}-{region.code if region else 'HQ'}-{(signed or 0) + 1:04d}"
+    certificate = papers.certificate_pdf(
+        papers.Certificate(
+            number=number,
+            network=network.name,
+            company=application.company_name,
+            site_address=application.site_address,
+            service_types=types,
+            term_start=term_start,
+            term_end=term_end,
+        )
+    )
+    contract_id = new_id()
+    key = f"{application.network_id}/certificates/{contract_id}.pdf"
+    await storage.put(store, key, certificate)
+    contract = Contract(
+        id=contract_id,
+        network_id=application.network_id,
+        station_id=application.station_id,
+        application_id=application.id,
+        authorisation_number=number,
+        term_start=term_start,
+        term_end=term_end,
+        service_types=types,
+        signed_by=scope.actor_id,
+        certificate_key=key,
+        certificate_sha256=hashlib.sha256(certificate).hexdigest(),
+    )
+    session.add(contract)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        await storage.delete(store, key)
+        raise Conflict("another contract took that number meanwhile; sign again") from exc
+    await session.execute(
+        update(Station)
+        .where(Station.id == application.station_id)
+        .values(status="active", region_id=application.region_id)
+    )
+    await move(
+        session,
+        scope,
+        application,
+        rules.Action.sign_contract,
+        reason="authorised service agreement signed",
+        details={"authorisation_number": number},
+    )
+    return contract
+
+
+async def contracts_of(session: AsyncSession, scope: Scope, application_ids: Sequence[UUID]) -> dict[UUID, Contract]:
+    require(scope, Permission.onboarding_read)
+    rows = await session.scalars(select(Contract).where(Contract.application_id.in_(application_ids)))
+    return {row.application_id: row for row in rows}

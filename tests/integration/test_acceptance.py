@@ -1,0 +1,172 @@
+"""From the letter of intent to a live station: start-up orders to delivery, acceptance with rectification
+items and their deadline, the contract refused while they are open, re-inspection, the authorisation number
+and certificate — and the branch where a second failed inspection cancels the intent."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealernet import storage
+from dealernet.db import new_id
+from dealernet.errors import Conflict
+from dealernet.network import acceptance, pipeline, rules, service
+from dealernet.network.models import LetterOfIntent, RectificationItem
+from dealernet.policy.models import Part
+from dealernet.settings import Settings
+from dealernet.tenants.models import Station
+from tests.conftest import Principal, Scoped, Tenants
+from tests.integration.test_committee import rubrics, shortlisted, visited, vote
+
+CHECKLIST = [
+    service.CriterionInput("SIGNAGE", "VI 标识", "Signage to the VI manual", Decimal(1), 1),
+    service.CriterionInput("LIFTS", "举升机", "Lifts installed", Decimal(1), 1),
+    service.CriterionInput("TOOLS", "专用工具", "Special tools in place", Decimal(1), 1),
+    service.CriterionInput("PARTS", "启动库存", "Start-up parts stock on the shelves", Decimal(1), 1),
+    service.CriterionInput("PAINT", "喷漆房", "Paint booth", Decimal(1), 1),
+]
+ALL_MET = {"SIGNAGE": 1, "LIFTS": 1, "TOOLS": 1, "PARTS": 1, "PAINT": None}  # no paint booth: not applicable
+
+
+async def approved(scoped: Scoped, seed: AsyncSession, settings: Settings, t: Tenants, w: dict, who: str) -> UUID:
+    application = await shortlisted(scoped, seed, t, w[who], w["east"])
+    await visited(scoped, t, application)
+    await vote(scoped, w["members"], application, [rules.Vote.approve] * 3)
+    async with scoped(t.hq_x.scope) as session:
+        await pipeline.decide(session, t.hq_x.scope, storage.open_store(settings), application_id=application)
+        await session.commit()
+    return application
+
+
+async def orders_delivered(
+    scoped: Scoped, t: Tenants, applicant: Principal, part: UUID, kinds: tuple[str, ...]
+) -> None:
+    due = datetime.now(UTC).date() + timedelta(days=20)
+    async with scoped(applicant.scope) as session:
+        placed = [
+            await acceptance.place_order(
+                session,
+                applicant.scope,
+                kind=kind,
+                reference=f"PO-{kind}",
+                due_on=due,
+                parts={part: 4} if kind == "parts" else None,
+            )
+            for kind in kinds
+        ]
+        await session.commit()
+    async with scoped(t.hq_x.scope) as session:
+        for order in placed:
+            await acceptance.confirm_delivery(session, t.hq_x.scope, order_id=order.id, note="arrived")
+        await session.commit()
+
+
+async def inspect(scoped: Scoped, t: Tenants, application: UUID, marks: dict[str, int | None]) -> acceptance.Inspected:
+    async with scoped(t.hq_x.scope) as session:
+        done = await acceptance.inspect(session, t.hq_x.scope, application_id=application, marks=marks)
+        await session.commit()
+        return done
+
+
+async def sign(scoped: Scoped, settings: Settings, t: Tenants, application: UUID) -> acceptance.Contract:
+    async with scoped(t.hq_x.scope) as session:
+        contract = await acceptance.sign_contract(
+            session,
+            t.hq_x.scope,
+            storage.open_store(settings),
+            application_id=application,
+            term_start=date(2027, 1, 1),
+            term_end=date(2029, 12, 31),
+            service_types=["warranty", "paid"],
+        )
+        await session.commit()
+        return contract
+
+
+@pytest.fixture
+async def part(seed: AsyncSession, tenants: Tenants) -> UUID:
+    row = Part(
+        id=new_id(),
+        network_id=tenants.network_x,
+        part_number="BP-1",
+        name_zh="刹车片",
+        name_en="pad",
+        component_group="BRAKES",
+    )
+    seed.add(row)
+    await seed.flush()
+    return row.id
+
+
+async def test_the_seed_path_to_a_live_station(
+    scoped: Scoped,
+    seed: AsyncSession,
+    settings: Settings,
+    tenants: Tenants,
+    onboarding_world: dict,
+    part: UUID,
+) -> None:
+    t = tenants
+    await rubrics(scoped, t)
+    async with scoped(t.hq_x.scope) as session:
+        await service.create_rubric(session, t.hq_x.scope, kind="acceptance", title="验收标准", criteria=CHECKLIST)
+        await session.commit()
+    application = await approved(scoped, seed, settings, t, onboarding_world, "first")
+    applicant = onboarding_world["first"]
+
+    await orders_delivered(scoped, t, applicant, part, ("tools", "parts"))
+    with pytest.raises(Conflict, match="2 of the 3 start-up orders delivered"):
+        await inspect(scoped, t, application, ALL_MET)
+    await orders_delivered(scoped, t, applicant, part, ("vi",))
+
+    failed = await inspect(scoped, t, application, {**ALL_MET, "LIFTS": 0, "TOOLS": 0})
+    assert (failed.inspection.passed, failed.application.stage) == (False, "rectification")
+    assert sorted(i.code for i in failed.rectification) == ["LIFTS", "TOOLS"]
+    assert {i.due_on for i in failed.rectification} == {datetime.now(UTC).date() + timedelta(days=30)}
+
+    with pytest.raises(Conflict, match=r"2 rectification item\(s\) open \(LIFTS, TOOLS\); re-inspect first"):
+        await sign(scoped, settings, t, application)
+
+    passed = await inspect(scoped, t, application, ALL_MET)
+    assert (passed.inspection.round, passed.application.stage) == (2, "accepted")
+    assert all(i.closed_at is not None for i in await seed.scalars(select(RectificationItem)))
+
+    contract = await sign(scoped, settings, t, application)
+    assert contract.authorisation_number.endswith("-EAST-0001")
+    pdf = await storage.get(storage.open_store(settings), contract.certificate_key)
+    assert pdf.startswith(b"%PDF")
+    station = await seed.get(Station, applicant.station_id, populate_existing=True)
+    assert station is not None
+    assert (station.status, station.region_id) == ("active", onboarding_world["east"])
+    async with scoped(applicant.scope) as session:
+        mine = await service.my_application(session, applicant.scope)
+        assert mine.stage == "active"
+
+
+async def test_a_second_failed_inspection_cancels_the_intent(
+    scoped: Scoped,
+    seed: AsyncSession,
+    settings: Settings,
+    tenants: Tenants,
+    onboarding_world: dict,
+    part: UUID,
+) -> None:
+    t = tenants
+    await rubrics(scoped, t)
+    async with scoped(t.hq_x.scope) as session:
+        await service.create_rubric(session, t.hq_x.scope, kind="acceptance", title="验收标准", criteria=CHECKLIST)
+        await session.commit()
+    application = await approved(scoped, seed, settings, t, onboarding_world, "second")
+    await orders_delivered(scoped, t, onboarding_world["second"], part, ("tools", "parts", "vi"))
+    await inspect(scoped, t, application, {**ALL_MET, "SIGNAGE": 0})
+    again = await inspect(scoped, t, application, {**ALL_MET, "SIGNAGE": 0})
+    assert again.application.stage == "cancelled"
+    letter = (await seed.scalars(select(LetterOfIntent).where(LetterOfIntent.application_id == application))).one()
+    assert letter.cancelled_at is not None
+    with pytest.raises(Conflict, match="cannot sign_contract an applicant in stage cancelled; allowed: nothing"):
+        await sign(scoped, settings, t, application)
