@@ -31,7 +31,7 @@ from dealernet.graphql import persisted
 from dealernet.graphql.context import Context
 from dealernet.graphql.errors import coded_error
 from dealernet.graphql.schema import build_schema
-from dealernet.network.http import download_letter
+from dealernet.network.http import download_certificate, download_letter
 from dealernet.policy.http import download_attachment, upload_attachment, upload_import
 from dealernet.settings import Settings
 from dealernet.storage import Store, open_store
@@ -217,6 +217,7 @@ def create_app(
             upload_attachment,
             download_attachment,
             download_letter,
+            download_certificate,
             sso_begin,
             sso_callback,
             jwks,

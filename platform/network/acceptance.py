@@ -336,3 +336,14 @@ async def contracts_of(session: AsyncSession, scope: Scope, application_ids: Seq
     require(scope, Permission.onboarding_read)
     rows = await session.scalars(select(Contract).where(Contract.application_id.in_(application_ids)))
     return {row.application_id: row for row in rows}
+
+
+async def read_certificate(
+    session: AsyncSession, scope: Scope, store: storage.Store, *, contract_id: UUID
+) -> tuple[Contract, bytes]:
+    """A certificate the caller may see: HQ its network's, a station its own."""
+    require(scope, Permission.onboarding_read)
+    contract = await session.get(Contract, contract_id)
+    if contract is None:
+        raise NotFound("no such contract", fields={"contractId": "not found"})
+    return contract, await storage.get(store, contract.certificate_key)

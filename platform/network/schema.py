@@ -4,7 +4,7 @@ the rubrics, scores applications (explained item by item) and follows the pipeli
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
@@ -18,7 +18,7 @@ from dealernet.graphql.masking import Pii, pii
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, keyset_after, load_nodes
-from dealernet.network import models, pipeline, rules, service
+from dealernet.network import acceptance, models, pipeline, rules, service
 from dealernet.scope import Scope
 from dealernet.tenants.permissions import Permission
 from dealernet.tenants.schema import uuid_of
@@ -27,6 +27,9 @@ _application_loader = by_id_loader(service.applications_by_id)
 _assessments_loader = by_id_loader(service.assessments_of)
 _criteria_loader = by_id_loader(service.criteria_of)
 _letters_loader = by_id_loader(pipeline.letters_of)
+_orders_loader = by_id_loader(acceptance.orders_of)
+_rectification_loader = by_id_loader(acceptance.open_items)
+_contracts_loader = by_id_loader(acceptance.contracts_of)
 
 
 def gid(type_name: str, value: object) -> strawberry.ID:
@@ -107,6 +110,63 @@ class LetterOfIntent:
         )
 
 
+@strawberry.type(description="A start-up order: tools and equipment, the start-up parts stock or the VI kit.")
+class StartupOrder:
+    id: strawberry.ID
+    kind: str = strawberry.field(description="tools, parts or vi")
+    reference: str
+    due_on: date
+    ordered_at: datetime
+    delivered_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: models.StartupOrder) -> StartupOrder:
+        return cls(
+            id=gid("StartupOrder", row.id),
+            kind=row.kind,
+            reference=row.reference,
+            due_on=row.due_on,
+            ordered_at=row.ordered_at,
+            delivered_at=row.delivered_at,
+        )
+
+
+@strawberry.type(description="A failed acceptance item to put right by its deadline (限期整改).")
+class RectificationItem:
+    code: str
+    label_zh: str
+    label_en: str
+    due_on: date
+    closed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: models.RectificationItem) -> RectificationItem:
+        return cls(
+            code=row.code, label_zh=row.label_zh, label_en=row.label_en, due_on=row.due_on, closed_at=row.closed_at
+        )
+
+
+@strawberry.type(description="The authorised service agreement: the station's authorisation number and certificate.")
+class Contract:
+    authorisation_number: str
+    term_start: date
+    term_end: date
+    service_types: list[str]
+    signed_at: datetime
+    certificate_url: str
+
+    @classmethod
+    def from_row(cls, row: models.Contract) -> Contract:
+        return cls(
+            authorisation_number=row.authorisation_number,
+            term_start=row.term_start,
+            term_end=row.term_end,
+            service_types=list(row.service_types),
+            signed_at=row.signed_at,
+            certificate_url=f"/certificates/{gid('Contract', row.id)}",
+        )
+
+
 @strawberry.type(description="An applicant's application (特约服务中心申请表) and its stage in the pipeline.")
 class Application(relay.Node):
     id: relay.NodeID[UUID]
@@ -173,6 +233,21 @@ class Application(relay.Node):
     async def letter_of_intent(self, info: Info) -> LetterOfIntent | None:
         row = await info.context.loader("letters", _letters_loader).load(self.id)
         return LetterOfIntent.from_row(row) if row else None
+
+    @strawberry.field(description="Its start-up orders (tools, parts, vi).")
+    async def startup_orders(self, info: Info) -> list[StartupOrder]:
+        rows = await info.context.loader("orders", _orders_loader).load(self.id)
+        return [StartupOrder.from_row(r) for r in rows or []]
+
+    @strawberry.field(description="Failed acceptance items with their deadlines (open and closed).")
+    async def rectification_items(self, info: Info) -> list[RectificationItem]:
+        rows = await info.context.loader("rectification", _rectification_loader).load(self.id)
+        return [RectificationItem.from_row(r) for r in rows or []]
+
+    @strawberry.field(description="The authorised service agreement, once signed.")
+    async def contract(self, info: Info) -> Contract | None:
+        row = await info.context.loader("contracts", _contracts_loader).load(self.id)
+        return Contract.from_row(row) if row else None
 
     @strawberry.field(extensions=needs(Permission.onboarding_manage), description="HQ: its scorings, oldest first.")
     async def assessments(self, info: Info) -> list[Assessment]:

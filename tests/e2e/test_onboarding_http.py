@@ -226,3 +226,61 @@ async def test_visit_committee_and_letter_over_http(
         a=application,
     )
     assert votes["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+    # Start-up orders, acceptance with two failed items, rectification, the contract.
+    part = (
+        await graphql(
+            client,
+            'mutation { createPart(input: {partNumber: "SU-1", nameEn: "Start-up kit", componentGroup: "G"}) '
+            "{ ... on PartSuccess { part { id } } } }",
+            hq,
+        )
+    )["data"]["createPart"]["part"]["id"]
+    place = """mutation($i: PlaceStartupOrderInput!) { placeStartupOrder(input: $i) { __typename
+      ... on StartupOrderSuccess { order { id kind } } } }"""
+    orders = []
+    for kind in ("tools", "parts", "vi"):
+        lines = [{"partId": part, "quantity": 10}] if kind == "parts" else []
+        placed = await graphql(
+            client, place, applicant, i={"kind": kind, "reference": f"PO-{kind}", "dueOn": "2027-01-15", "parts": lines}
+        )
+        orders.append(placed["data"]["placeStartupOrder"]["order"]["id"])
+    confirm = 'mutation($o: ID!) { confirmStartupDelivery(orderId: $o, note: "ok") { __typename } }'
+    for order in orders:
+        await graphql(client, confirm, hq, o=order)
+    checklist = [
+        {"code": c, "labelZh": c, "labelEn": c, "weight": "1", "maxPoints": 1} for c in ("SIGNAGE", "LIFTS", "TOOLS")
+    ]
+    await graphql(client, RUBRIC, hq, i={"kind": "acceptance", "title": "验收", "criteria": checklist})
+    inspect = """mutation($i: InspectAcceptanceInput!) { inspectAcceptance(input: $i) { __typename
+      ... on InspectionSuccess { round passed application { stage } rectificationItems { code dueOn } } } }"""
+    failed = await graphql(
+        client,
+        inspect,
+        hq,
+        i={
+            "applicationId": application,
+            "marks": [{"code": "SIGNAGE", "points": 1}, {"code": "LIFTS", "points": 0}, {"code": "TOOLS", "points": 0}],
+        },
+    )
+    result = failed["data"]["inspectAcceptance"]
+    assert (result["passed"], result["application"]["stage"]) == (False, "rectification")
+    assert [i["code"] for i in result["rectificationItems"]] == ["LIFTS", "TOOLS"]
+    sign = """mutation($a: ID!) { signContract(input: {applicationId: $a, termStart: "2027-01-01",
+      termEnd: "2029-12-31", serviceTypes: ["paid", "warranty"]}) { __typename
+      ... on ContractSuccess { contract { authorisationNumber certificateUrl } application { stage } }
+      ... on ConflictError { message } } }"""
+    refused = (await graphql(client, sign, hq, a=application))["data"]["signContract"]
+    assert refused == {
+        "__typename": "ConflictError",
+        "message": "2 rectification item(s) open (LIFTS, TOOLS); re-inspect first",
+    }
+    all_met = [{"code": c, "points": 1} for c in ("SIGNAGE", "LIFTS", "TOOLS")]
+    again = (await graphql(client, inspect, hq, i={"applicationId": application, "marks": all_met}))["data"]
+    assert (again["inspectAcceptance"]["round"], again["inspectAcceptance"]["application"]["stage"]) == (2, "accepted")
+    signed = (await graphql(client, sign, hq, a=application))["data"]["signContract"]
+    assert signed["application"]["stage"] == "active"
+    assert signed["contract"]["authorisationNumber"].endswith("-EAST-0001")
+    certificate = await client.get(signed["contract"]["certificateUrl"], headers=applicant.headers)
+    assert (certificate.status_code, certificate.content[:5]) == (200, b"%PDF-")
+    assert (await client.get(signed["contract"]["certificateUrl"], headers=other.headers)).status_code == 404

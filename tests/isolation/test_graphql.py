@@ -923,6 +923,59 @@ async def case_decide_committee(env: Env) -> None:
     assert await env.seed.scalar(text("SELECT stage FROM applications WHERE id = :id"), {"id": y}) == "visited"
 
 
+async def case_place_startup_order(env: Env) -> None:
+    """A station that is no applicant has no application to order for."""
+    body = await graphql(
+        env.client,
+        'mutation { placeStartupOrder(input: {kind: "vi", reference: "PO", dueOn: "2026-01-01"}) { __typename } }',
+        env.t.manager_a,
+    )
+    assert typename(body, "placeStartupOrder") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM startup_orders")) == 0
+
+
+async def case_confirm_startup_delivery(env: Env) -> None:
+    station, application = await _application(env, env.t.network_y, "APP-Y")
+    order = new_id()
+    await env.seed.execute(
+        text(
+            "INSERT INTO startup_orders (id, network_id, station_id, application_id, kind, reference, due_on) "
+            "VALUES (:id, :n, :s, :a, 'vi', 'PO', current_date)"
+        ),
+        {"id": order, "n": env.t.network_y, "s": station, "a": application},
+    )
+    body = await graphql(
+        env.client,
+        "mutation($o: ID!) { confirmStartupDelivery(orderId: $o) { __typename } }",
+        env.t.hq_x,
+        o=gid("StartupOrder", order),
+    )
+    assert typename(body, "confirmStartupDelivery") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT delivered_at FROM startup_orders WHERE id = :id"), {"id": order}) is None
+
+
+async def case_inspect_acceptance(env: Env) -> None:
+    _, y = await _application(env, env.t.network_y, "APP-Y")
+    await env.seed.execute(text("UPDATE applications SET stage = 'approved'"))
+    query = """mutation($a: ID!) { inspectAcceptance(input: {applicationId: $a, marks: [{code: "A", points: 1}]}) {
+      __typename } }"""
+    assert typename(await graphql(env.client, query, env.t.hq_x, a=gid("Application", y)), "inspectAcceptance") == (
+        "NotFoundError"
+    )
+    assert await env.seed.scalar(text("SELECT count(*) FROM acceptance_inspections")) == 0
+
+
+async def case_sign_contract(env: Env) -> None:
+    _, y = await _application(env, env.t.network_y, "APP-Y")
+    await env.seed.execute(text("UPDATE applications SET stage = 'accepted'"))
+    query = """mutation($a: ID!) { signContract(input: {applicationId: $a, termStart: "2027-01-01",
+      termEnd: "2028-01-01", serviceTypes: ["paid"]}) { __typename } }"""
+    assert typename(await graphql(env.client, query, env.t.hq_x, a=gid("Application", y)), "signContract") == (
+        "NotFoundError"
+    )
+    assert await env.seed.scalar(text("SELECT count(*) FROM contracts")) == 0
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -968,6 +1021,10 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "recordSiteVisit": case_record_site_visit,
     "castCommitteeVote": case_cast_committee_vote,
     "decideCommittee": case_decide_committee,
+    "placeStartupOrder": case_place_startup_order,
+    "confirmStartupDelivery": case_confirm_startup_delivery,
+    "inspectAcceptance": case_inspect_acceptance,
+    "signContract": case_sign_contract,
     "applications": case_applications,
     "rubric": case_rubric,
     "createRubric": case_create_rubric,

@@ -144,6 +144,23 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         {"a": NOBODY},
     ),
     "decideCommittee": ("mutation($a: ID!) { decideCommittee(applicationId: $a) { __typename } }", {"a": NOBODY}),
+    "placeStartupOrder": (
+        'mutation { placeStartupOrder(input: {kind: "none", reference: "", dueOn: "2026-01-01"}) { __typename } }',
+        {},
+    ),
+    "confirmStartupDelivery": (
+        "mutation($o: ID!) { confirmStartupDelivery(orderId: $o) { __typename } }",
+        {"o": NOBODY},
+    ),
+    "inspectAcceptance": (
+        "mutation($a: ID!) { inspectAcceptance(input: {applicationId: $a, marks: []}) { __typename } }",
+        {"a": NOBODY},
+    ),
+    "signContract": (
+        'mutation($a: ID!) { signContract(input: {applicationId: $a, termStart: "2026-01-01", termEnd: "2025-01-01", '
+        "serviceTypes: []}) { __typename } }",
+        {"a": NOBODY},
+    ),
     "minimumStock": ('{ minimumStock(on: "2026-01-01", first: 5) { hasNextPage } }', {}),
     "draftStockRules": ('mutation { draftStockRules(title: "", effectiveOn: "2026-01-01") { __typename } }', {}),
     "setStockRule": (
