@@ -16,6 +16,7 @@ from dealernet.bootstrap import app_url
 from dealernet.db import create_engine, make_sessionmaker
 from dealernet.embedded import resolve_servers
 from dealernet.mail import LogMailer, Mailer
+from dealernet.network import training
 from dealernet.policy import imports  # noqa: F401 - registers the context's outbox jobs
 from dealernet.settings import Settings
 from dealernet.tenants import mails, notifications  # noqa: F401 - registers the context's outbox jobs
@@ -50,6 +51,8 @@ CRONS = [
     cron(outbox.relay_job, name="cron:outbox.relay", second={5, 25, 45}, run_at_startup=True),
     # Acknowledgement reminders: hourly is plenty, each station hears at most once a day.
     cron(notifications.remind_job, name="cron:tenants.remind_unacknowledged", minute=7, second=30),
+    # Onboarding deadlines: rectification items due or overdue, certificates expiring (once a day each).
+    cron(training.remind_job, name="cron:network.remind_deadlines", minute=17, second=30),
 ]
 
 

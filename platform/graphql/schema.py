@@ -27,7 +27,7 @@ from dealernet.graphql.permissions import IsAuthenticated
 from dealernet.graphql.relay import resolve_node
 from dealernet.graphql.scalars import SCALARS
 from dealernet.network.schema import NetworkMutation, NetworkQuery
-from dealernet.network.schema_acceptance import AcceptanceMutation
+from dealernet.network.schema_acceptance import AcceptanceMutation, AcceptanceQuery
 from dealernet.network.schema_pipeline import PipelineMutation, PipelineQuery
 from dealernet.policy.schema import PolicyMutation, PolicyQuery
 from dealernet.policy.schema_drafts import DraftsMutation, DraftsQuery
@@ -68,6 +68,7 @@ class Query(
     NotificationsQuery,
     NetworkQuery,
     PipelineQuery,
+    AcceptanceQuery,
     AuditQuery,
     NodeQuery,
 ):

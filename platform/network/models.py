@@ -217,3 +217,23 @@ class Contract(IdMixin, Base):
     signed_by: Mapped[UUID | None]
     certificate_key: Mapped[str] = mapped_column(String(300), unique=True)
     certificate_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class StaffCertificate(IdMixin, Base):
+    """A technician's or adviser's certificate (上岗证): the service types it qualifies for, until it expires."""
+
+    __tablename__ = "staff_certificates"
+    __table_args__ = (UniqueConstraint("network_id", "certificate_number"),)
+
+    network_id: Mapped[UUID]
+    station_id: Mapped[UUID]
+    person_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    service_types: Mapped[list[str]] = mapped_column(ARRAY(String(16)))
+    course: Mapped[str] = mapped_column(String(200))
+    certificate_number: Mapped[str] = mapped_column(String(40))
+    passed_on: Mapped[date]
+    expires_on: Mapped[date]
+    recorded_by: Mapped[UUID | None]
+    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    reminded_at: Mapped[datetime | None]

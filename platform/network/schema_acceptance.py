@@ -13,7 +13,7 @@ from dealernet.errors import Conflict
 from dealernet.graphql.context import Info
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.network import acceptance, models
+from dealernet.network import acceptance, models, training
 from dealernet.network.schema import Application, Contract, MarkInput, RectificationItem, StartupOrder
 from dealernet.scope import Scope
 from dealernet.tenants.permissions import Permission
@@ -49,6 +49,36 @@ class SignContractInput:
     service_types: list[str] = strawberry.field(description="Of paid, contract, warranty, internal.")
 
 
+@strawberry.input(description="A passed exam: the person, what the certificate (上岗证) qualifies for, until when.")
+class RecordStaffCertificateInput:
+    station_id: strawberry.ID
+    person_name: str
+    role: str = strawberry.field(description="technician or adviser")
+    service_types: list[str]
+    course: str
+    certificate_number: str
+    passed_on: date
+    expires_on: date
+
+
+@strawberry.type(description="Whether a station may be dispatched work of a service type on a date, and why.")
+class DispatchCheck:
+    allowed: bool
+    reason: str
+
+
+@strawberry.type
+class StaffCertificateSuccess:
+    certificate_number: str
+    expires_on: date
+
+
+StaffCertificateResult = Annotated[
+    StaffCertificateSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union("StaffCertificateResult"),
+]
+
+
 @strawberry.type
 class StartupOrderSuccess:
     order: StartupOrder
@@ -80,7 +110,50 @@ ContractResult = Annotated[
 
 
 @strawberry.type
+class AcceptanceQuery:
+    @strawberry.field(
+        extensions=needs(Permission.network_read),
+        description="May a station be dispatched work of a service type (paid, contract, warranty, internal) on a "
+        "date? Active, with a technician certified for it.",
+    )
+    async def dispatch_check(self, info: Info, station_id: strawberry.ID, service_type: str, on: date) -> DispatchCheck:
+        found = await info.context.run(
+            training.can_dispatch,
+            station_id=uuid_of(station_id, "Station", "stationId"),
+            service_type=service_type,
+            on=on,
+        )
+        return DispatchCheck(allowed=found.allowed, reason=found.reason)
+
+
+@strawberry.type
 class AcceptanceMutation:
+    @strawberry.mutation(extensions=needs(Permission.onboarding_manage), description="Record a staff certificate.")
+    async def record_staff_certificate(
+        self,
+        info: Info,
+        input: RecordStaffCertificateInput,  # noqa: A002
+    ) -> StaffCertificateResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.StaffCertificate:
+            return await training.record_certificate(
+                session,
+                scope,
+                station_id=uuid_of(input.station_id, "Station", "input.stationId"),
+                person_name=input.person_name,
+                role=input.role,
+                service_types=input.service_types,
+                course=input.course,
+                certificate_number=input.certificate_number,
+                passed_on=input.passed_on,
+                expires_on=input.expires_on,
+            )
+
+        return await attempt(
+            info.context,
+            run,
+            lambda row: StaffCertificateSuccess(certificate_number=row.certificate_number, expires_on=row.expires_on),
+        )
+
     @strawberry.mutation(extensions=needs(Permission.application_edit), description="Record a start-up order placed.")
     async def place_startup_order(self, info: Info, input: PlaceStartupOrderInput) -> StartupOrderResult:  # noqa: A002
         async def run(session: AsyncSession, scope: Scope) -> models.StartupOrder:

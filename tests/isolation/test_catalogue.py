@@ -69,6 +69,7 @@ TENANT_TABLES = {
     "acceptance_inspections": "station",
     "rectification_items": "station",
     "contracts": "station",
+    "staff_certificates": "station",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

@@ -976,6 +976,23 @@ async def case_sign_contract(env: Env) -> None:
     assert await env.seed.scalar(text("SELECT count(*) FROM contracts")) == 0
 
 
+async def case_dispatch_check(env: Env) -> None:
+    query = 'query($s: ID!) { dispatchCheck(stationId: $s, serviceType: "warranty", on: "2026-01-01") { allowed } }'
+    for principal, station in ((env.t.manager_a, env.t.station_b), (env.t.hq_x, env.t.station_c)):
+        body = await graphql(env.client, query, principal, s=gid("Station", station))
+        assert body["data"] is None
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"]
+
+
+async def case_record_staff_certificate(env: Env) -> None:
+    query = """mutation($s: ID!) { recordStaffCertificate(input: {stationId: $s, personName: "p", role: "technician",
+      serviceTypes: ["paid"], course: "c", certificateNumber: "N-1", passedOn: "2026-01-01",
+      expiresOn: "2027-01-01"}) { __typename } }"""
+    body = await graphql(env.client, query, env.t.hq_x, s=gid("Station", env.t.station_c))
+    assert typename(body, "recordStaffCertificate") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM staff_certificates")) == 0
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -1025,6 +1042,8 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "confirmStartupDelivery": case_confirm_startup_delivery,
     "inspectAcceptance": case_inspect_acceptance,
     "signContract": case_sign_contract,
+    "dispatchCheck": case_dispatch_check,
+    "recordStaffCertificate": case_record_staff_certificate,
     "applications": case_applications,
     "rubric": case_rubric,
     "createRubric": case_create_rubric,

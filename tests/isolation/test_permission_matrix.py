@@ -161,6 +161,16 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         "serviceTypes: []}) { __typename } }",
         {"a": NOBODY},
     ),
+    "dispatchCheck": (
+        'query($s: ID!) { dispatchCheck(stationId: $s, serviceType: "none", on: "2026-01-01") { allowed } }',
+        {"s": NOBODY},
+    ),
+    "recordStaffCertificate": (
+        'mutation($s: ID!) { recordStaffCertificate(input: {stationId: $s, personName: "", role: "x", '
+        'serviceTypes: [], course: "", certificateNumber: "", passedOn: "2026-01-01", expiresOn: "2025-01-01"}) '
+        "{ __typename } }",
+        {"s": NOBODY},
+    ),
     "minimumStock": ('{ minimumStock(on: "2026-01-01", first: 5) { hasNextPage } }', {}),
     "draftStockRules": ('mutation { draftStockRules(title: "", effectiveOn: "2026-01-01") { __typename } }', {}),
     "setStockRule": (

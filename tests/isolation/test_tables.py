@@ -632,3 +632,27 @@ async def test_onboarding_papers_stay_with_their_applicant(
         assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == 0
     async with scoped(tenants.hq_x.scope) as session:
         assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == 2
+
+
+async def test_staff_certificates_are_their_stations(scoped: Scoped, seed: AsyncSession, tenants: Tenants) -> None:
+    for network, station in (
+        (tenants.network_x, tenants.station_a),
+        (tenants.network_x, tenants.station_b),
+        (tenants.network_y, tenants.station_c),
+    ):
+        await seed.execute(
+            text(
+                "INSERT INTO staff_certificates (id, network_id, station_id, person_name, role, service_types, course, "
+                "certificate_number, passed_on, expires_on) VALUES (gen_random_uuid(), :n, :s, 'p', 'technician', "
+                "'{paid}', 'c', gen_random_uuid()::text, current_date, current_date + 1)"
+            ),
+            {"n": network, "s": station},
+        )
+    async with scoped(tenants.manager_a.scope) as session:
+        seen = (await session.execute(text("SELECT station_id FROM staff_certificates"))).scalars().all()
+        assert seen == [tenants.station_a]
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await session.execute(text("UPDATE staff_certificates SET expires_on = current_date + 999"))
+    async with scoped(tenants.hq_y.scope) as session:
+        seen = (await session.execute(text("SELECT station_id FROM staff_certificates"))).scalars().all()
+        assert seen == [tenants.station_c]

@@ -1,0 +1,112 @@
+"""Training and certification: the dispatch check other contexts call, and the cron that reminds of
+rectification deadlines and expiring certificates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dealernet.db import new_id
+from dealernet.errors import ValidationFailed
+from dealernet.network import training
+from dealernet.tenants.models import Notification, Station
+from tests.conftest import MakeApplicant, Scoped, Tenants
+
+TODAY = datetime.now(UTC).date()
+
+
+async def certify(scoped: Scoped, t: Tenants, number: str, passed: date, expires: date, types: list[str]) -> None:
+    async with scoped(t.hq_x.scope) as session:
+        await training.record_certificate(
+            session,
+            t.hq_x.scope,
+            station_id=t.station_a,
+            person_name="Zhang Wei",
+            role="technician",
+            service_types=types,
+            course="J6P chassis and brakes",
+            certificate_number=number,
+            passed_on=passed,
+            expires_on=expires,
+        )
+        await session.commit()
+
+
+async def dispatch(scoped: Scoped, t: Tenants, service_type: str, on: date) -> training.Dispatchable:
+    async with scoped(t.manager_a.scope) as session:
+        return await training.can_dispatch(
+            session, t.manager_a.scope, station_id=t.station_a, service_type=service_type, on=on
+        )
+
+
+async def test_a_station_is_dispatched_work_only_with_a_certified_technician(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants
+) -> None:
+    t = tenants
+    assert await dispatch(scoped, t, "warranty", TODAY) == training.Dispatchable(
+        False, f"no technician certified for warranty work on {TODAY.isoformat()}"
+    )
+    await certify(scoped, t, "SG-001", TODAY - timedelta(days=10), TODAY + timedelta(days=365), ["warranty", "paid"])
+    assert (await dispatch(scoped, t, "warranty", TODAY)).allowed
+    assert not (await dispatch(scoped, t, "internal", TODAY)).allowed
+    assert not (await dispatch(scoped, t, "warranty", TODAY + timedelta(days=366))).allowed  # expired by then
+    await seed.execute(update(Station).where(Station.id == t.station_a).values(status="suspended"))
+    assert await dispatch(scoped, t, "warranty", TODAY) == training.Dispatchable(False, "the station is suspended")
+    async with scoped(t.hq_x.scope) as session:
+        with pytest.raises(ValidationFailed):
+            await training.record_certificate(
+                session,
+                t.hq_x.scope,
+                station_id=t.station_a,
+                person_name="x",
+                role="janitor",
+                service_types=["x"],
+                course="c",
+                certificate_number="N",
+                passed_on=TODAY,
+                expires_on=TODAY,
+            )
+
+
+async def test_the_cron_reminds_of_rectification_deadlines_and_expiring_certificates(
+    scoped: Scoped,
+    seed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tenants: Tenants,
+    make_applicant: MakeApplicant,
+) -> None:
+    t = tenants
+    applicant = await make_applicant(t.network_x, "Late Motors")
+    params = {
+        "n": t.network_x,
+        "s": applicant.station_id,
+        "a": await seed.scalar(text("SELECT id FROM applications WHERE station_id = :s"), {"s": applicant.station_id}),
+        "r": new_id(),
+        "x": new_id(),
+        "i": new_id(),
+    }
+    for statement in (
+        "INSERT INTO rubrics (id, network_id, kind, version, title) VALUES (:r, :n, 'acceptance', 1, 'r')",
+        "INSERT INTO assessments (id, network_id, application_id, rubric_id, kind, total, pass_mark, passed, items) "
+        "VALUES (:x, :n, :a, :r, 'acceptance', 50, 100, false, '[]')",
+        "INSERT INTO acceptance_inspections (id, network_id, station_id, application_id, round, assessment_id, passed) "
+        "VALUES (:i, :n, :s, :a, 1, :x, false)",
+        "INSERT INTO rectification_items (id, network_id, station_id, application_id, inspection_id, code, label_zh, "
+        "label_en, due_on) VALUES (gen_random_uuid(), :n, :s, :a, :i, 'LIFTS', '举升机', 'Lifts', current_date - 1), "
+        "(gen_random_uuid(), :n, :s, :a, :i, 'TOOLS', '工具', 'Tools', current_date + 2), "
+        "(gen_random_uuid(), :n, :s, :a, :i, 'PAINT', '喷漆', 'Paint', current_date + 20)",
+    ):
+        await seed.execute(text(statement), params)
+    await certify(scoped, t, "SG-002", TODAY - timedelta(days=700), TODAY + timedelta(days=10), ["paid"])
+
+    assert await training.remind_deadlines(sessionmaker) == 3
+    assert await training.remind_deadlines(sessionmaker) == 0  # once a day
+    told = {(n.station_id, n.kind, n.subject) for n in await seed.scalars(select(Notification))}
+    assert told == {
+        (applicant.station_id, "rectification_overdue", "Rectification LIFTS: Lifts"),
+        (applicant.station_id, "rectification_due", "Rectification TOOLS: Tools"),
+        (t.station_a, "certificate_expiring", f"Certificate SG-002 expires {(TODAY + timedelta(days=10)).isoformat()}"),
+    }
