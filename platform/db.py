@@ -9,10 +9,10 @@ then fail with "permission denied" instead of seeing anything.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import uuid6
@@ -24,6 +24,8 @@ from sqlalchemy.types import DateTime
 
 from dealernet.errors import Unauthenticated
 from dealernet.scope import NO_SCOPE_SETTINGS, Scope
+
+R = TypeVar("R")
 
 OWNER_ROLE = "dealernet_owner"
 APP_LOGIN_ROLE = "dealernet_app"
@@ -50,6 +52,15 @@ class Base(DeclarativeBase):
 
 class IdMixin:
     id: Mapped[UUID] = mapped_column(primary_key=True, default=new_id)
+
+
+def group_by(rows: Iterable[R], keys: Iterable[UUID], key: Callable[[R], UUID]) -> dict[UUID, list[R]]:
+    """Rows under each of `keys` (in the rows' order; an empty list for a key without rows): what a
+    DataLoader of a one-to-many relation answers."""
+    found: dict[UUID, list[R]] = {k: [] for k in keys}
+    for row in rows:
+        found[key(row)].append(row)
+    return found
 
 
 def async_url(url: str | URL, *, user: str | None = None, database: str | None = None) -> URL:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet import storage
 from dealernet.audit import service as journal
-from dealernet.db import new_id
+from dealernet.db import group_by, new_id
 from dealernet.errors import Conflict, NotFound, ValidationFailed
 from dealernet.network import papers, rules
 from dealernet.network.models import (
@@ -125,10 +125,7 @@ async def orders_of(
     rows = await session.scalars(
         select(StartupOrder).where(StartupOrder.application_id.in_(application_ids)).order_by(StartupOrder.kind)
     )
-    found: dict[UUID, list[StartupOrder]] = {i: [] for i in application_ids}
-    for row in rows:
-        found[row.application_id].append(row)
-    return found
+    return group_by(rows, application_ids, lambda row: row.application_id)
 
 
 # --- Acceptance inspection ----------------------------------------------------------------------------
@@ -231,10 +228,7 @@ async def open_items(
         .where(RectificationItem.application_id.in_(application_ids))
         .order_by(RectificationItem.due_on, RectificationItem.code)
     )
-    found: dict[UUID, list[RectificationItem]] = {i: [] for i in application_ids}
-    for row in rows:
-        found[row.application_id].append(row)
-    return found
+    return group_by(rows, application_ids, lambda row: row.application_id)
 
 
 # --- The contract -------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet import storage
 from dealernet.audit import service as journal
-from dealernet.db import new_id
+from dealernet.db import group_by, new_id
 from dealernet.errors import Conflict, NotFound, ValidationFailed
 from dealernet.network import papers, rules
 from dealernet.network.models import Application, CommitteeVote, LetterOfIntent, RegionQuota, SiteVisit
@@ -309,7 +309,4 @@ async def votes_of(
     rows = await session.scalars(
         select(CommitteeVote).where(CommitteeVote.application_id.in_(application_ids)).order_by(CommitteeVote.voted_at)
     )
-    found: dict[UUID, list[CommitteeVote]] = {i: [] for i in application_ids}
-    for row in rows:
-        found[row.application_id].append(row)
-    return found
+    return group_by(rows, application_ids, lambda row: row.application_id)

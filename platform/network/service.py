@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.audit import service as journal
-from dealernet.db import new_id
+from dealernet.db import group_by, new_id
 from dealernet.errors import Conflict, NotFound, ValidationFailed
 from dealernet.network import rules
 from dealernet.network.models import Application, Assessment, Rubric, RubricCriterion
@@ -106,10 +106,7 @@ async def criteria_of(
     rows = await session.scalars(
         select(RubricCriterion).where(RubricCriterion.rubric_id.in_(rubric_ids)).order_by(RubricCriterion.position)
     )
-    found: dict[UUID, list[RubricCriterion]] = {i: [] for i in rubric_ids}
-    for row in rows:
-        found[row.rubric_id].append(row)
-    return found
+    return group_by(rows, rubric_ids, lambda row: row.rubric_id)
 
 
 # --- The application form -----------------------------------------------------------------------------
@@ -428,7 +425,4 @@ async def assessments_of(
     rows = await session.scalars(
         select(Assessment).where(Assessment.application_id.in_(application_ids)).order_by(Assessment.assessed_at)
     )
-    found: dict[UUID, list[Assessment]] = {i: [] for i in application_ids}
-    for row in rows:
-        found[row.application_id].append(row)
-    return found
+    return group_by(rows, application_ids, lambda row: row.application_id)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dealernet.audit import service as journal
-from dealernet.db import new_id, scoped_session
+from dealernet.db import group_by, new_id, scoped_session
 from dealernet.errors import Conflict, NotFound, ValidationFailed
 from dealernet.network.acceptance import SERVICE_TYPES
 from dealernet.network.models import StaffCertificate
@@ -133,10 +133,7 @@ async def certificates_of(
         .where(StaffCertificate.station_id.in_(station_ids))
         .order_by(StaffCertificate.expires_on)
     )
-    found: dict[UUID, list[StaffCertificate]] = {i: [] for i in station_ids}
-    for row in rows:
-        found[row.station_id].append(row)
-    return found
+    return group_by(rows, station_ids, lambda row: row.station_id)
 
 
 async def remind_deadlines(sessionmaker: async_sessionmaker[AsyncSession], *, every: timedelta = REMIND_EVERY) -> int:

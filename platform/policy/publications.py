@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet import outbox
 from dealernet.audit import service as journal
-from dealernet.db import new_id
+from dealernet.db import group_by, new_id
 from dealernet.errors import Conflict, NotFound, ValidationFailed
 from dealernet.paging import check_page_size
 from dealernet.policy.models import Publication, PublicationDelivery
@@ -271,10 +271,7 @@ async def rows_of(
 ) -> dict[UUID, list[Any]]:
     """The rows of `model` each publication holds (rates, coverages, rules…), for the per-publication loaders."""
     rows = await session.scalars(select(model).where(model.publication_id.in_(publication_ids)).order_by(*order_by))
-    found: dict[UUID, list[Any]] = {i: [] for i in publication_ids}
-    for row in rows:
-        found[row.publication_id].append(row)
-    return found
+    return group_by(rows, publication_ids, lambda row: row.publication_id)
 
 
 async def publications_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, Publication]:
