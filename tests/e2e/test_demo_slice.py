@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dealernet.network.demo import DEMO_APPLICANT_LOGIN, seed_demo_onboarding
 from dealernet.policy.demo import seed_demo_policy
 from dealernet.tenants.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, seed_demo
 
@@ -213,3 +214,17 @@ async def test_the_demo_policy_as_station_sh01_sees_it(client: httpx.AsyncClient
         "labourAmount": "132.00",
         "coverage": {"months": 12, "km": 30000},
     }
+
+
+async def test_the_demo_pipeline(client: httpx.AsyncClient, seed: AsyncSession) -> None:
+    network = await seed_demo(seed)
+    await seed_demo_policy(seed, network)
+    await seed_demo_onboarding(seed, network, DEMO_PASSWORD)
+    hq = await bearer(client, "hq@demo-motors.test")
+    pipeline = "{ applications(first: 10) { edges { node { stage stageLabel { zh } } } } }"
+    stages = [e["node"]["stage"] for e in (await ask(client, pipeline, hq))["data"]["applications"]["edges"]]
+    assert sorted(stages) == ["draft", "reserve", "shortlisted", "submitted"]
+    applicant = await bearer(client, DEMO_APPLICANT_LOGIN)
+    mine = (await ask(client, "{ myApplication { stage missingForSubmission } }", applicant))["data"]["myApplication"]
+    assert mine == {"stage": "draft", "missingForSubmission": ["siteAddress"]}
+    assert len((await ask(client, pipeline, applicant))["data"]["applications"]["edges"]) == 1

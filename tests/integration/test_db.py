@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet import bootstrap
 from dealernet.db import TEST_LOGIN_ROLE, create_engine, make_sessionmaker, scoped_session
 from dealernet.embedded import Servers
+from dealernet.network.demo import seed_demo_onboarding
 from dealernet.policy.demo import seed_demo_policy
 from dealernet.policy.models import Part, Publication, PublicationDelivery
 from dealernet.scope import SEED_SCOPE, DbRole, Scope
 from dealernet.settings import Settings
-from dealernet.tenants.demo import DEMO_LOGINS, seed_demo
+from dealernet.tenants.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
 from dealernet.tenants.models import Membership, Network, Station, User
 from tests.factories import NetworkFactory, StationFactory, persist
 
@@ -85,12 +86,16 @@ async def test_demo_seed_twice_changes_nothing(seed: AsyncSession) -> None:
 
     first = await seed_demo(seed)
     await seed_demo_policy(seed, first)
+    await seed_demo_onboarding(seed, first, DEMO_PASSWORD)
     after_first = await counts()
     second = await seed_demo(seed)
     await seed_demo_policy(seed, second)
+    await seed_demo_onboarding(seed, second, DEMO_PASSWORD)
 
     assert first == second
     assert await counts() == after_first
     emails = set((await seed.scalars(select(User.email))).all())
     assert {login.email for login in DEMO_LOGINS} <= emails
     assert after_first[-3:] == (5, 7, 13)  # parts; publications; deliveries: 6 to everyone, East's to SH01
+    stages = (await seed.execute(text("SELECT stage FROM applications ORDER BY stage"))).scalars().all()
+    assert stages == ["draft", "reserve", "shortlisted", "submitted"]
