@@ -66,15 +66,9 @@ async def seed_demo_onboarding(session: AsyncSession, network_id: UUID, password
         ("acceptance", ACCEPTANCE_CHECKLIST),
     ):
         await service.create_rubric(session, hq, kind=kind, title=f"{kind} (demo)", criteria=criteria)
-    regions = {
-        code: region_id
-        for code, region_id in await session.execute(
-            select(Region.code, Region.id).where(Region.network_id == network_id)
-        )
-    }
+    regions = await _regions(session, network_id)
     for code, quota in (("EAST", 4), ("NORTH", 2)):
-        if code in regions:
-            await pipeline.set_quota(session, hq, region_id=regions[code], stations_needed=quota)
+        await pipeline.set_quota(session, hq, region_id=regions[code], stations_needed=quota)
     for company, code, region, stage, marks in APPLICANTS:
         application = await _applicant(session, network_id, company, code, regions.get(region), password)
         if stage == "draft":
@@ -97,6 +91,22 @@ async def seed_demo_onboarding(session: AsyncSession, network_id: UUID, password
                 marks={"SITE": site, "WORKSHOP": workshop, "STAFF": staff, "BRANDS": brands},
                 note="demo desk review",
             )
+
+
+async def _regions(session: AsyncSession, network_id: UUID) -> dict[str, UUID]:
+    """East and North (the policy demo makes them too; whichever runs first)."""
+    found = {
+        code: region_id
+        for code, region_id in await session.execute(
+            select(Region.code, Region.id).where(Region.network_id == network_id)
+        )
+    }
+    for code, name in (("EAST", "East China"), ("NORTH", "North China")):
+        if code not in found:
+            found[code] = new_id()
+            session.add(Region(id=found[code], network_id=network_id, code=code, name=name))
+    await session.flush()
+    return found
 
 
 async def _applicant(

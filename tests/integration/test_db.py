@@ -99,3 +99,11 @@ async def test_demo_seed_twice_changes_nothing(seed: AsyncSession) -> None:
     assert after_first[-3:] == (5, 7, 13)  # parts; publications; deliveries: 6 to everyone, East's to SH01
     stages = (await seed.execute(text("SELECT stage FROM applications ORDER BY stage"))).scalars().all()
     assert stages == ["draft", "reserve", "shortlisted", "submitted"]
+
+
+async def test_the_demo_pipeline_stands_without_the_demo_policy(seed: AsyncSession) -> None:
+    """The onboarding demo makes its regions when the policy demo has not (a database with imported parts)."""
+    network = await seed_demo(seed)
+    await seed_demo_onboarding(seed, network, DEMO_PASSWORD)
+    stages = (await seed.execute(text("SELECT stage FROM applications ORDER BY stage"))).scalars().all()
+    assert stages == ["draft", "reserve", "shortlisted", "submitted"]
