@@ -448,6 +448,24 @@ class NetworkMutation:
         )
 
     @strawberry.mutation(
+        extensions=needs(Permission.onboarding_manage),
+        description="Suspend, re-activate or terminate a live station (action: suspend, reactivate, terminate).",
+    )
+    async def change_station_standing(
+        self, info: Info, station_id: strawberry.ID, action: str, reason: str
+    ) -> ApplicationResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.Application:
+            try:
+                chosen = rules.Action(action)
+            except ValueError:
+                chosen = rules.Action.submit  # refused below as not one of the three
+            return await service.change_station_standing(
+                session, scope, station_id=uuid_of(station_id, "Station", "stationId"), action=chosen, reason=reason
+            )
+
+        return await attempt(info.context, run, _application)
+
+    @strawberry.mutation(
         extensions=needs(Permission.onboarding_manage), description="Take an application out of the reserve."
     )
     async def reopen_application(self, info: Info, application_id: strawberry.ID, reason: str) -> ApplicationResult:

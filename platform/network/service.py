@@ -22,7 +22,7 @@ from dealernet.network import rules
 from dealernet.network.models import Application, Assessment, Rubric, RubricCriterion
 from dealernet.paging import check_page_size
 from dealernet.scope import Scope
-from dealernet.tenants.models import Network, Region
+from dealernet.tenants.models import Network, Region, Station
 from dealernet.tenants.permissions import Permission
 from dealernet.tenants.service import require
 
@@ -382,6 +382,34 @@ async def reopen_application(session: AsyncSession, scope: Scope, *, application
         raise ValidationFailed("say why it is reopened", fields={"reason": "required"})
     application = await _application(session, application_id)
     await move(session, scope, application, rules.Action.reopen, reason=reason.strip())
+    return application
+
+
+# Suspension, termination, re-activation: the station's status follows its stage.
+STATION_STATUS = {
+    rules.Stage.active: "active",
+    rules.Stage.suspended: "suspended",
+    rules.Stage.terminated: "terminated",
+}
+
+
+async def change_station_standing(
+    session: AsyncSession, scope: Scope, *, station_id: UUID, action: rules.Action, reason: str
+) -> Application:
+    """Suspend, re-activate or terminate a live station, with a reason; its users keep logging in and
+    reading while suspended."""
+    require(scope, Permission.onboarding_manage)
+    if action not in (rules.Action.suspend, rules.Action.reactivate, rules.Action.terminate):
+        raise ValidationFailed("suspend, reactivate or terminate", fields={"action": "unknown"})
+    if not reason.strip():
+        raise ValidationFailed("say why", fields={"reason": "required"})
+    application = (
+        await session.scalars(select(Application).where(Application.station_id == station_id).with_for_update())
+    ).first()
+    if application is None:
+        raise NotFound("no such station with an onboarding record", fields={"stationId": "not found"})
+    stage = await move(session, scope, application, action, reason=reason.strip())
+    await session.execute(update(Station).where(Station.id == station_id).values(status=STATION_STATUS[stage]))
     return application
 
 

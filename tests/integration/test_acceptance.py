@@ -9,18 +9,18 @@ from decimal import Decimal
 from uuid import UUID
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet import storage
 from dealernet.db import new_id
-from dealernet.errors import Conflict
+from dealernet.errors import Conflict, ValidationFailed
 from dealernet.network import acceptance, pipeline, rules, service
 from dealernet.network.models import LetterOfIntent, RectificationItem
 from dealernet.policy.models import Part
 from dealernet.settings import Settings
 from dealernet.tenants.models import Station
-from tests.conftest import Principal, Scoped, Tenants
+from tests.conftest import MakeApplicant, Principal, Scoped, Tenants
 from tests.integration.test_committee import rubrics, shortlisted, visited, vote
 
 CHECKLIST = [
@@ -170,3 +170,43 @@ async def test_a_second_failed_inspection_cancels_the_intent(
     assert letter.cancelled_at is not None
     with pytest.raises(Conflict, match="cannot sign_contract an applicant in stage cancelled; allowed: nothing"):
         await sign(scoped, settings, t, application)
+
+
+async def test_suspension_reactivation_and_termination(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_applicant: MakeApplicant
+) -> None:
+    applicant = await make_applicant(tenants.network_x, "Live Motors")
+    await seed.execute(
+        text("UPDATE applications SET stage = 'active' WHERE station_id = :s"), {"s": applicant.station_id}
+    )
+    await seed.execute(update(Station).where(Station.id == applicant.station_id).values(status="active"))
+    hq = tenants.hq_x.scope
+
+    async def change(action: rules.Action, reason: str = "audit finding") -> str:
+        async with scoped(hq) as session:
+            moved = await service.change_station_standing(
+                session, hq, station_id=applicant.station_id, action=action, reason=reason
+            )
+            await session.commit()
+            return moved.stage
+
+    assert await change(rules.Action.suspend) == "suspended"
+    station = await seed.get(Station, applicant.station_id, populate_existing=True)
+    assert station is not None
+    assert station.status == "suspended"
+    assert await change(rules.Action.reactivate, "rectified") == "active"
+    assert await change(rules.Action.terminate, "contract ended") == "terminated"
+    with pytest.raises(Conflict, match="cannot reactivate an applicant in stage terminated; allowed: nothing"):
+        await change(rules.Action.reactivate)
+    with pytest.raises(ValidationFailed):
+        await change(rules.Action.approve)
+    trail = (
+        await seed.execute(
+            text("SELECT action, after->>'reason' FROM journal WHERE entity = 'application' ORDER BY seq")
+        )
+    ).all()
+    assert [tuple(row) for row in trail] == [
+        ("suspend", "audit finding"),
+        ("reactivate", "rectified"),
+        ("terminate", "contract ended"),
+    ]

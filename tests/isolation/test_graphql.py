@@ -993,6 +993,18 @@ async def case_record_staff_certificate(env: Env) -> None:
     assert await env.seed.scalar(text("SELECT count(*) FROM staff_certificates")) == 0
 
 
+async def case_change_station_standing(env: Env) -> None:
+    station, _ = await _application(env, env.t.network_y, "APP-Y")
+    await env.seed.execute(text("UPDATE applications SET stage = 'active'"))
+    query = 'mutation($s: ID!) { changeStationStanding(stationId: $s, action: "suspend", reason: "r") { __typename } }'
+    for target in (station, env.t.station_c):
+        body = await graphql(env.client, query, env.t.hq_x, s=gid("Station", target))
+        assert typename(body, "changeStationStanding") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT stage FROM applications WHERE station_id = :s"), {"s": station}) == (
+        "active"
+    )
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -1042,6 +1054,7 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "confirmStartupDelivery": case_confirm_startup_delivery,
     "inspectAcceptance": case_inspect_acceptance,
     "signContract": case_sign_contract,
+    "changeStationStanding": case_change_station_standing,
     "dispatchCheck": case_dispatch_check,
     "recordStaffCertificate": case_record_staff_certificate,
     "applications": case_applications,

@@ -171,6 +171,10 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         "{ __typename } }",
         {"s": NOBODY},
     ),
+    "changeStationStanding": (
+        'mutation($s: ID!) { changeStationStanding(stationId: $s, action: "suspend", reason: "r") { __typename } }',
+        {"s": NOBODY},
+    ),
     "minimumStock": ('{ minimumStock(on: "2026-01-01", first: 5) { hasNextPage } }', {}),
     "draftStockRules": ('mutation { draftStockRules(title: "", effectiveOn: "2026-01-01") { __typename } }', {}),
     "setStockRule": (
