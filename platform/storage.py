@@ -12,8 +12,10 @@ from pathlib import Path
 
 import obstore
 from obstore.store import LocalStore, MemoryStore, S3Store, from_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.errors import ValidationFailed
+from dealernet.errors import Conflict, ValidationFailed
 from dealernet.settings import Settings
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -69,6 +71,22 @@ async def put(store: Store, key: str, content: bytes) -> None:
 async def get(store: Store, key: str) -> bytes:
     result = await obstore.get_async(store, key)
     return bytes(await result.bytes_async())
+
+
+async def keep(session: AsyncSession, store: Store, key: str, content: bytes, row: object, *, conflict: str) -> None:
+    """Put the bytes under `key` and write the row that names them, in a savepoint; when the row cannot be
+    written (a number taken meanwhile: CONFLICT with `conflict`, or anything else) the bytes go again."""
+    await put(store, key, content)
+    try:
+        async with session.begin_nested():  # the row inside: begin_nested flushes what is pending first
+            session.add(row)
+            await session.flush()
+    except IntegrityError as exc:
+        await delete(store, key)
+        raise Conflict(conflict) from exc
+    except BaseException:
+        await delete(store, key)
+        raise
 
 
 async def delete(store: Store, key: str) -> None:

@@ -80,9 +80,9 @@ async def place_order(
         lines=[{"part_id": str(p), "quantity": q} for p, q in sorted(lines.items())],
         due_on=due_on,
     )
-    session.add(order)
     try:
-        async with session.begin_nested():
+        async with session.begin_nested():  # the row inside: begin_nested flushes what is pending first
+            session.add(order)
             await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"the {kind} order is placed already") from exc
@@ -219,7 +219,7 @@ async def inspect(
     return Inspected(inspection, application, items)
 
 
-async def open_items(
+async def rectification_items_of(
     session: AsyncSession, scope: Scope, application_ids: Sequence[UUID]
 ) -> dict[UUID, list[RectificationItem]]:
     require(scope, Permission.onboarding_read)
@@ -269,8 +269,7 @@ async def sign_contract(
             + "; re-inspect first"
         )
     if application.stage != rules.Stage.accepted:
-        allowed = ", ".join(a.value for a in rules.allowed_actions(rules.Stage(application.stage))) or "nothing"
-        raise Conflict(f"cannot sign_contract an applicant in stage {application.stage}; allowed: {allowed}")
+        raise Conflict(rules.refusal(application.stage, "sign_contract"))
     network = await session.get(Network, application.network_id)
     region = await session.get(Region, application.region_id) if application.region_id else None
     assert network is not None
@@ -289,7 +288,6 @@ async def sign_contract(
     )
     contract_id = new_id()
     key = f"{application.network_id}/certificates/{contract_id}.pdf"
-    await storage.put(store, key, certificate)
     contract = Contract(
         id=contract_id,
         network_id=application.network_id,
@@ -303,13 +301,9 @@ async def sign_contract(
         certificate_key=key,
         certificate_sha256=hashlib.sha256(certificate).hexdigest(),
     )
-    session.add(contract)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        await storage.delete(store, key)
-        raise Conflict("another contract took that number meanwhile; sign again") from exc
+    await storage.keep(
+        session, store, key, certificate, contract, conflict="another contract took that number; sign again"
+    )
     await session.execute(
         update(Station)
         .where(Station.id == application.station_id)

@@ -13,7 +13,6 @@ from uuid import UUID
 
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet import storage
@@ -252,7 +251,6 @@ async def issue_letter(
     )
     letter_id = new_id()
     key = f"{application.network_id}/letters/{letter_id}.pdf"
-    await storage.put(store, key, pdf)
     letter = LetterOfIntent(
         id=letter_id,
         network_id=application.network_id,
@@ -264,13 +262,7 @@ async def issue_letter(
         sha256=hashlib.sha256(pdf).hexdigest(),
         size=len(pdf),
     )
-    session.add(letter)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        await storage.delete(store, key)
-        raise Conflict("another letter took that number meanwhile; decide again") from exc
+    await storage.keep(session, store, key, pdf, letter, conflict="another letter took that number; decide again")
     await journal.record(
         session,
         scope,

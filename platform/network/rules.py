@@ -90,8 +90,13 @@ TRANSITIONS: dict[tuple[Stage, Action], Stage] = {
 class IllegalTransition(ValueError):
     def __init__(self, stage: Stage, action: Action) -> None:
         self.stage, self.action, self.allowed = stage, action, allowed_actions(stage)
-        allowed = ", ".join(a.value for a in self.allowed) or "nothing"
-        super().__init__(f"cannot {action.value} an applicant in stage {stage.value}; allowed: {allowed}")
+        super().__init__(refusal(stage, action.value))
+
+
+def refusal(stage: Stage | str, doing: str) -> str:
+    """Why `doing` is refused in `stage`, naming what the stage allows."""
+    allowed = ", ".join(a.value for a in allowed_actions(Stage(stage))) or "nothing"
+    return f"cannot {doing} an applicant in stage {Stage(stage).value}; allowed: {allowed}"
 
 
 def allowed_actions(stage: Stage) -> list[Action]:

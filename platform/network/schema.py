@@ -27,8 +27,9 @@ _application_loader = by_id_loader(service.applications_by_id)
 _assessments_loader = by_id_loader(service.assessments_of)
 _criteria_loader = by_id_loader(service.criteria_of)
 _letters_loader = by_id_loader(pipeline.letters_of)
+_votes_loader = by_id_loader(pipeline.votes_of)
 _orders_loader = by_id_loader(acceptance.orders_of)
-_rectification_loader = by_id_loader(acceptance.open_items)
+_rectification_loader = by_id_loader(acceptance.rectification_items_of)
 _contracts_loader = by_id_loader(acceptance.contracts_of)
 
 
@@ -167,6 +168,14 @@ class Contract:
         )
 
 
+@strawberry.type(description="A development committee member's vote (approve, reject, abstain).")
+class CommitteeVote:
+    member_id: strawberry.ID
+    vote: str
+    comment: str
+    voted_at: datetime
+
+
 @strawberry.type(description="An applicant's application (特约服务中心申请表) and its stage in the pipeline.")
 class Application(relay.Node):
     id: relay.NodeID[UUID]
@@ -248,6 +257,16 @@ class Application(relay.Node):
     async def contract(self, info: Info) -> Contract | None:
         row = await info.context.loader("contracts", _contracts_loader).load(self.id)
         return Contract.from_row(row) if row else None
+
+    @strawberry.field(
+        extensions=needs(Permission.onboarding_manage), description="HQ: the development committee's votes."
+    )
+    async def committee_votes(self, info: Info) -> list[CommitteeVote]:
+        rows = await info.context.loader("votes", _votes_loader).load(self.id)
+        return [
+            CommitteeVote(member_id=gid("User", v.member_id), vote=v.vote, comment=v.comment, voted_at=v.voted_at)
+            for v in rows or []
+        ]
 
     @strawberry.field(extensions=needs(Permission.onboarding_manage), description="HQ: its scorings, oldest first.")
     async def assessments(self, info: Info) -> list[Assessment]:

@@ -364,8 +364,7 @@ async def score_application(
     require(scope, Permission.onboarding_manage)
     application = await _application(session, application_id)
     if application.stage != rules.Stage.submitted:
-        allowed = ", ".join(a.value for a in rules.allowed_actions(rules.Stage(application.stage))) or "nothing"
-        raise Conflict(f"cannot score an applicant in stage {application.stage}; allowed: {allowed}")
+        raise Conflict(rules.refusal(application.stage, "score"))
     assessment = await record_assessment(
         session, scope, application, kind="application", marks=marks, notes=notes, note=note
     )

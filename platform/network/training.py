@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dealernet.audit import service as journal
-from dealernet.db import group_by, new_id, scoped_session
+from dealernet.db import new_id, scoped_session
 from dealernet.errors import Conflict, NotFound, ValidationFailed
 from dealernet.network.acceptance import SERVICE_TYPES
 from dealernet.network.models import StaffCertificate
@@ -72,9 +72,9 @@ async def record_certificate(
         expires_on=expires_on,
         recorded_by=scope.actor_id,
     )
-    session.add(certificate)
     try:
-        async with session.begin_nested():
+        async with session.begin_nested():  # the row inside: begin_nested flushes what is pending first
+            session.add(certificate)
             await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"certificate {certificate.certificate_number} is recorded already") from exc
@@ -122,18 +122,6 @@ async def can_dispatch(
     if not certified:
         return Dispatchable(False, f"no technician certified for {service_type} work on {on.isoformat()}")
     return Dispatchable(True, f"{certified} certified technician(s)")
-
-
-async def certificates_of(
-    session: AsyncSession, scope: Scope, station_ids: Sequence[UUID]
-) -> dict[UUID, list[StaffCertificate]]:
-    require(scope, Permission.network_read)
-    rows = await session.scalars(
-        select(StaffCertificate)
-        .where(StaffCertificate.station_id.in_(station_ids))
-        .order_by(StaffCertificate.expires_on)
-    )
-    return group_by(rows, station_ids, lambda row: row.station_id)
 
 
 async def remind_deadlines(sessionmaker: async_sessionmaker[AsyncSession], *, every: timedelta = REMIND_EVERY) -> int:

@@ -136,20 +136,19 @@ async def draft_bulletin(
     publication = await draft_publication(
         session, scope, kind=BULLETIN, title=title, effective_on=effective_on, target=target
     )
-    session.add(
-        TechnicalBulletin(
-            id=new_id(),
-            network_id=publication.network_id,
-            publication_id=publication.id,
-            number=number,
-            body=body,
-            affected_models=models,
-            vin_ranges=ranges,
-            part_ids=sorted(parts),
-        )
+    bulletin = TechnicalBulletin(
+        id=new_id(),
+        network_id=publication.network_id,
+        publication_id=publication.id,
+        number=number,
+        body=body,
+        affected_models=models,
+        vin_ranges=ranges,
+        part_ids=sorted(parts),
     )
     try:
-        async with session.begin_nested():
+        async with session.begin_nested():  # the row inside: begin_nested flushes what is pending first
+            session.add(bulletin)
             await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"bulletin {number} already exists") from exc
@@ -190,7 +189,6 @@ async def attach_to_bulletin(
         raise ValidationFailed(f"at most {MAX_ATTACHMENTS} attachments", fields={"file": "too many"})
     attachment_id = new_id()
     key = f"{bulletin.network_id}/bulletins/{bulletin.id}/{attachment_id}"
-    await storage.put(store, key, content)
     row = BulletinAttachment(
         id=attachment_id,
         network_id=bulletin.network_id,
@@ -202,12 +200,7 @@ async def attach_to_bulletin(
         storage_key=key,
         uploaded_by=scope.actor_id,
     )
-    session.add(row)
-    try:
-        await session.flush()
-    except Exception:
-        await storage.delete(store, key)
-        raise
+    await storage.keep(session, store, key, content, row, conflict="the attachment exists already")
     return row
 
 

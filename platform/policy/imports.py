@@ -372,9 +372,9 @@ async def start_import(
         errors=[],
         created_by=scope.actor_id,
     )
-    session.add(row)
     try:
-        async with session.begin_nested():
+        async with session.begin_nested():  # the row inside: begin_nested flushes what is pending first
+            session.add(row)
             await session.flush()
     except IntegrityError as exc:  # the same file, uploaded at the same moment
         earlier = await _same_file(session, kind, publication_id, digest)

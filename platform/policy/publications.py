@@ -12,7 +12,7 @@ delivery (row-level security).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -62,7 +62,7 @@ class Target:
     region_ids: Sequence[UUID] = ()
     tiers: Sequence[str] = ()
     brands: Sequence[str] = ()
-    station_ids: Sequence[UUID] = field(default=())
+    station_ids: Sequence[UUID] = ()
 
     @property
     def everyone(self) -> bool:

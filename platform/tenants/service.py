@@ -422,9 +422,9 @@ async def create_region(session: AsyncSession, scope: Scope, *, code: str, name:
     if not code or len(code) > 32 or not name:
         raise ValidationFailed("code and name are required", fields={"code": "1 to 32 characters", "name": "required"})
     region = Region(id=new_id(), network_id=scope.network_id, code=code, name=name[:200])
-    session.add(region)
     try:
-        async with session.begin_nested():
+        async with session.begin_nested():  # the row inside: begin_nested flushes what is pending first
+            session.add(region)
             await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"region {code} exists", fields={"code": "already used in this network"}) from exc

@@ -206,6 +206,11 @@ async def test_visit_committee_and_letter_over_http(
         ] == "ApplicationSuccess"
     forbidden = await graphql(client, VOTE, applicant, a=application, v="APPROVE")
     assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    papers = "query($a: ID!) { node(id: $a) { ... on Application { committeeVotes { vote } } } }"
+    votes = (await graphql(client, papers, hq, a=application))["data"]["node"]["committeeVotes"]
+    assert sorted(v["vote"] for v in votes) == ["abstain", "approve", "approve", "approve", "reject"]
+    hidden = await graphql(client, papers, applicant, a=application)
+    assert hidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     decided = (await graphql(client, DECIDE, hq, a=application))["data"]["decideCommittee"]
     assert (decided["decision"], decided["application"]["stage"]) == ("approved", "approved")
     letter = decided["letterOfIntent"]

@@ -1,0 +1,55 @@
+"""A stored file and the row naming it go together: when the row cannot be written, the bytes are removed."""
+
+from __future__ import annotations
+
+import pytest
+from obstore.store import MemoryStore
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealernet import storage
+from dealernet.db import new_id
+from dealernet.errors import Conflict
+from dealernet.policy.models import BulletinAttachment
+from tests.conftest import Scoped, Tenants
+
+
+def attachment(network: object, publication: object, key: str) -> BulletinAttachment:
+    return BulletinAttachment(
+        id=new_id(),
+        network_id=network,
+        publication_id=publication,
+        filename="a.pdf",
+        content_type="application/pdf",
+        size=5,
+        sha256="x",
+        storage_key=key,
+    )
+
+
+async def test_a_row_that_cannot_be_written_takes_its_bytes_with_it(
+    seed: AsyncSession, scoped: Scoped, tenants: Tenants
+) -> None:
+    publication = new_id()
+    await seed.execute(
+        text(
+            "INSERT INTO publications (id, network_id, kind, title, status, effective_on, target_all, "
+            "acknowledge_within_days) VALUES (:id, :n, 'bulletin', 't', 'draft', current_date, true, 7)"
+        ),
+        {"id": publication, "n": tenants.network_x},
+    )
+    store = MemoryStore()
+    async with scoped(tenants.hq_x.scope) as session:
+        first = attachment(tenants.network_x, publication, "k/1")
+        await storage.keep(session, store, "k/1", b"%PDF-", first, conflict="x")
+        assert await storage.get(store, "k/1") == b"%PDF-"
+        clash = attachment(tenants.network_x, publication, "k/2")
+        clash.id = first.id  # the primary key is taken: the database refuses the row
+        session.expunge(first)
+        with pytest.raises(Conflict, match="taken"):
+            await storage.keep(session, store, "k/2", b"other", clash, conflict="taken")
+        with pytest.raises(FileNotFoundError):
+            await storage.get(store, "k/2")  # the refused row's bytes went with it
+        assert await storage.get(store, "k/1") == b"%PDF-"  # the first row's stay
+        count = await session.scalar(text("SELECT count(*) FROM bulletin_attachments"))
+        assert count == 1  # the savepoint kept the first row
