@@ -97,6 +97,7 @@ async def graphql_context(request: Request[Any, Any, State]) -> AsyncIterator[Co
             sessionmaker=runtime.sessionmaker,
             redis=runtime.redis,
             store=runtime.store,
+            client_address=request.client.host if request.client else "unknown",
         )
     finally:
         try:

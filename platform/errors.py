@@ -37,3 +37,13 @@ class ValidationFailed(DomainError):
 
 class Conflict(DomainError):
     code = "CONFLICT"
+
+
+class RateLimited(DomainError):
+    """Too many attempts from one address or for one account; try again after `retry_after` seconds."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

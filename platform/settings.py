@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     login_lock_after: int = Field(default=10, ge=1, le=100)
     login_address_lock_after: int = Field(default=100, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
+    # Public registration of applicants (no captcha): so many per client address and per e-mail address
+    # within the window.
+    registrations_per_address: int = Field(default=5, ge=1)
+    registrations_per_email: int = Field(default=3, ge=1)
+    registration_window_seconds: int = Field(default=3600, ge=1)
     demo_seed: bool = True
     # Where uploaded files go: unset means a directory under data_dir; else file:///abs/dir or any
     # S3-compatible store, s3://bucket/prefix, configured by storage_options (JSON: endpoint, region,

@@ -16,7 +16,7 @@ from dealernet.bootstrap import app_url
 from dealernet.db import create_engine, make_sessionmaker
 from dealernet.embedded import resolve_servers
 from dealernet.mail import LogMailer, Mailer
-from dealernet.network import training
+from dealernet.network import registration, training  # noqa: F401 - registration registers its mail job
 from dealernet.policy import imports  # noqa: F401 - registers the context's outbox jobs
 from dealernet.settings import Settings
 from dealernet.tenants import mails, notifications  # noqa: F401 - registers the context's outbox jobs

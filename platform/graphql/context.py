@@ -40,6 +40,8 @@ class Context(BaseContext, kw_only=True):
     redis: ArqRedis | None = None
     # Uploaded and generated files (letters of intent, certificates).
     store: Store | None = None
+    # The caller's address, for the rate limits of the public mutations (registration).
+    client_address: str = "unknown"
 
     def require_scope(self) -> Scope:
         if self.scope is None:

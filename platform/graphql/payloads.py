@@ -9,7 +9,15 @@ from typing import Any, TypeVar
 
 import strawberry
 
-from dealernet.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from dealernet.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    ValidationFailed,
+)
 from dealernet.graphql.context import Context, unit_of_work
 
 R = TypeVar("R")
@@ -24,7 +32,7 @@ class FieldError:
 
 @strawberry.interface(description="A reason a mutation did not happen; nothing was changed.")
 class UserError:
-    code: str = strawberry.field(description="VALIDATION, NOT_FOUND, CONFLICT or FORBIDDEN.")
+    code: str = strawberry.field(description="VALIDATION, NOT_FOUND, CONFLICT, FORBIDDEN or RATE_LIMITED.")
     message: str = strawberry.field(description="Human-readable explanation.")
 
 
@@ -48,6 +56,11 @@ class ForbiddenError(UserError):
     pass
 
 
+@strawberry.type(description="Too many attempts; nothing was done. Try again after `retryAfterSeconds`.")
+class RateLimitedError(UserError):
+    retry_after_seconds: int = strawberry.field(description="Seconds until attempts are counted afresh.")
+
+
 PROBLEM_TYPES: dict[type[DomainError], type[UserError]] = {
     ValidationFailed: ValidationError,
     NotFound: NotFoundError,
@@ -57,6 +70,8 @@ PROBLEM_TYPES: dict[type[DomainError], type[UserError]] = {
 
 
 def problem(exc: DomainError) -> UserError:
+    if isinstance(exc, RateLimited):
+        return RateLimitedError(code=exc.code, message=exc.message, retry_after_seconds=exc.retry_after)
     for error_type, member in PROBLEM_TYPES.items():
         if isinstance(exc, error_type):
             if member is ValidationError:

@@ -29,6 +29,7 @@ from dealernet.graphql.scalars import SCALARS
 from dealernet.network.schema import NetworkMutation, NetworkQuery
 from dealernet.network.schema_acceptance import AcceptanceMutation, AcceptanceQuery
 from dealernet.network.schema_pipeline import PipelineMutation, PipelineQuery
+from dealernet.network.schema_registration import RegistrationMutation
 from dealernet.policy.schema import PolicyMutation, PolicyQuery
 from dealernet.policy.schema_drafts import DraftsMutation, DraftsQuery
 from dealernet.policy.schema_imports import ImportsQuery
@@ -88,6 +89,7 @@ class Mutation(
     NetworkMutation,
     PipelineMutation,
     AcceptanceMutation,
+    RegistrationMutation,
 ):
     pass
 

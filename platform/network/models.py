@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint, Uuid, func
+from sqlalchemy import ForeignKey, LargeBinary, Numeric, String, Text, UniqueConstraint, Uuid, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -237,3 +237,19 @@ class StaffCertificate(IdMixin, Base):
     recorded_by: Mapped[UUID | None]
     recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
     reminded_at: Mapped[datetime | None]
+
+
+class Registration(IdMixin, Base):
+    """A prospective dealer's registration, waiting for its e-mail address to be confirmed; confirming
+    opens the applicant's station tenant (`station_id`)."""
+
+    __tablename__ = "registrations"
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    email: Mapped[str] = mapped_column(String(320))
+    company_name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    expires_at: Mapped[datetime]
+    verified_at: Mapped[datetime | None]
+    station_id: Mapped[UUID | None]

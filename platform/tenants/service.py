@@ -223,7 +223,7 @@ class NewInvitation:
     token: str
 
 
-def _check_email(email: str) -> str:
+def check_email(email: str) -> str:
     cleaned = email.strip().lower()
     local, _, domain = cleaned.partition("@")
     if not local or "." not in domain or len(cleaned) > 320 or " " in cleaned:
@@ -277,7 +277,7 @@ async def invite(
         network_id=scope.network_id,
         station_id=station_id,
         partner_id=partner_id,
-        email=_check_email(email),
+        email=check_email(email),
         display_name=display_name.strip()[:200],
         role=role.value,
         region_ids=list(region_ids),

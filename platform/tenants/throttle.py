@@ -62,3 +62,14 @@ class LoginThrottle:
 
     async def record_success(self, email: str) -> None:
         await self.redis.delete(self._account_key(email))
+
+
+async def spend(redis: Redis, key: str, *, limit: int, window_seconds: int) -> int:
+    """Count one attempt against `key` (at most `limit` per window, which starts at the first attempt).
+    Returns 0 if allowed, else the seconds until the window ends."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(key, 0, ex=window_seconds, nx=True)
+        pipe.incr(key)
+        pipe.ttl(key)
+        _, count, ttl = await pipe.execute()
+    return 0 if count <= limit else max(int(ttl), 1)

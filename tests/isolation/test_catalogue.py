@@ -70,6 +70,7 @@ TENANT_TABLES = {
     "rectification_items": "station",
     "contracts": "station",
     "staff_certificates": "station",
+    "registrations": "network (HQ reads; the login path verifies)",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

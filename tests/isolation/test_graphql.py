@@ -13,6 +13,7 @@ from uuid import UUID
 import httpx
 import pyotp
 import pytest
+from arq import ArqRedis
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
@@ -23,7 +24,7 @@ from dealernet.graphql.matrix import operations
 from dealernet.policy.models import LabourOperation, Part, Publication, PublicationDelivery, ServiceBomLine
 from dealernet.scope import Scope
 from dealernet.tenants.models import ApiClient, Invitation, Membership, Region
-from dealernet.tenants.service import scope_for
+from dealernet.tenants.service import digest, scope_for
 from dealernet.tenants.tokens import AccessClaims, TokenSigner
 from tests.conftest import PartnerWorld, Principal, Tenants, graphql
 
@@ -1005,6 +1006,43 @@ async def case_change_station_standing(env: Env) -> None:
     )
 
 
+async def case_register_applicant(env: Env) -> None:
+    """Public, whoever calls it: the registration belongs to the named network, and the answer for an
+    address that already has an account is the answer for a new one."""
+    t = env.t
+    code = await env.seed.scalar(text("SELECT code FROM networks WHERE id = :n"), {"n": t.network_x})
+    query = """mutation($i: RegisterApplicantInput!) { registerApplicant(input: $i) {
+      __typename ... on RegisterApplicantSuccess { email } } }"""
+    answers = []
+    for email in (t.manager_c.email, "new.dealer@x.test"):
+        body = await graphql(env.client, query, t.hq_y, i={"networkCode": code, "companyName": "C", "email": email})
+        answers.append(body["data"]["registerApplicant"]["__typename"])
+    assert answers == ["RegisterApplicantSuccess"] * 2
+    networks = await env.seed.scalars(text("SELECT DISTINCT network_id FROM registrations WHERE company_name = 'C'"))
+    assert networks.all() == [t.network_x]
+
+
+async def case_verify_registration(env: Env) -> None:
+    """The link opens a station in the registration's network, never the caller's."""
+    t = env.t
+    token = "isolation-case-token"
+    await env.seed.execute(
+        text(
+            "INSERT INTO registrations (id, network_id, email, company_name, token_hash, expires_at) "
+            "VALUES (gen_random_uuid(), :n, 'verify@x.test', 'Verify Motors', :h, now() + interval '1 hour')"
+        ),
+        {"n": t.network_x, "h": digest(token)},
+    )
+    await env.seed.commit()
+    query = """mutation($i: VerifyRegistrationInput!) { verifyRegistration(input: $i) { __typename } }"""
+    bad = await graphql(env.client, query, t.hq_y, i={"token": "not-a-token", "password": "long enough pw"})
+    assert typename(bad, "verifyRegistration") == "NotFoundError"
+    body = await graphql(env.client, query, t.hq_y, i={"token": token, "password": "long enough pw"})
+    assert typename(body, "verifyRegistration") == "VerifyRegistrationSuccess"
+    opened = await env.seed.scalars(text("SELECT network_id FROM stations WHERE name = 'Verify Motors'"))
+    assert opened.all() == [t.network_x]
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -1015,6 +1053,8 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "apiClients": case_api_clients,
     "inviteUser": case_invite_user,
     "acceptInvitation": case_accept_invitation,
+    "registerApplicant": case_register_applicant,
+    "verifyRegistration": case_verify_registration,
     "deactivateUser": case_deactivate_user,
     "createRegion": case_create_region,
     "setStationRegion": case_set_station_region,
@@ -1094,6 +1134,7 @@ async def test_root_field_is_isolated(
     seed: AsyncSession,
     scoped: Callable[[Scope | None], AbstractAsyncContextManager[AsyncSession]],
     signer: TokenSigner,
+    redis: ArqRedis,
     field: str,
 ) -> None:
     await CASES[field](Env(client, tenants, partner_world, seed, scoped, signer))

@@ -36,6 +36,14 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         'mutation { acceptInvitation(input: {token: "nope", password: "irrelevant!!"}) { __typename } }',
         {},
     ),
+    "registerApplicant": (
+        'mutation { registerApplicant(input: {networkCode: "", companyName: "", email: "x"}) { __typename } }',
+        {},
+    ),
+    "verifyRegistration": (
+        'mutation { verifyRegistration(input: {token: "nope", password: "irrelevant!!"}) { __typename } }',
+        {},
+    ),
     "deactivateUser": ("mutation($u: ID!) { deactivateUser(userId: $u) { __typename } }", {"u": NOBODY}),
     "createRegion": ('mutation { createRegion(code: "", name: "") { __typename } }', {}),
     "setStationRegion": ("mutation($s: ID!) { setStationRegion(stationId: $s) { __typename } }", {"s": NOBODY}),

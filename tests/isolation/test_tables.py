@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.db import new_id
-from dealernet.scope import Scope
+from dealernet.scope import DbRole, Scope
 from dealernet.tenants import service
 from tests.conftest import MakeApplicant, Tenants
 from tests.factories import StationFactory, persist
@@ -656,3 +656,43 @@ async def test_staff_certificates_are_their_stations(scoped: Scoped, seed: Async
     async with scoped(tenants.hq_y.scope) as session:
         seen = (await session.execute(text("SELECT station_id FROM staff_certificates"))).scalars().all()
         assert seen == [tenants.station_c]
+
+
+async def test_registrations_are_hqs_and_the_login_path_opens_only_applicants(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants
+) -> None:
+    """HQ reads its network's registrations, a station none; the login path (which verifies them) may create
+    a station only as an applicant, an application only as a draft, and queue only the registration mail."""
+    for network in (tenants.network_x, tenants.network_y):
+        await seed.execute(
+            text(
+                "INSERT INTO registrations (id, network_id, email, company_name, token_hash, expires_at) "
+                "VALUES (gen_random_uuid(), :n, 'a@b.test', 'c', decode(md5(random()::text), 'hex'), "
+                "now() + interval '1 day')"
+            ),
+            {"n": network},
+        )
+    async with scoped(tenants.hq_x.scope) as session:
+        seen = (await session.execute(text("SELECT network_id FROM registrations"))).scalars().all()
+        assert seen == [tenants.network_x]
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await session.execute(text("UPDATE registrations SET email = 'x@y.test'"))
+    async with scoped(tenants.manager_a.scope) as session:
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await session.execute(text("SELECT count(*) FROM registrations"))
+    auth = Scope(db_role=DbRole.auth)
+    station = {"n": tenants.network_x, "s": new_id()}
+    refused = (
+        "INSERT INTO stations (id, network_id, code, name, status) VALUES (:s, :n, 'X1', 'x', 'active')",
+        "INSERT INTO applications (id, network_id, station_id, stage, company_name) "
+        f"VALUES (gen_random_uuid(), :n, '{tenants.station_a}', 'contracted', 'x')",
+        "INSERT INTO outbox (id, network_id, role, job, payload, created_at) "
+        "VALUES (gen_random_uuid(), :n, 'hq_admin', 'policy.notify_delivered', '{}', now())",
+    )
+    for statement in refused:
+        async with scoped(auth) as session:
+            with pytest.raises(DBAPIError, match="row-level security"):
+                await session.execute(text(statement), station)
+    async with scoped(auth) as session:
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await session.execute(text("UPDATE stations SET status = 'active'"))

@@ -1,0 +1,110 @@
+"""GraphQL for public registration: a prospective dealer registers (no token, rate-limited) and confirms
+the mailed link, which opens its applicant tenant; then it logs in and fills in its application."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from dealernet import outbox
+from dealernet.errors import DomainError, RateLimited, Unauthenticated, ValidationFailed
+from dealernet.graphql.context import Info
+from dealernet.graphql.payloads import NotFoundError, RateLimitedError, ValidationError, problem
+from dealernet.network import registration
+from dealernet.scope import AUTH_SCOPE
+from dealernet.tenants.throttle import spend
+
+
+@strawberry.input(description="Who is applying to join the network.")
+class RegisterApplicantInput:
+    network_code: str = strawberry.field(description="The code of the OEM's service network.")
+    company_name: str = strawberry.field(description="The applying company's registered name.")
+    email: str = strawberry.field(description="The address the confirmation link is sent to; your login.")
+
+
+@strawberry.type(description="The confirmation link is on its way; it is valid for 48 hours.")
+class RegisterApplicantSuccess:
+    email: str
+
+
+@strawberry.input(description="The confirmation link's token and the password to log in with.")
+class VerifyRegistrationInput:
+    token: str
+    password: str = strawberry.field(description="At least 10 characters; an existing user's own password.")
+    display_name: str = strawberry.field(default="", description="Your name, as colleagues will see it.")
+
+
+@strawberry.type(description="The applicant's tenant is open: log in at /auth/token and fill in the application.")
+class VerifyRegistrationSuccess:
+    email: str
+
+
+RegisterApplicantResult = Annotated[
+    RegisterApplicantSuccess | ValidationError | NotFoundError | RateLimitedError,
+    strawberry.union("RegisterApplicantResult"),
+]
+VerifyRegistrationResult = Annotated[
+    VerifyRegistrationSuccess | ValidationError | NotFoundError, strawberry.union("VerifyRegistrationResult")
+]
+
+
+async def _within_limits(info: Info, email: str) -> None:
+    """Captcha-free, so counted: registrations per client address and per e-mail address."""
+    ctx = info.context
+    if ctx.redis is None:
+        return
+    settings, window = ctx.settings, ctx.settings.registration_window_seconds
+    limits = (
+        (f"dealernet:register:address:{ctx.client_address}", settings.registrations_per_address),
+        (f"dealernet:register:email:{registration.email_key(email)}", settings.registrations_per_email),
+    )
+    for key, limit in limits:
+        wait = await spend(ctx.redis, key, limit=limit, window_seconds=window)
+        if wait:
+            raise RateLimited("too many registrations: try again later", retry_after=wait)
+
+
+@strawberry.type
+class RegistrationMutation:
+    @strawberry.mutation(
+        description="Register to apply as an authorised service station (no token needed). A confirmation "
+        "link is mailed to the address; nothing else exists until it is confirmed."
+    )
+    async def register_applicant(self, info: Info, input: RegisterApplicantInput) -> RegisterApplicantResult:  # noqa: A002
+        ctx = info.context
+        try:
+            _, email = registration.check_registration(input.company_name, input.email)
+            await _within_limits(info, email)
+            async with ctx.sessionmaker(info={"scope": AUTH_SCOPE}) as session:
+                await registration.register(
+                    session, ctx.settings, network_code=input.network_code, email=email, company_name=input.company_name
+                )
+                await session.commit()
+                jobs = session.info.pop(outbox.PENDING, [])
+        except ValidationFailed as exc:
+            fields = {f"input.{k}": v for k, v in exc.fields.items()}
+            return problem(ValidationFailed(exc.message, fields=fields))
+        except DomainError as exc:
+            return problem(exc)
+        if ctx.redis is not None:
+            await outbox.enqueue(ctx.redis, jobs)
+        return RegisterApplicantSuccess(email=email)
+
+    @strawberry.mutation(
+        description="Confirm a registration with the mailed token (no token needed): opens the applicant's "
+        "station tenant with a draft application, you as its manager."
+    )
+    async def verify_registration(self, info: Info, input: VerifyRegistrationInput) -> VerifyRegistrationResult:  # noqa: A002
+        async with info.context.sessionmaker(info={"scope": AUTH_SCOPE}) as session:
+            try:
+                registered = await registration.verify(
+                    session, token=input.token, password=input.password, display_name=input.display_name
+                )
+                await session.commit()
+            except Unauthenticated:
+                raise
+            except DomainError as exc:
+                await session.rollback()
+                return problem(exc)
+        return VerifyRegistrationSuccess(email=registered.email)

@@ -1,0 +1,154 @@
+"""Public registration over HTTP: a prospective dealer registers, confirms the mailed link, logs in to its
+own applicant tenant and finds its draft application; the limits, the refusals and what they leave behind."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+from arq import ArqRedis
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealernet.audit.models import JournalEntry
+from dealernet.mail import MemoryMailer
+from dealernet.network.models import Application, Registration
+from dealernet.tenants.models import Membership, Network, Station
+from tests.conftest import Deliver, Tenants, graphql
+from tests.e2e.test_identity import ask, login
+from tests.factories import PASSWORD
+
+REGISTER = """mutation($input: RegisterApplicantInput!) { registerApplicant(input: $input) {
+  __typename ... on RegisterApplicantSuccess { email }
+  ... on RateLimitedError { retryAfterSeconds } ... on ValidationError { fields { field message } }
+  ... on UserError { code message } } }"""
+VERIFY = """mutation($input: VerifyRegistrationInput!) { verifyRegistration(input: $input) {
+  __typename ... on VerifyRegistrationSuccess { email } ... on UserError { code message } } }"""
+MY_APPLICATION = "{ myApplication { companyName stage stageLabel { en } } viewer { role station { status } } }"
+
+
+@pytest.fixture
+async def network_code(seed: AsyncSession, tenants: Tenants, redis: ArqRedis) -> str:
+    """Network X's code (the `redis` fixture starts the limits afresh)."""
+    code = await seed.scalar(select(Network.code).where(Network.id == tenants.network_x))
+    assert code is not None
+    return code
+
+
+async def register(client: httpx.AsyncClient, **fields: str) -> dict[str, Any]:
+    body = await graphql(client, REGISTER, None, input=fields)
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]["registerApplicant"]
+    return result
+
+
+def link_token(mailer: MemoryMailer, email: str) -> str:
+    message = [m for m in mailer.sent if m.to == email][-1]
+    found = re.search(r"verify-registration\?token=([\w-]+)", message.body)
+    assert found is not None, message.body
+    return found.group(1)
+
+
+async def test_a_dealer_registers_confirms_and_finds_its_draft_application(
+    client: httpx.AsyncClient, network_code: str, deliver: Deliver, mailer: MemoryMailer, seed: AsyncSession
+) -> None:
+    email = "owner@east-motors.test"
+    registered = await register(client, networkCode=network_code.lower(), companyName=" East Motors ", email=email)
+    assert registered == {"__typename": "RegisterApplicantSuccess", "email": email}
+    # Nothing but the registration exists until the address is confirmed.
+    assert await seed.scalar(select(func.count()).select_from(Station).where(Station.name == "East Motors")) == 0
+    await deliver()
+    token = link_token(mailer, email)
+
+    body = await graphql(client, VERIFY, None, input={"token": token, "password": PASSWORD, "displayName": "Ms Li"})
+    assert body["data"]["verifyRegistration"] == {"__typename": "VerifyRegistrationSuccess", "email": email}
+    tokens = await login(client, email, PASSWORD)
+    mine = (await ask(client, MY_APPLICATION, tokens["access_token"]))["data"]
+    assert mine["myApplication"] == {
+        "companyName": "East Motors",
+        "stage": "draft",
+        "stageLabel": {"en": "application in progress"},
+    }
+    assert mine["viewer"] == {"role": "station_manager", "station": {"status": "applicant"}}
+
+    station = (await seed.scalars(select(Station).where(Station.name == "East Motors"))).one()
+    assert station.code.startswith("APP-")
+    journal = (await seed.scalars(select(JournalEntry).where(JournalEntry.station_id == station.id))).all()
+    assert [(e.entity, e.action) for e in journal] == [("application", "registered")]
+    # The link works once.
+    again = await graphql(client, VERIFY, None, input={"token": token, "password": PASSWORD})
+    assert again["data"]["verifyRegistration"]["__typename"] == "NotFoundError"
+    assert await seed.scalar(select(func.count()).select_from(Station).where(Station.name == "East Motors")) == 1
+
+
+async def test_an_existing_user_confirms_with_their_own_password(
+    client: httpx.AsyncClient,
+    network_code: str,
+    deliver: Deliver,
+    mailer: MemoryMailer,
+    tenants: Tenants,
+    seed: AsyncSession,
+) -> None:
+    """A dealer group applying for another site: the account gains a membership, its password unchanged."""
+    email = tenants.manager_a.email
+    await register(client, networkCode=network_code, companyName="Second Site Motors", email=email)
+    await deliver()
+    token = link_token(mailer, email)
+    wrong = await graphql(client, VERIFY, None, input={"token": token, "password": "someone else's guess"})
+    assert [e["extensions"]["code"] for e in wrong["errors"]] == ["UNAUTHENTICATED"]
+    assert await seed.scalar(select(func.count()).select_from(Station).where(Station.name == "Second Site Motors")) == 0
+
+    body = await graphql(client, VERIFY, None, input={"token": token, "password": PASSWORD})
+    assert body["data"]["verifyRegistration"]["__typename"] == "VerifyRegistrationSuccess"
+    memberships = await seed.scalar(
+        select(func.count()).select_from(Membership).where(Membership.user_id == tenants.manager_a.user_id)
+    )
+    assert memberships == 2
+
+
+async def test_registrations_are_limited_per_address_and_per_email(
+    client: httpx.AsyncClient, network_code: str, seed: AsyncSession
+) -> None:
+    for n in range(3):
+        result = await register(client, networkCode=network_code, companyName=f"Same {n}", email="same@x.test")
+        assert result["__typename"] == "RegisterApplicantSuccess"
+    limited = await register(client, networkCode=network_code, companyName="Same 4", email="same@x.test")
+    assert limited["__typename"] == "RateLimitedError"
+    assert 0 < limited["retryAfterSeconds"] <= 3600
+    # Another address from the same client: the refused attempt counted too, so one more fits the
+    # per-address limit of five, then no more.
+    other = await register(client, networkCode=network_code, companyName="Other", email="a@x.test")
+    assert other["__typename"] == "RegisterApplicantSuccess"
+    blocked = await register(client, networkCode=network_code, companyName="Other", email="c@x.test")
+    assert blocked["__typename"] == "RateLimitedError"
+    count = await seed.scalar(select(func.count()).select_from(Registration).where(Registration.email == "c@x.test"))
+    assert count == 0
+
+
+async def test_bad_registrations_are_refused_and_write_nothing(
+    client: httpx.AsyncClient, network_code: str, seed: AsyncSession
+) -> None:
+    before = await seed.scalar(select(func.count()).select_from(Registration))
+    invalid = await register(client, networkCode=network_code, companyName="  ", email="not-an-address")
+    assert invalid["__typename"] == "ValidationError"
+    assert {f["field"] for f in invalid["fields"]} == {"input.email", "input.companyName"}
+    unknown = await register(client, networkCode="NO-SUCH-NETWORK", companyName="X", email="x@x.test")
+    assert unknown["__typename"] == "NotFoundError"
+    assert await seed.scalar(select(func.count()).select_from(Registration)) == before
+
+
+async def test_an_expired_link_opens_nothing(
+    client: httpx.AsyncClient, network_code: str, deliver: Deliver, mailer: MemoryMailer, seed: AsyncSession
+) -> None:
+    await register(client, networkCode=network_code, companyName="Late Motors", email="late@x.test")
+    await deliver()
+    token = link_token(mailer, "late@x.test")
+    expire = "UPDATE registrations SET expires_at = now() - interval '1 minute' WHERE email = 'late@x.test'"
+    await seed.execute(text(expire))
+    await seed.commit()
+    body = await graphql(client, VERIFY, None, input={"token": token, "password": PASSWORD})
+    assert body["data"]["verifyRegistration"]["__typename"] == "NotFoundError"
+    opened = select(func.count()).select_from(Application).where(Application.company_name == "Late Motors")
+    assert await seed.scalar(opened) == 0
