@@ -31,7 +31,14 @@ from dealernet.graphql import persisted
 from dealernet.graphql.context import Context
 from dealernet.graphql.errors import coded_error
 from dealernet.graphql.schema import build_schema
-from dealernet.network.http import download_certificate, download_letter
+from dealernet.network.http import (
+    add_visit_photo,
+    download_certificate,
+    download_document,
+    download_letter,
+    download_visit_photo,
+    hand_in_document,
+)
 from dealernet.policy.http import download_attachment, upload_attachment, upload_import
 from dealernet.settings import Settings
 from dealernet.storage import Store, open_store
@@ -219,6 +226,10 @@ def create_app(
             download_attachment,
             download_letter,
             download_certificate,
+            hand_in_document,
+            download_document,
+            add_visit_photo,
+            download_visit_photo,
             sso_begin,
             sso_callback,
             jwks,

@@ -14,7 +14,7 @@ import uvicorn
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
-from dealernet import bootstrap, outbox
+from dealernet import bootstrap, outbox, storage
 from dealernet.audit.service import ChainBreak, verify_chain
 from dealernet.db import create_engine, make_sessionmaker, scoped_session
 from dealernet.embedded import Servers, resolve_servers, stop_redis
@@ -65,7 +65,7 @@ async def _seed_demo(settings: Settings, servers: Servers) -> None:
     async with bootstrap.seed_session(settings, servers.postgres_admin_url) as session:
         network_id = await seed_demo(session)
         await seed_demo_policy(session, network_id)
-        await seed_demo_onboarding(session, network_id, DEMO_PASSWORD)
+        await seed_demo_onboarding(session, network_id, DEMO_PASSWORD, storage.open_store(settings))
 
 
 def _refuse_demo_in_production(settings: Settings) -> None:

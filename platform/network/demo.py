@@ -11,8 +11,9 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dealernet import storage
 from dealernet.db import new_id
-from dealernet.network import pipeline, service
+from dealernet.network import documents, papers, pipeline, service
 from dealernet.network.models import Application, Rubric
 from dealernet.scope import DbRole, Scope
 from dealernet.tenants.models import Membership, Region, Station, User
@@ -45,8 +46,8 @@ APPLICANTS = (
 DEMO_APPLICANT_LOGIN = "applicant@hz01.demo-motors.test"
 
 
-async def seed_demo_onboarding(session: AsyncSession, network_id: UUID, password: str) -> None:
-    """Create the demo pipeline once (the session is the seed session)."""
+async def seed_demo_onboarding(session: AsyncSession, network_id: UUID, password: str, store: storage.Store) -> None:
+    """Create the demo pipeline once (the session is the seed session; papers go to `store`)."""
     if await session.scalar(select(Rubric.id).where(Rubric.network_id == network_id).limit(1)) is not None:
         return
     admin = await session.scalar(
@@ -81,6 +82,9 @@ async def seed_demo_onboarding(session: AsyncSession, network_id: UUID, password
             role=Role.station_manager.value,
             permissions=permissions_of(Role.station_manager),
         )
+        for kind, heading in (("business_licence", "营业执照 Business licence"), ("tax_registration", "税务登记证")):
+            pdf = papers.specimen_pdf(heading, company)
+            await documents.hand_in(session, applicant_scope, store, kind=kind, filename=f"{kind}.pdf", content=pdf)
         await service.submit_application(session, applicant_scope)
         if marks:
             site, workshop, staff, brands = marks

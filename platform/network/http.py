@@ -1,36 +1,34 @@
-"""Plain HTTP for onboarding papers: the letter of intent and the certificate, as PDF, for HQ and the station they
-were issued to."""
+"""Plain HTTP for onboarding files: the letter of intent and the certificate, as PDF, for HQ and the station
+they were issued to; the documents an applicant hands in (营业执照, 税务登记证, site photos) and HQ's site
+visit photos — uploaded as multipart forms, downloaded by whoever row-level security lets see them.
+
+    curl -H "Authorization: Bearer $TOKEN" -F kind=business_licence -F file=@licence.pdf …/application/documents
+    curl -H "Authorization: Bearer $HQ" -F caption=Workshop -F file=@bay.jpg …/applications/<id>/visit-photos
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
-from litestar import Request, Response, get
-from litestar.datastructures import State
-from litestar.params import FromPath
+from litestar import Request, Response, get, post
+from litestar.datastructures import State, UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
 
+from dealernet import storage
 from dealernet.errors import DomainError
-from dealernet.network import acceptance, pipeline
+from dealernet.network import acceptance, documents, pipeline
 from dealernet.scope import Scope
-from dealernet.tenants.http import bearer_scope, path_id, problem_response
+from dealernet.tenants.http import bearer_scope, file_response, path_id, problem_response
+
+T = TypeVar("T")
 
 
-async def _pdf(
-    request: Request[Any, Any, State],
-    read: Callable[[AsyncSession, Scope, Any], Awaitable[tuple[str, bytes]]],
-) -> Response[Any]:
-    """The PDF `read(session, scope, store)` finds under the caller's scope (RLS decides), as a download."""
-    runtime = request.app.state.runtime
-    scope = await bearer_scope(request)
-    if not isinstance(scope, Scope):
-        return scope
-    try:
-        async with runtime.sessionmaker(info={"scope": scope}) as session:
-            name, pdf = await read(session, scope, runtime.store)
-    except DomainError as exc:
-        return problem_response(exc)
+def _pdf(name: str, pdf: bytes) -> Response[Any]:
     headers = {
         "Content-Disposition": f'attachment; filename="{name}.pdf"',
         "X-Content-Type-Options": "nosniff",
@@ -41,19 +39,124 @@ async def _pdf(
 
 @get("/letters-of-intent/{letter_id:str}", summary="Download a letter of intent you may see")
 async def download_letter(request: Request[Any, Any, State], letter_id: FromPath[str]) -> Response[Any]:
-    async def read(session: AsyncSession, scope: Scope, store: Any) -> tuple[str, bytes]:
+    async def read(session: AsyncSession, scope: Scope, store: storage.Store) -> Response[Any]:
         letter_uuid = path_id(letter_id, "LetterOfIntent", "letterId")
         letter, pdf = await pipeline.read_letter(session, scope, store, letter_id=letter_uuid)
-        return letter.number, pdf
+        return _pdf(letter.number, pdf)
 
-    return await _pdf(request, read)
+    return await _scoped(request, read)
 
 
 @get("/certificates/{contract_id:str}", summary="Download a station's authorisation certificate")
 async def download_certificate(request: Request[Any, Any, State], contract_id: FromPath[str]) -> Response[Any]:
-    async def read(session: AsyncSession, scope: Scope, store: Any) -> tuple[str, bytes]:
+    async def read(session: AsyncSession, scope: Scope, store: storage.Store) -> Response[Any]:
         contract_uuid = path_id(contract_id, "Contract", "contractId")
         contract, pdf = await acceptance.read_certificate(session, scope, store, contract_id=contract_uuid)
-        return contract.authorisation_number, pdf
+        return _pdf(contract.authorisation_number, pdf)
 
-    return await _pdf(request, read)
+    return await _scoped(request, read)
+
+
+async def _scoped(
+    request: Request[Any, Any, State], work: Callable[[AsyncSession, Scope, storage.Store], Awaitable[T]]
+) -> T | Response[Any]:
+    """`work` in the bearer's scope as one transaction (committed when it returns), or the error answer."""
+    runtime = request.app.state.runtime
+    scope = await bearer_scope(request)
+    if not isinstance(scope, Scope):
+        return scope
+    try:
+        async with runtime.sessionmaker(info={"scope": scope}) as session:
+            result = await work(session, scope, runtime.store)
+            await session.commit()
+    except DomainError as exc:
+        return problem_response(exc)
+    return result
+
+
+def _described(type_name: str, row: Any) -> dict[str, Any]:
+    return {
+        "id": str(relay.GlobalID(type_name, str(row.id))),
+        "filename": row.filename,
+        "contentType": row.content_type,
+        "size": row.size,
+        "sha256": row.sha256,
+    }
+
+
+@dataclass
+class DocumentForm:
+    kind: str
+    file: UploadFile
+
+
+@post(
+    "/application/documents",
+    summary="Hand in a document with your application (business_licence, tax_registration, site_photo, other)",
+    request_max_body_size=storage.MAX_BYTES + 65_536,
+)
+async def hand_in_document(
+    request: Request[Any, Any, State], data: Annotated[DocumentForm, Body(media_type=RequestEncodingType.MULTI_PART)]
+) -> Response[Any]:
+    content = await data.file.read()
+
+    async def work(session: AsyncSession, scope: Scope, store: storage.Store) -> Response[Any]:
+        row = await documents.hand_in(
+            session, scope, store, kind=data.kind, filename=data.file.filename or "file", content=content
+        )
+        return Response({**_described("StationDocument", row), "kind": row.kind}, status_code=201)
+
+    return await _scoped(request, work)
+
+
+@get("/documents/{document_id:str}", summary="Download a station's document you may see")
+async def download_document(request: Request[Any, Any, State], document_id: FromPath[str]) -> Response[Any]:
+    async def work(session: AsyncSession, scope: Scope, store: storage.Store) -> Response[Any]:
+        document_uuid = path_id(document_id, "StationDocument", "documentId")
+        row, content = await documents.read_document(session, scope, store, document_id=document_uuid)
+        return file_response(row.filename, row.content_type, row.sha256, content)
+
+    return await _scoped(request, work)
+
+
+@dataclass
+class PhotoForm:
+    file: UploadFile
+    caption: str = ""
+
+
+@post(
+    "/applications/{application_id:str}/visit-photos",
+    summary="HQ: add a photo to an applicant's site visit",
+    request_max_body_size=storage.MAX_BYTES + 65_536,
+)
+async def add_visit_photo(
+    request: Request[Any, Any, State],
+    application_id: FromPath[str],
+    data: Annotated[PhotoForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+) -> Response[Any]:
+    content = await data.file.read()
+
+    async def work(session: AsyncSession, scope: Scope, store: storage.Store) -> Response[Any]:
+        row = await documents.add_visit_photo(
+            session,
+            scope,
+            store,
+            application_id=path_id(application_id, "Application", "applicationId"),
+            filename=data.file.filename or "photo",
+            content=content,
+            caption=data.caption,
+        )
+        return Response({**_described("SiteVisitPhoto", row), "caption": row.caption}, status_code=201)
+
+    return await _scoped(request, work)
+
+
+@get("/visit-photos/{photo_id:str}", summary="HQ: download a site visit photo")
+async def download_visit_photo(request: Request[Any, Any, State], photo_id: FromPath[str]) -> Response[Any]:
+    async def work(session: AsyncSession, scope: Scope, store: storage.Store) -> Response[Any]:
+        photo_uuid = path_id(photo_id, "SiteVisitPhoto", "photoId")
+        row, content = await documents.read_visit_photo(session, scope, store, photo_id=photo_uuid)
+        return file_response(row.filename, row.content_type, row.sha256, content)
+
+    return await _scoped(request, work)

@@ -253,3 +253,38 @@ class Registration(IdMixin, Base):
     expires_at: Mapped[datetime]
     verified_at: Mapped[datetime | None]
     station_id: Mapped[UUID | None]
+
+
+class StationDocument(IdMixin, Base):
+    """A document a station handed in (营业执照, 税务登记证, site photos); the bytes are under `storage_key`."""
+
+    __tablename__ = "station_documents"
+
+    network_id: Mapped[UUID]
+    station_id: Mapped[UUID]
+    application_id: Mapped[UUID | None] = mapped_column(ForeignKey("applications.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(300), unique=True)
+    uploaded_by: Mapped[UUID | None]
+    uploaded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class SiteVisitPhoto(IdMixin, Base):
+    """A photo HQ's visitors took on a site visit (HQ's alone)."""
+
+    __tablename__ = "site_visit_photos"
+
+    network_id: Mapped[UUID]
+    site_visit_id: Mapped[UUID] = mapped_column(ForeignKey("site_visits.id"))
+    caption: Mapped[str] = mapped_column(String(200), default="")
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(300), unique=True)
+    uploaded_by: Mapped[UUID | None]
+    uploaded_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -27,15 +27,31 @@ class LetterOfIntent:
     issued_on: date
 
 
-def letter_of_intent_pdf(letter: LetterOfIntent) -> bytes:
-    """One A4 page: the number, the parties, what the applicant must do next, in Chinese and English."""
+def _page(title: str, heading: str, lines: Sequence[str]) -> bytes:
+    """One A4 page: a centred heading and lines of text, Chinese or English."""
     buffer = io.BytesIO()
-    page = canvas.Canvas(buffer, pagesize=A4, invariant=True)  # invariant: the same letter, the same bytes
-    page.setTitle(f"意向书 Letter of intent {letter.number}")
+    page = canvas.Canvas(buffer, pagesize=A4, invariant=True)  # invariant: the same paper, the same bytes
+    page.setTitle(title)
     width, height = A4
     page.setFont(FONT, 22)
-    page.drawCentredString(width / 2, height - 90, "意向书  Letter of Intent")
+    page.drawCentredString(width / 2, height - 90, heading)
     page.setFont(FONT, 11)
+    y = height - 140
+    for line in lines:
+        page.drawString(60, y, line)
+        y -= 20
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+def specimen_pdf(heading: str, company: str) -> bytes:
+    """A marked specimen of a document an applicant hands in (the demo's licences)."""
+    return _page(heading, heading, [company, "", "样本 SPECIMEN — demo data, not a real document"])
+
+
+def letter_of_intent_pdf(letter: LetterOfIntent) -> bytes:
+    """One A4 page: the number, the parties, what the applicant must do next, in Chinese and English."""
     lines = [
         f"编号 No.: {letter.number}",
         f"日期 Date: {letter.issued_on.isoformat()}",
@@ -49,13 +65,7 @@ def letter_of_intent_pdf(letter: LetterOfIntent) -> bytes:
         "acceptance inspection is scheduled once all three are delivered. A contract follows a passed inspection;",
         "a second failed inspection cancels this intent.",
     ]
-    y = height - 140
-    for line in lines:
-        page.drawString(60, y, line)
-        y -= 20
-    page.showPage()
-    page.save()
-    return buffer.getvalue()
+    return _page(f"意向书 Letter of intent {letter.number}", "意向书  Letter of Intent", lines)
 
 
 @dataclass(frozen=True)

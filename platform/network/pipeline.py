@@ -302,3 +302,9 @@ async def votes_of(
         select(CommitteeVote).where(CommitteeVote.application_id.in_(application_ids)).order_by(CommitteeVote.voted_at)
     )
     return group_by(rows, application_ids, lambda row: row.application_id)
+
+
+async def visits_of(session: AsyncSession, scope: Scope, application_ids: Sequence[UUID]) -> dict[UUID, SiteVisit]:
+    require(scope, Permission.onboarding_manage)
+    rows = await session.scalars(select(SiteVisit).where(SiteVisit.application_id.in_(application_ids)))
+    return {row.application_id: row for row in rows}

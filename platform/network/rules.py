@@ -45,6 +45,15 @@ LABELS: dict[Stage, tuple[str, str]] = {
     Stage.cancelled: ("取消合作意向", "letter of intent cancelled"),
 }
 
+# Documents a station hands in, with their (zh, en) labels; a submission needs the first two (申请材料).
+DOCUMENT_KINDS: dict[str, tuple[str, str]] = {
+    "business_licence": ("营业执照", "business licence"),
+    "tax_registration": ("税务登记证", "tax registration certificate"),
+    "site_photo": ("场地照片", "site photo"),
+    "other": ("其他材料", "other document"),
+}
+REQUIRED_DOCUMENTS = ("business_licence", "tax_registration")
+
 
 class Action(enum.StrEnum):
     submit = "submit"

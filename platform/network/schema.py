@@ -18,7 +18,7 @@ from dealernet.graphql.masking import Pii, pii
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, keyset_after, load_nodes
-from dealernet.network import acceptance, models, pipeline, rules, service
+from dealernet.network import acceptance, documents, models, pipeline, rules, service
 from dealernet.scope import Scope
 from dealernet.tenants.permissions import Permission
 from dealernet.tenants.schema import uuid_of
@@ -31,6 +31,9 @@ _votes_loader = by_id_loader(pipeline.votes_of)
 _orders_loader = by_id_loader(acceptance.orders_of)
 _rectification_loader = by_id_loader(acceptance.rectification_items_of)
 _contracts_loader = by_id_loader(acceptance.contracts_of)
+_documents_loader = by_id_loader(documents.documents_of)
+_visits_loader = by_id_loader(pipeline.visits_of)
+_photos_loader = by_id_loader(documents.photos_of)
 
 
 def gid(type_name: str, value: object) -> strawberry.ID:
@@ -176,6 +179,86 @@ class CommitteeVote:
     voted_at: datetime
 
 
+@strawberry.type(description="A document a station handed in (营业执照, 税务登记证, site photos).")
+class StationDocument:
+    id: strawberry.ID = strawberry.field(description="Download it at /documents/{id}.")
+    kind: str
+    kind_label: StageLabel = strawberry.field(description="The kind's labels (zh, en).")
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.StationDocument) -> StationDocument:
+        zh, en = rules.DOCUMENT_KINDS[row.kind]
+        return cls(
+            id=gid("StationDocument", row.id),
+            kind=row.kind,
+            kind_label=StageLabel(stage=row.kind, zh=zh, en=en),
+            filename=row.filename,
+            content_type=row.content_type,
+            size=row.size,
+            sha256=row.sha256,
+            uploaded_at=row.uploaded_at,
+        )
+
+
+@strawberry.type(description="A photo from a site visit (HQ's).")
+class SiteVisitPhoto:
+    id: strawberry.ID = strawberry.field(description="Download it at /visit-photos/{id}.")
+    caption: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+
+
+@strawberry.type(description="One topic of the site survey and what the visitors found.")
+class SurveyNote:
+    topic: str
+    text: str
+
+
+@strawberry.type(description="The site visit (实地走访): who, when, the survey, the findings and the photos.")
+class SiteVisit:
+    planned_on: date
+    visitor_ids: list[strawberry.ID]
+    visited_at: datetime | None
+    survey: list[SurveyNote]
+    findings: str
+    visit_id: strawberry.Private[UUID]
+
+    @classmethod
+    def from_row(cls, row: models.SiteVisit) -> SiteVisit:
+        return cls(
+            planned_on=row.planned_on,
+            visitor_ids=[gid("User", v) for v in row.visitor_ids],
+            visited_at=row.visited_at,
+            survey=[SurveyNote(topic=k, text=row.survey[k]) for k in pipeline.SURVEY if k in row.survey],
+            findings=row.findings,
+            visit_id=row.id,
+        )
+
+    @strawberry.field(description="Photos taken on the visit, oldest first.")
+    async def photos(self, info: Info) -> list[SiteVisitPhoto]:
+        rows = await info.context.loader("photos", _photos_loader).load(self.visit_id)
+        return [
+            SiteVisitPhoto(
+                id=gid("SiteVisitPhoto", r.id),
+                caption=r.caption,
+                filename=r.filename,
+                content_type=r.content_type,
+                size=r.size,
+                sha256=r.sha256,
+                uploaded_at=r.uploaded_at,
+            )
+            for r in rows or []
+        ]
+
+
 @strawberry.type(description="An applicant's application (特约服务中心申请表) and its stage in the pipeline.")
 class Application(relay.Node):
     id: relay.NodeID[UUID]
@@ -233,10 +316,23 @@ class Application(relay.Node):
     def allowed_actions(self) -> list[str]:
         return [action.value for action in rules.allowed_actions(rules.Stage(self.stage))]
 
-    @strawberry.field(description="What a submission still needs (empty once complete).")
+    @strawberry.field(description="What a submission still needs, fields and documents (empty once complete).")
     async def missing_for_submission(self, info: Info) -> list[str]:
         row = await info.context.loader("application", _application_loader).load(self.id)
-        return service.missing_for_submission(row) if row and row.stage == rules.Stage.draft else []
+        if row is None or row.stage != rules.Stage.draft:
+            return []
+        handed_in = await info.context.loader("documents", _documents_loader).load(self.id)
+        return service.missing_for_submission(row, {d.kind for d in handed_in or []})
+
+    @strawberry.field(description="The documents handed in with it, oldest first (download: /documents/{id}).")
+    async def documents(self, info: Info) -> list[StationDocument]:
+        rows = await info.context.loader("documents", _documents_loader).load(self.id)
+        return [StationDocument.from_row(r) for r in rows or []]
+
+    @strawberry.field(extensions=needs(Permission.onboarding_manage), description="HQ: the site visit, once planned.")
+    async def site_visit(self, info: Info) -> SiteVisit | None:
+        row = await info.context.loader("visits", _visits_loader).load(self.id)
+        return SiteVisit.from_row(row) if row else None
 
     @strawberry.field(description="The letter of intent, once the committee approved.")
     async def letter_of_intent(self, info: Info) -> LetterOfIntent | None:

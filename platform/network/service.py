@@ -5,7 +5,7 @@ and journaled with who, when, why and the stage before and after.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,7 +19,7 @@ from dealernet.audit import service as journal
 from dealernet.db import group_by, new_id
 from dealernet.errors import Conflict, NotFound, ValidationFailed
 from dealernet.network import rules
-from dealernet.network.models import Application, Assessment, Rubric, RubricCriterion
+from dealernet.network.models import Application, Assessment, Rubric, RubricCriterion, StationDocument
 from dealernet.paging import check_page_size
 from dealernet.scope import Scope
 from dealernet.tenants.models import Network, Region, Station
@@ -219,15 +219,23 @@ async def update_application(session: AsyncSession, scope: Scope, form: Applicat
     return application
 
 
-def missing_for_submission(application: Application) -> list[str]:
-    return [_camel(name) for name in REQUIRED if getattr(application, name) in (None, "", [])]
+def missing_for_submission(application: Application, handed_in: Collection[str]) -> list[str]:
+    """The form's empty required fields and the required documents not handed in, by their input names."""
+    fields = [name for name in REQUIRED if getattr(application, name) in (None, "", [])]
+    documents = [kind for kind in rules.REQUIRED_DOCUMENTS if kind not in handed_in]
+    return [_camel(name) for name in fields + documents]
+
+
+async def document_kinds(session: AsyncSession, application_id: UUID) -> set[str]:
+    query = select(StationDocument.kind).where(StationDocument.application_id == application_id).distinct()
+    return set(await session.scalars(query))
 
 
 async def submit_application(session: AsyncSession, scope: Scope) -> Application:
     """Submit the draft once it is complete; HQ scores it next."""
     require(scope, Permission.application_edit)
     application = await my_application(session, scope)
-    missing = missing_for_submission(application)
+    missing = missing_for_submission(application, await document_kinds(session, application.id))
     if missing and application.stage == rules.Stage.draft:
         raise ValidationFailed("the application is not complete", fields={name: "required" for name in missing})
     await move(session, scope, application, rules.Action.submit, reason="submitted by the applicant")

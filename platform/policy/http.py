@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State, UploadFile
@@ -25,7 +24,7 @@ from dealernet import outbox, storage
 from dealernet.errors import DomainError
 from dealernet.policy import documents, imports
 from dealernet.scope import Scope
-from dealernet.tenants.http import bearer_scope, path_id, problem_response
+from dealernet.tenants.http import bearer_scope, file_response, path_id, problem_response
 
 
 @dataclass
@@ -134,12 +133,4 @@ async def download_attachment(request: Request[Any, Any, State], attachment_id: 
             )
     except DomainError as exc:
         return problem_response(exc)
-    # An ASCII fallback and the real (often Chinese) name as RFC 6266's filename*.
-    fallback = row.filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "attachment"
-    headers = {
-        "Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(row.filename)}",
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, no-store",
-        "Digest": f"sha-256={row.sha256}",
-    }
-    return Response(content, media_type=row.content_type, headers=headers)
+    return file_response(row.filename, row.content_type, row.sha256, content)

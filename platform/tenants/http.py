@@ -6,7 +6,7 @@ import base64
 import binascii
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 from uuid import UUID
 
 from litestar import Request, Response, get, post
@@ -257,7 +257,14 @@ async def jwks(request: Request[Any, Any, State]) -> Response[dict[str, Any]]:
 
 
 # Plain-HTTP endpoints beside GraphQL answer domain errors with the same codes, as JSON.
-PROBLEM_STATUS = {"VALIDATION": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409}
+PROBLEM_STATUS = {
+    "VALIDATION": 400,
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "NOT_FOUND": 404,
+    "CONFLICT": 409,
+    "RATE_LIMITED": 429,
+}
 
 
 async def bearer_scope(request: Request[Any, Any, State]) -> Scope | Response[dict[str, Any]]:
@@ -272,6 +279,19 @@ async def bearer_scope(request: Request[Any, Any, State]) -> Scope | Response[di
 def problem_response(exc: DomainError) -> Response[dict[str, Any]]:
     body = {"code": exc.code, "message": exc.message, "fields": exc.fields}
     return Response(body, status_code=PROBLEM_STATUS.get(exc.code, 500))
+
+
+def file_response(filename: str, content_type: str, sha256: str, content: bytes) -> Response[Any]:
+    """A stored file as a download: an ASCII fallback name and the real (often Chinese) one as RFC 6266's
+    filename*, never sniffed, never cached by shared caches."""
+    fallback = filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "file"
+    headers = {
+        "Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+        "Digest": f"sha-256={sha256}",
+    }
+    return Response(content, media_type=content_type, headers=headers)
 
 
 def path_id(value: str, type_name: str, field: str) -> UUID:

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from obstore.store import MemoryStore
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.network.demo import DEMO_APPLICANT_LOGIN, seed_demo_onboarding
@@ -219,12 +220,12 @@ async def test_the_demo_policy_as_station_sh01_sees_it(client: httpx.AsyncClient
 async def test_the_demo_pipeline(client: httpx.AsyncClient, seed: AsyncSession) -> None:
     network = await seed_demo(seed)
     await seed_demo_policy(seed, network)
-    await seed_demo_onboarding(seed, network, DEMO_PASSWORD)
+    await seed_demo_onboarding(seed, network, DEMO_PASSWORD, MemoryStore())
     hq = await bearer(client, "hq@demo-motors.test")
     pipeline = "{ applications(first: 10) { edges { node { stage stageLabel { zh } } } } }"
     stages = [e["node"]["stage"] for e in (await ask(client, pipeline, hq))["data"]["applications"]["edges"]]
     assert sorted(stages) == ["draft", "reserve", "shortlisted", "submitted"]
     applicant = await bearer(client, DEMO_APPLICANT_LOGIN)
     mine = (await ask(client, "{ myApplication { stage missingForSubmission } }", applicant))["data"]["myApplication"]
-    assert mine == {"stage": "draft", "missingForSubmission": ["siteAddress"]}
+    assert mine == {"stage": "draft", "missingForSubmission": ["siteAddress", "businessLicence", "taxRegistration"]}
     assert len((await ask(client, pipeline, applicant))["data"]["applications"]["edges"]) == 1

@@ -32,6 +32,18 @@ def gid(type_name: str, value: object) -> str:
     return str(relay.GlobalID(type_name, str(value)))
 
 
+PDF = b"%PDF-1.4 scanned"
+
+
+async def hand_in(
+    client: httpx.AsyncClient, applicant: Principal, kind: str, name: str, content: bytes
+) -> httpx.Response:
+    files = {"file": (name, content, "application/octet-stream")}
+    response = await client.post("/application/documents", data={"kind": kind}, files=files, headers=applicant.headers)
+    assert response.status_code == 201, response.text
+    return response
+
+
 async def apply(client: httpx.AsyncClient, applicant: Principal, region: str) -> str:
     form = {
         "companyName": "East Motors Service Co.",
@@ -52,6 +64,13 @@ async def apply(client: httpx.AsyncClient, applicant: Principal, region: str) ->
     incomplete = await graphql(client, SUBMIT, applicant)
     assert incomplete["data"]["submitApplication"]["__typename"] == "ValidationError"
     saved = await graphql(client, UPDATE, applicant, i=form)
+    assert saved["data"]["updateApplication"]["application"]["missingForSubmission"] == [
+        "businessLicence",
+        "taxRegistration",
+    ]
+    for kind in ("business_licence", "tax_registration"):
+        await hand_in(client, applicant, kind, f"{kind}.pdf", PDF)
+    saved = await graphql(client, UPDATE, applicant, i={"bays": 8})
     assert saved["data"]["updateApplication"]["application"]["missingForSubmission"] == []
     submitted = (await graphql(client, SUBMIT, applicant))["data"]["submitApplication"]
     assert submitted["application"]["stage"] == "submitted"

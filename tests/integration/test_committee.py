@@ -17,7 +17,7 @@ from dealernet.network import pipeline, rules, service
 from dealernet.network.models import Assessment
 from dealernet.settings import Settings
 from tests.conftest import Principal, Scoped, Tenants
-from tests.integration.test_onboarding import COMPLETE
+from tests.integration.test_onboarding import COMPLETE, hand_in_papers
 
 INTERVIEW = [
     service.CriterionInput("VISION", "经营理念", "Business outlook", Decimal(50), 10),
@@ -31,6 +31,7 @@ async def shortlisted(scoped: Scoped, seed: AsyncSession, t: Tenants, applicant:
         await service.update_application(
             session, applicant.scope, service.ApplicationForm(**{**COMPLETE.__dict__, "region_id": region})
         )
+        await hand_in_papers(session, applicant.scope)
         application = await service.submit_application(session, applicant.scope)
         await session.commit()
     async with scoped(t.hq_x.scope) as session:

@@ -4,6 +4,7 @@ migrations go down and up; the demo seed is idempotent."""
 from __future__ import annotations
 
 import pytest
+from obstore.store import MemoryStore
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -86,11 +87,11 @@ async def test_demo_seed_twice_changes_nothing(seed: AsyncSession) -> None:
 
     first = await seed_demo(seed)
     await seed_demo_policy(seed, first)
-    await seed_demo_onboarding(seed, first, DEMO_PASSWORD)
+    await seed_demo_onboarding(seed, first, DEMO_PASSWORD, MemoryStore())
     after_first = await counts()
     second = await seed_demo(seed)
     await seed_demo_policy(seed, second)
-    await seed_demo_onboarding(seed, second, DEMO_PASSWORD)
+    await seed_demo_onboarding(seed, second, DEMO_PASSWORD, MemoryStore())
 
     assert first == second
     assert await counts() == after_first
@@ -104,6 +105,6 @@ async def test_demo_seed_twice_changes_nothing(seed: AsyncSession) -> None:
 async def test_the_demo_pipeline_stands_without_the_demo_policy(seed: AsyncSession) -> None:
     """The onboarding demo makes its regions when the policy demo has not (a database with imported parts)."""
     network = await seed_demo(seed)
-    await seed_demo_onboarding(seed, network, DEMO_PASSWORD)
+    await seed_demo_onboarding(seed, network, DEMO_PASSWORD, MemoryStore())
     stages = (await seed.execute(text("SELECT stage FROM applications ORDER BY stage"))).scalars().all()
     assert stages == ["draft", "reserve", "shortlisted", "submitted"]

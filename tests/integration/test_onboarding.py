@@ -8,16 +8,18 @@ from decimal import Decimal
 from uuid import UUID
 
 import pytest
+from obstore.store import MemoryStore
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dealernet.db import new_id, scoped_session
 from dealernet.errors import Conflict, ValidationFailed
-from dealernet.network import rules, service
+from dealernet.network import documents, rules, service
 from dealernet.network.models import Application, Assessment
 from dealernet.scope import Scope
 from tests.conftest import MakeApplicant, Principal, Scoped, Tenants
 
+PDF = b"%PDF-1.4 a scanned licence"
 CRITERIA = [
     service.CriterionInput("SITE", "场地位置", "Site and location", Decimal(30), 10),
     service.CriterionInput("WORKSHOP", "车间面积与工位", "Workshop area and bays", Decimal(40), 10),
@@ -49,6 +51,13 @@ async def rubric(scoped: Scoped, hq: Scope, criteria: list[service.CriterionInpu
         return made.id
 
 
+async def hand_in_papers(session: AsyncSession, applicant: Scope) -> None:
+    """The two documents a submission needs (into a store of their own: nothing reads them back here)."""
+    store = MemoryStore()
+    for kind in rules.REQUIRED_DOCUMENTS:
+        await documents.hand_in(session, applicant, store, kind=kind, filename=f"{kind}.pdf", content=PDF)
+
+
 async def submitted(scoped: Scoped, seed: AsyncSession, applicant: Principal, network: UUID) -> UUID:
     region = new_id()
     await seed.execute(
@@ -59,6 +68,7 @@ async def submitted(scoped: Scoped, seed: AsyncSession, applicant: Principal, ne
         await service.update_application(
             session, applicant.scope, service.ApplicationForm(**{**COMPLETE.__dict__, "region_id": region})
         )
+        await hand_in_papers(session, applicant.scope)
         application = await service.submit_application(session, applicant.scope)
         await session.commit()
         return application.id
@@ -150,6 +160,7 @@ async def test_the_draft_validates_and_submission_needs_a_complete_form(
             await service.submit_application(session, applicant.scope)
         assert "siteAddress" in incomplete.value.fields
         assert "bays" not in incomplete.value.fields
+        assert {"businessLicence", "taxRegistration"} <= set(incomplete.value.fields)
 
 
 async def test_two_concurrent_moves_cannot_both_win(

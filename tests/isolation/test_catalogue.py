@@ -71,6 +71,8 @@ TENANT_TABLES = {
     "contracts": "station",
     "staff_certificates": "station",
     "registrations": "network (HQ reads; the login path verifies)",
+    "station_documents": "station",
+    "site_visit_photos": "network (HQ only)",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

@@ -696,3 +696,42 @@ async def test_registrations_are_hqs_and_the_login_path_opens_only_applicants(
     async with scoped(auth) as session:
         with pytest.raises(DBAPIError, match="permission denied"):
             await session.execute(text("UPDATE stations SET status = 'active'"))
+
+
+async def test_station_documents_are_their_stations_and_visit_photos_hqs(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants
+) -> None:
+    for network, station in (
+        (tenants.network_x, tenants.station_a),
+        (tenants.network_x, tenants.station_b),
+        (tenants.network_y, tenants.station_c),
+    ):
+        await seed.execute(
+            text(
+                "INSERT INTO station_documents (id, network_id, station_id, kind, filename, content_type, size, "
+                "sha256, storage_key) VALUES (gen_random_uuid(), :n, :s, 'other', 'f.pdf', 'application/pdf', 1, "
+                "'x', gen_random_uuid()::text)"
+            ),
+            {"n": network, "s": station},
+        )
+    async with scoped(tenants.manager_a.scope) as session:
+        seen = (await session.execute(text("SELECT station_id FROM station_documents"))).scalars().all()
+        assert seen == [tenants.station_a]
+        with pytest.raises(DBAPIError, match="row-level security"):
+            await session.execute(
+                text(
+                    "INSERT INTO station_documents (id, network_id, station_id, kind, filename, content_type, size, "
+                    "sha256, storage_key) VALUES (gen_random_uuid(), :n, :s, 'other', 'f', 'a', 1, 'x', 'k')"
+                ),
+                {"n": tenants.network_x, "s": tenants.station_b},
+            )
+    async with scoped(tenants.manager_a.scope) as session:
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await session.execute(text("UPDATE station_documents SET filename = 'swapped'"))
+    async with scoped(tenants.manager_a.scope) as session:
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await session.execute(text("SELECT count(*) FROM site_visit_photos"))
+    async with scoped(tenants.hq_y.scope) as session:
+        seen = (await session.execute(text("SELECT station_id FROM station_documents"))).scalars().all()
+        assert seen == [tenants.station_c]
+        assert (await session.execute(text("SELECT count(*) FROM site_visit_photos"))).scalar() == 0

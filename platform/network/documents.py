@@ -1,0 +1,142 @@
+"""Onboarding files: what the applicant hands in with its application (营业执照 business licence, 税务登记证
+tax registration, site photos) and the photos HQ's visitors take on the site visit. Bytes go to the object
+store (storage.py: size and type checked, SHA-256 kept); the rows decide who reads them — a station its
+own documents, HQ its network's, and visit photos HQ alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealernet import storage
+from dealernet.db import group_by, new_id
+from dealernet.errors import Conflict, NotFound, ValidationFailed
+from dealernet.network import rules
+from dealernet.network.models import SiteVisit, SiteVisitPhoto, StationDocument
+from dealernet.network.service import _application, my_application
+from dealernet.scope import Scope
+from dealernet.tenants.permissions import Permission
+from dealernet.tenants.service import require
+
+MAX_DOCUMENTS = 30
+MAX_PHOTOS = 50
+# Files may be handed in while the application is being filled in or reviewed, not after the decision.
+OPEN_STAGES = (rules.Stage.draft, rules.Stage.submitted, rules.Stage.shortlisted, rules.Stage.visit_planned)
+
+
+async def hand_in(
+    session: AsyncSession, scope: Scope, store: storage.Store, *, kind: str, filename: str, content: bytes
+) -> StationDocument:
+    """The applicant hands in a document with its application (a later one of a kind supersedes the earlier
+    in what HQ reviews; both are kept)."""
+    require(scope, Permission.application_edit)
+    if kind not in rules.DOCUMENT_KINDS:
+        raise ValidationFailed("unknown document kind", fields={"kind": ", ".join(rules.DOCUMENT_KINDS)})
+    checked = storage.check_file(filename, content)
+    application = await my_application(session, scope)
+    if application.stage not in OPEN_STAGES:
+        raise Conflict(f"the application is {application.stage}: documents are closed")
+    count = await session.scalar(select(func.count()).where(StationDocument.application_id == application.id))
+    if (count or 0) >= MAX_DOCUMENTS:
+        raise ValidationFailed(f"at most {MAX_DOCUMENTS} documents", fields={"file": "too many"})
+    document_id = new_id()
+    row = StationDocument(
+        id=document_id,
+        network_id=application.network_id,
+        station_id=application.station_id,
+        application_id=application.id,
+        kind=kind,
+        filename=checked.filename,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        storage_key=f"{application.network_id}/stations/{application.station_id}/documents/{document_id}",
+        uploaded_by=scope.actor_id,
+    )
+    await storage.keep(session, store, row.storage_key, content, row, conflict="the document exists already")
+    return row
+
+
+async def documents_of(
+    session: AsyncSession, scope: Scope, application_ids: Sequence[UUID]
+) -> dict[UUID, list[StationDocument]]:
+    require(scope, Permission.onboarding_read)
+    query = (
+        select(StationDocument)
+        .where(StationDocument.application_id.in_(application_ids))
+        .order_by(StationDocument.uploaded_at, StationDocument.id)
+    )
+    return group_by(await session.scalars(query), application_ids, lambda row: row.application_id)
+
+
+async def read_document(
+    session: AsyncSession, scope: Scope, store: storage.Store, *, document_id: UUID
+) -> tuple[StationDocument, bytes]:
+    require(scope, Permission.onboarding_read)
+    row = await session.get(StationDocument, document_id)  # RLS: the station's own, or HQ's network's
+    if row is None:
+        raise NotFound("no such document", fields={"documentId": "not found"})
+    return row, await storage.get(store, row.storage_key)
+
+
+async def add_visit_photo(
+    session: AsyncSession,
+    scope: Scope,
+    store: storage.Store,
+    *,
+    application_id: UUID,
+    filename: str,
+    content: bytes,
+    caption: str = "",
+) -> SiteVisitPhoto:
+    """A photo from the site visit of the application (planned or made)."""
+    require(scope, Permission.onboarding_manage)
+    if len(caption.strip()) > 200:
+        raise ValidationFailed("caption too long", fields={"caption": "at most 200 characters"})
+    checked = storage.check_file(filename, content)
+    application = await _application(session, application_id)
+    visit = (await session.scalars(select(SiteVisit).where(SiteVisit.application_id == application.id))).first()
+    if visit is None:
+        raise Conflict(f"the application is {application.stage}: plan the site visit first")
+    count = await session.scalar(select(func.count()).where(SiteVisitPhoto.site_visit_id == visit.id))
+    if (count or 0) >= MAX_PHOTOS:
+        raise ValidationFailed(f"at most {MAX_PHOTOS} photos", fields={"file": "too many"})
+    photo_id = new_id()
+    row = SiteVisitPhoto(
+        id=photo_id,
+        network_id=visit.network_id,
+        site_visit_id=visit.id,
+        caption=caption.strip(),
+        filename=checked.filename,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        storage_key=f"{visit.network_id}/site-visits/{visit.id}/{photo_id}",
+        uploaded_by=scope.actor_id,
+    )
+    await storage.keep(session, store, row.storage_key, content, row, conflict="the photo exists already")
+    return row
+
+
+async def photos_of(session: AsyncSession, scope: Scope, visit_ids: Sequence[UUID]) -> dict[UUID, list[SiteVisitPhoto]]:
+    require(scope, Permission.onboarding_manage)
+    query = (
+        select(SiteVisitPhoto)
+        .where(SiteVisitPhoto.site_visit_id.in_(visit_ids))
+        .order_by(SiteVisitPhoto.uploaded_at, SiteVisitPhoto.id)
+    )
+    return group_by(await session.scalars(query), visit_ids, lambda row: row.site_visit_id)
+
+
+async def read_visit_photo(
+    session: AsyncSession, scope: Scope, store: storage.Store, *, photo_id: UUID
+) -> tuple[SiteVisitPhoto, bytes]:
+    require(scope, Permission.onboarding_manage)
+    row = await session.get(SiteVisitPhoto, photo_id)
+    if row is None:
+        raise NotFound("no such photo", fields={"photoId": "not found"})
+    return row, await storage.get(store, row.storage_key)
