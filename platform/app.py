@@ -33,6 +33,7 @@ from dealernet.graphql.errors import coded_error
 from dealernet.graphql.schema import build_schema
 from dealernet.network.http import (
     add_visit_photo,
+    attach_evidence,
     download_certificate,
     download_document,
     download_letter,
@@ -230,6 +231,7 @@ def create_app(
             download_document,
             add_visit_photo,
             download_visit_photo,
+            attach_evidence,
             sso_begin,
             sso_callback,
             jwks,

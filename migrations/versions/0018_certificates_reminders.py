@@ -23,6 +23,43 @@ depends_on: str | Sequence[str] | None = None
 UUID = sa.Uuid()
 TS = sa.DateTime(timezone=True)
 WATCH = "remind_onboarding_deadlines(interval)"
+WATCHER = """
+CREATE FUNCTION remind_onboarding_deadlines(every interval) RETURNS integer
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  WITH items AS (
+    UPDATE rectification_items r SET reminded_at = now()
+    WHERE r.closed_at IS NULL AND r.due_on <= current_date + 3
+      AND (r.reminded_at IS NULL OR r.reminded_at < now() - every)
+    RETURNING r.network_id, r.station_id, r.application_id, r.code, r.label_en, r.due_on
+  ), certificates AS (
+    UPDATE staff_certificates c SET reminded_at = now()
+    WHERE c.expires_on <= current_date + 30 AND c.expires_on >= current_date - 30
+      AND (c.reminded_at IS NULL OR c.reminded_at < now() - every)
+    RETURNING c.network_id, c.station_id, c.id, c.person_name, c.certificate_number, c.expires_on
+  ), told AS (
+    INSERT INTO notifications (id, network_id, station_id, kind, subject, body, entity, entity_id)
+    SELECT uuid_generate_v7(), network_id, station_id,
+           CASE WHEN due_on < current_date THEN 'rectification_overdue' ELSE 'rectification_due' END,
+           left('Rectification ' || code || ': ' || label_en, 300),
+           CASE WHEN due_on < current_date THEN 'Overdue since ' ELSE 'Due by ' END || due_on::text,
+           'application', application_id
+    FROM items
+    UNION ALL
+    SELECT uuid_generate_v7(), network_id, station_id, 'certificate_expiring',
+           left('Certificate ' || certificate_number || ' expires ' || expires_on::text, 300),
+           'Renew the certificate before it expires; without a certified technician the station is not '
+           || 'dispatched work of that service type.',
+           'staff_certificate', id
+    FROM certificates
+    RETURNING network_id
+  ), mail AS (
+    INSERT INTO outbox (id, network_id, role, job, payload, created_at)
+    SELECT uuid_generate_v7(), network_id, 'hq_admin', 'notifications.mail', '{}'::jsonb, now()
+    FROM (SELECT DISTINCT network_id FROM told) n
+  )
+  SELECT count(*)::integer FROM told
+$$
+"""
 
 
 def upgrade() -> None:
@@ -54,45 +91,7 @@ def upgrade() -> None:
     op.grant_app("staff_certificates", app_oem="SELECT, INSERT, UPDATE (reminded_at)", app_station="SELECT")
 
     op.execute(f"GRANT CREATE ON SCHEMA public TO {SEED_ROLE}")
-    op.execute(
-        """
-        CREATE FUNCTION remind_onboarding_deadlines(every interval) RETURNS integer
-        LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-          WITH items AS (
-            UPDATE rectification_items r SET reminded_at = now()
-            WHERE r.closed_at IS NULL AND r.due_on <= current_date + 3
-              AND (r.reminded_at IS NULL OR r.reminded_at < now() - every)
-            RETURNING r.network_id, r.station_id, r.application_id, r.code, r.label_en, r.due_on
-          ), certificates AS (
-            UPDATE staff_certificates c SET reminded_at = now()
-            WHERE c.expires_on <= current_date + 30 AND c.expires_on >= current_date - 30
-              AND (c.reminded_at IS NULL OR c.reminded_at < now() - every)
-            RETURNING c.network_id, c.station_id, c.id, c.person_name, c.certificate_number, c.expires_on
-          ), told AS (
-            INSERT INTO notifications (id, network_id, station_id, kind, subject, body, entity, entity_id)
-            SELECT uuid_generate_v7(), network_id, station_id,
-                   CASE WHEN due_on < current_date THEN 'rectification_overdue' ELSE 'rectification_due' END,
-                   left('Rectification ' || code || ': ' || label_en, 300),
-                   CASE WHEN due_on < current_date THEN 'Overdue since ' ELSE 'Due by ' END || due_on::text,
-                   'application', application_id
-            FROM items
-            UNION ALL
-            SELECT uuid_generate_v7(), network_id, station_id, 'certificate_expiring',
-                   left('Certificate ' || certificate_number || ' expires ' || expires_on::text, 300),
-                   'Renew the certificate before it expires; without a certified technician the station is not '
-                   || 'dispatched work of that service type.',
-                   'staff_certificate', id
-            FROM certificates
-            RETURNING network_id
-          ), mail AS (
-            INSERT INTO outbox (id, network_id, role, job, payload, created_at)
-            SELECT uuid_generate_v7(), network_id, 'hq_admin', 'notifications.mail', '{}'::jsonb, now()
-            FROM (SELECT DISTINCT network_id FROM told) n
-          )
-          SELECT count(*)::integer FROM told
-        $$
-        """
-    )
+    op.execute(WATCHER)
     op.execute(f"ALTER FUNCTION {WATCH} OWNER TO {SEED_ROLE}")
     op.execute(f"REVOKE ALL ON FUNCTION {WATCH} FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION {WATCH} TO app_auth")

@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["network_id", "station_id"], ["stations.network_id", "stations.id"],
                                 name="fk_registrations_network_id_station_id_stations"),
         sa.UniqueConstraint("token_hash", name="uq_registrations_token_hash"),
-        sa.CheckConstraint("(verified_at IS NULL) = (station_id IS NULL)", name="ck_registrations_verified"),
+        sa.CheckConstraint("(verified_at IS NULL) = (station_id IS NULL)", name="verified"),
     )
     op.create_index("ix_registrations_network_created", "registrations", ["network_id", "created_at"])
     op.enable_rls("registrations")

@@ -47,8 +47,8 @@ def upgrade() -> None:
         *_file_columns(),
         sa.ForeignKeyConstraint(["network_id", "station_id"], ["stations.network_id", "stations.id"],
                                 name="fk_station_documents_network_id_station_id_stations"),
-        sa.CheckConstraint(f"kind IN {DOCUMENT_KINDS}", name="ck_station_documents_kind"),
-        sa.CheckConstraint("size > 0", name="ck_station_documents_size"),
+        sa.CheckConstraint(f"kind IN {DOCUMENT_KINDS}", name="kind"),
+        sa.CheckConstraint("size > 0", name="size"),
     )
     op.create_index("ix_station_documents_application", "station_documents", ["application_id", "uploaded_at"])
     op.enable_station_rls("station_documents")
@@ -63,7 +63,7 @@ def upgrade() -> None:
                   nullable=False),
         sa.Column("caption", sa.String(200), nullable=False, server_default=""),
         *_file_columns(),
-        sa.CheckConstraint("size > 0", name="ck_site_visit_photos_size"),
+        sa.CheckConstraint("size > 0", name="size"),
     )
     op.create_index("ix_site_visit_photos_visit", "site_visit_photos", ["site_visit_id", "uploaded_at"])
     op.enable_network_rls("site_visit_photos", station_read=False)

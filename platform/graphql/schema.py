@@ -29,6 +29,7 @@ from dealernet.graphql.scalars import SCALARS
 from dealernet.network.schema import NetworkMutation, NetworkQuery
 from dealernet.network.schema_acceptance import AcceptanceMutation, AcceptanceQuery
 from dealernet.network.schema_pipeline import PipelineMutation, PipelineQuery
+from dealernet.network.schema_profile import ProfileMutation, ProfileQuery
 from dealernet.network.schema_registration import RegistrationMutation
 from dealernet.policy.schema import PolicyMutation, PolicyQuery
 from dealernet.policy.schema_drafts import DraftsMutation, DraftsQuery
@@ -70,6 +71,7 @@ class Query(
     NetworkQuery,
     PipelineQuery,
     AcceptanceQuery,
+    ProfileQuery,
     AuditQuery,
     NodeQuery,
 ):
@@ -90,6 +92,7 @@ class Mutation(
     PipelineMutation,
     AcceptanceMutation,
     RegistrationMutation,
+    ProfileMutation,
 ):
     pass
 

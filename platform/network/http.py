@@ -21,7 +21,7 @@ from strawberry import relay
 
 from dealernet import storage
 from dealernet.errors import DomainError
-from dealernet.network import acceptance, documents, pipeline
+from dealernet.network import acceptance, documents, pipeline, profile
 from dealernet.scope import Scope
 from dealernet.tenants.http import bearer_scope, file_response, path_id, problem_response
 
@@ -158,5 +158,32 @@ async def download_visit_photo(request: Request[Any, Any, State], photo_id: From
         photo_uuid = path_id(photo_id, "SiteVisitPhoto", "photoId")
         row, content = await documents.read_visit_photo(session, scope, store, photo_id=photo_uuid)
         return file_response(row.filename, row.content_type, row.sha256, content)
+
+    return await _scoped(request, work)
+
+
+@post(
+    "/profile-changes/{change_id:str}/evidence",
+    summary="Attach evidence (evidence_before, evidence_after) to a recorded profile change",
+    request_max_body_size=storage.MAX_BYTES + 65_536,
+)
+async def attach_evidence(
+    request: Request[Any, Any, State],
+    change_id: FromPath[str],
+    data: Annotated[DocumentForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+) -> Response[Any]:
+    content = await data.file.read()
+
+    async def work(session: AsyncSession, scope: Scope, store: storage.Store) -> Response[Any]:
+        row = await profile.attach_evidence(
+            session,
+            scope,
+            store,
+            change_id=path_id(change_id, "ProfileChange", "changeId"),
+            kind=data.kind,
+            filename=data.file.filename or "evidence",
+            content=content,
+        )
+        return Response({**_described("StationDocument", row), "kind": row.kind}, status_code=201)
 
     return await _scoped(request, work)

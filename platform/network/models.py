@@ -263,6 +263,7 @@ class StationDocument(IdMixin, Base):
     network_id: Mapped[UUID]
     station_id: Mapped[UUID]
     application_id: Mapped[UUID | None] = mapped_column(ForeignKey("applications.id"))
+    profile_change_id: Mapped[UUID | None] = mapped_column(ForeignKey("profile_changes.id"))
     kind: Mapped[str] = mapped_column(String(32))
     filename: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(100))
@@ -288,3 +289,45 @@ class SiteVisitPhoto(IdMixin, Base):
     storage_key: Mapped[str] = mapped_column(String(300), unique=True)
     uploaded_by: Mapped[UUID | None]
     uploaded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class StationProfile(IdMixin, Base):
+    """A station's registered data: what profile changes change."""
+
+    __tablename__ = "station_profiles"
+
+    network_id: Mapped[UUID]
+    station_id: Mapped[UUID] = mapped_column(unique=True)
+    contact_name: Mapped[str] = mapped_column(String(100), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    contact_email: Mapped[str] = mapped_column(String(320), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    service_area: Mapped[str] = mapped_column(String(500), default="")
+    bank_name: Mapped[str] = mapped_column(String(100), default="")
+    bank_account: Mapped[str] = mapped_column(String(60), default="")
+    legal_representative: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ProfileChange(IdMixin, Base):
+    """A change of a station's registered data (资料变更): recorded, filed (late after three days), and for key
+    data approved by HQ before it takes effect."""
+
+    __tablename__ = "profile_changes"
+
+    network_id: Mapped[UUID]
+    station_id: Mapped[UUID]
+    kind: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    changed_on: Mapped[date]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    before: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
+    after: Mapped[dict[str, str]] = mapped_column(JSONB)
+    recorded_by: Mapped[UUID | None]
+    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    filed_at: Mapped[datetime | None]
+    filed_late: Mapped[bool] = mapped_column(default=False)
+    decided_by: Mapped[UUID | None]
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    reminded_at: Mapped[datetime | None]

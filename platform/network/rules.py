@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 
@@ -51,8 +52,32 @@ DOCUMENT_KINDS: dict[str, tuple[str, str]] = {
     "tax_registration": ("税务登记证", "tax registration certificate"),
     "site_photo": ("场地照片", "site photo"),
     "other": ("其他材料", "other document"),
+    "evidence_before": ("变更前证明", "evidence before the change"),
+    "evidence_after": ("变更后证明", "evidence after the change"),
 }
 REQUIRED_DOCUMENTS = ("business_licence", "tax_registration")
+APPLICATION_DOCUMENTS = ("business_licence", "tax_registration", "site_photo", "other")
+EVIDENCE = ("evidence_before", "evidence_after")
+
+# Profile changes (资料变更): each kind, its labels and the profile fields it changes. Key data takes effect
+# only once HQ approves it, on evidence of before and after; the rest when filed, due within FILE_WITHIN_DAYS.
+PROFILE_KINDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "contacts": ("联系人变更", "contacts", ("contact_name", "contact_phone", "contact_email")),
+    "address": ("地址变更", "address", ("address",)),
+    "service_area": ("服务区域变更", "service area", ("service_area",)),
+    "bank_account": ("银行账户变更", "bank account", ("bank_name", "bank_account")),
+    "legal_representative": ("法定代表人变更", "legal representative", ("legal_representative",)),
+}
+KEY_DATA = ("bank_account", "legal_representative")
+FILE_WITHIN_DAYS = 3
+
+
+def file_by(changed_on: date) -> date:
+    return changed_on + timedelta(days=FILE_WITHIN_DAYS)
+
+
+def filed_late(changed_on: date, filed_on: date) -> bool:
+    return filed_on > file_by(changed_on)
 
 
 class Action(enum.StrEnum):

@@ -126,7 +126,8 @@ async def can_dispatch(
 
 async def remind_deadlines(sessionmaker: async_sessionmaker[AsyncSession], *, every: timedelta = REMIND_EVERY) -> int:
     """Remind every network's applicants and stations of rectification items due within three days or
-    overdue, and of certificates expiring within 30 days — once a day each (one set-based call)."""
+    overdue, certificates expiring within 30 days, start-up orders past due (HQ too) and profile changes not
+    filed by their third day — once a day each (one set-based call, migration 0021)."""
     async with scoped_session(sessionmaker, AUTH_SCOPE) as session:
         reminded = await session.scalar(text("SELECT remind_onboarding_deadlines(:every)"), {"every": every})
         await session.commit()

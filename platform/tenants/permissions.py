@@ -61,6 +61,7 @@ class Permission(enum.StrEnum):
     onboarding_manage = "onboarding:manage"
     application_edit = "application:edit"
     committee_vote = "committee:vote"
+    profile_edit = "profile:edit"
     notifications_read = "notifications:read"
     # Also the OAuth scopes a partner's API client may hold.
     parts_read = "parts:read"
@@ -95,6 +96,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.onboarding_manage: frozenset({Role.hq_admin, Role.hq_network_development}),
     Permission.application_edit: frozenset({Role.station_manager}),
     Permission.committee_vote: frozenset({Role.hq_admin, Role.hq_network_development}),
+    Permission.profile_edit: frozenset({Role.station_manager}),
     Permission.parts_read: HQ | STATION | {Role.partner_user},
     Permission.claims_read: HQ | STATION | {Role.partner_user},
     Permission.recovery_read: frozenset({Role.hq_admin, Role.hq_warranty_auditor, Role.partner_user}),

@@ -28,6 +28,7 @@ from dealernet.tenants.models import (
     RefreshToken,
     Region,
     Station,
+    StationStatus,
     User,
 )
 from dealernet.tenants.passwords import hash_password_async, verify_password
@@ -510,3 +511,21 @@ async def list_stations(
         code, station_id = after
         stmt = stmt.where(tuple_(Station.code, Station.id) > tuple_(code, station_id))
     return list(await session.scalars(stmt.limit(first + 1)))
+
+
+CLOSED_STATIONS = frozenset({StationStatus.suspended.value, StationStatus.terminated.value})
+SUSPENDED_MESSAGE = "the station is suspended: its people can read, not submit new work"
+
+
+async def station_is_closed(session: AsyncSession, scope: Scope) -> bool:
+    """A station scope whose station is suspended or terminated now (whatever the token's age)."""
+    if not scope.is_station:
+        return False
+    status = await session.scalar(select(Station.status).where(Station.id == scope.station_id))
+    return status in CLOSED_STATIONS
+
+
+async def require_open_station(session: AsyncSession, scope: Scope) -> None:
+    """For the plain-HTTP writes; GraphQL mutations check the same in their permission."""
+    if await station_is_closed(session, scope):
+        raise Forbidden(SUSPENDED_MESSAGE)

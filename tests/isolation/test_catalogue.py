@@ -73,6 +73,8 @@ TENANT_TABLES = {
     "registrations": "network (HQ reads; the login path verifies)",
     "station_documents": "station",
     "site_visit_photos": "network (HQ only)",
+    "station_profiles": "station",
+    "profile_changes": "station",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

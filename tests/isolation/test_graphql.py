@@ -1043,6 +1043,85 @@ async def case_verify_registration(env: Env) -> None:
     assert opened.all() == [t.network_x]
 
 
+async def _profile_change(env: Env, network: UUID, station: UUID, status: str = "draft") -> UUID:
+    change = new_id()
+    await env.seed.execute(
+        text(
+            "INSERT INTO profile_changes (id, network_id, station_id, kind, status, changed_on, after, filed_at) "
+            "VALUES (:id, :n, :s, 'bank_account', CAST(:st AS varchar), current_date, '{\"bank_account\": \"1\"}', "
+            "CASE WHEN CAST(:st AS varchar) = 'draft' THEN NULL ELSE now() END)"
+        ),
+        {"id": change, "n": network, "s": station, "st": status},
+    )
+    return change
+
+
+async def case_station_profile(env: Env) -> None:
+    t = env.t
+    for network, station, contact in ((t.network_x, t.station_a, "A"), (t.network_y, t.station_c, "C")):
+        await env.seed.execute(
+            text(
+                "INSERT INTO station_profiles (id, network_id, station_id, contact_name) "
+                "VALUES (gen_random_uuid(), :n, :s, :c)"
+            ),
+            {"n": network, "s": station, "c": contact},
+        )
+    query = "query($s: ID) { stationProfile(stationId: $s) { contactName } }"
+    # A station reads its own whatever it names; HQ reads its network's, not another's.
+    own = await graphql(env.client, query, t.manager_b, s=gid("Station", t.station_a))
+    assert own["data"]["stationProfile"] is None
+    assert (await graphql(env.client, query, t.manager_a))["data"]["stationProfile"] == {"contactName": "A"}
+    hq = await graphql(env.client, query, t.hq_x, s=gid("Station", t.station_a))
+    assert hq["data"]["stationProfile"] == {"contactName": "A"}
+    assert (await graphql(env.client, query, t.hq_x, s=gid("Station", t.station_c)))["data"]["stationProfile"] is None
+
+
+async def case_profile_changes(env: Env) -> None:
+    t = env.t
+    a = await _profile_change(env, t.network_x, t.station_a)
+    b = await _profile_change(env, t.network_x, t.station_b)
+    c = await _profile_change(env, t.network_y, t.station_c)
+    query = "{ profileChanges(first: 10) { edges { node { id } } } }"
+    for principal, expected in ((t.manager_a, [a]), (t.hq_x, [b, a]), (t.hq_y, [c])):
+        body = await graphql(env.client, query, principal)
+        assert [e["node"]["id"] for e in body["data"]["profileChanges"]["edges"]] == [
+            gid("ProfileChange", i) for i in expected
+        ]
+
+
+async def case_record_profile_change(env: Env) -> None:
+    """The change is the caller's own station's, whatever else is sent."""
+    query = """mutation($i: RecordProfileChangeInput!) { recordProfileChange(input: $i) { __typename
+      ... on ProfileChangeSuccess { change { stationId } } } }"""
+    body = await graphql(
+        env.client,
+        query,
+        env.t.manager_a,
+        i={"kind": "address", "changedOn": datetime.now(UTC).date().isoformat(), "values": {"address": "x"}},
+    )
+    assert body["data"]["recordProfileChange"]["change"]["stationId"] == gid("Station", env.t.station_a)
+
+
+async def case_file_profile_change(env: Env) -> None:
+    t = env.t
+    theirs = await _profile_change(env, t.network_x, t.station_b)
+    query = "mutation($c: ID!) { fileProfileChange(changeId: $c) { __typename } }"
+    body = await graphql(env.client, query, t.manager_a, c=gid("ProfileChange", theirs))
+    assert typename(body, "fileProfileChange") == "NotFoundError"
+    status = await env.seed.scalar(text("SELECT status FROM profile_changes WHERE id = :c"), {"c": theirs})
+    assert status == "draft"
+
+
+async def case_decide_profile_change(env: Env) -> None:
+    t = env.t
+    theirs = await _profile_change(env, t.network_y, t.station_c, status="pending")
+    query = "mutation($c: ID!) { decideProfileChange(changeId: $c, approve: true) { __typename } }"
+    body = await graphql(env.client, query, t.hq_x, c=gid("ProfileChange", theirs))
+    assert typename(body, "decideProfileChange") == "NotFoundError"
+    status = await env.seed.scalar(text("SELECT status FROM profile_changes WHERE id = :c"), {"c": theirs})
+    assert status == "pending"
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -1055,6 +1134,11 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "acceptInvitation": case_accept_invitation,
     "registerApplicant": case_register_applicant,
     "verifyRegistration": case_verify_registration,
+    "stationProfile": case_station_profile,
+    "profileChanges": case_profile_changes,
+    "recordProfileChange": case_record_profile_change,
+    "fileProfileChange": case_file_profile_change,
+    "decideProfileChange": case_decide_profile_change,
     "deactivateUser": case_deactivate_user,
     "createRegion": case_create_region,
     "setStationRegion": case_set_station_region,

@@ -44,6 +44,17 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         'mutation { verifyRegistration(input: {token: "nope", password: "irrelevant!!"}) { __typename } }',
         {},
     ),
+    "stationProfile": ("{ stationProfile { address } }", {}),
+    "profileChanges": ("{ profileChanges(first: 1) { edges { cursor } } }", {}),
+    "recordProfileChange": (
+        'mutation { recordProfileChange(input: {kind: "x", changedOn: "2026-01-01", values: {}}) { __typename } }',
+        {},
+    ),
+    "fileProfileChange": ("mutation($c: ID!) { fileProfileChange(changeId: $c) { __typename } }", {"c": NOBODY}),
+    "decideProfileChange": (
+        "mutation($c: ID!) { decideProfileChange(changeId: $c, approve: true) { __typename } }",
+        {"c": NOBODY},
+    ),
     "deactivateUser": ("mutation($u: ID!) { deactivateUser(userId: $u) { __typename } }", {"u": NOBODY}),
     "createRegion": ('mutation { createRegion(code: "", name: "") { __typename } }', {}),
     "setStationRegion": ("mutation($s: ID!) { setStationRegion(stationId: $s) { __typename } }", {"s": NOBODY}),

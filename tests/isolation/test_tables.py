@@ -735,3 +735,31 @@ async def test_station_documents_are_their_stations_and_visit_photos_hqs(
         seen = (await session.execute(text("SELECT station_id FROM station_documents"))).scalars().all()
         assert seen == [tenants.station_c]
         assert (await session.execute(text("SELECT count(*) FROM site_visit_photos"))).scalar() == 0
+
+
+@pytest.mark.parametrize("table", ["station_profiles", "profile_changes"])
+async def test_profiles_and_their_changes_are_their_stations(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants, table: str
+) -> None:
+    insert = {
+        "station_profiles": "INSERT INTO station_profiles (id, network_id, station_id) "
+        "VALUES (gen_random_uuid(), :n, :s)",
+        "profile_changes": "INSERT INTO profile_changes (id, network_id, station_id, kind, changed_on, after) "
+        "VALUES (gen_random_uuid(), :n, :s, 'address', current_date, '{}')",
+    }[table]
+    for network, station in (
+        (tenants.network_x, tenants.station_a),
+        (tenants.network_x, tenants.station_b),
+        (tenants.network_y, tenants.station_c),
+    ):
+        await seed.execute(text(insert), {"n": network, "s": station})
+    async with scoped(tenants.manager_a.scope) as session:
+        seen = (await session.execute(text(f"SELECT station_id FROM {table}"))).scalars().all()
+        assert seen == [tenants.station_a]
+        with pytest.raises(DBAPIError, match="row-level security"):
+            await session.execute(text(insert), {"n": tenants.network_x, "s": tenants.station_b})
+    async with scoped(tenants.hq_y.scope) as session:
+        seen = (await session.execute(text(f"SELECT station_id FROM {table}"))).scalars().all()
+        assert seen == [tenants.station_c]
+    async with scoped(tenants.hq_x.scope) as session:
+        assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == 2
