@@ -33,7 +33,7 @@ from dealernet.db import TEST_LOGIN_ROLE, create_engine, make_sessionmaker, new_
 from dealernet.embedded import Servers, resolve_servers
 from dealernet.logs import configure_logging
 from dealernet.mail import MemoryMailer
-from dealernet.scope import AUTH_SCOPE, SEED_SCOPE, Scope
+from dealernet.scope import AUTH_SCOPE, SEED_SCOPE, DbRole, Scope
 from dealernet.settings import Settings, load_settings
 from dealernet.tenants.clients import link_partner
 from dealernet.tenants.keys import load_signer
@@ -432,3 +432,21 @@ async def onboarding_world(
         "second": await make_applicant(tenants.network_x, "Second Motors"),
         "members": members,
     }
+
+
+@pytest.fixture
+async def committed_network(engine: AsyncEngine) -> AsyncIterator[Scope]:
+    """A network committed for real (concurrent writers need their own connections), removed afterwards."""
+    network = NetworkFactory.build()
+    station = StationFactory.build(network_id=network.id)
+    maker = make_sessionmaker(engine)
+    async with maker(info={"scope": SEED_SCOPE}) as session:
+        await persist(session, network)
+        await persist(session, station)
+        await session.commit()
+    yield Scope(db_role=DbRole.station, network_id=network.id, station_id=station.id, actor_id=new_id())
+    async with maker(info={"scope": SEED_SCOPE}) as session:
+        for table in ("journal", "journal_heads", "network_counters", "stations", "networks"):
+            column = "id" if table == "networks" else "network_id"
+            await session.execute(text(f"DELETE FROM {table} WHERE {column} = :n"), {"n": network.id})
+        await session.commit()

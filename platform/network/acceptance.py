@@ -21,7 +21,7 @@ from dealernet import storage
 from dealernet.audit import service as journal
 from dealernet.db import group_by, new_id
 from dealernet.errors import Conflict, NotFound, ValidationFailed
-from dealernet.network import papers, rules
+from dealernet.network import numbering, papers, rules
 from dealernet.network.models import (
     AcceptanceInspection,
     Application,
@@ -245,7 +245,7 @@ async def sign_contract(
     service_types: Sequence[str],
 ) -> Contract:
     """Record the authorised service agreement: refused while a rectification item is open (or overdue);
-    the station gets its authorisation number (NETWORK-REGION-0001) and certificate, and goes live."""
+    the station gets its authorisation number (in the network's format) and certificate, and goes live."""
     require(scope, Permission.onboarding_manage)
     types = [t for t in SERVICE_TYPES if t in service_types]
     if not types or set(service_types) - set(SERVICE_TYPES) or term_end <= term_start:
@@ -273,8 +273,13 @@ async def sign_contract(
     network = await session.get(Network, application.network_id)
     region = await session.get(Region, application.region_id) if application.region_id else None
     assert network is not None
-    signed = await session.scalar(select(func.count()).select_from(Contract))
-    number = f"{network.code}-{region.code if region else 'HQ'}-{(signed or 0) + 1:04d}"
+    number = numbering.authorisation_number(
+        network.authorisation_number_format,
+        network=network.code,
+        region=region.code if region else "HQ",
+        year=term_start.year,
+        seq=await numbering.next_in_series(session, network.id, "authorisation"),
+    )
     certificate = papers.certificate_pdf(
         papers.Certificate(
             number=number,

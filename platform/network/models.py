@@ -331,3 +331,13 @@ class ProfileChange(IdMixin, Base):
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str] = mapped_column(Text, default="")
     reminded_at: Mapped[datetime | None]
+
+
+class NetworkCounter(Base):
+    """The last number a network issued in a series (letters of intent of a year, authorisation numbers)."""
+
+    __tablename__ = "network_counters"
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"), primary_key=True)
+    series: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int]

@@ -19,7 +19,7 @@ from dealernet import storage
 from dealernet.audit import service as journal
 from dealernet.db import group_by, new_id
 from dealernet.errors import Conflict, NotFound, ValidationFailed
-from dealernet.network import papers, rules
+from dealernet.network import numbering, papers, rules
 from dealernet.network.models import Application, CommitteeVote, LetterOfIntent, RegionQuota, SiteVisit
 from dealernet.network.service import _application, move, record_assessment
 from dealernet.scope import Scope
@@ -236,8 +236,8 @@ async def issue_letter(
 ) -> LetterOfIntent:
     """The next number of the year (LOI-2026-0001), the PDF to the store, the row here."""
     today = datetime.now(UTC).date()
-    issued = await session.scalar(select(func.count()).where(LetterOfIntent.number.like(f"LOI-{today.year}-%")))
-    number = f"LOI-{today.year}-{(issued or 0) + 1:04d}"
+    issued = await numbering.next_in_series(session, application.network_id, f"letter_of_intent:{today.year}")
+    number = f"LOI-{today.year}-{issued:04d}"
     region = await session.get(Region, application.region_id) if application.region_id else None
     pdf = papers.letter_of_intent_pdf(
         papers.LetterOfIntent(

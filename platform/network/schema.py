@@ -409,6 +409,44 @@ class CriterionInput:
     max_points: int
 
 
+@strawberry.type(description="How this network runs its onboarding (创建服务中心标准 as configured).")
+class OnboardingRules:
+    application_pass_mark: Decimal = strawberry.field(description="Application scoring pass mark (60 by default).")
+    committee_members: int
+    committee_quorum: int = strawberry.field(description="Votes needed for a decision.")
+    committee_majority: Decimal = strawberry.field(description="Share of votes cast approvals must exceed.")
+    acceptance_pass_mark: Decimal
+    rectification_days: int = strawberry.field(description="Days a failed acceptance item has to be put right.")
+    authorisation_number_format: str = strawberry.field(
+        description="{network}, {region}, {year}, {seq} or {seq:N} (zero-padded), e.g. {network}-{region}-{seq:4}."
+    )
+
+    @classmethod
+    def from_row(cls, row: Any) -> OnboardingRules:
+        return cls(**{name: getattr(row, name) for name in service.RULES})
+
+
+@strawberry.input(description="The rules to change; the others stay as they are.")
+class OnboardingRulesInput:
+    application_pass_mark: Decimal | None = None
+    committee_members: int | None = None
+    committee_quorum: int | None = None
+    committee_majority: Decimal | None = None
+    acceptance_pass_mark: Decimal | None = None
+    rectification_days: int | None = None
+    authorisation_number_format: str | None = None
+
+
+@strawberry.type(description="The network's onboarding rules as they stand now.")
+class OnboardingRulesSuccess:
+    rules: OnboardingRules
+
+
+OnboardingRulesResult = Annotated[
+    OnboardingRulesSuccess | ValidationError | NotFoundError, strawberry.union("OnboardingRulesResult")
+]
+
+
 @strawberry.input(description="A new version of a rubric.")
 class CreateRubricInput:
     kind: str = strawberry.field(description="application, interview or acceptance")
@@ -501,6 +539,10 @@ class NetworkQuery:
         )
         return connection(rows, first=first, node=Application.from_row, key=lambda r: (r.created_at.isoformat(), r.id))
 
+    @strawberry.field(extensions=needs(Permission.onboarding_read), description="The network's onboarding rules.")
+    async def onboarding_rules(self, info: Info) -> OnboardingRules:
+        return OnboardingRules.from_row(await info.context.run(service.onboarding_rules))
+
     @strawberry.field(extensions=needs(Permission.onboarding_manage), description="The current version of a rubric.")
     async def rubric(self, info: Info, kind: str) -> Rubric | None:
         row = await info.context.run(service.current_rubric, kind=kind)
@@ -509,6 +551,19 @@ class NetworkQuery:
 
 @strawberry.type
 class NetworkMutation:
+    @strawberry.mutation(
+        extensions=needs(Permission.onboarding_manage),
+        description="Change the pass marks, the committee's rule, the rectification deadline or the number format.",
+    )
+    async def set_onboarding_rules(self, info: Info, input: OnboardingRulesInput) -> OnboardingRulesResult:  # noqa: A002
+        changes = {k: v for k, v in vars(input).items() if v is not None}
+        return await attempt(
+            info.context,
+            service.set_onboarding_rules,
+            lambda row: OnboardingRulesSuccess(rules=OnboardingRules.from_row(row)),
+            changes=changes,
+        )
+
     @strawberry.mutation(extensions=needs(Permission.onboarding_manage), description="Make a new rubric version.")
     async def create_rubric(self, info: Info, input: CreateRubricInput) -> RubricResult:  # noqa: A002
         async def run(session: AsyncSession, scope: Scope) -> models.Rubric:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -17,7 +17,7 @@ from dealernet.graphql.masking import Pii, pii
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, keyset_after, load_nodes
-from dealernet.network import models, profile, rules
+from dealernet.network import models, overdue, profile, rules
 from dealernet.network.schema import StageLabel, StationDocument, gid
 from dealernet.scope import Scope
 from dealernet.tenants.permissions import Permission
@@ -148,8 +148,38 @@ def _success(row: models.ProfileChange) -> ProfileChangeSuccess:
     return ProfileChangeSuccess(change=ProfileChange.from_row(row))
 
 
+@strawberry.type(description="Something past its deadline in onboarding.")
+class OverdueItem:
+    kind: str = strawberry.field(description=", ".join(overdue.KINDS))
+    station_id: strawberry.ID
+    entity_id: strawberry.ID = strawberry.field(description="The overdue item's own id (its kind says what it is).")
+    subject: str
+    due_on: date
+    days_overdue: int = strawberry.field(description="Negative: days left (certificates expiring soon).")
+
+
 @strawberry.type
 class ProfileQuery:
+    @strawberry.field(
+        extensions=needs(Permission.onboarding_read),
+        description="What is overdue in onboarding, oldest deadline first (a station: its own): rectification, "
+        "start-up orders, unfiled profile changes, key data waiting for HQ, certificates expiring.",
+    )
+    async def onboarding_overdue(self, info: Info, kind: str | None = None) -> list[OverdueItem]:
+        today = datetime.now(UTC).date()
+        rows = await info.context.run(overdue.overdue, today=today, kind=kind)
+        return [
+            OverdueItem(
+                kind=row.kind,
+                station_id=gid("Station", row.station_id),
+                entity_id=strawberry.ID(str(row.entity_id)),
+                subject=row.subject,
+                due_on=row.due_on,
+                days_overdue=(today - row.due_on).days,
+            )
+            for row in rows
+        ]
+
     @strawberry.field(
         extensions=needs(Permission.onboarding_read),
         description="A station's registered data (a station: its own; HQ: name the station).",

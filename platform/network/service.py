@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.audit import service as journal
 from dealernet.db import group_by, new_id
 from dealernet.errors import Conflict, NotFound, ValidationFailed
-from dealernet.network import rules
+from dealernet.network import numbering, rules
 from dealernet.network.models import Application, Assessment, Rubric, RubricCriterion, StationDocument
 from dealernet.paging import check_page_size
 from dealernet.scope import Scope
@@ -461,3 +461,65 @@ async def assessments_of(
         select(Assessment).where(Assessment.application_id.in_(application_ids)).order_by(Assessment.assessed_at)
     )
     return group_by(rows, application_ids, lambda row: row.application_id)
+
+
+# --- The network's onboarding rules -------------------------------------------------------------------
+
+RULES = (
+    "application_pass_mark",
+    "committee_members",
+    "committee_quorum",
+    "committee_majority",
+    "acceptance_pass_mark",
+    "rectification_days",
+    "authorisation_number_format",
+)
+
+
+async def onboarding_rules(session: AsyncSession, scope: Scope) -> Network:
+    require(scope, Permission.onboarding_read)
+    network = await session.get(Network, scope.network_id)
+    if network is None:
+        raise NotFound("no such network")
+    return network
+
+
+def check_rules(rules_now: Mapping[str, Any]) -> None:
+    """The rules as they would stand, or every problem at once (by input path)."""
+    problems: dict[str, str] = {}
+    for name in ("application_pass_mark", "acceptance_pass_mark"):
+        if not Decimal(0) <= rules_now[name] <= Decimal(100) or rules_now[name] != round(rules_now[name], 2):
+            problems[f"input.{_camel(name)}"] = "0 to 100, at most 2 decimals"
+    if not 1 <= rules_now["committee_members"] <= 50:
+        problems["input.committeeMembers"] = "1 to 50"
+    if not 1 <= rules_now["committee_quorum"] <= rules_now["committee_members"]:
+        problems["input.committeeQuorum"] = "1 to the number of members"
+    if not Decimal(0) <= rules_now["committee_majority"] < Decimal(1):
+        problems["input.committeeMajority"] = "a share of the votes cast that must be exceeded: 0 to below 1"
+    if not 1 <= rules_now["rectification_days"] <= 365:
+        problems["input.rectificationDays"] = "1 to 365"
+    if problems:
+        raise ValidationFailed("the onboarding rules are not valid", fields=problems)
+
+
+async def set_onboarding_rules(session: AsyncSession, scope: Scope, changes: Mapping[str, Any]) -> Network:
+    """Change the network's pass marks, committee rule, rectification deadline or number format (journaled)."""
+    require(scope, Permission.onboarding_manage)
+    network = await onboarding_rules(session, scope)
+    before = journal.snapshot(network, *RULES)
+    proposed = {name: changes.get(name, getattr(network, name)) for name in RULES}
+    proposed["authorisation_number_format"] = numbering.check_format(proposed["authorisation_number_format"])
+    check_rules(proposed)
+    for name, value in proposed.items():
+        setattr(network, name, value)
+    await session.flush()
+    await journal.record(
+        session,
+        scope,
+        entity="network",
+        entity_id=network.id,
+        action="onboarding_rules_changed",
+        before=before,
+        after=journal.snapshot(network, *RULES),
+    )
+    return network

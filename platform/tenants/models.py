@@ -54,6 +54,8 @@ class Network(IdMixin, Base):
     committee_majority: Mapped[Decimal] = mapped_column(Numeric(4, 3), default=Decimal("0.5"))
     acceptance_pass_mark: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(100))
     rectification_days: Mapped[int] = mapped_column(default=30)  # 限期整改: the deadline of a failed item
+    # {network}, {region}, {year} and {seq} (zero-padded to N digits with {seq:N}); numbering.py
+    authorisation_number_format: Mapped[str] = mapped_column(String(60), default="{network}-{region}-{seq:4}")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

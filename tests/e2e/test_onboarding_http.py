@@ -7,13 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from arq import ArqRedis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
 from dealernet.db import new_id
+from dealernet.mail import MemoryMailer
 from dealernet.tenants.permissions import Role
-from tests.conftest import MakeApplicant, MakePrincipal, Principal, Tenants, graphql
+from tests.conftest import Deliver, MakeApplicant, MakePrincipal, Principal, Tenants, graphql
+from tests.e2e.test_registration import registered_applicant
 
 RUBRIC = """mutation($i: CreateRubricInput!) { createRubric(input: $i) { __typename
   ... on RubricSuccess { rubric { version criteria { code weight maxPoints } } } } }"""
@@ -159,19 +162,24 @@ DECIDE = """mutation($a: ID!) { decideCommittee(applicationId: $a) { __typename
   ... on ConflictError { message } } }"""
 
 
-async def test_visit_committee_and_letter_over_http(
+async def test_the_seed_path_from_registration_to_a_live_station(
     client: httpx.AsyncClient,
     seed: AsyncSession,
     tenants: Tenants,
     make_applicant: MakeApplicant,
     make_principal: MakePrincipal,
+    deliver: Deliver,
+    mailer: MemoryMailer,
+    redis: ArqRedis,
 ) -> None:
+    """The seed's path: a dealer in region East registers and applies, scores 72, is visited, approved 3 of 5,
+    orders its start-up kit, fails acceptance on two items, rectifies, passes, signs, is certified."""
     east = new_id()
     await seed.execute(
         text("INSERT INTO regions (id, network_id, code, name) VALUES (:id, :n, 'EAST', 'East')"),
         {"id": east, "n": tenants.network_x},
     )
-    applicant = await make_applicant(tenants.network_x, "East Motors")
+    applicant = await registered_applicant(client, seed, deliver, mailer, tenants.network_x, "East Motors")
     other = await make_applicant(tenants.network_x, "Other Motors")
     members = [await make_principal(tenants.network_x, None, Role.hq_network_development) for _ in range(5)]
     hq = tenants.hq_x
@@ -308,3 +316,27 @@ async def test_visit_committee_and_letter_over_http(
     certificate = await client.get(signed["contract"]["certificateUrl"], headers=applicant.headers)
     assert (certificate.status_code, certificate.content[:5]) == (200, b"%PDF-")
     assert (await client.get(signed["contract"]["certificateUrl"], headers=other.headers)).status_code == 404
+
+    # A technician certified for warranty work: the new station is dispatched warranty work, not yet paid work.
+    station = gid("Station", applicant.station_id)
+    check = (
+        'query($s: ID!, $t: String!) { dispatchCheck(stationId: $s, serviceType: $t, on: "2027-02-01") { allowed } }'
+    )
+    assert (await graphql(client, check, hq, s=station, t="warranty"))["data"]["dispatchCheck"]["allowed"] is False
+    certify = """mutation($i: RecordStaffCertificateInput!) { recordStaffCertificate(input: $i) { __typename } }"""
+    certificate = {
+        "stationId": station,
+        "personName": "Zhao Lei",
+        "role": "technician",
+        "serviceTypes": ["warranty"],
+        "course": "Warranty repair basics",
+        "certificateNumber": "SG-EAST-001",
+        "passedOn": "2027-01-10",
+        "expiresOn": "2029-01-09",
+    }
+    recorded = await graphql(client, certify, hq, i=certificate)
+    assert recorded["data"]["recordStaffCertificate"]["__typename"] == "StaffCertificateSuccess"
+    assert (await graphql(client, check, hq, s=station, t="warranty"))["data"]["dispatchCheck"]["allowed"] is True
+    assert (await graphql(client, check, hq, s=station, t="paid"))["data"]["dispatchCheck"]["allowed"] is False
+    viewer = await graphql(client, "{ viewer { station { status } } }", applicant)
+    assert viewer["data"]["viewer"]["station"]["status"] == "active"

@@ -230,3 +230,36 @@ def _uuid(global_id: str) -> object:
     from strawberry import relay
 
     return relay.GlobalID.from_id(global_id).node_id
+
+
+async def test_hq_sees_what_is_overdue_and_a_station_its_own(
+    client: httpx.AsyncClient, tenants: Tenants, seed: AsyncSession
+) -> None:
+    t = tenants
+    await record(
+        client, t.manager_a, kind="address", changedOn=(TODAY - timedelta(days=6)).isoformat(), values={"address": "x"}
+    )
+    await record(
+        client, t.manager_c, kind="address", changedOn=(TODAY - timedelta(days=9)).isoformat(), values={"address": "y"}
+    )
+    await seed.execute(
+        text(
+            "INSERT INTO staff_certificates (id, network_id, station_id, person_name, role, service_types, course, "
+            "certificate_number, passed_on, expires_on) VALUES (gen_random_uuid(), :n, :s, 'Wu', 'technician', "
+            "'{paid}', 'c', 'SG-9', current_date - 700, current_date + 10)"
+        ),
+        {"n": t.network_x, "s": t.station_b},
+    )
+    await seed.commit()
+    query = "query($k: String) { onboardingOverdue(kind: $k) { kind stationId subject dueOn daysOverdue } }"
+    seen = (await graphql(client, query, t.hq_x))["data"]["onboardingOverdue"]
+    assert [(i["kind"], i["daysOverdue"]) for i in seen] == [("profile_change", 3), ("certificate", -10)]
+    assert seen[0]["stationId"] == _station_gid(t.station_a)
+    own = (await graphql(client, query, t.manager_b))["data"]["onboardingOverdue"]
+    assert [i["subject"] for i in own] == ["SG-9 Wu"]
+    only = (await graphql(client, query, t.hq_x, k="certificate"))["data"]["onboardingOverdue"]
+    assert [i["kind"] for i in only] == ["certificate"]
+    other = (await graphql(client, query, t.hq_y))["data"]["onboardingOverdue"]
+    assert [(i["kind"], i["daysOverdue"]) for i in other] == [("profile_change", 6)]
+    bad = await graphql(client, query, t.hq_x, k="everything")
+    assert [e["extensions"]["code"] for e in bad["errors"]] == ["VALIDATION"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -15,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.audit.models import JournalEntry
 from dealernet.mail import MemoryMailer
 from dealernet.network.models import Application, Registration
+from dealernet.scope import DbRole, Scope
 from dealernet.tenants.models import Membership, Network, Station
-from tests.conftest import Deliver, Tenants, graphql
+from dealernet.tenants.permissions import Role, permissions_of
+from tests.conftest import Deliver, Principal, Tenants, graphql
 from tests.e2e.test_identity import ask, login
 from tests.factories import PASSWORD
 
@@ -152,3 +155,34 @@ async def test_an_expired_link_opens_nothing(
     assert body["data"]["verifyRegistration"]["__typename"] == "NotFoundError"
     opened = select(func.count()).select_from(Application).where(Application.company_name == "Late Motors")
     assert await seed.scalar(opened) == 0
+
+
+async def registered_applicant(
+    client: httpx.AsyncClient, seed: AsyncSession, deliver: Deliver, mailer: MemoryMailer, network: UUID, company: str
+) -> Principal:
+    """An applicant as a prospective dealer becomes one: registers, confirms the mailed link, logs in."""
+    code = await seed.scalar(select(Network.code).where(Network.id == network))
+    email = f"owner@{company.lower().replace(' ', '-')}.test"
+    assert (await register(client, networkCode=code, companyName=company, email=email))["__typename"] == (
+        "RegisterApplicantSuccess"
+    )
+    await deliver()
+    body = await graphql(client, VERIFY, None, input={"token": link_token(mailer, email), "password": PASSWORD})
+    assert body["data"]["verifyRegistration"]["__typename"] == "VerifyRegistrationSuccess"
+    tokens = await login(client, email, PASSWORD)
+    row = (
+        await seed.execute(
+            select(Membership.user_id, Membership.station_id)
+            .join(Station, Station.id == Membership.station_id)
+            .where(Station.name == company)
+        )
+    ).one()
+    scope = Scope(
+        db_role=DbRole.station,
+        network_id=network,
+        station_id=row.station_id,
+        actor_id=row.user_id,
+        role=Role.station_manager.value,
+        permissions=permissions_of(Role.station_manager),
+    )
+    return Principal(row.user_id, email, network, row.station_id, scope, tokens["access_token"])

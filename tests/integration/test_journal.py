@@ -4,7 +4,6 @@ tampering (INT-9), also under concurrent writers."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text
@@ -13,9 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dealernet.audit import service as journal
 from dealernet.db import make_sessionmaker, new_id
-from dealernet.scope import SEED_SCOPE, DbRole, Scope
+from dealernet.scope import SEED_SCOPE, Scope
 from tests.conftest import Scoped, Tenants
-from tests.factories import NetworkFactory, StationFactory, persist
 
 
 async def _write(scoped: Scoped, scope: Scope, n: int) -> None:
@@ -86,24 +84,6 @@ async def test_int9_tampering_is_found_at_the_row(
 
     assert [(b.network_id, b.seq) for b in breaks] == [(tenants.network_x, at)]
     assert reason in breaks[0].reason
-
-
-@pytest.fixture
-async def committed_network(engine: AsyncEngine) -> AsyncIterator[Scope]:
-    """A network committed for real (concurrent writers need their own connections), removed afterwards."""
-    network = NetworkFactory.build()
-    station = StationFactory.build(network_id=network.id)
-    maker = make_sessionmaker(engine)
-    async with maker(info={"scope": SEED_SCOPE}) as session:
-        await persist(session, network)
-        await persist(session, station)
-        await session.commit()
-    yield Scope(db_role=DbRole.station, network_id=network.id, station_id=station.id, actor_id=new_id())
-    async with maker(info={"scope": SEED_SCOPE}) as session:
-        for table in ("journal", "journal_heads", "stations", "networks"):
-            column = "id" if table == "networks" else "network_id"
-            await session.execute(text(f"DELETE FROM {table} WHERE {column} = :n"), {"n": network.id})
-        await session.commit()
 
 
 async def test_int9_concurrent_writers_never_fork_the_chain(engine: AsyncEngine, committed_network: Scope) -> None:

@@ -75,6 +75,7 @@ TENANT_TABLES = {
     "site_visit_photos": "network (HQ only)",
     "station_profiles": "station",
     "profile_changes": "station",
+    "network_counters": "network (HQ only)",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

@@ -1122,6 +1122,40 @@ async def case_decide_profile_change(env: Env) -> None:
     assert status == "pending"
 
 
+async def case_onboarding_overdue(env: Env) -> None:
+    t = env.t
+    await _profile_change(env, t.network_x, t.station_a, status="pending")
+    await _profile_change(env, t.network_y, t.station_c, status="pending")
+    query = "{ onboardingOverdue { stationId } }"
+    for principal, expected in ((t.hq_x, [t.station_a]), (t.manager_b, []), (t.hq_y, [t.station_c])):
+        body = await graphql(env.client, query, principal)
+        assert [i["stationId"] for i in body["data"]["onboardingOverdue"]] == [gid("Station", s) for s in expected]
+
+
+async def case_onboarding_rules(env: Env) -> None:
+    t = env.t
+    await env.seed.execute(text("UPDATE networks SET committee_quorum = 4 WHERE id = :n"), {"n": t.network_y})
+    for principal, quorum in ((t.hq_x, 3), (t.manager_a, 3), (t.hq_y, 4)):
+        body = await graphql(env.client, "{ onboardingRules { committeeQuorum } }", principal)
+        assert body["data"]["onboardingRules"]["committeeQuorum"] == quorum
+
+
+async def case_set_onboarding_rules(env: Env) -> None:
+    """HQ changes its own network's rules; the other network's stay."""
+    t = env.t
+    query = "mutation { setOnboardingRules(input: {committeeQuorum: 2}) { __typename } }"
+    assert typename(await graphql(env.client, query, t.hq_x), "setOnboardingRules") == "OnboardingRulesSuccess"
+    quorums = dict(
+        (
+            await env.seed.execute(
+                text("SELECT id, committee_quorum FROM networks WHERE id IN (:x, :y)"),
+                {"x": t.network_x, "y": t.network_y},
+            )
+        ).all()
+    )
+    assert quorums == {t.network_x: 2, t.network_y: 3}
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -1135,6 +1169,9 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "registerApplicant": case_register_applicant,
     "verifyRegistration": case_verify_registration,
     "stationProfile": case_station_profile,
+    "onboardingOverdue": case_onboarding_overdue,
+    "onboardingRules": case_onboarding_rules,
+    "setOnboardingRules": case_set_onboarding_rules,
     "profileChanges": case_profile_changes,
     "recordProfileChange": case_record_profile_change,
     "fileProfileChange": case_file_profile_change,

@@ -45,6 +45,9 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         {},
     ),
     "stationProfile": ("{ stationProfile { address } }", {}),
+    "onboardingOverdue": ("{ onboardingOverdue { kind } }", {}),
+    "onboardingRules": ("{ onboardingRules { committeeQuorum } }", {}),
+    "setOnboardingRules": ("mutation { setOnboardingRules(input: {committeeQuorum: 0}) { __typename } }", {}),
     "profileChanges": ("{ profileChanges(first: 1) { edges { cursor } } }", {}),
     "recordProfileChange": (
         'mutation { recordProfileChange(input: {kind: "x", changedOn: "2026-01-01", values: {}}) { __typename } }',

@@ -763,3 +763,22 @@ async def test_profiles_and_their_changes_are_their_stations(
         assert seen == [tenants.station_c]
     async with scoped(tenants.hq_x.scope) as session:
         assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == 2
+
+
+async def test_network_counters_are_hqs_own(scoped: Scoped, seed: AsyncSession, tenants: Tenants) -> None:
+    for network in (tenants.network_x, tenants.network_y):
+        await seed.execute(
+            text("INSERT INTO network_counters (network_id, series, value) VALUES (:n, 'authorisation', 7)"),
+            {"n": network},
+        )
+    async with scoped(tenants.hq_x.scope) as session:
+        seen = (await session.execute(text("SELECT network_id FROM network_counters"))).scalars().all()
+        assert seen == [tenants.network_x]
+        with pytest.raises(DBAPIError, match="row-level security"):
+            await session.execute(
+                text("INSERT INTO network_counters (network_id, series, value) VALUES (:n, 'x', 1)"),
+                {"n": tenants.network_y},
+            )
+    async with scoped(tenants.manager_a.scope) as session:
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await session.execute(text("SELECT count(*) FROM network_counters"))
