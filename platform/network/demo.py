@@ -1,10 +1,13 @@
 """The demo network's onboarding pipeline (development and test only): the three rubrics, regional quotas and
-applicants at different stages — one filling in its draft (it can log in), one submitted, one shortlisted
-with 72 points, one in reserve with 55 — moved there through the services as the demo HQ admin, so their
-timelines are in the journal. Seeding again adds nothing once the demo has rubrics."""
+applicants at every stage — one filling in its draft (it can log in), one submitted, one shortlisted with 72
+points, one in reserve with 55, one approved by the committee with its letter of intent, one in
+rectification after failing two acceptance items, and one live station with its contract, certificate and a
+certified technician — moved there through the services as the demo HQ admin and three committee members,
+so their timelines are in the journal. Seeding again adds nothing once the demo has rubrics."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -13,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet import storage
 from dealernet.db import new_id
-from dealernet.network import documents, papers, pipeline, service
+from dealernet.network import acceptance, documents, papers, pipeline, rules, service, training
 from dealernet.network.models import Application, Rubric
+from dealernet.policy.models import Part
 from dealernet.scope import DbRole, Scope
 from dealernet.tenants.models import Membership, Region, Station, User
 from dealernet.tenants.passwords import hash_password
@@ -42,7 +46,13 @@ APPLICANTS = (
     ("苏州瑞丰汽车维修有限公司 Suzhou Ruifeng Motors", "APP-SZ01", "EAST", "submitted", None),
     ("南京东升汽车服务有限公司 Nanjing Dongsheng Auto", "APP-NJ01", "EAST", "shortlisted", (8, 8, 4, 0)),
     ("天津北方汽车服务有限公司 Tianjin Beifang Service", "APP-TJ01", "NORTH", "reserve", (5, 7, 3, 0)),
+    ("无锡华通汽车服务有限公司 Wuxi Huatong Auto", "APP-WX01", "EAST", "approved", (9, 8, 4, 1)),
+    ("宁波海达汽车维修有限公司 Ningbo Haida Motors", "APP-NB01", "EAST", "rectification", (8, 9, 4, 1)),
+    ("上海浦江汽车服务有限公司 Shanghai Pujiang Service", "APP-SH02", "EAST", "active", (9, 9, 5, 1)),
 )
+# How far past the shortlist each stage goes, in order.
+LATER_STAGES = ("approved", "rectification", "active")
+COMMITTEE = ("committee1@demo-motors.test", "committee2@demo-motors.test", "committee3@demo-motors.test")
 DEMO_APPLICANT_LOGIN = "applicant@hz01.demo-motors.test"
 
 
@@ -95,6 +105,132 @@ async def seed_demo_onboarding(session: AsyncSession, network_id: UUID, password
                 marks={"SITE": site, "WORKSHOP": workshop, "STAFF": staff, "BRANDS": brands},
                 note="demo desk review",
             )
+        if stage in LATER_STAGES:
+            members = await _committee(session, network_id, password)
+            await _approve(session, hq, members, store, application.id)
+        if stage in ("rectification", "active"):
+            await _start_up(session, hq, applicant_scope, application.id)
+            failed = {"SIGNAGE": 1, "LIFTS": 0, "TOOLS": 0, "PARTS": 1} if stage == "rectification" else {}
+            await acceptance.inspect(
+                session, hq, application_id=application.id, marks=failed or dict.fromkeys(_CHECKLIST, 1)
+            )
+        if stage == "active":
+            await _go_live(session, hq, store, application)
+
+
+_CHECKLIST = [c.code for c in ACCEPTANCE_CHECKLIST]
+
+
+async def _committee(session: AsyncSession, network_id: UUID, password: str) -> list[Scope]:
+    """Three members of the development committee (they can log in), once."""
+    rows = await session.execute(select(User.email, User.id).where(User.email.in_(COMMITTEE)))
+    found = {email: user_id for email, user_id in rows}
+    for email in COMMITTEE:
+        if email not in found:
+            user = User(id=new_id(), email=email, display_name="Committee member", is_active=True)
+            user.password_hash = hash_password(password)
+            session.add(user)
+            await session.flush()
+            session.add(
+                Membership(
+                    id=new_id(),
+                    user_id=user.id,
+                    network_id=network_id,
+                    role=Role.hq_network_development.value,
+                )
+            )
+            found[email] = user.id
+    await session.flush()
+    return [
+        Scope(
+            db_role=DbRole.oem,
+            network_id=network_id,
+            actor_id=found[email],
+            role=Role.hq_network_development.value,
+            permissions=permissions_of(Role.hq_network_development),
+        )
+        for email in COMMITTEE
+    ]
+
+
+async def _approve(
+    session: AsyncSession, hq: Scope, members: list[Scope], store: storage.Store, application_id: UUID
+) -> None:
+    """Visit (interview and survey scored), three approving votes, the committee's decision and letter."""
+    assert hq.actor_id is not None
+    today = datetime.now(UTC).date()
+    await pipeline.plan_visit(
+        session, hq, application_id=application_id, planned_on=today - timedelta(days=20), visitor_ids=[hq.actor_id]
+    )
+    await pipeline.record_visit(
+        session,
+        hq,
+        application_id=application_id,
+        interview={"OUTLOOK": 8, "TECHNICAL": 8},
+        survey={"repair_area": "1,200 m², 8 bays", "strengths": "fleet customers nearby"},
+        findings="a well-run workshop",
+    )
+    for member in members:
+        await pipeline.cast_vote(session, member, application_id=application_id, vote=rules.Vote.approve)
+    await pipeline.decide(session, hq, store, application_id=application_id)
+
+
+async def _start_up(session: AsyncSession, hq: Scope, applicant: Scope, application_id: UUID) -> None:
+    """Tools, the start-up parts stock and the VI kit, ordered and delivered."""
+    due = datetime.now(UTC).date() + timedelta(days=10)
+    part = await _startup_part(session, hq)
+    for kind in acceptance.ORDER_KINDS:
+        order = await acceptance.place_order(
+            session,
+            applicant,
+            kind=kind,
+            reference=f"PO-{kind.upper()}-{application_id.hex[-4:]}",
+            due_on=due,
+            parts={part: 20} if kind == "parts" else None,
+        )
+        await acceptance.confirm_delivery(session, hq, order_id=order.id, note="delivered (demo)")
+
+
+async def _startup_part(session: AsyncSession, hq: Scope) -> UUID:
+    found = await session.scalar(select(Part.id).where(Part.network_id == hq.network_id).order_by(Part.part_number))
+    if found is not None:
+        return found
+    part = Part(
+        id=new_id(),
+        network_id=hq.network_id,
+        part_number="SU-KIT-01",
+        name_zh="启动备件包",
+        name_en="Start-up parts kit",
+        component_group="STARTUP",
+    )
+    session.add(part)
+    await session.flush()
+    return part.id
+
+
+async def _go_live(session: AsyncSession, hq: Scope, store: storage.Store, application: Application) -> None:
+    today = datetime.now(UTC).date()
+    await acceptance.sign_contract(
+        session,
+        hq,
+        store,
+        application_id=application.id,
+        term_start=today,
+        term_end=today.replace(year=today.year + 3),
+        service_types=["paid", "warranty"],
+    )
+    await training.record_certificate(
+        session,
+        hq,
+        station_id=application.station_id,
+        person_name="赵磊 Zhao Lei",
+        role="technician",
+        service_types=["paid", "warranty"],
+        course="保修维修基础 Warranty repair basics",
+        certificate_number=f"SG-{application.station_id.hex[-6:].upper()}",
+        passed_on=today - timedelta(days=30),
+        expires_on=today + timedelta(days=700),
+    )
 
 
 async def _regions(session: AsyncSession, network_id: UUID) -> dict[str, UUID]:

@@ -99,7 +99,7 @@ async def test_demo_seed_twice_changes_nothing(seed: AsyncSession) -> None:
     assert {login.email for login in DEMO_LOGINS} <= emails
     assert after_first[-3:] == (5, 7, 13)  # parts; publications; deliveries: 6 to everyone, East's to SH01
     stages = (await seed.execute(text("SELECT stage FROM applications ORDER BY stage"))).scalars().all()
-    assert stages == ["draft", "reserve", "shortlisted", "submitted"]
+    assert stages == ["active", "approved", "draft", "rectification", "reserve", "shortlisted", "submitted"]
 
 
 async def test_the_demo_pipeline_stands_without_the_demo_policy(seed: AsyncSession) -> None:
@@ -107,4 +107,4 @@ async def test_the_demo_pipeline_stands_without_the_demo_policy(seed: AsyncSessi
     network = await seed_demo(seed)
     await seed_demo_onboarding(seed, network, DEMO_PASSWORD, MemoryStore())
     stages = (await seed.execute(text("SELECT stage FROM applications ORDER BY stage"))).scalars().all()
-    assert stages == ["draft", "reserve", "shortlisted", "submitted"]
+    assert stages == ["active", "approved", "draft", "rectification", "reserve", "shortlisted", "submitted"]
