@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import obstore
+import structlog
 from obstore.store import LocalStore, MemoryStore, S3Store, from_url
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dealernet.db import scoped_session
 from dealernet.errors import Conflict, ValidationFailed
+from dealernet.scope import AUTH_SCOPE
 from dealernet.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 MAX_BYTES = 20 * 1024 * 1024
 # The types accepted, by extension, and the bytes each must start with (a renamed file is refused).
@@ -94,3 +102,32 @@ async def delete(store: Store, key: str) -> None:
         await obstore.delete_async(store, key)
     except FileNotFoundError:
         return
+
+
+SWEEP_AFTER = timedelta(days=1)  # younger files may belong to a request still running
+SWEEP_BATCH = 1000
+
+
+async def sweep(
+    sessionmaker: async_sessionmaker[AsyncSession], store: Store, *, older_than: timedelta = SWEEP_AFTER
+) -> int:
+    """Remove stored files no row names (their request rolled back after the bytes were put). Returns how
+    many went. The database answers which keys are unreferenced without showing any tenant's rows."""
+    cutoff = datetime.now(UTC) - older_than
+    removed = 0
+    async for batch in obstore.list(store, chunk_size=SWEEP_BATCH):
+        old = [meta["path"] for meta in batch if meta["last_modified"] <= cutoff]
+        if not old:
+            continue
+        async with scoped_session(sessionmaker, AUTH_SCOPE) as session:
+            orphans = list(await session.scalars(text("SELECT unreferenced_keys(:keys)"), {"keys": old}))
+        for key in orphans:
+            await delete(store, key)
+        removed += len(orphans)
+    if removed:
+        log.info("stored files swept", removed=removed)
+    return removed
+
+
+async def sweep_job(ctx: dict[str, Any]) -> int:
+    return await sweep(ctx["sessionmaker"], ctx["store"])

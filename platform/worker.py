@@ -11,7 +11,7 @@ from arq.connections import RedisSettings
 from arq.worker import Function, Worker, func
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dealernet import outbox
+from dealernet import outbox, storage
 from dealernet.bootstrap import app_url
 from dealernet.db import create_engine, make_sessionmaker
 from dealernet.embedded import resolve_servers
@@ -53,6 +53,8 @@ CRONS = [
     cron(notifications.remind_job, name="cron:tenants.remind_unacknowledged", minute=7, second=30),
     # Onboarding deadlines: rectification items due or overdue, certificates expiring (once a day each).
     cron(training.remind_job, name="cron:network.remind_deadlines", minute=17, second=30),
+    # Stored files whose request rolled back after the bytes were put: once a night.
+    cron(storage.sweep_job, name="cron:platform.sweep_stored_files", hour=3, minute=37, second=0),
 ]
 
 
@@ -72,6 +74,7 @@ def make_worker(
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["env"] = outbox.JobEnv(settings=settings, mailer=mailer or LogMailer(), redis=ctx.get("redis"))
+        ctx["store"] = storage.open_store(settings)
         if sessionmaker is not None:
             ctx["sessionmaker"] = sessionmaker
             return

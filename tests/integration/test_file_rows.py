@@ -1,11 +1,15 @@
-"""A stored file and the row naming it go together: when the row cannot be written, the bytes are removed."""
+"""A stored file and the row naming it go together: when the row cannot be written, the bytes are removed;
+when the request rolls back after the row, the nightly sweep removes them."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
 import pytest
-from obstore.store import MemoryStore
+from obstore.store import LocalStore, MemoryStore
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dealernet import storage
 from dealernet.db import new_id
@@ -53,3 +57,25 @@ async def test_a_row_that_cannot_be_written_takes_its_bytes_with_it(
         assert await storage.get(store, "k/1") == b"%PDF-"  # the first row's stay
         count = await session.scalar(text("SELECT count(*) FROM bulletin_attachments"))
         assert count == 1  # the savepoint kept the first row
+
+
+async def test_the_sweep_removes_only_old_files_no_row_names(
+    sessionmaker: async_sessionmaker[AsyncSession], seed: AsyncSession, tenants: Tenants, tmp_path: Path
+) -> None:
+    store = LocalStore(tmp_path)
+    named = f"{tenants.network_x}/stations/{tenants.station_a}/documents/{new_id()}"
+    await seed.execute(
+        text(
+            "INSERT INTO station_documents (id, network_id, station_id, kind, filename, content_type, size, sha256, "
+            "storage_key) VALUES (gen_random_uuid(), :n, :s, 'other', 'f.pdf', 'application/pdf', 5, 'x', :k)"
+        ),
+        {"n": tenants.network_x, "s": tenants.station_a, "k": named},
+    )
+    orphan = f"{tenants.network_y}/letters/{new_id()}.pdf"
+    for key in (named, orphan):
+        await storage.put(store, key, b"%PDF-")
+    assert await storage.sweep(sessionmaker, store, older_than=timedelta(hours=1)) == 0  # too young to judge
+    assert await storage.sweep(sessionmaker, store, older_than=timedelta(0)) == 1
+    assert await storage.get(store, named) == b"%PDF-"
+    with pytest.raises(FileNotFoundError):
+        await storage.get(store, orphan)
