@@ -130,36 +130,43 @@ def _previous_watcher() -> str:
     return str(module.WATCHER).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
 
 
-# What 0018 watched (rectification items, certificates), and now late start-up orders and unfiled changes.
+# What 0018 watched (rectification items, certificates), and now late start-up orders and unfiled changes —
+# each against its network's own today.
 WATCHER = """
 CREATE OR REPLACE FUNCTION remind_onboarding_deadlines(every interval) RETURNS integer
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  WITH items AS (
+  WITH local AS (  -- each network's own today, in its time zone
+    SELECT id AS network_id, (now() AT TIME ZONE time_zone)::date AS today FROM networks
+  ), items AS (
     UPDATE rectification_items r SET reminded_at = now()
-    WHERE r.closed_at IS NULL AND r.due_on <= current_date + 3
+    FROM local l
+    WHERE l.network_id = r.network_id AND r.closed_at IS NULL AND r.due_on <= l.today + 3
       AND (r.reminded_at IS NULL OR r.reminded_at < now() - every)
-    RETURNING r.network_id, r.station_id, r.application_id, r.code, r.label_en, r.due_on
+    RETURNING r.network_id, r.station_id, r.application_id, r.code, r.label_en, r.due_on, r.due_on < l.today AS late
   ), certificates AS (
     UPDATE staff_certificates c SET reminded_at = now()
-    WHERE c.expires_on <= current_date + 30 AND c.expires_on >= current_date - 30
+    FROM local l
+    WHERE l.network_id = c.network_id AND c.expires_on <= l.today + 30 AND c.expires_on >= l.today - 30
       AND (c.reminded_at IS NULL OR c.reminded_at < now() - every)
     RETURNING c.network_id, c.station_id, c.id, c.person_name, c.certificate_number, c.expires_on
   ), orders AS (
     UPDATE startup_orders o SET reminded_at = now()
-    WHERE o.delivered_at IS NULL AND o.due_on < current_date
+    FROM local l
+    WHERE l.network_id = o.network_id AND o.delivered_at IS NULL AND o.due_on < l.today
       AND (o.reminded_at IS NULL OR o.reminded_at < now() - every)
     RETURNING o.network_id, o.station_id, o.application_id, o.kind, o.reference, o.due_on
   ), changes AS (
     UPDATE profile_changes p SET reminded_at = now()
-    WHERE p.status = 'draft' AND p.changed_on + 3 <= current_date + 1
+    FROM local l
+    WHERE l.network_id = p.network_id AND p.status = 'draft' AND p.changed_on + 3 <= l.today + 1
       AND (p.reminded_at IS NULL OR p.reminded_at < now() - every)
-    RETURNING p.network_id, p.station_id, p.id, p.kind, p.changed_on
+    RETURNING p.network_id, p.station_id, p.id, p.kind, p.changed_on, p.changed_on + 3 < l.today AS late
   ), told AS (
     INSERT INTO notifications (id, network_id, station_id, kind, subject, body, entity, entity_id)
     SELECT uuid_generate_v7(), network_id, station_id,
-           CASE WHEN due_on < current_date THEN 'rectification_overdue' ELSE 'rectification_due' END,
+           CASE WHEN late THEN 'rectification_overdue' ELSE 'rectification_due' END,
            left('Rectification ' || code || ': ' || label_en, 300),
-           CASE WHEN due_on < current_date THEN 'Overdue since ' ELSE 'Due by ' END || due_on::text,
+           CASE WHEN late THEN 'Overdue since ' ELSE 'Due by ' END || due_on::text,
            'application', application_id
     FROM items
     UNION ALL
@@ -177,7 +184,7 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     FROM orders CROSS JOIN LATERAL (VALUES (station_id), (NULL::uuid)) AS recipients(whom)
     UNION ALL
     SELECT uuid_generate_v7(), network_id, station_id,
-           CASE WHEN changed_on + 3 < current_date THEN 'profile_change_late' ELSE 'profile_change_due' END,
+           CASE WHEN late THEN 'profile_change_late' ELSE 'profile_change_due' END,
            left('File the ' || replace(kind, '_', ' ') || ' change of ' || changed_on::text, 300),
            'Changes are filed within three days; due by ' || (changed_on + 3)::text || '.',
            'profile_change', id

@@ -26,7 +26,7 @@ from dealernet.network.models import Application, ProfileChange, StationDocument
 from dealernet.paging import check_page_size
 from dealernet.scope import Scope
 from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import check_email, require, require_open_station
+from dealernet.tenants.service import check_email, network_today, require, require_open_station
 
 FIELD_LIMITS = {
     "contact_name": 100,
@@ -107,7 +107,7 @@ async def record_change(
 ) -> ProfileChange:
     """The station records a change (a draft until filed)."""
     require(scope, Permission.profile_edit)
-    cleaned = check_change(kind, changed_on, values, reason, datetime.now(UTC).date())
+    cleaned = check_change(kind, changed_on, values, reason, await network_today(session, scope.network_id))
     if scope.station_id is None or scope.network_id is None:
         raise ValidationFailed("a station records its own changes", fields={"stationId": "a station's own"})
     change = ProfileChange(
@@ -170,7 +170,8 @@ async def file_change(session: AsyncSession, scope: Scope, *, change_id: UUID) -
     profile = await profile_of(session, scope, change.station_id)
     now = datetime.now(UTC)
     change.before = {name: getattr(profile, name) for name in change.after}
-    change.filed_at, change.filed_late = now, rules.filed_late(change.changed_on, now.date())
+    today = await network_today(session, change.network_id)
+    change.filed_at, change.filed_late = now, rules.filed_late(change.changed_on, today)
     if change.kind in rules.KEY_DATA:
         change.status = "pending"
     else:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -22,6 +22,7 @@ from dealernet.network.schema import StageLabel, StationDocument, gid
 from dealernet.scope import Scope
 from dealernet.tenants.permissions import Permission
 from dealernet.tenants.schema import uuid_of
+from dealernet.tenants.service import network_today
 
 _evidence_loader = by_id_loader(profile.evidence_of)
 _change_loader = by_id_loader(profile.changes_by_id)
@@ -166,8 +167,11 @@ class ProfileQuery:
         "start-up orders, unfiled profile changes, key data waiting for HQ, certificates expiring.",
     )
     async def onboarding_overdue(self, info: Info, kind: str | None = None) -> list[OverdueItem]:
-        today = datetime.now(UTC).date()
-        rows = await info.context.run(overdue.overdue, today=today, kind=kind)
+        async def read(session: AsyncSession, scope: Scope) -> tuple[date, list[overdue.Overdue]]:
+            today = await network_today(session, scope.network_id)
+            return today, await overdue.overdue(session, scope, today=today, kind=kind)
+
+        today, rows = await info.context.run(read)
         return [
             OverdueItem(
                 kind=row.kind,

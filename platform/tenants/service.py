@@ -6,8 +6,9 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from cryptography.fernet import Fernet
 from sqlalchemy import ColumnElement, select, tuple_, update
@@ -529,3 +530,10 @@ async def require_open_station(session: AsyncSession, scope: Scope) -> None:
     """For the plain-HTTP writes; GraphQL mutations check the same in their permission."""
     if await station_is_closed(session, scope):
         raise Forbidden(SUSPENDED_MESSAGE)
+
+
+async def network_today(session: AsyncSession, network_id: UUID | None) -> date:
+    """Today where the network works (its IANA time zone): a change made this morning in Shanghai happened
+    today, whatever the date is in UTC."""
+    zone = await session.scalar(select(Network.time_zone).where(Network.id == network_id))
+    return datetime.now(ZoneInfo(zone or "UTC")).date()

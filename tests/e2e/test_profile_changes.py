@@ -4,8 +4,9 @@ deadline watcher reminds unfiled changes and late start-up orders."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import select, text
@@ -17,7 +18,7 @@ from dealernet.tenants.models import Notification
 from tests.conftest import Principal, Tenants, graphql
 from tests.e2e.test_onboarding_http import PDF
 
-TODAY = datetime.now(UTC).date()
+TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the test networks' time zone: their today
 CHANGE_FIELDS = """id status kind keyData changedOn fileBy filedLate decisionNote values { field before after }
   evidence { kind filename }"""
 RECORD = f"""mutation($i: RecordProfileChangeInput!) {{ recordProfileChange(input: $i) {{ __typename
@@ -246,9 +247,14 @@ async def test_hq_sees_what_is_overdue_and_a_station_its_own(
         text(
             "INSERT INTO staff_certificates (id, network_id, station_id, person_name, role, service_types, course, "
             "certificate_number, passed_on, expires_on) VALUES (gen_random_uuid(), :n, :s, 'Wu', 'technician', "
-            "'{paid}', 'c', 'SG-9', current_date - 700, current_date + 10)"
+            "'{paid}', 'c', 'SG-9', :passed, :expires)"
         ),
-        {"n": t.network_x, "s": t.station_b},
+        {
+            "n": t.network_x,
+            "s": t.station_b,
+            "passed": TODAY - timedelta(days=700),
+            "expires": TODAY + timedelta(days=10),
+        },
     )
     await seed.commit()
     query = "query($k: String) { onboardingOverdue(kind: $k) { kind stationId subject dueOn daysOverdue } }"
