@@ -16,7 +16,7 @@ from dealernet.bootstrap import app_url
 from dealernet.db import create_engine, make_sessionmaker
 from dealernet.embedded import resolve_servers
 from dealernet.mail import LogMailer, Mailer
-from dealernet.network import registration, training  # noqa: F401 - registration registers its mail job
+from dealernet.network import registration, training
 from dealernet.policy import imports  # noqa: F401 - registers the context's outbox jobs
 from dealernet.settings import Settings
 from dealernet.tenants import mails, notifications  # noqa: F401 - registers the context's outbox jobs
@@ -55,6 +55,8 @@ CRONS = [
     cron(training.remind_job, name="cron:network.remind_deadlines", minute=17, second=30),
     # Stored files whose request rolled back after the bytes were put: once a night.
     cron(storage.sweep_job, name="cron:platform.sweep_stored_files", hour=3, minute=37, second=0),
+    # Registrations never confirmed: forgotten 30 days after their link expired.
+    cron(registration.forget_job, name="cron:network.forget_unconfirmed_registrations", hour=3, minute=47, second=0),
 ]
 
 

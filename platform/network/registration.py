@@ -18,16 +18,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dealernet import outbox
 from dealernet.audit import service as journal
-from dealernet.db import new_id
+from dealernet.db import new_id, scoped_session
 from dealernet.errors import NotFound, Unauthenticated, ValidationFailed
 from dealernet.mail import Message
 from dealernet.network.models import Application, Registration
-from dealernet.scope import DbRole, Scope
+from dealernet.scope import AUTH_SCOPE, DbRole, Scope
 from dealernet.settings import Settings
 from dealernet.tenants.models import Membership, Network, Station, StationStatus, User
 from dealernet.tenants.passwords import hash_password_async, verify_password
@@ -196,3 +196,18 @@ async def _user_for(session: AsyncSession, email: str, password: str, display_na
         )
     )
     return user_id
+
+
+FORGET_AFTER = timedelta(days=30)
+
+
+async def forget_unconfirmed(sessionmaker: async_sessionmaker[AsyncSession], *, after: timedelta = FORGET_AFTER) -> int:
+    """Delete registrations whose link expired more than `after` ago without being confirmed."""
+    async with scoped_session(sessionmaker, AUTH_SCOPE) as session:
+        forgotten = await session.scalar(text("SELECT forget_unconfirmed_registrations(:after)"), {"after": after})
+        await session.commit()
+    return int(forgotten or 0)
+
+
+async def forget_job(ctx: dict[str, Any]) -> int:
+    return await forget_unconfirmed(ctx["sessionmaker"])

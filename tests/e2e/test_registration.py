@@ -11,10 +11,11 @@ import httpx
 import pytest
 from arq import ArqRedis
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dealernet.audit.models import JournalEntry
 from dealernet.mail import MemoryMailer
+from dealernet.network import registration
 from dealernet.network.models import Application, Registration
 from dealernet.scope import DbRole, Scope
 from dealernet.tenants.models import Membership, Network, Station
@@ -186,3 +187,18 @@ async def registered_applicant(
         permissions=permissions_of(Role.station_manager),
     )
     return Principal(row.user_id, email, network, row.station_id, scope, tokens["access_token"])
+
+
+async def test_unconfirmed_registrations_are_forgotten_after_a_while(
+    client: httpx.AsyncClient, network_code: str, seed: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    for email in ("stale@x.test", "fresh@x.test"):
+        await register(client, networkCode=network_code, companyName="C", email=email)
+    stale = "UPDATE registrations SET expires_at = now() - interval '31 days' WHERE email = 'stale@x.test'"
+    await seed.execute(text(stale))
+    await seed.commit()
+    assert await registration.forget_unconfirmed(sessionmaker) == 1
+    left = await seed.scalars(
+        select(Registration.email).where(Registration.email.in_(["stale@x.test", "fresh@x.test"]))
+    )
+    assert left.all() == ["fresh@x.test"]
