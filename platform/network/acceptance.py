@@ -35,7 +35,7 @@ from dealernet.policy.models import Part
 from dealernet.scope import Scope
 from dealernet.tenants.models import Network, Region, Station
 from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import require
+from dealernet.tenants.service import network_today, require
 
 ORDER_KINDS = ("tools", "parts", "vi")
 SERVICE_TYPES = ("paid", "contract", "warranty", "internal")
@@ -177,7 +177,7 @@ async def inspect(
     details = {"round": round_, "score": str(assessment.total)}
     items: list[RectificationItem] = []
     if round_ == 1 and not assessment.passed:
-        due = datetime.now(UTC).date() + timedelta(days=network.rectification_days)
+        due = await network_today(session, network.id) + timedelta(days=network.rectification_days)
         items = [
             RectificationItem(
                 id=new_id(),
@@ -262,7 +262,8 @@ async def sign_contract(
         )
     )
     if still_open and application.stage in (rules.Stage.rectification, rules.Stage.accepted):
-        overdue = [i.code for i in still_open if i.due_on < datetime.now(UTC).date()]
+        today = await network_today(session, application.network_id)
+        overdue = [i.code for i in still_open if i.due_on < today]
         raise Conflict(
             f"{len(still_open)} rectification item(s) open ({', '.join(i.code for i in still_open)})"
             + (f", overdue: {', '.join(overdue)}" if overdue else "")

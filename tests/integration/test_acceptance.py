@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text, update
@@ -127,7 +128,8 @@ async def test_the_seed_path_to_a_live_station(
     failed = await inspect(scoped, t, application, {**ALL_MET, "LIFTS": 0, "TOOLS": 0})
     assert (failed.inspection.passed, failed.application.stage) == (False, "rectification")
     assert sorted(i.code for i in failed.rectification) == ["LIFTS", "TOOLS"]
-    assert {i.due_on for i in failed.rectification} == {datetime.now(UTC).date() + timedelta(days=30)}
+    network_today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the deadline runs in the network's days
+    assert {i.due_on for i in failed.rectification} == {network_today + timedelta(days=30)}
 
     with pytest.raises(Conflict, match=r"2 rectification item\(s\) open \(LIFTS, TOOLS\); re-inspect first"):
         await sign(scoped, settings, t, application)
