@@ -7,6 +7,7 @@ own documents, HQ its network's, and visit photos HQ alone.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select
@@ -41,23 +42,35 @@ async def hand_in(
     application = await my_application(session, scope)
     if application.stage not in OPEN_STAGES:
         raise Conflict(f"the application is {application.stage}: documents are closed")
-    count = await session.scalar(select(func.count()).where(StationDocument.application_id == application.id))
-    if (count or 0) >= MAX_DOCUMENTS:
-        raise ValidationFailed(f"at most {MAX_DOCUMENTS} documents", fields={"file": "too many"})
-    document_id = new_id()
+    await within_limit(session, StationDocument.application_id, application.id, MAX_DOCUMENTS)
     row = StationDocument(
-        id=document_id,
         network_id=application.network_id,
         station_id=application.station_id,
         application_id=application.id,
         kind=kind,
-        filename=checked.filename,
-        content_type=checked.content_type,
-        size=checked.size,
-        sha256=checked.sha256,
-        storage_key=f"{application.network_id}/stations/{application.station_id}/documents/{document_id}",
         uploaded_by=scope.actor_id,
     )
+    return await keep_station_document(session, store, row, checked, content)
+
+
+async def within_limit(session: AsyncSession, owner: Any, owner_id: UUID, limit: int) -> None:
+    """VALIDATION when the owner (an application, a change, a visit) has `limit` files already."""
+    if (await session.scalar(select(func.count()).where(owner == owner_id)) or 0) >= limit:
+        raise ValidationFailed(f"at most {limit} files", fields={"file": "too many"})
+
+
+async def keep_station_document(
+    session: AsyncSession, store: storage.Store, row: StationDocument, checked: storage.Checked, content: bytes
+) -> StationDocument:
+    """The file's metadata on the row, its bytes under a key of the station's, both kept together."""
+    row.id = new_id()
+    row.filename, row.content_type, row.size, row.sha256 = (
+        checked.filename,
+        checked.content_type,
+        checked.size,
+        checked.sha256,
+    )
+    row.storage_key = f"{row.network_id}/stations/{row.station_id}/documents/{row.id}"
     await storage.keep(session, store, row.storage_key, content, row, conflict="the document exists already")
     return row
 
@@ -103,9 +116,7 @@ async def add_visit_photo(
     visit = (await session.scalars(select(SiteVisit).where(SiteVisit.application_id == application.id))).first()
     if visit is None:
         raise Conflict(f"the application is {application.stage}: plan the site visit first")
-    count = await session.scalar(select(func.count()).where(SiteVisitPhoto.site_visit_id == visit.id))
-    if (count or 0) >= MAX_PHOTOS:
-        raise ValidationFailed(f"at most {MAX_PHOTOS} photos", fields={"file": "too many"})
+    await within_limit(session, SiteVisitPhoto.site_visit_id, visit.id, MAX_PHOTOS)
     photo_id = new_id()
     row = SiteVisitPhoto(
         id=photo_id,

@@ -8,24 +8,19 @@ visit photos — uploaded as multipart forms, downloaded by whoever row-level se
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry import relay
 
 from dealernet import storage
-from dealernet.errors import DomainError
 from dealernet.network import acceptance, documents, pipeline, profile
 from dealernet.scope import Scope
-from dealernet.tenants.http import bearer_scope, file_response, path_id, problem_response
-
-T = TypeVar("T")
+from dealernet.tenants.http import described_file, file_response, in_bearer_scope, path_id
 
 
 def _pdf(name: str, pdf: bytes) -> Response[Any]:
@@ -44,7 +39,7 @@ async def download_letter(request: Request[Any, Any, State], letter_id: FromPath
         letter, pdf = await pipeline.read_letter(session, scope, store, letter_id=letter_uuid)
         return _pdf(letter.number, pdf)
 
-    return await _scoped(request, read)
+    return await in_bearer_scope(request, read)
 
 
 @get("/certificates/{contract_id:str}", summary="Download a station's authorisation certificate")
@@ -54,34 +49,7 @@ async def download_certificate(request: Request[Any, Any, State], contract_id: F
         contract, pdf = await acceptance.read_certificate(session, scope, store, contract_id=contract_uuid)
         return _pdf(contract.authorisation_number, pdf)
 
-    return await _scoped(request, read)
-
-
-async def _scoped(
-    request: Request[Any, Any, State], work: Callable[[AsyncSession, Scope, storage.Store], Awaitable[T]]
-) -> T | Response[Any]:
-    """`work` in the bearer's scope as one transaction (committed when it returns), or the error answer."""
-    runtime = request.app.state.runtime
-    scope = await bearer_scope(request)
-    if not isinstance(scope, Scope):
-        return scope
-    try:
-        async with runtime.sessionmaker(info={"scope": scope}) as session:
-            result = await work(session, scope, runtime.store)
-            await session.commit()
-    except DomainError as exc:
-        return problem_response(exc)
-    return result
-
-
-def _described(type_name: str, row: Any) -> dict[str, Any]:
-    return {
-        "id": str(relay.GlobalID(type_name, str(row.id))),
-        "filename": row.filename,
-        "contentType": row.content_type,
-        "size": row.size,
-        "sha256": row.sha256,
-    }
+    return await in_bearer_scope(request, read)
 
 
 @dataclass
@@ -104,9 +72,9 @@ async def hand_in_document(
         row = await documents.hand_in(
             session, scope, store, kind=data.kind, filename=data.file.filename or "file", content=content
         )
-        return Response({**_described("StationDocument", row), "kind": row.kind}, status_code=201)
+        return Response({**described_file("StationDocument", row), "kind": row.kind}, status_code=201)
 
-    return await _scoped(request, work)
+    return await in_bearer_scope(request, work)
 
 
 @get("/documents/{document_id:str}", summary="Download a station's document you may see")
@@ -116,7 +84,7 @@ async def download_document(request: Request[Any, Any, State], document_id: From
         row, content = await documents.read_document(session, scope, store, document_id=document_uuid)
         return file_response(row.filename, row.content_type, row.sha256, content)
 
-    return await _scoped(request, work)
+    return await in_bearer_scope(request, work)
 
 
 @dataclass
@@ -147,9 +115,9 @@ async def add_visit_photo(
             content=content,
             caption=data.caption,
         )
-        return Response({**_described("SiteVisitPhoto", row), "caption": row.caption}, status_code=201)
+        return Response({**described_file("SiteVisitPhoto", row), "caption": row.caption}, status_code=201)
 
-    return await _scoped(request, work)
+    return await in_bearer_scope(request, work)
 
 
 @get("/visit-photos/{photo_id:str}", summary="HQ: download a site visit photo")
@@ -159,7 +127,7 @@ async def download_visit_photo(request: Request[Any, Any, State], photo_id: From
         row, content = await documents.read_visit_photo(session, scope, store, photo_id=photo_uuid)
         return file_response(row.filename, row.content_type, row.sha256, content)
 
-    return await _scoped(request, work)
+    return await in_bearer_scope(request, work)
 
 
 @post(
@@ -184,6 +152,6 @@ async def attach_evidence(
             filename=data.file.filename or "evidence",
             content=content,
         )
-        return Response({**_described("StationDocument", row), "kind": row.kind}, status_code=201)
+        return Response({**described_file("StationDocument", row), "kind": row.kind}, status_code=201)
 
-    return await _scoped(request, work)
+    return await in_bearer_scope(request, work)

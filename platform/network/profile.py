@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +21,7 @@ from dealernet import storage
 from dealernet.audit import service as journal
 from dealernet.db import group_by, new_id
 from dealernet.errors import Conflict, NotFound, ValidationFailed
-from dealernet.network import rules
+from dealernet.network import documents, rules
 from dealernet.network.models import Application, ProfileChange, StationDocument, StationProfile
 from dealernet.paging import check_page_size
 from dealernet.scope import Scope
@@ -228,25 +228,15 @@ async def attach_evidence(
     change = await _change(session, change_id)
     if change.status != "draft":
         raise Conflict(f"the change is {change.status}: evidence goes with a draft")
-    count = await session.scalar(select(func.count()).where(StationDocument.profile_change_id == change.id))
-    if (count or 0) >= MAX_EVIDENCE:
-        raise ValidationFailed(f"at most {MAX_EVIDENCE} files", fields={"file": "too many"})
-    document_id = new_id()
+    await documents.within_limit(session, StationDocument.profile_change_id, change.id, MAX_EVIDENCE)
     row = StationDocument(
-        id=document_id,
         network_id=change.network_id,
         station_id=change.station_id,
         profile_change_id=change.id,
         kind=kind,
-        filename=checked.filename,
-        content_type=checked.content_type,
-        size=checked.size,
-        sha256=checked.sha256,
-        storage_key=f"{change.network_id}/stations/{change.station_id}/documents/{document_id}",
         uploaded_by=scope.actor_id,
     )
-    await storage.keep(session, store, row.storage_key, content, row, conflict="the document exists already")
-    return row
+    return await documents.keep_station_document(session, store, row, checked, content)
 
 
 async def evidence_of(

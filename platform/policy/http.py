@@ -18,13 +18,21 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
 from dealernet import outbox, storage
 from dealernet.errors import DomainError
 from dealernet.policy import documents, imports
 from dealernet.scope import Scope
-from dealernet.tenants.http import bearer_scope, file_response, path_id, problem_response
+from dealernet.tenants.http import (
+    bearer_scope,
+    described_file,
+    file_response,
+    in_bearer_scope,
+    path_id,
+    problem_response,
+)
 
 
 @dataclass
@@ -89,48 +97,27 @@ async def upload_attachment(
     bulletin_id: FromPath[str],
     data: Annotated[AttachmentForm, Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> Response[dict[str, Any]]:
-    runtime = request.app.state.runtime
-    scope = await bearer_scope(request)
-    if not isinstance(scope, Scope):
-        return scope
     content = await data.file.read()
-    try:
-        async with runtime.sessionmaker(info={"scope": scope}) as session:
-            row = await documents.attach_to_bulletin(
-                session,
-                scope,
-                runtime.store,
-                publication_id=path_id(bulletin_id, "Publication", "bulletinId"),
-                filename=data.file.filename or "file",
-                content=content,
-            )
-            await session.commit()
-    except DomainError as exc:
-        return problem_response(exc)
-    body = {
-        "id": str(relay.GlobalID("BulletinAttachment", str(row.id))),
-        "filename": row.filename,
-        "contentType": row.content_type,
-        "size": row.size,
-        "sha256": row.sha256,
-    }
-    return Response(body, status_code=201)
+
+    async def work(session: AsyncSession, scope: Scope, store: storage.Store) -> Response[Any]:
+        row = await documents.attach_to_bulletin(
+            session,
+            scope,
+            store,
+            publication_id=path_id(bulletin_id, "Publication", "bulletinId"),
+            filename=data.file.filename or "file",
+            content=content,
+        )
+        return Response(described_file("BulletinAttachment", row), status_code=201)
+
+    return await in_bearer_scope(request, work)
 
 
 @get("/attachments/{attachment_id:str}", summary="Download a bulletin attachment you may see")
 async def download_attachment(request: Request[Any, Any, State], attachment_id: FromPath[str]) -> Response[Any]:
-    runtime = request.app.state.runtime
-    scope = await bearer_scope(request)
-    if not isinstance(scope, Scope):
-        return scope
-    try:
-        async with runtime.sessionmaker(info={"scope": scope}) as session:
-            row, content = await documents.read_attachment(
-                session,
-                scope,
-                runtime.store,
-                attachment_id=path_id(attachment_id, "BulletinAttachment", "attachmentId"),
-            )
-    except DomainError as exc:
-        return problem_response(exc)
-    return file_response(row.filename, row.content_type, row.sha256, content)
+    async def work(session: AsyncSession, scope: Scope, store: storage.Store) -> Response[Any]:
+        attachment = path_id(attachment_id, "BulletinAttachment", "attachmentId")
+        row, content = await documents.read_attachment(session, scope, store, attachment_id=attachment)
+        return file_response(row.filename, row.content_type, row.sha256, content)
+
+    return await in_bearer_scope(request, work)

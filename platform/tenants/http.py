@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 from uuid import UUID
 
@@ -16,12 +16,14 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry import relay
 
+from dealernet import storage
 from dealernet.errors import Conflict, DomainError, NotFound, Unauthenticated, ValidationFailed
 from dealernet.scope import AUTH_SCOPE, Scope
 from dealernet.tenants import clients, factors, service, sso
 from dealernet.tenants.keys import KeyStore, secret_box
 from dealernet.tenants.throttle import LoginThrottle, ThrottlePolicy
 
+T = TypeVar("T")
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 GRANTS = "password, refresh_token or client_credentials"
 SSO_CALLBACK = "/auth/sso/callback"
@@ -279,6 +281,35 @@ async def bearer_scope(request: Request[Any, Any, State]) -> Scope | Response[di
 def problem_response(exc: DomainError) -> Response[dict[str, Any]]:
     body = {"code": exc.code, "message": exc.message, "fields": exc.fields}
     return Response(body, status_code=PROBLEM_STATUS.get(exc.code, 500))
+
+
+async def in_bearer_scope(
+    request: Request[Any, Any, State], work: Callable[[AsyncSession, Scope, storage.Store], Awaitable[T]]
+) -> T | Response[Any]:
+    """`work` in the bearer token's scope as one transaction (committed when it returns), or the error answer:
+    the plain-HTTP endpoints' unit of work."""
+    runtime = request.app.state.runtime
+    scope = await bearer_scope(request)
+    if not isinstance(scope, Scope):
+        return scope
+    try:
+        async with runtime.sessionmaker(info={"scope": scope}) as session:
+            result = await work(session, scope, runtime.store)
+            await session.commit()
+    except DomainError as exc:
+        return problem_response(exc)
+    return result
+
+
+def described_file(type_name: str, row: Any) -> dict[str, Any]:
+    """What an upload answers: the stored file's global id, name, type, size and checksum."""
+    return {
+        "id": str(relay.GlobalID(type_name, str(row.id))),
+        "filename": row.filename,
+        "contentType": row.content_type,
+        "size": row.size,
+        "sha256": row.sha256,
+    }
 
 
 def file_response(filename: str, content_type: str, sha256: str, content: bytes) -> Response[Any]:
