@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dealernet import outbox
@@ -81,7 +81,8 @@ async def register(
 ) -> NewRegistration:
     """Record a registration and queue the verification mail; the link is valid for VERIFY_HOURS."""
     company, address = check_registration(company_name, email)
-    network_id = await session.scalar(select(Network.id).where(Network.code == network_code.strip().upper()))
+    code = network_code.strip().upper()
+    network_id = await session.scalar(select(Network.id).where(func.upper(Network.code) == code))
     if network_id is None:
         raise NotFound("no such network")
     token = secrets.token_urlsafe(32)
