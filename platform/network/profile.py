@@ -42,11 +42,6 @@ MAX_EVIDENCE = 10
 TRACKED = ("status", "changed_on", "before", "after", "filed_late")
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def check_change(kind: str, changed_on: date, values: Mapping[str, str], reason: str, today: date) -> dict[str, str]:
     """The new values of a change of `kind` (only its fields, each within its length, at least one) on a day
     that has come; every problem at once, by input path."""
@@ -56,7 +51,7 @@ def check_change(kind: str, changed_on: date, values: Mapping[str, str], reason:
     problems: dict[str, str] = {}
     cleaned: dict[str, str] = {}
     for name, value in values.items():
-        path = f"input.values.{_camel(name)}"
+        path = f"input.values.{rules.input_name(name)}"
         if name not in fields:
             problems[path] = f"not part of a {kind} change"
         elif len(value.strip()) > FIELD_LIMITS[name]:
@@ -164,7 +159,7 @@ async def file_change(session: AsyncSession, scope: Scope, *, change_id: UUID) -
         missing = [kind for kind in rules.EVIDENCE if kind not in handed_in]
         if missing:
             raise ValidationFailed(
-                "key data needs evidence of before and after", fields={_camel(k): "required" for k in missing}
+                "key data needs evidence of before and after", fields={rules.input_name(k): "required" for k in missing}
             )
     before = journal.snapshot(change, *TRACKED)
     profile = await profile_of(session, scope, change.station_id)

@@ -44,13 +44,6 @@ class NewRegistration:
     token: str
 
 
-@dataclass(frozen=True)
-class Registered:
-    email: str
-    station_id: UUID
-    application_id: UUID
-
-
 def _mail_scope(network_id: UUID) -> Scope:
     """The registration mail is sent on the network's behalf (HQ network development), by the worker."""
     return Scope(db_role=DbRole.auth, network_id=network_id, role=Role.hq_network_development.value)
@@ -126,9 +119,10 @@ async def send_registration_mail(
     await env.mailer.send(registration_mail(env.settings.base_url, registration, token))
 
 
-async def verify(session: AsyncSession, *, token: str, password: str, display_name: str = "") -> Registered:
-    """Confirm the address and open the applicant's tenant. Someone who already has an account (a dealer
-    group applying for another site) proves it with their password instead of choosing one."""
+async def verify(session: AsyncSession, *, token: str, password: str, display_name: str = "") -> Registration:
+    """Confirm the address and open the applicant's tenant (the registration then names its station).
+    Someone who already has an account (a dealer group applying for another site) proves it with their
+    password instead of choosing one."""
     now = datetime.now(UTC)
     query = select(Registration).where(Registration.token_hash == digest(token)).with_for_update()
     registration = (await session.scalars(query)).first()
@@ -176,7 +170,7 @@ async def verify(session: AsyncSession, *, token: str, password: str, display_na
         after={"company_name": registration.company_name, "email": registration.email, "stage": "draft"},
         station_id=station_id,
     )
-    return Registered(registration.email, station_id, application_id)
+    return registration
 
 
 async def _user_for(session: AsyncSession, email: str, password: str, display_name: str) -> UUID:

@@ -72,6 +72,12 @@ KEY_DATA = ("bank_account", "legal_representative")
 FILE_WITHIN_DAYS = 3
 
 
+def input_name(field: str) -> str:
+    """A field's name in the API (contact_phone → contactPhone), for the paths of validation errors."""
+    head, *rest = field.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def file_by(changed_on: date) -> date:
     return changed_on + timedelta(days=FILE_WITHIN_DAYS)
 

@@ -95,7 +95,7 @@ class ProfileChange(relay.Node):
             file_by=rules.file_by(row.changed_on),
             reason=row.reason,
             values=[
-                ProfileValue(field=profile._camel(name), before=row.before.get(name), after=value)
+                ProfileValue(field=rules.input_name(name), before=row.before.get(name), after=value)
                 for name, value in row.after.items()
             ],
             filed_at=row.filed_at,

@@ -157,11 +157,6 @@ REQUIRED = (
 )
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def check_form(form: ApplicationForm) -> dict[str, Any]:
     """The changed fields as stored (trimmed), or VALIDATION naming every bad one."""
     changes: dict[str, Any] = {}
@@ -170,7 +165,7 @@ def check_form(form: ApplicationForm) -> dict[str, Any]:
         value = getattr(form, name)
         if value is not None:
             if len(value.strip()) > limit or (name == "company_name" and not value.strip()):
-                problems[_camel(name)] = f"at most {limit} characters" + (
+                problems[rules.input_name(name)] = f"at most {limit} characters" + (
                     ", not empty" if name == "company_name" else ""
                 )
             changes[name] = value.strip()
@@ -178,14 +173,14 @@ def check_form(form: ApplicationForm) -> dict[str, Any]:
         value = getattr(form, name)
         if value is not None:
             if not 0 <= value <= 1_000_000:
-                problems[_camel(name)] = "0 to 1,000,000"
+                problems[rules.input_name(name)] = "0 to 1,000,000"
             changes[name] = value
     for name, limit in (("equipment", 100), ("brands", 40)):
         value = getattr(form, name)
         if value is not None:
             items = sorted({item.strip() for item in value if item.strip()})
             if len(items) > 200 or any(len(item) > limit for item in items):
-                problems[_camel(name)] = f"at most 200, each at most {limit} characters"
+                problems[rules.input_name(name)] = f"at most 200, each at most {limit} characters"
             changes[name] = items
     if form.region_id is not None:
         changes["region_id"] = form.region_id
@@ -223,7 +218,7 @@ def missing_for_submission(application: Application, handed_in: Collection[str])
     """The form's empty required fields and the required documents not handed in, by their input names."""
     fields = [name for name in REQUIRED if getattr(application, name) in (None, "", [])]
     documents = [kind for kind in rules.REQUIRED_DOCUMENTS if kind not in handed_in]
-    return [_camel(name) for name in fields + documents]
+    return [rules.input_name(name) for name in fields + documents]
 
 
 async def document_kinds(session: AsyncSession, application_id: UUID) -> set[str]:
@@ -489,7 +484,7 @@ def check_rules(rules_now: Mapping[str, Any]) -> None:
     problems: dict[str, str] = {}
     for name in ("application_pass_mark", "acceptance_pass_mark"):
         if not Decimal(0) <= rules_now[name] <= Decimal(100) or rules_now[name] != round(rules_now[name], 2):
-            problems[f"input.{_camel(name)}"] = "0 to 100, at most 2 decimals"
+            problems[f"input.{rules.input_name(name)}"] = "0 to 100, at most 2 decimals"
     if not 1 <= rules_now["committee_members"] <= 50:
         problems["input.committeeMembers"] = "1 to 50"
     if not 1 <= rules_now["committee_quorum"] <= rules_now["committee_members"]:
