@@ -19,12 +19,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import text
 
-from dealernet import bootstrap
-from dealernet.db import create_engine, make_sessionmaker, new_id, scoped_session
-from dealernet.embedded import resolve_servers
+from dealernet import provision
+from dealernet.core import bootstrap
+from dealernet.core.db import create_engine, make_sessionmaker, new_id, scoped_session
+from dealernet.core.embedded import resolve_servers
+from dealernet.core.scope import DbRole, Scope
+from dealernet.core.settings import load_settings
 from dealernet.policy.prices import _PRICE_AS_OF, NATIONAL
-from dealernet.scope import DbRole, Scope
-from dealernet.settings import load_settings
 
 START = date(2020, 1, 1)
 SEED = """
@@ -60,7 +61,7 @@ SELECT uuid_generate_v7(), :network, p.id, :station, now() FROM publications p W
 async def main(versions: int, parts: int) -> None:
     settings = load_settings(database="dealernet_bench")
     servers = resolve_servers(settings)
-    await bootstrap.bootstrap(settings, servers.postgres_admin_url)
+    await provision.provision(settings, servers.postgres_admin_url)
     network, station = new_id(), new_id()
     async with bootstrap.seed_session(settings, servers.postgres_admin_url) as seed:
         await seed.execute(

@@ -25,13 +25,14 @@ from uuid import UUID
 import openpyxl
 from sqlalchemy import text
 
-from dealernet import bootstrap
-from dealernet.db import create_engine, make_sessionmaker, new_id, scoped_session
-from dealernet.embedded import resolve_servers
+from dealernet import provision
+from dealernet.core import bootstrap
+from dealernet.core.access import Role, permissions_of
+from dealernet.core.db import create_engine, make_sessionmaker, new_id, scoped_session
+from dealernet.core.embedded import resolve_servers
+from dealernet.core.scope import DbRole, Scope
+from dealernet.core.settings import load_settings
 from dealernet.policy import imports, prices
-from dealernet.scope import DbRole, Scope
-from dealernet.settings import load_settings
-from dealernet.tenants.permissions import Role, permissions_of
 
 COLUMNS = ["id", "network_id", "publication_id", "part_id", "currency", "list_price", "dealer_price", "valid_from"]
 
@@ -54,7 +55,7 @@ def price_file(count: int, *, xlsx: bool) -> bytes:
 async def main(count: int, rounds: int, xlsx: bool) -> None:
     settings = load_settings(database="dealernet_bench")
     servers = resolve_servers(settings)
-    await bootstrap.bootstrap(settings, servers.postgres_admin_url)
+    await provision.provision(settings, servers.postgres_admin_url)
     network = new_id()
     async with bootstrap.seed_session(settings, servers.postgres_admin_url) as seed:
         await seed.execute(

@@ -24,11 +24,12 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select, text
 
-from dealernet import bootstrap
-from dealernet.db import create_engine, make_sessionmaker
-from dealernet.embedded import resolve_servers
-from dealernet.scope import AUTH_SCOPE
-from dealernet.settings import load_settings
+from dealernet import provision
+from dealernet.core import bootstrap
+from dealernet.core.db import create_engine, make_sessionmaker
+from dealernet.core.embedded import resolve_servers
+from dealernet.core.scope import AUTH_SCOPE
+from dealernet.core.settings import load_settings
 from dealernet.tenants import service
 from dealernet.tenants.demo import DEMO_PASSWORD, seed_demo
 from dealernet.tenants.http import authenticate
@@ -86,7 +87,7 @@ async def p99_while(
 async def main(requests: int) -> None:
     settings = load_settings(database="dealernet_bench")
     servers = resolve_servers(settings)
-    await bootstrap.bootstrap(settings, servers.postgres_admin_url)
+    await provision.provision(settings, servers.postgres_admin_url)
     async with bootstrap.seed_session(settings, servers.postgres_admin_url) as session:
         await seed_demo(session)
         membership = (await session.scalars(select(Membership).where(Membership.role == "station_manager"))).first()

@@ -11,10 +11,10 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import dealernet.audit.models
-import dealernet.migration_ops
+import dealernet.core.journal
+import dealernet.core.migration_ops
 import dealernet.tenants.models  # noqa: F401
-from dealernet.db import Base
+from dealernet.core.db import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -24,9 +24,9 @@ def _owner_url():  # type: ignore[no-untyped-def]
     url = config.attributes.get("url")
     if url is not None:
         return url
-    from dealernet.bootstrap import owner_url
-    from dealernet.embedded import resolve_servers
-    from dealernet.settings import load_settings
+    from dealernet.core.bootstrap import owner_url
+    from dealernet.core.embedded import resolve_servers
+    from dealernet.core.settings import load_settings
 
     settings = load_settings()
     return owner_url(settings, resolve_servers(settings).postgres_admin_url)

@@ -24,13 +24,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from strawberry.litestar import make_graphql_controller
 from strawberry.types import ExecutionResult
 
-from dealernet.bootstrap import app_url, head_revision
-from dealernet.db import create_engine, make_sessionmaker
-from dealernet.embedded import resolve_servers
+from dealernet.api import build_schema
+from dealernet.core.bootstrap import app_url, head_revision
+from dealernet.core.db import create_engine, make_sessionmaker
+from dealernet.core.embedded import resolve_servers
+from dealernet.core.errors import Unauthenticated
+from dealernet.core.scope import Scope as TenantScope
+from dealernet.core.settings import Settings
+from dealernet.core.storage import Store, open_store
 from dealernet.graphql import persisted
 from dealernet.graphql.context import Context
 from dealernet.graphql.errors import coded_error
-from dealernet.graphql.schema import build_schema
 from dealernet.network.http import (
     add_visit_photo,
     attach_evidence,
@@ -41,11 +45,10 @@ from dealernet.network.http import (
     hand_in_document,
 )
 from dealernet.policy.http import download_attachment, upload_attachment, upload_import
-from dealernet.settings import Settings
-from dealernet.storage import Store, open_store
 from dealernet.tenants.http import authenticate, jwks, sso_begin, sso_callback, token_endpoint
 from dealernet.tenants.keys import KeyStore
-from dealernet.worker import connect_queue
+from dealernet.tenants.service import with_standing
+from dealernet.worker import connect_queue, register_jobs
 
 log = structlog.get_logger(__name__)
 
@@ -63,6 +66,15 @@ class Runtime:
     head: str | None = None
     store: Store | None = None  # uploaded files (storage.py)
     _owned: list[Any] = field(default_factory=list)
+
+    async def authenticate(self, authorization: str | None) -> tuple[TenantScope | None, str | None]:
+        """core.web.Authenticator: the bearer token's scope."""
+        assert self.sessionmaker is not None
+        return await authenticate(self.keys, self.sessionmaker, authorization)
+
+    async def with_standing(self, session: AsyncSession, scope: TenantScope) -> TenantScope:
+        """core.web.Authenticator: the station's standing now."""
+        return await with_standing(session, scope)
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -92,9 +104,17 @@ async def graphql_context(request: Request[Any, Any, State]) -> AsyncIterator[Co
     strawberry turns resolver exceptions into `errors` and they never reach this dependency."""
     runtime: Runtime = request.app.state.runtime
     assert runtime.sessionmaker is not None
-    scope, auth_error = await authenticate(runtime.keys, runtime.sessionmaker, request.headers.get("authorization"))
+    scope, auth_error = await runtime.authenticate(request.headers.get("authorization"))
     session = runtime.sessionmaker(info={"scope": scope})
     try:
+        if scope is not None and scope.is_station:
+            # One query in the request's own transaction: mutations of a suspended station are refused.
+            try:
+                scope = await with_standing(session, scope)
+            except Unauthenticated as exc:  # deactivated since the token was issued
+                await session.rollback()
+                scope, auth_error = None, exc.message
+            session.info["scope"] = scope
         yield Context(
             session=session,
             scope=scope,
@@ -189,6 +209,7 @@ def create_app(
 ) -> Litestar:
     """The API. Tests pass their own session factory and Redis; otherwise the lifespan connects. (E-mail is
     sent by the worker, through the outbox.)"""
+    register_jobs()
     runtime = Runtime(
         settings=settings,
         keys=KeyStore(settings),

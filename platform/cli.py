@@ -14,22 +14,24 @@ import uvicorn
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
-from dealernet import bootstrap, outbox, storage
-from dealernet.audit.service import ChainBreak, verify_chain
-from dealernet.db import create_engine, make_sessionmaker, scoped_session
-from dealernet.embedded import Servers, resolve_servers, stop_redis
-from dealernet.errors import DomainError
-from dealernet.logs import configure_logging
-from dealernet.mail import LogMailer
+from dealernet import provision
+from dealernet.core import bootstrap, outbox, storage
+from dealernet.core.access import Role
+from dealernet.core.db import create_engine, make_sessionmaker, scoped_session
+from dealernet.core.embedded import Servers, resolve_servers, stop_redis
+from dealernet.core.errors import DomainError
+from dealernet.core.journal import ChainBreak, verify_chain
+from dealernet.core.logs import configure_logging
+from dealernet.core.mail import LogMailer
+from dealernet.core.scope import Scope
+from dealernet.core.settings import Settings, SettingsError, load_settings
+from dealernet.core.unit_of_work import PENDING, new_unit_of_work
 from dealernet.policy import imports
 from dealernet.policy.models import Import
-from dealernet.scope import Scope
-from dealernet.settings import Settings, SettingsError, load_settings
 from dealernet.tenants.keys import rotate as rotate_keys
 from dealernet.tenants.models import Membership, User
-from dealernet.tenants.permissions import Role
 from dealernet.tenants.service import claims_of, scope_for
-from dealernet.worker import connect_queue
+from dealernet.worker import connect_queue, register_jobs
 
 cli = typer.Typer(
     help="Dealernet: the OEM after-sales service network platform.",
@@ -89,7 +91,7 @@ def migrate(
         await bootstrap.ensure_roles_and_database(servers.postgres_admin_url, settings.database_name)
         await bootstrap.migrate(settings, servers.postgres_admin_url, revision)
         if revision == "head":
-            await bootstrap.ensure_signing_key(settings, servers.postgres_admin_url)
+            await provision.ensure_signing_key(settings, servers.postgres_admin_url)
 
     asyncio.run(run())
     typer.echo(f"database {settings.database_name} migrated to {revision}")
@@ -171,10 +173,10 @@ async def _import_file(settings: Settings, servers: Servers, scope: Scope, path:
     sessionmaker = make_sessionmaker(engine)
     content = await asyncio.to_thread(path.read_bytes)
     try:
-        async with scoped_session(sessionmaker, scope) as session:
+        # No queue: the job runs right here, below, with a progress bar.
+        async with new_unit_of_work(sessionmaker, scope, queue=None) as session:
             started = await imports.start_import(session, scope, filename=path.name, content=content, **kw)
-            await session.commit()
-            jobs = session.info.pop(outbox.PENDING, [])
+            jobs = list(session.info.get(PENDING, []))
             session.expunge(started.row)
         if started.duplicate:
             typer.echo(f"{path.name} was imported already (import {started.row.id}); nothing to do")
@@ -253,7 +255,7 @@ def permissions() -> None:
 @cli.command("graphql-schema")
 def graphql_schema() -> None:
     """Print the GraphQL schema (SDL); `dealernet graphql-schema > schema.graphql` updates the committed one."""
-    from dealernet.graphql.schema import build_schema
+    from dealernet.api import build_schema
 
     sys.stdout.write(build_schema(production=False).as_str() + "\n")
 
@@ -344,7 +346,7 @@ def demo() -> None:
     servers = _servers(settings)
 
     async def prepare() -> None:
-        await bootstrap.bootstrap(settings, servers.postgres_admin_url)
+        await provision.provision(settings, servers.postgres_admin_url)
         await _seed_demo(settings, servers)
 
     asyncio.run(prepare())
@@ -355,4 +357,5 @@ def demo() -> None:
 
 
 def main() -> None:
+    register_jobs()
     cli()

@@ -11,15 +11,16 @@ from arq.connections import RedisSettings
 from arq.worker import Function, Worker, func
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dealernet import outbox, storage
-from dealernet.bootstrap import app_url
-from dealernet.db import create_engine, make_sessionmaker
-from dealernet.embedded import resolve_servers
-from dealernet.mail import LogMailer, Mailer
-from dealernet.network import registration, training
-from dealernet.policy import imports  # noqa: F401 - registers the context's outbox jobs
-from dealernet.settings import Settings
-from dealernet.tenants import mails, notifications  # noqa: F401 - registers the context's outbox jobs
+from dealernet.core import outbox, storage
+from dealernet.core.bootstrap import app_url
+from dealernet.core.db import create_engine, make_sessionmaker
+from dealernet.core.embedded import resolve_servers
+from dealernet.core.mail import LogMailer, Mailer
+from dealernet.core.settings import Settings
+from dealernet.core.unit_of_work import RUN_JOB
+from dealernet.network import jobs as network_jobs
+from dealernet.policy import jobs as policy_jobs
+from dealernet.tenants import jobs as tenants_jobs
 
 HEARTBEAT_KEY = "dealernet:worker:heartbeat"
 
@@ -42,22 +43,30 @@ async def record_heartbeat(ctx: dict[str, Any]) -> str:
     return now
 
 
+# Every context's jobs, listed here and nowhere else (contexts in their declared order).
+OUTBOX_JOBS: dict[str, outbox.Handler] = {
+    **tenants_jobs.OUTBOX_JOBS,
+    **policy_jobs.OUTBOX_JOBS,
+    **network_jobs.OUTBOX_JOBS,
+}
 FUNCTIONS: list[Function] = [
     func(record_heartbeat, name="platform.record_heartbeat"),
-    func(outbox.run_job, name=outbox.RUN_JOB),
+    func(outbox.run_job, name=RUN_JOB),
 ]
 CRONS = [
     cron(record_heartbeat, name="cron:platform.record_heartbeat", second=0, run_at_startup=True),
     cron(outbox.relay_job, name="cron:outbox.relay", second={5, 25, 45}, run_at_startup=True),
-    # Acknowledgement reminders: hourly is plenty, each station hears at most once a day.
-    cron(notifications.remind_job, name="cron:tenants.remind_unacknowledged", minute=7, second=30),
-    # Onboarding deadlines: rectification items due or overdue, certificates expiring (once a day each).
-    cron(training.remind_job, name="cron:network.remind_deadlines", minute=17, second=30),
     # Stored files whose request rolled back after the bytes were put: once a night.
     cron(storage.sweep_job, name="cron:platform.sweep_stored_files", hour=3, minute=37, second=0),
-    # Registrations never confirmed: forgotten 30 days after their link expired.
-    cron(registration.forget_job, name="cron:network.forget_unconfirmed_registrations", hour=3, minute=47, second=0),
+    *tenants_jobs.CRONS,
+    *policy_jobs.CRONS,
+    *network_jobs.CRONS,
 ]
+
+
+def register_jobs() -> None:
+    """Make every context's outbox jobs known: the API and the CLI queue them, the worker runs them."""
+    outbox.register(OUTBOX_JOBS)
 
 
 def make_worker(
@@ -73,6 +82,7 @@ def make_worker(
 ) -> Worker:
     """The worker. Jobs reach the database through `sessionmaker` (tests pass theirs), else through the
     app login the worker connects with at start-up."""
+    register_jobs()
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["env"] = outbox.JobEnv(settings=settings, mailer=mailer or LogMailer(), redis=ctx.get("redis"))

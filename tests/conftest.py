@@ -27,20 +27,22 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState
 
-from dealernet import bootstrap
+from dealernet import provision
 from dealernet.app import create_app
-from dealernet.db import TEST_LOGIN_ROLE, create_engine, make_sessionmaker, new_id, scoped_session
-from dealernet.embedded import Servers, resolve_servers
-from dealernet.logs import configure_logging
-from dealernet.mail import MemoryMailer
-from dealernet.scope import AUTH_SCOPE, SEED_SCOPE, DbRole, Scope
-from dealernet.settings import Settings, load_settings
+from dealernet.core import bootstrap
+from dealernet.core.access import Role
+from dealernet.core.db import TEST_LOGIN_ROLE, create_engine, make_sessionmaker, new_id, scoped_session
+from dealernet.core.embedded import Servers, resolve_servers
+from dealernet.core.logs import configure_logging
+from dealernet.core.mail import MemoryMailer
+from dealernet.core.scope import AUTH_SCOPE, SEED_SCOPE, DbRole, Scope
+from dealernet.core.settings import Settings, load_settings
 from dealernet.tenants.clients import link_partner
 from dealernet.tenants.keys import load_signer
 from dealernet.tenants.models import ApiClient, PartnerKind
-from dealernet.tenants.permissions import Role
 from dealernet.tenants.service import scope_for
 from dealernet.tenants.tokens import AccessClaims, TokenSigner
+from dealernet.worker import register_jobs
 from tests.factories import (
     PASSWORD_HASH,
     MembershipFactory,
@@ -67,6 +69,7 @@ def _test_redis_url(url: str) -> str:
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
+    register_jobs()  # as every entry point does: services queue the contexts' jobs by name
     configured = load_settings(env="test")
     configure_logging(configured)  # as the CLI does: plain tracebacks, no frame locals
     name = configured.database_name
@@ -90,7 +93,7 @@ def servers(settings: Settings) -> Servers:
 @pytest.fixture(scope="session")
 async def engine(settings: Settings, servers: Servers) -> AsyncIterator[AsyncEngine]:
     await bootstrap.drop_database(servers.postgres_admin_url, settings.database_name)
-    await bootstrap.bootstrap(settings, servers.postgres_admin_url, test_role=True)
+    await provision.provision(settings, servers.postgres_admin_url, test_role=True)
     engine = create_engine(bootstrap.app_url(settings, servers.postgres_admin_url, login=TEST_LOGIN_ROLE))
     yield engine
     await engine.dispose()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import factory
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.db import new_id
+from dealernet.core.db import new_id
 from dealernet.tenants.models import Membership, Network, RefreshToken, Role, Station, User
 from dealernet.tenants.passwords import hash_password
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dealernet.graphql.schema import build_schema
+from dealernet.api import build_schema
 
 SDL = Path(__file__).resolve().parents[1] / "schema.graphql"
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from dealernet.migration_ops import NETWORK_SETTING, STATION_SETTING
+from dealernet.core.migration_ops import NETWORK_SETTING, STATION_SETTING
 
 revision: str = "0001"
 down_revision: str | None = None

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from dealernet.migration_ops import ACTOR_SETTING, NETWORK_SETTING, PARTNER_SETTING, SEED_ROLE
+from dealernet.core.migration_ops import ACTOR_SETTING, NETWORK_SETTING, PARTNER_SETTING, SEED_ROLE
 
 revision: str = "0002"
 down_revision: str | None = "0001"

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-from dealernet.migration_ops import ACTOR_SETTING
+from dealernet.core.migration_ops import ACTOR_SETTING
 
 revision: str = "0003"
 down_revision: str | None = "0002"

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-from dealernet.migration_ops import NETWORK_SETTING, SEED_ROLE
+from dealernet.core.migration_ops import NETWORK_SETTING, SEED_ROLE
 
 revision: str = "0004"
 down_revision: str | None = "0003"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from dealernet.migration_ops import NETWORK_SETTING
+from dealernet.core.migration_ops import NETWORK_SETTING
 
 revision: str = "0005"
 down_revision: str | None = "0004"

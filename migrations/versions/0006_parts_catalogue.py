@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from dealernet.migration_ops import NETWORK_SETTING, PARTNER_SETTING
+from dealernet.core.migration_ops import NETWORK_SETTING, PARTNER_SETTING
 
 revision: str = "0006"
 down_revision: str | None = "0005"

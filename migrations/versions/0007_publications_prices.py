@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, DATERANGE
 
-from dealernet.migration_ops import NETWORK_SETTING, PARTNER_SETTING, STATION_SETTING
+from dealernet.core.migration_ops import NETWORK_SETTING, PARTNER_SETTING, STATION_SETTING
 
 revision: str = "0007"
 down_revision: str | None = "0006"

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from dealernet.migration_ops import SEED_ROLE
+from dealernet.core.migration_ops import SEED_ROLE
 
 revision: str = "0009"
 down_revision: str | None = "0008"

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import DATERANGE
 
-from dealernet.migration_ops import NETWORK_SETTING, SEED_ROLE, STATION_SETTING
+from dealernet.core.migration_ops import NETWORK_SETTING, SEED_ROLE, STATION_SETTING
 
 revision: str = "0012"
 down_revision: str | None = "0011"

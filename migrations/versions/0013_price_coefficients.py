@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import DATERANGE
 
-from dealernet.migration_ops import NETWORK_SETTING, STATION_SETTING
+from dealernet.core.migration_ops import NETWORK_SETTING, STATION_SETTING
 
 revision: str = "0013"
 down_revision: str | None = "0012"

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-from dealernet.migration_ops import SEED_ROLE
+from dealernet.core.migration_ops import SEED_ROLE
 
 revision: str = "0021"
 down_revision: str | None = "0020"

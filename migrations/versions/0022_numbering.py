@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from dealernet.migration_ops import SEED_ROLE
+from dealernet.core.migration_ops import SEED_ROLE
 
 revision: str = "0022"
 down_revision: str | None = "0021"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from dealernet.migration_ops import SEED_ROLE
+from dealernet.core.migration_ops import SEED_ROLE
 
 revision: str = "0023"
 down_revision: str | None = "0022"

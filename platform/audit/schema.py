@@ -11,14 +11,14 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from dealernet.audit import models, service
-from dealernet.errors import ValidationFailed
+from dealernet.core import journal
+from dealernet.core.access import Permission
+from dealernet.core.errors import ValidationFailed
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, decode_cursor, load_nodes, parse_uuid
-from dealernet.tenants.permissions import Permission
 
-_entry_loader = by_id_loader(service.entries_by_id)
+_entry_loader = by_id_loader(journal.entries_by_id)
 
 
 @strawberry.type(description="One recorded change: who changed what, when, from what to what.")
@@ -35,7 +35,7 @@ class JournalEntry(relay.Node):
     at: datetime
 
     @classmethod
-    def from_row(cls, row: models.JournalEntry) -> JournalEntry:
+    def from_row(cls, row: journal.JournalEntry) -> JournalEntry:
         return cls(
             id=row.id,
             seq=row.seq,
@@ -80,5 +80,5 @@ class AuditQuery:
         entity = parse_uuid(str(entity_id)) if entity_id else None
         if entity_id and entity is None:
             raise ValidationFailed("entityId is not an id", fields={"entityId": "not an id"})
-        rows = await info.context.run(service.list_entries, first=first, after=_after(after), entity_id=entity)
+        rows = await info.context.run(journal.list_entries, first=first, after=_after(after), entity_id=entity)
         return connection(rows, first=first, node=JournalEntry.from_row, key=lambda r: (r.at.isoformat(), r.id))

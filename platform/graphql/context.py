@@ -13,11 +13,11 @@ from strawberry.dataloader import DataLoader
 from strawberry.litestar import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
-from dealernet import outbox
-from dealernet.errors import Unauthenticated
-from dealernet.scope import Scope
-from dealernet.settings import Settings
-from dealernet.storage import Store
+from dealernet.core.errors import Unauthenticated
+from dealernet.core.scope import Scope
+from dealernet.core.settings import Settings
+from dealernet.core.storage import Store
+from dealernet.core.unit_of_work import unit_of_work as core_unit_of_work
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -73,20 +73,10 @@ Info = StrawberryInfo[Context, None]
 
 @asynccontextmanager
 async def unit_of_work(ctx: Context) -> AsyncIterator[AsyncSession]:
-    """A mutation's transaction: commit when the block succeeds, then hand the outbox rows it wrote to the
-    job queue; on any error roll back, so a job never runs for a change that did not happen."""
+    """A mutation's transaction: core's unit of work on the request's session, under its lock."""
     ctx.require_scope()
-    async with ctx.db() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            session.info.pop(outbox.PENDING, None)
-            raise
-    jobs = session.info.pop(outbox.PENDING, [])
-    if jobs and ctx.redis is not None:
-        await outbox.enqueue(ctx.redis, jobs)
+    async with ctx.db() as session, core_unit_of_work(session, queue=ctx.redis) as work:
+        yield work
 
 
 def by_id_loader(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import structlog
 from strawberry.extensions import MaskErrors
 
-from dealernet.errors import DomainError
+from dealernet.core.errors import DomainError
 from graphql import GraphQLError
 
 log = structlog.get_logger(__name__)

@@ -19,7 +19,7 @@ from typing import Any
 
 from strawberry.extensions.field_extension import FieldExtension
 
-from dealernet.scope import DbRole, Scope
+from dealernet.core.scope import DbRole, Scope
 
 MASK = "*"
 # Who sees personal information unmasked; anyone else gets the masked form.

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dealernet.api import build_schema
+from dealernet.core.access import CLIENT_SCOPES, GRANTS, Permission, Role, permissions_of
 from dealernet.graphql.permissions import IsAuthenticated, declared_permission
-from dealernet.graphql.schema import build_schema
-from dealernet.tenants.permissions import CLIENT_SCOPES, GRANTS, Permission, Role, permissions_of
 
 PARTNER_CLIENT = "partner client"
 ADMIN_WITHOUT_SECOND_FACTOR = "hq_admin, password only"

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import strawberry
 
-from dealernet.errors import (
+from dealernet.core.errors import (
     Conflict,
     DomainError,
     Forbidden,

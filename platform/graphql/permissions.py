@@ -13,10 +13,9 @@ from typing import Any
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
-from dealernet.errors import Forbidden
+from dealernet.core.access import SECOND_FACTOR_PERMISSIONS, SUSPENDED_MESSAGE, Permission
+from dealernet.core.errors import Forbidden
 from dealernet.graphql.context import Info
-from dealernet.tenants.permissions import SECOND_FACTOR_PERMISSIONS, Permission
-from dealernet.tenants.service import SUSPENDED_MESSAGE, station_is_closed
 from graphql import OperationType
 
 # What a suspended (or terminated) station's people may still change: they read, they do not submit work.
@@ -56,19 +55,9 @@ class Needs(BasePermission):
         if not scope.may(self.permission.value):
             return False
         writes = scope.is_station and info.operation.operation is OperationType.MUTATION
-        if writes and self.permission not in WHILE_SUSPENDED and await _station_closed(info):
+        if writes and self.permission not in WHILE_SUSPENDED and scope.station_closed:
             raise Forbidden(SUSPENDED_MESSAGE)
         return True
-
-
-async def _station_closed(info: Info) -> bool:
-    """Once per request."""
-    ctx = info.context
-    if "station_closed" not in ctx.loaders:
-        async with ctx.db() as session:
-            ctx.loaders["station_closed"] = await station_is_closed(session, ctx.require_scope())
-    closed: bool = ctx.loaders["station_closed"]
-    return closed
 
 
 def needs(permission: Permission) -> list[FieldExtension]:

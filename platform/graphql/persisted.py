@@ -9,7 +9,7 @@ from typing import Any
 
 from strawberry.http import GraphQLRequestData
 
-from dealernet.errors import DomainError
+from dealernet.core.errors import DomainError
 from dealernet.graphql.context import Context
 from dealernet.tenants import clients
 from graphql import GraphQLError

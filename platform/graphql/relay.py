@@ -7,23 +7,48 @@ import binascii
 import inspect
 import json
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 from uuid import UUID
 
+import strawberry
 from strawberry import relay
 
-from dealernet.errors import ValidationFailed
+from dealernet.core import ids
+from dealernet.core.errors import ValidationFailed
+from dealernet.core.ids import global_id, parse_uuid
 from dealernet.graphql.context import Info
 
 N = TypeVar("N", bound=relay.Node)
 R = TypeVar("R")
 
 
-def parse_uuid(node_id: str) -> UUID | None:
-    try:
-        return UUID(node_id)
-    except ValueError:
-        return None
+def gid(type_name: str, value: UUID | str) -> strawberry.ID:
+    """The global id of a row, as GraphQL's ID: the one builder every schema uses (core.ids writes it)."""
+    return strawberry.ID(global_id(type_name, value))
+
+
+@overload
+def maybe_gid(type_name: str, value: None) -> None: ...
+@overload
+def maybe_gid(type_name: str, value: UUID | str) -> strawberry.ID: ...
+
+
+def maybe_gid(type_name: str, value: UUID | str | None) -> strawberry.ID | None:
+    return None if value is None else gid(type_name, value)
+
+
+@overload
+def uuid_of(value: str, type_name: str, field: str) -> UUID: ...
+@overload
+def uuid_of(value: None, type_name: str, field: str) -> None: ...
+@overload
+def uuid_of(value: str | None, type_name: str, field: str) -> UUID | None: ...
+
+
+def uuid_of(value: str | None, type_name: str, field: str) -> UUID | None:
+    """The uuid of an id argument of `type_name` (a global id, or a bare uuid); VALIDATION otherwise. The one
+    parser every schema uses."""
+    return None if value is None else ids.uuid_of(value, type_name, field)
 
 
 async def load_nodes(info: Info, loader: str, factory: Callable[[Any], Any], node_ids: Iterable[str]) -> list[Any]:

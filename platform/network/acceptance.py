@@ -17,10 +17,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet import storage
-from dealernet.audit import service as journal
-from dealernet.db import group_by, new_id
-from dealernet.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core import journal, storage
+from dealernet.core.access import Permission, require
+from dealernet.core.db import group_by, new_id
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.scope import Scope
 from dealernet.network import numbering, papers, rules
 from dealernet.network.models import (
     AcceptanceInspection,
@@ -32,10 +33,8 @@ from dealernet.network.models import (
 )
 from dealernet.network.service import _application, move, my_application, record_assessment
 from dealernet.policy.models import Part
-from dealernet.scope import Scope
 from dealernet.tenants.models import Network, Region, Station
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import network_today, require
+from dealernet.tenants.service import network_today
 
 ORDER_KINDS = ("tools", "parts", "vi")
 SERVICE_TYPES = ("paid", "contract", "warranty", "internal")

@@ -14,15 +14,15 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet import storage
-from dealernet.db import new_id
+from dealernet.core import storage
+from dealernet.core.access import Role, permissions_of
+from dealernet.core.db import new_id
+from dealernet.core.scope import DbRole, Scope
 from dealernet.network import acceptance, documents, papers, pipeline, rules, service, training
 from dealernet.network.models import Application, Rubric
 from dealernet.policy.models import Part
-from dealernet.scope import DbRole, Scope
 from dealernet.tenants.models import Membership, Region, Station, User
 from dealernet.tenants.passwords import hash_password
-from dealernet.tenants.permissions import Role, permissions_of
 
 APPLICATION_RUBRIC = [
     service.CriterionInput("SITE", "场地位置与面积", "Site, location and area", Decimal(30), 10),

@@ -13,15 +13,14 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet import storage
-from dealernet.db import group_by, new_id
-from dealernet.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core import storage
+from dealernet.core.access import Permission, require
+from dealernet.core.db import group_by, new_id
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.scope import Scope
 from dealernet.network import rules
 from dealernet.network.models import SiteVisit, SiteVisitPhoto, StationDocument
 from dealernet.network.service import _application, my_application
-from dealernet.scope import Scope
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import require
 
 MAX_DOCUMENTS = 30
 MAX_PHOTOS = 50

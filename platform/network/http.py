@@ -17,10 +17,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet import storage
+from dealernet.core import storage
+from dealernet.core.ids import uuid_of
+from dealernet.core.scope import Scope
+from dealernet.core.web import described_file, file_response, in_bearer_scope
 from dealernet.network import acceptance, documents, pipeline, profile
-from dealernet.scope import Scope
-from dealernet.tenants.http import described_file, file_response, in_bearer_scope, path_id
 
 
 def _pdf(name: str, pdf: bytes) -> Response[Any]:
@@ -35,7 +36,7 @@ def _pdf(name: str, pdf: bytes) -> Response[Any]:
 @get("/letters-of-intent/{letter_id:str}", summary="Download a letter of intent you may see")
 async def download_letter(request: Request[Any, Any, State], letter_id: FromPath[str]) -> Response[Any]:
     async def read(session: AsyncSession, scope: Scope, store: storage.Store) -> Response[Any]:
-        letter_uuid = path_id(letter_id, "LetterOfIntent", "letterId")
+        letter_uuid = uuid_of(letter_id, "LetterOfIntent", "letterId")
         letter, pdf = await pipeline.read_letter(session, scope, store, letter_id=letter_uuid)
         return _pdf(letter.number, pdf)
 
@@ -45,7 +46,7 @@ async def download_letter(request: Request[Any, Any, State], letter_id: FromPath
 @get("/certificates/{contract_id:str}", summary="Download a station's authorisation certificate")
 async def download_certificate(request: Request[Any, Any, State], contract_id: FromPath[str]) -> Response[Any]:
     async def read(session: AsyncSession, scope: Scope, store: storage.Store) -> Response[Any]:
-        contract_uuid = path_id(contract_id, "Contract", "contractId")
+        contract_uuid = uuid_of(contract_id, "Contract", "contractId")
         contract, pdf = await acceptance.read_certificate(session, scope, store, contract_id=contract_uuid)
         return _pdf(contract.authorisation_number, pdf)
 
@@ -80,7 +81,7 @@ async def hand_in_document(
 @get("/documents/{document_id:str}", summary="Download a station's document you may see")
 async def download_document(request: Request[Any, Any, State], document_id: FromPath[str]) -> Response[Any]:
     async def work(session: AsyncSession, scope: Scope, store: storage.Store) -> Response[Any]:
-        document_uuid = path_id(document_id, "StationDocument", "documentId")
+        document_uuid = uuid_of(document_id, "StationDocument", "documentId")
         row, content = await documents.read_document(session, scope, store, document_id=document_uuid)
         return file_response(row.filename, row.content_type, row.sha256, content)
 
@@ -110,7 +111,7 @@ async def add_visit_photo(
             session,
             scope,
             store,
-            application_id=path_id(application_id, "Application", "applicationId"),
+            application_id=uuid_of(application_id, "Application", "applicationId"),
             filename=data.file.filename or "photo",
             content=content,
             caption=data.caption,
@@ -123,7 +124,7 @@ async def add_visit_photo(
 @get("/visit-photos/{photo_id:str}", summary="HQ: download a site visit photo")
 async def download_visit_photo(request: Request[Any, Any, State], photo_id: FromPath[str]) -> Response[Any]:
     async def work(session: AsyncSession, scope: Scope, store: storage.Store) -> Response[Any]:
-        photo_uuid = path_id(photo_id, "SiteVisitPhoto", "photoId")
+        photo_uuid = uuid_of(photo_id, "SiteVisitPhoto", "photoId")
         row, content = await documents.read_visit_photo(session, scope, store, photo_id=photo_uuid)
         return file_response(row.filename, row.content_type, row.sha256, content)
 
@@ -147,7 +148,7 @@ async def attach_evidence(
             session,
             scope,
             store,
-            change_id=path_id(change_id, "ProfileChange", "changeId"),
+            change_id=uuid_of(change_id, "ProfileChange", "changeId"),
             kind=data.kind,
             filename=data.file.filename or "evidence",
             content=content,

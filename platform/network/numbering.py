@@ -16,7 +16,7 @@ from uuid import UUID
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.errors import ValidationFailed
+from dealernet.core.errors import ValidationFailed
 from dealernet.network.models import NetworkCounter
 
 PLACEHOLDER = re.compile(r"\{(network|region|year|seq)(?::([1-9]))?\}")

@@ -12,11 +12,10 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.errors import ValidationFailed
+from dealernet.core.access import Permission, require
+from dealernet.core.errors import ValidationFailed
+from dealernet.core.scope import Scope
 from dealernet.network import rules
-from dealernet.scope import Scope
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import require
 
 KINDS = ("rectification", "startup_order", "profile_change", "key_data_approval", "certificate")
 

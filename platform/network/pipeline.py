@@ -15,17 +15,15 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet import storage
-from dealernet.audit import service as journal
-from dealernet.db import group_by, new_id
-from dealernet.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core import journal, storage
+from dealernet.core.access import Permission, require
+from dealernet.core.db import group_by, new_id
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.scope import Scope
 from dealernet.network import numbering, papers, rules
 from dealernet.network.models import Application, CommitteeVote, LetterOfIntent, RegionQuota, SiteVisit
 from dealernet.network.service import _application, move, record_assessment
-from dealernet.scope import Scope
 from dealernet.tenants.models import Membership, Network, Region
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import require
 
 SURVEY = ("business_condition", "technical_strength", "instruments", "equipment", "repair_area", "strengths")
 # Stages that count as "in the pipeline" for a region's plan.

@@ -17,16 +17,15 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet import storage
-from dealernet.audit import service as journal
-from dealernet.db import group_by, new_id
-from dealernet.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core import journal, storage
+from dealernet.core.access import Permission, require
+from dealernet.core.db import group_by, new_id
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.paging import check_page_size
+from dealernet.core.scope import Scope
 from dealernet.network import documents, rules
 from dealernet.network.models import Application, ProfileChange, StationDocument, StationProfile
-from dealernet.paging import check_page_size
-from dealernet.scope import Scope
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import check_email, network_today, require, require_open_station
+from dealernet.tenants.service import check_email, network_today, require_open_station
 
 FIELD_LIMITS = {
     "contact_name": 100,

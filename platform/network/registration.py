@@ -12,26 +12,23 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet import outbox
-from dealernet.audit import service as journal
-from dealernet.db import new_id, scoped_session
-from dealernet.errors import NotFound, Unauthenticated, ValidationFailed
-from dealernet.mail import Message
+from dealernet.core import journal, outbox
+from dealernet.core.access import Role
+from dealernet.core.db import new_id
+from dealernet.core.errors import NotFound, Unauthenticated, ValidationFailed
+from dealernet.core.mail import Message
+from dealernet.core.scope import DbRole, Scope
+from dealernet.core.settings import Settings
 from dealernet.network.models import Application, Registration
-from dealernet.scope import AUTH_SCOPE, DbRole, Scope
-from dealernet.settings import Settings
 from dealernet.tenants.models import Membership, Network, Station, StationStatus, User
 from dealernet.tenants.passwords import hash_password_async, verify_password
-from dealernet.tenants.permissions import Role
 from dealernet.tenants.service import check_email, check_password, digest
 
 VERIFY_HOURS = 48
@@ -107,18 +104,6 @@ def registration_mail(base_url: str, registration: Registration, token: str) -> 
     )
 
 
-@outbox.job(SEND_MAIL)
-async def send_registration_mail(
-    session: AsyncSession, scope: Scope, payload: Mapping[str, Any], env: outbox.JobEnv
-) -> None:
-    query = select(Registration).where(Registration.id == UUID(payload["registration"]))
-    registration = (await session.scalars(query)).first()
-    if registration is None or registration.verified_at is not None:
-        return
-    token = outbox.unseal(env.settings, payload["token"])
-    await env.mailer.send(registration_mail(env.settings.base_url, registration, token))
-
-
 async def verify(session: AsyncSession, *, token: str, password: str, display_name: str = "") -> Registration:
     """Confirm the address and open the applicant's tenant (the registration then names its station).
     Someone who already has an account (a dealer group applying for another site) proves it with their
@@ -191,18 +176,3 @@ async def _user_for(session: AsyncSession, email: str, password: str, display_na
         )
     )
     return user_id
-
-
-FORGET_AFTER = timedelta(days=30)
-
-
-async def forget_unconfirmed(sessionmaker: async_sessionmaker[AsyncSession], *, after: timedelta = FORGET_AFTER) -> int:
-    """Delete registrations whose link expired more than `after` ago without being confirmed."""
-    async with scoped_session(sessionmaker, AUTH_SCOPE) as session:
-        forgotten = await session.scalar(text("SELECT forget_unconfirmed_registrations(:after)"), {"after": after})
-        await session.commit()
-    return int(forgotten or 0)
-
-
-async def forget_job(ctx: dict[str, Any]) -> int:
-    return await forget_unconfirmed(ctx["sessionmaker"])

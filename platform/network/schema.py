@@ -13,15 +13,14 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
+from dealernet.core.access import Permission
+from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.masking import Pii, pii
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, keyset_after, load_nodes
+from dealernet.graphql.relay import connection, keyset_after, load_nodes, uuid_of
 from dealernet.network import acceptance, documents, models, pipeline, rules, service
-from dealernet.scope import Scope
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.schema import uuid_of
 
 _application_loader = by_id_loader(service.applications_by_id)
 _assessments_loader = by_id_loader(service.assessments_of)

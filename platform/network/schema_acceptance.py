@@ -9,15 +9,15 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.errors import Conflict
+from dealernet.core.access import Permission
+from dealernet.core.errors import Conflict
+from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
+from dealernet.graphql.relay import uuid_of
 from dealernet.network import acceptance, models, training
 from dealernet.network.schema import Application, Contract, MarkInput, RectificationItem, StartupOrder
-from dealernet.scope import Scope
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.schema import uuid_of
 
 
 @strawberry.input

@@ -7,12 +7,12 @@ from typing import Annotated
 
 import strawberry
 
-from dealernet import outbox
-from dealernet.errors import DomainError, RateLimited, Unauthenticated, ValidationFailed
+from dealernet.core.errors import DomainError, RateLimited, Unauthenticated, ValidationFailed
+from dealernet.core.scope import AUTH_SCOPE
+from dealernet.core.unit_of_work import new_unit_of_work
 from dealernet.graphql.context import Info
 from dealernet.graphql.payloads import NotFoundError, RateLimitedError, ValidationError, problem
 from dealernet.network import registration
-from dealernet.scope import AUTH_SCOPE
 from dealernet.tenants.throttle import spend
 
 
@@ -76,19 +76,15 @@ class RegistrationMutation:
         try:
             _, email = registration.check_registration(input.company_name, input.email)
             await _within_limits(info, email)
-            async with ctx.sessionmaker(info={"scope": AUTH_SCOPE}) as session:
+            async with new_unit_of_work(ctx.sessionmaker, AUTH_SCOPE, queue=ctx.redis) as session:
                 await registration.register(
                     session, ctx.settings, network_code=input.network_code, email=email, company_name=input.company_name
                 )
-                await session.commit()
-                jobs = session.info.pop(outbox.PENDING, [])
         except ValidationFailed as exc:
             fields = {f"input.{k}": v for k, v in exc.fields.items()}
             return problem(ValidationFailed(exc.message, fields=fields))
         except DomainError as exc:
             return problem(exc)
-        if ctx.redis is not None:
-            await outbox.enqueue(ctx.redis, jobs)
         return RegisterApplicantSuccess(email=email)
 
     @strawberry.mutation(
@@ -96,15 +92,14 @@ class RegistrationMutation:
         "station tenant with a draft application, you as its manager."
     )
     async def verify_registration(self, info: Info, input: VerifyRegistrationInput) -> VerifyRegistrationResult:  # noqa: A002
-        async with info.context.sessionmaker(info={"scope": AUTH_SCOPE}) as session:
-            try:
+        ctx = info.context
+        try:
+            async with new_unit_of_work(ctx.sessionmaker, AUTH_SCOPE, queue=ctx.redis) as session:
                 registered = await registration.verify(
                     session, token=input.token, password=input.password, display_name=input.display_name
                 )
-                await session.commit()
-            except Unauthenticated:
-                raise
-            except DomainError as exc:
-                await session.rollback()
-                return problem(exc)
+        except Unauthenticated:
+            raise
+        except DomainError as exc:
+            return problem(exc)
         return VerifyRegistrationSuccess(email=registered.email)

@@ -15,16 +15,15 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.audit import service as journal
-from dealernet.db import group_by, new_id
-from dealernet.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core import journal
+from dealernet.core.access import Permission, require
+from dealernet.core.db import group_by, new_id
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.paging import check_page_size
+from dealernet.core.scope import Scope
 from dealernet.network import numbering, rules
 from dealernet.network.models import Application, Assessment, Rubric, RubricCriterion, StationDocument
-from dealernet.paging import check_page_size
-from dealernet.scope import Scope
 from dealernet.tenants.models import Network, Region, Station
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import require
 
 RUBRIC_KINDS = ("application", "interview", "acceptance")
 MAX_CRITERIA = 100

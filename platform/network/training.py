@@ -6,27 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
+from datetime import date
 from uuid import UUID
 
 import structlog
-from sqlalchemy import String, any_, func, literal, select, text
+from sqlalchemy import String, any_, func, literal, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.audit import service as journal
-from dealernet.db import new_id, scoped_session
-from dealernet.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core import journal
+from dealernet.core.access import Permission, require
+from dealernet.core.db import new_id
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.scope import Scope
 from dealernet.network.acceptance import SERVICE_TYPES
 from dealernet.network.models import StaffCertificate
-from dealernet.scope import AUTH_SCOPE, Scope
 from dealernet.tenants.models import Station
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import require
 
 log = structlog.get_logger(__name__)
-REMIND_EVERY = timedelta(days=1)
 
 
 async def record_certificate(
@@ -122,19 +119,3 @@ async def can_dispatch(
     if not certified:
         return Dispatchable(False, f"no technician certified for {service_type} work on {on.isoformat()}")
     return Dispatchable(True, f"{certified} certified technician(s)")
-
-
-async def remind_deadlines(sessionmaker: async_sessionmaker[AsyncSession], *, every: timedelta = REMIND_EVERY) -> int:
-    """Remind every network's applicants and stations of rectification items due within three days or
-    overdue, certificates expiring within 30 days, start-up orders past due (HQ too) and profile changes not
-    filed by their third day — once a day each (one set-based call, migration 0021)."""
-    async with scoped_session(sessionmaker, AUTH_SCOPE) as session:
-        reminded = await session.scalar(text("SELECT remind_onboarding_deadlines(:every)"), {"every": every})
-        await session.commit()
-    if reminded:
-        log.info("onboarding reminders", reminded=reminded)
-    return int(reminded or 0)
-
-
-async def remind_job(ctx: dict[str, Any]) -> int:
-    return await remind_deadlines(ctx["sessionmaker"])

@@ -17,13 +17,12 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.errors import NotFound
+from dealernet.core.access import Permission, require
+from dealernet.core.errors import NotFound
+from dealernet.core.scope import Scope
 from dealernet.policy.models import LabourOperation, Part
 from dealernet.policy.prices import NATIONAL, PriceAsOf, price_as_of
-from dealernet.scope import Scope
 from dealernet.tenants.models import Station
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import require
 
 _RATE_AS_OF = text(
     """

@@ -19,15 +19,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.audit import service as journal
-from dealernet.db import new_id
-from dealernet.errors import Conflict, NotFound, ValidationFailed
-from dealernet.paging import check_page_size
+from dealernet.core import journal
+from dealernet.core.access import Permission, require
+from dealernet.core.db import new_id
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.paging import check_page_size
+from dealernet.core.scope import Scope
 from dealernet.policy.models import Part, PartSupersession, ServiceBomLine
-from dealernet.scope import Scope
 from dealernet.tenants.models import PartnerNetwork
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import require
 
 PART_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9.-]*$")
 MAX_CHAIN = 50

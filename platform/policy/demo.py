@@ -13,12 +13,12 @@ from uuid import UUID
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.db import new_id
+from dealernet.core.access import Role, permissions_of
+from dealernet.core.db import new_id
+from dealernet.core.scope import DbRole, Scope
 from dealernet.policy import catalogue, documents, labour, prices, publications, stock, warranty
 from dealernet.policy.models import Part
-from dealernet.scope import DbRole, Scope
 from dealernet.tenants.models import Membership, Partner, Region, Station
-from dealernet.tenants.permissions import Role, permissions_of
 
 CATALOGUE = (
     # part number, 中文, English, component group, unit, (model, quantity)…, list price, dealer price

@@ -15,14 +15,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet import storage
-from dealernet.db import new_id
-from dealernet.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core import storage
+from dealernet.core.access import Permission, require
+from dealernet.core.db import new_id
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.scope import Scope
 from dealernet.policy.models import BulletinAttachment, Part, Publication, ServiceCommitments, TechnicalBulletin
 from dealernet.policy.publications import BULLETIN, SERVICE_COMMITMENTS, Target, draft_publication, open_draft, rows_of
-from dealernet.scope import Scope
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import require
 
 VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")  # ISO 3779: no I, O or Q
 MAX_BODY = 200_000

@@ -19,20 +19,12 @@ from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry import relay
 
-from dealernet import outbox, storage
-from dealernet.errors import DomainError
+from dealernet.core import storage
+from dealernet.core.ids import global_id, uuid_of
+from dealernet.core.scope import Scope
+from dealernet.core.web import described_file, file_response, in_bearer_scope
 from dealernet.policy import documents, imports
-from dealernet.scope import Scope
-from dealernet.tenants.http import (
-    bearer_scope,
-    described_file,
-    file_response,
-    in_bearer_scope,
-    path_id,
-    problem_response,
-)
 
 
 @dataclass
@@ -50,31 +42,25 @@ async def upload_import(
     request: Request[Any, Any, State],
     data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> Response[dict[str, Any]]:
-    runtime = request.app.state.runtime
-    scope = await bearer_scope(request)
-    if not isinstance(scope, Scope):
-        return scope
     content = await data.file.read()
-    try:
-        async with runtime.sessionmaker(info={"scope": scope}) as session:
-            started = await imports.start_import(
-                session,
-                scope,
-                kind=data.kind,
-                filename=data.file.filename or "upload",
-                content=content,
-                publication_id=path_id(data.priceListId, "Publication", "priceListId") if data.priceListId else None,
-                mode=data.mode,
-            )
-            await session.commit()
-            pending = session.info.pop(outbox.PENDING, [])
-    except DomainError as exc:
-        return problem_response(exc)
-    if pending and runtime.redis is not None:
-        await outbox.enqueue(runtime.redis, pending)
+
+    async def start(session: AsyncSession, scope: Scope, store: object) -> imports.Started:
+        return await imports.start_import(
+            session,
+            scope,
+            kind=data.kind,
+            filename=data.file.filename or "upload",
+            content=content,
+            publication_id=uuid_of(data.priceListId, "Publication", "priceListId") if data.priceListId else None,
+            mode=data.mode,
+        )
+
+    started = await in_bearer_scope(request, start)
+    if isinstance(started, Response):
+        return started
     row = started.row
     body = {
-        "id": str(relay.GlobalID("Import", str(row.id))),
+        "id": global_id("Import", row.id),
         "status": row.status,
         "duplicate": started.duplicate,
         "filename": row.filename,
@@ -104,7 +90,7 @@ async def upload_attachment(
             session,
             scope,
             store,
-            publication_id=path_id(bulletin_id, "Publication", "bulletinId"),
+            publication_id=uuid_of(bulletin_id, "Publication", "bulletinId"),
             filename=data.file.filename or "file",
             content=content,
         )
@@ -116,7 +102,7 @@ async def upload_attachment(
 @get("/attachments/{attachment_id:str}", summary="Download a bulletin attachment you may see")
 async def download_attachment(request: Request[Any, Any, State], attachment_id: FromPath[str]) -> Response[Any]:
     async def work(session: AsyncSession, scope: Scope, store: storage.Store) -> Response[Any]:
-        attachment = path_id(attachment_id, "BulletinAttachment", "attachmentId")
+        attachment = uuid_of(attachment_id, "BulletinAttachment", "attachmentId")
         row, content = await documents.read_attachment(session, scope, store, attachment_id=attachment)
         return file_response(row.filename, row.content_type, row.sha256, content)
 

@@ -29,18 +29,16 @@ from sqlalchemy import select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet import outbox
-from dealernet.audit import service as journal
-from dealernet.db import new_id
-from dealernet.errors import Conflict, NotFound, ValidationFailed
-from dealernet.paging import check_page_size
+from dealernet.core import journal, outbox
+from dealernet.core.access import Permission, require
+from dealernet.core.db import new_id
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.paging import check_page_size
+from dealernet.core.scope import Scope
 from dealernet.policy.catalogue import PartInput, check_part
 from dealernet.policy.models import Import, Publication
 from dealernet.policy.prices import check_money
 from dealernet.policy.publications import PRICE_LIST, open_draft
-from dealernet.scope import Scope
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import require
 
 PARTS, PRICES = "parts", "prices"
 ALL_OR_NOTHING, VALID_ROWS = "all_or_nothing", "valid_rows"
@@ -481,12 +479,6 @@ async def read_progress(redis: ArqRedis | None, import_id: UUID) -> tuple[int, i
         return None
     done, total = (value.decode() if isinstance(value, bytes) else value).split("/")
     return int(done), int(total)
-
-
-@outbox.job(RUN)
-async def run_import_job(session: AsyncSession, scope: Scope, payload: Mapping[str, Any], env: outbox.JobEnv) -> None:
-    import_id = UUID(payload["import"])
-    await run_import(session, scope, import_id=import_id, progress=redis_progress(env.redis, import_id))
 
 
 async def imports_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, Import]:

@@ -12,17 +12,16 @@ from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.audit import service as journal
-from dealernet.db import new_id
-from dealernet.errors import Conflict, NotFound, ValidationFailed
-from dealernet.paging import check_page_size
+from dealernet.core import journal
+from dealernet.core.access import Permission, require
+from dealernet.core.db import new_id
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.paging import check_page_size
+from dealernet.core.scope import Scope
 from dealernet.policy.catalogue import PART_NUMBER
 from dealernet.policy.models import LabourOperation, LabourRate, Publication
 from dealernet.policy.publications import LABOUR_RATES, Target, draft_publication, open_draft, rows_of
-from dealernet.scope import Scope
 from dealernet.tenants.models import Region
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import require
 
 MAX_HOURS = Decimal("9999.99")  # numeric(6, 2)
 

@@ -12,7 +12,7 @@ from sqlalchemy import ForeignKey, LargeBinary, Numeric, String, Text, UniqueCon
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dealernet.db import Base, IdMixin
+from dealernet.core.db import Base, IdMixin
 
 
 class Part(IdMixin, Base):

@@ -16,14 +16,13 @@ from uuid import UUID
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.db import new_id
-from dealernet.errors import NotFound, ValidationFailed
+from dealernet.core.access import Permission, require
+from dealernet.core.db import new_id
+from dealernet.core.errors import NotFound, ValidationFailed
+from dealernet.core.scope import Scope
 from dealernet.policy.models import Part, PartPrice, PriceCoefficient, Publication
 from dealernet.policy.publications import PRICE_COEFFICIENTS, PRICE_LIST, Target, draft_publication, open_draft, rows_of
-from dealernet.scope import Scope
 from dealernet.tenants.models import Region, Station
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import require
 
 NATIONAL = UUID(int=0)  # part_prices.region_key of a national price
 MONEY_LIMIT = Decimal("1e12")  # numeric(14, 2)

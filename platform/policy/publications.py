@@ -11,7 +11,7 @@ delivery (row-level security).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,18 +20,15 @@ from uuid import UUID
 from sqlalchemy import Uuid, any_, func, literal, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet import outbox
-from dealernet.audit import service as journal
-from dealernet.db import group_by, new_id
-from dealernet.errors import Conflict, NotFound, ValidationFailed
-from dealernet.paging import check_page_size
+from dealernet.core import journal, outbox
+from dealernet.core.access import Permission, require
+from dealernet.core.db import group_by, new_id
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.paging import check_page_size
+from dealernet.core.scope import Scope
 from dealernet.policy.models import Publication, PublicationDelivery
 from dealernet.policy.versions import Kind, bring_into_force, has_rows, take_out_of_force
-from dealernet.scope import Scope
-from dealernet.tenants import notifications
 from dealernet.tenants.models import Region, Station
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import require
 
 PRICE_LIST = Kind("price_list", "part_prices", "price", key="price_key")
 LABOUR_RATES = Kind("labour_rates", "labour_rates", "labour rate", key="rate_key")
@@ -154,7 +151,7 @@ _DELIVER = text(
     """
 )
 # The fan-out job: one in-app notification per delivery not yet told (so a second run adds none).
-_NOTIFY = text(
+NOTIFY_STATIONS = text(
     """
     INSERT INTO notifications (id, network_id, station_id, kind, subject, body, entity, entity_id)
     SELECT uuid_generate_v7(), d.network_id, d.station_id, 'publication_delivered', left('New: ' || p.title, 300),
@@ -168,14 +165,6 @@ _NOTIFY = text(
     """
 )
 NOTIFY_DELIVERED = "policy.notify_delivered"
-
-
-@outbox.job(NOTIFY_DELIVERED)
-async def notify_delivered(session: AsyncSession, scope: Scope, payload: Mapping[str, Any], env: outbox.JobEnv) -> int:
-    """Fan a publication out to its stations' inboxes, set-based, and e-mail them."""
-    told = await session.execute(_NOTIFY, {"publication": UUID(payload["publication"])})
-    await notifications.mail_notifications(session, scope, {}, env)
-    return int(told.rowcount)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.dataloader import DataLoader
 
-from dealernet.errors import ValidationFailed
+from dealernet.core.access import Permission
+from dealernet.core.errors import ValidationFailed
+from dealernet.core.scope import Scope
 from dealernet.graphql.context import Context, Info, by_id_loader
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, keyset_after, load_nodes
+from dealernet.graphql.relay import connection, keyset_after, load_nodes, uuid_of
 from dealernet.graphql.scalars import Money
 from dealernet.policy import catalogue, labour, models, prices
-from dealernet.scope import Scope
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.schema import uuid_of
 from dealernet.tenants.schema_partners import Partner, partner_loader
 
 part_loader = by_id_loader(catalogue.parts_by_id)

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 from strawberry.dataloader import DataLoader
 
+from dealernet.core.scope import Scope
 from dealernet.graphql.context import Context, Info
 from dealernet.graphql.scalars import Money
 from dealernet.policy import documents, labour, models, prices, stock, warranty
-from dealernet.scope import Scope
 
 
 def gid(type_name: str, value: object) -> strawberry.ID:

@@ -13,9 +13,12 @@ from uuid import UUID
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dealernet.core.access import Permission
+from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
+from dealernet.graphql.relay import uuid_of
 from dealernet.graphql.scalars import Money
 from dealernet.policy import as_of, documents, labour, models, prices, publications, warranty
 from dealernet.policy import schema_documents as docs
@@ -27,9 +30,6 @@ from dealernet.policy.schema_publications import (
     TargetInput,
     publication_loader,
 )
-from dealernet.scope import Scope
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.schema import uuid_of
 
 
 @strawberry.enum(description="The four service types (服务类型).")

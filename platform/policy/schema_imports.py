@@ -11,11 +11,11 @@ from uuid import UUID
 import strawberry
 from strawberry import relay
 
+from dealernet.core.access import Permission
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, keyset_after, load_nodes
 from dealernet.policy import imports, models
-from dealernet.tenants.permissions import Permission
 
 _import_loader = by_id_loader(imports.imports_by_id)
 

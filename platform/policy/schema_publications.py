@@ -13,16 +13,15 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
+from dealernet.core.access import Permission
+from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, keyset_after, load_nodes
+from dealernet.graphql.relay import connection, keyset_after, load_nodes, uuid_of
 from dealernet.graphql.scalars import Money
 from dealernet.policy import models, prices, publications
 from dealernet.policy import schema_documents as docs
-from dealernet.scope import Scope
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.schema import uuid_of
 
 publication_loader = by_id_loader(publications.publications_by_id)
 

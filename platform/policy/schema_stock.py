@@ -11,18 +11,17 @@ from uuid import UUID
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dealernet.core.access import Permission
+from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import encode_cursor, keyset_after
+from dealernet.graphql.relay import encode_cursor, keyset_after, uuid_of
 from dealernet.policy import models, publications, stock
 from dealernet.policy.schema import Part, part_loader
 from dealernet.policy.schema_documents import StockRule, gid
 from dealernet.policy.schema_publications import Publication as PublicationNode
 from dealernet.policy.schema_publications import PublicationResult, PublicationSuccess, TargetInput
-from dealernet.scope import Scope
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.schema import uuid_of
 
 
 @strawberry.type(description="A station's minimum stock of one part on a date.")

@@ -18,17 +18,16 @@ from sqlalchemy import func, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.audit import service as journal
-from dealernet.db import new_id
-from dealernet.errors import NotFound, ValidationFailed
-from dealernet.paging import check_page_size
+from dealernet.core import journal
+from dealernet.core.access import Permission, require
+from dealernet.core.db import new_id
+from dealernet.core.errors import NotFound, ValidationFailed
+from dealernet.core.paging import check_page_size
+from dealernet.core.scope import Scope
 from dealernet.policy.models import Part, Publication, ServiceBomLine, StockOverride, StockRuleRow, VehiclePopulation
 from dealernet.policy.publications import STOCK_RULES, Target, draft_publication, open_draft, rows_of
 from dealernet.policy.rules import StockRule, effective_minimum, fleet_minimum
-from dealernet.scope import Scope
 from dealernet.tenants.models import Region, Station
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import require
 
 
 async def draft_stock_rules(

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.errors import Conflict
+from dealernet.core.errors import Conflict
 from dealernet.policy.models import Publication
 
 

@@ -18,13 +18,12 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.db import new_id
-from dealernet.errors import ValidationFailed
+from dealernet.core.access import Permission, require
+from dealernet.core.db import new_id
+from dealernet.core.errors import ValidationFailed
+from dealernet.core.scope import Scope
 from dealernet.policy.models import Publication, WarrantyCoverage, WarrantyTerms
 from dealernet.policy.publications import WARRANTY_POLICY, Target, draft_publication, open_draft, rows_of
-from dealernet.scope import Scope
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.service import require
 
 SERVICE_TYPES = ("paid", "contract", "warranty", "internal")  # 有偿, 合同, 免费(保修), 内部
 # The three-guarantees parameters a policy may set, and what each means (all whole numbers).

@@ -18,14 +18,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
-from dealernet.audit import service as journal
-from dealernet.db import new_id
-from dealernet.errors import NotFound, Unauthenticated, ValidationFailed
-from dealernet.scope import Scope
+from dealernet.core import journal
+from dealernet.core.access import CLIENT_SCOPES, Permission, require
+from dealernet.core.db import new_id
+from dealernet.core.errors import NotFound, Unauthenticated, ValidationFailed
+from dealernet.core.scope import Scope
 from dealernet.tenants.models import ApiClient, Partner, PartnerKind, PartnerNetwork, PersistedQuery
 from dealernet.tenants.passwords import hash_password_async, verify_password
-from dealernet.tenants.permissions import CLIENT_SCOPES, Permission
-from dealernet.tenants.service import PARTNER_CLIENT_ROLE, TokenPair, require
+from dealernet.tenants.service import PARTNER_CLIENT_ROLE, TokenPair
 from dealernet.tenants.tokens import AccessClaims, TokenSigner
 
 BAD_CLIENT = "invalid client credentials"

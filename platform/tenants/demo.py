@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.db import new_id
+from dealernet.core.access import CLIENT_SCOPES, Role
+from dealernet.core.db import new_id
 from dealernet.tenants.clients import link_partner
 from dealernet.tenants.models import ApiClient, Membership, Network, PartnerKind, Station, User
 from dealernet.tenants.passwords import hash_password
-from dealernet.tenants.permissions import CLIENT_SCOPES, Role
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in README for the demo only
 DEMO_CLIENT_ID = "demo-supplier"

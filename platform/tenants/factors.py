@@ -17,9 +17,9 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.audit import service as journal
-from dealernet.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
-from dealernet.scope import Scope
+from dealernet.core import journal
+from dealernet.core.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from dealernet.core.scope import Scope
 from dealernet.tenants.models import User, UserFactor
 
 ISSUER_NAME = "Dealernet"

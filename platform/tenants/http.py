@@ -6,7 +6,7 @@ import base64
 import binascii
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 from uuid import UUID
 
 from litestar import Request, Response, get, post
@@ -14,13 +14,13 @@ from litestar.datastructures import State
 from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from strawberry import relay
 
-from dealernet import storage
-from dealernet.errors import Conflict, DomainError, NotFound, Unauthenticated, ValidationFailed
-from dealernet.scope import AUTH_SCOPE, Scope
+from dealernet.core.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
+from dealernet.core.scope import AUTH_SCOPE, Scope
+from dealernet.core.secrets import secret_box
+from dealernet.core.unit_of_work import new_unit_of_work
 from dealernet.tenants import clients, factors, service, sso
-from dealernet.tenants.keys import KeyStore, secret_box
+from dealernet.tenants.keys import KeyStore
 from dealernet.tenants.throttle import LoginThrottle, ThrottlePolicy
 
 T = TypeVar("T")
@@ -167,31 +167,35 @@ async def _grant(
 async def token_endpoint(request: Request[Any, Any, State]) -> Response[Any]:
     runtime = request.app.state.runtime
     form = await request.form()
-    async with runtime.sessionmaker(info={"scope": AUTH_SCOPE}) as session:
-        try:
-            pair = await _grant(request, session, form)
+    try:
+        async with new_unit_of_work(runtime.sessionmaker, AUTH_SCOPE, queue=runtime.redis) as session:
+            try:
+                pair = await _grant(request, session, form)
+            except service.RefreshTokenReused as exc:
+                # Commit all the same: the family's revocation must stay.
+                return _error(401, "invalid_grant", exc.message)
             if isinstance(pair, Response):
-                return pair
-            await session.commit()
-        except service.RefreshTokenReused as exc:
-            await session.commit()  # keep the family's revocation
-            return _error(401, "invalid_grant", exc.message)
-        except factors.SecondFactorRequired as exc:
-            await session.rollback()
-            return Response(
-                {"error": "invalid_grant", "error_description": exc.message, "mfa_required": True},
-                status_code=401,
-                headers=_NO_STORE,
-            )
-        except Unauthenticated as exc:
-            await session.rollback()
-            error = "invalid_client" if form.get("grant_type") == "client_credentials" else "invalid_grant"
-            return _error(401, error, exc.message)
-        except ValidationFailed as exc:
-            await session.rollback()
-            error = "invalid_scope" if "scope" in exc.fields else "invalid_request"
-            return _error(400, error, exc.message)
+                raise _Refused(pair)
+    except _Refused as refused:
+        return refused.answer
+    except factors.SecondFactorRequired as exc:
+        return Response(
+            {"error": "invalid_grant", "error_description": exc.message, "mfa_required": True},
+            status_code=401,
+            headers=_NO_STORE,
+        )
+    except Unauthenticated as exc:
+        error = "invalid_client" if form.get("grant_type") == "client_credentials" else "invalid_grant"
+        return _error(401, error, exc.message)
+    except ValidationFailed as exc:
+        error = "invalid_scope" if "scope" in exc.fields else "invalid_request"
+        return _error(400, error, exc.message)
     return Response(_token_body(pair), status_code=200, headers=_NO_STORE)
+
+
+class _Refused(Exception):
+    def __init__(self, answer: Response[Any]) -> None:
+        self.answer = answer
 
 
 def _token_body(pair: service.TokenPair) -> dict[str, Any]:
@@ -233,8 +237,8 @@ async def sso_callback(request: Request[Any, Any, State]) -> Response[Any]:
     if not state or not code:
         return _error(400, "invalid_request", "state and code are required")
     signer = await runtime.keys.current(runtime.sessionmaker)
-    async with runtime.sessionmaker(info={"scope": AUTH_SCOPE}) as session:
-        try:
+    try:
+        async with new_unit_of_work(runtime.sessionmaker, AUTH_SCOPE, queue=runtime.redis) as session:
             pair = await sso.finish(
                 session,
                 runtime.redis,
@@ -244,10 +248,8 @@ async def sso_callback(request: Request[Any, Any, State]) -> Response[Any]:
                 signer=signer,
                 refresh_days=runtime.settings.refresh_token_days,
             )
-            await session.commit()
-        except (Unauthenticated, NotFound, Conflict) as exc:
-            await session.rollback()
-            return _error(401, "access_denied", exc.message)
+    except (Unauthenticated, NotFound, Conflict) as exc:
+        return _error(401, "access_denied", exc.message)
     return Response(_token_body(pair), status_code=200, headers=_NO_STORE)
 
 
@@ -256,84 +258,3 @@ async def jwks(request: Request[Any, Any, State]) -> Response[dict[str, Any]]:
     runtime = request.app.state.runtime
     signer = await runtime.keys.current(runtime.sessionmaker)
     return Response(signer.jwks(), headers={"Cache-Control": "public, max-age=300"})
-
-
-# Plain-HTTP endpoints beside GraphQL answer domain errors with the same codes, as JSON.
-PROBLEM_STATUS = {
-    "VALIDATION": 400,
-    "UNAUTHENTICATED": 401,
-    "FORBIDDEN": 403,
-    "NOT_FOUND": 404,
-    "CONFLICT": 409,
-    "RATE_LIMITED": 429,
-}
-
-
-async def bearer_scope(request: Request[Any, Any, State]) -> Scope | Response[dict[str, Any]]:
-    """The bearer token's scope, or the 401 answer."""
-    runtime = request.app.state.runtime
-    scope, problem = await authenticate(runtime.keys, runtime.sessionmaker, request.headers.get("authorization"))
-    if scope is None:
-        return problem_response(Unauthenticated(problem or "log in first: send 'Authorization: Bearer <access token>'"))
-    return scope
-
-
-def problem_response(exc: DomainError) -> Response[dict[str, Any]]:
-    body = {"code": exc.code, "message": exc.message, "fields": exc.fields}
-    return Response(body, status_code=PROBLEM_STATUS.get(exc.code, 500))
-
-
-async def in_bearer_scope(
-    request: Request[Any, Any, State], work: Callable[[AsyncSession, Scope, storage.Store], Awaitable[T]]
-) -> T | Response[Any]:
-    """`work` in the bearer token's scope as one transaction (committed when it returns), or the error answer:
-    the plain-HTTP endpoints' unit of work."""
-    runtime = request.app.state.runtime
-    scope = await bearer_scope(request)
-    if not isinstance(scope, Scope):
-        return scope
-    try:
-        async with runtime.sessionmaker(info={"scope": scope}) as session:
-            result = await work(session, scope, runtime.store)
-            await session.commit()
-    except DomainError as exc:
-        return problem_response(exc)
-    return result
-
-
-def described_file(type_name: str, row: Any) -> dict[str, Any]:
-    """What an upload answers: the stored file's global id, name, type, size and checksum."""
-    return {
-        "id": str(relay.GlobalID(type_name, str(row.id))),
-        "filename": row.filename,
-        "contentType": row.content_type,
-        "size": row.size,
-        "sha256": row.sha256,
-    }
-
-
-def file_response(filename: str, content_type: str, sha256: str, content: bytes) -> Response[Any]:
-    """A stored file as a download: an ASCII fallback name and the real (often Chinese) one as RFC 6266's
-    filename*, never sniffed, never cached by shared caches."""
-    fallback = filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "file"
-    headers = {
-        "Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}",
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, no-store",
-        "Digest": f"sha-256={sha256}",
-    }
-    return Response(content, media_type=content_type, headers=headers)
-
-
-def path_id(value: str, type_name: str, field: str) -> UUID:
-    """An id in a path or form: a global id of `type_name` or a bare uuid; VALIDATION otherwise."""
-    try:
-        gid = relay.GlobalID.from_id(value)
-        if gid.type_name == type_name:
-            return UUID(gid.node_id)
-    except ValueError:
-        pass
-    try:
-        return UUID(value)
-    except ValueError:
-        raise ValidationFailed(f"not a {type_name} id", fields={field: "invalid id"}) from None

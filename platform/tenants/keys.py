@@ -9,15 +9,12 @@ within `RELOAD_SECONDS`, or at once when they meet a token signed with a `kid` t
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import json
 import secrets
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import InvalidToken
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 from joserfc.jws import extract_compact
@@ -25,10 +22,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import undefer
 
-from dealernet.db import new_id
-from dealernet.errors import Unauthenticated
-from dealernet.scope import AUTH_SCOPE
-from dealernet.settings import Settings
+from dealernet.core.db import new_id
+from dealernet.core.errors import Unauthenticated
+from dealernet.core.scope import AUTH_SCOPE
+from dealernet.core.secrets import secret_box
+from dealernet.core.settings import Settings
 from dealernet.tenants.models import SigningKey
 from dealernet.tenants.tokens import ALGORITHM, AccessClaims, TokenSigner, VerifyingKey
 
@@ -38,24 +36,6 @@ UNKNOWN_KID_RELOAD_SECONDS = 5
 
 class KeyDecryptionError(RuntimeError):
     """The stored keys were encrypted under another DEALERNET_SIGNING_KEY."""
-
-
-def secret_box(settings: Settings, purpose: str = "signing keys") -> Fernet:
-    """The Fernet key secrets of one purpose are encrypted with at rest (signing keys, TOTP secrets,
-    identity-provider client secrets), derived from DEALERNET_SIGNING_KEY."""
-    secret = settings.signing_key or development_secret(settings.data_dir)
-    derived = hashlib.sha256(f"dealernet {purpose}\x00".encode() + secret.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(derived))
-
-
-def development_secret(data_dir: Path) -> str:
-    """A random secret kept under the data directory, so development keys survive a restart."""
-    path = data_dir / "signing.key"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
-    return path.read_text().strip()
 
 
 async def create_key(session: AsyncSession, settings: Settings) -> str:

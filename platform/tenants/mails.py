@@ -3,17 +3,12 @@ e-mail is never lost, and never sent for an invitation that rolled back)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-from uuid import UUID
-
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet import outbox
-from dealernet.mail import Message
-from dealernet.scope import Scope
-from dealernet.settings import Settings
+from dealernet.core import outbox
+from dealernet.core.mail import Message
+from dealernet.core.scope import Scope
+from dealernet.core.settings import Settings
 from dealernet.tenants.models import Invitation
 from dealernet.tenants.service import INVITATION_DAYS, NewInvitation
 
@@ -34,14 +29,3 @@ async def queue_invitation_mail(session: AsyncSession, scope: Scope, settings: S
     sealed and is dropped from the outbox when the job is done."""
     payload = {"invitation": str(new.invitation.id), "token": outbox.seal(settings, new.token)}
     await outbox.add(session, scope, SEND_INVITATION, payload)
-
-
-@outbox.job(SEND_INVITATION)
-async def send_invitation_mail(
-    session: AsyncSession, scope: Scope, payload: Mapping[str, Any], env: outbox.JobEnv
-) -> None:
-    invitation = (await session.scalars(select(Invitation).where(Invitation.id == UUID(payload["invitation"])))).first()
-    if invitation is None or invitation.accepted_at is not None:  # not this tenant's, or no longer needed
-        return
-    token = outbox.unseal(env.settings, payload["token"])
-    await env.mailer.send(invitation_mail(env.settings.base_url, invitation, token))

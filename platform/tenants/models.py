@@ -24,8 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dealernet.db import Base, IdMixin
-from dealernet.tenants.permissions import Role
+from dealernet.core.access import Role
+from dealernet.core.db import Base, IdMixin
 
 
 class StationStatus(enum.StrEnum):

@@ -9,24 +9,19 @@ networks, in one call (migration 0009's remind_unacknowledged).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 import structlog
-from sqlalchemy import ColumnElement, select, text, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import ColumnElement, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet import outbox
-from dealernet.db import scoped_session
-from dealernet.errors import NotFound
-from dealernet.mail import Message
-from dealernet.paging import check_page_size
-from dealernet.scope import AUTH_SCOPE, Scope
-from dealernet.tenants.models import Membership, Notification, User
-from dealernet.tenants.permissions import Permission, Role
-from dealernet.tenants.service import require
+from dealernet.core.access import Permission, require
+from dealernet.core.errors import NotFound
+from dealernet.core.paging import check_page_size
+from dealernet.core.scope import Scope
+from dealernet.tenants.models import Notification
 
 log = structlog.get_logger(__name__)
 
@@ -84,70 +79,3 @@ async def mark_read(session: AsyncSession, scope: Scope, *, notification_id: UUI
         notification.read_at, notification.read_by = datetime.now(UTC), scope.actor_id
         await session.flush()
     return notification
-
-
-# Who is e-mailed: a station's managers, HQ's admins.
-_RECIPIENTS = {True: Role.station_manager, False: Role.hq_admin}
-
-
-@outbox.job(MAIL)
-async def mail_notifications(
-    session: AsyncSession, scope: Scope, payload: Mapping[str, Any], env: outbox.JobEnv
-) -> int:
-    """E-mail this network's unmailed notifications (a batch; the next job takes the rest)."""
-    pending = list(
-        await session.scalars(
-            select(Notification)
-            .where(Notification.mailed_at.is_(None))
-            .order_by(Notification.created_at)
-            .limit(MAIL_BATCH)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    if not pending:
-        return 0
-    stations = {n.station_id for n in pending if n.station_id is not None}
-    members = await session.execute(
-        select(Membership.station_id, Membership.role, User.email)
-        .join(User, User.id == Membership.user_id)
-        .where(
-            User.is_active,
-            Membership.role.in_([Role.station_manager.value, Role.hq_admin.value]),
-            (Membership.station_id.in_(stations)) | Membership.station_id.is_(None),
-        )
-    )
-    to: dict[UUID | None, list[str]] = {}
-    for station_id, role, email in members:
-        if role == _RECIPIENTS[station_id is not None].value:
-            to.setdefault(station_id, []).append(email)
-    now = datetime.now(UTC)
-    for notification in pending:
-        for address in to.get(notification.station_id, []):
-            await env.mailer.send(Message(to=address, subject=notification.subject, body=notification.body))
-        notification.mailed_at = now
-    if len(pending) == MAIL_BATCH:
-        await outbox.add(session, scope, MAIL, {})
-    await session.flush()
-    return len(pending)
-
-
-async def remind_unacknowledged(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    *,
-    due_within: timedelta = REMIND_DUE_WITHIN,
-    every: timedelta = REMIND_EVERY,
-) -> int:
-    """Remind every station, in every network, of the publications it has still to acknowledge. Returns
-    how many reminders went out; their e-mail jobs are in the outbox for the relay."""
-    async with scoped_session(sessionmaker, AUTH_SCOPE) as session:
-        reminded = await session.scalar(
-            text("SELECT remind_unacknowledged(:due_within, :every)"), {"due_within": due_within, "every": every}
-        )
-        await session.commit()
-    if reminded:
-        log.info("acknowledgement reminders", reminded=reminded)
-    return int(reminded or 0)
-
-
-async def remind_job(ctx: dict[str, Any]) -> int:
-    return await remind_unacknowledged(ctx["sessionmaker"])

@@ -5,21 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any, overload
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
-from dealernet.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.access import Permission, Role
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.scope import AUTH_SCOPE, Scope
+from dealernet.core.unit_of_work import new_unit_of_work
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.payloads import ConflictError, ForbiddenError, NotFoundError, ValidationError, attempt, problem
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, keyset_after, load_nodes, parse_uuid
-from dealernet.scope import AUTH_SCOPE, Scope
+from dealernet.graphql.relay import connection, keyset_after, load_nodes, uuid_of
 from dealernet.tenants import mails, models, service
-from dealernet.tenants.permissions import Permission, Role
 
 _network_loader = by_id_loader(service.networks_by_id)
 _station_loader = by_id_loader(service.stations_by_id)
@@ -248,31 +249,6 @@ RegionResult = Annotated[RegionSuccess | ValidationError | ConflictError, strawb
 StationResult = Annotated[StationSuccess | NotFoundError | ValidationError, strawberry.union("StationResult")]
 
 
-@overload
-def uuid_of(value: str, type_name: str, field: str) -> UUID: ...
-@overload
-def uuid_of(value: None, type_name: str, field: str) -> None: ...
-@overload
-def uuid_of(value: str | None, type_name: str, field: str) -> UUID | None: ...
-
-
-def uuid_of(value: str | None, type_name: str, field: str) -> UUID | None:
-    """A global id (or a bare UUID) of `type_name`; a clear VALIDATION error otherwise."""
-    if value is None:
-        return None
-    try:
-        global_id = relay.GlobalID.from_id(value)
-        if global_id.type_name != type_name:
-            raise ValueError(type_name)
-        raw = global_id.node_id
-    except ValueError:
-        raw = value
-    parsed = parse_uuid(raw)
-    if parsed is None:
-        raise ValidationFailed(f"not a {type_name} id", fields={field: f"not a {type_name} id"})
-    return parsed
-
-
 @strawberry.type
 class TenantsQuery:
     @strawberry.field(description="The logged-in user; null without a valid token.")
@@ -342,15 +318,14 @@ class TenantsMutation:
         "existing account."
     )
     async def accept_invitation(self, info: Info, input: AcceptInvitationInput) -> AcceptInvitationResult:  # noqa: A002
-        async with info.context.sessionmaker(info={"scope": AUTH_SCOPE}) as session:
-            try:
+        ctx = info.context
+        try:
+            async with new_unit_of_work(ctx.sessionmaker, AUTH_SCOPE, queue=ctx.redis) as session:
                 accepted = await service.accept_invitation(
                     session, token=input.token, password=input.password, display_name=input.display_name
                 )
-                await session.commit()
-            except (ValidationFailed, NotFound, Conflict) as exc:
-                await session.rollback()
-                return problem(exc)
+        except (ValidationFailed, NotFound, Conflict) as exc:
+            return problem(exc)
         return AcceptInvitationSuccess(email=accepted.email, role=Role(accepted.role))
 
     @strawberry.mutation(

@@ -11,14 +11,13 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
+from dealernet.core.access import Permission
+from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.payloads import NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import load_nodes
-from dealernet.scope import Scope
+from dealernet.graphql.relay import load_nodes, uuid_of
 from dealernet.tenants import clients, models
-from dealernet.tenants.permissions import Permission
-from dealernet.tenants.schema import uuid_of
 
 partner_loader = by_id_loader(clients.partners_by_id)
 

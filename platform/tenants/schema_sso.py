@@ -9,13 +9,13 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dealernet.core.access import Permission
+from dealernet.core.scope import Scope
+from dealernet.core.secrets import secret_box
 from dealernet.graphql.context import Info
 from dealernet.graphql.payloads import ConflictError, ForbiddenError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import IsAuthenticated, needs
-from dealernet.scope import Scope
 from dealernet.tenants import factors, models, sso
-from dealernet.tenants.keys import secret_box
-from dealernet.tenants.permissions import Permission
 
 
 @strawberry.type(description="One claim value and the role it grants.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 from collections.abc import Sequence
@@ -15,11 +16,12 @@ from sqlalchemy import ColumnElement, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.audit import service as journal
-from dealernet.db import new_id
-from dealernet.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
-from dealernet.paging import check_page_size
-from dealernet.scope import DbRole, Scope
+from dealernet.core import journal
+from dealernet.core.access import SUSPENDED_MESSAGE, Permission, Role, may_invite, permissions_of, require
+from dealernet.core.db import new_id
+from dealernet.core.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from dealernet.core.paging import check_page_size
+from dealernet.core.scope import DbRole, Scope
 from dealernet.tenants import factors
 from dealernet.tenants.models import (
     Invitation,
@@ -33,7 +35,6 @@ from dealernet.tenants.models import (
     User,
 )
 from dealernet.tenants.passwords import hash_password_async, verify_password
-from dealernet.tenants.permissions import Permission, Role, may_invite, permissions_of
 from dealernet.tenants.tokens import AccessClaims, TokenSigner
 
 BAD_CREDENTIALS = "invalid username or password"
@@ -84,12 +85,6 @@ def scope_for(claims: AccessClaims) -> Scope:
 
 def digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
-
-
-def require(scope: Scope, permission: Permission) -> None:
-    """Services check the permission too, so the CLI and jobs cannot skip what the API enforces."""
-    if not scope.may(permission.value):
-        raise Forbidden(f"your role may not do this ({permission.value})")
 
 
 # --- tokens -------------------------------------------------------------------------------------------
@@ -515,7 +510,6 @@ async def list_stations(
 
 
 CLOSED_STATIONS = frozenset({StationStatus.suspended.value, StationStatus.terminated.value})
-SUSPENDED_MESSAGE = "the station is suspended: its people can read, not submit new work"
 
 
 async def station_is_closed(session: AsyncSession, scope: Scope) -> bool:
@@ -524,6 +518,13 @@ async def station_is_closed(session: AsyncSession, scope: Scope) -> bool:
         return False
     status = await session.scalar(select(Station.status).where(Station.id == scope.station_id))
     return status in CLOSED_STATIONS
+
+
+async def with_standing(session: AsyncSession, scope: Scope) -> Scope:
+    """The scope with its station's standing now: what the API's permission checks read."""
+    if not scope.is_station:
+        return scope
+    return dataclasses.replace(scope, station_closed=await station_is_closed(session, scope))
 
 
 async def require_open_station(session: AsyncSession, scope: Scope) -> None:

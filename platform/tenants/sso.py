@@ -35,13 +35,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
-from dealernet.audit import service as journal
-from dealernet.db import new_id
-from dealernet.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
-from dealernet.scope import DbRole, Scope
+from dealernet.core import journal
+from dealernet.core.access import Permission, Role, require
+from dealernet.core.db import new_id
+from dealernet.core.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
+from dealernet.core.scope import DbRole, Scope
 from dealernet.tenants import service
 from dealernet.tenants.models import ExternalIdentity, IdentityProvider, Membership, Network, User
-from dealernet.tenants.permissions import Permission, Role
 from dealernet.tenants.tokens import TokenSigner
 
 with warnings.catch_warnings():
@@ -112,7 +112,7 @@ async def configure_provider(
     is_active: bool = True,
 ) -> IdentityProvider:
     """Create the network's provider `name`, or change it (a secret left out keeps the stored one)."""
-    service.require(scope, Permission.sso_manage)
+    require(scope, Permission.sso_manage)
     mapping = _check_mapping(role_mapping)
     issuer = _check_issuer(issuer)
     if "openid" not in scopes.split():
@@ -154,7 +154,7 @@ async def configure_provider(
 
 
 async def list_providers(session: AsyncSession, scope: Scope) -> list[IdentityProvider]:
-    service.require(scope, Permission.sso_manage)
+    require(scope, Permission.sso_manage)
     return list((await session.scalars(select(IdentityProvider).order_by(IdentityProvider.name))).all())
 
 

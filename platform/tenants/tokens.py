@@ -24,8 +24,8 @@ from joserfc.jwk import ECKey
 from joserfc.jws import extract_compact
 from joserfc.jwt import JWTClaimsRegistry
 
-from dealernet.errors import Unauthenticated
-from dealernet.settings import Settings
+from dealernet.core.errors import Unauthenticated
+from dealernet.core.settings import Settings
 
 ALGORITHM = "ES256"
 LEEWAY_SECONDS = 5

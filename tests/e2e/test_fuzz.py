@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from hypothesis_graphql import nodes
 from schemathesis.generation import GenerationMode
 
-from dealernet.graphql.schema import build_schema
-from dealernet.tenants.permissions import Role
+from dealernet.api import build_schema
+from dealernet.core.access import Role
 from dealernet.tenants.service import scope_for
 from dealernet.tenants.tokens import AccessClaims, TokenSigner
 from tests.conftest import MakePrincipal, PartnerWorld, Tenants

@@ -16,9 +16,9 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
-from dealernet.audit.models import JournalEntry
-from dealernet.mail import MemoryMailer
-from dealernet.settings import Settings
+from dealernet.core.journal import JournalEntry
+from dealernet.core.mail import MemoryMailer
+from dealernet.core.settings import Settings
 from dealernet.tenants import keys
 from dealernet.tenants.models import ApiClient
 from tests.conftest import Deliver, PartnerWorld, Serve, Tenants, graphql

@@ -12,7 +12,7 @@ import httpx
 import pyotp
 import pytest
 
-from dealernet.settings import Settings
+from dealernet.core.settings import Settings
 from dealernet.tenants.factors import accepted_step
 from tests.conftest import PartnerWorld, Serve, Tenants
 from tests.factories import PASSWORD

@@ -11,11 +11,11 @@ from arq import ArqRedis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dealernet import outbox
-from dealernet.db import new_id
-from dealernet.mail import MemoryMailer
-from dealernet.network import training
-from dealernet.tenants.permissions import Role
+from dealernet.core import outbox
+from dealernet.core.access import Role
+from dealernet.core.db import new_id
+from dealernet.core.mail import MemoryMailer
+from dealernet.network import jobs as network_jobs
 from tests.conftest import Deliver, MakeApplicant, MakePrincipal, Principal, Tenants, graphql
 from tests.e2e.test_onboarding_http import (
     DECIDE,
@@ -141,7 +141,7 @@ async def test_a_second_failed_acceptance_cancels_and_an_overdue_item_is_reminde
     # The deadline passes: the station is reminded in-app and by e-mail, and HQ sees it overdue.
     await seed.execute(text("UPDATE rectification_items SET due_on = current_date - 1"))
     await seed.commit()
-    assert await training.remind_deadlines(sessionmaker) == 1
+    assert await network_jobs.remind_deadlines(sessionmaker) == 1
     assert await outbox.relay(sessionmaker, redis, older_than=timedelta(0)) == 1  # the worker's relay cron
     await deliver()
     notes = await graphql(client, "{ notifications(first: 5) { edges { node { kind subject } } } }", applicant)

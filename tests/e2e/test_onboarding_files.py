@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.db import new_id
+from dealernet.core.db import new_id
 from tests.conftest import MakeApplicant, Principal, Tenants, graphql
 from tests.e2e.test_onboarding_http import PDF, hand_in
 

@@ -12,9 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
-from dealernet.db import new_id
-from dealernet.mail import MemoryMailer
-from dealernet.tenants.permissions import Role
+from dealernet.core.access import Role
+from dealernet.core.db import new_id
+from dealernet.core.mail import MemoryMailer
 from tests.conftest import Deliver, MakeApplicant, MakePrincipal, Principal, Tenants, graphql
 from tests.e2e.test_registration import registered_applicant
 

@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry import relay
 
-from dealernet.db import new_id
-from dealernet.tenants import notifications
+from dealernet.core.db import new_id
+from dealernet.tenants import jobs as tenants_jobs
 from dealernet.tenants.models import Partner, Region, Station
 from dealernet.tenants.tokens import TokenSigner
 from tests.conftest import Deliver, PartnerWorld, Principal, Tenants, graphql
@@ -141,7 +141,7 @@ async def test_policy_distribution_scenario(
         assert (await graphql(client, ACK, t.manager_a, id=publication))["data"]["acknowledgePublication"] == {
             "__typename": "PublicationSuccess"
         }
-    assert await notifications.remind_unacknowledged(sessionmaker, due_within=timedelta(days=30)) == 1
+    assert await tenants_jobs.remind_unacknowledged(sessionmaker, due_within=timedelta(days=30)) == 1
     inbox = {
         name: [
             (n["node"]["kind"], n["node"]["aboutId"])

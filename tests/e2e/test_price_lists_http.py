@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
-from dealernet.db import new_id
+from dealernet.core.db import new_id
 from dealernet.tenants.models import Region, Station
 from tests.conftest import Principal, Tenants, graphql
 

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from dealernet.graphql.schema import MAX_ALIASES, MAX_DEPTH
-from dealernet.settings import Settings, load_settings
+from dealernet.api import MAX_ALIASES, MAX_DEPTH
+from dealernet.core.settings import Settings, load_settings
 from tests.conftest import Serve, Tenants
 
 

@@ -12,8 +12,8 @@ import httpx
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dealernet.db import new_id
-from dealernet.network import training
+from dealernet.core.db import new_id
+from dealernet.network import jobs as network_jobs
 from dealernet.tenants.models import Notification
 from tests.conftest import Principal, Tenants, graphql
 from tests.e2e.test_onboarding_http import PDF
@@ -208,8 +208,8 @@ async def test_the_watcher_reminds_unfiled_changes_and_late_startup_orders(
         {"a": application, "n": t.network_x, "s": t.station_b},
     )
     await seed.commit()
-    assert await training.remind_deadlines(sessionmaker) == 4
-    assert await training.remind_deadlines(sessionmaker) == 0
+    assert await network_jobs.remind_deadlines(sessionmaker) == 4
+    assert await network_jobs.remind_deadlines(sessionmaker) == 0
     told = sorted((str(n.station_id), n.kind) for n in await seed.scalars(select(Notification)))
     assert told == sorted(
         [

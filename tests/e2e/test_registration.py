@@ -13,13 +13,13 @@ from arq import ArqRedis
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dealernet.audit.models import JournalEntry
-from dealernet.mail import MemoryMailer
-from dealernet.network import registration
+from dealernet.core.access import Role, permissions_of
+from dealernet.core.journal import JournalEntry
+from dealernet.core.mail import MemoryMailer
+from dealernet.core.scope import DbRole, Scope
+from dealernet.network import jobs as network_jobs
 from dealernet.network.models import Application, Registration
-from dealernet.scope import DbRole, Scope
 from dealernet.tenants.models import Membership, Network, Station
-from dealernet.tenants.permissions import Role, permissions_of
 from tests.conftest import Deliver, Principal, Tenants, graphql
 from tests.e2e.test_identity import ask, login
 from tests.factories import PASSWORD
@@ -197,7 +197,7 @@ async def test_unconfirmed_registrations_are_forgotten_after_a_while(
     stale = "UPDATE registrations SET expires_at = now() - interval '31 days' WHERE email = 'stale@x.test'"
     await seed.execute(text(stale))
     await seed.commit()
-    assert await registration.forget_unconfirmed(sessionmaker) == 1
+    assert await network_jobs.forget_unconfirmed(sessionmaker) == 1
     left = await seed.scalars(
         select(Registration.email).where(Registration.email.in_(["stale@x.test", "fresh@x.test"]))
     )

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.audit.models import JournalEntry
+from dealernet.core.access import Role
+from dealernet.core.journal import JournalEntry
 from dealernet.tenants.models import ExternalIdentity, Network
-from dealernet.tenants.permissions import Role
 from tests.conftest import MakePrincipal, Tenants, graphql
 from tests.factories import UserFactory, persist
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider, running_provider

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from arq import ArqRedis
 
-from dealernet.settings import Settings
+from dealernet.core.settings import Settings
 from tests.conftest import Serve, Tenants
 from tests.factories import PASSWORD
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from joserfc.jwk import ECKey
 
-from dealernet.settings import Settings
+from dealernet.core.settings import Settings
 from dealernet.tenants.tokens import AccessClaims, TokenSigner, VerifyingKey
 from tests.conftest import Tenants
 

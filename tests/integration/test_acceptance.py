@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet import storage
-from dealernet.db import new_id
-from dealernet.errors import Conflict, ValidationFailed
+from dealernet.core import storage
+from dealernet.core.db import new_id
+from dealernet.core.errors import Conflict, ValidationFailed
+from dealernet.core.settings import Settings
 from dealernet.network import acceptance, pipeline, rules, service
 from dealernet.network.models import LetterOfIntent, RectificationItem
 from dealernet.policy.models import Part
-from dealernet.settings import Settings
 from dealernet.tenants.models import Station
 from tests.conftest import MakeApplicant, Principal, Scoped, Tenants
 from tests.integration.test_committee import rubrics, shortlisted, visited, vote

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet import storage
-from dealernet.errors import Conflict, NotFound
+from dealernet.core import storage
+from dealernet.core.errors import Conflict, NotFound
+from dealernet.core.settings import Settings
 from dealernet.network import pipeline, rules, service
 from dealernet.network.models import Assessment
-from dealernet.settings import Settings
 from tests.conftest import Principal, Scoped, Tenants
 from tests.integration.test_onboarding import COMPLETE, hand_in_papers
 

@@ -9,14 +9,15 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet import bootstrap
-from dealernet.db import TEST_LOGIN_ROLE, create_engine, make_sessionmaker, scoped_session
-from dealernet.embedded import Servers
+from dealernet import provision
+from dealernet.core import bootstrap
+from dealernet.core.db import TEST_LOGIN_ROLE, create_engine, make_sessionmaker, scoped_session
+from dealernet.core.embedded import Servers
+from dealernet.core.scope import SEED_SCOPE, DbRole, Scope
+from dealernet.core.settings import Settings
 from dealernet.network.demo import seed_demo_onboarding
 from dealernet.policy.demo import seed_demo_policy
 from dealernet.policy.models import Part, Publication, PublicationDelivery
-from dealernet.scope import SEED_SCOPE, DbRole, Scope
-from dealernet.settings import Settings
 from dealernet.tenants.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
 from dealernet.tenants.models import Membership, Network, Station, User
 from tests.factories import NetworkFactory, StationFactory, persist
@@ -64,14 +65,14 @@ async def test_migrations_downgrade_to_base_and_upgrade_again(settings: Settings
     scratch = settings.model_copy(update={"database": settings.database_name + "_migrations"})
     await bootstrap.drop_database(servers.postgres_admin_url, scratch.database_name)
     try:
-        await bootstrap.bootstrap(scratch, servers.postgres_admin_url, test_role=True)
+        await provision.provision(scratch, servers.postgres_admin_url, test_role=True)
         owner = bootstrap.owner_url(scratch, servers.postgres_admin_url)
         assert await bootstrap.current_revision(owner) == bootstrap.head_revision(scratch)
         await bootstrap.migrate(scratch, servers.postgres_admin_url, "base")
         assert await bootstrap.current_revision(owner) is None
         await bootstrap.migrate(scratch, servers.postgres_admin_url, "head")
         assert await bootstrap.current_revision(owner) == bootstrap.head_revision(scratch)
-        await bootstrap.bootstrap(scratch, servers.postgres_admin_url, test_role=True)  # idempotent
+        await provision.provision(scratch, servers.postgres_admin_url, test_role=True)  # idempotent
     finally:
         await bootstrap.drop_database(servers.postgres_admin_url, scratch.database_name)
 

@@ -11,9 +11,9 @@ from obstore.store import LocalStore, MemoryStore
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dealernet import storage
-from dealernet.db import new_id
-from dealernet.errors import Conflict
+from dealernet.core import storage
+from dealernet.core.db import new_id
+from dealernet.core.errors import Conflict
 from dealernet.policy.models import BulletinAttachment
 from tests.conftest import Scoped, Tenants
 

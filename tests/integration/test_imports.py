@@ -14,8 +14,8 @@ from arq import ArqRedis
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dealernet import outbox
-from dealernet.errors import ValidationFailed
+from dealernet.core import outbox
+from dealernet.core.errors import ValidationFailed
 from dealernet.policy import imports, prices
 from dealernet.policy.models import Import, Part, PartPrice
 from dealernet.tenants.models import Partner

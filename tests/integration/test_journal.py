@@ -10,9 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from dealernet.audit import service as journal
-from dealernet.db import make_sessionmaker, new_id
-from dealernet.scope import SEED_SCOPE, Scope
+from dealernet.core import journal
+from dealernet.core.db import make_sessionmaker, new_id
+from dealernet.core.scope import SEED_SCOPE, Scope
 from tests.conftest import Scoped, Tenants
 
 

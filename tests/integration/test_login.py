@@ -8,8 +8,8 @@ from contextlib import AbstractAsyncContextManager
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.errors import Unauthenticated
-from dealernet.scope import AUTH_SCOPE, Scope
+from dealernet.core.errors import Unauthenticated
+from dealernet.core.scope import AUTH_SCOPE, Scope
 from dealernet.tenants import passwords, service
 from dealernet.tenants.tokens import TokenSigner
 from tests.conftest import Tenants

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.db import new_id
-from dealernet.errors import NotFound, ValidationFailed
+from dealernet.core.db import new_id
+from dealernet.core.errors import NotFound, ValidationFailed
+from dealernet.core.scope import Scope
 from dealernet.policy import publications, stock
 from dealernet.policy.models import Part, ServiceBomLine
-from dealernet.scope import Scope
 from dealernet.tenants.models import Region, Station
 from tests.conftest import Scoped, Tenants
 

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from dealernet.audit.models import JournalEntry
-from dealernet.db import make_sessionmaker
-from dealernet.errors import ValidationFailed
+from dealernet.core.db import make_sessionmaker
+from dealernet.core.errors import ValidationFailed
+from dealernet.core.journal import JournalEntry
+from dealernet.core.scope import DbRole, Scope
 from dealernet.network import numbering, service
-from dealernet.scope import DbRole, Scope
 from tests.conftest import Scoped, Tenants
 
 

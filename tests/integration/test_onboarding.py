@@ -12,11 +12,11 @@ from obstore.store import MemoryStore
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dealernet.db import new_id, scoped_session
-from dealernet.errors import Conflict, ValidationFailed
+from dealernet.core.db import new_id, scoped_session
+from dealernet.core.errors import Conflict, ValidationFailed
+from dealernet.core.scope import Scope
 from dealernet.network import documents, rules, service
 from dealernet.network.models import Application, Assessment
-from dealernet.scope import Scope
 from tests.conftest import MakeApplicant, Principal, Scoped, Tenants
 
 PDF = b"%PDF-1.4 a scanned licence"

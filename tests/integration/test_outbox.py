@@ -14,17 +14,17 @@ from arq import ArqRedis
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dealernet import outbox
-from dealernet.embedded import Servers
-from dealernet.mail import MemoryMailer
-from dealernet.scope import Scope
-from dealernet.settings import Settings
+from dealernet.core import outbox
+from dealernet.core.embedded import Servers
+from dealernet.core.mail import MemoryMailer
+from dealernet.core.scope import Scope
+from dealernet.core.settings import Settings
+from dealernet.core.unit_of_work import RUN_JOB, enqueue
 from dealernet.tenants.models import Membership, Station
 from dealernet.worker import make_worker
 from tests.conftest import Scoped, Tenants
 
 
-@outbox.job("test.rename_station")
 async def rename_station(session: AsyncSession, scope: Scope, payload: Mapping[str, Any], env: object) -> None:
     await session.execute(
         text("UPDATE stations SET city = city || :mark WHERE id = :station"),
@@ -32,9 +32,12 @@ async def rename_station(session: AsyncSession, scope: Scope, payload: Mapping[s
     )
 
 
-@outbox.job("test.deactivate_membership")
 async def deactivate_membership(session: AsyncSession, scope: Scope, payload: Mapping[str, Any], env: object) -> None:
     await session.execute(text("UPDATE memberships SET is_active = false WHERE id = :m"), {"m": payload["membership"]})
+
+
+# The test's own jobs, registered like a context's.
+outbox.register({"test.rename_station": rename_station, "test.deactivate_membership": deactivate_membership})
 
 
 async def queue(scoped: Scoped, scope: Scope, job: str, payload: dict[str, Any]) -> UUID:
@@ -84,7 +87,7 @@ async def test_iso11_a_job_touches_nothing_of_the_tenant_its_payload_names(
     jobs.append(
         await queue(scoped, tenants.manager_a.scope, "test.deactivate_membership", {"membership": str(b_membership)})
     )
-    assert await outbox.enqueue(redis, jobs) == 3
+    assert await enqueue(redis, jobs) == 3
 
     assert await work_off(settings, servers, sessionmaker) >= 3
 
@@ -113,10 +116,10 @@ async def test_a_job_delivered_twice_takes_effect_once(
     row = await queue(
         scoped, tenants.hq_x.scope, "test.rename_station", {"station": str(tenants.station_a), "mark": "+"}
     )
-    await outbox.enqueue(redis, [row])
+    await enqueue(redis, [row])
     await work_off(settings, servers, sessionmaker)
     # arq delivers at least once: the same row again, under another job id, and straight through run().
-    await redis.enqueue_job(outbox.RUN_JOB, str(row), _job_id=f"again:{row}")
+    await redis.enqueue_job(RUN_JOB, str(row), _job_id=f"again:{row}")
     await work_off(settings, servers, sessionmaker)
     assert (
         await outbox.run(sessionmaker, row, outbox.JobEnv(settings=settings, mailer=MemoryMailer())) == "done already"
@@ -138,7 +141,7 @@ async def test_with_redis_down_nothing_is_lost_and_the_relay_hands_it_over(
         scoped, tenants.hq_x.scope, "test.rename_station", {"station": str(tenants.station_a), "mark": "#"}
     )
     down = ArqRedis(host="127.0.0.1", port=1, socket_connect_timeout=1)  # nothing listens there
-    assert await outbox.enqueue(down, [row]) == 0
+    assert await enqueue(down, [row]) == 0
     await down.aclose()
     assert await city(seed, tenants.station_a) == before
 

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.db import new_id
-from dealernet.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.db import new_id
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.scope import Scope
 from dealernet.policy import as_of, documents, labour, publications, warranty
 from dealernet.policy.models import LabourOperation, Part, Publication
-from dealernet.scope import Scope
 from dealernet.tenants.models import Region, Station
 from tests.conftest import Scoped, Tenants
 

@@ -13,11 +13,11 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.db import new_id
-from dealernet.errors import Conflict, ValidationFailed
+from dealernet.core.db import new_id
+from dealernet.core.errors import Conflict, ValidationFailed
+from dealernet.core.scope import DbRole, Scope
 from dealernet.policy import prices, publications
 from dealernet.policy.models import Part, PartPrice
-from dealernet.scope import DbRole, Scope
 from dealernet.tenants.models import Region, Station
 from tests.conftest import PartnerWorld, Scoped, Tenants
 

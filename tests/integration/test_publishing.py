@@ -12,14 +12,16 @@ from arq import ArqRedis
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dealernet import outbox
-from dealernet.db import new_id
-from dealernet.errors import NotFound, ValidationFailed
-from dealernet.mail import MemoryMailer
+from dealernet.core import outbox
+from dealernet.core.db import new_id
+from dealernet.core.errors import NotFound, ValidationFailed
+from dealernet.core.mail import MemoryMailer
+from dealernet.core.scope import Scope
+from dealernet.core.settings import Settings
+from dealernet.policy import jobs as policy_jobs
 from dealernet.policy import prices, publications
 from dealernet.policy.models import Part
-from dealernet.scope import Scope
-from dealernet.settings import Settings
+from dealernet.tenants import jobs as tenants_jobs
 from dealernet.tenants import notifications
 from dealernet.tenants.models import Notification, Station
 from tests.conftest import Deliver, Scoped, Tenants
@@ -124,7 +126,7 @@ async def test_publishing_queues_one_fan_out_job_that_notifies_and_mails_each_st
     assert sorted(m.to for m in mailer.sent) == sorted([tenants.manager_a.email, tenants.manager_b.email])
     async with scoped(tenants.hq_x.scope) as session:  # the job delivered twice: nobody is told twice
         env = outbox.JobEnv(settings=settings, mailer=mailer)
-        await publications.notify_delivered(session, tenants.hq_x.scope, {"publication": str(publication)}, env)
+        await policy_jobs.notify_delivered(session, tenants.hq_x.scope, {"publication": str(publication)}, env)
         assert await seed.scalar(select(func.count()).select_from(Notification)) == 2
 
 
@@ -164,14 +166,14 @@ async def test_the_cron_reminds_the_stations_that_have_not_acknowledged_once_a_d
     async with scoped(tenants.manager_b.scope) as session:
         await publications.acknowledge(session, tenants.manager_b.scope, publication_id=publication)
         await session.commit()
-    assert await notifications.remind_unacknowledged(sessionmaker) == 0  # due in 7 days: not yet
+    assert await tenants_jobs.remind_unacknowledged(sessionmaker) == 0  # due in 7 days: not yet
     await seed.execute(
         text("UPDATE publication_deliveries SET acknowledge_by = now() - interval '1 hour' WHERE publication_id = :p"),
         {"p": publication},
     )
 
-    assert await notifications.remind_unacknowledged(sessionmaker) == 1
-    assert await notifications.remind_unacknowledged(sessionmaker) == 0  # not again within the day
+    assert await tenants_jobs.remind_unacknowledged(sessionmaker) == 1
+    assert await tenants_jobs.remind_unacknowledged(sessionmaker) == 0  # not again within the day
     reminders = (await seed.scalars(select(Notification).where(Notification.kind == "acknowledgement_reminder"))).all()
     assert [(r.station_id, r.entity_id) for r in reminders] == [(tenants.station_a, publication)]
     assert reminders[0].body.startswith("Overdue since ")

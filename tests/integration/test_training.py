@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dealernet.db import new_id
-from dealernet.errors import ValidationFailed
+from dealernet.core.db import new_id
+from dealernet.core.errors import ValidationFailed
+from dealernet.network import jobs as network_jobs
 from dealernet.network import training
 from dealernet.tenants.models import Notification, Station
 from tests.conftest import MakeApplicant, Scoped, Tenants
@@ -102,8 +103,8 @@ async def test_the_cron_reminds_of_rectification_deadlines_and_expiring_certific
         await seed.execute(text(statement), params)
     await certify(scoped, t, "SG-002", TODAY - timedelta(days=700), TODAY + timedelta(days=10), ["paid"])
 
-    assert await training.remind_deadlines(sessionmaker) == 3
-    assert await training.remind_deadlines(sessionmaker) == 0  # once a day
+    assert await network_jobs.remind_deadlines(sessionmaker) == 3
+    assert await network_jobs.remind_deadlines(sessionmaker) == 0  # once a day
     told = {(n.station_id, n.kind, n.subject) for n in await seed.scalars(select(Notification))}
     assert told == {
         (applicant.station_id, "rectification_overdue", "Rectification LIFTS: Lifts"),

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import msgspec
 from arq import ArqRedis
 
-from dealernet.embedded import Servers
-from dealernet.settings import Settings
+from dealernet.core.embedded import Servers
+from dealernet.core.settings import Settings
 from dealernet.worker import HEARTBEAT_KEY, make_worker
 
 

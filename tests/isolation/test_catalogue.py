@@ -10,12 +10,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-import dealernet.audit.models
+import dealernet.core.journal
+import dealernet.core.outbox
 import dealernet.network.models
-import dealernet.outbox
 import dealernet.policy.models  # noqa: F401
-from dealernet.db import APP_LOGIN_ROLE, Base
-from dealernet.scope import DbRole, Scope
+from dealernet.core.db import APP_LOGIN_ROLE, Base
+from dealernet.core.scope import DbRole, Scope
 
 # Every table and how it is tenant-owned. A new table must be added here (and to the other isolation
 # tests); test_every_table_is_classified fails until it is.

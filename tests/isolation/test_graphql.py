@@ -18,11 +18,11 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
-from dealernet.audit import service as journal
-from dealernet.db import new_id
+from dealernet.core import journal
+from dealernet.core.db import new_id
+from dealernet.core.scope import Scope
 from dealernet.graphql.matrix import operations
 from dealernet.policy.models import LabourOperation, Part, Publication, PublicationDelivery, ServiceBomLine
-from dealernet.scope import Scope
 from dealernet.tenants.models import ApiClient, Invitation, Membership, Region
 from dealernet.tenants.service import digest, scope_for
 from dealernet.tenants.tokens import AccessClaims, TokenSigner

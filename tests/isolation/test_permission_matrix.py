@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from dealernet.db import new_id
+from dealernet.core.access import Role
+from dealernet.core.db import new_id
 from dealernet.graphql.matrix import ADMIN_WITHOUT_SECOND_FACTOR, PARTNER_CLIENT, PRINCIPALS, operations, render_matrix
-from dealernet.tenants.permissions import Role
 from dealernet.tenants.service import scope_for
 from dealernet.tenants.tokens import AccessClaims, TokenSigner
 from tests.conftest import MakePrincipal, PartnerWorld, Principal, Tenants

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dealernet.api import build_schema
+from dealernet.core.scope import DbRole, Scope
 from dealernet.graphql.masking import Pii, declared_pii, mask_name, mask_phone, mask_sql, mask_vin, pii
-from dealernet.graphql.schema import build_schema
-from dealernet.scope import DbRole, Scope
 
 # Field names that carry personal information (graphql names, case-insensitive).
 LOOKS_PERSONAL = re.compile(r"vin$|phone|mobile|ownername$|customername|contactname|licenseplate", re.IGNORECASE)

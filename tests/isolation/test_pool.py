@@ -20,14 +20,14 @@ from arq import ArqRedis
 from sqlalchemy import text
 from strawberry import relay
 
-from dealernet import bootstrap
 from dealernet.app import create_app
-from dealernet.db import TEST_LOGIN_ROLE, create_engine, make_sessionmaker
-from dealernet.embedded import Servers
-from dealernet.settings import Settings
+from dealernet.core import bootstrap
+from dealernet.core.access import Role
+from dealernet.core.db import TEST_LOGIN_ROLE, create_engine, make_sessionmaker
+from dealernet.core.embedded import Servers
+from dealernet.core.settings import Settings
 from dealernet.tenants.clients import link_partner
 from dealernet.tenants.models import ApiClient, PartnerKind
-from dealernet.tenants.permissions import Role
 from dealernet.tenants.tokens import AccessClaims, TokenSigner
 from tests.conftest import running_lifespan
 from tests.factories import MembershipFactory, NetworkFactory, StationFactory, UserFactory, persist

@@ -19,9 +19,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
-from dealernet.db import new_id
+from dealernet.api import build_schema
+from dealernet.core.db import new_id
 from dealernet.graphql.matrix import operations
-from dealernet.graphql.schema import build_schema
 from dealernet.tenants.models import Invitation, Region
 from tests.conftest import PartnerWorld, Principal, Tenants
 

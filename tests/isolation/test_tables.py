@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.db import new_id
-from dealernet.scope import DbRole, Scope
+from dealernet.core.db import new_id
+from dealernet.core.scope import DbRole, Scope
 from dealernet.tenants import service
 from tests.conftest import MakeApplicant, Tenants
 from tests.factories import StationFactory, persist

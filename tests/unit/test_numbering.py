@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dealernet.errors import ValidationFailed
+from dealernet.core.errors import ValidationFailed
 from dealernet.network.numbering import authorisation_number, check_format
 
 

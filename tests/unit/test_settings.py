@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dealernet.settings import Environment, SettingsError, load_settings
+from dealernet.core.settings import Environment, SettingsError, load_settings
 
 PRODUCTION = {
     "env": "production",

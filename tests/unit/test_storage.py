@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dealernet import storage
-from dealernet.errors import ValidationFailed
-from dealernet.settings import load_settings
+from dealernet.core import storage
+from dealernet.core.errors import ValidationFailed
+from dealernet.core.settings import load_settings
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 

@@ -12,8 +12,8 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey
 
-from dealernet.db import new_id
-from dealernet.errors import Unauthenticated
+from dealernet.core.db import new_id
+from dealernet.core.errors import Unauthenticated
 from dealernet.tenants.tokens import AccessClaims, TokenSigner, VerifyingKey
 
 CLAIMS = AccessClaims(

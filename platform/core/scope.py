@@ -1,6 +1,6 @@
 """The tenant scope: who is acting, for which tenant, under which database role.
 
-A `Scope` is built by the auth layer (`dealernet.tenants.auth`) from a verified token, by a job from
+A `Scope` is built by the auth layer (`dealernet.tenants.service.scope_for`) from a verified token, by a job from
 its payload, or by the seed/test harness; services take it as their second argument. The same values
 become transaction-local PostgreSQL settings that the row-level security policies read (db.py).
 """
@@ -48,6 +48,9 @@ class Scope:
     allow_list_only: bool = False
     # The login passed a second factor (TOTP or the OEM's SSO).
     second_factor: bool = False
+    # The station is suspended or terminated now (whatever the token's age): its people read, not submit.
+    # The entry layer fills it in from the database for each request (tenants.service.with_standing).
+    station_closed: bool = False
 
     @property
     def is_station(self) -> bool:

@@ -8,14 +8,14 @@ done in the same transaction as the job's effect, so a job delivered twice takes
 
 A job runs in the tenant scope its row records (network, station, actor, role), never in a scope its
 payload names: a payload naming another tenant's ids reaches nothing of theirs (SECURITY.md ISO-11).
-Jobs register with `@job("context.name")` and receive `(session, scope, payload, env)`. A payload that
-must carry a secret (an invitation link) seals it with `seal` and the row's payload is emptied once the
-job is done.
+Jobs are registered by name (`register`, from each context's `jobs.py`) and receive
+`(session, scope, payload, env)`. A payload that must carry a secret (an invitation link) seals it with
+`seal`, and the row's payload is emptied once the job is done.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,23 +24,21 @@ from uuid import UUID
 import structlog
 from arq import ArqRedis
 from cryptography.fernet import Fernet
-from redis.exceptions import RedisError
 from sqlalchemy import insert, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dealernet.db import Base, IdMixin, new_id, scoped_session
-from dealernet.mail import Mailer
-from dealernet.scope import AUTH_SCOPE, DbRole, Scope
-from dealernet.settings import Settings
-from dealernet.tenants.keys import secret_box
-from dealernet.tenants.permissions import Role, permissions_of
+from dealernet.core.access import Role, permissions_of
+from dealernet.core.db import Base, IdMixin, new_id, scoped_session
+from dealernet.core.mail import Mailer
+from dealernet.core.scope import AUTH_SCOPE, DbRole, Scope
+from dealernet.core.secrets import secret_box
+from dealernet.core.settings import Settings
+from dealernet.core.unit_of_work import PENDING, enqueue, new_unit_of_work
 
 log = structlog.get_logger(__name__)
 
-RUN_JOB = "outbox.run"
-PENDING = "outbox_pending"  # session.info key: rows this transaction wrote, for the after-commit hand-over
 RELAY_AFTER = timedelta(seconds=10)  # younger rows are the requests' own to enqueue
 RELAY_BATCH = 500
 
@@ -73,16 +71,13 @@ class OutboxRow(IdMixin, Base):
     done_at: Mapped[datetime | None]
 
 
-def job(name: str) -> Callable[[Handler], Handler]:
-    """Register a job handler under `name` (context.verb, e.g. policy.notify_stations)."""
-
-    def register(handler: Handler) -> Handler:
+def register(handlers: Mapping[str, Handler]) -> None:
+    """Make the contexts' jobs known by name (context.verb, e.g. policy.notify_delivered). The entry points
+    call it with what each context's `jobs.py` exports (worker.register_jobs); nothing registers by import."""
+    for name, handler in handlers.items():
         if name in JOBS and JOBS[name] is not handler:
             raise ValueError(f"job {name} is registered twice")
         JOBS[name] = handler
-        return handler
-
-    return register
 
 
 async def add(session: AsyncSession, scope: Scope, job: str, payload: Mapping[str, Any]) -> UUID:
@@ -107,18 +102,6 @@ async def add(session: AsyncSession, scope: Scope, job: str, payload: Mapping[st
     )
     session.info.setdefault(PENDING, []).append(row_id)
     return row_id
-
-
-async def enqueue(redis: ArqRedis, ids: Sequence[UUID]) -> int:
-    """Hand committed rows to arq. Redis being down loses nothing: the relay picks them up."""
-    queued = 0
-    try:
-        for row_id in ids:
-            if await redis.enqueue_job(RUN_JOB, str(row_id), _job_id=f"outbox:{row_id}") is not None:
-                queued += 1
-    except (RedisError, OSError) as exc:
-        log.warning("outbox: Redis unavailable, the relay will enqueue", error=str(exc))
-    return queued
 
 
 async def relay(
@@ -169,7 +152,7 @@ async def run(sessionmaker: async_sessionmaker[AsyncSession], row_id: UUID, env:
     if envelope is None:
         return "done already"
     scope = _scope_of(envelope)
-    async with scoped_session(sessionmaker, scope) as session:
+    async with new_unit_of_work(sessionmaker, scope, queue=env.redis) as session:
         row = (
             await session.scalars(
                 select(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.done_at.is_(None)).with_for_update()
@@ -179,7 +162,6 @@ async def run(sessionmaker: async_sessionmaker[AsyncSession], row_id: UUID, env:
             return "done already"
         await JOBS[row.job](session, scope, row.payload, env)
         row.done_at, row.payload = datetime.now(UTC), {}
-        await session.commit()
     return "done"
 
 

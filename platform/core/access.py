@@ -1,4 +1,5 @@
-"""Who may do what: the roles of DOMAIN.md "Who uses it" and the one table of their permissions.
+"""Who may do what: the roles of DOMAIN.md "Who uses it" and the one table of their permissions (core: every
+context and the API plumbing check them).
 
 GraphQL fields declare the permission they need (`permission_classes=[Needs(Permission.users_invite)]`);
 docs/permissions.md is generated from those declarations and this table (`make permissions`), and a test
@@ -9,6 +10,9 @@ a permission says which operations a role may call, the tenant scope says on whi
 from __future__ import annotations
 
 import enum
+
+from dealernet.core.errors import Forbidden
+from dealernet.core.scope import Scope
 
 
 class Role(enum.StrEnum):
@@ -136,3 +140,12 @@ def may_invite(inviter: Role, invitee: Role) -> bool:
     if inviter is Role.station_manager:
         return invitee.is_station_role
     return False
+
+
+SUSPENDED_MESSAGE = "the station is suspended: its people can read, not submit new work"
+
+
+def require(scope: Scope, permission: Permission) -> None:
+    """Services check the permission too, so the CLI and jobs cannot skip what the API enforces."""
+    if not scope.may(permission.value):
+        raise Forbidden(f"your role may not do this ({permission.value})")

@@ -1,6 +1,6 @@
 """Page sizes: every list is paged, and no page is larger than MAX_PAGE."""
 
-from dealernet.errors import ValidationFailed
+from dealernet.core.errors import ValidationFailed
 
 MAX_PAGE = 100
 

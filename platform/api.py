@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import (
     DisableIntrospection,
@@ -40,7 +41,6 @@ from dealernet.tenants.schema import TenantsMutation, TenantsQuery, User
 from dealernet.tenants.schema_notifications import NotificationsMutation, NotificationsQuery
 from dealernet.tenants.schema_partners import Partner, PartnersMutation, PartnersQuery
 from dealernet.tenants.schema_sso import SignInMutation, SignInQuery
-from graphql import GraphQLError
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30

@@ -7,7 +7,7 @@ import sys
 
 import structlog
 
-from dealernet.settings import Settings
+from dealernet.core.settings import Settings
 
 
 def configure_logging(settings: Settings) -> None:

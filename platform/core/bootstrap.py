@@ -20,10 +20,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.db import APP_LOGIN_ROLE, OWNER_ROLE, TEST_LOGIN_ROLE, async_url, create_engine, make_sessionmaker
-from dealernet.scope import SEED_SCOPE, DbRole
-from dealernet.settings import Settings
-from dealernet.tenants.keys import ensure_key
+from dealernet.core.db import APP_LOGIN_ROLE, OWNER_ROLE, TEST_LOGIN_ROLE, async_url, create_engine, make_sessionmaker
+from dealernet.core.scope import SEED_SCOPE, DbRole
+from dealernet.core.settings import Settings
+from dealernet.core.unit_of_work import new_unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -114,30 +114,16 @@ async def migrate(settings: Settings, admin_url: str, revision: str = "head") ->
         await asyncio.to_thread(command.upgrade, config, revision)
 
 
-async def bootstrap(settings: Settings, admin_url: str, *, test_role: bool = False) -> None:
-    """Roles, database, migrations to head, and a token signing key if there is none."""
-    await ensure_roles_and_database(admin_url, settings.database_name, test_role=test_role)
-    await migrate(settings, admin_url)
-    await ensure_signing_key(settings, admin_url)
-
-
 @asynccontextmanager
 async def seed_session(settings: Settings, admin_url: str) -> AsyncIterator[AsyncSession]:
     """A session as the BYPASSRLS seed role, reached through the administrator login (operator commands:
     demo seed, key rotation, journal verification). Commits when the block succeeds."""
     engine = create_engine(async_url(admin_url, database=settings.database_name), pool_size=1)
     try:
-        async with make_sessionmaker(engine)(info={"scope": SEED_SCOPE}) as session:
+        async with new_unit_of_work(make_sessionmaker(engine), SEED_SCOPE, queue=None) as session:
             yield session
-            await session.commit()
     finally:
         await engine.dispose()
-
-
-async def ensure_signing_key(settings: Settings, admin_url: str) -> str | None:
-    """The first signing key, when there is none yet; its kid, or None."""
-    async with seed_session(settings, admin_url) as session:
-        return await ensure_key(session, settings)
 
 
 def head_revision(settings: Settings) -> str | None:

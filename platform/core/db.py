@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
 from sqlalchemy.types import DateTime
 
-from dealernet.errors import Unauthenticated
-from dealernet.scope import NO_SCOPE_SETTINGS, Scope
+from dealernet.core.errors import Unauthenticated
+from dealernet.core.scope import NO_SCOPE_SETTINGS, Scope
 
 R = TypeVar("R")
 

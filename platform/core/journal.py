@@ -1,4 +1,5 @@
-"""The change journal: write a row with every state change, read a tenant's rows, verify the chain."""
+"""The change journal: one append-only row per state change, hash-chained per network. Every context writes
+it in its own transaction (`record`), so it lives in core, not in the audit context that reads it."""
 
 from __future__ import annotations
 
@@ -11,13 +12,49 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from sqlalchemy import insert, select, text, tuple_
+from sqlalchemy import BigInteger, FetchedValue, ForeignKey, LargeBinary, String, func, insert, select, text, tuple_
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
 
-from dealernet.audit.models import JournalEntry
-from dealernet.db import new_id
-from dealernet.paging import check_page_size
-from dealernet.scope import Scope
+from dealernet.core.db import Base, IdMixin, new_id
+from dealernet.core.paging import check_page_size
+from dealernet.core.scope import Scope
+
+
+class JournalEntry(IdMixin, Base):
+    """Who changed what, in which tenant, from what to what, in which request.
+
+    `seq`, `prev_hash` and `hash` are filled by a database trigger under a per-network lock, so the chain
+    cannot be forged by the application and concurrent writers cannot fork it. The app roles may insert
+    and read; nobody but the owner may update or delete (and `dealernet journal verify` finds it if they do).
+    """
+
+    __tablename__ = "journal"
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    station_id: Mapped[UUID | None]
+    seq: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
+    actor_id: Mapped[UUID | None]
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[UUID]
+    action: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    request_id: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32), server_default=FetchedValue())
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32), server_default=FetchedValue())
+
+
+class JournalHead(Base):
+    """The last sequence number and hash of a network's chain; its row lock serialises the writers."""
+
+    __tablename__ = "journal_heads"
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
 def jsonable(value: Any) -> Any:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dealernet.settings import Settings, SettingsError
+from dealernet.core.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 

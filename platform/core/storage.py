@@ -19,10 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dealernet.db import scoped_session
-from dealernet.errors import Conflict, ValidationFailed
-from dealernet.scope import AUTH_SCOPE
-from dealernet.settings import Settings
+from dealernet.core.db import scoped_session
+from dealernet.core.errors import Conflict, ValidationFailed
+from dealernet.core.scope import AUTH_SCOPE
+from dealernet.core.settings import Settings
 
 log = structlog.get_logger(__name__)
 
