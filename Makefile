@@ -25,8 +25,9 @@ demo: $(STAMP) ## Start servers, migrate, seed the demo network, serve the API a
 test: $(STAMP) lint ## Lint, type-check and run the whole test suite
 	$(BIN)/pytest
 
-lint: $(STAMP) ## ruff (lint + format check) and mypy
+lint: $(STAMP) ## ruff (lint + format check), the import contracts and mypy
 	$(BIN)/ruff check platform tests migrations bench
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff format --check platform tests migrations bench
 	@mkdir -p build/typecheck && ln -sfn ../../platform build/typecheck/dealernet
 	$(BIN)/mypy build/typecheck/dealernet

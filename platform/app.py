@@ -45,6 +45,7 @@ from dealernet.network.http import (
     hand_in_document,
 )
 from dealernet.policy.http import download_attachment, upload_attachment, upload_import
+from dealernet.tenants import clients
 from dealernet.tenants.http import authenticate, jwks, sso_begin, sso_callback, token_endpoint
 from dealernet.tenants.keys import KeyStore
 from dealernet.tenants.service import with_standing
@@ -166,6 +167,10 @@ async def ready(request: Request[Any, Any, State]) -> Response[dict[str, Any]]:
     return Response({"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503)
 
 
+async def _persisted_document(session: AsyncSession, scope: TenantScope, sha256: str) -> str | None:
+    return await clients.persisted_document(session, scope, sha256=sha256)
+
+
 def _graphql_controller(settings: Settings) -> type:
     base = make_graphql_controller(
         build_schema(production=settings.is_production),
@@ -180,7 +185,7 @@ def _graphql_controller(settings: Settings) -> type:
             return msgspec.json.encode(data)
 
         async def execute_single(self, **kwargs: Any) -> ExecutionResult:
-            refused = await persisted.prepare(kwargs["context"], kwargs["request_data"])
+            refused = await persisted.prepare(kwargs["context"], kwargs["request_data"], _persisted_document)
             if refused is not None:
                 return ExecutionResult(data=None, errors=[refused])
             return await super().execute_single(**kwargs)

@@ -247,7 +247,7 @@ def import_command(
 @cli.command()
 def permissions() -> None:
     """Print the permission matrix (docs/permissions.md is this output)."""
-    from dealernet.graphql.matrix import render_matrix
+    from dealernet.matrix import render_matrix
 
     sys.stdout.write(render_matrix())
 

@@ -1,4 +1,4 @@
-"""Who may do what: the roles of DOMAIN.md "Who uses it" and the one table of their permissions (core: every
+"""Who may do what: the roles of an OEM's service network and the one table of their permissions (core: every
 context and the API plumbing check them).
 
 GraphQL fields declare the permission they need (`permission_classes=[Needs(Permission.users_invite)]`);

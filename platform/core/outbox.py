@@ -1,4 +1,4 @@
-"""The transactional outbox (SECURITY.md: arq delivers at least once, and Redis can be down).
+"""The transactional outbox (docs/security.md: arq delivers at least once, and Redis can be down).
 
 A service asks for background work with `add(session, scope, job, payload)`: one row in the caller's
 transaction, so a job exists exactly when its change committed. After the commit the request hands the
@@ -7,7 +7,7 @@ Redis was down. arq's job id is the row's id, so a row is queued once at a time,
 done in the same transaction as the job's effect, so a job delivered twice takes effect once.
 
 A job runs in the tenant scope its row records (network, station, actor, role), never in a scope its
-payload names: a payload naming another tenant's ids reaches nothing of theirs (SECURITY.md ISO-11).
+payload names: a payload naming another tenant's ids reaches nothing of theirs (docs/security.md ISO-11).
 Jobs are registered by name (`register`, from each context's `jobs.py`) and receive
 `(session, scope, payload, env)`. A payload that must carry a secret (an invitation link) seals it with
 `seal`, and the row's payload is emptied once the job is done.

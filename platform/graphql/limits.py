@@ -1,5 +1,5 @@
 """Query limits strawberry does not ship: a cost budget on nested lists and a cap on input list sizes
-(SECURITY.md GQL-5). Both run before any resolver or SQL: in validation for what the document shows,
+(docs/security.md GQL-5). Both run before any resolver or SQL: in validation for what the document shows,
 just before execution for what the variables add.
 
 Cost counts every field once per object it may be resolved on: a field with `first: n` multiplies the

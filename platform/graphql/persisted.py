@@ -5,14 +5,19 @@ Other principals send documents as usual."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.http import GraphQLRequestData
 
 from dealernet.core.errors import DomainError
+from dealernet.core.scope import Scope
 from dealernet.graphql.context import Context
-from dealernet.tenants import clients
 from graphql import GraphQLError
+
+# The registered document with a hash, in the client's scope (the tenants context's, handed in by the app).
+DocumentLookup = Callable[[AsyncSession, Scope, str], Awaitable[str | None]]
 
 
 def _requested_hash(extensions: dict[str, Any] | None) -> str | None:
@@ -23,15 +28,15 @@ def _requested_hash(extensions: dict[str, Any] | None) -> str | None:
     return value.lower() if isinstance(value, str) else ""
 
 
-async def prepare(ctx: Context, data: GraphQLRequestData) -> GraphQLError | None:
+async def prepare(ctx: Context, data: GraphQLRequestData, lookup: DocumentLookup) -> GraphQLError | None:
     """Fill in the document of a persisted query, or say why the request may not run."""
     try:
-        return await _prepare(ctx, data)
+        return await _prepare(ctx, data, lookup)
     except DomainError as exc:  # e.g. the client was deactivated since its token was issued
         return GraphQLError(exc.message, extensions={"code": exc.code})
 
 
-async def _prepare(ctx: Context, data: GraphQLRequestData) -> GraphQLError | None:
+async def _prepare(ctx: Context, data: GraphQLRequestData, lookup: DocumentLookup) -> GraphQLError | None:
     scope = ctx.scope
     requested = _requested_hash(data.extensions)
     if scope is None or scope.client_id is None:
@@ -42,9 +47,7 @@ async def _prepare(ctx: Context, data: GraphQLRequestData) -> GraphQLError | Non
         if not scope.allow_list_only:  # the common case costs nothing: the mode travels in the token
             return None
         async with ctx.db() as session:
-            known = await clients.persisted_document(
-                session, scope, sha256=hashlib.sha256(data.query.encode()).hexdigest()
-            )
+            known = await lookup(session, scope, hashlib.sha256(data.query.encode()).hexdigest())
         if known is None:
             return GraphQLError("this client may run registered queries only", extensions={"code": "FORBIDDEN"})
         return None
@@ -55,7 +58,7 @@ async def _prepare(ctx: Context, data: GraphQLRequestData) -> GraphQLError | Non
     ):
         return GraphQLError("the document does not match its sha256Hash", extensions={"code": "VALIDATION"})
     async with ctx.db() as session:
-        document = await clients.persisted_document(session, scope, sha256=requested or "")
+        document = await lookup(session, scope, requested or "")
     if document is None:
         return GraphQLError("PersistedQueryNotFound", extensions={"code": "PERSISTED_QUERY_NOT_FOUND"})
     data.query = document

@@ -61,7 +61,7 @@ async def load_nodes(info: Info, loader: str, factory: Callable[[Any], Any], nod
 
 async def resolve_node(info: Info, global_id: str) -> relay.Node | None:
     """Any entity by global id; a malformed id, an unknown type, a missing row and another tenant's row
-    all answer None alike, so the answer tells nothing about other tenants (SECURITY.md ISO-8)."""
+    all answer None alike, so the answer tells nothing about other tenants (docs/security.md ISO-8)."""
     try:
         gid = relay.GlobalID.from_id(global_id)
     except Exception:  # strawberry raises several types for garbage input

@@ -1,5 +1,5 @@
 """Scalars of our own. Money is a string with exactly two decimals, never a JSON number: a number has lost
-its precision before any scalar sees it (SECURITY.md INT-3). Stored as numeric(14, 2).
+its precision before any scalar sees it (docs/security.md INT-3). Stored as numeric(14, 2).
 
 Fields annotate `Money`; the schema maps it to its definition through `SCALARS` (StrawberryConfig)."""
 

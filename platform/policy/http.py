@@ -1,4 +1,4 @@
-"""Plain HTTP beside GraphQL for files (DESIGN.md): the bulk import upload, and bulletin attachments
+"""Plain HTTP beside GraphQL for files (docs/architecture.md): the bulk import upload, and bulletin attachments
 (upload to a draft bulletin, download by whoever may see the bulletin).
 
     curl -H "Authorization: Bearer $TOKEN" -F kind=prices -F priceListId=<id> -F file=@prices.xlsx \\

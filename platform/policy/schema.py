@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -23,7 +23,13 @@ from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, keyset_after, load_nodes, uuid_of
 from dealernet.graphql.scalars import Money
 from dealernet.policy import catalogue, labour, models, prices
-from dealernet.tenants.schema_partners import Partner, partner_loader
+from dealernet.tenants import clients
+from dealernet.tenants.models import Partner as TenantPartner
+
+if TYPE_CHECKING:
+    from dealernet.tenants.schema_partners import Partner
+
+partner_loader = by_id_loader(clients.partners_by_id)
 
 part_loader = by_id_loader(catalogue.parts_by_id)
 _operation_loader = by_id_loader(labour.operations_by_id)
@@ -74,11 +80,14 @@ class Part(relay.Node):
         return [cls.from_row(row) if row else None for row in rows]
 
     @strawberry.field(description="The partner that supplies it; null when none is recorded.")
-    async def supplier(self, info: Info) -> Partner | None:
+    async def supplier(
+        self, info: Info
+    ) -> Annotated[Partner, strawberry.lazy("dealernet.tenants.schema_partners")] | None:
+        # The tenants context's row; its Partner type accepts it (is_type_of), so no schema imports another's.
         if self.supplier_id is None:
             return None
-        row = await info.context.loader("partner", partner_loader).load(self.supplier_id)
-        return Partner.from_row(row) if row else None
+        row: TenantPartner | None = await info.context.loader("partner", partner_loader).load(self.supplier_id)
+        return row
 
     @strawberry.field(
         extensions=needs(Permission.parts_read),

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-# OWASP's argon2id minimum (m=19 MiB, t=2, p=1); SECURITY.md AUTH-1 checks these parameters.
+# OWASP's argon2id minimum (m=19 MiB, t=2, p=1); docs/security.md AUTH-1 checks these parameters.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
 
 # Verified when the user is unknown, so an unknown e-mail costs the same as a wrong password.
@@ -17,7 +17,7 @@ _DUMMY_HASH = HASHER.hash("not a password anyone has")
 
 
 # argon2 is CPU-bound by design: at most half the cores hash at once, so a burst of logins queues instead
-# of starving the event loop that serves everyone else's requests (BENCH.md W6).
+# of starving the event loop that serves everyone else's requests (the W6 login benchmark, bench/w6_auth.py).
 _HASHING = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) // 2), thread_name_prefix="argon2")
 
 

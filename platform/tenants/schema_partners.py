@@ -34,6 +34,11 @@ class Partner(relay.Node):
         return cls(id=row.id, code=row.code, name=row.name, kind=row.kind)
 
     @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        """Other contexts answer with the partner's row itself (they never import this schema)."""
+        return isinstance(obj, cls | models.Partner)
+
+    @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
         rows = await load_nodes(info, "partner", partner_loader, node_ids)
         return [cls.from_row(row) if row else None for row in rows]

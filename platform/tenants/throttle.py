@@ -1,4 +1,4 @@
-"""Failed-login throttling with Redis counters, per account and per client address (SECURITY.md AUTH-2).
+"""Failed-login throttling with Redis counters, per account and per client address (docs/security.md AUTH-2).
 
 Each failure counts against the account and the address for a window. Past `slow_after` failures every
 further attempt waits a little longer; at `lock_after` the account (or address) is locked until the window

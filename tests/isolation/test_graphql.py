@@ -21,7 +21,7 @@ from strawberry import relay
 from dealernet.core import journal
 from dealernet.core.db import new_id
 from dealernet.core.scope import Scope
-from dealernet.graphql.matrix import operations
+from dealernet.matrix import operations
 from dealernet.policy.models import LabourOperation, Part, Publication, PublicationDelivery, ServiceBomLine
 from dealernet.tenants.models import ApiClient, Invitation, Membership, Region
 from dealernet.tenants.service import digest, scope_for

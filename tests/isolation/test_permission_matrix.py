@@ -11,7 +11,7 @@ import pytest
 
 from dealernet.core.access import Role
 from dealernet.core.db import new_id
-from dealernet.graphql.matrix import ADMIN_WITHOUT_SECOND_FACTOR, PARTNER_CLIENT, PRINCIPALS, operations, render_matrix
+from dealernet.matrix import ADMIN_WITHOUT_SECOND_FACTOR, PARTNER_CLIENT, PRINCIPALS, operations, render_matrix
 from dealernet.tenants.service import scope_for
 from dealernet.tenants.tokens import AccessClaims, TokenSigner
 from tests.conftest import MakePrincipal, PartnerWorld, Principal, Tenants

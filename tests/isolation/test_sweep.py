@@ -21,7 +21,7 @@ from strawberry import relay
 
 from dealernet.api import build_schema
 from dealernet.core.db import new_id
-from dealernet.graphql.matrix import operations
+from dealernet.matrix import operations
 from dealernet.tenants.models import Invitation, Region
 from tests.conftest import PartnerWorld, Principal, Tenants
 
