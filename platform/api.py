@@ -27,11 +27,12 @@ from dealernet.graphql.metrics import OperationMetrics
 from dealernet.graphql.permissions import IsAuthenticated
 from dealernet.graphql.relay import resolve_node
 from dealernet.graphql.scalars import SCALARS
-from dealernet.network.schema import NetworkMutation, NetworkQuery
-from dealernet.network.schema_acceptance import AcceptanceMutation, AcceptanceQuery
-from dealernet.network.schema_pipeline import PipelineMutation, PipelineQuery
-from dealernet.network.schema_profile import ProfileMutation, ProfileQuery
-from dealernet.network.schema_registration import RegistrationMutation
+from dealernet.network.schema.acceptance import AcceptanceMutation, AcceptanceQuery
+from dealernet.network.schema.applications import ApplicationsMutation, ApplicationsQuery
+from dealernet.network.schema.pipeline import PipelineMutation, PipelineQuery
+from dealernet.network.schema.profile import ProfileMutation, ProfileQuery
+from dealernet.network.schema.registration import RegistrationMutation
+from dealernet.network.schema.rubrics import RubricsMutation, RubricsQuery
 from dealernet.policy.schema import PolicyMutation, PolicyQuery
 from dealernet.policy.schema_drafts import DraftsMutation, DraftsQuery
 from dealernet.policy.schema_imports import ImportsQuery
@@ -68,7 +69,8 @@ class Query(
     StockQuery,
     ImportsQuery,
     NotificationsQuery,
-    NetworkQuery,
+    ApplicationsQuery,
+    RubricsQuery,
     PipelineQuery,
     AcceptanceQuery,
     ProfileQuery,
@@ -88,7 +90,8 @@ class Mutation(
     DraftsMutation,
     StockMutation,
     NotificationsMutation,
-    NetworkMutation,
+    RubricsMutation,
+    ApplicationsMutation,
     PipelineMutation,
     AcceptanceMutation,
     RegistrationMutation,

@@ -18,27 +18,28 @@ from dealernet.core import storage
 from dealernet.core.access import Role, permissions_of
 from dealernet.core.db import new_id
 from dealernet.core.scope import DbRole, Scope
-from dealernet.network import acceptance, documents, papers, pipeline, rules, service, training
+from dealernet.network import rules
 from dealernet.network.models import Application, Rubric
+from dealernet.network.service import acceptance, applications, documents, papers, pipeline, rubrics, training
 from dealernet.policy.models import Part
 from dealernet.tenants.models import Membership, Region, Station, User
 from dealernet.tenants.passwords import hash_password
 
 APPLICATION_RUBRIC = [
-    service.CriterionInput("SITE", "场地位置与面积", "Site, location and area", Decimal(30), 10),
-    service.CriterionInput("WORKSHOP", "车间与工位", "Workshop and bays", Decimal(40), 10),
-    service.CriterionInput("STAFF", "人员与资质", "Staff and certified technicians", Decimal(20), 5),
-    service.CriterionInput("BRANDS", "经营品牌", "Brands served", Decimal(10), 1),
+    rubrics.CriterionInput("SITE", "场地位置与面积", "Site, location and area", Decimal(30), 10),
+    rubrics.CriterionInput("WORKSHOP", "车间与工位", "Workshop and bays", Decimal(40), 10),
+    rubrics.CriterionInput("STAFF", "人员与资质", "Staff and certified technicians", Decimal(20), 5),
+    rubrics.CriterionInput("BRANDS", "经营品牌", "Brands served", Decimal(10), 1),
 ]
 INTERVIEW_RUBRIC = [
-    service.CriterionInput("OUTLOOK", "经营理念", "Business outlook", Decimal(50), 10),
-    service.CriterionInput("TECHNICAL", "技术实力", "Technical strength", Decimal(50), 10),
+    rubrics.CriterionInput("OUTLOOK", "经营理念", "Business outlook", Decimal(50), 10),
+    rubrics.CriterionInput("TECHNICAL", "技术实力", "Technical strength", Decimal(50), 10),
 ]
 ACCEPTANCE_CHECKLIST = [
-    service.CriterionInput("SIGNAGE", "VI 标识", "Signage to the VI manual", Decimal(1), 1),
-    service.CriterionInput("LIFTS", "举升机", "Lifts installed", Decimal(1), 1),
-    service.CriterionInput("TOOLS", "专用工具", "Special tools in place", Decimal(1), 1),
-    service.CriterionInput("PARTS", "启动库存", "Start-up parts stock on the shelves", Decimal(1), 1),
+    rubrics.CriterionInput("SIGNAGE", "VI 标识", "Signage to the VI manual", Decimal(1), 1),
+    rubrics.CriterionInput("LIFTS", "举升机", "Lifts installed", Decimal(1), 1),
+    rubrics.CriterionInput("TOOLS", "专用工具", "Special tools in place", Decimal(1), 1),
+    rubrics.CriterionInput("PARTS", "启动库存", "Start-up parts stock on the shelves", Decimal(1), 1),
 ]
 # company, station code, region, stage to reach, marks
 APPLICANTS = (
@@ -76,7 +77,7 @@ async def seed_demo_onboarding(session: AsyncSession, network_id: UUID, password
         ("interview", INTERVIEW_RUBRIC),
         ("acceptance", ACCEPTANCE_CHECKLIST),
     ):
-        await service.create_rubric(session, hq, kind=kind, title=f"{kind} (demo)", criteria=criteria)
+        await rubrics.create_rubric(session, hq, kind=kind, title=f"{kind} (demo)", criteria=criteria)
     regions = await _regions(session, network_id)
     for code, quota in (("EAST", 4), ("NORTH", 2)):
         await pipeline.set_quota(session, hq, region_id=regions[code], stations_needed=quota)
@@ -95,10 +96,10 @@ async def seed_demo_onboarding(session: AsyncSession, network_id: UUID, password
         for kind, heading in (("business_licence", "营业执照 Business licence"), ("tax_registration", "税务登记证")):
             pdf = papers.specimen_pdf(heading, company)
             await documents.hand_in(session, applicant_scope, store, kind=kind, filename=f"{kind}.pdf", content=pdf)
-        await service.submit_application(session, applicant_scope)
+        await applications.submit_application(session, applicant_scope)
         if marks:
             site, workshop, staff, brands = marks
-            await service.score_application(
+            await applications.score_application(
                 session,
                 hq,
                 application_id=application.id,

@@ -21,7 +21,7 @@ from dealernet.core import storage
 from dealernet.core.ids import uuid_of
 from dealernet.core.scope import Scope
 from dealernet.core.web import described_file, file_response, in_bearer_scope
-from dealernet.network import acceptance, documents, pipeline, profile
+from dealernet.network.service import acceptance, documents, pipeline, profile
 
 
 def _pdf(name: str, pdf: bytes) -> Response[Any]:

@@ -19,7 +19,7 @@ from dealernet.core import outbox
 from dealernet.core.scope import AUTH_SCOPE, Scope
 from dealernet.core.unit_of_work import new_unit_of_work
 from dealernet.network.models import Registration
-from dealernet.network.registration import SEND_MAIL, registration_mail
+from dealernet.network.service.registration import SEND_MAIL, registration_mail
 
 log = structlog.get_logger(__name__)
 

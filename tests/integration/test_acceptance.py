@@ -17,19 +17,21 @@ from dealernet.core import storage
 from dealernet.core.db import new_id
 from dealernet.core.errors import Conflict, ValidationFailed
 from dealernet.core.settings import Settings
-from dealernet.network import acceptance, pipeline, rules, service
+from dealernet.network import rules
 from dealernet.network.models import LetterOfIntent, RectificationItem
+from dealernet.network.service import acceptance, applications, pipeline
+from dealernet.network.service import rubrics as rubric_service
 from dealernet.policy.models import Part
 from dealernet.tenants.models import Station
 from tests.conftest import MakeApplicant, Principal, Scoped, Tenants
 from tests.integration.test_committee import rubrics, shortlisted, visited, vote
 
 CHECKLIST = [
-    service.CriterionInput("SIGNAGE", "VI 标识", "Signage to the VI manual", Decimal(1), 1),
-    service.CriterionInput("LIFTS", "举升机", "Lifts installed", Decimal(1), 1),
-    service.CriterionInput("TOOLS", "专用工具", "Special tools in place", Decimal(1), 1),
-    service.CriterionInput("PARTS", "启动库存", "Start-up parts stock on the shelves", Decimal(1), 1),
-    service.CriterionInput("PAINT", "喷漆房", "Paint booth", Decimal(1), 1),
+    rubric_service.CriterionInput("SIGNAGE", "VI 标识", "Signage to the VI manual", Decimal(1), 1),
+    rubric_service.CriterionInput("LIFTS", "举升机", "Lifts installed", Decimal(1), 1),
+    rubric_service.CriterionInput("TOOLS", "专用工具", "Special tools in place", Decimal(1), 1),
+    rubric_service.CriterionInput("PARTS", "启动库存", "Start-up parts stock on the shelves", Decimal(1), 1),
+    rubric_service.CriterionInput("PAINT", "喷漆房", "Paint booth", Decimal(1), 1),
 ]
 ALL_MET = {"SIGNAGE": 1, "LIFTS": 1, "TOOLS": 1, "PARTS": 1, "PAINT": None}  # no paint booth: not applicable
 
@@ -115,7 +117,9 @@ async def test_the_seed_path_to_a_live_station(
     t = tenants
     await rubrics(scoped, t)
     async with scoped(t.hq_x.scope) as session:
-        await service.create_rubric(session, t.hq_x.scope, kind="acceptance", title="验收标准", criteria=CHECKLIST)
+        await rubric_service.create_rubric(
+            session, t.hq_x.scope, kind="acceptance", title="验收标准", criteria=CHECKLIST
+        )
         await session.commit()
     application = await approved(scoped, seed, settings, t, onboarding_world, "first")
     applicant = onboarding_world["first"]
@@ -146,7 +150,7 @@ async def test_the_seed_path_to_a_live_station(
     assert station is not None
     assert (station.status, station.region_id) == ("active", onboarding_world["east"])
     async with scoped(applicant.scope) as session:
-        mine = await service.my_application(session, applicant.scope)
+        mine = await applications.my_application(session, applicant.scope)
         assert mine.stage == "active"
 
 
@@ -161,7 +165,9 @@ async def test_a_second_failed_inspection_cancels_the_intent(
     t = tenants
     await rubrics(scoped, t)
     async with scoped(t.hq_x.scope) as session:
-        await service.create_rubric(session, t.hq_x.scope, kind="acceptance", title="验收标准", criteria=CHECKLIST)
+        await rubric_service.create_rubric(
+            session, t.hq_x.scope, kind="acceptance", title="验收标准", criteria=CHECKLIST
+        )
         await session.commit()
     application = await approved(scoped, seed, settings, t, onboarding_world, "second")
     await orders_delivered(scoped, t, onboarding_world["second"], part, ("tools", "parts", "vi"))
@@ -186,7 +192,7 @@ async def test_suspension_reactivation_and_termination(
 
     async def change(action: rules.Action, reason: str = "audit finding") -> str:
         async with scoped(hq) as session:
-            moved = await service.change_station_standing(
+            moved = await applications.change_station_standing(
                 session, hq, station_id=applicant.station_id, action=action, reason=reason
             )
             await session.commit()

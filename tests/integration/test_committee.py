@@ -14,28 +14,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.core import storage
 from dealernet.core.errors import Conflict, NotFound
 from dealernet.core.settings import Settings
-from dealernet.network import pipeline, rules, service
+from dealernet.network import rules
 from dealernet.network.models import Assessment
+from dealernet.network.service import applications, pipeline
+from dealernet.network.service import rubrics as rubric_service
 from tests.conftest import Principal, Scoped, Tenants
 from tests.integration.test_onboarding import COMPLETE, hand_in_papers
 
 INTERVIEW = [
-    service.CriterionInput("VISION", "经营理念", "Business outlook", Decimal(50), 10),
-    service.CriterionInput("TECH", "技术实力", "Technical strength", Decimal(50), 10),
+    rubric_service.CriterionInput("VISION", "经营理念", "Business outlook", Decimal(50), 10),
+    rubric_service.CriterionInput("TECH", "技术实力", "Technical strength", Decimal(50), 10),
 ]
 SURVEY = {"business_condition": "profitable", "repair_area": "1,200 m², 8 bays", "strengths": "fleet customers"}
 
 
 async def shortlisted(scoped: Scoped, seed: AsyncSession, t: Tenants, applicant: Principal, region: UUID) -> UUID:
     async with scoped(applicant.scope) as session:
-        await service.update_application(
-            session, applicant.scope, service.ApplicationForm(**{**COMPLETE.__dict__, "region_id": region})
+        await applications.update_application(
+            session, applicant.scope, applications.ApplicationForm(**{**COMPLETE.__dict__, "region_id": region})
         )
         await hand_in_papers(session, applicant.scope)
-        application = await service.submit_application(session, applicant.scope)
+        application = await applications.submit_application(session, applicant.scope)
         await session.commit()
     async with scoped(t.hq_x.scope) as session:
-        await service.score_application(
+        await applications.score_application(
             session,
             t.hq_x.scope,
             application_id=application.id,
@@ -73,7 +75,7 @@ async def rubrics(scoped: Scoped, t: Tenants) -> None:
 
     async with scoped(t.hq_x.scope) as session:
         for kind, criteria in (("application", CRITERIA), ("interview", INTERVIEW)):
-            await service.create_rubric(session, t.hq_x.scope, kind=kind, title=kind, criteria=criteria)
+            await rubric_service.create_rubric(session, t.hq_x.scope, kind=kind, title=kind, criteria=criteria)
         await session.commit()
 
 

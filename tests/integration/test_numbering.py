@@ -15,7 +15,7 @@ from dealernet.core.db import make_sessionmaker
 from dealernet.core.errors import ValidationFailed
 from dealernet.core.journal import JournalEntry
 from dealernet.core.scope import DbRole, Scope
-from dealernet.network import numbering, service
+from dealernet.network.service import numbering, rubrics
 from tests.conftest import Scoped, Tenants
 
 
@@ -52,7 +52,7 @@ async def test_onboarding_rules_change_together_and_are_journaled(
     hq = tenants.hq_x.scope
     async with scoped(hq) as session:
         with pytest.raises(ValidationFailed) as bad:
-            await service.set_onboarding_rules(
+            await rubrics.set_onboarding_rules(
                 session,
                 hq,
                 {"committee_quorum": 9, "committee_majority": Decimal(1), "application_pass_mark": Decimal("60.001")},
@@ -63,8 +63,8 @@ async def test_onboarding_rules_change_together_and_are_journaled(
             "input.applicationPassMark",
         }
         with pytest.raises(ValidationFailed):
-            await service.set_onboarding_rules(session, hq, {"authorisation_number_format": "{network}"})
-        changed = await service.set_onboarding_rules(
+            await rubrics.set_onboarding_rules(session, hq, {"authorisation_number_format": "{network}"})
+        changed = await rubrics.set_onboarding_rules(
             session,
             hq,
             {"application_pass_mark": Decimal(70), "authorisation_number_format": "SC{year}{seq:5}"},
@@ -75,5 +75,5 @@ async def test_onboarding_rules_change_together_and_are_journaled(
     assert entry.before["application_pass_mark"] == "60.00"
     assert entry.after["authorisation_number_format"] == "SC{year}{seq:5}"
     async with scoped(tenants.manager_a.scope) as session:
-        seen = await service.onboarding_rules(session, tenants.manager_a.scope)
+        seen = await rubrics.onboarding_rules(session, tenants.manager_a.scope)
         assert seen.authorisation_number_format == "SC{year}{seq:5}"

@@ -15,18 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dealernet.core.db import new_id, scoped_session
 from dealernet.core.errors import Conflict, ValidationFailed
 from dealernet.core.scope import Scope
-from dealernet.network import documents, rules, service
+from dealernet.network import rules
 from dealernet.network.models import Application, Assessment
+from dealernet.network.service import applications, documents, rubrics
 from tests.conftest import MakeApplicant, Principal, Scoped, Tenants
 
 PDF = b"%PDF-1.4 a scanned licence"
 CRITERIA = [
-    service.CriterionInput("SITE", "场地位置", "Site and location", Decimal(30), 10),
-    service.CriterionInput("WORKSHOP", "车间面积与工位", "Workshop area and bays", Decimal(40), 10),
-    service.CriterionInput("STAFF", "人员与资质", "Staff and certified technicians", Decimal(20), 5),
-    service.CriterionInput("BRANDS", "经营品牌", "Brands served", Decimal(10), 1),
+    rubrics.CriterionInput("SITE", "场地位置", "Site and location", Decimal(30), 10),
+    rubrics.CriterionInput("WORKSHOP", "车间面积与工位", "Workshop area and bays", Decimal(40), 10),
+    rubrics.CriterionInput("STAFF", "人员与资质", "Staff and certified technicians", Decimal(20), 5),
+    rubrics.CriterionInput("BRANDS", "经营品牌", "Brands served", Decimal(10), 1),
 ]
-COMPLETE = service.ApplicationForm(
+COMPLETE = applications.ApplicationForm(
     company_name="Shanghai East Motors Service Co.",
     legal_representative="Wang Wei",
     contact_name="Li Na",
@@ -42,9 +43,9 @@ COMPLETE = service.ApplicationForm(
 )
 
 
-async def rubric(scoped: Scoped, hq: Scope, criteria: list[service.CriterionInput] = CRITERIA) -> UUID:
+async def rubric(scoped: Scoped, hq: Scope, criteria: list[rubrics.CriterionInput] = CRITERIA) -> UUID:
     async with scoped(hq) as session:
-        made = await service.create_rubric(
+        made = await rubrics.create_rubric(
             session, hq, kind="application", title="Application scoring", criteria=criteria
         )
         await session.commit()
@@ -65,18 +66,18 @@ async def submitted(scoped: Scoped, seed: AsyncSession, applicant: Principal, ne
         {"id": region, "n": network, "c": f"R{region.hex[-6:]}"},
     )
     async with scoped(applicant.scope) as session:
-        await service.update_application(
-            session, applicant.scope, service.ApplicationForm(**{**COMPLETE.__dict__, "region_id": region})
+        await applications.update_application(
+            session, applicant.scope, applications.ApplicationForm(**{**COMPLETE.__dict__, "region_id": region})
         )
         await hand_in_papers(session, applicant.scope)
-        application = await service.submit_application(session, applicant.scope)
+        application = await applications.submit_application(session, applicant.scope)
         await session.commit()
         return application.id
 
 
-async def score(scoped: Scoped, hq: Scope, application: UUID, marks: dict[str, int | None]) -> service.Scoring:
+async def score(scoped: Scoped, hq: Scope, application: UUID, marks: dict[str, int | None]) -> applications.Scoring:
     async with scoped(hq) as session:
-        scored = await service.score_application(
+        scored = await applications.score_application(
             session, hq, application_id=application, marks=marks, note="desk review"
         )
         await session.commit()
@@ -123,7 +124,7 @@ async def test_55_goes_to_the_reserve_and_can_be_reopened(
     with pytest.raises(Conflict, match="cannot score an applicant in stage reserve; allowed: reopen"):
         await score(scoped, hq, application, {"SITE": 10, "WORKSHOP": 10, "STAFF": 5, "BRANDS": 1})
     async with scoped(hq) as session:
-        reopened = await service.reopen_application(session, hq, application_id=application, reason="new site")
+        reopened = await applications.reopen_application(session, hq, application_id=application, reason="new site")
         await session.commit()
     assert reopened.stage == "submitted"
 
@@ -136,11 +137,11 @@ async def test_a_new_rubric_version_never_changes_scores_given(
     first = await rubric(scoped, hq)
     application = await submitted(scoped, seed, applicant, tenants.network_x)
     await score(scoped, hq, application, {"SITE": 8, "WORKSHOP": 8, "STAFF": 4, "BRANDS": 0})
-    second = await rubric(scoped, hq, [service.CriterionInput("ALL", "综合", "Overall", Decimal(1), 100)])
+    second = await rubric(scoped, hq, [rubrics.CriterionInput("ALL", "综合", "Overall", Decimal(1), 100)])
     assessment = (await seed.scalars(select(Assessment))).one()
     assert (assessment.rubric_id, assessment.total) == (first, Decimal("72.00"))
     async with scoped(hq) as session:
-        latest = await service.current_rubric(session, hq, kind="application")
+        latest = await rubrics.current_rubric(session, hq, kind="application")
         assert latest is not None
         assert (latest.id, latest.version) == (second, 2)
 
@@ -151,13 +152,13 @@ async def test_the_draft_validates_and_submission_needs_a_complete_form(
     applicant = await make_applicant(tenants.network_x)
     async with scoped(applicant.scope) as session:
         with pytest.raises(ValidationFailed) as bad:
-            await service.update_application(
-                session, applicant.scope, service.ApplicationForm(bays=-1, company_name=" ")
+            await applications.update_application(
+                session, applicant.scope, applications.ApplicationForm(bays=-1, company_name=" ")
             )
         assert bad.value.fields == {"bays": "0 to 1,000,000", "companyName": "at most 200 characters, not empty"}
-        await service.update_application(session, applicant.scope, service.ApplicationForm(bays=6))
+        await applications.update_application(session, applicant.scope, applications.ApplicationForm(bays=6))
         with pytest.raises(ValidationFailed) as incomplete:
-            await service.submit_application(session, applicant.scope)
+            await applications.submit_application(session, applicant.scope)
         assert "siteAddress" in incomplete.value.fields
         assert "bays" not in incomplete.value.fields
         assert {"businessLicence", "taxRegistration"} <= set(incomplete.value.fields)
@@ -175,6 +176,6 @@ async def test_two_concurrent_moves_cannot_both_win(
         b = await second.get(Application, application.id)
         assert a is not None
         assert b is not None
-        await service.move(first, hq, a, rules.Action.submit, reason="first")
+        await applications.move(first, hq, a, rules.Action.submit, reason="first")
         with pytest.raises(Conflict, match="changed meanwhile"):
-            await asyncio.wait_for(service.move(second, hq, b, rules.Action.submit, reason="second"), timeout=5)
+            await asyncio.wait_for(applications.move(second, hq, b, rules.Action.submit, reason="second"), timeout=5)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dealernet.core.db import new_id
 from dealernet.core.errors import ValidationFailed
 from dealernet.network import jobs as network_jobs
-from dealernet.network import training
+from dealernet.network.service import training
 from dealernet.tenants.models import Notification, Station
 from tests.conftest import MakeApplicant, Scoped, Tenants
 

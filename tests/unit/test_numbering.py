@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dealernet.core.errors import ValidationFailed
-from dealernet.network.numbering import authorisation_number, check_format
+from dealernet.network.service.numbering import authorisation_number, check_format
 
 
 @pytest.mark.parametrize(

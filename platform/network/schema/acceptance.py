@@ -16,8 +16,9 @@ from dealernet.graphql.context import Info
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import uuid_of
-from dealernet.network import acceptance, models, training
-from dealernet.network.schema import Application, Contract, MarkInput, RectificationItem, StartupOrder
+from dealernet.network import models
+from dealernet.network.schema.applications import Application, Contract, MarkInput, RectificationItem, StartupOrder
+from dealernet.network.service import acceptance, training
 
 
 @strawberry.input

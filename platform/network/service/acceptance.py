@@ -22,7 +22,7 @@ from dealernet.core.access import Permission, require
 from dealernet.core.db import group_by, new_id
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.scope import Scope
-from dealernet.network import numbering, papers, rules
+from dealernet.network import rules
 from dealernet.network.models import (
     AcceptanceInspection,
     Application,
@@ -31,7 +31,8 @@ from dealernet.network.models import (
     RectificationItem,
     StartupOrder,
 )
-from dealernet.network.service import _application, move, my_application, record_assessment
+from dealernet.network.service import numbering, papers
+from dealernet.network.service.applications import application_of, move, my_application, record_assessment
 from dealernet.policy.models import Part
 from dealernet.tenants.models import Network, Region, Station
 from dealernet.tenants.service import network_today
@@ -144,7 +145,7 @@ async def inspect(
     delivered; a failed one opens a rectification item per failed checklist item, due in the network's
     rectification days. The re-inspection closes them — or, failed, cancels the letter of intent."""
     require(scope, Permission.onboarding_manage)
-    application = await _application(session, application_id)
+    application = await application_of(session, application_id)
     round_ = 1 if application.stage == rules.Stage.approved else 2
     if round_ == 1:
         delivered = await session.scalar(
@@ -252,7 +253,7 @@ async def sign_contract(
             "the agreement needs a term and its service types",
             fields={"serviceTypes": "of paid, contract, warranty, internal", "termEnd": "after the start"},
         )
-    application = await _application(session, application_id)
+    application = await application_of(session, application_id)
     still_open = list(
         await session.scalars(
             select(RectificationItem).where(

@@ -20,9 +20,10 @@ from dealernet.core.access import Permission, require
 from dealernet.core.db import group_by, new_id
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.scope import Scope
-from dealernet.network import numbering, papers, rules
+from dealernet.network import rules
 from dealernet.network.models import Application, CommitteeVote, LetterOfIntent, RegionQuota, SiteVisit
-from dealernet.network.service import _application, move, record_assessment
+from dealernet.network.service import numbering, papers
+from dealernet.network.service.applications import application_of, move, record_assessment
 from dealernet.tenants.models import Membership, Network, Region
 
 SURVEY = ("business_condition", "technical_strength", "instruments", "equipment", "repair_area", "strengths")
@@ -107,7 +108,7 @@ async def plan_visit(
     require(scope, Permission.onboarding_manage)
     if not 1 <= len(set(visitor_ids)) <= 20:
         raise ValidationFailed("1 to 20 visitors", fields={"visitorIds": "1 to 20"})
-    application = await _application(session, application_id)
+    application = await application_of(session, application_id)
     await _hq_people(session, visitor_ids)
     await move(
         session,
@@ -141,7 +142,7 @@ async def record_visit(
     unknown = sorted(set(survey) - set(SURVEY))
     if unknown or any(len(v) > 2000 for v in survey.values()):
         raise ValidationFailed("the site survey is not valid", fields={"survey": f"unknown {unknown} or too long"})
-    application = await _application(session, application_id)
+    application = await application_of(session, application_id)
     visit = (await session.scalars(select(SiteVisit).where(SiteVisit.application_id == application.id))).first()
     if visit is None or application.stage != rules.Stage.visit_planned:
         raise Conflict(f"the application is {application.stage}; plan the visit first")
@@ -163,7 +164,7 @@ async def cast_vote(
 ) -> CommitteeVote:
     """A committee member's vote on a visited applicant (changeable until the committee decides)."""
     require(scope, Permission.committee_vote)
-    application = await _application(session, application_id)
+    application = await application_of(session, application_id)
     if application.stage != rules.Stage.visited:
         raise Conflict(f"the application is {application.stage}; the committee votes on visited applicants")
     statement = (
@@ -206,7 +207,7 @@ async def decide(session: AsyncSession, scope: Scope, store: storage.Store, *, a
     """Count the votes by the network's rule: approved → letter of intent (numbered, PDF); rejected →
     reserve; without a quorum nothing moves (CONFLICT says how many votes are in)."""
     require(scope, Permission.onboarding_manage)
-    application = await _application(session, application_id)
+    application = await application_of(session, application_id)
     network = await session.get(Network, application.network_id)
     assert network is not None
     votes = [

@@ -12,7 +12,7 @@ from dealernet.core.scope import AUTH_SCOPE
 from dealernet.core.unit_of_work import new_unit_of_work
 from dealernet.graphql.context import Info
 from dealernet.graphql.payloads import NotFoundError, RateLimitedError, ValidationError, problem
-from dealernet.network import registration
+from dealernet.network.service import registration
 from dealernet.tenants.throttle import spend
 
 

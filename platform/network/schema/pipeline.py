@@ -17,16 +17,16 @@ from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import uuid_of
-from dealernet.network import models, pipeline, rules, service
-from dealernet.network.schema import (
+from dealernet.graphql.relay import gid, uuid_of
+from dealernet.network import models, rules
+from dealernet.network.schema.applications import (
     Application,
     ApplicationResult,
     ApplicationSuccess,
     LetterOfIntent,
     MarkInput,
-    gid,
 )
+from dealernet.network.service import applications, pipeline
 
 
 @strawberry.enum(description="A committee member's vote.")
@@ -125,7 +125,7 @@ class PipelineQuery:
         scope = info.context.require_scope()
         if scope.station_id is None:
             return None
-        application = await info.context.run(service.my_application)
+        application = await info.context.run(applications.my_application)
         found = await info.context.run(pipeline.letters_of, [application.id])
         row = found.get(application.id)
         return LetterOfIntent.from_row(row) if row else None

@@ -19,12 +19,12 @@ from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.masking import Pii, pii
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, keyset_after, load_nodes, uuid_of
-from dealernet.network import acceptance, documents, models, pipeline, rules, service
+from dealernet.graphql.relay import connection, gid, keyset_after, load_nodes, uuid_of
+from dealernet.network import models, rules
+from dealernet.network.service import acceptance, applications, documents, pipeline
 
-_application_loader = by_id_loader(service.applications_by_id)
-_assessments_loader = by_id_loader(service.assessments_of)
-_criteria_loader = by_id_loader(service.criteria_of)
+_application_loader = by_id_loader(applications.applications_by_id)
+_assessments_loader = by_id_loader(applications.assessments_of)
 _letters_loader = by_id_loader(pipeline.letters_of)
 _votes_loader = by_id_loader(pipeline.votes_of)
 _orders_loader = by_id_loader(acceptance.orders_of)
@@ -33,10 +33,6 @@ _contracts_loader = by_id_loader(acceptance.contracts_of)
 _documents_loader = by_id_loader(documents.documents_of)
 _visits_loader = by_id_loader(pipeline.visits_of)
 _photos_loader = by_id_loader(documents.photos_of)
-
-
-def gid(type_name: str, value: object) -> strawberry.ID:
-    return strawberry.ID(str(relay.GlobalID(type_name, str(value))))
 
 
 @strawberry.type(description="A pipeline stage with its Chinese and English labels.")
@@ -321,7 +317,7 @@ class Application(relay.Node):
         if row is None or row.stage != rules.Stage.draft:
             return []
         handed_in = await info.context.loader("documents", _documents_loader).load(self.id)
-        return service.missing_for_submission(row, {d.kind for d in handed_in or []})
+        return applications.missing_for_submission(row, {d.kind for d in handed_in or []})
 
     @strawberry.field(description="The documents handed in with it, oldest first (download: /documents/{id}).")
     async def documents(self, info: Info) -> list[StationDocument]:
@@ -369,90 +365,6 @@ class Application(relay.Node):
         return [Assessment.from_row(r) for r in rows or []]
 
 
-@strawberry.type(description="A weighted criterion of a rubric.")
-class Criterion:
-    code: str
-    label_zh: str
-    label_en: str
-    weight: Decimal
-    max_points: int
-
-
-@strawberry.type(description="A version of a rubric (application scoring, interview standard, acceptance checklist).")
-class Rubric:
-    id: strawberry.ID
-    kind: str
-    version: int
-    title: str
-    rubric_id: strawberry.Private[UUID]
-
-    @strawberry.field
-    async def criteria(self, info: Info) -> list[Criterion]:
-        rows = await info.context.loader("criteria", _criteria_loader).load(self.rubric_id)
-        return [
-            Criterion(code=c.code, label_zh=c.label_zh, label_en=c.label_en, weight=c.weight, max_points=c.max_points)
-            for c in rows or []
-        ]
-
-    @classmethod
-    def from_row(cls, row: models.Rubric) -> Rubric:
-        return cls(id=gid("Rubric", row.id), kind=row.kind, version=row.version, title=row.title, rubric_id=row.id)
-
-
-@strawberry.input
-class CriterionInput:
-    code: str
-    label_zh: str
-    label_en: str
-    weight: Decimal
-    max_points: int
-
-
-@strawberry.type(description="How this network runs its onboarding (创建服务中心标准 as configured).")
-class OnboardingRules:
-    application_pass_mark: Decimal = strawberry.field(description="Application scoring pass mark (60 by default).")
-    committee_members: int
-    committee_quorum: int = strawberry.field(description="Votes needed for a decision.")
-    committee_majority: Decimal = strawberry.field(description="Share of votes cast approvals must exceed.")
-    acceptance_pass_mark: Decimal
-    rectification_days: int = strawberry.field(description="Days a failed acceptance item has to be put right.")
-    authorisation_number_format: str = strawberry.field(
-        description="{network}, {region}, {year}, {seq} or {seq:N} (zero-padded), e.g. {network}-{region}-{seq:4}."
-    )
-
-    @classmethod
-    def from_row(cls, row: Any) -> OnboardingRules:
-        return cls(**{name: getattr(row, name) for name in service.RULES})
-
-
-@strawberry.input(description="The rules to change; the others stay as they are.")
-class OnboardingRulesInput:
-    application_pass_mark: Decimal | None = None
-    committee_members: int | None = None
-    committee_quorum: int | None = None
-    committee_majority: Decimal | None = None
-    acceptance_pass_mark: Decimal | None = None
-    rectification_days: int | None = None
-    authorisation_number_format: str | None = None
-
-
-@strawberry.type(description="The network's onboarding rules as they stand now.")
-class OnboardingRulesSuccess:
-    rules: OnboardingRules
-
-
-OnboardingRulesResult = Annotated[
-    OnboardingRulesSuccess | ValidationError | NotFoundError, strawberry.union("OnboardingRulesResult")
-]
-
-
-@strawberry.input(description="A new version of a rubric.")
-class CreateRubricInput:
-    kind: str = strawberry.field(description="application, interview or acceptance")
-    title: str
-    criteria: list[CriterionInput]
-
-
 @strawberry.input(description="Fields of the application to change; omitted fields stay as they are.")
 class ApplicationFormInput:
     company_name: str | None = None
@@ -490,11 +402,6 @@ class ApplicationSuccess:
 
 
 @strawberry.type
-class RubricSuccess:
-    rubric: Rubric
-
-
-@strawberry.type
 class ScoreSuccess:
     assessment: Assessment
     application: Application
@@ -503,19 +410,18 @@ class ScoreSuccess:
 ApplicationResult = Annotated[
     ApplicationSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("ApplicationResult")
 ]
-RubricResult = Annotated[RubricSuccess | ValidationError, strawberry.union("RubricResult")]
 ScoreResult = Annotated[ScoreSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("ScoreResult")]
 
 
-def _application(row: models.Application) -> ApplicationSuccess:
+def application_success(row: models.Application) -> ApplicationSuccess:
     return ApplicationSuccess(application=Application.from_row(row))
 
 
 @strawberry.type
-class NetworkQuery:
+class ApplicationsQuery:
     @strawberry.field(extensions=needs(Permission.onboarding_read), description="Your station's application.")
     async def my_application(self, info: Info) -> Application:
-        return Application.from_row(await info.context.run(service.my_application))
+        return Application.from_row(await info.context.run(applications.my_application))
 
     @strawberry.field(
         extensions=needs(Permission.onboarding_read),
@@ -530,7 +436,7 @@ class NetworkQuery:
         region_id: strawberry.ID | None = None,
     ) -> relay.Connection[Application]:
         rows = await info.context.run(
-            service.list_applications,
+            applications.list_applications,
             first=first,
             after=keyset_after(after),
             stage=stage,
@@ -538,68 +444,32 @@ class NetworkQuery:
         )
         return connection(rows, first=first, node=Application.from_row, key=lambda r: (r.created_at.isoformat(), r.id))
 
-    @strawberry.field(extensions=needs(Permission.onboarding_read), description="The network's onboarding rules.")
-    async def onboarding_rules(self, info: Info) -> OnboardingRules:
-        return OnboardingRules.from_row(await info.context.run(service.onboarding_rules))
-
-    @strawberry.field(extensions=needs(Permission.onboarding_manage), description="The current version of a rubric.")
-    async def rubric(self, info: Info, kind: str) -> Rubric | None:
-        row = await info.context.run(service.current_rubric, kind=kind)
-        return Rubric.from_row(row) if row else None
-
 
 @strawberry.type
-class NetworkMutation:
-    @strawberry.mutation(
-        extensions=needs(Permission.onboarding_manage),
-        description="Change the pass marks, the committee's rule, the rectification deadline or the number format.",
-    )
-    async def set_onboarding_rules(self, info: Info, input: OnboardingRulesInput) -> OnboardingRulesResult:  # noqa: A002
-        changes = {k: v for k, v in vars(input).items() if v is not None}
-        return await attempt(
-            info.context,
-            service.set_onboarding_rules,
-            lambda row: OnboardingRulesSuccess(rules=OnboardingRules.from_row(row)),
-            changes=changes,
-        )
-
-    @strawberry.mutation(extensions=needs(Permission.onboarding_manage), description="Make a new rubric version.")
-    async def create_rubric(self, info: Info, input: CreateRubricInput) -> RubricResult:  # noqa: A002
-        async def run(session: AsyncSession, scope: Scope) -> models.Rubric:
-            return await service.create_rubric(
-                session,
-                scope,
-                kind=input.kind,
-                title=input.title,
-                criteria=[
-                    service.CriterionInput(c.code, c.label_zh, c.label_en, c.weight, c.max_points)
-                    for c in input.criteria
-                ],
-            )
-
-        return await attempt(info.context, run, lambda row: RubricSuccess(rubric=Rubric.from_row(row)))
-
+class ApplicationsMutation:
     @strawberry.mutation(extensions=needs(Permission.application_edit), description="Save your application draft.")
     async def update_application(self, info: Info, input: ApplicationFormInput) -> ApplicationResult:  # noqa: A002
         values = {name: getattr(input, name) for name in vars(input) if name != "region_id"}
 
         async def run(session: AsyncSession, scope: Scope) -> models.Application:
             region = uuid_of(input.region_id, "Region", "input.regionId") if input.region_id else None
-            return await service.update_application(session, scope, service.ApplicationForm(**values, region_id=region))
+            return await applications.update_application(
+                session, scope, applications.ApplicationForm(**values, region_id=region)
+            )
 
-        return await attempt(info.context, run, _application)
+        return await attempt(info.context, run, application_success)
 
     @strawberry.mutation(extensions=needs(Permission.application_edit), description="Submit your application.")
     async def submit_application(self, info: Info) -> ApplicationResult:
-        return await attempt(info.context, service.submit_application, _application)
+        return await attempt(info.context, applications.submit_application, application_success)
 
     @strawberry.mutation(
         extensions=needs(Permission.onboarding_manage),
         description="Score a submitted application with the current application rubric: shortlisted or reserve.",
     )
     async def score_application(self, info: Info, input: ScoreApplicationInput) -> ScoreResult:  # noqa: A002
-        async def run(session: AsyncSession, scope: Scope) -> service.Scoring:
-            return await service.score_application(
+        async def run(session: AsyncSession, scope: Scope) -> applications.Scoring:
+            return await applications.score_application(
                 session,
                 scope,
                 application_id=uuid_of(input.application_id, "Application", "input.applicationId"),
@@ -628,19 +498,19 @@ class NetworkMutation:
                 chosen = rules.Action(action)
             except ValueError:
                 chosen = rules.Action.submit  # refused below as not one of the three
-            return await service.change_station_standing(
+            return await applications.change_station_standing(
                 session, scope, station_id=uuid_of(station_id, "Station", "stationId"), action=chosen, reason=reason
             )
 
-        return await attempt(info.context, run, _application)
+        return await attempt(info.context, run, application_success)
 
     @strawberry.mutation(
         extensions=needs(Permission.onboarding_manage), description="Take an application out of the reserve."
     )
     async def reopen_application(self, info: Info, application_id: strawberry.ID, reason: str) -> ApplicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Application:
-            return await service.reopen_application(
+            return await applications.reopen_application(
                 session, scope, application_id=uuid_of(application_id, "Application", "applicationId"), reason=reason
             )
 
-        return await attempt(info.context, run, _application)
+        return await attempt(info.context, run, application_success)

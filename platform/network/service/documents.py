@@ -20,7 +20,7 @@ from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.scope import Scope
 from dealernet.network import rules
 from dealernet.network.models import SiteVisit, SiteVisitPhoto, StationDocument
-from dealernet.network.service import _application, my_application
+from dealernet.network.service.applications import application_of, my_application
 
 MAX_DOCUMENTS = 30
 MAX_PHOTOS = 50
@@ -110,7 +110,7 @@ async def add_visit_photo(
     if len(caption.strip()) > 200:
         raise ValidationFailed("caption too long", fields={"caption": "at most 200 characters"})
     checked = storage.check_file(filename, content)
-    application = await _application(session, application_id)
+    application = await application_of(session, application_id)
     visit = (await session.scalars(select(SiteVisit).where(SiteVisit.application_id == application.id))).first()
     if visit is None:
         raise Conflict(f"the application is {application.stage}: plan the site visit first")

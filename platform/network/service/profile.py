@@ -23,8 +23,9 @@ from dealernet.core.db import group_by, new_id
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.paging import check_page_size
 from dealernet.core.scope import Scope
-from dealernet.network import documents, rules
+from dealernet.network import rules
 from dealernet.network.models import Application, ProfileChange, StationDocument, StationProfile
+from dealernet.network.service import documents
 from dealernet.tenants.service import check_email, network_today, require_open_station
 
 FIELD_LIMITS = {

@@ -18,9 +18,10 @@ from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.masking import Pii, pii
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, keyset_after, load_nodes, uuid_of
-from dealernet.network import models, overdue, profile, rules
-from dealernet.network.schema import StageLabel, StationDocument, gid
+from dealernet.graphql.relay import connection, gid, keyset_after, load_nodes, uuid_of
+from dealernet.network import models, rules
+from dealernet.network.schema.applications import StageLabel, StationDocument
+from dealernet.network.service import overdue, profile
 from dealernet.tenants.service import network_today
 
 _evidence_loader = by_id_loader(profile.evidence_of)

@@ -1,0 +1,1 @@
+"""Onboarding use cases, one module each (paired by name with schema/)."""
