@@ -25,7 +25,7 @@ from dealernet.core.db import create_engine, make_sessionmaker, new_id, scoped_s
 from dealernet.core.embedded import resolve_servers
 from dealernet.core.scope import DbRole, Scope
 from dealernet.core.settings import load_settings
-from dealernet.policy.prices import _PRICE_AS_OF, NATIONAL
+from dealernet.policy.service.prices import _PRICE_AS_OF, NATIONAL
 
 START = date(2020, 1, 1)
 SEED = """

@@ -32,7 +32,7 @@ from dealernet.core.db import create_engine, make_sessionmaker, new_id, scoped_s
 from dealernet.core.embedded import resolve_servers
 from dealernet.core.scope import DbRole, Scope
 from dealernet.core.settings import load_settings
-from dealernet.policy import imports, prices
+from dealernet.policy.service import imports, prices
 
 COLUMNS = ["id", "network_id", "publication_id", "part_id", "currency", "list_price", "dealer_price", "valid_from"]
 

@@ -30,7 +30,7 @@ from dealernet.core.db import create_engine, make_sessionmaker, new_id, scoped_s
 from dealernet.core.embedded import resolve_servers
 from dealernet.core.scope import DbRole, Scope
 from dealernet.core.settings import load_settings
-from dealernet.policy import prices, publications
+from dealernet.policy.service import prices, publications
 
 BASELINE = text(
     """

@@ -33,11 +33,14 @@ from dealernet.network.schema.pipeline import PipelineMutation, PipelineQuery
 from dealernet.network.schema.profile import ProfileMutation, ProfileQuery
 from dealernet.network.schema.registration import RegistrationMutation
 from dealernet.network.schema.rubrics import RubricsMutation, RubricsQuery
-from dealernet.policy.schema import PolicyMutation, PolicyQuery
-from dealernet.policy.schema_drafts import DraftsMutation, DraftsQuery
-from dealernet.policy.schema_imports import ImportsQuery
-from dealernet.policy.schema_publications import PublicationsMutation, PublicationsQuery
-from dealernet.policy.schema_stock import StockMutation, StockQuery
+from dealernet.policy.schema.as_of import AsOfQuery
+from dealernet.policy.schema.catalogue import CatalogueMutation, CatalogueQuery
+from dealernet.policy.schema.imports import ImportsQuery
+from dealernet.policy.schema.labour import LabourMutation, LabourQuery
+from dealernet.policy.schema.prices import PricesMutation
+from dealernet.policy.schema.publications import PublicationsMutation, PublicationsQuery
+from dealernet.policy.schema.stock import StockMutation, StockQuery
+from dealernet.policy.schema.warranty import WarrantyMutation
 from dealernet.tenants.schema import TenantsMutation, TenantsQuery, User
 from dealernet.tenants.schema_notifications import NotificationsMutation, NotificationsQuery
 from dealernet.tenants.schema_partners import Partner, PartnersMutation, PartnersQuery
@@ -63,9 +66,10 @@ class Query(
     TenantsQuery,
     PartnersQuery,
     SignInQuery,
-    PolicyQuery,
+    CatalogueQuery,
+    LabourQuery,
     PublicationsQuery,
-    DraftsQuery,
+    AsOfQuery,
     StockQuery,
     ImportsQuery,
     NotificationsQuery,
@@ -85,9 +89,11 @@ class Mutation(
     TenantsMutation,
     PartnersMutation,
     SignInMutation,
-    PolicyMutation,
+    CatalogueMutation,
+    LabourMutation,
+    PricesMutation,
+    WarrantyMutation,
     PublicationsMutation,
-    DraftsMutation,
     StockMutation,
     NotificationsMutation,
     RubricsMutation,

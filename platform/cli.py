@@ -26,8 +26,8 @@ from dealernet.core.mail import LogMailer
 from dealernet.core.scope import Scope
 from dealernet.core.settings import Settings, SettingsError, load_settings
 from dealernet.core.unit_of_work import PENDING, new_unit_of_work
-from dealernet.policy import imports
 from dealernet.policy.models import Import
+from dealernet.policy.service import imports
 from dealernet.tenants.keys import rotate as rotate_keys
 from dealernet.tenants.models import Membership, User
 from dealernet.tenants.service import claims_of, scope_for

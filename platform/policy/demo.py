@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.core.access import Role, permissions_of
 from dealernet.core.db import new_id
 from dealernet.core.scope import DbRole, Scope
-from dealernet.policy import catalogue, documents, labour, prices, publications, stock, warranty
 from dealernet.policy.models import Part
+from dealernet.policy.service import catalogue, documents, labour, prices, publications, stock, warranty
 from dealernet.tenants.models import Membership, Partner, Region, Station
 
 CATALOGUE = (

@@ -24,7 +24,7 @@ from dealernet.core import storage
 from dealernet.core.ids import global_id, uuid_of
 from dealernet.core.scope import Scope
 from dealernet.core.web import described_file, file_response, in_bearer_scope
-from dealernet.policy import documents, imports
+from dealernet.policy.service import documents, imports
 
 
 @dataclass

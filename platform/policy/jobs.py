@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import outbox
 from dealernet.core.scope import Scope
-from dealernet.policy.imports import RUN, redis_progress, run_import
-from dealernet.policy.publications import NOTIFY_DELIVERED, NOTIFY_STATIONS
+from dealernet.policy.service.imports import RUN, redis_progress, run_import
+from dealernet.policy.service.publications import NOTIFY_DELIVERED, NOTIFY_STATIONS
 from dealernet.tenants.jobs import mail_notifications
 
 

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dealernet.core import outbox
 from dealernet.core.errors import ValidationFailed
-from dealernet.policy import imports, prices
 from dealernet.policy.models import Import, Part, PartPrice
+from dealernet.policy.service import imports, prices
 from dealernet.tenants.models import Partner
 from tests.conftest import Deliver, PartnerWorld, Scoped, Tenants
 

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.core.db import new_id
 from dealernet.core.errors import NotFound, ValidationFailed
 from dealernet.core.scope import Scope
-from dealernet.policy import publications, stock
 from dealernet.policy.models import Part, ServiceBomLine
+from dealernet.policy.service import publications, stock
 from dealernet.tenants.models import Region, Station
 from tests.conftest import Scoped, Tenants
 

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.core.db import new_id
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.scope import Scope
-from dealernet.policy import as_of, documents, labour, publications, warranty
 from dealernet.policy.models import LabourOperation, Part, Publication
+from dealernet.policy.service import as_of, documents, labour, publications, warranty
 from dealernet.tenants.models import Region, Station
 from tests.conftest import Scoped, Tenants
 

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.core.db import new_id
 from dealernet.core.errors import Conflict, ValidationFailed
 from dealernet.core.scope import DbRole, Scope
-from dealernet.policy import prices, publications
 from dealernet.policy.models import Part, PartPrice
+from dealernet.policy.service import prices, publications
 from dealernet.tenants.models import Region, Station
 from tests.conftest import PartnerWorld, Scoped, Tenants
 

@@ -19,8 +19,8 @@ from dealernet.core.mail import MemoryMailer
 from dealernet.core.scope import Scope
 from dealernet.core.settings import Settings
 from dealernet.policy import jobs as policy_jobs
-from dealernet.policy import prices, publications
 from dealernet.policy.models import Part
+from dealernet.policy.service import prices, publications
 from dealernet.tenants import jobs as tenants_jobs
 from dealernet.tenants import notifications
 from dealernet.tenants.models import Notification, Station

@@ -21,7 +21,14 @@ from dealernet.core.db import new_id
 from dealernet.core.errors import NotFound, ValidationFailed
 from dealernet.core.scope import Scope
 from dealernet.policy.models import Part, PartPrice, PriceCoefficient, Publication
-from dealernet.policy.publications import PRICE_COEFFICIENTS, PRICE_LIST, Target, draft_publication, open_draft, rows_of
+from dealernet.policy.service.publications import (
+    PRICE_COEFFICIENTS,
+    PRICE_LIST,
+    Target,
+    draft_publication,
+    open_draft,
+    rows_of,
+)
 from dealernet.tenants.models import Region, Station
 
 NATIONAL = UUID(int=0)  # part_prices.region_key of a national price

@@ -1,11 +1,11 @@
-"""GraphQL for minimum stock (备件储备定额): HQ publishes stock rules, keeps the vehicle population per region
-and overrides a station's figure; a station (or HQ for one) reads the figures on a date."""
+"""GraphQL for stock policy: the stock rules of a publication, the vehicle population they are sized by, and
+a station's minimum stock with HQ's overrides."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
@@ -13,15 +13,42 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core.access import Permission
 from dealernet.core.scope import Scope
-from dealernet.graphql.context import Info
+from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import encode_cursor, keyset_after, uuid_of
-from dealernet.policy import models, publications, stock
-from dealernet.policy.schema import Part, part_loader
-from dealernet.policy.schema_documents import StockRule, gid
-from dealernet.policy.schema_publications import Publication as PublicationNode
-from dealernet.policy.schema_publications import PublicationResult, PublicationSuccess, TargetInput
+from dealernet.graphql.relay import gid, keyset_after, uuid_of
+from dealernet.policy import models
+
+if TYPE_CHECKING:
+    pass
+from dealernet.graphql.relay import encode_cursor
+from dealernet.policy.schema.catalogue import Part, part_loader
+from dealernet.policy.service import stock
+
+stock_rules_loader = by_id_loader(stock.rules_of)
+
+
+@strawberry.type(description="A component group's minimum-stock rule.")
+class StockRule:
+    component_group: str
+    per_thousand_vehicles: Decimal = strawberry.field(
+        description="Units per 1,000 vehicles of the region, per unit of the part in the model's service BOM."
+    )
+    floor: int
+    ceiling: int | None
+    valid_from: date
+    valid_to: date | None
+
+    @classmethod
+    def from_row(cls, row: models.StockRuleRow) -> StockRule:
+        return cls(
+            component_group=row.component_group,
+            per_thousand_vehicles=row.per_thousand_vehicles,
+            floor=row.floor,
+            ceiling=row.ceiling,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+        )
 
 
 @strawberry.type(description="A station's minimum stock of one part on a date.")
@@ -66,9 +93,13 @@ class StockOverrideSuccess:
 StockRuleResult = Annotated[
     StockRuleSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("StockRuleResult")
 ]
+
+
 VehiclePopulationResult = Annotated[
     VehiclePopulationSuccess | ValidationError | NotFoundError, strawberry.union("VehiclePopulationResult")
 ]
+
+
 StockOverrideResult = Annotated[
     StockOverrideSuccess | ValidationError | NotFoundError, strawberry.union("StockOverrideResult")
 ]
@@ -108,23 +139,6 @@ class StockQuery:
 
 @strawberry.type
 class StockMutation:
-    @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Start a draft set of stock rules.")
-    async def draft_stock_rules(
-        self, info: Info, title: str, effective_on: date, target: TargetInput | None = None
-    ) -> PublicationResult:
-        async def run(session: AsyncSession, scope: Scope) -> models.Publication:
-            return await stock.draft_stock_rules(
-                session,
-                scope,
-                title=title,
-                effective_on=effective_on,
-                target=target.to_target() if target else publications.Target(),
-            )
-
-        return await attempt(
-            info.context, run, lambda row: PublicationSuccess(publication=PublicationNode.from_row(row))
-        )
-
     @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Set a rule in a draft set.")
     async def set_stock_rule(
         self,

@@ -27,7 +27,7 @@ from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.paging import check_page_size
 from dealernet.core.scope import Scope
 from dealernet.policy.models import Publication, PublicationDelivery
-from dealernet.policy.versions import Kind, bring_into_force, has_rows, take_out_of_force
+from dealernet.policy.service.versions import Kind, bring_into_force, has_rows, take_out_of_force
 from dealernet.tenants.models import Region, Station
 
 PRICE_LIST = Kind("price_list", "part_prices", "price", key="price_key")

@@ -21,7 +21,14 @@ from dealernet.core.db import new_id
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.scope import Scope
 from dealernet.policy.models import BulletinAttachment, Part, Publication, ServiceCommitments, TechnicalBulletin
-from dealernet.policy.publications import BULLETIN, SERVICE_COMMITMENTS, Target, draft_publication, open_draft, rows_of
+from dealernet.policy.service.publications import (
+    BULLETIN,
+    SERVICE_COMMITMENTS,
+    Target,
+    draft_publication,
+    open_draft,
+    rows_of,
+)
 
 VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")  # ISO 3779: no I, O or Q
 MAX_BODY = 200_000

@@ -18,9 +18,9 @@ from dealernet.core.db import new_id
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.paging import check_page_size
 from dealernet.core.scope import Scope
-from dealernet.policy.catalogue import PART_NUMBER
 from dealernet.policy.models import LabourOperation, LabourRate, Publication
-from dealernet.policy.publications import LABOUR_RATES, Target, draft_publication, open_draft, rows_of
+from dealernet.policy.service.catalogue import PART_NUMBER
+from dealernet.policy.service.publications import LABOUR_RATES, Target, draft_publication, open_draft, rows_of
 from dealernet.tenants.models import Region
 
 MAX_HOURS = Decimal("9999.99")  # numeric(6, 2)

@@ -25,8 +25,8 @@ from dealernet.core.errors import NotFound, ValidationFailed
 from dealernet.core.paging import check_page_size
 from dealernet.core.scope import Scope
 from dealernet.policy.models import Part, Publication, ServiceBomLine, StockOverride, StockRuleRow, VehiclePopulation
-from dealernet.policy.publications import STOCK_RULES, Target, draft_publication, open_draft, rows_of
 from dealernet.policy.rules import StockRule, effective_minimum, fleet_minimum
+from dealernet.policy.service.publications import STOCK_RULES, Target, draft_publication, open_draft, rows_of
 from dealernet.tenants.models import Region, Station
 
 

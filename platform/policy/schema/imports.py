@@ -1,11 +1,10 @@
-"""GraphQL for bulk imports: HQ follows an uploaded file (POST /imports) — its progress while the job runs,
-then what was written and each rejected row's line and reason."""
+"""GraphQL for bulk imports of the catalogue and price lists: each upload's status, progress and problems."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import strawberry
@@ -15,7 +14,11 @@ from dealernet.core.access import Permission
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, keyset_after, load_nodes
-from dealernet.policy import imports, models
+from dealernet.policy import models
+
+if TYPE_CHECKING:
+    pass
+from dealernet.policy.service import imports
 
 _import_loader = by_id_loader(imports.imports_by_id)
 

@@ -21,7 +21,7 @@ from dealernet.core.access import Permission, require
 from dealernet.core.errors import NotFound
 from dealernet.core.scope import Scope
 from dealernet.policy.models import LabourOperation, Part
-from dealernet.policy.prices import NATIONAL, PriceAsOf, price_as_of
+from dealernet.policy.service.prices import NATIONAL, PriceAsOf, price_as_of
 from dealernet.tenants.models import Station
 
 _RATE_AS_OF = text(

@@ -35,10 +35,10 @@ from dealernet.core.db import new_id
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.paging import check_page_size
 from dealernet.core.scope import Scope
-from dealernet.policy.catalogue import PartInput, check_part
 from dealernet.policy.models import Import, Publication
-from dealernet.policy.prices import check_money
-from dealernet.policy.publications import PRICE_LIST, open_draft
+from dealernet.policy.service.catalogue import PartInput, check_part
+from dealernet.policy.service.prices import check_money
+from dealernet.policy.service.publications import PRICE_LIST, open_draft
 
 PARTS, PRICES = "parts", "prices"
 ALL_OR_NOTHING, VALID_ROWS = "all_or_nothing", "valid_rows"

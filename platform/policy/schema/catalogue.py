@@ -1,5 +1,5 @@
-"""GraphQL for the parts catalogue: parts by number (filterable), supersession chains, the service BOM;
-HQ creates parts, records supersessions and keeps the service BOM."""
+"""GraphQL for the parts catalogue: parts with their supplier, list prices and replacement chain, supersession and
+the service BOM (HQ keeps them; stations read; a supplier partner reads the parts it supplies)."""
 
 from __future__ import annotations
 
@@ -22,17 +22,21 @@ from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationE
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, keyset_after, load_nodes, uuid_of
 from dealernet.graphql.scalars import Money
-from dealernet.policy import catalogue, labour, models, prices
+from dealernet.policy import models
+from dealernet.policy.service import catalogue, prices
 from dealernet.tenants import clients
 from dealernet.tenants.models import Partner as TenantPartner
 
 if TYPE_CHECKING:
     from dealernet.tenants.schema_partners import Partner
 
+
 partner_loader = by_id_loader(clients.partners_by_id)
 
+
 part_loader = by_id_loader(catalogue.parts_by_id)
-_operation_loader = by_id_loader(labour.operations_by_id)
+
+
 _supersession_loader = by_id_loader(catalogue.supersessions_of)
 
 
@@ -115,48 +119,6 @@ class Part(relay.Node):
         return [Part.from_row(row) for row in await info.context.run(catalogue.replacement_chain, self.id)]
 
 
-@strawberry.type(description="A labour operation code (工时代码) with its flat-rate hours.")
-class LabourOperation(relay.Node):
-    id: relay.NodeID[UUID]
-    code: str
-    description: str
-    flat_rate_hours: str = strawberry.field(description='Allowed time in hours, as a decimal string, e.g. "1.50".')
-    component_group: str
-
-    @classmethod
-    def from_row(cls, row: models.LabourOperation) -> LabourOperation:
-        return cls(
-            id=row.id,
-            code=row.code,
-            description=row.description,
-            flat_rate_hours=f"{row.flat_rate_hours:.2f}",
-            component_group=row.component_group,
-        )
-
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        rows = await load_nodes(info, "labour_operation", _operation_loader, node_ids)
-        return [cls.from_row(row) if row else None for row in rows]
-
-
-@strawberry.input(description="A new labour operation.")
-class CreateLabourOperationInput:
-    code: str
-    description: str
-    flat_rate_hours: str = strawberry.field(description='Hours as a decimal string, e.g. "1.50".')
-    component_group: str
-
-
-@strawberry.type
-class LabourOperationSuccess:
-    labour_operation: LabourOperation
-
-
-LabourOperationResult = Annotated[
-    LabourOperationSuccess | ValidationError | ConflictError, strawberry.union("LabourOperationResult")
-]
-
-
 @strawberry.type(description="A supersession: from a date, the new part replaces the old one.")
 class Supersession:
     effective_on: date
@@ -220,9 +182,13 @@ class ServiceBomLineSuccess:
 
 
 PartResult = Annotated[PartSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("PartResult")]
+
+
 SupersessionResult = Annotated[
     SupersessionSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("SupersessionResult")
 ]
+
+
 ServiceBomLineResult = Annotated[
     ServiceBomLineSuccess | ValidationError | NotFoundError, strawberry.union("ServiceBomLineResult")
 ]
@@ -240,7 +206,7 @@ def _bom_line(line: catalogue.BomLine) -> ServiceBomLine:
 
 
 @strawberry.type
-class PolicyQuery:
+class CatalogueQuery:
     @strawberry.field(
         extensions=needs(Permission.parts_read),
         description="Catalogue parts by part number: HQ and stations see the network's, a supplier its own.",
@@ -259,25 +225,13 @@ class PolicyQuery:
         )
         return connection(rows, first=first, node=Part.from_row, key=lambda row: (row.part_number, row.id))
 
-    @strawberry.field(
-        extensions=needs(Permission.policy_read), description="Labour operations by code, optionally of one group."
-    )
-    async def labour_operations(
-        self, info: Info, first: int, after: str | None = None, component_group: str | None = None
-    ) -> relay.Connection[LabourOperation]:
-        after_key = keyset_after(after)
-        rows = await info.context.run(
-            labour.list_operations, first=first, after=after_key, component_group=component_group
-        )
-        return connection(rows, first=first, node=LabourOperation.from_row, key=lambda row: (row.code, row.id))
-
     @strawberry.field(extensions=needs(Permission.parts_read), description="A vehicle model's service BOM.")
     async def service_bom(self, info: Info, vehicle_model: str) -> list[ServiceBomLine]:
         return [_bom_line(line) for line in await info.context.run(catalogue.service_bom, vehicle_model)]
 
 
 @strawberry.type
-class PolicyMutation:
+class CatalogueMutation:
     @strawberry.mutation(extensions=needs(Permission.catalogue_manage), description="Add a part to the catalogue.")
     async def create_part(self, info: Info, input: CreatePartInput) -> PartResult:  # noqa: A002
         async def create(session: AsyncSession, scope: Scope) -> models.Part:
@@ -292,26 +246,6 @@ class PolicyMutation:
             return await catalogue.create_part(session, scope, data)
 
         return await attempt(info.context, create, lambda row: PartSuccess(part=Part.from_row(row)))
-
-    @strawberry.mutation(extensions=needs(Permission.catalogue_manage), description="Add a labour operation code.")
-    async def create_labour_operation(
-        self,
-        info: Info,
-        input: CreateLabourOperationInput,  # noqa: A002
-    ) -> LabourOperationResult:
-        async def create(session: AsyncSession, scope: Scope) -> models.LabourOperation:
-            return await labour.create_operation(
-                session,
-                scope,
-                code=input.code,
-                description=input.description,
-                flat_rate_hours=_decimal(input.flat_rate_hours, "input.flatRateHours"),
-                component_group=input.component_group,
-            )
-
-        return await attempt(
-            info.context, create, lambda row: LabourOperationSuccess(labour_operation=LabourOperation.from_row(row))
-        )
 
     @strawberry.mutation(
         extensions=needs(Permission.catalogue_manage), description="Record that a new part replaces an old one."

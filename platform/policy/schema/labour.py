@@ -1,0 +1,165 @@
+"""GraphQL for labour: the labour operations with their flat-rate hours, and the rates of a labour rate card."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+
+from dealernet.core.access import Permission
+from dealernet.core.scope import Scope
+from dealernet.graphql.context import Info, by_id_loader
+from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
+from dealernet.graphql.permissions import needs
+from dealernet.graphql.relay import connection, gid, keyset_after, load_nodes, uuid_of
+from dealernet.graphql.scalars import Money
+from dealernet.policy import models
+from dealernet.policy.service import labour
+
+if TYPE_CHECKING:
+    pass
+
+from dealernet.policy.schema.catalogue import _decimal
+
+_operation_loader = by_id_loader(labour.operations_by_id)
+
+
+@strawberry.type(description="A labour operation code (工时代码) with its flat-rate hours.")
+class LabourOperation(relay.Node):
+    id: relay.NodeID[UUID]
+    code: str
+    description: str
+    flat_rate_hours: str = strawberry.field(description='Allowed time in hours, as a decimal string, e.g. "1.50".')
+    component_group: str
+
+    @classmethod
+    def from_row(cls, row: models.LabourOperation) -> LabourOperation:
+        return cls(
+            id=row.id,
+            code=row.code,
+            description=row.description,
+            flat_rate_hours=f"{row.flat_rate_hours:.2f}",
+            component_group=row.component_group,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        rows = await load_nodes(info, "labour_operation", _operation_loader, node_ids)
+        return [cls.from_row(row) if row else None for row in rows]
+
+
+@strawberry.input(description="A new labour operation.")
+class CreateLabourOperationInput:
+    code: str
+    description: str
+    flat_rate_hours: str = strawberry.field(description='Hours as a decimal string, e.g. "1.50".')
+    component_group: str
+
+
+@strawberry.type
+class LabourOperationSuccess:
+    labour_operation: LabourOperation
+
+
+LabourOperationResult = Annotated[
+    LabourOperationSuccess | ValidationError | ConflictError, strawberry.union("LabourOperationResult")
+]
+
+
+rates_loader = by_id_loader(labour.rates_of)
+
+
+@strawberry.type(description="A labour rate per hour in a rate card: a region's, or national (regionId empty).")
+class LabourRate:
+    region_id: strawberry.ID | None
+    currency: str
+    hourly_rate: Money
+    valid_from: date
+    valid_to: date | None = strawberry.field(description="The next version's start; empty while open-ended.")
+
+    @classmethod
+    def from_row(cls, row: models.LabourRate) -> LabourRate:
+        region = gid("Region", row.region_id) if row.region_id else None
+        return cls(
+            region_id=region,
+            currency=row.currency,
+            hourly_rate=row.hourly_rate,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+        )
+
+
+@strawberry.input(description="A region's rate per hour in a draft rate card; no region: the national rate.")
+class SetLabourRateInput:
+    rate_card_id: strawberry.ID
+    region_id: strawberry.ID | None = None
+    currency: str = "CNY"
+    hourly_rate: Money
+
+
+@strawberry.type
+class LabourRateSuccess:
+    labour_rate: LabourRate
+
+
+LabourRateResult = Annotated[
+    LabourRateSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("LabourRateResult")
+]
+
+
+@strawberry.type
+class LabourQuery:
+    @strawberry.field(
+        extensions=needs(Permission.policy_read), description="Labour operations by code, optionally of one group."
+    )
+    async def labour_operations(
+        self, info: Info, first: int, after: str | None = None, component_group: str | None = None
+    ) -> relay.Connection[LabourOperation]:
+        after_key = keyset_after(after)
+        rows = await info.context.run(
+            labour.list_operations, first=first, after=after_key, component_group=component_group
+        )
+        return connection(rows, first=first, node=LabourOperation.from_row, key=lambda row: (row.code, row.id))
+
+
+@strawberry.type
+class LabourMutation:
+    @strawberry.mutation(extensions=needs(Permission.catalogue_manage), description="Add a labour operation code.")
+    async def create_labour_operation(
+        self,
+        info: Info,
+        input: CreateLabourOperationInput,  # noqa: A002
+    ) -> LabourOperationResult:
+        async def create(session: AsyncSession, scope: Scope) -> models.LabourOperation:
+            return await labour.create_operation(
+                session,
+                scope,
+                code=input.code,
+                description=input.description,
+                flat_rate_hours=_decimal(input.flat_rate_hours, "input.flatRateHours"),
+                component_group=input.component_group,
+            )
+
+        return await attempt(
+            info.context, create, lambda row: LabourOperationSuccess(labour_operation=LabourOperation.from_row(row))
+        )
+
+    @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Set a rate in a draft rate card.")
+    async def set_labour_rate(self, info: Info, input: SetLabourRateInput) -> LabourRateResult:  # noqa: A002
+        async def run(session: AsyncSession, scope: Scope) -> models.LabourRate:
+            return await labour.set_labour_rate(
+                session,
+                scope,
+                publication_id=uuid_of(input.rate_card_id, "Publication", "input.rateCardId"),
+                region_id=uuid_of(input.region_id, "Region", "input.regionId") if input.region_id else None,
+                currency=input.currency,
+                hourly_rate=Decimal(input.hourly_rate),
+            )
+
+        return await attempt(info.context, run, lambda row: LabourRateSuccess(labour_rate=LabourRate.from_row(row)))

@@ -1,0 +1,126 @@
+"""GraphQL for prices: a price list's part prices and the regional price coefficients (地区差价)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+
+from dealernet.core.access import Permission
+from dealernet.core.scope import Scope
+from dealernet.graphql.context import Info, by_id_loader
+from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
+from dealernet.graphql.permissions import needs
+from dealernet.graphql.relay import gid, uuid_of
+from dealernet.graphql.scalars import Money
+from dealernet.policy import models
+from dealernet.policy.service import prices
+
+if TYPE_CHECKING:
+    pass
+
+
+coefficients_loader = by_id_loader(prices.coefficients_of)
+
+
+@strawberry.type(description="A region's price coefficient (地区差价): national price times this.")
+class PriceCoefficient:
+    region_id: strawberry.ID
+    coefficient: Decimal
+    valid_from: date
+    valid_to: date | None
+
+    @classmethod
+    def from_row(cls, row: models.PriceCoefficient) -> PriceCoefficient:
+        return cls(
+            region_id=gid("Region", row.region_id),
+            coefficient=row.coefficient,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+        )
+
+
+@strawberry.input(description="A part's price in a draft price list.")
+class SetPartPriceInput:
+    price_list_id: strawberry.ID
+    part_id: strawberry.ID
+    currency: str = "CNY"
+    list_price: Money
+    dealer_price: Money
+
+
+@strawberry.type
+class PartPriceSuccess:
+    part_id: strawberry.ID
+    currency: str
+    list_price: Money
+    dealer_price: Money
+
+
+PartPriceResult = Annotated[
+    PartPriceSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("PartPriceResult")
+]
+
+
+def _price_success(row: models.PartPrice) -> PartPriceSuccess:
+    return PartPriceSuccess(
+        part_id=strawberry.ID(str(relay.GlobalID("Part", str(row.part_id)))),
+        currency=row.currency,
+        list_price=row.list_price,
+        dealer_price=row.dealer_price,
+    )
+
+
+@strawberry.input(description="A region's coefficient in a draft set: 1.05 = 5 % above the national price.")
+class SetPriceCoefficientInput:
+    coefficients_id: strawberry.ID
+    region_id: strawberry.ID
+    coefficient: Decimal
+
+
+@strawberry.type
+class PriceCoefficientSuccess:
+    coefficient: PriceCoefficient
+
+
+PriceCoefficientResult = Annotated[
+    PriceCoefficientSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union("PriceCoefficientResult"),
+]
+
+
+@strawberry.type
+class PricesMutation:
+    @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Price a part in a draft list.")
+    async def set_part_price(self, info: Info, input: SetPartPriceInput) -> PartPriceResult:  # noqa: A002
+        async def set_price(session: AsyncSession, scope: Scope) -> models.PartPrice:
+            return await prices.set_price(
+                session,
+                scope,
+                publication_id=uuid_of(input.price_list_id, "Publication", "input.priceListId"),
+                part_id=uuid_of(input.part_id, "Part", "input.partId"),
+                currency=input.currency,
+                list_price=Decimal(input.list_price),
+                dealer_price=Decimal(input.dealer_price),
+            )
+
+        return await attempt(info.context, set_price, _price_success)
+
+    @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Set a region's price coefficient.")
+    async def set_price_coefficient(self, info: Info, input: SetPriceCoefficientInput) -> PriceCoefficientResult:  # noqa: A002
+        async def run(session: AsyncSession, scope: Scope) -> models.PriceCoefficient:
+            return await prices.set_price_coefficient(
+                session,
+                scope,
+                publication_id=uuid_of(input.coefficients_id, "Publication", "input.coefficientsId"),
+                region_id=uuid_of(input.region_id, "Region", "input.regionId"),
+                coefficient=input.coefficient,
+            )
+
+        return await attempt(
+            info.context, run, lambda row: PriceCoefficientSuccess(coefficient=PriceCoefficient.from_row(row))
+        )

@@ -1,0 +1,1 @@
+"""Policy use cases, one module each (paired by name with schema/)."""
