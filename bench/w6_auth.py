@@ -30,12 +30,12 @@ from dealernet.core.db import create_engine, make_sessionmaker
 from dealernet.core.embedded import resolve_servers
 from dealernet.core.scope import AUTH_SCOPE
 from dealernet.core.settings import load_settings
-from dealernet.tenants import service
 from dealernet.tenants.demo import DEMO_PASSWORD, seed_demo
 from dealernet.tenants.http import authenticate
-from dealernet.tenants.keys import KeyStore
 from dealernet.tenants.models import Membership
-from dealernet.tenants.service import claims_of, scope_for
+from dealernet.tenants.service import sign_in
+from dealernet.tenants.service.keys import KeyStore
+from dealernet.tenants.service.sign_in import claims_of, scope_for
 
 DEMO_MANAGER = "manager@sh01.demo-motors.test"
 
@@ -128,7 +128,7 @@ async def main(requests: int) -> None:
 
     async def login() -> object:
         async with sessionmaker(info={"scope": AUTH_SCOPE}) as session:
-            pair = await service.login(
+            pair = await sign_in.login(
                 session, email=DEMO_MANAGER, password=DEMO_PASSWORD, signer=signer, refresh_days=1
             )
             await session.rollback()

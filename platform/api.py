@@ -41,10 +41,10 @@ from dealernet.policy.schema.prices import PricesMutation
 from dealernet.policy.schema.publications import PublicationsMutation, PublicationsQuery
 from dealernet.policy.schema.stock import StockMutation, StockQuery
 from dealernet.policy.schema.warranty import WarrantyMutation
-from dealernet.tenants.schema import TenantsMutation, TenantsQuery, User
-from dealernet.tenants.schema_notifications import NotificationsMutation, NotificationsQuery
-from dealernet.tenants.schema_partners import Partner, PartnersMutation, PartnersQuery
-from dealernet.tenants.schema_sso import SignInMutation, SignInQuery
+from dealernet.tenants.schema.directory import DirectoryMutation, DirectoryQuery, User
+from dealernet.tenants.schema.notifications import NotificationsMutation, NotificationsQuery
+from dealernet.tenants.schema.partners import Partner, PartnersMutation, PartnersQuery
+from dealernet.tenants.schema.sign_in import SignInMutation, SignInQuery
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -63,7 +63,7 @@ class NodeQuery:
 
 @strawberry.type
 class Query(
-    TenantsQuery,
+    DirectoryQuery,
     PartnersQuery,
     SignInQuery,
     CatalogueQuery,
@@ -86,7 +86,7 @@ class Query(
 
 @strawberry.type
 class Mutation(
-    TenantsMutation,
+    DirectoryMutation,
     PartnersMutation,
     SignInMutation,
     CatalogueMutation,

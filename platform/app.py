@@ -45,10 +45,10 @@ from dealernet.network.http import (
     hand_in_document,
 )
 from dealernet.policy.http import download_attachment, upload_attachment, upload_import
-from dealernet.tenants import clients
 from dealernet.tenants.http import authenticate, jwks, sso_begin, sso_callback, token_endpoint
-from dealernet.tenants.keys import KeyStore
-from dealernet.tenants.service import with_standing
+from dealernet.tenants.service import partners
+from dealernet.tenants.service.directory import with_standing
+from dealernet.tenants.service.keys import KeyStore
 from dealernet.worker import connect_queue, register_jobs
 
 log = structlog.get_logger(__name__)
@@ -168,7 +168,7 @@ async def ready(request: Request[Any, Any, State]) -> Response[dict[str, Any]]:
 
 
 async def _persisted_document(session: AsyncSession, scope: TenantScope, sha256: str) -> str | None:
-    return await clients.persisted_document(session, scope, sha256=sha256)
+    return await partners.persisted_document(session, scope, sha256=sha256)
 
 
 def _graphql_controller(settings: Settings) -> type:

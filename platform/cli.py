@@ -28,9 +28,9 @@ from dealernet.core.settings import Settings, SettingsError, load_settings
 from dealernet.core.unit_of_work import PENDING, new_unit_of_work
 from dealernet.policy.models import Import
 from dealernet.policy.service import imports
-from dealernet.tenants.keys import rotate as rotate_keys
 from dealernet.tenants.models import Membership, User
-from dealernet.tenants.service import claims_of, scope_for
+from dealernet.tenants.service.keys import rotate as rotate_keys
+from dealernet.tenants.service.sign_in import claims_of, scope_for
 from dealernet.worker import connect_queue, register_jobs
 
 cli = typer.Typer(

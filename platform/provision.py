@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dealernet.core.bootstrap import ensure_roles_and_database, migrate, seed_session
 from dealernet.core.settings import Settings
-from dealernet.tenants.keys import ensure_key
+from dealernet.tenants.service.keys import ensure_key
 
 
 async def provision(settings: Settings, admin_url: str, *, test_role: bool = False) -> None:

@@ -37,11 +37,11 @@ from dealernet.core.logs import configure_logging
 from dealernet.core.mail import MemoryMailer
 from dealernet.core.scope import AUTH_SCOPE, SEED_SCOPE, DbRole, Scope
 from dealernet.core.settings import Settings, load_settings
-from dealernet.tenants.clients import link_partner
-from dealernet.tenants.keys import load_signer
 from dealernet.tenants.models import ApiClient, PartnerKind
-from dealernet.tenants.service import scope_for
-from dealernet.tenants.tokens import AccessClaims, TokenSigner
+from dealernet.tenants.service.keys import load_signer
+from dealernet.tenants.service.partners import link_partner
+from dealernet.tenants.service.sign_in import scope_for
+from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
 from dealernet.worker import register_jobs
 from tests.factories import (
     PASSWORD_HASH,

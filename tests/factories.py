@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core.db import new_id
 from dealernet.tenants.models import Membership, Network, RefreshToken, Role, Station, User
-from dealernet.tenants.passwords import hash_password
+from dealernet.tenants.service.passwords import hash_password
 
 PASSWORD = "correct horse battery staple"
 # One argon2 hash for every factory user: hashing per user would dominate the suite's time.

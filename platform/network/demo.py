@@ -23,7 +23,7 @@ from dealernet.network.models import Application, Rubric
 from dealernet.network.service import acceptance, applications, documents, papers, pipeline, rubrics, training
 from dealernet.policy.models import Part
 from dealernet.tenants.models import Membership, Region, Station, User
-from dealernet.tenants.passwords import hash_password
+from dealernet.tenants.service.passwords import hash_password
 
 APPLICATION_RUBRIC = [
     rubrics.CriterionInput("SITE", "场地位置与面积", "Site, location and area", Decimal(30), 10),

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core.access import CLIENT_SCOPES, Role
 from dealernet.core.db import new_id
-from dealernet.tenants.clients import link_partner
 from dealernet.tenants.models import ApiClient, Membership, Network, PartnerKind, Station, User
-from dealernet.tenants.passwords import hash_password
+from dealernet.tenants.service.partners import link_partner
+from dealernet.tenants.service.passwords import hash_password
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published in README for the demo only
 DEMO_CLIENT_ID = "demo-supplier"

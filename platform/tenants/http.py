@@ -19,9 +19,9 @@ from dealernet.core.errors import Conflict, NotFound, Unauthenticated, Validatio
 from dealernet.core.scope import AUTH_SCOPE, Scope
 from dealernet.core.secrets import secret_box
 from dealernet.core.unit_of_work import new_unit_of_work
-from dealernet.tenants import clients, factors, service, sso
-from dealernet.tenants.keys import KeyStore
-from dealernet.tenants.throttle import LoginThrottle, ThrottlePolicy
+from dealernet.tenants.service import factors, partners, sign_in, sso
+from dealernet.tenants.service.keys import KeyStore
+from dealernet.tenants.service.throttle import LoginThrottle, ThrottlePolicy
 
 T = TypeVar("T")
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -39,7 +39,7 @@ async def authenticate(
     if kind.lower() != "bearer" or not token.strip():
         return None, "the Authorization header must be 'Bearer <access token>'"
     try:
-        return service.scope_for(await keys.verify(sessionmaker, token.strip())), None
+        return sign_in.scope_for(await keys.verify(sessionmaker, token.strip())), None
     except (Unauthenticated, ValueError):
         return None, "invalid or expired token"
 
@@ -62,8 +62,8 @@ def _throttle(request: Request[Any, Any, State]) -> LoginThrottle:
 
 
 async def _throttled(
-    request: Request[Any, Any, State], account: str, attempt: Callable[[], Awaitable[service.TokenPair]]
-) -> service.TokenPair:
+    request: Request[Any, Any, State], account: str, attempt: Callable[[], Awaitable[sign_in.TokenPair]]
+) -> sign_in.TokenPair:
     """A credential check behind the failed-login throttle. A locked account still runs the check (same
     cost) and then fails like a wrong password."""
     throttle = _throttle(request)
@@ -73,13 +73,13 @@ async def _throttled(
     try:
         pair = await attempt()
         if locked:
-            raise Unauthenticated(service.BAD_CREDENTIALS)
+            raise Unauthenticated(sign_in.BAD_CREDENTIALS)
     except factors.SecondFactorRequired:
         # The password was right; asking for the code is no failure, unless the account is locked.
         if not locked:
             raise
         await throttle.record_failure(account, address)
-        raise Unauthenticated(service.BAD_CREDENTIALS) from None
+        raise Unauthenticated(sign_in.BAD_CREDENTIALS) from None
     except Unauthenticated:
         await throttle.record_failure(account, address)
         raise
@@ -112,7 +112,7 @@ def _client_credentials(request: Request[Any, Any, State], form: Any) -> tuple[s
 
 async def _grant(
     request: Request[Any, Any, State], session: AsyncSession, form: Any
-) -> service.TokenPair | Response[Any]:
+) -> sign_in.TokenPair | Response[Any]:
     runtime = request.app.state.runtime
     signer = await runtime.keys.current(runtime.sessionmaker)
     days = runtime.settings.refresh_token_days
@@ -127,7 +127,7 @@ async def _grant(
         return await _throttled(
             request,
             str(username),
-            lambda: service.login(
+            lambda: sign_in.login(
                 session,
                 email=str(username),
                 password=str(password),
@@ -141,7 +141,7 @@ async def _grant(
     if grant == "refresh_token":
         if not form.get("refresh_token"):
             return _error(400, "invalid_request", "refresh_token is required")
-        return await service.refresh(
+        return await sign_in.refresh(
             session,
             refresh_token=str(form.get("refresh_token")),
             signer=signer,
@@ -156,7 +156,7 @@ async def _grant(
         return await _throttled(
             request,
             f"client:{client_id}",
-            lambda: clients.client_credentials(
+            lambda: partners.client_credentials(
                 session, client_id=client_id, secret=secret, requested=requested, signer=signer
             ),
         )
@@ -171,7 +171,7 @@ async def token_endpoint(request: Request[Any, Any, State]) -> Response[Any]:
         async with new_unit_of_work(runtime.sessionmaker, AUTH_SCOPE, queue=runtime.redis) as session:
             try:
                 pair = await _grant(request, session, form)
-            except service.RefreshTokenReused as exc:
+            except sign_in.RefreshTokenReused as exc:
                 # Commit all the same: the family's revocation must stay.
                 return _error(401, "invalid_grant", exc.message)
             if isinstance(pair, Response):
@@ -198,7 +198,7 @@ class _Refused(Exception):
         self.answer = answer
 
 
-def _token_body(pair: service.TokenPair) -> dict[str, Any]:
+def _token_body(pair: sign_in.TokenPair) -> dict[str, Any]:
     body: dict[str, Any] = {"access_token": pair.access_token, "token_type": "Bearer", "expires_in": pair.expires_in}
     if pair.refresh_token is not None:
         body["refresh_token"] = pair.refresh_token

@@ -19,9 +19,9 @@ from dealernet.core.access import Role
 from dealernet.core.mail import Message
 from dealernet.core.scope import AUTH_SCOPE, Scope
 from dealernet.core.unit_of_work import new_unit_of_work
-from dealernet.tenants.mails import SEND_INVITATION, invitation_mail
 from dealernet.tenants.models import Invitation, Membership, Notification, User
-from dealernet.tenants.notifications import MAIL, MAIL_BATCH, REMIND_DUE_WITHIN, REMIND_EVERY
+from dealernet.tenants.service.mails import SEND_INVITATION, invitation_mail
+from dealernet.tenants.service.notifications import MAIL, MAIL_BATCH, REMIND_DUE_WITHIN, REMIND_EVERY
 
 log = structlog.get_logger(__name__)
 

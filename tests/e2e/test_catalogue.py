@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 from strawberry import relay
 
-from dealernet.tenants.service import scope_for
-from dealernet.tenants.tokens import AccessClaims, TokenSigner
+from dealernet.tenants.service.sign_in import scope_for
+from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
 from tests.conftest import PartnerWorld, Principal, Tenants, graphql
 
 CREATE = """mutation($i: CreatePartInput!) { createPart(input: $i) { __typename

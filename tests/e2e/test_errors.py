@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.tenants import service
+from dealernet.tenants.service import directory
 from tests.conftest import Tenants
 
 STATIONS = "{ stations(first: 5) { edges { node { code } } } }"
@@ -31,7 +31,7 @@ async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(
     async def broken(*args: object, **kwargs: object) -> None:
         raise failure
 
-    monkeypatch.setattr(service, "list_stations", broken)
+    monkeypatch.setattr(directory, "list_stations", broken)
     with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
         response = await client.post(
             "/graphql", json={"query": STATIONS}, headers={**tenants.hq_x.headers, "X-Request-ID": "req-42"}
@@ -56,14 +56,14 @@ async def test_a_statement_past_the_timeout_answers_timeout_and_the_connection_i
     client: httpx.AsyncClient, tenants: Tenants, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SECURITY.md GQL-9 and INT-7 with a real PostgreSQL statement_timeout."""
-    real = service.list_stations
+    real = directory.list_stations
 
     async def slow(session: AsyncSession, *args: object, **kwargs: object) -> object:
         await session.execute(text("SET LOCAL statement_timeout = '100ms'"))
         await session.execute(text("SELECT pg_sleep(5)"))
         raise AssertionError("the statement should have been cancelled")
 
-    monkeypatch.setattr(service, "list_stations", slow)
+    monkeypatch.setattr(directory, "list_stations", slow)
     started = time.monotonic()
     response = await client.post("/graphql", json={"query": STATIONS}, headers=tenants.hq_x.headers)
     elapsed = time.monotonic() - started
@@ -73,7 +73,7 @@ async def test_a_statement_past_the_timeout_answers_timeout_and_the_connection_i
     for leak in ("pg_sleep", "statement_timeout", "canceling", "Traceback"):
         assert leak not in response.text
 
-    monkeypatch.setattr(service, "list_stations", real)
+    monkeypatch.setattr(directory, "list_stations", real)
     again = await client.post("/graphql", json={"query": STATIONS}, headers=tenants.hq_x.headers)
     assert "errors" not in again.json()
     assert {e["node"]["code"] for e in again.json()["data"]["stations"]["edges"]} == {"SH01", "BJ02"}

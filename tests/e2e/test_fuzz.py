@@ -14,8 +14,8 @@ from schemathesis.generation import GenerationMode
 
 from dealernet.api import build_schema
 from dealernet.core.access import Role
-from dealernet.tenants.service import scope_for
-from dealernet.tenants.tokens import AccessClaims, TokenSigner
+from dealernet.tenants.service.sign_in import scope_for
+from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
 from tests.conftest import MakePrincipal, PartnerWorld, Tenants
 
 EXPECTED_CODES = {"VALIDATION", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "CONFLICT"}

@@ -19,8 +19,8 @@ from strawberry import relay
 from dealernet.core.journal import JournalEntry
 from dealernet.core.mail import MemoryMailer
 from dealernet.core.settings import Settings
-from dealernet.tenants import keys
 from dealernet.tenants.models import ApiClient
+from dealernet.tenants.service import keys
 from tests.conftest import Deliver, PartnerWorld, Serve, Tenants, graphql
 from tests.factories import PASSWORD
 

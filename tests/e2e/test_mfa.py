@@ -13,7 +13,7 @@ import pyotp
 import pytest
 
 from dealernet.core.settings import Settings
-from dealernet.tenants.factors import accepted_step
+from dealernet.tenants.service.factors import accepted_step
 from tests.conftest import PartnerWorld, Serve, Tenants
 from tests.factories import PASSWORD
 

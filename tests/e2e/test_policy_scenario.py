@@ -16,7 +16,7 @@ from strawberry import relay
 from dealernet.core.db import new_id
 from dealernet.tenants import jobs as tenants_jobs
 from dealernet.tenants.models import Partner, Region, Station
-from dealernet.tenants.tokens import TokenSigner
+from dealernet.tenants.service.tokens import TokenSigner
 from tests.conftest import Deliver, PartnerWorld, Principal, Tenants, graphql
 from tests.e2e.test_catalogue import client_principal
 

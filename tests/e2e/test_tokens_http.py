@@ -12,7 +12,7 @@ import pytest
 from joserfc.jwk import ECKey
 
 from dealernet.core.settings import Settings
-from dealernet.tenants.tokens import AccessClaims, TokenSigner, VerifyingKey
+from dealernet.tenants.service.tokens import AccessClaims, TokenSigner, VerifyingKey
 from tests.conftest import Tenants
 
 STATIONS = "{ viewer { id } stations(first: 5) { edges { node { id } } } }"

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core.errors import Unauthenticated
 from dealernet.core.scope import AUTH_SCOPE, Scope
-from dealernet.tenants import passwords, service
-from dealernet.tenants.tokens import TokenSigner
+from dealernet.tenants.service import passwords, sign_in
+from dealernet.tenants.service.tokens import TokenSigner
 from tests.conftest import Tenants
 from tests.factories import PASSWORD
 
@@ -43,10 +43,10 @@ async def test_every_login_attempt_verifies_one_hash(
     login = tenants.manager_a.email if email == "own" else email
     async with scoped(AUTH_SCOPE) as session:
         try:
-            pair = await service.login(session, email=login.upper(), password=password, signer=signer, refresh_days=1)
+            pair = await sign_in.login(session, email=login.upper(), password=password, signer=signer, refresh_days=1)
             outcome = signer.verify(pair.access_token).station_id == tenants.station_a
         except Unauthenticated as exc:
-            assert exc.message == service.BAD_CREDENTIALS
+            assert exc.message == sign_in.BAD_CREDENTIALS
             outcome = False
 
     assert outcome is accepted

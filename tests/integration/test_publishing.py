@@ -22,8 +22,8 @@ from dealernet.policy import jobs as policy_jobs
 from dealernet.policy.models import Part
 from dealernet.policy.service import prices, publications
 from dealernet.tenants import jobs as tenants_jobs
-from dealernet.tenants import notifications
 from dealernet.tenants.models import Notification, Station
+from dealernet.tenants.service import notifications
 from tests.conftest import Deliver, Scoped, Tenants
 
 TODAY = datetime.now(UTC).date()

@@ -24,8 +24,8 @@ from dealernet.core.scope import Scope
 from dealernet.matrix import operations
 from dealernet.policy.models import LabourOperation, Part, Publication, PublicationDelivery, ServiceBomLine
 from dealernet.tenants.models import ApiClient, Invitation, Membership, Region
-from dealernet.tenants.service import digest, scope_for
-from dealernet.tenants.tokens import AccessClaims, TokenSigner
+from dealernet.tenants.service.sign_in import digest, scope_for
+from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
 from tests.conftest import PartnerWorld, Principal, Tenants, graphql
 
 NODE = "query($id: ID!) { node(id: $id) { id __typename } }"

@@ -12,8 +12,8 @@ import pytest
 from dealernet.core.access import Role
 from dealernet.core.db import new_id
 from dealernet.matrix import ADMIN_WITHOUT_SECOND_FACTOR, PARTNER_CLIENT, PRINCIPALS, operations, render_matrix
-from dealernet.tenants.service import scope_for
-from dealernet.tenants.tokens import AccessClaims, TokenSigner
+from dealernet.tenants.service.sign_in import scope_for
+from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
 from tests.conftest import MakePrincipal, PartnerWorld, Principal, Tenants
 
 MATRIX = Path(__file__).parents[2] / "docs" / "permissions.md"

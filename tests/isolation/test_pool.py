@@ -26,9 +26,9 @@ from dealernet.core.access import Role
 from dealernet.core.db import TEST_LOGIN_ROLE, create_engine, make_sessionmaker
 from dealernet.core.embedded import Servers
 from dealernet.core.settings import Settings
-from dealernet.tenants.clients import link_partner
 from dealernet.tenants.models import ApiClient, PartnerKind
-from dealernet.tenants.tokens import AccessClaims, TokenSigner
+from dealernet.tenants.service.partners import link_partner
+from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
 from tests.conftest import running_lifespan
 from tests.factories import MembershipFactory, NetworkFactory, StationFactory, UserFactory, persist
 

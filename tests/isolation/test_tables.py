@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core.db import new_id
 from dealernet.core.scope import DbRole, Scope
-from dealernet.tenants import service
+from dealernet.tenants.service import directory
 from tests.conftest import MakeApplicant, Tenants
 from tests.factories import StationFactory, persist
 
@@ -156,14 +156,14 @@ async def test_iso5_a_membership_cannot_point_at_a_station_of_another_network(sc
 
 async def test_services_filter_by_scope_too(scoped: Scoped, tenants: Tenants) -> None:
     async with scoped(tenants.manager_a.scope) as session:
-        stations = [s.id for s in await service.list_stations(session, tenants.manager_a.scope, first=100)]
-        by_id = await service.stations_by_id(
+        stations = [s.id for s in await directory.list_stations(session, tenants.manager_a.scope, first=100)]
+        by_id = await directory.stations_by_id(
             session, tenants.manager_a.scope, [tenants.station_a, tenants.station_b, tenants.station_c]
         )
-        networks = await service.networks_by_id(
+        networks = await directory.networks_by_id(
             session, tenants.manager_a.scope, [tenants.network_x, tenants.network_y]
         )
-        users = await service.users_by_id(
+        users = await directory.users_by_id(
             session, tenants.manager_a.scope, [tenants.manager_a.user_id, tenants.manager_b.user_id]
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from argon2 import extract_parameters
 
-from dealernet.tenants.passwords import hash_password, verify_password
+from dealernet.tenants.service.passwords import hash_password, verify_password
 
 
 def test_hashes_are_argon2id_with_the_minimum_parameters() -> None:

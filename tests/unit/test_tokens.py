@@ -14,7 +14,7 @@ from joserfc.jwk import ECKey, OctKey
 
 from dealernet.core.db import new_id
 from dealernet.core.errors import Unauthenticated
-from dealernet.tenants.tokens import AccessClaims, TokenSigner, VerifyingKey
+from dealernet.tenants.service.tokens import AccessClaims, TokenSigner, VerifyingKey
 
 CLAIMS = AccessClaims(
     subject=new_id(), membership_id=new_id(), network_id=new_id(), station_id=new_id(), role="station_manager"

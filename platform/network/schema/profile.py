@@ -22,7 +22,7 @@ from dealernet.graphql.relay import connection, gid, keyset_after, load_nodes, u
 from dealernet.network import models, rules
 from dealernet.network.schema.applications import StageLabel, StationDocument
 from dealernet.network.service import overdue, profile
-from dealernet.tenants.service import network_today
+from dealernet.tenants.service.directory import network_today
 
 _evidence_loader = by_id_loader(profile.evidence_of)
 _change_loader = by_id_loader(profile.changes_by_id)

@@ -13,7 +13,7 @@ from dealernet.core.unit_of_work import new_unit_of_work
 from dealernet.graphql.context import Info
 from dealernet.graphql.payloads import NotFoundError, RateLimitedError, ValidationError, problem
 from dealernet.network.service import registration
-from dealernet.tenants.throttle import spend
+from dealernet.tenants.service.throttle import spend
 
 
 @strawberry.input(description="Who is applying to join the network.")

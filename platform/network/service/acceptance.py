@@ -35,7 +35,7 @@ from dealernet.network.service import numbering, papers
 from dealernet.network.service.applications import application_of, move, my_application, record_assessment
 from dealernet.policy.models import Part
 from dealernet.tenants.models import Network, Region, Station
-from dealernet.tenants.service import network_today
+from dealernet.tenants.service.directory import network_today
 
 ORDER_KINDS = ("tools", "parts", "vi")
 SERVICE_TYPES = ("paid", "contract", "warranty", "internal")

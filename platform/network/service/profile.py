@@ -26,7 +26,7 @@ from dealernet.core.scope import Scope
 from dealernet.network import rules
 from dealernet.network.models import Application, ProfileChange, StationDocument, StationProfile
 from dealernet.network.service import documents
-from dealernet.tenants.service import check_email, network_today, require_open_station
+from dealernet.tenants.service.directory import check_email, network_today, require_open_station
 
 FIELD_LIMITS = {
     "contact_name": 100,

@@ -28,8 +28,9 @@ from dealernet.core.scope import DbRole, Scope
 from dealernet.core.settings import Settings
 from dealernet.network.models import Application, Registration
 from dealernet.tenants.models import Membership, Network, Station, StationStatus, User
-from dealernet.tenants.passwords import hash_password_async, verify_password
-from dealernet.tenants.service import check_email, check_password, digest
+from dealernet.tenants.service.directory import check_email, check_password
+from dealernet.tenants.service.passwords import hash_password_async, verify_password
+from dealernet.tenants.service.sign_in import digest
 
 VERIFY_HOURS = 48
 SEND_MAIL = "network.send_registration_mail"

@@ -24,14 +24,14 @@ from dealernet.graphql.relay import connection, keyset_after, load_nodes, uuid_o
 from dealernet.graphql.scalars import Money
 from dealernet.policy import models
 from dealernet.policy.service import catalogue, prices
-from dealernet.tenants import clients
 from dealernet.tenants.models import Partner as TenantPartner
+from dealernet.tenants.service import partners
 
 if TYPE_CHECKING:
-    from dealernet.tenants.schema_partners import Partner
+    from dealernet.tenants.schema.partners import Partner
 
 
-partner_loader = by_id_loader(clients.partners_by_id)
+partner_loader = by_id_loader(partners.partners_by_id)
 
 
 part_loader = by_id_loader(catalogue.parts_by_id)
@@ -86,7 +86,7 @@ class Part(relay.Node):
     @strawberry.field(description="The partner that supplies it; null when none is recorded.")
     async def supplier(
         self, info: Info
-    ) -> Annotated[Partner, strawberry.lazy("dealernet.tenants.schema_partners")] | None:
+    ) -> Annotated[Partner, strawberry.lazy("dealernet.tenants.schema.partners")] | None:
         # The tenants context's row; its Partner type accepts it (is_type_of), so no schema imports another's.
         if self.supplier_id is None:
             return None

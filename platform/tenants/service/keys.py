@@ -28,7 +28,7 @@ from dealernet.core.scope import AUTH_SCOPE
 from dealernet.core.secrets import secret_box
 from dealernet.core.settings import Settings
 from dealernet.tenants.models import SigningKey
-from dealernet.tenants.tokens import ALGORITHM, AccessClaims, TokenSigner, VerifyingKey
+from dealernet.tenants.service.tokens import ALGORITHM, AccessClaims, TokenSigner, VerifyingKey
 
 RELOAD_SECONDS = 60
 UNKNOWN_KID_RELOAD_SECONDS = 5

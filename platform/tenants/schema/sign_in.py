@@ -15,7 +15,8 @@ from dealernet.core.secrets import secret_box
 from dealernet.graphql.context import Info
 from dealernet.graphql.payloads import ConflictError, ForbiddenError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import IsAuthenticated, needs
-from dealernet.tenants import factors, models, sso
+from dealernet.tenants import models
+from dealernet.tenants.service import factors, sso
 
 
 @strawberry.type(description="One claim value and the role it grants.")

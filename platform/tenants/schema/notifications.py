@@ -17,7 +17,8 @@ from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.payloads import NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, keyset_after, load_nodes, uuid_of
-from dealernet.tenants import models, notifications
+from dealernet.tenants import models
+from dealernet.tenants.service import notifications
 
 # The GraphQL type of the entity a notification is about, for its global id.
 ENTITY_TYPES = {"publication": "Publication"}

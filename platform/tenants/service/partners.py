@@ -24,9 +24,9 @@ from dealernet.core.db import new_id
 from dealernet.core.errors import NotFound, Unauthenticated, ValidationFailed
 from dealernet.core.scope import Scope
 from dealernet.tenants.models import ApiClient, Partner, PartnerKind, PartnerNetwork, PersistedQuery
-from dealernet.tenants.passwords import hash_password_async, verify_password
-from dealernet.tenants.service import PARTNER_CLIENT_ROLE, TokenPair
-from dealernet.tenants.tokens import AccessClaims, TokenSigner
+from dealernet.tenants.service.passwords import hash_password_async, verify_password
+from dealernet.tenants.service.sign_in import PARTNER_CLIENT_ROLE, TokenPair
+from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
 
 BAD_CLIENT = "invalid client credentials"
 MAX_DOCUMENT_LENGTH = 20_000

@@ -17,9 +17,10 @@ from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.payloads import NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import load_nodes, uuid_of
-from dealernet.tenants import clients, models
+from dealernet.tenants import models
+from dealernet.tenants.service import partners as partner_service
 
-partner_loader = by_id_loader(clients.partners_by_id)
+partner_loader = by_id_loader(partner_service.partners_by_id)
 
 
 @strawberry.type(description="A parts supplier, logistics firm or insurer serving the network.")
@@ -102,7 +103,7 @@ PersistedQueryResult = Annotated[
 ]
 
 
-def _secret(new: clients.NewSecret) -> ApiClientSecret:
+def _secret(new: partner_service.NewSecret) -> ApiClientSecret:
     return ApiClientSecret(client=ApiClient.from_row(new.client), client_secret=new.secret)
 
 
@@ -110,11 +111,11 @@ def _secret(new: clients.NewSecret) -> ApiClientSecret:
 class PartnersQuery:
     @strawberry.field(extensions=needs(Permission.partners_manage), description="Partners serving your network.")
     async def partners(self, info: Info) -> list[Partner]:
-        return [Partner.from_row(row) for row in await info.context.run(clients.list_partners)]
+        return [Partner.from_row(row) for row in await info.context.run(partner_service.list_partners)]
 
     @strawberry.field(extensions=needs(Permission.partners_manage), description="Your network's API clients.")
     async def api_clients(self, info: Info) -> list[ApiClient]:
-        return [ApiClient.from_row(row) for row in await info.context.run(clients.clients_of_network)]
+        return [ApiClient.from_row(row) for row in await info.context.run(partner_service.clients_of_network)]
 
 
 @strawberry.type
@@ -124,8 +125,8 @@ class PartnersMutation:
         description="Create an API client for a partner; the secret is in the answer, and only there.",
     )
     async def create_api_client(self, info: Info, input: CreateApiClientInput) -> ApiClientSecretResult:  # noqa: A002
-        async def create(session: AsyncSession, scope: Scope) -> clients.NewSecret:
-            return await clients.create_client(
+        async def create(session: AsyncSession, scope: Scope) -> partner_service.NewSecret:
+            return await partner_service.create_client(
                 session,
                 scope,
                 partner_id=uuid_of(input.partner_id, "Partner", "input.partnerId"),
@@ -141,15 +142,15 @@ class PartnersMutation:
         description="Replace a client's secret; the old one stops working at once.",
     )
     async def rotate_api_client_secret(self, info: Info, id: strawberry.ID) -> ApiClientSecretResult:  # noqa: A002
-        async def rotate(session: AsyncSession, scope: Scope) -> clients.NewSecret:
-            return await clients.rotate_secret(session, scope, client_id=uuid_of(id, "ApiClient", "id"))
+        async def rotate(session: AsyncSession, scope: Scope) -> partner_service.NewSecret:
+            return await partner_service.rotate_secret(session, scope, client_id=uuid_of(id, "ApiClient", "id"))
 
         return await attempt(info.context, rotate, _secret)
 
     @strawberry.mutation(extensions=needs(Permission.partners_manage), description="Deactivate an API client.")
     async def deactivate_api_client(self, info: Info, id: strawberry.ID) -> ApiClientResult:  # noqa: A002
         async def deactivate(session: AsyncSession, scope: Scope) -> models.ApiClient:
-            return await clients.deactivate_client(session, scope, client_id=uuid_of(id, "ApiClient", "id"))
+            return await partner_service.deactivate_client(session, scope, client_id=uuid_of(id, "ApiClient", "id"))
 
         return await attempt(info.context, deactivate, lambda c: ApiClientSuccess(client=ApiClient.from_row(c)))
 
@@ -161,7 +162,7 @@ class PartnersMutation:
         self, info: Info, client_id: strawberry.ID, document: str
     ) -> PersistedQueryResult:
         async def register(session: AsyncSession, scope: Scope) -> models.PersistedQuery:
-            return await clients.register_persisted_query(
+            return await partner_service.register_persisted_query(
                 session, scope, client_id=uuid_of(client_id, "ApiClient", "clientId"), document=document
             )
 

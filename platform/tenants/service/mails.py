@@ -10,7 +10,7 @@ from dealernet.core.mail import Message
 from dealernet.core.scope import Scope
 from dealernet.core.settings import Settings
 from dealernet.tenants.models import Invitation
-from dealernet.tenants.service import INVITATION_DAYS, NewInvitation
+from dealernet.tenants.service.directory import INVITATION_DAYS, NewInvitation
 
 SEND_INVITATION = "tenants.send_invitation_mail"
 

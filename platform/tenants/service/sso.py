@@ -40,9 +40,9 @@ from dealernet.core.access import Permission, Role, require
 from dealernet.core.db import new_id
 from dealernet.core.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from dealernet.core.scope import DbRole, Scope
-from dealernet.tenants import service
 from dealernet.tenants.models import ExternalIdentity, IdentityProvider, Membership, Network, User
-from dealernet.tenants.tokens import TokenSigner
+from dealernet.tenants.service import sign_in
+from dealernet.tenants.service.tokens import TokenSigner
 
 with warnings.catch_warnings():
     # authlib 1.9 prefers the httpx2 fork and warns when it falls back to httpx, which it still supports.
@@ -372,7 +372,7 @@ async def finish(
     code: str,
     signer: TokenSigner,
     refresh_days: int,
-) -> service.TokenPair:
+) -> sign_in.TokenPair:
     """Exchange the code (with the PKCE verifier), verify the id token, map the role, issue our tokens.
     A state is good once and for STATE_SECONDS."""
     raw = await redis.getdel(_state_key(state))
@@ -397,6 +397,6 @@ async def finish(
         raise Unauthenticated(f"{SIGN_IN_FAILED}: your account is deactivated")
     membership = await _membership(session, provider, user_id, role)
     # The OEM's identity provider is the second factor's owner: its sign-ins count as strong.
-    return await service.issue(
+    return await sign_in.issue(
         session, signer, membership, family_id=new_id(), refresh_days=refresh_days, second_factor=True
     )

@@ -20,12 +20,13 @@ from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.payloads import ConflictError, ForbiddenError, NotFoundError, ValidationError, attempt, problem
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, keyset_after, load_nodes, uuid_of
-from dealernet.tenants import mails, models, service
+from dealernet.tenants import models
+from dealernet.tenants.service import directory, mails
 
-_network_loader = by_id_loader(service.networks_by_id)
-_station_loader = by_id_loader(service.stations_by_id)
-_user_loader = by_id_loader(service.users_by_id)
-_region_loader = by_id_loader(service.regions_by_id)
+_network_loader = by_id_loader(directory.networks_by_id)
+_station_loader = by_id_loader(directory.stations_by_id)
+_user_loader = by_id_loader(directory.users_by_id)
+_region_loader = by_id_loader(directory.regions_by_id)
 
 # The domain enum itself becomes the GraphQL enum (strawberry.enum marks the class and returns it).
 strawberry.enum(Role, name="Role", description="A member's role: hq_* at HQ, station_* at a station, partner_*.")
@@ -161,7 +162,7 @@ class Viewer:
     @strawberry.field(description="Every tenant the viewer belongs to (a dealer group's stations, say).")
     async def memberships(self, info: Info) -> list[ViewerMembership]:
         scope = info.context.require_scope()
-        rows = await info.context.run(service.memberships_of_actor)
+        rows = await info.context.run(directory.memberships_of_actor)
         return [
             ViewerMembership(
                 id=strawberry.ID(str(row.id)),
@@ -250,7 +251,7 @@ StationResult = Annotated[StationSuccess | NotFoundError | ValidationError, stra
 
 
 @strawberry.type
-class TenantsQuery:
+class DirectoryQuery:
     @strawberry.field(description="The logged-in user; null without a valid token.")
     async def viewer(self, info: Info) -> Viewer | None:
         scope = info.context.scope
@@ -280,16 +281,16 @@ class TenantsQuery:
     ) -> relay.Connection[Station]:
         after_key = keyset_after(after)
         region = uuid_of(region_id, "Region", "regionId")
-        rows = await info.context.run(service.list_stations, first=first, after=after_key, region_id=region)
+        rows = await info.context.run(directory.list_stations, first=first, after=after_key, region_id=region)
         return connection(rows, first=first, node=Station.from_row, key=lambda row: (row.code, row.id))
 
     @strawberry.field(extensions=needs(Permission.network_read), description="The network's regions, by code.")
     async def regions(self, info: Info) -> list[Region]:
-        return [Region.from_row(row) for row in await info.context.run(service.list_regions)]
+        return [Region.from_row(row) for row in await info.context.run(directory.list_regions)]
 
 
 @strawberry.type
-class TenantsMutation:
+class DirectoryMutation:
     @strawberry.mutation(
         extensions=needs(Permission.users_invite),
         description="Invite someone to your tenant; they get an e-mail with a link to set their password.",
@@ -297,8 +298,8 @@ class TenantsMutation:
     async def invite_user(self, info: Info, input: InviteUserInput) -> InviteUserResult:  # noqa: A002
         ctx = info.context
 
-        async def invite(session: AsyncSession, scope: Scope) -> service.NewInvitation:
-            new = await service.invite(
+        async def invite(session: AsyncSession, scope: Scope) -> directory.NewInvitation:
+            new = await directory.invite(
                 session,
                 scope,
                 email=input.email,
@@ -321,7 +322,7 @@ class TenantsMutation:
         ctx = info.context
         try:
             async with new_unit_of_work(ctx.sessionmaker, AUTH_SCOPE, queue=ctx.redis) as session:
-                accepted = await service.accept_invitation(
+                accepted = await directory.accept_invitation(
                     session, token=input.token, password=input.password, display_name=input.display_name
                 )
         except (ValidationFailed, NotFound, Conflict) as exc:
@@ -334,7 +335,7 @@ class TenantsMutation:
     )
     async def deactivate_user(self, info: Info, user_id: strawberry.ID) -> DeactivateUserResult:
         async def deactivate(session: AsyncSession, scope: Scope) -> int:
-            return await service.deactivate_user(session, scope, user_id=uuid_of(user_id, "User", "userId"))
+            return await directory.deactivate_user(session, scope, user_id=uuid_of(user_id, "User", "userId"))
 
         return await attempt(info.context, deactivate, lambda n: DeactivateUserSuccess(deactivated=n))
 
@@ -342,7 +343,7 @@ class TenantsMutation:
     async def create_region(self, info: Info, code: str, name: str) -> RegionResult:
         return await attempt(
             info.context,
-            service.create_region,
+            directory.create_region,
             lambda r: RegionSuccess(region=Region.from_row(r)),
             code=code,
             name=name,
@@ -355,7 +356,7 @@ class TenantsMutation:
         self, info: Info, station_id: strawberry.ID, region_id: strawberry.ID | None = None
     ) -> StationResult:
         async def move(session: AsyncSession, scope: Scope) -> models.Station:
-            return await service.set_station_region(
+            return await directory.set_station_region(
                 session,
                 scope,
                 station_id=uuid_of(station_id, "Station", "stationId"),

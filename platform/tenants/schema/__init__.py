@@ -1,0 +1,1 @@
+"""Tenants GraphQL, one module per use case (paired by name with service/)."""

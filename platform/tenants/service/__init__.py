@@ -1,0 +1,1 @@
+"""Tenants use cases, one module each (paired by name with schema/)."""
