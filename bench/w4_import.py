@@ -85,7 +85,7 @@ async def main(count: int, rounds: int, xlsx: bool) -> None:
         network_id=network,
         actor_id=None,
         role="hq_admin",
-        permissions=permissions_of(Role.hq_admin),
+        permissions=permissions_of(Role.HQ_ADMIN),
     )
 
     async def draft(session: object) -> UUID:

@@ -68,7 +68,7 @@ async def main(stations: int, rounds: int) -> None:
         )
     engine = create_engine(bootstrap.app_url(settings, servers.postgres_admin_url), pool_size=1)
     sessionmaker = make_sessionmaker(engine)
-    hq = Scope(db_role=DbRole.oem, network_id=network, role="hq_admin", permissions=permissions_of(Role.hq_admin))
+    hq = Scope(db_role=DbRole.oem, network_id=network, role="hq_admin", permissions=permissions_of(Role.HQ_ADMIN))
 
     async def one_round() -> tuple[float, float, int, float]:
         async with scoped_session(sessionmaker, hq) as session:

@@ -156,7 +156,7 @@ async def _operator_scope(settings: Settings, admin_url: str, email: str) -> Sco
             await session.scalars(
                 select(Membership)
                 .join(User, User.id == Membership.user_id)
-                .where(User.email == email.strip().lower(), User.is_active, Membership.role == Role.hq_admin.value)
+                .where(User.email == email.strip().lower(), User.is_active, Membership.role == Role.HQ_ADMIN.value)
             )
         ).first()
     if membership is None:

@@ -28,7 +28,7 @@ class Operation:
         if principal == PARTNER_CLIENT:
             return self.permission in CLIENT_SCOPES
         if principal == ADMIN_WITHOUT_SECOND_FACTOR:
-            return self.permission.value in permissions_of(Role.hq_admin, second_factor=False)
+            return self.permission.value in permissions_of(Role.HQ_ADMIN, second_factor=False)
         return Role(principal) in GRANTS[self.permission]
 
     def rule(self) -> str:

@@ -339,11 +339,11 @@ async def tenants(seed: AsyncSession, make_principal: MakePrincipal) -> Tenants:
         station_a=a.id,
         station_b=b.id,
         station_c=c.id,
-        hq_x=await principal(net_x.id, None, Role.hq_admin),
-        manager_a=await principal(net_x.id, a.id, Role.station_manager),
-        manager_b=await principal(net_x.id, b.id, Role.station_manager),
-        hq_y=await principal(net_y.id, None, Role.hq_admin),
-        manager_c=await principal(net_y.id, c.id, Role.station_manager),
+        hq_x=await principal(net_x.id, None, Role.HQ_ADMIN),
+        manager_a=await principal(net_x.id, a.id, Role.STATION_MANAGER),
+        manager_b=await principal(net_x.id, b.id, Role.STATION_MANAGER),
+        hq_y=await principal(net_y.id, None, Role.HQ_ADMIN),
+        manager_c=await principal(net_y.id, c.id, Role.STATION_MANAGER),
     )
 
 
@@ -375,10 +375,10 @@ class PartnerWorld:
 @pytest.fixture
 async def partner_world(seed: AsyncSession, tenants: Tenants) -> PartnerWorld:
     p = await link_partner(
-        seed, network_id=tenants.network_x, code=f"P{new_id().hex[:8]}", name="P", kind=PartnerKind.supplier
+        seed, network_id=tenants.network_x, code=f"P{new_id().hex[:8]}", name="P", kind=PartnerKind.SUPPLIER
     )
     q = await link_partner(
-        seed, network_id=tenants.network_y, code=f"Q{new_id().hex[:8]}", name="Q", kind=PartnerKind.supplier
+        seed, network_id=tenants.network_y, code=f"Q{new_id().hex[:8]}", name="Q", kind=PartnerKind.SUPPLIER
     )
     clients = []
     for network, partner in ((tenants.network_x, p), (tenants.network_y, q)):
@@ -413,7 +413,7 @@ def make_applicant(seed: AsyncSession, make_principal: MakePrincipal) -> MakeApp
         await persist(
             seed, Application(id=new_id(), network_id=network_id, station_id=station.id, company_name=company)
         )
-        return await make_principal(network_id, station.id, Role.station_manager)
+        return await make_principal(network_id, station.id, Role.STATION_MANAGER)
 
     return applicant
 
@@ -428,7 +428,7 @@ async def onboarding_world(
         text("INSERT INTO regions (id, network_id, code, name) VALUES (:id, :n, 'EAST', 'East')"),
         {"id": east, "n": tenants.network_x},
     )
-    members = [await make_principal(tenants.network_x, None, Role.hq_network_development) for _ in range(5)]
+    members = [await make_principal(tenants.network_x, None, Role.HQ_NETWORK_DEVELOPMENT) for _ in range(5)]
     return {
         "east": east,
         "first": await make_applicant(tenants.network_x, "First Motors"),

@@ -60,7 +60,7 @@ class MembershipFactory(factory.Factory):
     network_id = factory.LazyFunction(new_id)
     station_id = None
     partner_id = None
-    role = Role.hq_admin.value
+    role = Role.HQ_ADMIN.value
     region_ids = factory.LazyFunction(list)
     is_active = True
 

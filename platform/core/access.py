@@ -19,19 +19,19 @@ class Role(enum.StrEnum):
     """A membership's role. `hq_*` roles belong to a network, `station_*` to one station, `partner_*`
     to a partner organisation serving the network."""
 
-    hq_admin = "hq_admin"
-    hq_network_development = "hq_network_development"
-    hq_regional_manager = "hq_regional_manager"
-    hq_quality_engineer = "hq_quality_engineer"
-    hq_warranty_auditor = "hq_warranty_auditor"
-    hq_assessor = "hq_assessor"
-    hq_call_centre = "hq_call_centre"
-    station_manager = "station_manager"
-    station_service_advisor = "station_service_advisor"
-    station_technician = "station_technician"
-    station_warranty_clerk = "station_warranty_clerk"
-    station_parts_clerk = "station_parts_clerk"
-    partner_user = "partner_user"
+    HQ_ADMIN = "hq_admin"
+    HQ_NETWORK_DEVELOPMENT = "hq_network_development"
+    HQ_REGIONAL_MANAGER = "hq_regional_manager"
+    HQ_QUALITY_ENGINEER = "hq_quality_engineer"
+    HQ_WARRANTY_AUDITOR = "hq_warranty_auditor"
+    HQ_ASSESSOR = "hq_assessor"
+    HQ_CALL_CENTRE = "hq_call_centre"
+    STATION_MANAGER = "station_manager"
+    STATION_SERVICE_ADVISOR = "station_service_advisor"
+    STATION_TECHNICIAN = "station_technician"
+    STATION_WARRANTY_CLERK = "station_warranty_clerk"
+    STATION_PARTS_CLERK = "station_parts_clerk"
+    PARTNER_USER = "partner_user"
 
     @property
     def is_station_role(self) -> bool:
@@ -76,34 +76,34 @@ class Permission(enum.StrEnum):
 HQ = frozenset(r for r in Role if r.is_hq_role)
 STATION = frozenset(r for r in Role if r.is_station_role)
 EVERYONE = frozenset(Role)
-ADMINS = frozenset({Role.hq_admin, Role.station_manager})
+ADMINS = frozenset({Role.HQ_ADMIN, Role.STATION_MANAGER})
 
 # The table. Read it as "permission: the roles that hold it".
 GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.network_read: HQ | STATION,
-    Permission.users_read: HQ | {Role.station_manager},
+    Permission.users_read: HQ | {Role.STATION_MANAGER},
     Permission.users_invite: ADMINS,
     Permission.users_deactivate: ADMINS,
-    Permission.regions_manage: frozenset({Role.hq_admin, Role.hq_network_development}),
-    Permission.partners_manage: frozenset({Role.hq_admin}),
-    Permission.sso_manage: frozenset({Role.hq_admin}),
-    Permission.catalogue_manage: frozenset({Role.hq_admin}),
+    Permission.regions_manage: frozenset({Role.HQ_ADMIN, Role.HQ_NETWORK_DEVELOPMENT}),
+    Permission.partners_manage: frozenset({Role.HQ_ADMIN}),
+    Permission.sso_manage: frozenset({Role.HQ_ADMIN}),
+    Permission.catalogue_manage: frozenset({Role.HQ_ADMIN}),
     Permission.policy_read: HQ | STATION,
-    Permission.policy_publish: frozenset({Role.hq_admin}),
-    Permission.policy_acknowledge: frozenset({Role.station_manager, Role.station_parts_clerk}),
+    Permission.policy_publish: frozenset({Role.HQ_ADMIN}),
+    Permission.policy_acknowledge: frozenset({Role.STATION_MANAGER, Role.STATION_PARTS_CLERK}),
     Permission.journal_read: frozenset(
-        {Role.hq_admin, Role.hq_warranty_auditor, Role.hq_assessor, Role.station_manager}
+        {Role.HQ_ADMIN, Role.HQ_WARRANTY_AUDITOR, Role.HQ_ASSESSOR, Role.STATION_MANAGER}
     ),
     Permission.notifications_read: HQ | STATION,
     # Onboarding: network development runs the pipeline; an applicant's manager fills in its application.
-    Permission.onboarding_read: HQ | {Role.station_manager},
-    Permission.onboarding_manage: frozenset({Role.hq_admin, Role.hq_network_development}),
-    Permission.application_edit: frozenset({Role.station_manager}),
-    Permission.committee_vote: frozenset({Role.hq_admin, Role.hq_network_development}),
-    Permission.profile_edit: frozenset({Role.station_manager}),
-    Permission.parts_read: HQ | STATION | {Role.partner_user},
-    Permission.claims_read: HQ | STATION | {Role.partner_user},
-    Permission.recovery_read: frozenset({Role.hq_admin, Role.hq_warranty_auditor, Role.partner_user}),
+    Permission.onboarding_read: HQ | {Role.STATION_MANAGER},
+    Permission.onboarding_manage: frozenset({Role.HQ_ADMIN, Role.HQ_NETWORK_DEVELOPMENT}),
+    Permission.application_edit: frozenset({Role.STATION_MANAGER}),
+    Permission.committee_vote: frozenset({Role.HQ_ADMIN, Role.HQ_NETWORK_DEVELOPMENT}),
+    Permission.profile_edit: frozenset({Role.STATION_MANAGER}),
+    Permission.parts_read: HQ | STATION | {Role.PARTNER_USER},
+    Permission.claims_read: HQ | STATION | {Role.PARTNER_USER},
+    Permission.recovery_read: frozenset({Role.HQ_ADMIN, Role.HQ_WARRANTY_AUDITOR, Role.PARTNER_USER}),
 }
 
 # A partner's API client holds OAuth scopes instead of a role: these, and nothing else.
@@ -112,7 +112,7 @@ CLIENT_SCOPES = frozenset({Permission.parts_read, Permission.claims_read, Permis
 
 # An HQ admin holds the keys to a whole network: these of its permissions need a login that passed a
 # second factor (a TOTP code, or the OEM's single sign-on). Without one the admin can still read.
-SECOND_FACTOR_ROLES = frozenset({Role.hq_admin})
+SECOND_FACTOR_ROLES = frozenset({Role.HQ_ADMIN})
 SECOND_FACTOR_PERMISSIONS = frozenset(
     {
         Permission.users_invite,
@@ -135,9 +135,9 @@ def may_invite(inviter: Role, invitee: Role) -> bool:
     """HQ admins invite anyone of their network (a partner's people too, for a partner the network works
     with); a station manager invites the staff of its own station (another manager included); nobody
     else invites."""
-    if inviter is Role.hq_admin:
+    if inviter is Role.HQ_ADMIN:
         return True
-    if inviter is Role.station_manager:
+    if inviter is Role.STATION_MANAGER:
         return invitee.is_station_role
     return False
 

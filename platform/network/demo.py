@@ -62,14 +62,14 @@ async def seed_demo_onboarding(session: AsyncSession, network_id: UUID, password
     if await session.scalar(select(Rubric.id).where(Rubric.network_id == network_id).limit(1)) is not None:
         return
     admin = await session.scalar(
-        select(Membership.user_id).where(Membership.network_id == network_id, Membership.role == Role.hq_admin.value)
+        select(Membership.user_id).where(Membership.network_id == network_id, Membership.role == Role.HQ_ADMIN.value)
     )
     hq = Scope(
         db_role=DbRole.oem,
         network_id=network_id,
         actor_id=admin,
-        role=Role.hq_admin.value,
-        permissions=permissions_of(Role.hq_admin),
+        role=Role.HQ_ADMIN.value,
+        permissions=permissions_of(Role.HQ_ADMIN),
         second_factor=True,
     )
     for kind, criteria in (
@@ -90,8 +90,8 @@ async def seed_demo_onboarding(session: AsyncSession, network_id: UUID, password
             network_id=network_id,
             station_id=application.station_id,
             actor_id=admin,
-            role=Role.station_manager.value,
-            permissions=permissions_of(Role.station_manager),
+            role=Role.STATION_MANAGER.value,
+            permissions=permissions_of(Role.STATION_MANAGER),
         )
         for kind, heading in (("business_licence", "营业执照 Business licence"), ("tax_registration", "税务登记证")):
             pdf = papers.specimen_pdf(heading, company)
@@ -137,7 +137,7 @@ async def _committee(session: AsyncSession, network_id: UUID, password: str) -> 
                     id=new_id(),
                     user_id=user.id,
                     network_id=network_id,
-                    role=Role.hq_network_development.value,
+                    role=Role.HQ_NETWORK_DEVELOPMENT.value,
                 )
             )
             found[email] = user.id
@@ -147,8 +147,8 @@ async def _committee(session: AsyncSession, network_id: UUID, password: str) -> 
             db_role=DbRole.oem,
             network_id=network_id,
             actor_id=found[email],
-            role=Role.hq_network_development.value,
-            permissions=permissions_of(Role.hq_network_development),
+            role=Role.HQ_NETWORK_DEVELOPMENT.value,
+            permissions=permissions_of(Role.HQ_NETWORK_DEVELOPMENT),
         )
         for email in COMMITTEE
     ]
@@ -172,7 +172,7 @@ async def _approve(
         findings="a well-run workshop",
     )
     for member in members:
-        await pipeline.cast_vote(session, member, application_id=application_id, vote=rules.Vote.approve)
+        await pipeline.cast_vote(session, member, application_id=application_id, vote=rules.Vote.APPROVE)
     await pipeline.decide(session, hq, store, application_id=application_id)
 
 
@@ -281,7 +281,7 @@ async def _applicant(
         session.add(user)
         await session.flush()
         membership = Membership(
-            id=new_id(), user_id=user.id, network_id=network_id, station_id=station.id, role=Role.station_manager.value
+            id=new_id(), user_id=user.id, network_id=network_id, station_id=station.id, role=Role.STATION_MANAGER.value
         )
         session.add(membership)
     await session.flush()

@@ -15,35 +15,35 @@ from decimal import ROUND_HALF_UP, Decimal
 class Stage(enum.StrEnum):
     """Where an applicant is in the pipeline."""
 
-    draft = "draft"
-    submitted = "submitted"
-    reserve = "reserve"
-    shortlisted = "shortlisted"
-    visit_planned = "visit_planned"
-    visited = "visited"
-    approved = "approved"  # letter of intent issued; start-up orders under way
-    rectification = "rectification"
-    accepted = "accepted"
-    active = "active"
-    suspended = "suspended"
-    terminated = "terminated"
-    cancelled = "cancelled"
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RESERVE = "reserve"
+    SHORTLISTED = "shortlisted"
+    VISIT_PLANNED = "visit_planned"
+    VISITED = "visited"
+    APPROVED = "approved"  # letter of intent issued; start-up orders under way
+    RECTIFICATION = "rectification"
+    ACCEPTED = "accepted"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+    CANCELLED = "cancelled"
 
 
 LABELS: dict[Stage, tuple[str, str]] = {
-    Stage.draft: ("申请填写中", "application in progress"),
-    Stage.submitted: ("申请已提交", "application submitted"),
-    Stage.reserve: ("存档备选", "kept in reserve"),
-    Stage.shortlisted: ("评分合格", "passed application scoring"),
-    Stage.visit_planned: ("实地走访已安排", "site visit planned"),
-    Stage.visited: ("已走访, 待委员会决定", "visited, awaiting the committee"),
-    Stage.approved: ("已签意向书", "letter of intent issued"),
-    Stage.rectification: ("限期整改", "rectification with a deadline"),
-    Stage.accepted: ("验收合格", "passed acceptance"),
-    Stage.active: ("正式运行", "active"),
-    Stage.suspended: ("暂停", "suspended"),
-    Stage.terminated: ("终止", "terminated"),
-    Stage.cancelled: ("取消合作意向", "letter of intent cancelled"),
+    Stage.DRAFT: ("申请填写中", "application in progress"),
+    Stage.SUBMITTED: ("申请已提交", "application submitted"),
+    Stage.RESERVE: ("存档备选", "kept in reserve"),
+    Stage.SHORTLISTED: ("评分合格", "passed application scoring"),
+    Stage.VISIT_PLANNED: ("实地走访已安排", "site visit planned"),
+    Stage.VISITED: ("已走访, 待委员会决定", "visited, awaiting the committee"),
+    Stage.APPROVED: ("已签意向书", "letter of intent issued"),
+    Stage.RECTIFICATION: ("限期整改", "rectification with a deadline"),
+    Stage.ACCEPTED: ("验收合格", "passed acceptance"),
+    Stage.ACTIVE: ("正式运行", "active"),
+    Stage.SUSPENDED: ("暂停", "suspended"),
+    Stage.TERMINATED: ("终止", "terminated"),
+    Stage.CANCELLED: ("取消合作意向", "letter of intent cancelled"),
 }
 
 # Documents a station hands in, with their (zh, en) labels; a submission needs the first two (申请材料).
@@ -87,43 +87,51 @@ def filed_late(changed_on: date, filed_on: date) -> bool:
 
 
 class Action(enum.StrEnum):
-    submit = "submit"
-    pass_scoring = "pass_scoring"  # noqa: S105 - an action, not a password
-    fail_scoring = "fail_scoring"
-    reopen = "reopen"
-    plan_visit = "plan_visit"
-    record_visit = "record_visit"
-    approve = "approve"
-    reject = "reject"
-    pass_acceptance = "pass_acceptance"  # noqa: S105 - an action, not a password
-    fail_acceptance = "fail_acceptance"
-    pass_reinspection = "pass_reinspection"  # noqa: S105 - an action, not a password
-    fail_reinspection = "fail_reinspection"
-    sign_contract = "sign_contract"
-    suspend = "suspend"
-    reactivate = "reactivate"
-    terminate = "terminate"
+    SUBMIT = "submit"
+    PASS_SCORING = "pass_scoring"  # noqa: S105 - an action, not a password
+    FAIL_SCORING = "fail_scoring"
+    REOPEN = "reopen"
+    PLAN_VISIT = "plan_visit"
+    RECORD_VISIT = "record_visit"
+    APPROVE = "approve"
+    REJECT = "reject"
+    PASS_ACCEPTANCE = "pass_acceptance"  # noqa: S105 - an action, not a password
+    FAIL_ACCEPTANCE = "fail_acceptance"
+    PASS_REINSPECTION = "pass_reinspection"  # noqa: S105 - an action, not a password
+    FAIL_REINSPECTION = "fail_reinspection"
+    SIGN_CONTRACT = "sign_contract"
+    SUSPEND = "suspend"
+    REACTIVATE = "reactivate"
+    TERMINATE = "terminate"
+
+
+class StandingAction(enum.StrEnum):
+    """What HQ may do to a live station's standing (the actions of the same names)."""
+
+    SUSPEND = Action.SUSPEND.value
+    REACTIVATE = Action.REACTIVATE.value
+    TERMINATE = Action.TERMINATE.value
 
 
 TRANSITIONS: dict[tuple[Stage, Action], Stage] = {
-    (Stage.draft, Action.submit): Stage.submitted,
-    (Stage.submitted, Action.pass_scoring): Stage.shortlisted,
-    (Stage.submitted, Action.fail_scoring): Stage.reserve,
-    (Stage.reserve, Action.reopen): Stage.submitted,
-    (Stage.shortlisted, Action.plan_visit): Stage.visit_planned,
-    (Stage.visit_planned, Action.plan_visit): Stage.visit_planned,  # re-planned: another date or visitors
-    (Stage.visit_planned, Action.record_visit): Stage.visited,
-    (Stage.visited, Action.approve): Stage.approved,
-    (Stage.visited, Action.reject): Stage.reserve,
-    (Stage.approved, Action.pass_acceptance): Stage.accepted,
-    (Stage.approved, Action.fail_acceptance): Stage.rectification,
-    (Stage.rectification, Action.pass_reinspection): Stage.accepted,
-    (Stage.rectification, Action.fail_reinspection): Stage.cancelled,
-    (Stage.accepted, Action.sign_contract): Stage.active,
-    (Stage.active, Action.suspend): Stage.suspended,
-    (Stage.suspended, Action.reactivate): Stage.active,
-    (Stage.active, Action.terminate): Stage.terminated,
-    (Stage.suspended, Action.terminate): Stage.terminated,
+    (Stage.DRAFT, Action.SUBMIT): Stage.SUBMITTED,
+    (Stage.SUBMITTED, Action.PASS_SCORING): Stage.SHORTLISTED,
+    (Stage.SUBMITTED, Action.FAIL_SCORING): Stage.RESERVE,
+    (Stage.RESERVE, Action.REOPEN): Stage.SUBMITTED,
+    (Stage.SHORTLISTED, Action.PLAN_VISIT): Stage.VISIT_PLANNED,
+    (Stage.VISIT_PLANNED, Action.PLAN_VISIT): Stage.VISIT_PLANNED,  # re-planned: another date or visitors
+    (Stage.VISIT_PLANNED, Action.RECORD_VISIT): Stage.VISITED,
+    (Stage.VISITED, Action.APPROVE): Stage.APPROVED,
+    (Stage.VISITED, Action.REJECT): Stage.RESERVE,
+    (Stage.APPROVED, Action.PASS_ACCEPTANCE): Stage.ACCEPTED,
+    (Stage.APPROVED, Action.FAIL_ACCEPTANCE): Stage.RECTIFICATION,
+    (Stage.RECTIFICATION, Action.PASS_REINSPECTION): Stage.ACCEPTED,
+    (Stage.RECTIFICATION, Action.FAIL_REINSPECTION): Stage.CANCELLED,
+    (Stage.ACCEPTED, Action.SIGN_CONTRACT): Stage.ACTIVE,
+    (Stage.ACTIVE, Action.SUSPEND): Stage.SUSPENDED,
+    (Stage.SUSPENDED, Action.REACTIVATE): Stage.ACTIVE,
+    (Stage.ACTIVE, Action.TERMINATE): Stage.TERMINATED,
+    (Stage.SUSPENDED, Action.TERMINATE): Stage.TERMINATED,
 }
 
 
@@ -208,15 +216,15 @@ def score(criteria: Sequence[Criterion], marks: Mapping[str, int | None], *, pas
 
 
 class Vote(enum.StrEnum):
-    approve = "approve"
-    reject = "reject"
-    abstain = "abstain"
+    APPROVE = "approve"
+    REJECT = "reject"
+    ABSTAIN = "abstain"
 
 
 class Decision(enum.StrEnum):
-    approved = "approved"
-    rejected = "rejected"
-    no_quorum = "no_quorum"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    NO_QUORUM = "no_quorum"
 
 
 def decide(votes: Sequence[Vote], *, members: int, quorum: int, majority: Decimal = Decimal("0.5")) -> Decision:
@@ -228,9 +236,9 @@ def decide(votes: Sequence[Vote], *, members: int, quorum: int, majority: Decima
     if len(votes) > members:
         raise ValueError("more votes than members")
     if len(votes) < quorum:
-        return Decision.no_quorum
-    approvals = sum(1 for v in votes if v is Vote.approve)
-    cast = sum(1 for v in votes if v is not Vote.abstain)
+        return Decision.NO_QUORUM
+    approvals = sum(1 for v in votes if v is Vote.APPROVE)
+    cast = sum(1 for v in votes if v is not Vote.ABSTAIN)
     if cast and Decimal(approvals) / cast > majority:
-        return Decision.approved
-    return Decision.rejected
+        return Decision.APPROVED
+    return Decision.REJECTED

@@ -35,14 +35,14 @@ async def seed_demo_policy(session: AsyncSession, network_id: UUID) -> None:
     if await session.scalar(select(Part.id).where(Part.network_id == network_id).limit(1)) is not None:
         return
     admin = await session.scalar(
-        select(Membership.user_id).where(Membership.network_id == network_id, Membership.role == Role.hq_admin.value)
+        select(Membership.user_id).where(Membership.network_id == network_id, Membership.role == Role.HQ_ADMIN.value)
     )
     hq = Scope(
         db_role=DbRole.oem,
         network_id=network_id,
         actor_id=admin,
-        role=Role.hq_admin.value,
-        permissions=permissions_of(Role.hq_admin),
+        role=Role.HQ_ADMIN.value,
+        permissions=permissions_of(Role.HQ_ADMIN),
         second_factor=True,
     )
     east, north = await _regions(session, network_id)

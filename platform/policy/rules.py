@@ -9,9 +9,23 @@ override replaces the derived figure.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
+
+
+class ServiceType(enum.StrEnum):
+    """The four service types (服务类型): what a repair is paid by. A warranty policy, a station's contract and a
+    technician's certificate each name the ones they cover."""
+
+    PAID = "paid"  # 有偿服务: the customer pays
+    CONTRACT = "contract"  # 合同服务: a service contract pays
+    WARRANTY = "warranty"  # 保修服务 (免费): the OEM pays under warranty
+    INTERNAL = "internal"  # 内部服务: the station's own or the OEM's vehicles
+
+
+SERVICE_TYPES = tuple(ServiceType)  # in the order forms and papers list them
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,9 @@ DEMO_STATIONS = (
     ("BJ02", "Demo Motors Beijing Service Centre", "Beijing"),
 )
 DEMO_LOGINS = (
-    DemoLogin("hq@demo-motors.test", "HQ administrator of Demo Motors", Role.hq_admin, None),
-    DemoLogin("manager@sh01.demo-motors.test", "manager of station SH01", Role.station_manager, "SH01"),
-    DemoLogin("manager@bj02.demo-motors.test", "manager of station BJ02", Role.station_manager, "BJ02"),
+    DemoLogin("hq@demo-motors.test", "HQ administrator of Demo Motors", Role.HQ_ADMIN, None),
+    DemoLogin("manager@sh01.demo-motors.test", "manager of station SH01", Role.STATION_MANAGER, "SH01"),
+    DemoLogin("manager@bj02.demo-motors.test", "manager of station BJ02", Role.STATION_MANAGER, "BJ02"),
 )
 
 
@@ -117,7 +117,7 @@ async def seed_demo(session: AsyncSession) -> UUID:
 async def _seed_demo_partner(session: AsyncSession, network_id: UUID) -> None:
     """A parts supplier serving the demo network, with the API client `demo-supplier` / `demo-secret`."""
     partner = await link_partner(
-        session, network_id=network_id, code="DEMO-SUPPLIER", name="Demo Parts Supplier Co.", kind=PartnerKind.supplier
+        session, network_id=network_id, code="DEMO-SUPPLIER", name="Demo Parts Supplier Co.", kind=PartnerKind.SUPPLIER
     )
     await session.execute(
         insert(ApiClient)

@@ -37,7 +37,7 @@ async def send_invitation_mail(
 
 
 # Who is e-mailed: a station's managers, HQ's admins.
-_RECIPIENTS = {True: Role.station_manager, False: Role.hq_admin}
+_RECIPIENTS = {True: Role.STATION_MANAGER, False: Role.HQ_ADMIN}
 
 
 async def mail_notifications(
@@ -61,7 +61,7 @@ async def mail_notifications(
         .join(User, User.id == Membership.user_id)
         .where(
             User.is_active,
-            Membership.role.in_([Role.station_manager.value, Role.hq_admin.value]),
+            Membership.role.in_([Role.STATION_MANAGER.value, Role.HQ_ADMIN.value]),
             (Membership.station_id.in_(stations)) | Membership.station_id.is_(None),
         )
     )

@@ -29,10 +29,10 @@ from dealernet.core.db import Base, IdMixin
 
 
 class StationStatus(enum.StrEnum):
-    applicant = "applicant"  # in the onboarding pipeline: sees only its own application
-    active = "active"
-    suspended = "suspended"
-    terminated = "terminated"
+    APPLICANT = "applicant"  # in the onboarding pipeline: sees only its own application
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
 
 
 def _in(values: type[enum.StrEnum]) -> str:
@@ -72,9 +72,9 @@ class Region(IdMixin, Base):
 
 
 class PartnerKind(enum.StrEnum):
-    supplier = "supplier"
-    logistics = "logistics"
-    insurer = "insurer"
+    SUPPLIER = "supplier"
+    LOGISTICS = "logistics"
+    INSURER = "insurer"
 
 
 class Partner(IdMixin, Base):
@@ -117,7 +117,7 @@ class Station(IdMixin, Base):
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
     city: Mapped[str] = mapped_column(String(100), default="")
-    status: Mapped[str] = mapped_column(String(16), default=StationStatus.active.value)
+    status: Mapped[str] = mapped_column(String(16), default=StationStatus.ACTIVE.value)
     region_id: Mapped[UUID | None]
     tier: Mapped[str | None] = mapped_column(String(8))  # A, B, C… as the network grades its stations
     brands: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)

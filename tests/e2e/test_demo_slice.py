@@ -224,8 +224,8 @@ async def test_the_demo_pipeline(client: httpx.AsyncClient, seed: AsyncSession) 
     hq = await bearer(client, "hq@demo-motors.test")
     pipeline = "{ applications(first: 10) { edges { node { stage stageLabel { zh } } } } }"
     stages = [e["node"]["stage"] for e in (await ask(client, pipeline, hq))["data"]["applications"]["edges"]]
-    assert sorted(stages) == ["active", "approved", "draft", "rectification", "reserve", "shortlisted", "submitted"]
+    assert sorted(stages) == ["ACTIVE", "APPROVED", "DRAFT", "RECTIFICATION", "RESERVE", "SHORTLISTED", "SUBMITTED"]
     applicant = await bearer(client, DEMO_APPLICANT_LOGIN)
     mine = (await ask(client, "{ myApplication { stage missingForSubmission } }", applicant))["data"]["myApplication"]
-    assert mine == {"stage": "draft", "missingForSubmission": ["siteAddress", "businessLicence", "taxRegistration"]}
+    assert mine == {"stage": "DRAFT", "missingForSubmission": ["siteAddress", "businessLicence", "taxRegistration"]}
     assert len((await ask(client, pipeline, applicant))["data"]["applications"]["edges"]) == 1

@@ -82,7 +82,7 @@ async def test_an_invited_manager_sets_a_password_and_logs_in(
         client,
         INVITE,
         tenants.hq_x,
-        input={"email": "New.Manager@B.test", "role": "station_manager", "stationId": str(tenants.station_b)},
+        input={"email": "New.Manager@B.test", "role": "STATION_MANAGER", "stationId": str(tenants.station_b)},
     )
     assert invited["data"]["inviteUser"]["__typename"] == "InviteUserSuccess"
     secret = await mail_to("new.manager@b.test")
@@ -97,7 +97,7 @@ async def test_an_invited_manager_sets_a_password_and_logs_in(
     assert accepted["data"]["acceptInvitation"] == {
         "__typename": "AcceptInvitationSuccess",
         "email": "new.manager@b.test",
-        "role": "station_manager",
+        "role": "STATION_MANAGER",
     }
     assert again["data"]["acceptInvitation"]["__typename"] == "NotFoundError"
     assert viewer["role"] == "station_manager"
@@ -111,15 +111,15 @@ async def test_hq_invites_a_partners_person_who_then_sees_the_partners_slice(
 ) -> None:
     partner_p = str(relay.GlobalID("Partner", str(partner_world.partner_p)))
     partner_q = str(relay.GlobalID("Partner", str(partner_world.partner_q)))  # serves network Y only
-    without = await graphql(client, INVITE, tenants.hq_x, input={"email": "rep@p.test", "role": "partner_user"})
+    without = await graphql(client, INVITE, tenants.hq_x, input={"email": "rep@p.test", "role": "PARTNER_USER"})
     foreign = await graphql(
-        client, INVITE, tenants.hq_x, input={"email": "rep@p.test", "role": "partner_user", "partnerId": partner_q}
+        client, INVITE, tenants.hq_x, input={"email": "rep@p.test", "role": "PARTNER_USER", "partnerId": partner_q}
     )
     by_manager = await graphql(
-        client, INVITE, tenants.manager_a, input={"email": "rep@p.test", "role": "partner_user", "partnerId": partner_p}
+        client, INVITE, tenants.manager_a, input={"email": "rep@p.test", "role": "PARTNER_USER", "partnerId": partner_p}
     )
     invited = await graphql(
-        client, INVITE, tenants.hq_x, input={"email": "rep@p.test", "role": "partner_user", "partnerId": partner_p}
+        client, INVITE, tenants.hq_x, input={"email": "rep@p.test", "role": "PARTNER_USER", "partnerId": partner_p}
     )
     assert without["data"]["inviteUser"]["__typename"] == "ValidationError"
     assert foreign["data"]["inviteUser"]["__typename"] == "NotFoundError"
@@ -127,7 +127,7 @@ async def test_hq_invites_a_partners_person_who_then_sees_the_partners_slice(
     assert invited["data"]["inviteUser"]["__typename"] == "InviteUserSuccess"
 
     accept = {"token": await mail_to("rep@p.test"), "password": "a long passphrase"}
-    assert (await graphql(client, ACCEPT, None, input=accept))["data"]["acceptInvitation"]["role"] == "partner_user"
+    assert (await graphql(client, ACCEPT, None, input=accept))["data"]["acceptInvitation"]["role"] == "PARTNER_USER"
     tokens = await login(client, "rep@p.test", "a long passphrase")
     query = "query($p: ID!, $q: ID!) { viewer { role } p: node(id: $p) { id } q: node(id: $q) { id } }"
     seen = await ask(client, query, tokens["access_token"], p=partner_p, q=partner_q)
@@ -135,7 +135,7 @@ async def test_hq_invites_a_partners_person_who_then_sees_the_partners_slice(
 
 
 async def test_a_station_manager_cannot_invite_hq_staff(client: httpx.AsyncClient, tenants: Tenants) -> None:
-    body = await graphql(client, INVITE, tenants.manager_a, input={"email": "boss@x.test", "role": "hq_admin"})
+    body = await graphql(client, INVITE, tenants.manager_a, input={"email": "boss@x.test", "role": "HQ_ADMIN"})
     assert body["data"]["inviteUser"]["__typename"] == "ForbiddenError"
 
 
@@ -147,7 +147,7 @@ async def test_a_dealer_group_member_switches_station_with_a_new_token(
         client,
         INVITE,
         tenants.hq_x,
-        input={"email": tenants.manager_a.email, "role": "station_manager", "stationId": str(tenants.station_b)},
+        input={"email": tenants.manager_a.email, "role": "STATION_MANAGER", "stationId": str(tenants.station_b)},
     )
     wrong = await graphql(
         client, ACCEPT, None, input={"token": await mail_to(tenants.manager_a.email), "password": "guess"}
@@ -350,11 +350,11 @@ async def test_the_invitation_mail_goes_through_the_outbox_and_leaves_no_secret_
     client: httpx.AsyncClient, tenants: Tenants, mail_to: MailTo, seed: AsyncSession
 ) -> None:
     rows = "SELECT done_at IS NOT NULL AS done, payload FROM outbox WHERE job = 'tenants.send_invitation_mail'"
-    refused = await graphql(client, INVITE, tenants.hq_x, input={"email": "not an address", "role": "hq_assessor"})
+    refused = await graphql(client, INVITE, tenants.hq_x, input={"email": "not an address", "role": "HQ_ASSESSOR"})
     assert refused["data"]["inviteUser"]["__typename"] == "ValidationError"
     assert (await seed.execute(text(rows))).all() == []  # a refused invitation queues no e-mail
 
-    await graphql(client, INVITE, tenants.hq_x, input={"email": "assessor@x.test", "role": "hq_assessor"})
+    await graphql(client, INVITE, tenants.hq_x, input={"email": "assessor@x.test", "role": "HQ_ASSESSOR"})
     pending = (await seed.execute(text(rows))).one()
     assert not pending.done
     assert "token" in pending.payload

@@ -46,7 +46,7 @@ async def test_input_lists_are_capped(client: httpx.AsyncClient, tenants: Tenant
     )
     many = ", ".join(f'"r{i}"' for i in range(MAX_INPUT_LIST + 1))
     literal = (
-        f'mutation {{ inviteUser(input: {{email: "a@b.test", role: hq_admin, regionIds: [{many}]}}) {{ __typename }} }}'
+        f'mutation {{ inviteUser(input: {{email: "a@b.test", role: HQ_ADMIN, regionIds: [{many}]}}) {{ __typename }} }}'
     )
     literal_body = await graphql(client, literal, tenants.hq_x)
     assert body.get("data") is None

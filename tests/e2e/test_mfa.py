@@ -21,7 +21,7 @@ START = """mutation { startMfaEnrollment { __typename
   ... on MfaEnrollment { secret provisioningUri } ... on UserError { code message } } }"""
 CONFIRM = """mutation($code: String!) { confirmMfaEnrollment(code: $code) { __typename
   ... on MfaEnrollmentConfirmed { enrolledAt } ... on UserError { code message } } }"""
-INVITE = """mutation { inviteUser(input: {email: "new.person@oem.example", role: hq_quality_engineer}) {
+INVITE = """mutation { inviteUser(input: {email: "new.person@oem.example", role: HQ_QUALITY_ENGINEER}) {
   __typename } }"""
 VIEWER = "{ viewer { secondFactor permissions } }"
 

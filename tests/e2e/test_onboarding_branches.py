@@ -41,7 +41,7 @@ async def visited(client: httpx.AsyncClient, hq: Principal, applicant: Principal
     interview = [{"code": "VISION", "points": 8}, {"code": "TECH", "points": 7}]
     record = {"applicationId": application, "interview": interview, "survey": {}, "findings": ""}
     assert (await graphql(client, RECORD_VISIT, hq, i=record))["data"]["recordSiteVisit"]["application"] == {
-        "stage": "visited"
+        "stage": "VISITED"
     }
     return application
 
@@ -60,7 +60,7 @@ async def world(
         text("INSERT INTO regions (id, network_id, code, name) VALUES (:id, :n, 'EAST', 'East')"),
         {"id": east, "n": tenants.network_x},
     )
-    members = [await make_principal(tenants.network_x, None, Role.hq_network_development) for _ in range(5)]
+    members = [await make_principal(tenants.network_x, None, Role.HQ_NETWORK_DEVELOPMENT) for _ in range(5)]
     applicant = await make_applicant(tenants.network_x, company)
     rubrics = (
         ("application", ("SITE", "WORKSHOP", "STAFF", "BRANDS")),
@@ -92,8 +92,8 @@ async def test_the_committee_rejects_and_the_applicant_goes_to_reserve(
         await graphql(client, VOTE, member, a=application, v=ballot)
     decided = (await graphql(client, DECIDE, tenants.hq_x, a=application))["data"]["decideCommittee"]
     assert (decided["decision"], decided["application"]["stage"], decided["letterOfIntent"]) == (
-        "rejected",
-        "reserve",
+        "REJECTED",
+        "RESERVE",
         None,
     )
     mine = await graphql(client, "{ myLetterOfIntent { number } }", applicant)
@@ -135,7 +135,7 @@ async def test_a_second_failed_acceptance_cancels_and_an_overdue_item_is_reminde
         await graphql(client, "mutation($o: ID!) { confirmStartupDelivery(orderId: $o) { __typename } }", hq, o=order)
     failing = [{"code": "SIGNAGE", "points": 1}, {"code": "LIFTS", "points": 0}, {"code": "TOOLS", "points": 1}]
     first = (await graphql(client, INSPECT, hq, i={"applicationId": application, "marks": failing}))["data"]
-    assert first["inspectAcceptance"]["application"]["stage"] == "rectification"
+    assert first["inspectAcceptance"]["application"]["stage"] == "RECTIFICATION"
     assert [i["code"] for i in first["inspectAcceptance"]["rectificationItems"]] == ["LIFTS"]
 
     # The deadline passes: the station is reminded in-app and by e-mail, and HQ sees it overdue.
@@ -154,4 +154,4 @@ async def test_a_second_failed_acceptance_cancels_and_an_overdue_item_is_reminde
 
     second = (await graphql(client, INSPECT, hq, i={"applicationId": application, "marks": failing}))["data"]
     assert (second["inspectAcceptance"]["round"], second["inspectAcceptance"]["passed"]) == (2, False)
-    assert second["inspectAcceptance"]["application"] == {"stage": "cancelled", "allowedActions": []}
+    assert second["inspectAcceptance"]["application"] == {"stage": "CANCELLED", "allowedActions": []}

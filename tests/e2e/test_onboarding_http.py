@@ -76,7 +76,7 @@ async def apply(client: httpx.AsyncClient, applicant: Principal, region: str) ->
     saved = await graphql(client, UPDATE, applicant, i={"bays": 8})
     assert saved["data"]["updateApplication"]["application"]["missingForSubmission"] == []
     submitted = (await graphql(client, SUBMIT, applicant))["data"]["submitApplication"]
-    assert submitted["application"]["stage"] == "submitted"
+    assert submitted["application"]["stage"] == "SUBMITTED"
     assert submitted["application"]["stageLabel"] == {"zh": "申请已提交", "en": "application submitted"}
     return str(submitted["application"]["id"])
 
@@ -121,14 +121,14 @@ async def test_apply_submit_and_score(
         "earned": "24.00",
         "note": "near the ring road",
     }
-    assert scored["scoreApplication"]["application"] == {"stage": "shortlisted", "allowedActions": ["plan_visit"]}
+    assert scored["scoreApplication"]["application"] == {"stage": "SHORTLISTED", "allowedActions": ["PLAN_VISIT"]}
     reserve = (await graphql(client, SCORE, hq, i={"applicationId": weak_id, "marks": marks(5, 7, 3, 0)}))["data"]
     assert (
         reserve["scoreApplication"]["assessment"]["total"],
         reserve["scoreApplication"]["application"]["stage"],
     ) == (
         "55.00",
-        "reserve",
+        "RESERVE",
     )
     again = (await graphql(client, SCORE, hq, i={"applicationId": weak_id, "marks": marks(9, 9, 5, 1)}))["data"]
     assert again["scoreApplication"] == {
@@ -136,13 +136,13 @@ async def test_apply_submit_and_score(
         "message": "cannot score an applicant in stage reserve; allowed: reopen",
     }
 
-    pipeline = "query($s: String) { applications(first: 10, stage: $s) { edges { node { companyName } } } }"
-    shortlisted = (await graphql(client, pipeline, hq, s="shortlisted"))["data"]["applications"]["edges"]
+    pipeline = "query($s: Stage) { applications(first: 10, stage: $s) { edges { node { companyName } } } }"
+    shortlisted = (await graphql(client, pipeline, hq, s="SHORTLISTED"))["data"]["applications"]["edges"]
     assert [e["node"]["companyName"] for e in shortlisted] == ["East Motors Service Co."]
     own = await graphql(client, "{ myApplication { stage assessments { total } } }", strong)
     assert own["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # the applicant does not read HQ's scoring
     assert (await graphql(client, "{ myApplication { stage } }", strong))["data"]["myApplication"] == {
-        "stage": "shortlisted"
+        "stage": "SHORTLISTED"
     }
     late_edit = await graphql(client, UPDATE, strong, i={"bays": 9})
     assert late_edit["data"]["updateApplication"] == {
@@ -181,7 +181,7 @@ async def test_the_seed_path_from_registration_to_a_live_station(
     )
     applicant = await registered_applicant(client, seed, deliver, mailer, tenants.network_x, "East Motors")
     other = await make_applicant(tenants.network_x, "Other Motors")
-    members = [await make_principal(tenants.network_x, None, Role.hq_network_development) for _ in range(5)]
+    members = [await make_principal(tenants.network_x, None, Role.HQ_NETWORK_DEVELOPMENT) for _ in range(5)]
     hq = tenants.hq_x
     for kind, codes in (("application", ("SITE", "WORKSHOP", "STAFF", "BRANDS")), ("interview", ("VISION", "TECH"))):
         criteria = [
@@ -205,14 +205,14 @@ async def test_the_seed_path_from_registration_to_a_live_station(
             "regionCode": "EAST",
             "stationsNeeded": 2,
             "active": 0,
-            "inPipeline": [{"stage": "shortlisted", "count": 1}],
+            "inPipeline": [{"stage": "SHORTLISTED", "count": 1}],
             "openPlaces": 1,
         }
     ]
 
     visit = {"applicationId": application, "plannedOn": "2026-12-15", "visitorIds": [gid("User", hq.user_id)]}
     assert (await graphql(client, PLAN_VISIT, hq, i=visit))["data"]["planSiteVisit"]["application"]["stage"] == (
-        "visit_planned"
+        "VISIT_PLANNED"
     )
     recorded = await graphql(
         client,
@@ -225,7 +225,7 @@ async def test_the_seed_path_from_registration_to_a_live_station(
             "findings": "a well-run workshop",
         },
     )
-    assert recorded["data"]["recordSiteVisit"]["application"]["stage"] == "visited"
+    assert recorded["data"]["recordSiteVisit"]["application"]["stage"] == "VISITED"
 
     for member, ballot in zip(members, ["APPROVE", "APPROVE", "APPROVE", "REJECT", "ABSTAIN"], strict=True):
         assert (await graphql(client, VOTE, member, a=application, v=ballot))["data"]["castCommitteeVote"][
@@ -235,11 +235,11 @@ async def test_the_seed_path_from_registration_to_a_live_station(
     assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     papers = "query($a: ID!) { node(id: $a) { ... on Application { committeeVotes { vote } } } }"
     votes = (await graphql(client, papers, hq, a=application))["data"]["node"]["committeeVotes"]
-    assert sorted(v["vote"] for v in votes) == ["abstain", "approve", "approve", "approve", "reject"]
+    assert sorted(v["vote"] for v in votes) == ["ABSTAIN", "APPROVE", "APPROVE", "APPROVE", "REJECT"]
     hidden = await graphql(client, papers, applicant, a=application)
     assert hidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     decided = (await graphql(client, DECIDE, hq, a=application))["data"]["decideCommittee"]
-    assert (decided["decision"], decided["application"]["stage"]) == ("approved", "approved")
+    assert (decided["decision"], decided["application"]["stage"]) == ("APPROVED", "APPROVED")
     letter = decided["letterOfIntent"]
     assert letter["number"].startswith("LOI-")
 
@@ -296,10 +296,10 @@ async def test_the_seed_path_from_registration_to_a_live_station(
         },
     )
     result = failed["data"]["inspectAcceptance"]
-    assert (result["passed"], result["application"]["stage"]) == (False, "rectification")
+    assert (result["passed"], result["application"]["stage"]) == (False, "RECTIFICATION")
     assert [i["code"] for i in result["rectificationItems"]] == ["LIFTS", "TOOLS"]
     sign = """mutation($a: ID!) { signContract(input: {applicationId: $a, termStart: "2027-01-01",
-      termEnd: "2029-12-31", serviceTypes: ["paid", "warranty"]}) { __typename
+      termEnd: "2029-12-31", serviceTypes: [PAID, WARRANTY]}) { __typename
       ... on ContractSuccess { contract { authorisationNumber certificateUrl } application { stage } }
       ... on ConflictError { message } } }"""
     refused = (await graphql(client, sign, hq, a=application))["data"]["signContract"]
@@ -309,9 +309,9 @@ async def test_the_seed_path_from_registration_to_a_live_station(
     }
     all_met = [{"code": c, "points": 1} for c in ("SIGNAGE", "LIFTS", "TOOLS")]
     again = (await graphql(client, inspect, hq, i={"applicationId": application, "marks": all_met}))["data"]
-    assert (again["inspectAcceptance"]["round"], again["inspectAcceptance"]["application"]["stage"]) == (2, "accepted")
+    assert (again["inspectAcceptance"]["round"], again["inspectAcceptance"]["application"]["stage"]) == (2, "ACCEPTED")
     signed = (await graphql(client, sign, hq, a=application))["data"]["signContract"]
-    assert signed["application"]["stage"] == "active"
+    assert signed["application"]["stage"] == "ACTIVE"
     assert signed["contract"]["authorisationNumber"].endswith("-EAST-0001")
     certificate = await client.get(signed["contract"]["certificateUrl"], headers=applicant.headers)
     assert (certificate.status_code, certificate.content[:5]) == (200, b"%PDF-")
@@ -320,15 +320,16 @@ async def test_the_seed_path_from_registration_to_a_live_station(
     # A technician certified for warranty work: the new station is dispatched warranty work, not yet paid work.
     station = gid("Station", applicant.station_id)
     check = (
-        'query($s: ID!, $t: String!) { dispatchCheck(stationId: $s, serviceType: $t, on: "2027-02-01") { allowed } }'
+        'query($s: ID!, $t: ServiceType!) { dispatchCheck(stationId: $s, serviceType: $t, on: "2027-02-01") '
+        "{ allowed } }"
     )
-    assert (await graphql(client, check, hq, s=station, t="warranty"))["data"]["dispatchCheck"]["allowed"] is False
+    assert (await graphql(client, check, hq, s=station, t="WARRANTY"))["data"]["dispatchCheck"]["allowed"] is False
     certify = """mutation($i: RecordStaffCertificateInput!) { recordStaffCertificate(input: $i) { __typename } }"""
     certificate = {
         "stationId": station,
         "personName": "Zhao Lei",
         "role": "technician",
-        "serviceTypes": ["warranty"],
+        "serviceTypes": ["WARRANTY"],
         "course": "Warranty repair basics",
         "certificateNumber": "SG-EAST-001",
         "passedOn": "2027-01-10",
@@ -336,7 +337,7 @@ async def test_the_seed_path_from_registration_to_a_live_station(
     }
     recorded = await graphql(client, certify, hq, i=certificate)
     assert recorded["data"]["recordStaffCertificate"]["__typename"] == "StaffCertificateSuccess"
-    assert (await graphql(client, check, hq, s=station, t="warranty"))["data"]["dispatchCheck"]["allowed"] is True
-    assert (await graphql(client, check, hq, s=station, t="paid"))["data"]["dispatchCheck"]["allowed"] is False
+    assert (await graphql(client, check, hq, s=station, t="WARRANTY"))["data"]["dispatchCheck"]["allowed"] is True
+    assert (await graphql(client, check, hq, s=station, t="PAID"))["data"]["dispatchCheck"]["allowed"] is False
     viewer = await graphql(client, "{ viewer { station { status } } }", applicant)
     assert viewer["data"]["viewer"]["station"]["status"] == "active"

@@ -132,7 +132,7 @@ async def test_documents_walk(client: httpx.AsyncClient, seed: AsyncSession, ten
                 "id": policy_id,
                 "warrantyTerms": {
                     "exclusions": ["wear parts"],
-                    "serviceTypes": ["paid", "warranty"],
+                    "serviceTypes": ["PAID", "WARRANTY"],
                     "repairGuarantees": [{"repair": "overhaul", "km": 20000, "days": 100}],
                     "threeGuarantees": [{"name": "repair_period_months", "value": 36}],
                 },

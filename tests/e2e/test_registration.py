@@ -72,7 +72,7 @@ async def test_a_dealer_registers_confirms_and_finds_its_draft_application(
     mine = (await ask(client, MY_APPLICATION, tokens["access_token"]))["data"]
     assert mine["myApplication"] == {
         "companyName": "East Motors",
-        "stage": "draft",
+        "stage": "DRAFT",
         "stageLabel": {"en": "application in progress"},
     }
     assert mine["viewer"] == {"role": "station_manager", "station": {"status": "applicant"}}
@@ -183,8 +183,8 @@ async def registered_applicant(
         network_id=network,
         station_id=row.station_id,
         actor_id=row.user_id,
-        role=Role.station_manager.value,
-        permissions=permissions_of(Role.station_manager),
+        role=Role.STATION_MANAGER.value,
+        permissions=permissions_of(Role.STATION_MANAGER),
     )
     return Principal(row.user_id, email, network, row.station_id, scope, tokens["access_token"])
 

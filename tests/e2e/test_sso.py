@@ -48,8 +48,8 @@ async def configure(client: httpx.AsyncClient, tenants: Tenants, idp: Provider, 
         "clientSecret": CLIENT_SECRET,
         "roleClaim": "groups",
         "roleMapping": [
-            {"value": "dn-admins", "role": "hq_admin"},
-            {"value": "dn-quality", "role": "hq_quality_engineer"},
+            {"value": "dn-admins", "role": "HQ_ADMIN"},
+            {"value": "dn-quality", "role": "HQ_QUALITY_ENGINEER"},
         ],
         **overrides,
     }
@@ -201,13 +201,13 @@ async def test_unknown_and_inactive_providers_answer_not_found(
 async def test_configuring_is_validated_and_needs_a_second_factor(
     client: httpx.AsyncClient, tenants: Tenants, idp: Provider, make_principal: MakePrincipal
 ) -> None:
-    bad = await configure(client, tenants, idp, roleMapping=[{"value": "x", "role": "station_manager"}])
+    bad = await configure(client, tenants, idp, roleMapping=[{"value": "x", "role": "STATION_MANAGER"}])
     assert bad["__typename"] == "ValidationError"
     assert bad["fields"][0]["field"] == "roleMapping.0.role"
     slug = await configure(client, tenants, idp, name="Not A Slug")
     assert slug["__typename"] == "ValidationError"
 
-    password_only = await make_principal(tenants.network_x, None, Role.hq_admin, second_factor=False)
+    password_only = await make_principal(tenants.network_x, None, Role.HQ_ADMIN, second_factor=False)
     body = await graphql(
         client,
         CONFIGURE,
@@ -217,7 +217,7 @@ async def test_configuring_is_validated_and_needs_a_second_factor(
             "issuer": idp.issuer,
             "clientId": CLIENT_ID,
             "clientSecret": "s",
-            "roleMapping": [{"value": "a", "role": "hq_admin"}],
+            "roleMapping": [{"value": "a", "role": "HQ_ADMIN"}],
         },
     )
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -39,7 +39,7 @@ ALL_MET = {"SIGNAGE": 1, "LIFTS": 1, "TOOLS": 1, "PARTS": 1, "PAINT": None}  # n
 async def approved(scoped: Scoped, seed: AsyncSession, settings: Settings, t: Tenants, w: dict, who: str) -> UUID:
     application = await shortlisted(scoped, seed, t, w[who], w["east"])
     await visited(scoped, t, application)
-    await vote(scoped, w["members"], application, [rules.Vote.approve] * 3)
+    await vote(scoped, w["members"], application, [rules.Vote.APPROVE] * 3)
     async with scoped(t.hq_x.scope) as session:
         await pipeline.decide(session, t.hq_x.scope, storage.open_store(settings), application_id=application)
         await session.commit()
@@ -198,16 +198,16 @@ async def test_suspension_reactivation_and_termination(
             await session.commit()
             return moved.stage
 
-    assert await change(rules.Action.suspend) == "suspended"
+    assert await change(rules.Action.SUSPEND) == "suspended"
     station = await seed.get(Station, applicant.station_id, populate_existing=True)
     assert station is not None
     assert station.status == "suspended"
-    assert await change(rules.Action.reactivate, "rectified") == "active"
-    assert await change(rules.Action.terminate, "contract ended") == "terminated"
+    assert await change(rules.Action.REACTIVATE, "rectified") == "active"
+    assert await change(rules.Action.TERMINATE, "contract ended") == "terminated"
     with pytest.raises(Conflict, match="cannot reactivate an applicant in stage terminated; allowed: nothing"):
-        await change(rules.Action.reactivate)
+        await change(rules.Action.REACTIVATE)
     with pytest.raises(ValidationFailed):
-        await change(rules.Action.approve)
+        await change(rules.Action.APPROVE)
     trail = (
         await seed.execute(
             text("SELECT action, after->>'reason' FROM journal WHERE entity = 'application' ORDER BY seq")

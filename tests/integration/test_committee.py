@@ -111,17 +111,17 @@ async def test_visit_committee_and_letter(
     assert interview.total == Decimal("75.00")
 
     # Two votes are no quorum; then 3 of 5 approve.
-    await vote(scoped, onboarding_world["members"], first, [rules.Vote.approve, rules.Vote.approve])
+    await vote(scoped, onboarding_world["members"], first, [rules.Vote.APPROVE, rules.Vote.APPROVE])
     async with scoped(t.hq_x.scope) as session:
         with pytest.raises(Conflict, match="2 of 5 members voted; the quorum is 3"):
             await pipeline.decide(session, t.hq_x.scope, store, application_id=first)
     await vote(
-        scoped, onboarding_world["members"][2:], first, [rules.Vote.approve, rules.Vote.reject, rules.Vote.reject]
+        scoped, onboarding_world["members"][2:], first, [rules.Vote.APPROVE, rules.Vote.REJECT, rules.Vote.REJECT]
     )
     async with scoped(t.hq_x.scope) as session:
         decided = await pipeline.decide(session, t.hq_x.scope, store, application_id=first)
         await session.commit()
-    assert (decided.decision, decided.application.stage) == (rules.Decision.approved, "approved")
+    assert (decided.decision, decided.application.stage) == (rules.Decision.APPROVED, "approved")
     assert decided.letter is not None
     assert decided.letter.number == f"LOI-{datetime.now(UTC).year}-0001"
 
@@ -139,13 +139,13 @@ async def test_visit_committee_and_letter(
     # The committee rejects the second: back to the reserve, no letter.
     await visited(scoped, t, second)
     await vote(
-        scoped, onboarding_world["members"], second, [rules.Vote.approve, rules.Vote.approve] + [rules.Vote.reject] * 3
+        scoped, onboarding_world["members"], second, [rules.Vote.APPROVE, rules.Vote.APPROVE] + [rules.Vote.REJECT] * 3
     )
     async with scoped(t.hq_x.scope) as session:
         rejected = await pipeline.decide(session, t.hq_x.scope, store, application_id=second)
         await session.commit()
     assert (rejected.decision, rejected.application.stage, rejected.letter) == (
-        rules.Decision.rejected,
+        rules.Decision.REJECTED,
         "reserve",
         None,
     )
@@ -159,7 +159,7 @@ async def test_only_visited_applicants_are_voted_on(
     member = onboarding_world["members"][0]
     async with scoped(member.scope) as session:
         with pytest.raises(Conflict, match="the committee votes on visited applicants"):
-            await pipeline.cast_vote(session, member.scope, application_id=application, vote=rules.Vote.approve)
+            await pipeline.cast_vote(session, member.scope, application_id=application, vote=rules.Vote.APPROVE)
     async with scoped(tenants.hq_x.scope) as session:
         with pytest.raises(Conflict, match="plan the visit first"):
             await pipeline.record_visit(

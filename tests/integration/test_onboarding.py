@@ -94,7 +94,7 @@ async def test_an_application_scoring_72_is_shortlisted_and_explained(
     # 30 x 8/10 + 40 x 8/10 + 20 x 4/5 + 10 x 0/1 = 24 + 32 + 16 + 0 = 72
     scored = await score(scoped, hq, application, {"SITE": 8, "WORKSHOP": 8, "STAFF": 4, "BRANDS": 0})
     assert (scored.assessment.total, scored.assessment.passed) == (Decimal("72.00"), True)
-    assert scored.application.stage == rules.Stage.shortlisted
+    assert scored.application.stage == rules.Stage.SHORTLISTED
     assert [(i["code"], i["earned"], i["label_zh"]) for i in scored.assessment.items][:2] == [
         ("SITE", "24.00", "场地位置"),
         ("WORKSHOP", "32.00", "车间面积与工位"),
@@ -176,6 +176,6 @@ async def test_two_concurrent_moves_cannot_both_win(
         b = await second.get(Application, application.id)
         assert a is not None
         assert b is not None
-        await applications.move(first, hq, a, rules.Action.submit, reason="first")
+        await applications.move(first, hq, a, rules.Action.SUBMIT, reason="first")
         with pytest.raises(Conflict, match="changed meanwhile"):
-            await asyncio.wait_for(applications.move(second, hq, b, rules.Action.submit, reason="second"), timeout=5)
+            await asyncio.wait_for(applications.move(second, hq, b, rules.Action.SUBMIT, reason="second"), timeout=5)

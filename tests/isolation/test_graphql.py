@@ -164,7 +164,7 @@ async def case_invite_user(env: Env) -> None:
         env.client,
         INVITE,
         t.manager_a,
-        input={"email": "tech@a.test", "role": "station_technician", "stationId": gid("Station", t.station_b)},
+        input={"email": "tech@a.test", "role": "STATION_TECHNICIAN", "stationId": gid("Station", t.station_b)},
     )
     assert typename(body, "inviteUser") == "InviteUserSuccess"
     invitation = await env.seed.get(Invitation, UUID(body["data"]["inviteUser"]["invitation"]["id"]))
@@ -175,7 +175,7 @@ async def case_invite_user(env: Env) -> None:
         env.client,
         INVITE,
         t.hq_x,
-        input={"email": "m@c.test", "role": "station_manager", "stationId": gid("Station", t.station_c)},
+        input={"email": "m@c.test", "role": "STATION_MANAGER", "stationId": gid("Station", t.station_c)},
     )
     assert body["data"]["inviteUser"] == {"__typename": "NotFoundError", "code": "NOT_FOUND"}
     assert (await env.seed.scalars(select(Invitation).where(Invitation.email == "m@c.test"))).all() == []
@@ -251,7 +251,7 @@ async def case_register_persisted_query(env: Env) -> None:
 
 
 CONFIGURE_IDP = """mutation($issuer: String!) { configureIdentityProvider(input: {name: "oem", issuer: $issuer,
-  clientId: "c", clientSecret: "s", roleMapping: [{value: "g", role: "hq_admin"}]}) { __typename } }"""
+  clientId: "c", clientSecret: "s", roleMapping: [{value: "g", role: HQ_ADMIN}]}) { __typename } }"""
 
 
 async def case_identity_providers(env: Env) -> None:
@@ -970,7 +970,7 @@ async def case_sign_contract(env: Env) -> None:
     _, y = await _application(env, env.t.network_y, "APP-Y")
     await env.seed.execute(text("UPDATE applications SET stage = 'accepted'"))
     query = """mutation($a: ID!) { signContract(input: {applicationId: $a, termStart: "2027-01-01",
-      termEnd: "2028-01-01", serviceTypes: ["paid"]}) { __typename } }"""
+      termEnd: "2028-01-01", serviceTypes: [PAID]}) { __typename } }"""
     assert typename(await graphql(env.client, query, env.t.hq_x, a=gid("Application", y)), "signContract") == (
         "NotFoundError"
     )
@@ -978,7 +978,7 @@ async def case_sign_contract(env: Env) -> None:
 
 
 async def case_dispatch_check(env: Env) -> None:
-    query = 'query($s: ID!) { dispatchCheck(stationId: $s, serviceType: "warranty", on: "2026-01-01") { allowed } }'
+    query = 'query($s: ID!) { dispatchCheck(stationId: $s, serviceType: WARRANTY, on: "2026-01-01") { allowed } }'
     for principal, station in ((env.t.manager_a, env.t.station_b), (env.t.hq_x, env.t.station_c)):
         body = await graphql(env.client, query, principal, s=gid("Station", station))
         assert body["data"] is None
@@ -987,7 +987,7 @@ async def case_dispatch_check(env: Env) -> None:
 
 async def case_record_staff_certificate(env: Env) -> None:
     query = """mutation($s: ID!) { recordStaffCertificate(input: {stationId: $s, personName: "p", role: "technician",
-      serviceTypes: ["paid"], course: "c", certificateNumber: "N-1", passedOn: "2026-01-01",
+      serviceTypes: [PAID], course: "c", certificateNumber: "N-1", passedOn: "2026-01-01",
       expiresOn: "2027-01-01"}) { __typename } }"""
     body = await graphql(env.client, query, env.t.hq_x, s=gid("Station", env.t.station_c))
     assert typename(body, "recordStaffCertificate") == "NotFoundError"
@@ -997,7 +997,7 @@ async def case_record_staff_certificate(env: Env) -> None:
 async def case_change_station_standing(env: Env) -> None:
     station, _ = await _application(env, env.t.network_y, "APP-Y")
     await env.seed.execute(text("UPDATE applications SET stage = 'active'"))
-    query = 'mutation($s: ID!) { changeStationStanding(stationId: $s, action: "suspend", reason: "r") { __typename } }'
+    query = 'mutation($s: ID!) { changeStationStanding(stationId: $s, action: SUSPEND, reason: "r") { __typename } }'
     for target in (station, env.t.station_c):
         body = await graphql(env.client, query, env.t.hq_x, s=gid("Station", target))
         assert typename(body, "changeStationStanding") == "NotFoundError"

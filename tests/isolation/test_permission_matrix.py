@@ -30,7 +30,7 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "apiClients": ("{ apiClients { id } }", {}),
     "inviteUser": (
         "mutation($i: InviteUserInput!) { inviteUser(input: $i) { __typename } }",
-        {"i": {"email": "not-an-address", "role": "station_technician"}},
+        {"i": {"email": "not-an-address", "role": "STATION_TECHNICIAN"}},
     ),
     "acceptInvitation": (
         'mutation { acceptInvitation(input: {token: "nope", password: "irrelevant!!"}) { __typename } }',
@@ -74,7 +74,7 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "identityProviders": ("{ identityProviders { name } }", {}),
     "configureIdentityProvider": (
         """mutation { configureIdentityProvider(input: {name: "n", issuer: "https://idp.example", clientId: "c",
-        roleMapping: [{value: "v", role: "not_a_role"}]}) { __typename } }""",
+        roleMapping: [{value: "v", role: STATION_MANAGER}]}) { __typename } }""",
         {},
     ),
     "startMfaEnrollment": ("mutation { startMfaEnrollment { __typename } }", {}),
@@ -184,7 +184,7 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         {"a": NOBODY},
     ),
     "dispatchCheck": (
-        'query($s: ID!) { dispatchCheck(stationId: $s, serviceType: "none", on: "2026-01-01") { allowed } }',
+        'query($s: ID!) { dispatchCheck(stationId: $s, serviceType: WARRANTY, on: "2026-01-01") { allowed } }',
         {"s": NOBODY},
     ),
     "recordStaffCertificate": (
@@ -194,7 +194,7 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         {"s": NOBODY},
     ),
     "changeStationStanding": (
-        'mutation($s: ID!) { changeStationStanding(stationId: $s, action: "suspend", reason: "r") { __typename } }',
+        'mutation($s: ID!) { changeStationStanding(stationId: $s, action: SUSPEND, reason: "r") { __typename } }',
         {"s": NOBODY},
     ),
     "minimumStock": ('{ minimumStock(on: "2026-01-01", first: 5) { hasNextPage } }', {}),
@@ -256,7 +256,7 @@ async def _principals(
         partner = partner_world.partner_p if role.is_partner_role else None
         found[role.value] = await make_principal(tenants.network_x, station, role, partner_id=partner)
     found[ADMIN_WITHOUT_SECOND_FACTOR] = await make_principal(
-        tenants.network_x, None, Role.hq_admin, second_factor=False
+        tenants.network_x, None, Role.HQ_ADMIN, second_factor=False
     )
     claims = AccessClaims(
         subject=partner_world.client_p,

@@ -63,17 +63,17 @@ async def committed_world(
     a, b = StationFactory.build(network_id=net_x.id), StationFactory.build(network_id=net_x.id)
     c = StationFactory.build(network_id=net_y.id)
     people = [
-        ("manager A", net_x.id, a.id, Role.station_manager),
-        ("manager B", net_x.id, b.id, Role.station_manager),
-        ("HQ X", net_x.id, None, Role.hq_admin),
-        ("HQ Y", net_y.id, None, Role.hq_admin),
+        ("manager A", net_x.id, a.id, Role.STATION_MANAGER),
+        ("manager B", net_x.id, b.id, Role.STATION_MANAGER),
+        ("HQ X", net_x.id, None, Role.HQ_ADMIN),
+        ("HQ Y", net_y.id, None, Role.HQ_ADMIN),
     ]
     callers: list[Caller] = []
     async with bootstrap.seed_session(settings, servers.postgres_admin_url) as seed:
         await persist(seed, net_x, net_y)
         await persist(seed, a, b, c)
         partner = await link_partner(
-            seed, network_id=net_x.id, code=f"P9{random.randrange(10**6)}", name="P", kind=PartnerKind.supplier
+            seed, network_id=net_x.id, code=f"P9{random.randrange(10**6)}", name="P", kind=PartnerKind.SUPPLIER
         )
         client = ApiClient(
             id=UserFactory.build().id,

@@ -26,21 +26,21 @@ from dealernet.network.rules import (
 
 # The seed's path, and its branches, as (stage, action) -> stage.
 WALK = [
-    (Stage.draft, Action.submit, Stage.submitted),
-    (Stage.submitted, Action.pass_scoring, Stage.shortlisted),
-    (Stage.shortlisted, Action.plan_visit, Stage.visit_planned),
-    (Stage.visit_planned, Action.record_visit, Stage.visited),
-    (Stage.visited, Action.approve, Stage.approved),
-    (Stage.approved, Action.fail_acceptance, Stage.rectification),
-    (Stage.rectification, Action.pass_reinspection, Stage.accepted),
-    (Stage.accepted, Action.sign_contract, Stage.active),
-    (Stage.submitted, Action.fail_scoring, Stage.reserve),
-    (Stage.reserve, Action.reopen, Stage.submitted),
-    (Stage.visited, Action.reject, Stage.reserve),
-    (Stage.rectification, Action.fail_reinspection, Stage.cancelled),
-    (Stage.active, Action.suspend, Stage.suspended),
-    (Stage.suspended, Action.reactivate, Stage.active),
-    (Stage.suspended, Action.terminate, Stage.terminated),
+    (Stage.DRAFT, Action.SUBMIT, Stage.SUBMITTED),
+    (Stage.SUBMITTED, Action.PASS_SCORING, Stage.SHORTLISTED),
+    (Stage.SHORTLISTED, Action.PLAN_VISIT, Stage.VISIT_PLANNED),
+    (Stage.VISIT_PLANNED, Action.RECORD_VISIT, Stage.VISITED),
+    (Stage.VISITED, Action.APPROVE, Stage.APPROVED),
+    (Stage.APPROVED, Action.FAIL_ACCEPTANCE, Stage.RECTIFICATION),
+    (Stage.RECTIFICATION, Action.PASS_REINSPECTION, Stage.ACCEPTED),
+    (Stage.ACCEPTED, Action.SIGN_CONTRACT, Stage.ACTIVE),
+    (Stage.SUBMITTED, Action.FAIL_SCORING, Stage.RESERVE),
+    (Stage.RESERVE, Action.REOPEN, Stage.SUBMITTED),
+    (Stage.VISITED, Action.REJECT, Stage.RESERVE),
+    (Stage.RECTIFICATION, Action.FAIL_REINSPECTION, Stage.CANCELLED),
+    (Stage.ACTIVE, Action.SUSPEND, Stage.SUSPENDED),
+    (Stage.SUSPENDED, Action.REACTIVATE, Stage.ACTIVE),
+    (Stage.SUSPENDED, Action.TERMINATE, Stage.TERMINATED),
 ]
 
 
@@ -51,12 +51,12 @@ def test_the_pipeline(stage: Stage, action: Action, expected: Stage) -> None:
 
 def test_an_illegal_transition_names_the_stage_and_what_it_allows() -> None:
     with pytest.raises(IllegalTransition) as refused:
-        next_stage(Stage.rectification, Action.sign_contract)
-    assert refused.value.allowed == [Action.pass_reinspection, Action.fail_reinspection]
+        next_stage(Stage.RECTIFICATION, Action.SIGN_CONTRACT)
+    assert refused.value.allowed == [Action.PASS_REINSPECTION, Action.FAIL_REINSPECTION]
     assert str(refused.value) == (
         "cannot sign_contract an applicant in stage rectification; allowed: pass_reinspection, fail_reinspection"
     )
-    assert allowed_actions(Stage.cancelled) == allowed_actions(Stage.terminated) == []
+    assert allowed_actions(Stage.CANCELLED) == allowed_actions(Stage.TERMINATED) == []
 
 
 @given(st.sampled_from(Stage), st.sampled_from(Action))
@@ -133,11 +133,11 @@ def test_a_score_is_between_0_and_100_and_more_points_never_lower_it(given_marks
 @pytest.mark.parametrize(
     ("votes", "expected"),
     [
-        ([Vote.approve] * 3 + [Vote.reject] * 2, Decision.approved),  # the seed: 3 of 5 approve
-        ([Vote.approve] * 2 + [Vote.reject] * 2 + [Vote.abstain], Decision.rejected),  # a tie is no majority
-        ([Vote.approve] * 2, Decision.no_quorum),
-        ([Vote.approve, Vote.abstain, Vote.abstain], Decision.approved),  # abstentions count for the quorum only
-        ([Vote.abstain] * 3, Decision.rejected),
+        ([Vote.APPROVE] * 3 + [Vote.REJECT] * 2, Decision.APPROVED),  # the seed: 3 of 5 approve
+        ([Vote.APPROVE] * 2 + [Vote.REJECT] * 2 + [Vote.ABSTAIN], Decision.REJECTED),  # a tie is no majority
+        ([Vote.APPROVE] * 2, Decision.NO_QUORUM),
+        ([Vote.APPROVE, Vote.ABSTAIN, Vote.ABSTAIN], Decision.APPROVED),  # abstentions count for the quorum only
+        ([Vote.ABSTAIN] * 3, Decision.REJECTED),
     ],
 )
 def test_the_committee_needs_a_quorum_and_a_majority(votes: list[Vote], expected: Decision) -> None:
@@ -145,8 +145,8 @@ def test_the_committee_needs_a_quorum_and_a_majority(votes: list[Vote], expected
 
 
 def test_a_two_thirds_committee() -> None:
-    votes = [Vote.approve] * 3 + [Vote.reject] * 2
-    assert decide(votes, members=5, quorum=3, majority=Decimal("0.6666")) is Decision.rejected
-    assert decide([Vote.approve] * 4 + [Vote.reject], members=5, quorum=3, majority=Decimal("0.6666")) is (
-        Decision.approved
+    votes = [Vote.APPROVE] * 3 + [Vote.REJECT] * 2
+    assert decide(votes, members=5, quorum=3, majority=Decimal("0.6666")) is Decision.REJECTED
+    assert decide([Vote.APPROVE] * 4 + [Vote.REJECT], members=5, quorum=3, majority=Decimal("0.6666")) is (
+        Decision.APPROVED
     )

@@ -19,6 +19,7 @@ from dealernet.graphql.relay import uuid_of
 from dealernet.network import models
 from dealernet.network.schema.applications import Application, Contract, MarkInput, RectificationItem, StartupOrder
 from dealernet.network.service import acceptance, training
+from dealernet.policy.rules import ServiceType
 
 
 @strawberry.input
@@ -47,7 +48,7 @@ class SignContractInput:
     application_id: strawberry.ID
     term_start: date
     term_end: date
-    service_types: list[str] = strawberry.field(description="Of paid, contract, warranty, internal.")
+    service_types: list[ServiceType] = strawberry.field(description="The service types it covers.")
 
 
 @strawberry.input(description="A passed exam: the person, what the certificate (上岗证) qualifies for, until when.")
@@ -55,7 +56,7 @@ class RecordStaffCertificateInput:
     station_id: strawberry.ID
     person_name: str
     role: str = strawberry.field(description="technician or adviser")
-    service_types: list[str]
+    service_types: list[ServiceType]
     course: str
     certificate_number: str
     passed_on: date
@@ -117,7 +118,9 @@ class AcceptanceQuery:
         description="May a station be dispatched work of a service type (paid, contract, warranty, internal) on a "
         "date? Active, with a technician certified for it.",
     )
-    async def dispatch_check(self, info: Info, station_id: strawberry.ID, service_type: str, on: date) -> DispatchCheck:
+    async def dispatch_check(
+        self, info: Info, station_id: strawberry.ID, service_type: ServiceType, on: date
+    ) -> DispatchCheck:
         found = await info.context.run(
             training.can_dispatch,
             station_id=uuid_of(station_id, "Station", "stationId"),

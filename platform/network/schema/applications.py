@@ -16,12 +16,14 @@ from strawberry import relay
 from dealernet.core.access import Permission
 from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info, by_id_loader
+from dealernet.graphql.enums import expose
 from dealernet.graphql.masking import Pii, pii
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, gid, keyset_after, load_nodes, uuid_of
 from dealernet.network import models, rules
 from dealernet.network.service import acceptance, applications, documents, pipeline
+from dealernet.policy.rules import ServiceType
 
 _application_loader = by_id_loader(applications.applications_by_id)
 _assessments_loader = by_id_loader(applications.assessments_of)
@@ -33,6 +35,13 @@ _contracts_loader = by_id_loader(acceptance.contracts_of)
 _documents_loader = by_id_loader(documents.documents_of)
 _visits_loader = by_id_loader(pipeline.visits_of)
 _photos_loader = by_id_loader(documents.photos_of)
+
+
+expose(rules.Stage, description="Where an applicant is in the onboarding pipeline (labels: stageLabel).")
+expose(rules.Action, description="A move of the onboarding pipeline, from one stage to the next.")
+expose(rules.StandingAction, description="What HQ may do to a live station's standing.")
+expose(rules.Vote, description="A committee member's vote.")
+expose(rules.Decision, description="The development committee's decision.")
 
 
 @strawberry.type(description="A pipeline stage with its Chinese and English labels.")
@@ -150,7 +159,7 @@ class Contract:
     authorisation_number: str
     term_start: date
     term_end: date
-    service_types: list[str]
+    service_types: list[ServiceType]
     signed_at: datetime
     certificate_url: str
 
@@ -169,7 +178,7 @@ class Contract:
 @strawberry.type(description="A development committee member's vote (approve, reject, abstain).")
 class CommitteeVote:
     member_id: strawberry.ID
-    vote: str
+    vote: rules.Vote
     comment: str
     voted_at: datetime
 
@@ -257,7 +266,7 @@ class SiteVisit:
 @strawberry.type(description="An applicant's application (特约服务中心申请表) and its stage in the pipeline.")
 class Application(relay.Node):
     id: relay.NodeID[UUID]
-    stage: str
+    stage: rules.Stage
     company_name: str
     legal_representative: str = strawberry.field(extensions=pii(Pii.name))
     contact_name: str = strawberry.field(extensions=pii(Pii.name))
@@ -308,13 +317,13 @@ class Application(relay.Node):
         return StageLabel.of(self.stage)
 
     @strawberry.field(description="What may happen next from this stage.")
-    def allowed_actions(self) -> list[str]:
-        return [action.value for action in rules.allowed_actions(rules.Stage(self.stage))]
+    def allowed_actions(self) -> list[rules.Action]:
+        return list(rules.allowed_actions(rules.Stage(self.stage)))
 
     @strawberry.field(description="What a submission still needs, fields and documents (empty once complete).")
     async def missing_for_submission(self, info: Info) -> list[str]:
         row = await info.context.loader("application", _application_loader).load(self.id)
-        if row is None or row.stage != rules.Stage.draft:
+        if row is None or row.stage != rules.Stage.DRAFT:
             return []
         handed_in = await info.context.loader("documents", _documents_loader).load(self.id)
         return applications.missing_for_submission(row, {d.kind for d in handed_in or []})
@@ -432,7 +441,7 @@ class ApplicationsQuery:
         info: Info,
         first: int,
         after: str | None = None,
-        stage: str | None = None,
+        stage: rules.Stage | None = None,
         region_id: strawberry.ID | None = None,
     ) -> relay.Connection[Application]:
         rows = await info.context.run(
@@ -488,18 +497,18 @@ class ApplicationsMutation:
 
     @strawberry.mutation(
         extensions=needs(Permission.onboarding_manage),
-        description="Suspend, re-activate or terminate a live station (action: suspend, reactivate, terminate).",
+        description="Suspend, re-activate or terminate a live station, with a reason (journaled).",
     )
     async def change_station_standing(
-        self, info: Info, station_id: strawberry.ID, action: str, reason: str
+        self, info: Info, station_id: strawberry.ID, action: rules.StandingAction, reason: str
     ) -> ApplicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Application:
-            try:
-                chosen = rules.Action(action)
-            except ValueError:
-                chosen = rules.Action.submit  # refused below as not one of the three
             return await applications.change_station_standing(
-                session, scope, station_id=uuid_of(station_id, "Station", "stationId"), action=chosen, reason=reason
+                session,
+                scope,
+                station_id=uuid_of(station_id, "Station", "stationId"),
+                action=rules.Action(action.value),
+                reason=reason,
             )
 
         return await attempt(info.context, run, application_success)

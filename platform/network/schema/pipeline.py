@@ -3,7 +3,6 @@ intent (downloaded from `GET /letters-of-intent/{id}`)."""
 
 from __future__ import annotations
 
-import enum
 from datetime import date
 from typing import Annotated
 from uuid import UUID
@@ -29,16 +28,9 @@ from dealernet.network.schema.applications import (
 from dealernet.network.service import applications, pipeline
 
 
-@strawberry.enum(description="A committee member's vote.")
-class Vote(enum.Enum):
-    APPROVE = "approve"
-    REJECT = "reject"
-    ABSTAIN = "abstain"
-
-
 @strawberry.type(description="Applicants in one stage.")
 class StageCount:
-    stage: str
+    stage: rules.Stage
     count: int
 
 
@@ -85,7 +77,7 @@ class RegionQuotaSuccess:
 
 @strawberry.type
 class DecisionSuccess:
-    decision: str = strawberry.field(description="approved or rejected.")
+    decision: rules.Decision = strawberry.field(description="What the committee decided.")
     application: Application
     letter_of_intent: LetterOfIntent | None
 
@@ -192,13 +184,11 @@ class PipelineMutation:
         extensions=needs(Permission.committee_vote), description="Your vote as a development committee member."
     )
     async def cast_committee_vote(
-        self, info: Info, application_id: strawberry.ID, vote: Vote, comment: str = ""
+        self, info: Info, application_id: strawberry.ID, vote: rules.Vote, comment: str = ""
     ) -> ApplicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Application:
             application = uuid_of(application_id, "Application", "applicationId")
-            await pipeline.cast_vote(
-                session, scope, application_id=application, vote=rules.Vote(vote.value), comment=comment
-            )
+            await pipeline.cast_vote(session, scope, application_id=application, vote=vote, comment=comment)
             return await _reloaded(session, application)
 
         return await attempt(info.context, run, _to_application)
@@ -220,7 +210,7 @@ class PipelineMutation:
             info.context,
             run,
             lambda done: DecisionSuccess(
-                decision=done.decision.value,
+                decision=done.decision,
                 application=Application.from_row(done.application),
                 letter_of_intent=LetterOfIntent.from_row(done.letter) if done.letter else None,
             ),

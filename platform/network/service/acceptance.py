@@ -34,11 +34,11 @@ from dealernet.network.models import (
 from dealernet.network.service import numbering, papers
 from dealernet.network.service.applications import application_of, move, my_application, record_assessment
 from dealernet.policy.models import Part
+from dealernet.policy.rules import SERVICE_TYPES
 from dealernet.tenants.models import Network, Region, Station
 from dealernet.tenants.service.directory import network_today
 
 ORDER_KINDS = ("tools", "parts", "vi")
-SERVICE_TYPES = ("paid", "contract", "warranty", "internal")
 
 
 # --- Start-up orders ----------------------------------------------------------------------------------
@@ -56,7 +56,7 @@ async def place_order(
     """The applicant records a start-up order it placed (the parts stock with its catalogue lines)."""
     require(scope, Permission.application_edit)
     application = await my_application(session, scope)
-    if application.stage != rules.Stage.approved:
+    if application.stage != rules.Stage.APPROVED:
         raise Conflict(f"the application is {application.stage}; start-up orders follow the letter of intent")
     problems: dict[str, str] = {}
     if kind not in ORDER_KINDS:
@@ -146,7 +146,7 @@ async def inspect(
     rectification days. The re-inspection closes them — or, failed, cancels the letter of intent."""
     require(scope, Permission.onboarding_manage)
     application = await application_of(session, application_id)
-    round_ = 1 if application.stage == rules.Stage.approved else 2
+    round_ = 1 if application.stage == rules.Stage.APPROVED else 2
     if round_ == 1:
         delivered = await session.scalar(
             select(func.count()).where(
@@ -155,7 +155,7 @@ async def inspect(
         )
         if delivered != len(ORDER_KINDS):
             raise Conflict(f"{delivered} of the 3 start-up orders delivered; acceptance waits for all of them")
-    elif application.stage != rules.Stage.rectification:
+    elif application.stage != rules.Stage.RECTIFICATION:
         raise Conflict(f"the application is {application.stage}; nothing to inspect")
     network = await session.get(Network, application.network_id)
     assert network is not None
@@ -195,9 +195,9 @@ async def inspect(
         ]
         session.add_all(items)
         await session.flush()
-        await move(session, scope, application, rules.Action.fail_acceptance, reason=note or "failed", details=details)
+        await move(session, scope, application, rules.Action.FAIL_ACCEPTANCE, reason=note or "failed", details=details)
     elif round_ == 1:
-        await move(session, scope, application, rules.Action.pass_acceptance, reason=note or "passed", details=details)
+        await move(session, scope, application, rules.Action.PASS_ACCEPTANCE, reason=note or "passed", details=details)
     elif assessment.passed:
         await session.execute(
             update(RectificationItem)
@@ -205,7 +205,7 @@ async def inspect(
             .values(closed_at=func.now(), closed_by_inspection_id=inspection.id)
         )
         await move(
-            session, scope, application, rules.Action.pass_reinspection, reason=note or "passed", details=details
+            session, scope, application, rules.Action.PASS_REINSPECTION, reason=note or "passed", details=details
         )
     else:
         await session.execute(
@@ -214,7 +214,7 @@ async def inspect(
             .values(cancelled_at=func.now())
         )
         await move(
-            session, scope, application, rules.Action.fail_reinspection, reason=note or "failed again", details=details
+            session, scope, application, rules.Action.FAIL_REINSPECTION, reason=note or "failed again", details=details
         )
     return Inspected(inspection, application, items)
 
@@ -261,7 +261,7 @@ async def sign_contract(
             )
         )
     )
-    if still_open and application.stage in (rules.Stage.rectification, rules.Stage.accepted):
+    if still_open and application.stage in (rules.Stage.RECTIFICATION, rules.Stage.ACCEPTED):
         today = await network_today(session, application.network_id)
         overdue = [i.code for i in still_open if i.due_on < today]
         raise Conflict(
@@ -269,7 +269,7 @@ async def sign_contract(
             + (f", overdue: {', '.join(overdue)}" if overdue else "")
             + "; re-inspect first"
         )
-    if application.stage != rules.Stage.accepted:
+    if application.stage != rules.Stage.ACCEPTED:
         raise Conflict(rules.refusal(application.stage, "sign_contract"))
     network = await session.get(Network, application.network_id)
     region = await session.get(Region, application.region_id) if application.region_id else None
@@ -319,7 +319,7 @@ async def sign_contract(
         session,
         scope,
         application,
-        rules.Action.sign_contract,
+        rules.Action.SIGN_CONTRACT,
         reason="authorised service agreement signed",
         details={"authorisation_number": number},
     )

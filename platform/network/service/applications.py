@@ -123,7 +123,7 @@ async def update_application(session: AsyncSession, scope: Scope, form: Applicat
     require(scope, Permission.application_edit)
     changes = check_form(form)
     application = await my_application(session, scope)
-    if application.stage != rules.Stage.draft:
+    if application.stage != rules.Stage.DRAFT:
         raise Conflict(f"the application is {application.stage}; only a draft can change")
     if "region_id" in changes and await session.get(Region, changes["region_id"]) is None:
         raise NotFound("no such region", fields={"regionId": "not found"})
@@ -151,9 +151,9 @@ async def submit_application(session: AsyncSession, scope: Scope) -> Application
     require(scope, Permission.application_edit)
     application = await my_application(session, scope)
     missing = missing_for_submission(application, await document_kinds(session, application.id))
-    if missing and application.stage == rules.Stage.draft:
+    if missing and application.stage == rules.Stage.DRAFT:
         raise ValidationFailed("the application is not complete", fields={name: "required" for name in missing})
-    await move(session, scope, application, rules.Action.submit, reason="submitted by the applicant")
+    await move(session, scope, application, rules.Action.SUBMIT, reason="submitted by the applicant")
     application.submitted_at = datetime.now(UTC)
     await session.flush()
     return application
@@ -286,12 +286,12 @@ async def score_application(
     item, and the application moves on (pass mark reached) or to the reserve."""
     require(scope, Permission.onboarding_manage)
     application = await application_of(session, application_id)
-    if application.stage != rules.Stage.submitted:
+    if application.stage != rules.Stage.SUBMITTED:
         raise Conflict(rules.refusal(application.stage, "score"))
     assessment = await record_assessment(
         session, scope, application, kind="application", marks=marks, notes=notes, note=note
     )
-    action = rules.Action.pass_scoring if assessment.passed else rules.Action.fail_scoring
+    action = rules.Action.PASS_SCORING if assessment.passed else rules.Action.FAIL_SCORING
     details = {"score": str(assessment.total), "pass_mark": str(assessment.pass_mark)}
     await move(session, scope, application, action, reason=note or f"scored {assessment.total}", details=details)
     return Scoring(assessment, application)
@@ -303,15 +303,15 @@ async def reopen_application(session: AsyncSession, scope: Scope, *, application
     if not reason.strip():
         raise ValidationFailed("say why it is reopened", fields={"reason": "required"})
     application = await application_of(session, application_id)
-    await move(session, scope, application, rules.Action.reopen, reason=reason.strip())
+    await move(session, scope, application, rules.Action.REOPEN, reason=reason.strip())
     return application
 
 
 # Suspension, termination, re-activation: the station's status follows its stage.
 STATION_STATUS = {
-    rules.Stage.active: "active",
-    rules.Stage.suspended: "suspended",
-    rules.Stage.terminated: "terminated",
+    rules.Stage.ACTIVE: "active",
+    rules.Stage.SUSPENDED: "suspended",
+    rules.Stage.TERMINATED: "terminated",
 }
 
 
@@ -321,7 +321,7 @@ async def change_station_standing(
     """Suspend, re-activate or terminate a live station, with a reason; its users keep logging in and
     reading while suspended."""
     require(scope, Permission.onboarding_manage)
-    if action not in (rules.Action.suspend, rules.Action.reactivate, rules.Action.terminate):
+    if action not in (rules.Action.SUSPEND, rules.Action.REACTIVATE, rules.Action.TERMINATE):
         raise ValidationFailed("suspend, reactivate or terminate", fields={"action": "unknown"})
     if not reason.strip():
         raise ValidationFailed("say why", fields={"reason": "required"})

@@ -25,7 +25,7 @@ from dealernet.network.service.applications import application_of, my_applicatio
 MAX_DOCUMENTS = 30
 MAX_PHOTOS = 50
 # Files may be handed in while the application is being filled in or reviewed, not after the decision.
-OPEN_STAGES = (rules.Stage.draft, rules.Stage.submitted, rules.Stage.shortlisted, rules.Stage.visit_planned)
+OPEN_STAGES = (rules.Stage.DRAFT, rules.Stage.SUBMITTED, rules.Stage.SHORTLISTED, rules.Stage.VISIT_PLANNED)
 
 
 async def hand_in(

@@ -114,7 +114,7 @@ async def plan_visit(
         session,
         scope,
         application,
-        rules.Action.plan_visit,
+        rules.Action.PLAN_VISIT,
         reason=f"visit on {planned_on}",
         details={"planned_on": planned_on.isoformat()},
     )
@@ -144,7 +144,7 @@ async def record_visit(
         raise ValidationFailed("the site survey is not valid", fields={"survey": f"unknown {unknown} or too long"})
     application = await application_of(session, application_id)
     visit = (await session.scalars(select(SiteVisit).where(SiteVisit.application_id == application.id))).first()
-    if visit is None or application.stage != rules.Stage.visit_planned:
+    if visit is None or application.stage != rules.Stage.VISIT_PLANNED:
         raise Conflict(f"the application is {application.stage}; plan the visit first")
     assessment = await record_assessment(session, scope, application, kind="interview", marks=interview)
     visit.interview_assessment_id = assessment.id
@@ -152,7 +152,7 @@ async def record_visit(
     visit.findings, visit.visited_at, visit.recorded_by = findings.strip(), datetime.now(UTC), scope.actor_id
     await session.flush()
     details = {"interview_score": str(assessment.total)}
-    await move(session, scope, application, rules.Action.record_visit, reason=findings or "visited", details=details)
+    await move(session, scope, application, rules.Action.RECORD_VISIT, reason=findings or "visited", details=details)
     return visit
 
 
@@ -165,7 +165,7 @@ async def cast_vote(
     """A committee member's vote on a visited applicant (changeable until the committee decides)."""
     require(scope, Permission.committee_vote)
     application = await application_of(session, application_id)
-    if application.stage != rules.Stage.visited:
+    if application.stage != rules.Stage.VISITED:
         raise Conflict(f"the application is {application.stage}; the committee votes on visited applicants")
     statement = (
         insert(CommitteeVote)
@@ -217,15 +217,15 @@ async def decide(session: AsyncSession, scope: Scope, store: storage.Store, *, a
     decision = rules.decide(
         votes, members=network.committee_members, quorum=network.committee_quorum, majority=network.committee_majority
     )
-    if decision is rules.Decision.no_quorum:
+    if decision is rules.Decision.NO_QUORUM:
         raise Conflict(
             f"{len(votes)} of {network.committee_members} members voted; the quorum is {network.committee_quorum}"
         )
     tally = {v.value: sum(1 for x in votes if x is v) for v in rules.Vote}
-    if decision is rules.Decision.rejected:
-        await move(session, scope, application, rules.Action.reject, reason="committee rejected", details=tally)
+    if decision is rules.Decision.REJECTED:
+        await move(session, scope, application, rules.Action.REJECT, reason="committee rejected", details=tally)
         return Decided(decision, application, None)
-    await move(session, scope, application, rules.Action.approve, reason="committee approved", details=tally)
+    await move(session, scope, application, rules.Action.APPROVE, reason="committee approved", details=tally)
     letter = await issue_letter(session, scope, store, application, network)
     return Decided(decision, application, letter)
 

@@ -44,7 +44,7 @@ class NewRegistration:
 
 def _mail_scope(network_id: UUID) -> Scope:
     """The registration mail is sent on the network's behalf (HQ network development), by the worker."""
-    return Scope(db_role=DbRole.auth, network_id=network_id, role=Role.hq_network_development.value)
+    return Scope(db_role=DbRole.auth, network_id=network_id, role=Role.HQ_NETWORK_DEVELOPMENT.value)
 
 
 def check_registration(company_name: str, email: str) -> tuple[str, str]:
@@ -122,7 +122,7 @@ async def verify(session: AsyncSession, *, token: str, password: str, display_na
             network_id=registration.network_id,
             code=f"APP-{station_id.hex[-10:].upper()}",
             name=registration.company_name,
-            status=StationStatus.applicant.value,
+            status=StationStatus.APPLICANT.value,
         )
     )
     await session.execute(
@@ -140,7 +140,7 @@ async def verify(session: AsyncSession, *, token: str, password: str, display_na
             user_id=user_id,
             network_id=registration.network_id,
             station_id=station_id,
-            role=Role.station_manager.value,
+            role=Role.STATION_MANAGER.value,
             region_ids=[],
         )
     )

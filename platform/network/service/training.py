@@ -20,7 +20,7 @@ from dealernet.core.db import new_id
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.scope import Scope
 from dealernet.network.models import StaffCertificate
-from dealernet.network.service.acceptance import SERVICE_TYPES
+from dealernet.policy.rules import SERVICE_TYPES
 from dealernet.tenants.models import Station
 
 log = structlog.get_logger(__name__)

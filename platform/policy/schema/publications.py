@@ -19,6 +19,7 @@ from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationE
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, gid, keyset_after, load_nodes, uuid_of
 from dealernet.policy import models
+from dealernet.policy.rules import ServiceType
 from dealernet.policy.service import labour, prices
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ from dealernet.policy.schema.prices import (
 )
 from dealernet.policy.schema.stock import StockRule, stock_rules_loader
 from dealernet.policy.schema.warranty import (
-    ServiceType,
     WarrantyCoverage,
     WarrantyTerms,
     coverages_loader,

@@ -12,24 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.core.access import Permission
 from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info, by_id_loader
+from dealernet.graphql.enums import expose
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import uuid_of
-from dealernet.policy import models
+from dealernet.policy import models, rules
 
 if TYPE_CHECKING:
     pass
-import enum
 
 from dealernet.policy.service import warranty
 
-
-@strawberry.enum(description="The four service types (服务类型).")
-class ServiceType(enum.Enum):
-    PAID = "paid"
-    CONTRACT = "contract"
-    WARRANTY = "warranty"
-    INTERNAL = "internal"
+expose(rules.ServiceType, description="The four service types (服务类型): what a repair is paid by.")
 
 
 coverages_loader = by_id_loader(warranty.coverages_of)
@@ -75,7 +69,7 @@ class GuaranteeParameter:
 class WarrantyTerms:
     exclusions: list[str]
     repair_guarantees: list[RepairGuarantee]
-    service_types: list[str] = strawberry.field(description="Of paid, contract, warranty, internal.")
+    service_types: list[rules.ServiceType] = strawberry.field(description="The service types the policy covers.")
     three_guarantees: list[GuaranteeParameter]
 
     @classmethod

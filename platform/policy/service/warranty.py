@@ -23,9 +23,9 @@ from dealernet.core.db import new_id
 from dealernet.core.errors import ValidationFailed
 from dealernet.core.scope import Scope
 from dealernet.policy.models import Publication, WarrantyCoverage, WarrantyTerms
+from dealernet.policy.rules import SERVICE_TYPES
 from dealernet.policy.service.publications import WARRANTY_POLICY, Target, draft_publication, open_draft, rows_of
 
-SERVICE_TYPES = ("paid", "contract", "warranty", "internal")  # 有偿, 合同, 免费(保修), 内部
 # The three-guarantees parameters a policy may set, and what each means (all whole numbers).
 THREE_GUARANTEES = {
     "repair_period_months": "包修期: months the seller repairs free of charge",

@@ -17,6 +17,7 @@ from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.scope import AUTH_SCOPE, Scope
 from dealernet.core.unit_of_work import new_unit_of_work
 from dealernet.graphql.context import Info, by_id_loader
+from dealernet.graphql.enums import expose
 from dealernet.graphql.payloads import ConflictError, ForbiddenError, NotFoundError, ValidationError, attempt, problem
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, keyset_after, load_nodes, uuid_of
@@ -28,8 +29,12 @@ _station_loader = by_id_loader(directory.stations_by_id)
 _user_loader = by_id_loader(directory.users_by_id)
 _region_loader = by_id_loader(directory.regions_by_id)
 
-# The domain enum itself becomes the GraphQL enum (strawberry.enum marks the class and returns it).
-strawberry.enum(Role, name="Role", description="A member's role: hq_* at HQ, station_* at a station, partner_*.")
+expose(Role, description="A member's role: HQ_* at HQ, STATION_* at a station, PARTNER_* at a partner.")
+expose(
+    models.StationStatus,
+    description="Where a station stands: APPLICANT (in onboarding), ACTIVE, SUSPENDED (its people read, they do "
+    "not submit) or TERMINATED.",
+)
 
 
 @strawberry.type(description="An OEM's service network (the HQ tenant).")

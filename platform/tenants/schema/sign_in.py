@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.core.access import Permission
+from dealernet.core.access import Permission, Role
 from dealernet.core.scope import Scope
 from dealernet.core.secrets import secret_box
 from dealernet.graphql.context import Info
@@ -22,7 +22,7 @@ from dealernet.tenants.service import factors, sso
 @strawberry.type(description="One claim value and the role it grants.")
 class RoleMappingPair:
     value: str = strawberry.field(description="A value of the role claim, e.g. a group name.")
-    role: str = strawberry.field(description="The HQ role it grants.")
+    role: Role = strawberry.field(description="The HQ role it grants.")
 
 
 @strawberry.type(description="An OpenID Connect identity provider the network's staff sign in with.")
@@ -55,7 +55,7 @@ class IdentityProvider:
 @strawberry.input
 class RoleMappingInput:
     value: str
-    role: str
+    role: Role = strawberry.field(description="The HQ role it grants.")
 
 
 @strawberry.input(description="A provider is created by name, or changed when the name exists.")

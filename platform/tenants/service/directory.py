@@ -91,7 +91,7 @@ async def invite(
             raise NotFound("no such partner")
     else:
         partner_id = None
-    if region_ids and role is not Role.hq_regional_manager:
+    if region_ids and role is not Role.HQ_REGIONAL_MANAGER:
         raise ValidationFailed(
             "only regional managers have regions", fields={"regionIds": "only for regional managers"}
         )
@@ -338,7 +338,7 @@ async def list_stations(
     return list(await session.scalars(stmt.limit(first + 1)))
 
 
-CLOSED_STATIONS = frozenset({StationStatus.suspended.value, StationStatus.terminated.value})
+CLOSED_STATIONS = frozenset({StationStatus.SUSPENDED.value, StationStatus.TERMINATED.value})
 
 
 async def station_is_closed(session: AsyncSession, scope: Scope) -> bool:

@@ -57,7 +57,7 @@ HTTP_TIMEOUT_SECONDS = 10
 ID_TOKEN_ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "PS256")
 # Roles an identity provider may grant. A regional manager needs regions, which a claim does not carry:
 # invite them instead. Station and partner people are not the OEM's staff.
-SSO_ROLES = frozenset(r for r in Role if r.is_hq_role and r is not Role.hq_regional_manager)
+SSO_ROLES = frozenset(r for r in Role if r.is_hq_role and r is not Role.HQ_REGIONAL_MANAGER)
 SIGN_IN_FAILED = "single sign-on failed"
 
 
