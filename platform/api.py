@@ -116,7 +116,7 @@ def build_schema(*, production: bool) -> Schema:
     """Extensions are passed as classes or factories: each request gets its own instances."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         OperationMetrics,
-        ErrorCodes,
+        lambda: ErrorCodes(suggestions=not production),
         lambda: ParserCache(maxsize=1_000),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),

@@ -193,7 +193,7 @@ def _graphql_controller(settings: Settings) -> type:
         async def process_result(self, request: Request[Any, Any, State], result: ExecutionResult) -> Any:
             # Syntax errors never reach the schema's extensions; give them their code here.
             if result.errors:
-                result.errors = [coded_error(error) for error in result.errors]
+                result.errors = [coded_error(error, suggestions=not settings.is_production) for error in result.errors]
             return await super().process_result(request, result)
 
     return GraphQLController

@@ -8,6 +8,8 @@ database's statement_timeout is TIMEOUT, also with a fixed message.
 
 from __future__ import annotations
 
+import re
+
 import structlog
 from strawberry.extensions import MaskErrors
 
@@ -24,6 +26,15 @@ BAD_TEXT = {"22021", "22P05"}
 BAD_TEXT_MESSAGE = "text must not contain NUL (\\0) characters or bytes that are not UTF-8"
 
 
+# graphql-core's hints ("Did you mean 'first'?", "... the enum value 'HQ_ADMIN'?") name the schema's fields,
+# arguments, enum values and types: production answers without them, as it has no introspection.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def without_suggestions(message: str) -> str:
+    return _SUGGESTION.sub("", message)
+
+
 def _sqlstate(error: BaseException | None) -> str | None:
     driver_error = getattr(error, "orig", None)
     return getattr(driver_error, "sqlstate", None) or getattr(driver_error, "pgcode", None)
@@ -33,8 +44,9 @@ def _is_timeout(error: BaseException | None) -> bool:
     return _sqlstate(error) == QUERY_CANCELED
 
 
-def coded_error(error: GraphQLError) -> GraphQLError:
-    """The error as clients may see it (idempotent: an error that has a code keeps it)."""
+def coded_error(error: GraphQLError, *, suggestions: bool = True) -> GraphQLError:
+    """The error as clients may see it (idempotent: an error that has a code keeps it); without graphql-core's
+    "Did you mean" hints when `suggestions` is off (production)."""
     original = error.original_error
     while isinstance(original, GraphQLError) and original.original_error is not None:
         original = original.original_error  # variable coercion wraps the scalar's error once more
@@ -47,9 +59,9 @@ def coded_error(error: GraphQLError) -> GraphQLError:
         message, extensions = error.message, dict(error.extensions)
     elif original is None:  # parse and validation errors of the query document
         message, extensions = error.message, {"code": "VALIDATION"}
-    elif error.path is None and isinstance(original, (ValueError, TypeError)):
-        # A variable a scalar refused (a Money that is a JSON number, a malformed Date): the message names
-        # the variable and what the client sent, nothing of the server's.
+    elif error.path is None and isinstance(original, GraphQLError | ValueError | TypeError):
+        # A variable the schema refused (a Money that is a JSON number, a malformed Date, an unknown enum
+        # value, an Int out of range): the message names the variable and what the client sent.
         message, extensions = error.message, {"code": "VALIDATION"}
     elif _is_timeout(original):
         message, extensions = TIMEOUT_MESSAGE, {"code": "TIMEOUT"}
@@ -58,7 +70,7 @@ def coded_error(error: GraphQLError) -> GraphQLError:
     else:
         message, extensions = INTERNAL_MESSAGE, {"code": "INTERNAL"}
     return GraphQLError(
-        message,
+        message if suggestions else without_suggestions(message),
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
@@ -67,19 +79,27 @@ def coded_error(error: GraphQLError) -> GraphQLError:
     )
 
 
+def _client_mistake(error: GraphQLError) -> bool:
+    """A variable the schema refused (an unknown enum value, a malformed scalar): answered as VALIDATION."""
+    return error.path is None and isinstance(error.original_error, GraphQLError | ValueError | TypeError)
+
+
 def log_unexpected(errors: list[GraphQLError]) -> None:
-    """Log what will be masked as INTERNAL (the request id comes from the bound context)."""
+    """Log what will be masked as INTERNAL (the request id comes from the bound context); a client's mistake
+    is not unexpected and is not logged."""
     for error in errors:
         original = error.original_error
-        if original is not None and not isinstance(original, DomainError) and not error.extensions:
-            log.error("unexpected error in resolver", path=error.path, exc_info=original)
+        if original is None or isinstance(original, DomainError) or error.extensions or _client_mistake(error):
+            continue
+        log.error("unexpected error in resolver", path=error.path, exc_info=original)
 
 
 class ErrorCodes(MaskErrors):
     """strawberry's MaskErrors, rewriting each error to its coded form instead of one fixed message."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, suggestions: bool = True) -> None:
         super().__init__(should_mask_error=lambda _: True)
+        self.suggestions = suggestions
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        return coded_error(error)
+        return coded_error(error, suggestions=self.suggestions)

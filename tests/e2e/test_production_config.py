@@ -40,6 +40,37 @@ async def test_no_field_suggestions(production: httpx.AsyncClient) -> None:
     assert "Did you mean" not in body["errors"][0]["message"]
 
 
+# An argument, an enum value in the document, an enum value in a variable, a type condition: each misspelt.
+MISSPELT = [
+    ("{ stations(frist: 1) { edges { node { id } } } }", None),
+    ("{ applications(first: 1, stage: SHORTLISTE) { edges { node { id } } } }", None),
+    ("query($s: Stage) { applications(first: 1, stage: $s) { edges { node { id } } } }", {"s": "SHORTLISTE"}),
+    ('{ node(id: "x") { ... on Statio { id } } }', None),
+]
+
+
+@pytest.mark.parametrize(("query", "variables"), MISSPELT)
+async def test_no_suggestions_for_arguments_enum_values_or_types(
+    production: httpx.AsyncClient, tenants: Tenants, query: str, variables: dict[str, str] | None
+) -> None:
+    body = (
+        await production.post("/graphql", json={"query": query, "variables": variables}, headers=tenants.hq_x.headers)
+    ).json()
+    assert body["errors"], body
+    assert all("Did you mean" not in e["message"] for e in body["errors"])
+    assert all(e["extensions"]["code"] == "VALIDATION" for e in body["errors"])
+
+
+@pytest.mark.parametrize(("query", "variables"), MISSPELT)
+async def test_development_still_suggests(
+    client: httpx.AsyncClient, tenants: Tenants, query: str, variables: dict[str, str] | None
+) -> None:
+    body = (
+        await client.post("/graphql", json={"query": query, "variables": variables}, headers=tenants.hq_x.headers)
+    ).json()
+    assert any("Did you mean" in e["message"] for e in body["errors"])
+
+
 def _deep(depth: int) -> str:
     # Our schema has no cycle deep enough yet, so the document's depth is probed with unknown fields:
     # the depth rule reports on the shape alone, beside the unknown-field errors.
