@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dealernet.core import outbox
 from dealernet.core.scope import AUTH_SCOPE, Scope
 from dealernet.core.unit_of_work import new_unit_of_work
+from dealernet.network import rules
 from dealernet.network.models import Registration
 from dealernet.network.service.registration import SEND_MAIL, registration_mail
 
@@ -55,13 +56,20 @@ REMIND_EVERY = timedelta(days=1)
 
 
 async def remind_deadlines(
-    sessionmaker: async_sessionmaker[AsyncSession], *, queue: ArqRedis | None = None, every: timedelta = REMIND_EVERY
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    queue: ArqRedis | None = None,
+    every: timedelta = REMIND_EVERY,
+    file_within: int = rules.FILE_WITHIN_DAYS,
 ) -> int:
     """Remind every network's applicants and stations of rectification items due within three days or
     overdue, certificates expiring within 30 days, start-up orders past due (HQ too) and profile changes not
-    filed by their third day — once a day each (one set-based call, migration 0021)."""
+    filed within `file_within` days — once a day each (one set-based call, migrations 0021 and 0025)."""
     async with new_unit_of_work(sessionmaker, AUTH_SCOPE, queue=queue) as session:
-        reminded = await session.scalar(text("SELECT remind_onboarding_deadlines(:every)"), {"every": every})
+        reminded = await session.scalar(
+            text("SELECT remind_onboarding_deadlines(:every, :file_within)"),
+            {"every": every, "file_within": file_within},
+        )
     if reminded:
         log.info("onboarding reminders", reminded=reminded)
     return int(reminded or 0)

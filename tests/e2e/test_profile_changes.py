@@ -269,3 +269,13 @@ async def test_hq_sees_what_is_overdue_and_a_station_its_own(
     assert [(i["kind"], i["daysOverdue"]) for i in other] == [("profile_change", 6)]
     bad = await graphql(client, query, t.hq_x, k="everything")
     assert [e["extensions"]["code"] for e in bad["errors"]] == ["VALIDATION"]
+
+
+async def test_the_filing_rule_is_the_watchers_parameter(
+    client: httpx.AsyncClient, tenants: Tenants, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The SQL watcher restates no rule: the days to file within come from network.rules (migration 0025)."""
+    four_days_ago = (TODAY - timedelta(days=4)).isoformat()
+    await record(client, tenants.manager_a, kind="address", changedOn=four_days_ago, values={"address": "1 Rd"})
+    assert await network_jobs.remind_deadlines(sessionmaker, file_within=10) == 0  # a 10-day rule: not due yet
+    assert await network_jobs.remind_deadlines(sessionmaker) == 1  # the platform's rule: overdue
