@@ -25,6 +25,7 @@ from tests.e2e.test_onboarding_http import (
     SCORE,
     VOTE,
     apply,
+    days,
     gid,
     marks,
 )
@@ -36,7 +37,7 @@ INSPECT = """mutation($i: InspectAcceptanceInput!) { inspectAcceptance(input: $i
 async def visited(client: httpx.AsyncClient, hq: Principal, applicant: Principal, region: str) -> str:
     application = await apply(client, applicant, region)
     await graphql(client, SCORE, hq, i={"applicationId": application, "marks": marks(8, 8, 4, 1)})
-    visit = {"applicationId": application, "plannedOn": "2026-12-15", "visitorIds": [gid("User", hq.user_id)]}
+    visit = {"applicationId": application, "plannedOn": days(14), "visitorIds": [gid("User", hq.user_id)]}
     await graphql(client, PLAN_VISIT, hq, i=visit)
     interview = [{"code": "VISION", "points": 8}, {"code": "TECH", "points": 7}]
     record = {"applicationId": application, "interview": interview, "survey": {}, "findings": ""}
@@ -118,8 +119,8 @@ async def test_a_second_failed_acceptance_cancels_and_an_overdue_item_is_reminde
     for member in w["members"][:3]:
         await graphql(client, VOTE, member, a=application, v="APPROVE")
     await graphql(client, DECIDE, hq, a=application)
-    place = """mutation($k: String!, $p: [PartQuantityInput!]!) { placeStartupOrder(input: {kind: $k,
-      reference: "PO", dueOn: "2027-01-15", parts: $p}) { ... on StartupOrderSuccess { order { id } } } }"""
+    place = """mutation($k: String!, $p: [PartQuantityInput!]!, $d: Date!) { placeStartupOrder(input: {kind: $k,
+      reference: "PO", dueOn: $d, parts: $p}) { ... on StartupOrderSuccess { order { id } } } }"""
     part = (
         await graphql(
             client,
@@ -130,7 +131,7 @@ async def test_a_second_failed_acceptance_cancels_and_an_overdue_item_is_reminde
     )["data"]["createPart"]["part"]["id"]
     for kind in ("tools", "parts", "vi"):
         lines = [{"partId": part, "quantity": 5}] if kind == "parts" else []
-        placed = await graphql(client, place, applicant, k=kind, p=lines)
+        placed = await graphql(client, place, applicant, k=kind, p=lines, d=days(45))
         order = placed["data"]["placeStartupOrder"]["order"]["id"]
         await graphql(client, "mutation($o: ID!) { confirmStartupDelivery(orderId: $o) { __typename } }", hq, o=order)
     failing = [{"code": "SIGNAGE", "points": 1}, {"code": "LIFTS", "points": 0}, {"code": "TOOLS", "points": 1}]

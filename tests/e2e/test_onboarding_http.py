@@ -4,7 +4,9 @@ another scores 55 (reserve); illegal moves answer CONFLICT naming the stage and 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from arq import ArqRedis
@@ -17,6 +19,16 @@ from dealernet.core.db import new_id
 from dealernet.core.mail import MemoryMailer
 from tests.conftest import Deliver, MakeApplicant, MakePrincipal, Principal, Tenants, graphql
 from tests.e2e.test_registration import registered_applicant
+
+# Dates are the test networks' own (Asia/Shanghai), counted from today: a rule that refuses past dates keeps
+# passing whatever day the suite runs.
+TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def days(n: int) -> str:
+    """The network's today plus `n` days, as the API writes dates."""
+    return (TODAY + timedelta(days=n)).isoformat()
+
 
 RUBRIC = """mutation($i: CreateRubricInput!) { createRubric(input: $i) { __typename
   ... on RubricSuccess { rubric { version criteria { code weight maxPoints } } } } }"""
@@ -210,7 +222,7 @@ async def test_the_seed_path_from_registration_to_a_live_station(
         }
     ]
 
-    visit = {"applicationId": application, "plannedOn": "2026-12-15", "visitorIds": [gid("User", hq.user_id)]}
+    visit = {"applicationId": application, "plannedOn": days(14), "visitorIds": [gid("User", hq.user_id)]}
     assert (await graphql(client, PLAN_VISIT, hq, i=visit))["data"]["planSiteVisit"]["application"]["stage"] == (
         "VISIT_PLANNED"
     )
@@ -274,7 +286,7 @@ async def test_the_seed_path_from_registration_to_a_live_station(
     for kind in ("tools", "parts", "vi"):
         lines = [{"partId": part, "quantity": 10}] if kind == "parts" else []
         placed = await graphql(
-            client, place, applicant, i={"kind": kind, "reference": f"PO-{kind}", "dueOn": "2027-01-15", "parts": lines}
+            client, place, applicant, i={"kind": kind, "reference": f"PO-{kind}", "dueOn": days(45), "parts": lines}
         )
         orders.append(placed["data"]["placeStartupOrder"]["order"]["id"])
     confirm = 'mutation($o: ID!) { confirmStartupDelivery(orderId: $o, note: "ok") { __typename } }'
@@ -298,10 +310,10 @@ async def test_the_seed_path_from_registration_to_a_live_station(
     result = failed["data"]["inspectAcceptance"]
     assert (result["passed"], result["application"]["stage"]) == (False, "RECTIFICATION")
     assert [i["code"] for i in result["rectificationItems"]] == ["LIFTS", "TOOLS"]
-    sign = """mutation($a: ID!) { signContract(input: {applicationId: $a, termStart: "2027-01-01",
-      termEnd: "2029-12-31", serviceTypes: [PAID, WARRANTY]}) { __typename
-      ... on ContractSuccess { contract { authorisationNumber certificateUrl } application { stage } }
-      ... on ConflictError { message } } }"""
+    sign = f"""mutation($a: ID!) {{ signContract(input: {{applicationId: $a, termStart: "{days(31)}",
+      termEnd: "{days(1125)}", serviceTypes: [PAID, WARRANTY]}}) {{ __typename
+      ... on ContractSuccess {{ contract {{ authorisationNumber certificateUrl }} application {{ stage }} }}
+      ... on ConflictError {{ message }} }} }}"""
     refused = (await graphql(client, sign, hq, a=application))["data"]["signContract"]
     assert refused == {
         "__typename": "ConflictError",
@@ -320,7 +332,7 @@ async def test_the_seed_path_from_registration_to_a_live_station(
     # A technician certified for warranty work: the new station is dispatched warranty work, not yet paid work.
     station = gid("Station", applicant.station_id)
     check = (
-        'query($s: ID!, $t: ServiceType!) { dispatchCheck(stationId: $s, serviceType: $t, on: "2027-02-01") '
+        f'query($s: ID!, $t: ServiceType!) {{ dispatchCheck(stationId: $s, serviceType: $t, on: "{days(62)}") '
         "{ allowed } }"
     )
     assert (await graphql(client, check, hq, s=station, t="WARRANTY"))["data"]["dispatchCheck"]["allowed"] is False
@@ -332,8 +344,8 @@ async def test_the_seed_path_from_registration_to_a_live_station(
         "serviceTypes": ["WARRANTY"],
         "course": "Warranty repair basics",
         "certificateNumber": "SG-EAST-001",
-        "passedOn": "2027-01-10",
-        "expiresOn": "2029-01-09",
+        "passedOn": days(40),
+        "expiresOn": days(770),
     }
     recorded = await graphql(client, certify, hq, i=certificate)
     assert recorded["data"]["recordStaffCertificate"]["__typename"] == "StaffCertificateSuccess"

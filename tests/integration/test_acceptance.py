@@ -4,7 +4,7 @@ and certificate — and the branch where a second failed inspection cancels the 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -83,8 +83,8 @@ async def sign(scoped: Scoped, settings: Settings, t: Tenants, application: UUID
             t.hq_x.scope,
             storage.open_store(settings),
             application_id=application,
-            term_start=date(2027, 1, 1),
-            term_end=date(2029, 12, 31),
+            term_start=datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=31),
+            term_end=datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1125),
             service_types=["warranty", "paid"],
         )
         await session.commit()
