@@ -139,6 +139,32 @@ async def test_a_station_manager_cannot_invite_hq_staff(client: httpx.AsyncClien
     assert body["data"]["inviteUser"]["__typename"] == "ForbiddenError"
 
 
+async def test_a_station_manager_inviting_into_another_station_is_told_it_does_not_exist(
+    client: httpx.AsyncClient, tenants: Tenants, seed: AsyncSession
+) -> None:
+    """Issue 14 item 8: it used to answer Success and invite into the manager's own station instead."""
+    before = await seed.scalar(text("SELECT count(*) FROM invitations"))
+    body = await graphql(
+        client,
+        INVITE,
+        tenants.manager_a,
+        input={"email": "tech@b.test", "role": "STATION_TECHNICIAN", "stationId": str(tenants.station_b)},
+    )
+    assert body["data"]["inviteUser"] == {
+        "__typename": "NotFoundError",
+        "code": "NOT_FOUND",
+        "message": "no such station",
+    }
+    assert await seed.scalar(text("SELECT count(*) FROM invitations")) == before
+    own = await graphql(
+        client,
+        INVITE,
+        tenants.manager_a,
+        input={"email": "tech@a.test", "role": "STATION_TECHNICIAN", "stationId": str(tenants.station_a)},
+    )
+    assert own["data"]["inviteUser"]["__typename"] == "InviteUserSuccess"
+
+
 async def test_a_dealer_group_member_switches_station_with_a_new_token(
     client: httpx.AsyncClient, tenants: Tenants, mail_to: MailTo
 ) -> None:

@@ -75,6 +75,9 @@ async def invite(
     if not may_invite(inviter, role):
         raise Forbidden(f"a {inviter.value} may not invite a {role.value}")
     if scope.is_station:
+        # A station manager invites into its own station; another station's id is one it cannot see.
+        if station_id is not None and station_id != scope.station_id:
+            raise NotFound("no such station")
         station_id = scope.station_id
     if role.is_station_role:
         if station_id is None:
