@@ -13,10 +13,10 @@ from strawberry.scalars import JSON
 
 from dealernet.core import journal
 from dealernet.core.access import Permission
-from dealernet.core.errors import ValidationFailed
+from dealernet.core.ids import any_uuid, type_of
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, decode_cursor, load_nodes, parse_uuid
+from dealernet.graphql.relay import connection, decode_cursor, gid, load_nodes, parse_uuid
 
 _entry_loader = by_id_loader(journal.entries_by_id)
 
@@ -26,7 +26,7 @@ class JournalEntry(relay.Node):
     id: relay.NodeID[UUID]
     seq: int = strawberry.field(description="Position in the network's hash chain.")
     entity: str = strawberry.field(description="What kind of thing changed, e.g. membership.")
-    entity_id: strawberry.ID = strawberry.field(description="Which one (its id).")
+    entity_id: strawberry.ID = strawberry.field(description="Which one: its global id, as the API names it.")
     action: str = strawberry.field(description="What happened, e.g. deactivated.")
     actor_id: strawberry.ID | None = strawberry.field(description="Who did it (a user or API client id).")
     before: JSON | None = strawberry.field(description="The changed fields before.")
@@ -40,7 +40,7 @@ class JournalEntry(relay.Node):
             id=row.id,
             seq=row.seq,
             entity=row.entity,
-            entity_id=strawberry.ID(str(row.entity_id)),
+            entity_id=gid(type_of(row.entity), row.entity_id),
             action=row.action,
             actor_id=strawberry.ID(str(row.actor_id)) if row.actor_id else None,
             before=row.before,
@@ -77,8 +77,6 @@ class AuditQuery:
     async def journal(
         self, info: Info, first: int, after: str | None = None, entity_id: strawberry.ID | None = None
     ) -> relay.Connection[JournalEntry]:
-        entity = parse_uuid(str(entity_id)) if entity_id else None
-        if entity_id and entity is None:
-            raise ValidationFailed("entityId is not an id", fields={"entityId": "not an id"})
+        entity = any_uuid(str(entity_id), "entityId") if entity_id else None
         rows = await info.context.run(journal.list_entries, first=first, after=_after(after), entity_id=entity)
         return connection(rows, first=first, node=JournalEntry.from_row, key=lambda r: (r.at.isoformat(), r.id))

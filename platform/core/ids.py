@@ -18,6 +18,20 @@ def global_id(type_name: str, value: UUID | str) -> str:
     return base64.b64encode(f"{type_name}:{value}".encode()).decode()
 
 
+def type_of(entity: str) -> str:
+    """The API type name of a journal or notification entity (`labour_operation` -> `LabourOperation`)."""
+    return "".join(part.capitalize() for part in entity.split("_"))
+
+
+def any_uuid(value: str, field: str) -> UUID:
+    """The uuid in a global id of any type (or a bare uuid); VALIDATION naming `field` otherwise."""
+    parts = split_global_id(value)
+    parsed = parse_uuid(parts[1] if parts is not None else value)
+    if parsed is None:
+        raise ValidationFailed("not an id", fields={field: "not an id"})
+    return parsed
+
+
 def split_global_id(value: str) -> tuple[str, str] | None:
     """(type name, node id) of a global id; None for anything else."""
     try:

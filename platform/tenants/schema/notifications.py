@@ -12,16 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
 from dealernet.core.access import Permission
+from dealernet.core.ids import type_of
 from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.payloads import NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, keyset_after, load_nodes, uuid_of
+from dealernet.graphql.relay import connection, gid, keyset_after, load_nodes, uuid_of
 from dealernet.tenants import models
 from dealernet.tenants.service import notifications
 
 # The GraphQL type of the entity a notification is about, for its global id.
-ENTITY_TYPES = {"publication": "Publication"}
 _notification_loader = by_id_loader(notifications.notifications_by_id)
 
 
@@ -42,7 +42,7 @@ class Notification(relay.Node):
 
     @classmethod
     def from_row(cls, row: models.Notification) -> Notification:
-        about = relay.GlobalID(ENTITY_TYPES.get(row.entity, row.entity), str(row.entity_id))
+        about = gid(type_of(row.entity), row.entity_id)
         return cls(
             id=row.id,
             kind=row.kind,
@@ -50,7 +50,7 @@ class Notification(relay.Node):
             body=row.body,
             created_at=row.created_at,
             read_at=row.read_at,
-            about_id=strawberry.ID(str(about)),
+            about_id=about,
         )
 
 
