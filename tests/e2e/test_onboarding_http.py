@@ -353,3 +353,13 @@ async def test_the_seed_path_from_registration_to_a_live_station(
     assert (await graphql(client, check, hq, s=station, t="PAID"))["data"]["dispatchCheck"]["allowed"] is False
     viewer = await graphql(client, "{ viewer { station { status } } }", applicant)
     assert viewer["data"]["viewer"]["station"]["status"] == "active"
+
+
+async def test_an_unknown_stage_is_a_validation_error(client: httpx.AsyncClient, tenants: Tenants) -> None:
+    """Issue 14 item 15: applications(stage: "nonsense") answered an empty list; the stage is an enum now."""
+    for stage in ('"nonsense"', "NONSENSE"):
+        body = await graphql(
+            client, f"{{ applications(first: 5, stage: {stage}) {{ edges {{ cursor }} }} }}", tenants.hq_x
+        )
+        assert body.get("data") is None
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["VALIDATION"]

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dealernet.core import outbox
 from dealernet.core.db import new_id
-from dealernet.core.errors import NotFound, ValidationFailed
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.mail import MemoryMailer
 from dealernet.core.scope import Scope
 from dealernet.core.settings import Settings
@@ -226,3 +226,21 @@ async def test_listing_filters_and_a_station_does_not_see_withdrawn_versions(
     assert await listed(tenants.hq_x.scope, effective_to=TODAY) == [kept]
     assert await listed(tenants.hq_x.scope, kind="bulletin") == []
     assert await listed(tenants.manager_a.scope) == [kept]
+
+
+async def test_a_withdrawn_publication_cannot_be_acknowledged(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants
+) -> None:
+    """Issue 14 item 15: a station acknowledged a publication HQ had withdrawn."""
+    publication = await _publish_to(scoped, tenants, await _part(seed, tenants), publications.Target())
+    async with scoped(tenants.hq_x.scope) as session:
+        await publications.withdraw(session, tenants.hq_x.scope, publication_id=publication, reason="wrong prices")
+        await session.commit()
+    async with scoped(tenants.manager_a.scope) as session:
+        with pytest.raises(Conflict, match="withdrawn"):
+            await publications.acknowledge(session, tenants.manager_a.scope, publication_id=publication)
+    acknowledged = await seed.scalar(
+        text("SELECT count(*) FROM publication_deliveries WHERE publication_id = :p AND acknowledged_at IS NOT NULL"),
+        {"p": publication},
+    )
+    assert acknowledged == 0

@@ -248,6 +248,9 @@ async def acknowledge(session: AsyncSession, scope: Scope, *, publication_id: UU
     ).first()
     if delivery is None:
         raise NotFound("no such publication for this station", fields={"publicationId": "not found"})
+    status = await session.scalar(select(Publication.status).where(Publication.id == publication_id))
+    if status == "withdrawn":
+        raise Conflict("the publication was withdrawn: there is nothing to acknowledge")
     if delivery.acknowledged_at is None:
         delivery.acknowledged_at, delivery.acknowledged_by = datetime.now(UTC), scope.actor_id
         await session.flush()
