@@ -69,21 +69,18 @@ async def _throttled(
     throttle = _throttle(request)
     address = request.client.host if request.client else "unknown"
     await throttle.slow_down(account, address)
-    locked = await throttle.is_locked(account, address)
+    allowed = await throttle.begin(account, address)  # counted before the check: a burst cannot race it
     try:
         pair = await attempt()
-        if locked:
+        if not allowed:
             raise Unauthenticated(sign_in.BAD_CREDENTIALS)
     except factors.SecondFactorRequired:
         # The password was right; asking for the code is no failure, unless the account is locked.
-        if not locked:
-            raise
-        await throttle.record_failure(account, address)
-        raise Unauthenticated(sign_in.BAD_CREDENTIALS) from None
-    except Unauthenticated:
-        await throttle.record_failure(account, address)
+        if not allowed:
+            raise Unauthenticated(sign_in.BAD_CREDENTIALS) from None
+        await throttle.not_a_failure(account, address)
         raise
-    await throttle.record_success(account)
+    await throttle.succeeded(account, address)
     return pair
 
 

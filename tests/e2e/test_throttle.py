@@ -1,14 +1,17 @@
-"""Failed-login throttling over HTTP with real Redis counters (SECURITY.md AUTH-2)."""
+"""Failed-login throttling over HTTP with real Redis counters (docs/security.md AUTH-2)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from arq import ArqRedis
 
+from dealernet.core.db import new_id
 from dealernet.core.settings import Settings
+from dealernet.tenants.service.throttle import LoginThrottle, ThrottlePolicy
 from tests.conftest import Serve, Tenants
 from tests.factories import PASSWORD
 
@@ -66,3 +69,14 @@ async def test_counters_do_not_store_e_mail_addresses(
     keys = [key.decode() for key in await redis.keys("dealernet:login:*")]
     assert len(keys) == 2
     assert not any(tenants.manager_a.email in key for key in keys)
+
+
+async def test_a_burst_gets_no_more_checks_than_the_limit(redis: ArqRedis) -> None:
+    """Issue 14 item 1: 95 parallel wrong passwords and the right one were all checked, and the right one was
+    accepted. Attempts are counted atomically before the check: of a burst, only `lock_after` go through."""
+    throttle = LoginThrottle(redis, ThrottlePolicy(lock_after=10, address_lock_after=1_000))
+    email = f"burst-{new_id()}@example.test"
+    allowed = await asyncio.gather(*(throttle.begin(email, f"10.0.0.{n % 7}") for n in range(96)))
+    assert sum(allowed) == 10
+    await throttle.succeeded(email, "10.0.0.1")  # a right password takes the account's count back
+    assert await throttle.begin(email, "10.0.0.1") is True

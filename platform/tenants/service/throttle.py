@@ -1,8 +1,10 @@
 """Failed-login throttling with Redis counters, per account and per client address (docs/security.md AUTH-2).
 
-Each failure counts against the account and the address for a window. Past `slow_after` failures every
-further attempt waits a little longer; at `lock_after` the account (or address) is locked until the window
-ends. A locked account answers exactly like a wrong password, so locking reveals nothing either.
+Each attempt is counted against the account and the address, atomically, *before* its password is
+checked (`begin`), so a burst of parallel attempts gets no more checks than the limit; a success takes its
+count back (`succeeded`). Past `slow_after` failures every further attempt waits a little longer; past
+`lock_after` attempts the account (or address) is locked until the window ends. A locked account answers
+exactly like a wrong password, so locking reveals nothing either.
 """
 
 from __future__ import annotations
@@ -40,9 +42,30 @@ class LoginThrottle:
         account, by_address = await self.redis.mget(self._account_key(email), self._address_key(address))
         return int(account or 0), int(by_address or 0)
 
-    async def is_locked(self, email: str, address: str) -> bool:
-        account, by_address = await self.failures(email, address)
-        return account >= self.policy.lock_after or by_address >= self.policy.address_lock_after
+    async def begin(self, email: str, address: str) -> bool:
+        """Count this attempt before its check; True when it is within both limits."""
+        window = self.policy.window_seconds
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for key in (self._account_key(email), self._address_key(address)):
+                # The window starts at the first attempt (SET NX; EXPIRE NX needs Redis 7).
+                pipe.set(key, 0, ex=window, nx=True)
+                pipe.incr(key)
+            _, account, _, by_address = await pipe.execute()
+        return int(account) <= self.policy.lock_after and int(by_address) <= self.policy.address_lock_after
+
+    async def succeeded(self, email: str, address: str) -> None:
+        """The password was right: the account starts afresh and the address is not charged for it."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._account_key(email))
+            pipe.decr(self._address_key(address))
+            await pipe.execute()
+
+    async def not_a_failure(self, email: str, address: str) -> None:
+        """The password was right but a second factor is still needed: take the attempt back."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.decr(self._account_key(email))
+            pipe.decr(self._address_key(address))
+            await pipe.execute()
 
     async def slow_down(self, email: str, address: str) -> None:
         """Wait before answering an attempt that follows several failures (grows with each one)."""
@@ -50,18 +73,6 @@ class LoginThrottle:
         excess = max(account - self.policy.slow_after, by_address - self.policy.address_lock_after // 2, 0)
         if excess:
             await asyncio.sleep(min(0.1 * 2 ** (excess - 1), self.policy.max_delay_seconds))
-
-    async def record_failure(self, email: str, address: str) -> None:
-        window = self.policy.window_seconds
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for key in (self._account_key(email), self._address_key(address)):
-                # The window starts at the first failure (SET NX; EXPIRE NX needs Redis 7).
-                pipe.set(key, 0, ex=window, nx=True)
-                pipe.incr(key)
-            await pipe.execute()
-
-    async def record_success(self, email: str) -> None:
-        await self.redis.delete(self._account_key(email))
 
 
 async def spend(redis: Redis, key: str, *, limit: int, window_seconds: int) -> int:
