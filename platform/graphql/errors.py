@@ -44,12 +44,23 @@ def _is_timeout(error: BaseException | None) -> bool:
     return _sqlstate(error) == QUERY_CANCELED
 
 
-def coded_error(error: GraphQLError, *, suggestions: bool = True) -> GraphQLError:
-    """The error as clients may see it (idempotent: an error that has a code keeps it); without graphql-core's
-    "Did you mean" hints when `suggestions` is off (production)."""
+def _innermost(error: GraphQLError) -> BaseException | None:
     original = error.original_error
     while isinstance(original, GraphQLError) and original.original_error is not None:
         original = original.original_error  # variable coercion wraps the scalar's error once more
+    return original
+
+
+def _client_mistake(error: GraphQLError, original: BaseException | None) -> bool:
+    """A variable the schema refused (a Money that is a JSON number, a malformed Date, an unknown enum value,
+    an Int out of range): the message names the variable and what the client sent."""
+    return error.path is None and isinstance(original, GraphQLError | ValueError | TypeError)
+
+
+def coded_error(error: GraphQLError, *, suggestions: bool = True) -> GraphQLError:
+    """The error as clients may see it (idempotent: an error that has a code keeps it); without graphql-core's
+    "Did you mean" hints when `suggestions` is off (production)."""
+    original = _innermost(error)
     extensions: dict[str, object]
     if isinstance(original, DomainError):
         message, extensions = original.message, {"code": original.code}
@@ -57,11 +68,7 @@ def coded_error(error: GraphQLError, *, suggestions: bool = True) -> GraphQLErro
             extensions["fields"] = original.fields
     elif error.extensions and "code" in error.extensions:  # permission classes set their own code
         message, extensions = error.message, dict(error.extensions)
-    elif original is None:  # parse and validation errors of the query document
-        message, extensions = error.message, {"code": "VALIDATION"}
-    elif error.path is None and isinstance(original, GraphQLError | ValueError | TypeError):
-        # A variable the schema refused (a Money that is a JSON number, a malformed Date, an unknown enum
-        # value, an Int out of range): the message names the variable and what the client sent.
+    elif original is None or _client_mistake(error, original):  # parse and validation errors of the query document
         message, extensions = error.message, {"code": "VALIDATION"}
     elif _is_timeout(original):
         message, extensions = TIMEOUT_MESSAGE, {"code": "TIMEOUT"}
@@ -79,17 +86,14 @@ def coded_error(error: GraphQLError, *, suggestions: bool = True) -> GraphQLErro
     )
 
 
-def _client_mistake(error: GraphQLError) -> bool:
-    """A variable the schema refused (an unknown enum value, a malformed scalar): answered as VALIDATION."""
-    return error.path is None and isinstance(error.original_error, GraphQLError | ValueError | TypeError)
-
-
 def log_unexpected(errors: list[GraphQLError]) -> None:
     """Log what will be masked as INTERNAL (the request id comes from the bound context); a client's mistake
     is not unexpected and is not logged."""
     for error in errors:
         original = error.original_error
-        if original is None or isinstance(original, DomainError) or error.extensions or _client_mistake(error):
+        if original is None or isinstance(original, DomainError) or error.extensions:
+            continue
+        if _client_mistake(error, _innermost(error)):
             continue
         log.error("unexpected error in resolver", path=error.path, exc_info=original)
 

@@ -80,3 +80,12 @@ async def test_a_burst_gets_no_more_checks_than_the_limit(redis: ArqRedis) -> No
     assert sum(allowed) == 10
     await throttle.succeeded(email, "10.0.0.1")  # a right password takes the account's count back
     assert await throttle.begin(email, "10.0.0.1") is True
+
+
+async def test_taking_an_attempt_back_never_leaves_a_counter_without_expiry(redis: ArqRedis) -> None:
+    throttle = LoginThrottle(redis, ThrottlePolicy())
+    address = f"10.9.{new_id().int % 250}.1"  # no counter yet: its window ended, or it never began
+    await throttle.succeeded(f"late-{new_id()}@example.test", address)
+    key = LoginThrottle._address_key(address)
+    assert int(await redis.get(key)) == 0
+    assert 0 < await redis.ttl(key) <= ThrottlePolicy().window_seconds

@@ -20,7 +20,7 @@ from dealernet.core.scope import Scope
 from dealernet.graphql.context import Context, Info, by_id_loader
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, keyset_after, load_nodes, uuid_of
+from dealernet.graphql.relay import connection, keyset_after, load_nodes, maybe_gid, uuid_of
 from dealernet.graphql.scalars import Money
 from dealernet.policy import models
 from dealernet.policy.service import catalogue, prices
@@ -103,7 +103,7 @@ class Part(relay.Node):
             ListPrice(
                 currency=r.currency,
                 list_price=r.list_price,
-                region_id=strawberry.ID(str(relay.GlobalID("Region", str(r.region_id)))) if r.region_id else None,
+                region_id=maybe_gid("Region", r.region_id),
                 valid_from=r.valid_from,
             )
             for r in rows

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry import relay
 
 from dealernet.core.access import Permission
 from dealernet.core.scope import Scope
@@ -68,7 +67,7 @@ PartPriceResult = Annotated[
 
 def _price_success(row: models.PartPrice) -> PartPriceSuccess:
     return PartPriceSuccess(
-        part_id=strawberry.ID(str(relay.GlobalID("Part", str(row.part_id)))),
+        part_id=gid("Part", row.part_id),
         currency=row.currency,
         list_price=row.list_price,
         dealer_price=row.dealer_price,

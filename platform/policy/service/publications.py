@@ -237,18 +237,19 @@ async def withdraw(session: AsyncSession, scope: Scope, *, publication_id: UUID,
 async def acknowledge(session: AsyncSession, scope: Scope, *, publication_id: UUID) -> PublicationDelivery:
     """The station confirms it has received the publication (who, when). Acknowledging twice keeps the first."""
     require(scope, Permission.policy_acknowledge)
-    delivery = (
-        await session.scalars(
-            select(PublicationDelivery)
+    found = (
+        await session.execute(
+            select(PublicationDelivery, Publication.status)
+            .join(Publication, Publication.id == PublicationDelivery.publication_id)
             .where(
                 PublicationDelivery.publication_id == publication_id, PublicationDelivery.station_id == scope.station_id
             )
-            .with_for_update()
+            .with_for_update(of=PublicationDelivery)
         )
     ).first()
-    if delivery is None:
+    if found is None:
         raise NotFound("no such publication for this station", fields={"publicationId": "not found"})
-    status = await session.scalar(select(Publication.status).where(Publication.id == publication_id))
+    delivery, status = found
     if status == "withdrawn":
         raise Conflict("the publication was withdrawn: there is nothing to acknowledge")
     if delivery.acknowledged_at is None:

@@ -20,7 +20,7 @@ from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.enums import expose
 from dealernet.graphql.payloads import ConflictError, ForbiddenError, NotFoundError, ValidationError, attempt, problem
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, keyset_after, load_nodes, uuid_of
+from dealernet.graphql.relay import connection, gid, keyset_after, load_nodes, maybe_gid, uuid_of
 from dealernet.tenants import models
 from dealernet.tenants.service import directory, mails
 
@@ -135,10 +135,6 @@ class ViewerMembership:
     active: bool = strawberry.field(description="Whether the current token is for this membership.")
 
 
-def _gid(type_name: str, value: UUID | None) -> strawberry.ID | None:
-    return strawberry.ID(str(relay.GlobalID(type_name, str(value)))) if value else None
-
-
 @strawberry.type(description="The logged-in user and the tenant their token is active in.")
 class Viewer:
     id: strawberry.ID = strawberry.field(description="The user's global id (a User node).")
@@ -172,8 +168,8 @@ class Viewer:
             ViewerMembership(
                 id=strawberry.ID(str(row.id)),
                 role=Role(row.role),
-                network_id=_gid("Network", row.network_id),  # type: ignore[arg-type]
-                station_id=_gid("Station", row.station_id),
+                network_id=maybe_gid("Network", row.network_id),
+                station_id=maybe_gid("Station", row.station_id),
                 active=row.id == scope.membership_id,
             )
             for row in rows
@@ -266,7 +262,7 @@ class DirectoryQuery:
         if user is None:
             return None
         return Viewer(
-            id=strawberry.ID(str(relay.GlobalID("User", str(user.id)))),
+            id=gid("User", user.id),
             email=user.email,
             display_name=user.display_name,
             role=scope.role,

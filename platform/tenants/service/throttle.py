@@ -55,16 +55,20 @@ class LoginThrottle:
 
     async def succeeded(self, email: str, address: str) -> None:
         """The password was right: the account starts afresh and the address is not charged for it."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self._account_key(email))
-            pipe.decr(self._address_key(address))
-            await pipe.execute()
+        await self.redis.delete(self._account_key(email))
+        await self._take_back(self._address_key(address))
 
     async def not_a_failure(self, email: str, address: str) -> None:
         """The password was right but a second factor is still needed: take the attempt back."""
+        await self._take_back(self._account_key(email), self._address_key(address))
+
+    async def _take_back(self, *keys: str) -> None:
+        # A counter whose window ended meanwhile is created again with one, so DECR never leaves a key
+        # behind without an expiry.
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.decr(self._account_key(email))
-            pipe.decr(self._address_key(address))
+            for key in keys:
+                pipe.set(key, 1, ex=self.policy.window_seconds, nx=True)
+                pipe.decr(key)
             await pipe.execute()
 
     async def slow_down(self, email: str, address: str) -> None:
