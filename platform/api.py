@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -57,11 +57,13 @@ class NodeQuery:
         permission_classes=[IsAuthenticated],
         description="Any object by its global id; null when it does not exist or is not visible to you.",
     )
-    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:  # noqa: A002 - Relay's name
+    async def node(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The global id of any object.")]
+    ) -> relay.Node | None:
         return await resolve_node(info, id)
 
 
-@strawberry.type
+@strawberry.type(description="What can be read: each field says who may read it.")
 class Query(
     DirectoryQuery,
     PartnersQuery,
@@ -84,7 +86,11 @@ class Query(
     pass
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "What can be changed: each mutation answers its result or a typed error, and changes nothing on an error."
+    )
+)
 class Mutation(
     DirectoryMutation,
     PartnersMutation,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -32,7 +32,7 @@ class JournalEntry(relay.Node):
     before: JSON | None = strawberry.field(description="The changed fields before.")
     after: JSON | None = strawberry.field(description="The changed fields after.")
     request_id: str = strawberry.field(description="The request that made the change, for support.")
-    at: datetime
+    at: datetime = strawberry.field(description="When it happened.")
 
     @classmethod
     def from_row(cls, row: journal.JournalEntry) -> JournalEntry:
@@ -75,7 +75,15 @@ class AuditQuery:
         description="The change journal, newest first: HQ sees its network's, a station its own.",
     )
     async def journal(
-        self, info: Info, first: int, after: str | None = None, entity_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
+        after: Annotated[
+            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
+        ] = None,
+        entity_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only the entries about this object (its global id).")
+        ] = None,
     ) -> relay.Connection[JournalEntry]:
         entity = any_uuid(str(entity_id), "entityId") if entity_id else None
         rows = await info.context.run(journal.list_entries, first=first, after=_after(after), entity_id=entity)

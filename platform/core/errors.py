@@ -13,8 +13,27 @@ class DomainError(Exception):
     def __init__(self, message: str, *, fields: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
-        # Field path -> reason, for VALIDATION errors on input objects ("input.first": "at most 100").
+        # Field path -> reason, in the domain's snake_case ("input.values.contact_phone": "at most 40
+        # characters"); the API layers show it in the API's names with api_fields.
         self.fields = dict(fields or {})
+
+    def api_fields(self) -> dict[str, str]:
+        """The field paths in the API's names: each segment in camelCase (input.values.contactPhone)."""
+        return {api_path(path): reason for path, reason in self.fields.items()}
+
+
+def api_path(path: str) -> str:
+    """A domain field path in the API's names: station_id -> stationId, criteria.0.max_points ->
+    criteria.0.maxPoints. A segment already in camelCase stays as it is, and what follows `file` names a
+    column of an uploaded file, which keeps its own name (file.header.part_number)."""
+    segments = path.split(".")
+    named = segments.index("file") + 1 if "file" in segments else len(segments)
+    return ".".join([*map(_camel, segments[:named]), *segments[named:]])
+
+
+def _camel(segment: str) -> str:
+    head, *rest = segment.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 class Unauthenticated(DomainError):

@@ -51,7 +51,7 @@ async def bearer_scope(request: Request[Any, Any, State]) -> Scope | Response[di
 
 
 def problem_response(exc: DomainError) -> Response[dict[str, Any]]:
-    body = {"code": exc.code, "message": exc.message, "fields": exc.fields}
+    body = {"code": exc.code, "message": exc.message, "fields": exc.api_fields()}
     return Response(body, status_code=PROBLEM_STATUS.get(exc.code, 500))
 
 

@@ -65,7 +65,7 @@ def coded_error(error: GraphQLError, *, suggestions: bool = True) -> GraphQLErro
     if isinstance(original, DomainError):
         message, extensions = original.message, {"code": original.code}
         if original.fields:
-            extensions["fields"] = original.fields
+            extensions["fields"] = original.api_fields()
     elif error.extensions and "code" in error.extensions:  # permission classes set their own code
         message, extensions = error.message, dict(error.extensions)
     elif original is None or _client_mistake(error, original):  # parse and validation errors of the query document

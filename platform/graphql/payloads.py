@@ -75,7 +75,7 @@ def problem(exc: DomainError) -> UserError:
     for error_type, member in PROBLEM_TYPES.items():
         if isinstance(exc, error_type):
             if member is ValidationError:
-                fields = [FieldError(field=f, message=m) for f, m in exc.fields.items()]
+                fields = [FieldError(field=f, message=m) for f, m in exc.api_fields().items()]
                 return ValidationError(code=exc.code, message=exc.message, fields=fields)
             return member(code=exc.code, message=exc.message)
     raise exc

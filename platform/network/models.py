@@ -341,3 +341,15 @@ class NetworkCounter(Base):
     network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"), primary_key=True)
     series: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int]
+
+
+class TierRepairLevels(Base):
+    """The repair levels a station of a tier may do (维修级别, set by the service agreement); a tier without a
+    row is not restricted."""
+
+    __tablename__ = "tier_repair_levels"
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"), primary_key=True)
+    tier: Mapped[str] = mapped_column(String(8), primary_key=True)
+    repair_levels: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -46,36 +46,68 @@ LABELS: dict[Stage, tuple[str, str]] = {
     Stage.CANCELLED: ("取消合作意向", "letter of intent cancelled"),
 }
 
-# Documents a station hands in, with their (zh, en) labels; a submission needs the first two (申请材料).
-DOCUMENT_KINDS: dict[str, tuple[str, str]] = {
-    "business_licence": ("营业执照", "business licence"),
-    "tax_registration": ("税务登记证", "tax registration certificate"),
-    "site_photo": ("场地照片", "site photo"),
-    "other": ("其他材料", "other document"),
-    "evidence_before": ("变更前证明", "evidence before the change"),
-    "evidence_after": ("变更后证明", "evidence after the change"),
-}
-REQUIRED_DOCUMENTS = ("business_licence", "tax_registration")
-APPLICATION_DOCUMENTS = ("business_licence", "tax_registration", "site_photo", "other")
-EVIDENCE = ("evidence_before", "evidence_after")
 
-# Profile changes (资料变更): each kind, its labels and the profile fields it changes. Key data takes effect
-# only once HQ approves it, on evidence of before and after; the rest when filed, due within FILE_WITHIN_DAYS.
-PROFILE_KINDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "contacts": ("联系人变更", "contacts", ("contact_name", "contact_phone", "contact_email")),
-    "address": ("地址变更", "address", ("address",)),
-    "service_area": ("服务区域变更", "service area", ("service_area",)),
-    "bank_account": ("银行账户变更", "bank account", ("bank_name", "bank_account")),
-    "legal_representative": ("法定代表人变更", "legal representative", ("legal_representative",)),
+class DocumentKind(enum.StrEnum):
+    """A document a station hands in: with its application (申请材料), or as evidence of a profile change."""
+
+    BUSINESS_LICENCE = "business_licence"
+    TAX_REGISTRATION = "tax_registration"
+    SITE_PHOTO = "site_photo"
+    OTHER = "other"
+    EVIDENCE_BEFORE = "evidence_before"
+    EVIDENCE_AFTER = "evidence_after"
+
+
+# Each document kind's (zh, en) labels; a submission needs the first two.
+DOCUMENT_KINDS: dict[DocumentKind, tuple[str, str]] = {
+    DocumentKind.BUSINESS_LICENCE: ("营业执照", "business licence"),
+    DocumentKind.TAX_REGISTRATION: ("税务登记证", "tax registration certificate"),
+    DocumentKind.SITE_PHOTO: ("场地照片", "site photo"),
+    DocumentKind.OTHER: ("其他材料", "other document"),
+    DocumentKind.EVIDENCE_BEFORE: ("变更前证明", "evidence before the change"),
+    DocumentKind.EVIDENCE_AFTER: ("变更后证明", "evidence after the change"),
 }
-KEY_DATA = ("bank_account", "legal_representative")
+REQUIRED_DOCUMENTS = (DocumentKind.BUSINESS_LICENCE, DocumentKind.TAX_REGISTRATION)
+APPLICATION_DOCUMENTS = (*REQUIRED_DOCUMENTS, DocumentKind.SITE_PHOTO, DocumentKind.OTHER)
+EVIDENCE = (DocumentKind.EVIDENCE_BEFORE, DocumentKind.EVIDENCE_AFTER)
+
+
+class ProfileChangeKind(enum.StrEnum):
+    """What a profile change (资料变更) changes."""
+
+    CONTACTS = "contacts"
+    ADDRESS = "address"
+    SERVICE_AREA = "service_area"
+    BANK_ACCOUNT = "bank_account"
+    LEGAL_REPRESENTATIVE = "legal_representative"
+
+
+class ProfileChangeStatus(enum.StrEnum):
+    """Where a profile change is: recorded, then filed; key data waits for HQ's decision."""
+
+    DRAFT = "draft"  # recorded, not yet filed
+    IN_EFFECT = "in_effect"  # filed; not key data, so in effect at once
+    PENDING = "pending"  # key data filed, awaiting HQ
+    APPROVED = "approved"  # key data HQ approved: in effect
+    REJECTED = "rejected"  # key data HQ rejected
+    WITHDRAWN = "withdrawn"
+
+
+# Profile changes: each kind, its labels and the profile fields it changes. Key data takes effect only once HQ
+# approves it, on evidence of before and after; the rest when filed, due within FILE_WITHIN_DAYS.
+PROFILE_KINDS: dict[ProfileChangeKind, tuple[str, str, tuple[str, ...]]] = {
+    ProfileChangeKind.CONTACTS: ("联系人变更", "contacts", ("contact_name", "contact_phone", "contact_email")),
+    ProfileChangeKind.ADDRESS: ("地址变更", "address", ("address",)),
+    ProfileChangeKind.SERVICE_AREA: ("服务区域变更", "service area", ("service_area",)),
+    ProfileChangeKind.BANK_ACCOUNT: ("银行账户变更", "bank account", ("bank_name", "bank_account")),
+    ProfileChangeKind.LEGAL_REPRESENTATIVE: (
+        "法定代表人变更",
+        "legal representative",
+        ("legal_representative",),
+    ),
+}
+KEY_DATA = (ProfileChangeKind.BANK_ACCOUNT, ProfileChangeKind.LEGAL_REPRESENTATIVE)
 FILE_WITHIN_DAYS = 3
-
-
-def input_name(field: str) -> str:
-    """A field's name in the API (contact_phone → contactPhone), for the paths of validation errors."""
-    head, *rest = field.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def file_by(changed_on: date) -> date:
@@ -84,6 +116,32 @@ def file_by(changed_on: date) -> date:
 
 def filed_late(changed_on: date, filed_on: date) -> bool:
     return filed_on > file_by(changed_on)
+
+
+class RubricKind(enum.StrEnum):
+    """What a rubric scores: the application (申请评分), the interview, or the acceptance inspection (验收)."""
+
+    APPLICATION = "application"
+    INTERVIEW = "interview"
+    ACCEPTANCE = "acceptance"
+
+
+class StartupOrderKind(enum.StrEnum):
+    """A start-up order of an approved applicant: tools and equipment, the start-up parts stock, the VI kit."""
+
+    TOOLS = "tools"
+    PARTS = "parts"
+    VI = "vi"  # visual identity: signs and fittings
+
+
+class OverdueKind(enum.StrEnum):
+    """What an overdue onboarding item is."""
+
+    RECTIFICATION = "rectification"  # a rectification item past its date
+    STARTUP_ORDER = "startup_order"  # a start-up order not delivered by its date
+    PROFILE_CHANGE = "profile_change"  # a profile change not filed within FILE_WITHIN_DAYS
+    KEY_DATA_APPROVAL = "key_data_approval"  # key data filed and not yet decided by HQ
+    CERTIFICATE = "certificate"  # a technician's certificate expired
 
 
 class Action(enum.StrEnum):
@@ -242,3 +300,40 @@ def decide(votes: Sequence[Vote], *, members: int, quorum: int, majority: Decima
     if cast and Decimal(approvals) / cast > majority:
         return Decision.APPROVED
     return Decision.REJECTED
+
+
+# --- The dispatch check: may a station be given work of a service type and repair level on a day ---------
+
+
+@dataclass(frozen=True)
+class DispatchFacts:
+    """What the dispatch check weighs, loaded by the service."""
+
+    status: str  # the station's
+    contract_service_types: frozenset[str] | None  # the contract in force on the day; None: no contract then
+    contract_term: tuple[date, date] | None  # the latest contract's term, to say why none is in force
+    tier: str | None
+    tier_levels: frozenset[str] | None  # the tier's repair levels; None: the tier is not restricted
+    certified_technicians: int  # certified for the service type on the day
+
+
+def dispatch_refusals(facts: DispatchFacts, *, service_type: str, repair_level: str | None, on: date) -> list[str]:
+    """Every reason the station may not be dispatched the work (none: it may): active, under a contract in
+    force that covers the service type, a tier allowed the repair level, a technician certified for it."""
+    reasons = []
+    if facts.status != "active":
+        reasons.append(f"the station is {facts.status}")
+    if facts.contract_service_types is None:
+        if facts.contract_term is None:
+            reasons.append("the station has no contract")
+        else:
+            start, end = facts.contract_term
+            reasons.append(f"no contract in force on {on.isoformat()} (the term is {start} to {end})")
+    elif service_type not in facts.contract_service_types:
+        reasons.append(f"the contract does not cover {service_type} work")
+    if repair_level is not None and facts.tier_levels is not None and repair_level not in facts.tier_levels:
+        tier = facts.tier or "(none)"
+        reasons.append(f"a tier {tier} station may not do {repair_level.replace('_', ' ')}")
+    if not facts.certified_technicians:
+        reasons.append(f"no technician certified for {service_type} work on {on.isoformat()}")
+    return reasons

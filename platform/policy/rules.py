@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_CEILING, Decimal
 
 
@@ -26,6 +27,75 @@ class ServiceType(enum.StrEnum):
 
 
 SERVICE_TYPES = tuple(ServiceType)  # in the order forms and papers list them
+
+
+class RepairLevel(enum.StrEnum):
+    """The repair levels (维修级别) of the seeds' repair-quality guarantees; the service agreement says which
+    a station's tier may do."""
+
+    OVERHAUL = "overhaul"  # 大修
+    SECOND_LEVEL_MAINTENANCE = "second_level_maintenance"  # 二级维护
+    FIRST_LEVEL_MAINTENANCE = "first_level_maintenance"  # 一级维护
+    MINOR_REPAIR = "minor_repair"  # 小修
+    SPECIAL_REPAIR = "special_repair"  # 专项修理
+
+
+class PublicationKind(enum.StrEnum):
+    """What a publication (政策发布) carries to the stations."""
+
+    PRICE_LIST = "price_list"  # 价格表: list and dealer prices of parts
+    LABOUR_RATES = "labour_rates"  # 工时单价: a rate card
+    WARRANTY_POLICY = "warranty_policy"  # 保修政策: coverage per component group and the terms
+    SERVICE_COMMITMENTS = "service_commitments"  # 服务承诺: response times and reports due
+    BULLETIN = "bulletin"  # 技术通报: a technical bulletin or field action
+    STOCK_RULES = "stock_rules"  # 备件储备定额: how minimum stock is derived
+    PRICE_COEFFICIENTS = "price_coefficients"  # regional price coefficients
+
+
+class PublicationStatus(enum.StrEnum):
+    """A publication's life: drafted by HQ, published (delivered), or withdrawn after publishing."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+
+class PublicationPhase(enum.StrEnum):
+    """Where a publication stands today: its status, with published split by its effective date."""
+
+    DRAFT = "draft"
+    ANNOUNCED = "announced"  # published, effective later
+    IN_FORCE = "in force"
+    WITHDRAWN = "withdrawn"
+
+
+def phase(status: PublicationStatus | str, effective_on: date, today: date) -> PublicationPhase:
+    """A publication's phase on `today`."""
+    if status != PublicationStatus.PUBLISHED:
+        return PublicationPhase(status)
+    return PublicationPhase.ANNOUNCED if effective_on > today else PublicationPhase.IN_FORCE
+
+
+class ImportKind(enum.StrEnum):
+    """What a bulk file imports."""
+
+    PARTS = "parts"  # catalogue parts
+    PRICES = "prices"  # the prices of a draft price list
+
+
+class ImportMode(enum.StrEnum):
+    """What an import does with a file that has bad rows."""
+
+    ALL_OR_NOTHING = "all_or_nothing"  # any bad row rejects the whole file
+    VALID_ROWS = "valid_rows"  # the good rows are kept, the bad ones reported
+
+
+class ImportStatus(enum.StrEnum):
+    """Where an import is."""
+
+    QUEUED = "queued"  # waiting for, or in, the worker
+    DONE = "done"  # imported (in valid_rows mode, perhaps with rows rejected)
+    REJECTED = "rejected"  # a bad row in all_or_nothing mode, or the draft is gone: nothing written
 
 
 @dataclass(frozen=True)

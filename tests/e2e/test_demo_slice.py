@@ -196,7 +196,7 @@ async def test_the_demo_policy_as_station_sh01_sees_it(client: httpx.AsyncClient
     bj02 = await bearer(client, "manager@bj02.demo-motors.test")
     listing = "{ publications(first: 20) { edges { node { kind phase } } } }"
     sh01_sees = [e["node"] for e in (await ask(client, listing, sh01))["data"]["publications"]["edges"]]
-    assert {"kind": "price_list", "phase": "announced"} in sh01_sees
+    assert {"kind": "PRICE_LIST", "phase": "ANNOUNCED"} in sh01_sees
     assert len(sh01_sees) == 7
     assert len((await ask(client, listing, bj02))["data"]["publications"]["edges"]) == 6
     ids = (

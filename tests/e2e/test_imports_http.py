@@ -34,7 +34,7 @@ async def test_upload_run_and_follow(
     assert await deliver() == 1
     followed = (await graphql(client, FOLLOW, tenants.hq_x, id=bad.json()["id"]))["data"]["node"]
     assert followed == {
-        "status": "rejected",
+        "status": "REJECTED",
         "filename": "catalogue.csv",
         "rowsTotal": 3,
         "rowsDone": 3,
@@ -47,13 +47,13 @@ async def test_upload_run_and_follow(
     assert good.status_code == 202
     assert await deliver() == 1
     followed = (await graphql(client, FOLLOW, tenants.hq_x, id=good.json()["id"]))["data"]["node"]
-    assert (followed["status"], followed["rowsWritten"]) == ("done", 2)
+    assert (followed["status"], followed["rowsWritten"]) == ("DONE", 2)
 
     again = await upload(client, tenants.hq_x, CATALOGUE)
     assert again.status_code == 200
     assert again.json() == {**good.json(), "status": "done", "duplicate": True}
     listed = await graphql(client, "{ imports(first: 10) { edges { node { id status } } } }", tenants.hq_x)
-    assert [e["node"]["status"] for e in listed["data"]["imports"]["edges"]] == ["done", "rejected"]
+    assert [e["node"]["status"] for e in listed["data"]["imports"]["edges"]] == ["DONE", "REJECTED"]
     assert await seed.scalar(select(func.count()).select_from(Part)) == 2
 
 

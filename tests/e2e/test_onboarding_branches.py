@@ -75,7 +75,7 @@ async def world(
         ]
         if kind == "acceptance":
             criteria = [{**c, "maxPoints": 1} for c in criteria]
-        await graphql(client, RUBRIC, tenants.hq_x, i={"kind": kind, "title": kind, "criteria": criteria})
+        await graphql(client, RUBRIC, tenants.hq_x, i={"kind": kind.upper(), "title": kind, "criteria": criteria})
     return {"region": gid("Region", east), "members": members, "applicant": applicant}
 
 
@@ -119,8 +119,9 @@ async def test_a_second_failed_acceptance_cancels_and_an_overdue_item_is_reminde
     for member in w["members"][:3]:
         await graphql(client, VOTE, member, a=application, v="APPROVE")
     await graphql(client, DECIDE, hq, a=application)
-    place = """mutation($k: String!, $p: [PartQuantityInput!]!, $d: Date!) { placeStartupOrder(input: {kind: $k,
-      reference: "PO", dueOn: $d, parts: $p}) { ... on StartupOrderSuccess { order { id } } } }"""
+    place = """mutation($k: StartupOrderKind!, $p: [PartQuantityInput!]!, $d: Date!) {
+      placeStartupOrder(input: {kind: $k, reference: "PO", dueOn: $d, parts: $p}) {
+        ... on StartupOrderSuccess { order { id } } } }"""
     part = (
         await graphql(
             client,
@@ -131,7 +132,7 @@ async def test_a_second_failed_acceptance_cancels_and_an_overdue_item_is_reminde
     )["data"]["createPart"]["part"]["id"]
     for kind in ("tools", "parts", "vi"):
         lines = [{"partId": part, "quantity": 5}] if kind == "parts" else []
-        placed = await graphql(client, place, applicant, k=kind, p=lines, d=days(45))
+        placed = await graphql(client, place, applicant, k=kind.upper(), p=lines, d=days(45))
         order = placed["data"]["placeStartupOrder"]["order"]["id"]
         await graphql(client, "mutation($o: ID!) { confirmStartupDelivery(orderId: $o) { __typename } }", hq, o=order)
     failing = [{"code": "SIGNAGE", "points": 1}, {"code": "LIFTS", "points": 0}, {"code": "TOOLS", "points": 1}]
@@ -151,7 +152,7 @@ async def test_a_second_failed_acceptance_cancels_and_an_overdue_item_is_reminde
     ]
     assert any("Rectification LIFTS" in m.subject or "Rectification LIFTS" in m.body for m in mailer.sent)
     overdue = await graphql(client, "{ onboardingOverdue { kind subject } }", hq)
-    assert overdue["data"]["onboardingOverdue"] == [{"kind": "rectification", "subject": "LIFTS: LIFTS"}]
+    assert overdue["data"]["onboardingOverdue"] == [{"kind": "RECTIFICATION", "subject": "LIFTS: LIFTS"}]
 
     second = (await graphql(client, INSPECT, hq, i={"applicationId": application, "marks": failing}))["data"]
     assert (second["inspectAcceptance"]["round"], second["inspectAcceptance"]["passed"]) == (2, False)

@@ -47,7 +47,7 @@ async def test_documents_are_checked_and_read_only_by_the_applicant_and_its_hq(
     assert handed["sha256"] == hashlib.sha256(PDF).hexdigest()
     body = await graphql(client, DOCUMENTS, tenants.hq_x, id=await application_of(seed, applicant))
     [document] = body["data"]["node"]["documents"]
-    assert document["kind"] == "business_licence"
+    assert document["kind"] == "BUSINESS_LICENCE"
     assert document["kindLabel"] == {"zh": "营业执照", "en": "business licence"}
     assert document["filename"] == "营业执照.pdf"
 

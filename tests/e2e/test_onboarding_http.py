@@ -119,7 +119,7 @@ async def test_apply_submit_and_score(
         {"code": "STAFF", "labelZh": "人员", "labelEn": "Staff", "weight": "20", "maxPoints": 5},
         {"code": "BRANDS", "labelZh": "品牌", "labelEn": "Brands", "weight": "10", "maxPoints": 1},
     ]
-    made = await graphql(client, RUBRIC, hq, i={"kind": "application", "title": "申请评分标准", "criteria": criteria})
+    made = await graphql(client, RUBRIC, hq, i={"kind": "APPLICATION", "title": "申请评分标准", "criteria": criteria})
     assert made["data"]["createRubric"]["rubric"]["version"] == 1
 
     strong_id = await apply(client, strong, gid("Region", east))
@@ -200,7 +200,7 @@ async def test_the_seed_path_from_registration_to_a_live_station(
             {"code": c, "labelZh": c, "labelEn": c, "weight": "25", "maxPoints": 1 if c == "BRANDS" else 10}
             for c in codes
         ]
-        await graphql(client, RUBRIC, hq, i={"kind": kind, "title": kind, "criteria": criteria})
+        await graphql(client, RUBRIC, hq, i={"kind": kind.upper(), "title": kind, "criteria": criteria})
     application = await apply(client, applicant, gid("Region", east))
     await graphql(client, SCORE, hq, i={"applicationId": application, "marks": marks(8, 8, 4, 1)})
     quota = "mutation($r: ID!) { setRegionQuota(regionId: $r, stationsNeeded: 2) { __typename } }"
@@ -286,7 +286,10 @@ async def test_the_seed_path_from_registration_to_a_live_station(
     for kind in ("tools", "parts", "vi"):
         lines = [{"partId": part, "quantity": 10}] if kind == "parts" else []
         placed = await graphql(
-            client, place, applicant, i={"kind": kind, "reference": f"PO-{kind}", "dueOn": days(45), "parts": lines}
+            client,
+            place,
+            applicant,
+            i={"kind": kind.upper(), "reference": f"PO-{kind}", "dueOn": days(45), "parts": lines},
         )
         orders.append(placed["data"]["placeStartupOrder"]["order"]["id"])
     confirm = 'mutation($o: ID!) { confirmStartupDelivery(orderId: $o, note: "ok") { __typename } }'
@@ -295,7 +298,7 @@ async def test_the_seed_path_from_registration_to_a_live_station(
     checklist = [
         {"code": c, "labelZh": c, "labelEn": c, "weight": "1", "maxPoints": 1} for c in ("SIGNAGE", "LIFTS", "TOOLS")
     ]
-    await graphql(client, RUBRIC, hq, i={"kind": "acceptance", "title": "验收", "criteria": checklist})
+    await graphql(client, RUBRIC, hq, i={"kind": "ACCEPTANCE", "title": "验收", "criteria": checklist})
     inspect = """mutation($i: InspectAcceptanceInput!) { inspectAcceptance(input: $i) { __typename
       ... on InspectionSuccess { round passed application { stage } rectificationItems { code dueOn } } } }"""
     failed = await graphql(
@@ -352,7 +355,7 @@ async def test_the_seed_path_from_registration_to_a_live_station(
     assert (await graphql(client, check, hq, s=station, t="WARRANTY"))["data"]["dispatchCheck"]["allowed"] is True
     assert (await graphql(client, check, hq, s=station, t="PAID"))["data"]["dispatchCheck"]["allowed"] is False
     viewer = await graphql(client, "{ viewer { station { status } } }", applicant)
-    assert viewer["data"]["viewer"]["station"]["status"] == "active"
+    assert viewer["data"]["viewer"]["station"]["status"] == "ACTIVE"
 
 
 async def test_an_unknown_stage_is_a_validation_error(client: httpx.AsyncClient, tenants: Tenants) -> None:

@@ -149,5 +149,5 @@ async def test_documents_walk(client: httpx.AsyncClient, seed: AsyncSession, ten
         who: [e["node"] for e in (await graphql(client, kinds, p))["data"]["publications"]["edges"]]
         for who, p in (("A", t.manager_a), ("B", t.manager_b))
     }
-    assert {"kind": "bulletin", "bulletin": {"number": "TSB-1", "affectedModels": ["J6P"]}} in seen["A"]
-    assert all(n["kind"] != "bulletin" for n in seen["B"])
+    assert {"kind": "BULLETIN", "bulletin": {"number": "TSB-1", "affectedModels": ["J6P"]}} in seen["A"]
+    assert all(n["kind"] != "BULLETIN" for n in seen["B"])

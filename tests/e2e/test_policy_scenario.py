@@ -59,7 +59,7 @@ async def price_list(
     done = await imported(
         client, hq, deliver, await upload(client, hq, PRICES + rows, kind="prices", priceListId=list_id)
     )
-    assert done["status"] == "done", done
+    assert done["status"] == "DONE", done
     return list_id
 
 
@@ -89,13 +89,13 @@ async def test_policy_distribution_scenario(
         )
     )
     rejected = await imported(client, hq, deliver, await upload(client, hq, bad, kind="parts"))
-    assert rejected["status"] == "rejected"
+    assert rejected["status"] == "REJECTED"
     assert rejected["errors"] == [
         {"line": 3, "column": "part_number", "reason": "letters, digits, dots and dashes, at most 40"}
     ]
     assert (await graphql(client, PARTS, hq))["data"]["parts"]["edges"] == []
     fixed = await imported(client, hq, deliver, await upload(client, hq, bad.replace("BP 2", "BP-2"), kind="parts"))
-    assert (fixed["status"], fixed["rowsWritten"]) == ("done", 3)
+    assert (fixed["status"], fixed["rowsWritten"]) == ("DONE", 3)
     parts = {
         e["node"]["partNumber"]: e["node"]["id"] for e in (await graphql(client, PARTS, hq))["data"]["parts"]["edges"]
     }
@@ -110,7 +110,7 @@ async def test_policy_distribution_scenario(
     )
     assert (await graphql(client, PUBLISH, hq, id=east_list))["data"]["publish"] == {
         "deliveries": 1,
-        "publication": {"phase": "announced"},
+        "publication": {"phase": "ANNOUNCED"},
     }
     await deliver()  # the fan-out jobs: in-app notifications and e-mail
 
@@ -122,11 +122,11 @@ async def test_policy_distribution_scenario(
         }
         for name, who in (("east", t.manager_a), ("west", t.manager_b))
     }
-    assert seen["east"] == {national: "in force", east_list: "announced"}
+    assert seen["east"] == {national: "IN_FORCE", east_list: "ANNOUNCED"}
     by_region = "query($r: ID!) { publications(first: 10, regionId: $r) { edges { node { id } } } }"
     east_only = (await graphql(client, by_region, hq, r=gid("Region", east.id)))["data"]["publications"]["edges"]
     assert [e["node"]["id"] for e in east_only] == [east_list]
-    assert seen["west"] == {national: "in force"}
+    assert seen["west"] == {national: "IN_FORCE"}
 
     today = (await graphql(client, AS_OF, t.manager_a, p=parts["BP-1"], on=str(TODAY)))["data"]["priceAsOf"]
     later = (await graphql(client, AS_OF, t.manager_a, p=parts["BP-1"], on=str(NEXT_MONTH)))["data"]["priceAsOf"]

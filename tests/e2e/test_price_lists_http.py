@@ -75,7 +75,7 @@ async def test_the_price_list_walk(client: httpx.AsyncClient, tenants: Tenants, 
     assert (await graphql(client, PUBLISH, t.hq_x, id=regional))["data"]["publish"] == {
         "__typename": "PublishSuccess",
         "deliveries": 1,
-        "publication": {"phase": "announced"},
+        "publication": {"phase": "ANNOUNCED"},
     }
 
     seen: dict[str, Any] = {}
@@ -83,10 +83,10 @@ async def test_the_price_list_walk(client: httpx.AsyncClient, tenants: Tenants, 
         edges = await graphql(client, "{ publications(first: 10) { edges { node { title phase } } } }", principal)
         seen[name] = [e["node"] for e in edges["data"]["publications"]["edges"]]
     assert seen["A"] == [
-        {"title": "National 2026", "phase": "in force"},
-        {"title": "East next month", "phase": "announced"},
+        {"title": "National 2026", "phase": "IN_FORCE"},
+        {"title": "East next month", "phase": "ANNOUNCED"},
     ]
-    assert seen["B"] == [{"title": "National 2026", "phase": "in force"}]
+    assert seen["B"] == [{"title": "National 2026", "phase": "IN_FORCE"}]
 
     today_a = await graphql(client, AS_OF, t.manager_a, p=part, on=str(TODAY))
     next_a = await graphql(client, AS_OF, t.manager_a, p=part, on=str(NEXT_MONTH))

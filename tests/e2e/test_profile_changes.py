@@ -52,16 +52,16 @@ async def test_ordinary_changes_take_effect_when_filed_and_late_filings_are_flag
     on_time = await record(
         client,
         t.manager_a,
-        kind="contacts",
+        kind="CONTACTS",
         changedOn=(TODAY - timedelta(days=1)).isoformat(),
         values={"contactName": "Zhang Min", "contactPhone": "13812345678"},
         reason="new service manager",
     )
     change = on_time["change"]
-    assert (change["status"], change["keyData"]) == ("draft", False)
+    assert (change["status"], change["keyData"]) == ("DRAFT", False)
     assert change["fileBy"] == (TODAY + timedelta(days=2)).isoformat()
     filed = (await file(client, t.manager_a, change["id"]))["change"]
-    assert (filed["status"], filed["filedLate"]) == ("in_effect", False)
+    assert (filed["status"], filed["filedLate"]) == ("IN_EFFECT", False)
     assert {v["field"]: (v["before"], v["after"]) for v in filed["values"]} == {
         "contactName": ("", "Zhang Min"),
         "contactPhone": ("", "13812345678"),
@@ -72,13 +72,13 @@ async def test_ordinary_changes_take_effect_when_filed_and_late_filings_are_flag
     late = await record(
         client,
         t.manager_a,
-        kind="address",
+        kind="ADDRESS",
         changedOn=(TODAY - timedelta(days=5)).isoformat(),
         values={"address": "2 New Rd"},
     )
     assert (await file(client, t.manager_a, late["change"]["id"]))["change"]["filedLate"] is True
     flagged = (await graphql(client, LATE, t.hq_x))["data"]["profileChanges"]["edges"]
-    assert [e["node"]["kind"] for e in flagged] == ["address"]
+    assert [e["node"]["kind"] for e in flagged] == ["ADDRESS"]
     assert (await graphql(client, LATE, t.hq_y))["data"]["profileChanges"]["edges"] == []
     again = await file(client, t.manager_a, late["change"]["id"])
     assert again["__typename"] == "ConflictError"
@@ -90,7 +90,7 @@ async def test_a_change_names_only_its_own_fields_and_no_future_day(
     wrong = await record(
         client,
         tenants.manager_a,
-        kind="address",
+        kind="ADDRESS",
         changedOn=(TODAY + timedelta(days=1)).isoformat(),
         values={"bankAccount": "6222 0000"},
     )
@@ -105,7 +105,7 @@ async def test_key_data_needs_evidence_and_hq_approval(
     recorded = await record(
         client,
         t.manager_a,
-        kind="bank_account",
+        kind="BANK_ACCOUNT",
         changedOn=TODAY.isoformat(),
         values={"bankName": "ICBC Pudong", "bankAccount": "6222 0210 0000 1234"},
     )
@@ -128,8 +128,8 @@ async def test_key_data_needs_evidence_and_hq_approval(
     assert foreign.status_code == 404
 
     pending = (await file(client, t.manager_a, change_id))["change"]
-    assert (pending["status"], pending["keyData"]) == ("pending", True)
-    assert [e["kind"] for e in pending["evidence"]] == ["evidence_before", "evidence_after"]
+    assert (pending["status"], pending["keyData"]) == ("PENDING", True)
+    assert [e["kind"] for e in pending["evidence"]] == ["EVIDENCE_BEFORE", "EVIDENCE_AFTER"]
     profile = (await graphql(client, PROFILE, t.hq_x, s=_station_gid(t.station_a)))["data"]["stationProfile"]
     assert profile["bankAccount"] == ""  # not before HQ approves
 
@@ -140,7 +140,7 @@ async def test_key_data_needs_evidence_and_hq_approval(
     other_network = (await graphql(client, DECIDE, t.hq_y, c=change_id, a=True, n=""))["data"]["decideProfileChange"]
     assert other_network["__typename"] == "NotFoundError"
     approved = (await graphql(client, DECIDE, t.hq_x, c=change_id, a=True, n="bank letter checked"))["data"]
-    assert approved["decideProfileChange"]["change"]["status"] == "approved"
+    assert approved["decideProfileChange"]["change"]["status"] == "APPROVED"
     profile = (await graphql(client, PROFILE, t.manager_a))["data"]["stationProfile"]
     assert profile["bankAccount"] == "6222 0210 0000 1234"
     actions = (
@@ -156,7 +156,7 @@ async def test_a_suspended_station_reads_but_does_not_submit(
     client: httpx.AsyncClient, tenants: Tenants, seed: AsyncSession
 ) -> None:
     t = tenants
-    draft = await record(client, t.manager_a, kind="address", changedOn=TODAY.isoformat(), values={"address": "3 Rd"})
+    draft = await record(client, t.manager_a, kind="ADDRESS", changedOn=TODAY.isoformat(), values={"address": "3 Rd"})
     await seed.execute(text("UPDATE stations SET status = 'suspended' WHERE id = :s"), {"s": t.station_a})
     await seed.commit()
     refused = await graphql(client, FILE, t.manager_a, c=draft["change"]["id"])
@@ -171,11 +171,11 @@ async def test_a_suspended_station_reads_but_does_not_submit(
     assert upload.status_code == 403
     # Reading goes on, and so does reading one's notifications.
     read = await graphql(client, "{ profileChanges(first: 5) { edges { node { status } } } }", t.manager_a)
-    assert read["data"]["profileChanges"]["edges"] == [{"node": {"status": "draft"}}]
+    assert read["data"]["profileChanges"]["edges"] == [{"node": {"status": "DRAFT"}}]
     marked = await graphql(client, 'mutation { markNotificationRead(id: "x") { __typename } }', t.manager_a)
     assert "errors" not in marked
     # Another station is not affected.
-    other = await record(client, t.manager_b, kind="address", changedOn=TODAY.isoformat(), values={"address": "4 Rd"})
+    other = await record(client, t.manager_b, kind="ADDRESS", changedOn=TODAY.isoformat(), values={"address": "4 Rd"})
     assert other["__typename"] == "ProfileChangeSuccess"
 
 
@@ -187,7 +187,7 @@ async def test_the_watcher_reminds_unfiled_changes_and_late_startup_orders(
         await record(
             client,
             t.manager_a,
-            kind="address",
+            kind="ADDRESS",
             changedOn=(TODAY - timedelta(days=days_ago)).isoformat(),
             values={"address": address},
         )
@@ -238,10 +238,10 @@ async def test_hq_sees_what_is_overdue_and_a_station_its_own(
 ) -> None:
     t = tenants
     await record(
-        client, t.manager_a, kind="address", changedOn=(TODAY - timedelta(days=6)).isoformat(), values={"address": "x"}
+        client, t.manager_a, kind="ADDRESS", changedOn=(TODAY - timedelta(days=6)).isoformat(), values={"address": "x"}
     )
     await record(
-        client, t.manager_c, kind="address", changedOn=(TODAY - timedelta(days=9)).isoformat(), values={"address": "y"}
+        client, t.manager_c, kind="ADDRESS", changedOn=(TODAY - timedelta(days=9)).isoformat(), values={"address": "y"}
     )
     await seed.execute(
         text(
@@ -257,16 +257,16 @@ async def test_hq_sees_what_is_overdue_and_a_station_its_own(
         },
     )
     await seed.commit()
-    query = "query($k: String) { onboardingOverdue(kind: $k) { kind stationId subject dueOn daysOverdue } }"
+    query = "query($k: OverdueKind) { onboardingOverdue(kind: $k) { kind stationId subject dueOn daysOverdue } }"
     seen = (await graphql(client, query, t.hq_x))["data"]["onboardingOverdue"]
-    assert [(i["kind"], i["daysOverdue"]) for i in seen] == [("profile_change", 3), ("certificate", -10)]
+    assert [(i["kind"], i["daysOverdue"]) for i in seen] == [("PROFILE_CHANGE", 3), ("CERTIFICATE", -10)]
     assert seen[0]["stationId"] == _station_gid(t.station_a)
     own = (await graphql(client, query, t.manager_b))["data"]["onboardingOverdue"]
     assert [i["subject"] for i in own] == ["SG-9 Wu"]
-    only = (await graphql(client, query, t.hq_x, k="certificate"))["data"]["onboardingOverdue"]
-    assert [i["kind"] for i in only] == ["certificate"]
+    only = (await graphql(client, query, t.hq_x, k="CERTIFICATE"))["data"]["onboardingOverdue"]
+    assert [i["kind"] for i in only] == ["CERTIFICATE"]
     other = (await graphql(client, query, t.hq_y))["data"]["onboardingOverdue"]
-    assert [(i["kind"], i["daysOverdue"]) for i in other] == [("profile_change", 6)]
+    assert [(i["kind"], i["daysOverdue"]) for i in other] == [("PROFILE_CHANGE", 6)]
     bad = await graphql(client, query, t.hq_x, k="everything")
     assert [e["extensions"]["code"] for e in bad["errors"]] == ["VALIDATION"]
 
@@ -276,6 +276,6 @@ async def test_the_filing_rule_is_the_watchers_parameter(
 ) -> None:
     """The SQL watcher restates no rule: the days to file within come from network.rules (migration 0025)."""
     four_days_ago = (TODAY - timedelta(days=4)).isoformat()
-    await record(client, tenants.manager_a, kind="address", changedOn=four_days_ago, values={"address": "1 Rd"})
+    await record(client, tenants.manager_a, kind="ADDRESS", changedOn=four_days_ago, values={"address": "1 Rd"})
     assert await network_jobs.remind_deadlines(sessionmaker, file_within=10) == 0  # a 10-day rule: not due yet
     assert await network_jobs.remind_deadlines(sessionmaker) == 1  # the platform's rule: overdue

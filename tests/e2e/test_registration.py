@@ -75,7 +75,7 @@ async def test_a_dealer_registers_confirms_and_finds_its_draft_application(
         "stage": "DRAFT",
         "stageLabel": {"en": "application in progress"},
     }
-    assert mine["viewer"] == {"role": "station_manager", "station": {"status": "applicant"}}
+    assert mine["viewer"] == {"role": "station_manager", "station": {"status": "APPLICANT"}}
 
     station = (await seed.scalars(select(Station).where(Station.name == "East Motors"))).one()
     assert station.code.startswith("APP-")

@@ -187,7 +187,7 @@ async def test_an_unusable_file_is_refused_at_upload(
             await imports.start_import(
                 session, tenants.hq_x.scope, kind=imports.PARTS, filename=filename, content=content
             )
-    assert field in refused.value.fields
+    assert field in refused.value.api_fields()
     assert await seed.scalar(select(func.count()).select_from(Import)) == 0
 
 

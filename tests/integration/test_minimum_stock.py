@@ -123,4 +123,4 @@ async def test_bad_rules_are_refused(
                 floor=floor,
                 ceiling=ceiling,
             )
-    assert field in refused.value.fields
+    assert field in refused.value.api_fields()

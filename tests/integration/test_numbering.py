@@ -57,7 +57,7 @@ async def test_onboarding_rules_change_together_and_are_journaled(
                 hq,
                 {"committee_quorum": 9, "committee_majority": Decimal(1), "application_pass_mark": Decimal("60.001")},
             )
-        assert set(bad.value.fields) == {
+        assert set(bad.value.api_fields()) == {
             "input.committeeQuorum",
             "input.committeeMajority",
             "input.applicationPassMark",

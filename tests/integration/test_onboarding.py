@@ -155,13 +155,13 @@ async def test_the_draft_validates_and_submission_needs_a_complete_form(
             await applications.update_application(
                 session, applicant.scope, applications.ApplicationForm(bays=-1, company_name=" ")
             )
-        assert bad.value.fields == {"bays": "0 to 1,000,000", "companyName": "at most 200 characters, not empty"}
+        assert bad.value.api_fields() == {"bays": "0 to 1,000,000", "companyName": "at most 200 characters, not empty"}
         await applications.update_application(session, applicant.scope, applications.ApplicationForm(bays=6))
         with pytest.raises(ValidationFailed) as incomplete:
             await applications.submit_application(session, applicant.scope)
-        assert "siteAddress" in incomplete.value.fields
-        assert "bays" not in incomplete.value.fields
-        assert {"businessLicence", "taxRegistration"} <= set(incomplete.value.fields)
+        assert "siteAddress" in incomplete.value.api_fields()
+        assert "bays" not in incomplete.value.api_fields()
+        assert {"businessLicence", "taxRegistration"} <= set(incomplete.value.api_fields())
 
 
 async def test_two_concurrent_moves_cannot_both_win(

@@ -166,7 +166,7 @@ async def test_bad_warranty_terms_are_refused(
             await warranty.draft_warranty_policy(
                 session, tenants.hq_x.scope, title="w", effective_on=TODAY, terms=terms
             )
-    assert field in refused.value.fields
+    assert field in refused.value.api_fields()
     assert await seed.scalar(select(Publication.id)) is None
 
 

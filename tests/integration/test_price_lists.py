@@ -9,15 +9,20 @@ from decimal import Decimal
 from uuid import UUID
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core.db import new_id
 from dealernet.core.errors import Conflict, ValidationFailed
+from dealernet.core.outbox import OutboxRow
 from dealernet.core.scope import DbRole, Scope
-from dealernet.policy.models import Part, PartPrice
+from dealernet.network.models import Application
+from dealernet.network.rules import Action
+from dealernet.network.service import applications
+from dealernet.policy.models import Part, PartPrice, PublicationDelivery
 from dealernet.policy.service import prices, publications
+from dealernet.policy.service.publications import NOTIFY_DELIVERED
 from dealernet.tenants.models import Region, Station
 from tests.conftest import PartnerWorld, Scoped, Tenants
 
@@ -287,3 +292,46 @@ async def test_a_regional_coefficient_prices_the_national_list_for_its_region(
     west = await as_of(scoped, t.manager_b.scope, p1, t.station_b, NEXT_MONTH)
     assert west is not None
     assert (west.list_price, west.coefficient) == (Decimal("100.00"), None)
+
+
+async def test_a_station_back_in_service_receives_the_policy_that_still_holds(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants, partner_world: PartnerWorld
+) -> None:
+    """Issue 14 item 9: a station that went live (or live again) after a publication got none of it, so it
+    could not price a repair."""
+    t = tenants
+    _, _, p1, p2 = await world(seed, t, partner_world)
+    hq = t.hq_x.scope
+    await seed.execute(update(Station).where(Station.id == t.station_b).values(status="suspended"))
+    seed.add(
+        Application(id=new_id(), network_id=t.network_x, station_id=t.station_b, company_name="B", stage="suspended")
+    )
+    await seed.flush()
+    superseded = await price_list(scoped, hq, TODAY - timedelta(days=60), {p1: ("100.00", "80.00")})
+    current = await price_list(scoped, hq, TODAY - timedelta(days=10), {p1: ("110.00", "88.00")})
+    announced = await price_list(scoped, hq, NEXT_MONTH, {p2: ("5.00", "4.00")})
+    withdrawn = await price_list(scoped, hq, TODAY - timedelta(days=5), {p2: ("6.00", "5.00")})
+    for publication in (superseded, current, announced, withdrawn):
+        assert await publish(scoped, hq, publication) == 1  # station A only: B is suspended
+    async with scoped(hq) as session:
+        await publications.withdraw(session, hq, publication_id=withdrawn, reason="wrong prices")
+        await session.commit()
+    assert await as_of(scoped, t.manager_b.scope, p1, t.station_b, TODAY) is None
+
+    async with scoped(hq) as session:
+        await applications.change_station_standing(
+            session, hq, station_id=t.station_b, action=Action.REACTIVATE, reason="back in service"
+        )
+        await session.commit()
+
+    delivered = await seed.scalars(
+        select(PublicationDelivery.publication_id).where(PublicationDelivery.station_id == t.station_b)
+    )
+    assert set(delivered) == {current, announced}  # not the superseded list, not the withdrawn one
+    price = await as_of(scoped, t.manager_b.scope, p1, t.station_b, TODAY)
+    assert price is not None
+    assert price.list_price == Decimal("110.00")
+    told = await seed.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.job == NOTIFY_DELIVERED))
+    assert told == 4 + 2  # one fan-out per publishing, one per publication the station received
+    async with scoped(hq) as session:  # a second delivery finds nothing new
+        assert await publications.deliver_in_force(session, hq, station_id=t.station_b, today=TODAY) == 0

@@ -95,7 +95,7 @@ async def test_a_station_list_and_a_foreign_station(scoped: Scoped, seed: AsyncS
         await _publish_to(scoped, tenants, part, publications.Target(station_ids=[tenants.station_c]))
     with pytest.raises(ValidationFailed) as refused:
         await _publish_to(scoped, tenants, part, publications.Target(tiers=["TOO-LONG-A-TIER"]))
-    assert refused.value.fields == {"target.tiers": "at most 8 characters each"}
+    assert refused.value.api_fields() == {"target.tiers": "at most 8 characters each"}
 
 
 async def fan_out(sessionmaker: async_sessionmaker[AsyncSession], redis: ArqRedis, deliver: Deliver) -> int:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dealernet.core.db import new_id
 from dealernet.core.errors import ValidationFailed
 from dealernet.network import jobs as network_jobs
+from dealernet.network.models import Application, Contract
 from dealernet.network.service import training
 from dealernet.tenants.models import Notification, Station
 from tests.conftest import MakeApplicant, Scoped, Tenants
@@ -36,17 +37,49 @@ async def certify(scoped: Scoped, t: Tenants, number: str, passed: date, expires
         await session.commit()
 
 
-async def dispatch(scoped: Scoped, t: Tenants, service_type: str, on: date) -> training.Dispatchable:
+async def dispatch(
+    scoped: Scoped, t: Tenants, service_type: str, on: date, repair_level: str | None = None
+) -> training.Dispatchable:
     async with scoped(t.manager_a.scope) as session:
         return await training.can_dispatch(
-            session, t.manager_a.scope, station_id=t.station_a, service_type=service_type, on=on
+            session,
+            t.manager_a.scope,
+            station_id=t.station_a,
+            service_type=service_type,
+            on=on,
+            repair_level=repair_level,
         )
+
+
+async def sign(seed: AsyncSession, t: Tenants, service_types: list[str], start: date, end: date) -> None:
+    """Station A's contract (signed at the end of onboarding, here written directly)."""
+    application = Application(
+        id=new_id(), network_id=t.network_x, station_id=t.station_a, company_name="A", stage="active"
+    )
+    seed.add(application)
+    await seed.flush()
+    seed.add(
+        Contract(
+            id=new_id(),
+            network_id=t.network_x,
+            station_id=t.station_a,
+            application_id=application.id,
+            authorisation_number="X-A-0001",
+            term_start=start,
+            term_end=end,
+            service_types=service_types,
+            certificate_key=f"contracts/{application.id}.pdf",
+            certificate_sha256="0" * 64,
+        )
+    )
+    await seed.flush()
 
 
 async def test_a_station_is_dispatched_work_only_with_a_certified_technician(
     scoped: Scoped, seed: AsyncSession, tenants: Tenants
 ) -> None:
     t = tenants
+    await sign(seed, t, ["warranty", "paid", "internal"], TODAY - timedelta(days=30), TODAY + timedelta(days=700))
     assert await dispatch(scoped, t, "warranty", TODAY) == training.Dispatchable(
         False, f"no technician certified for warranty work on {TODAY.isoformat()}"
     )
@@ -70,6 +103,53 @@ async def test_a_station_is_dispatched_work_only_with_a_certified_technician(
                 passed_on=TODAY,
                 expires_on=TODAY,
             )
+
+
+async def test_the_dispatch_check_honours_the_contract_and_the_tiers_repair_levels(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants
+) -> None:
+    t = tenants
+    await certify(
+        scoped, t, "SG-003", TODAY - timedelta(days=10), TODAY + timedelta(days=365), ["warranty", "contract"]
+    )
+    assert await dispatch(scoped, t, "warranty", TODAY) == training.Dispatchable(False, "the station has no contract")
+
+    start, end = TODAY - timedelta(days=30), TODAY + timedelta(days=90)
+    await sign(seed, t, ["warranty", "paid"], start, end)
+    assert (await dispatch(scoped, t, "warranty", TODAY)).allowed
+    outside = TODAY + timedelta(days=91)
+    assert await dispatch(scoped, t, "warranty", outside) == training.Dispatchable(
+        False, f"no contract in force on {outside.isoformat()} (the term is {start} to {end})"
+    )
+    # Every reason at once: the contract does not cover contract work, and no technician is certified for paid.
+    assert await dispatch(scoped, t, "contract", TODAY) == training.Dispatchable(
+        False, "the contract does not cover contract work"
+    )
+
+    await seed.execute(update(Station).where(Station.id == t.station_a).values(tier="C"))
+    assert (await dispatch(scoped, t, "warranty", TODAY, "overhaul")).allowed  # tier C is not restricted yet
+    async with scoped(t.hq_x.scope) as session:
+        await training.set_tier_repair_levels(
+            session, t.hq_x.scope, tier="C", repair_levels=["minor_repair", "first_level_maintenance"]
+        )
+        await session.commit()
+    assert await dispatch(scoped, t, "warranty", TODAY, "overhaul") == training.Dispatchable(
+        False, "a tier C station may not do overhaul"
+    )
+    assert (await dispatch(scoped, t, "warranty", TODAY, "minor_repair")).allowed
+    assert (await dispatch(scoped, t, "warranty", TODAY)).allowed  # no repair level named: not checked
+    refused = await dispatch(scoped, t, "paid", outside, "overhaul")
+    assert refused.reason.split("; ") == [
+        f"no contract in force on {outside.isoformat()} (the term is {start} to {end})",
+        "a tier C station may not do overhaul",
+        f"no technician certified for paid work on {outside.isoformat()}",
+    ]
+    async with scoped(t.hq_x.scope) as session:
+        with pytest.raises(ValidationFailed) as bad:
+            await training.set_tier_repair_levels(session, t.hq_x.scope, tier="", repair_levels=["welding", "welding"])
+    assert set(bad.value.api_fields()) == {"tier", "repairLevels"}
+    with pytest.raises(ValidationFailed):
+        await dispatch(scoped, t, "warranty", TODAY, "welding")
 
 
 async def test_the_cron_reminds_of_rectification_deadlines_and_expiring_certificates(

@@ -76,6 +76,7 @@ TENANT_TABLES = {
     "station_profiles": "station",
     "profile_changes": "station",
     "network_counters": "network (HQ only)",
+    "tier_repair_levels": "network",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

@@ -803,12 +803,12 @@ async def case_rubric(env: Env) -> None:
         text("INSERT INTO rubrics (id, network_id, kind, version, title) VALUES (:id, :n, 'application', 1, 'Y')"),
         {"id": new_id(), "n": env.t.network_y},
     )
-    body = await graphql(env.client, '{ rubric(kind: "application") { title } }', env.t.hq_x)
+    body = await graphql(env.client, "{ rubric(kind: APPLICATION) { title } }", env.t.hq_x)
     assert body["data"]["rubric"] is None
 
 
 async def case_create_rubric(env: Env) -> None:
-    query = """mutation { createRubric(input: {kind: "application", title: "t", criteria: [{code: "A",
+    query = """mutation { createRubric(input: {kind: APPLICATION, title: "t", criteria: [{code: "A",
       labelZh: "a", labelEn: "a", weight: "1", maxPoints: 1}]}) { __typename } }"""
     assert typename(await graphql(env.client, query, env.t.hq_x), "createRubric") == "RubricSuccess"
     networks = (await env.seed.execute(text("SELECT DISTINCT network_id FROM rubrics"))).scalars().all()
@@ -927,7 +927,7 @@ async def case_place_startup_order(env: Env) -> None:
     """A station that is no applicant has no application to order for."""
     body = await graphql(
         env.client,
-        'mutation { placeStartupOrder(input: {kind: "vi", reference: "PO", dueOn: "2026-01-01"}) { __typename } }',
+        'mutation { placeStartupOrder(input: {kind: VI, reference: "PO", dueOn: "2026-01-01"}) { __typename } }',
         env.t.manager_a,
     )
     assert typename(body, "placeStartupOrder") == "NotFoundError"
@@ -982,6 +982,34 @@ async def case_dispatch_check(env: Env) -> None:
         body = await graphql(env.client, query, principal, s=gid("Station", station))
         assert body["data"] is None
         assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"]
+
+
+async def case_tier_repair_levels(env: Env) -> None:
+    await env.seed.execute(
+        text("INSERT INTO tier_repair_levels (network_id, tier, repair_levels) VALUES (:x, 'A', '{overhaul}')"),
+        {"x": env.t.network_x},
+    )
+    query = "{ tierRepairLevels { tier repairLevels } }"
+    assert (await graphql(env.client, query, env.t.manager_a))["data"]["tierRepairLevels"] == [
+        {"tier": "A", "repairLevels": ["OVERHAUL"]}
+    ]
+    for foreign in (env.t.hq_y, env.t.manager_c):
+        assert (await graphql(env.client, query, foreign))["data"]["tierRepairLevels"] == []
+
+
+async def case_set_tier_repair_levels(env: Env) -> None:
+    await env.seed.execute(
+        text("INSERT INTO tier_repair_levels (network_id, tier, repair_levels) VALUES (:x, 'A', '{overhaul}')"),
+        {"x": env.t.network_x},
+    )
+    query = 'mutation { setTierRepairLevels(tier: "A", repairLevels: [MINOR_REPAIR]) { __typename } }'
+    assert typename(await graphql(env.client, query, env.t.hq_y), "setTierRepairLevels") == "TierRepairLevelsSuccess"
+    stored = await env.seed.execute(text("SELECT network_id, repair_levels FROM tier_repair_levels ORDER BY tier"))
+    assert sorted((str(n), list(levels)) for n, levels in stored) == sorted(
+        [(str(env.t.network_x), ["overhaul"]), (str(env.t.network_y), ["minor_repair"])]
+    )
+    denied = await graphql(env.client, query, env.t.manager_a)
+    assert [e["extensions"]["code"] for e in denied["errors"]] == ["FORBIDDEN"]
 
 
 async def case_record_staff_certificate(env: Env) -> None:
@@ -1096,7 +1124,7 @@ async def case_record_profile_change(env: Env) -> None:
         env.client,
         query,
         env.t.manager_a,
-        i={"kind": "address", "changedOn": datetime.now(UTC).date().isoformat(), "values": {"address": "x"}},
+        i={"kind": "ADDRESS", "changedOn": datetime.now(UTC).date().isoformat(), "values": {"address": "x"}},
     )
     assert body["data"]["recordProfileChange"]["change"]["stationId"] == gid("Station", env.t.station_a)
 
@@ -1216,6 +1244,8 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "signContract": case_sign_contract,
     "changeStationStanding": case_change_station_standing,
     "dispatchCheck": case_dispatch_check,
+    "tierRepairLevels": case_tier_repair_levels,
+    "setTierRepairLevels": case_set_tier_repair_levels,
     "recordStaffCertificate": case_record_staff_certificate,
     "applications": case_applications,
     "rubric": case_rubric,

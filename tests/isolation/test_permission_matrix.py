@@ -50,7 +50,7 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "setOnboardingRules": ("mutation { setOnboardingRules(input: {committeeQuorum: 0}) { __typename } }", {}),
     "profileChanges": ("{ profileChanges(first: 1) { edges { cursor } } }", {}),
     "recordProfileChange": (
-        'mutation { recordProfileChange(input: {kind: "x", changedOn: "2026-01-01", values: {}}) { __typename } }',
+        'mutation { recordProfileChange(input: {kind: ADDRESS, changedOn: "2026-01-01", values: {}}) { __typename } }',
         {},
     ),
     "fileProfileChange": ("mutation($c: ID!) { fileProfileChange(changeId: $c) { __typename } }", {"c": NOBODY}),
@@ -131,9 +131,9 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "myApplication": ("{ myApplication { id } }", {}),
     "applications": ("{ applications(first: 5) { edges { node { id } } } }", {}),
-    "rubric": ('{ rubric(kind: "application") { id } }', {}),
+    "rubric": ("{ rubric(kind: APPLICATION) { id } }", {}),
     "createRubric": (
-        'mutation { createRubric(input: {kind: "none", title: "", criteria: []}) { __typename } }',
+        'mutation { createRubric(input: {kind: INTERVIEW, title: "", criteria: []}) { __typename } }',
         {},
     ),
     "updateApplication": ("mutation { updateApplication(input: {bays: -1}) { __typename } }", {}),
@@ -167,7 +167,7 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "decideCommittee": ("mutation($a: ID!) { decideCommittee(applicationId: $a) { __typename } }", {"a": NOBODY}),
     "placeStartupOrder": (
-        'mutation { placeStartupOrder(input: {kind: "none", reference: "", dueOn: "2026-01-01"}) { __typename } }',
+        'mutation { placeStartupOrder(input: {kind: TOOLS, reference: "", dueOn: "2026-01-01"}) { __typename } }',
         {},
     ),
     "confirmStartupDelivery": (
@@ -182,6 +182,11 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         'mutation($a: ID!) { signContract(input: {applicationId: $a, termStart: "2026-01-01", termEnd: "2025-01-01", '
         "serviceTypes: []}) { __typename } }",
         {"a": NOBODY},
+    ),
+    "tierRepairLevels": ("{ tierRepairLevels { tier } }", {}),
+    "setTierRepairLevels": (
+        'mutation { setTierRepairLevels(tier: "", repairLevels: []) { __typename } }',
+        {},
     ),
     "dispatchCheck": (
         'query($s: ID!) { dispatchCheck(stationId: $s, serviceType: WARRANTY, on: "2026-01-01") { allowed } }',

@@ -4,6 +4,7 @@ documents, and core's global ids are exactly the ones strawberry writes."""
 from __future__ import annotations
 
 import ast
+import re
 import uuid
 from pathlib import Path
 
@@ -60,3 +61,33 @@ def test_a_bad_id_names_its_field(bad: str) -> None:
     with pytest.raises(ValidationFailed) as raised:
         ids.uuid_of(bad, "Station", "stationId")
     assert raised.value.fields == {"stationId": "not a Station id"}
+
+
+@pytest.mark.parametrize(
+    ("domain", "api"),
+    [
+        ("station_id", "stationId"),
+        ("input.values.contact_phone", "input.values.contactPhone"),
+        ("criteria.0.max_points", "criteria.0.maxPoints"),
+        ("workshop_area_m2", "workshopAreaM2"),
+        ("regionId", "regionId"),
+        ("file.header.part_number", "file.header.part_number"),  # a file's columns keep their names
+    ],
+)
+def test_services_name_fields_in_snake_case_and_the_api_in_camel_case(domain: str, api: str) -> None:
+    assert ValidationFailed("bad", fields={domain: "why"}).api_fields() == {api: "why"}
+
+
+def test_no_service_names_a_field_in_the_apis_camel_case() -> None:
+    # The API layer turns the domain's snake_case paths into the API's names; a camelCase key in a service
+    # would be the API's name leaking down.
+    camel_key = re.compile(r'(fields=\{|problems\[)\s*f?"[^"]*[a-z][A-Z]')
+    layers = ("service", "rules.py", "jobs.py", "models.py")
+    offenders = [
+        f"{path.relative_to(PLATFORM)}:{number}"
+        for path in PLATFORM.rglob("*.py")
+        if path.parts[len(PLATFORM.parts)] == "core" or any(part in layers for part in path.parts)
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if camel_key.search(line)
+    ]
+    assert offenders == []

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
 from dealernet.core.access import Permission
+from dealernet.core.errors import api_path
 from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.enums import expose
@@ -37,18 +38,111 @@ _visits_loader = by_id_loader(pipeline.visits_of)
 _photos_loader = by_id_loader(documents.photos_of)
 
 
-expose(rules.Stage, description="Where an applicant is in the onboarding pipeline (labels: stageLabel).")
-expose(rules.Action, description="A move of the onboarding pipeline, from one stage to the next.")
-expose(rules.StandingAction, description="What HQ may do to a live station's standing.")
-expose(rules.Vote, description="A committee member's vote.")
-expose(rules.Decision, description="The development committee's decision.")
+expose(
+    rules.Stage,
+    description="Where an applicant is in the onboarding pipeline (labels: stageLabel).",
+    values={
+        rules.Stage.DRAFT: "The applicant is filling in the application.",
+        rules.Stage.SUBMITTED: "Submitted; awaiting application scoring.",
+        rules.Stage.RESERVE: "Failed scoring or was rejected; kept in reserve and may be reopened.",
+        rules.Stage.SHORTLISTED: "Passed application scoring; a site visit comes next.",
+        rules.Stage.VISIT_PLANNED: "A site visit is planned.",
+        rules.Stage.VISITED: "Visited and interviewed; awaiting the committee.",
+        rules.Stage.APPROVED: "The committee approved: letter of intent issued, start-up orders under way.",
+        rules.Stage.RECTIFICATION: "Failed acceptance; rectification items to close by their dates.",
+        rules.Stage.ACCEPTED: "Passed acceptance; the contract is to be signed.",
+        rules.Stage.ACTIVE: "Contract signed: a live service station.",
+        rules.Stage.SUSPENDED: "A live station HQ suspended.",
+        rules.Stage.TERMINATED: "A station whose contract HQ terminated.",
+        rules.Stage.CANCELLED: "The letter of intent was cancelled (acceptance failed again).",
+    },
+)
+expose(
+    rules.Action,
+    description="A move of the onboarding pipeline, from one stage to the next.",
+    values={
+        rules.Action.SUBMIT: "The applicant submits the application.",
+        rules.Action.PASS_SCORING: "The application passed scoring.",
+        rules.Action.FAIL_SCORING: "The application failed scoring.",
+        rules.Action.REOPEN: "HQ reopens an application kept in reserve.",
+        rules.Action.PLAN_VISIT: "HQ plans the site visit.",
+        rules.Action.RECORD_VISIT: "HQ records the visit and the interview.",
+        rules.Action.APPROVE: "The committee approves.",
+        rules.Action.REJECT: "The committee rejects.",
+        rules.Action.PASS_ACCEPTANCE: "The acceptance inspection passed.",
+        rules.Action.FAIL_ACCEPTANCE: "The acceptance inspection failed: rectification follows.",
+        rules.Action.PASS_REINSPECTION: "The re-inspection after rectification passed.",
+        rules.Action.FAIL_REINSPECTION: "The re-inspection failed: the letter of intent is cancelled.",
+        rules.Action.SIGN_CONTRACT: "HQ signs the contract: the station goes live.",
+        rules.Action.SUSPEND: "HQ suspends a live station.",
+        rules.Action.REACTIVATE: "HQ reactivates a suspended station.",
+        rules.Action.TERMINATE: "HQ terminates a station's contract.",
+    },
+)
+expose(
+    rules.StandingAction,
+    description="What HQ may do to a live station's standing.",
+    values={
+        rules.StandingAction.SUSPEND: "Suspend: its people still read, they no longer submit.",
+        rules.StandingAction.REACTIVATE: "Reactivate a suspended station.",
+        rules.StandingAction.TERMINATE: "Terminate the contract; the station is closed for good.",
+    },
+)
+expose(
+    rules.Vote,
+    description="A committee member's vote.",
+    values={
+        rules.Vote.APPROVE: "For the application.",
+        rules.Vote.REJECT: "Against the application.",
+        rules.Vote.ABSTAIN: "Counts towards the quorum, not the majority.",
+    },
+)
+expose(
+    rules.Decision,
+    description="The development committee's decision.",
+    values={
+        rules.Decision.APPROVED: "A quorum voted and the majority approved.",
+        rules.Decision.REJECTED: "A quorum voted and the majority did not approve.",
+        rules.Decision.NO_QUORUM: "Too few members voted to decide.",
+    },
+)
+expose(
+    rules.RubricKind,
+    description="What a rubric scores: the application, the interview or the acceptance.",
+    values={
+        rules.RubricKind.APPLICATION: "Scores a submitted application (申请评分).",
+        rules.RubricKind.INTERVIEW: "Scores the interview at the site visit.",
+        rules.RubricKind.ACCEPTANCE: "The acceptance inspection's checklist (验收).",
+    },
+)
+expose(
+    rules.StartupOrderKind,
+    description="What a start-up order supplies.",
+    values={
+        rules.StartupOrderKind.TOOLS: "Special tools and equipment.",
+        rules.StartupOrderKind.PARTS: "The start-up parts stock.",
+        rules.StartupOrderKind.VI: "The visual identity kit: signs and fittings.",
+    },
+)
+expose(
+    rules.DocumentKind,
+    description="A document a station hands in (labels: kindLabel).",
+    values={
+        rules.DocumentKind.BUSINESS_LICENCE: "营业执照: the business licence (needed to submit).",
+        rules.DocumentKind.TAX_REGISTRATION: "税务登记证: the tax registration certificate (needed to submit).",
+        rules.DocumentKind.SITE_PHOTO: "A photo of the site.",
+        rules.DocumentKind.OTHER: "Any other supporting document.",
+        rules.DocumentKind.EVIDENCE_BEFORE: "Evidence of the data before a key-data change.",
+        rules.DocumentKind.EVIDENCE_AFTER: "Evidence of the data after a key-data change.",
+    },
+)
 
 
 @strawberry.type(description="A pipeline stage with its Chinese and English labels.")
 class StageLabel:
-    stage: str
-    zh: str
-    en: str
+    stage: str = strawberry.field(description="The stage or kind, as stored (lower case).")
+    zh: str = strawberry.field(description="The Chinese label.")
+    en: str = strawberry.field(description="The English label.")
 
     @classmethod
     def of(cls, stage: str) -> StageLabel:
@@ -58,26 +152,28 @@ class StageLabel:
 
 @strawberry.type(description="One criterion's score: points of max (null: not applicable) and the weight earned.")
 class AssessmentItem:
-    code: str
-    label_zh: str
-    label_en: str
-    weight: Decimal
-    max_points: int
-    points: int | None
-    earned: Decimal
-    note: str
+    code: str = strawberry.field(description="Its code, unique in its list.")
+    label_zh: str = strawberry.field(description="The Chinese label.")
+    label_en: str = strawberry.field(description="The English label.")
+    weight: Decimal = strawberry.field(description="Its weight in the total.")
+    max_points: int = strawberry.field(description="The most points it can earn.")
+    points: int | None = strawberry.field(
+        description="The points given; empty: not applicable (left out of the total)."
+    )
+    earned: Decimal = strawberry.field(description="Its share of the total: points over max points, times its weight.")
+    note: str = strawberry.field(description="The assessor's note on it.")
 
 
 @strawberry.type(description="A scoring against one rubric version, explained item by item.")
 class Assessment:
-    id: strawberry.ID
-    kind: str
+    id: strawberry.ID = strawberry.field(description="The object's global id.")
+    kind: rules.RubricKind = strawberry.field(description="The rubric it scored against.")
     total: Decimal = strawberry.field(description="Earned over applicable weight, out of 100.")
-    pass_mark: Decimal
-    passed: bool
-    note: str
-    assessed_at: datetime
-    items: list[AssessmentItem]
+    pass_mark: Decimal = strawberry.field(description="The mark needed to pass, out of 100.")
+    passed: bool = strawberry.field(description="Whether the total reached the pass mark.")
+    note: str = strawberry.field(description="The assessor's note.")
+    assessed_at: datetime = strawberry.field(description="When it was scored.")
+    items: list[AssessmentItem] = strawberry.field(description="Each criterion with its points.")
 
     @classmethod
     def from_row(cls, row: models.Assessment) -> Assessment:
@@ -107,8 +203,8 @@ class Assessment:
 
 @strawberry.type(description="The letter of intent issued to an approved applicant.")
 class LetterOfIntent:
-    number: str
-    issued_at: datetime
+    number: str = strawberry.field(description="The letter's number.")
+    issued_at: datetime = strawberry.field(description="When it was issued.")
     url: str = strawberry.field(description="The PDF, with your bearer token.")
 
     @classmethod
@@ -120,12 +216,12 @@ class LetterOfIntent:
 
 @strawberry.type(description="A start-up order: tools and equipment, the start-up parts stock or the VI kit.")
 class StartupOrder:
-    id: strawberry.ID
-    kind: str = strawberry.field(description="tools, parts or vi")
-    reference: str
-    due_on: date
-    ordered_at: datetime
-    delivered_at: datetime | None
+    id: strawberry.ID = strawberry.field(description="The object's global id.")
+    kind: rules.StartupOrderKind = strawberry.field(description="What the order supplies.")
+    reference: str = strawberry.field(description="The order's reference, e.g. PO-2026-01.")
+    due_on: date = strawberry.field(description="The day it must be delivered by.")
+    ordered_at: datetime = strawberry.field(description="When it was placed.")
+    delivered_at: datetime | None = strawberry.field(description="When delivery was confirmed; empty until then.")
 
     @classmethod
     def from_row(cls, row: models.StartupOrder) -> StartupOrder:
@@ -141,11 +237,11 @@ class StartupOrder:
 
 @strawberry.type(description="A failed acceptance item to put right by its deadline (限期整改).")
 class RectificationItem:
-    code: str
-    label_zh: str
-    label_en: str
-    due_on: date
-    closed_at: datetime | None
+    code: str = strawberry.field(description="The checklist item that failed.")
+    label_zh: str = strawberry.field(description="The Chinese label.")
+    label_en: str = strawberry.field(description="The English label.")
+    due_on: date = strawberry.field(description="The day it must be put right by.")
+    closed_at: datetime | None = strawberry.field(description="When it was put right; empty while open.")
 
     @classmethod
     def from_row(cls, row: models.RectificationItem) -> RectificationItem:
@@ -156,12 +252,12 @@ class RectificationItem:
 
 @strawberry.type(description="The authorised service agreement: the station's authorisation number and certificate.")
 class Contract:
-    authorisation_number: str
-    term_start: date
-    term_end: date
-    service_types: list[ServiceType]
-    signed_at: datetime
-    certificate_url: str
+    authorisation_number: str = strawberry.field(description="The station's authorisation number (授权号).")
+    term_start: date = strawberry.field(description="The contract's first day.")
+    term_end: date = strawberry.field(description="The contract's last day.")
+    service_types: list[ServiceType] = strawberry.field(description="The service types the station may do.")
+    signed_at: datetime = strawberry.field(description="When it was signed.")
+    certificate_url: str = strawberry.field(description="The authorisation certificate's PDF, with your bearer token.")
 
     @classmethod
     def from_row(cls, row: models.Contract) -> Contract:
@@ -177,22 +273,22 @@ class Contract:
 
 @strawberry.type(description="A development committee member's vote (approve, reject, abstain).")
 class CommitteeVote:
-    member_id: strawberry.ID
-    vote: rules.Vote
-    comment: str
-    voted_at: datetime
+    member_id: strawberry.ID = strawberry.field(description="The committee member (a user's global id).")
+    vote: rules.Vote = strawberry.field(description="How they voted.")
+    comment: str = strawberry.field(description="The member's comment.")
+    voted_at: datetime = strawberry.field(description="When they voted (a later vote replaces it).")
 
 
 @strawberry.type(description="A document a station handed in (营业执照, 税务登记证, site photos).")
 class StationDocument:
     id: strawberry.ID = strawberry.field(description="Download it at /documents/{id}.")
-    kind: str
+    kind: rules.DocumentKind = strawberry.field(description="What the document is.")
     kind_label: StageLabel = strawberry.field(description="The kind's labels (zh, en).")
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-    uploaded_at: datetime
+    filename: str = strawberry.field(description="The file's name as uploaded.")
+    content_type: str = strawberry.field(description="The file's media type, e.g. application/pdf.")
+    size: int = strawberry.field(description="The file's size in bytes.")
+    sha256: str = strawberry.field(description="The SHA-256 of the file's content, hex.")
+    uploaded_at: datetime = strawberry.field(description="When it was uploaded.")
 
     @classmethod
     def from_row(cls, row: models.StationDocument) -> StationDocument:
@@ -212,27 +308,27 @@ class StationDocument:
 @strawberry.type(description="A photo from a site visit (HQ's).")
 class SiteVisitPhoto:
     id: strawberry.ID = strawberry.field(description="Download it at /visit-photos/{id}.")
-    caption: str
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-    uploaded_at: datetime
+    caption: str = strawberry.field(description="What the photo shows.")
+    filename: str = strawberry.field(description="The file's name as uploaded.")
+    content_type: str = strawberry.field(description="The file's media type, e.g. application/pdf.")
+    size: int = strawberry.field(description="The file's size in bytes.")
+    sha256: str = strawberry.field(description="The SHA-256 of the file's content, hex.")
+    uploaded_at: datetime = strawberry.field(description="When it was uploaded.")
 
 
 @strawberry.type(description="One topic of the site survey and what the visitors found.")
 class SurveyNote:
-    topic: str
-    text: str
+    topic: str = strawberry.field(description="The survey topic, e.g. technical strength.")
+    text: str = strawberry.field(description="What was noted.")
 
 
 @strawberry.type(description="The site visit (实地走访): who, when, the survey, the findings and the photos.")
 class SiteVisit:
-    planned_on: date
-    visitor_ids: list[strawberry.ID]
-    visited_at: datetime | None
-    survey: list[SurveyNote]
-    findings: str
+    planned_on: date = strawberry.field(description="The day the visit is planned for.")
+    visitor_ids: list[strawberry.ID] = strawberry.field(description="The HQ users visiting (global ids).")
+    visited_at: datetime | None = strawberry.field(description="When the visit was recorded; empty until then.")
+    survey: list[SurveyNote] = strawberry.field(description="The survey notes, by topic.")
+    findings: str = strawberry.field(description="The visitors' findings.")
     visit_id: strawberry.Private[UUID]
 
     @classmethod
@@ -266,22 +362,24 @@ class SiteVisit:
 @strawberry.type(description="An applicant's application (特约服务中心申请表) and its stage in the pipeline.")
 class Application(relay.Node):
     id: relay.NodeID[UUID]
-    stage: rules.Stage
-    company_name: str
-    legal_representative: str = strawberry.field(extensions=pii(Pii.name))
-    contact_name: str = strawberry.field(extensions=pii(Pii.name))
-    contact_phone: str = strawberry.field(extensions=pii(Pii.phone))
-    registered_address: str
-    site_address: str
-    region_id: strawberry.ID | None
-    workshop_area_m2: int | None
-    bays: int | None
-    staff: int | None
-    certified_technicians: int | None
-    equipment: list[str]
-    brands: list[str]
-    submitted_at: datetime | None
-    created_at: datetime
+    stage: rules.Stage = strawberry.field(description="Where it is in the pipeline.")
+    company_name: str = strawberry.field(description="The applicant company's name.")
+    legal_representative: str = strawberry.field(
+        extensions=pii(Pii.name), description="The legal representative (法定代表人)."
+    )
+    contact_name: str = strawberry.field(extensions=pii(Pii.name), description="The contact person's name.")
+    contact_phone: str = strawberry.field(extensions=pii(Pii.phone), description="The contact person's phone number.")
+    registered_address: str = strawberry.field(description="The registered address on the business licence.")
+    site_address: str = strawberry.field(description="The address of the workshop site.")
+    region_id: strawberry.ID | None = strawberry.field(description="The region it would serve (global id).")
+    workshop_area_m2: int | None = strawberry.field(description="The workshop's floor area in square metres.")
+    bays: int | None = strawberry.field(description="Number of repair bays.")
+    staff: int | None = strawberry.field(description="Number of staff.")
+    certified_technicians: int | None = strawberry.field(description="Number of certified technicians.")
+    equipment: list[str] = strawberry.field(description="Equipment on site.")
+    brands: list[str] = strawberry.field(description="Vehicle brands serviced.")
+    submitted_at: datetime | None = strawberry.field(description="When it was submitted; empty while a draft.")
+    created_at: datetime = strawberry.field(description="When it was created.")
     station_id: strawberry.ID = strawberry.field(description="The applicant's own tenant.")
 
     @classmethod
@@ -326,7 +424,7 @@ class Application(relay.Node):
         if row is None or row.stage != rules.Stage.DRAFT:
             return []
         handed_in = await info.context.loader("documents", _documents_loader).load(self.id)
-        return applications.missing_for_submission(row, {d.kind for d in handed_in or []})
+        return [api_path(name) for name in applications.missing_for_submission(row, {d.kind for d in handed_in or []})]
 
     @strawberry.field(description="The documents handed in with it, oldest first (download: /documents/{id}).")
     async def documents(self, info: Info) -> list[StationDocument]:
@@ -376,50 +474,74 @@ class Application(relay.Node):
 
 @strawberry.input(description="Fields of the application to change; omitted fields stay as they are.")
 class ApplicationFormInput:
-    company_name: str | None = None
-    legal_representative: str | None = None
-    contact_name: str | None = None
-    contact_phone: str | None = None
-    registered_address: str | None = None
-    site_address: str | None = None
-    region_id: strawberry.ID | None = None
-    workshop_area_m2: int | None = None
-    bays: int | None = None
-    staff: int | None = None
-    certified_technicians: int | None = None
-    equipment: list[str] | None = None
-    brands: list[str] | None = None
+    company_name: str | None = strawberry.field(default=None, description="The applicant company's name.")
+    legal_representative: str | None = strawberry.field(
+        default=None, description="The legal representative (法定代表人)."
+    )
+    contact_name: str | None = strawberry.field(default=None, description="The contact person's name.")
+    contact_phone: str | None = strawberry.field(default=None, description="The contact person's phone number.")
+    registered_address: str | None = strawberry.field(
+        default=None, description="The registered address on the business licence."
+    )
+    site_address: str | None = strawberry.field(default=None, description="The address of the workshop site.")
+    region_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The region it would serve (global id)."
+    )
+    workshop_area_m2: int | None = strawberry.field(
+        default=None, description="The workshop's floor area in square metres."
+    )
+    bays: int | None = strawberry.field(default=None, description="Number of repair bays.")
+    staff: int | None = strawberry.field(default=None, description="Number of staff.")
+    certified_technicians: int | None = strawberry.field(default=None, description="Number of certified technicians.")
+    equipment: list[str] | None = strawberry.field(default=None, description="Equipment on site.")
+    brands: list[str] | None = strawberry.field(default=None, description="Vehicle brands serviced.")
 
 
 @strawberry.input(description="One criterion's points; null points: not applicable.")
 class MarkInput:
-    code: str
-    points: int | None
-    note: str = ""
+    code: str = strawberry.field(description="The rubric criterion's code.")
+    points: int | None = strawberry.field(description="Points given, 0 to the criterion's max; empty: not applicable.")
+    note: str = strawberry.field(default="", description="A note on this criterion.")
 
 
-@strawberry.input
+@strawberry.input(description="HQ's scoring of a submitted application against the current application rubric.")
 class ScoreApplicationInput:
-    application_id: strawberry.ID
-    marks: list[MarkInput]
-    note: str = ""
+    application_id: strawberry.ID = strawberry.field(description="The submitted application (global id).")
+    marks: list[MarkInput] = strawberry.field(description="Points per criterion of the rubric.")
+    note: str = strawberry.field(default="", description="The assessor's note.")
 
 
-@strawberry.type
+@strawberry.type(description="A mutation of an application worked: the application as it now stands.")
 class ApplicationSuccess:
-    application: Application
+    application: Application = strawberry.field(description="The application, as it now stands.")
 
 
-@strawberry.type
+@strawberry.type(description="What `scoreApplication` answers when it worked.")
 class ScoreSuccess:
-    assessment: Assessment
-    application: Application
+    assessment: Assessment = strawberry.field(description="The scoring, explained item by item.")
+    application: Application = strawberry.field(description="The application, as it now stands.")
 
 
 ApplicationResult = Annotated[
-    ApplicationSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("ApplicationResult")
+    ApplicationSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union(
+        "ApplicationResult",
+        description=(
+            "ApplicationSuccess when it worked; otherwise ValidationError, NotFoundError, "
+            "ConflictError saying why nothing changed."
+        ),
+    ),
 ]
-ScoreResult = Annotated[ScoreSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("ScoreResult")]
+ScoreResult = Annotated[
+    ScoreSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union(
+        "ScoreResult",
+        description=(
+            "ScoreSuccess when it worked; otherwise ValidationError, NotFoundError, ConflictError "
+            "saying why nothing changed."
+        ),
+    ),
+]
 
 
 def application_success(row: models.Application) -> ApplicationSuccess:
@@ -439,10 +561,14 @@ class ApplicationsQuery:
     async def applications(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
-        stage: rules.Stage | None = None,
-        region_id: strawberry.ID | None = None,
+        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
+        after: Annotated[
+            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
+        ] = None,
+        stage: Annotated[rules.Stage | None, strawberry.argument(description="Only those at this stage.")] = None,
+        region_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only those of this region (global id).")
+        ] = None,
     ) -> relay.Connection[Application]:
         rows = await info.context.run(
             applications.list_applications,
@@ -457,7 +583,14 @@ class ApplicationsQuery:
 @strawberry.type
 class ApplicationsMutation:
     @strawberry.mutation(extensions=needs(Permission.application_edit), description="Save your application draft.")
-    async def update_application(self, info: Info, input: ApplicationFormInput) -> ApplicationResult:  # noqa: A002
+    async def update_application(
+        self,
+        info: Info,
+        input: Annotated[
+            ApplicationFormInput,
+            strawberry.argument(description="The fields to change; those left out keep their values."),
+        ],
+    ) -> ApplicationResult:
         values = {name: getattr(input, name) for name in vars(input) if name != "region_id"}
 
         async def run(session: AsyncSession, scope: Scope) -> models.Application:
@@ -476,7 +609,14 @@ class ApplicationsMutation:
         extensions=needs(Permission.onboarding_manage),
         description="Score a submitted application with the current application rubric: shortlisted or reserve.",
     )
-    async def score_application(self, info: Info, input: ScoreApplicationInput) -> ScoreResult:  # noqa: A002
+    async def score_application(
+        self,
+        info: Info,
+        input: Annotated[
+            ScoreApplicationInput,
+            strawberry.argument(description="The application and its marks against the application rubric."),
+        ],
+    ) -> ScoreResult:
         async def run(session: AsyncSession, scope: Scope) -> applications.Scoring:
             return await applications.score_application(
                 session,
@@ -500,7 +640,11 @@ class ApplicationsMutation:
         description="Suspend, re-activate or terminate a live station, with a reason (journaled).",
     )
     async def change_station_standing(
-        self, info: Info, station_id: strawberry.ID, action: rules.StandingAction, reason: str
+        self,
+        info: Info,
+        station_id: Annotated[strawberry.ID, strawberry.argument(description="The live station (global id).")],
+        action: Annotated[rules.StandingAction, strawberry.argument(description="What to do to its standing.")],
+        reason: Annotated[str, strawberry.argument(description="Why, in words; kept in the journal.")],
     ) -> ApplicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Application:
             return await applications.change_station_standing(
@@ -516,7 +660,14 @@ class ApplicationsMutation:
     @strawberry.mutation(
         extensions=needs(Permission.onboarding_manage), description="Take an application out of the reserve."
     )
-    async def reopen_application(self, info: Info, application_id: strawberry.ID, reason: str) -> ApplicationResult:
+    async def reopen_application(
+        self,
+        info: Info,
+        application_id: Annotated[
+            strawberry.ID, strawberry.argument(description="An application kept in reserve (global id).")
+        ],
+        reason: Annotated[str, strawberry.argument(description="Why, in words; kept in the journal.")],
+    ) -> ApplicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Application:
             return await applications.reopen_application(
                 session, scope, application_id=uuid_of(application_id, "Application", "applicationId"), reason=reason

@@ -30,63 +30,76 @@ from dealernet.network.service import applications, pipeline
 
 @strawberry.type(description="Applicants in one stage.")
 class StageCount:
-    stage: rules.Stage
-    count: int
+    stage: rules.Stage = strawberry.field(description="The stage.")
+    count: int = strawberry.field(description="How many applicants are at it.")
 
 
 @strawberry.type(description="A region in the network development plan: its quota against what it has.")
 class RegionPlan:
-    region_id: strawberry.ID
-    region_code: str
-    stations_needed: int
+    region_id: strawberry.ID = strawberry.field(description="The region (global id).")
+    region_code: str = strawberry.field(description="The region's code.")
+    stations_needed: int = strawberry.field(description="How many stations HQ plans for the region.")
     active: int = strawberry.field(description="Active stations in the region.")
-    in_pipeline: list[StageCount]
+    in_pipeline: list[StageCount] = strawberry.field(description="Applicants of the region per stage.")
     open_places: int = strawberry.field(description="Places left after the active stations and the pipeline.")
 
 
 @strawberry.input(description="The site survey (实地考查): what the visitors found.")
 class SurveyInput:
-    business_condition: str = ""
-    technical_strength: str = ""
-    instruments: str = ""
-    equipment: str = ""
-    repair_area: str = ""
-    strengths: str = ""
+    business_condition: str = strawberry.field(default="", description="The business's condition.")
+    technical_strength: str = strawberry.field(default="", description="Its technical strength.")
+    instruments: str = strawberry.field(default="", description="Diagnostic instruments on site.")
+    equipment: str = strawberry.field(default="", description="Workshop equipment on site.")
+    repair_area: str = strawberry.field(default="", description="The repair area.")
+    strengths: str = strawberry.field(default="", description="Its strengths.")
 
 
-@strawberry.input
+@strawberry.input(description="The site visit to a shortlisted applicant.")
 class PlanSiteVisitInput:
-    application_id: strawberry.ID
-    planned_on: date
+    application_id: strawberry.ID = strawberry.field(description="A shortlisted application (global id).")
+    planned_on: date = strawberry.field(description="The day of the visit, today or later.")
     visitor_ids: list[strawberry.ID] = strawberry.field(description="HQ staff (User ids) who visit.")
 
 
-@strawberry.input
+@strawberry.input(description="What the site visit found.")
 class RecordSiteVisitInput:
-    application_id: strawberry.ID
+    application_id: strawberry.ID = strawberry.field(description="The application visited (global id).")
     interview: list[MarkInput] = strawberry.field(description="Marks by the interview scoring standard.")
-    survey: SurveyInput
-    findings: str = ""
+    survey: SurveyInput = strawberry.field(description="The survey notes (实地调查).")
+    findings: str = strawberry.field(default="", description="The visitors' findings.")
 
 
-@strawberry.type
+@strawberry.type(description="What `setRegionQuota` answers when it worked.")
 class RegionQuotaSuccess:
-    region_id: strawberry.ID
-    stations_needed: int
+    region_id: strawberry.ID = strawberry.field(description="The region (global id).")
+    stations_needed: int = strawberry.field(description="How many stations it now needs.")
 
 
-@strawberry.type
+@strawberry.type(description="What `decideCommittee` answers when it worked.")
 class DecisionSuccess:
     decision: rules.Decision = strawberry.field(description="What the committee decided.")
-    application: Application
-    letter_of_intent: LetterOfIntent | None
+    application: Application = strawberry.field(description="The application after the decision.")
+    letter_of_intent: LetterOfIntent | None = strawberry.field(description="The letter of intent, when approved.")
 
 
 RegionQuotaResult = Annotated[
-    RegionQuotaSuccess | ValidationError | NotFoundError, strawberry.union("RegionQuotaResult")
+    RegionQuotaSuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "RegionQuotaResult",
+        description=(
+            "RegionQuotaSuccess when it worked; otherwise ValidationError, NotFoundError saying why nothing changed."
+        ),
+    ),
 ]
 DecisionResult = Annotated[
-    DecisionSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("DecisionResult")
+    DecisionSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union(
+        "DecisionResult",
+        description=(
+            "DecisionSuccess when it worked; otherwise ValidationError, NotFoundError, ConflictError "
+            "saying why nothing changed."
+        ),
+    ),
 ]
 
 
@@ -132,7 +145,12 @@ class PipelineMutation:
     @strawberry.mutation(
         extensions=needs(Permission.onboarding_manage), description="How many stations a region needs (the plan)."
     )
-    async def set_region_quota(self, info: Info, region_id: strawberry.ID, stations_needed: int) -> RegionQuotaResult:
+    async def set_region_quota(
+        self,
+        info: Info,
+        region_id: Annotated[strawberry.ID, strawberry.argument(description="The region (global id).")],
+        stations_needed: Annotated[int, strawberry.argument(description="How many stations the region needs.")],
+    ) -> RegionQuotaResult:
         async def run(session: AsyncSession, scope: Scope) -> models.RegionQuota:
             return await pipeline.set_quota(
                 session, scope, region_id=uuid_of(region_id, "Region", "regionId"), stations_needed=stations_needed
@@ -147,7 +165,13 @@ class PipelineMutation:
     @strawberry.mutation(
         extensions=needs(Permission.onboarding_manage), description="Plan (or re-plan) a shortlisted applicant's visit."
     )
-    async def plan_site_visit(self, info: Info, input: PlanSiteVisitInput) -> ApplicationResult:  # noqa: A002
+    async def plan_site_visit(
+        self,
+        info: Info,
+        input: Annotated[
+            PlanSiteVisitInput, strawberry.argument(description="The shortlisted application and the day of the visit.")
+        ],
+    ) -> ApplicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Application:
             application_id = uuid_of(input.application_id, "Application", "input.applicationId")
             await pipeline.plan_visit(
@@ -164,7 +188,13 @@ class PipelineMutation:
     @strawberry.mutation(
         extensions=needs(Permission.onboarding_manage), description="Record the visit: interview marks and site survey."
     )
-    async def record_site_visit(self, info: Info, input: RecordSiteVisitInput) -> ApplicationResult:  # noqa: A002
+    async def record_site_visit(
+        self,
+        info: Info,
+        input: Annotated[
+            RecordSiteVisitInput, strawberry.argument(description="The survey and findings of the visit.")
+        ],
+    ) -> ApplicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Application:
             application_id = uuid_of(input.application_id, "Application", "input.applicationId")
             survey = {k: v for k, v in vars(input.survey).items() if v}
@@ -184,7 +214,11 @@ class PipelineMutation:
         extensions=needs(Permission.committee_vote), description="Your vote as a development committee member."
     )
     async def cast_committee_vote(
-        self, info: Info, application_id: strawberry.ID, vote: rules.Vote, comment: str = ""
+        self,
+        info: Info,
+        application_id: Annotated[strawberry.ID, strawberry.argument(description="A visited application (global id).")],
+        vote: Annotated[rules.Vote, strawberry.argument(description="The member's vote.")],
+        comment: Annotated[str, strawberry.argument(description="The member's comment.")] = "",
     ) -> ApplicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Application:
             application = uuid_of(application_id, "Application", "applicationId")
@@ -197,7 +231,11 @@ class PipelineMutation:
         extensions=needs(Permission.onboarding_manage),
         description="Count the committee's votes: approved issues the letter of intent, rejected keeps in reserve.",
     )
-    async def decide_committee(self, info: Info, application_id: strawberry.ID) -> DecisionResult:
+    async def decide_committee(
+        self,
+        info: Info,
+        application_id: Annotated[strawberry.ID, strawberry.argument(description="A visited application (global id).")],
+    ) -> DecisionResult:
         store = info.context.store
 
         async def run(session: AsyncSession, scope: Scope) -> pipeline.Decided:

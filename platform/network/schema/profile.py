@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
 from dealernet.core.access import Permission
+from dealernet.core.errors import api_path
 from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info, by_id_loader
+from dealernet.graphql.enums import expose
 from dealernet.graphql.masking import Pii, pii
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
@@ -24,22 +26,59 @@ from dealernet.network.schema.applications import StageLabel, StationDocument
 from dealernet.network.service import overdue, profile
 from dealernet.tenants.service.directory import network_today
 
+expose(
+    rules.ProfileChangeKind,
+    description="What a profile change (资料变更) changes.",
+    values={
+        rules.ProfileChangeKind.CONTACTS: "The contact name, phone and e-mail.",
+        rules.ProfileChangeKind.ADDRESS: "The station's address.",
+        rules.ProfileChangeKind.SERVICE_AREA: "The area the station serves.",
+        rules.ProfileChangeKind.BANK_ACCOUNT: "Key data: the bank and account (needs evidence and HQ's approval).",
+        rules.ProfileChangeKind.LEGAL_REPRESENTATIVE: "Key data: the legal representative (evidence, HQ approves).",
+    },
+)
+expose(
+    rules.ProfileChangeStatus,
+    description="Where a profile change is.",
+    values={
+        rules.ProfileChangeStatus.DRAFT: "Recorded, not yet filed.",
+        rules.ProfileChangeStatus.IN_EFFECT: "Filed and in effect (not key data).",
+        rules.ProfileChangeStatus.PENDING: "Key data filed, awaiting HQ's decision.",
+        rules.ProfileChangeStatus.APPROVED: "Key data HQ approved: in effect.",
+        rules.ProfileChangeStatus.REJECTED: "Key data HQ rejected: not in effect.",
+        rules.ProfileChangeStatus.WITHDRAWN: "Withdrawn by the station.",
+    },
+)
+expose(
+    rules.OverdueKind,
+    description="What an overdue onboarding item is.",
+    values={
+        rules.OverdueKind.RECTIFICATION: "A rectification item past its date.",
+        rules.OverdueKind.STARTUP_ORDER: "A start-up order not delivered by its date.",
+        rules.OverdueKind.PROFILE_CHANGE: "A profile change not filed within the filing period.",
+        rules.OverdueKind.KEY_DATA_APPROVAL: "Key data filed and still awaiting HQ's decision.",
+        rules.OverdueKind.CERTIFICATE: "A staff certificate expired or expiring.",
+    },
+)
+
 _evidence_loader = by_id_loader(profile.evidence_of)
 _change_loader = by_id_loader(profile.changes_by_id)
 
 
 @strawberry.type(description="A station's registered data (what profile changes change).")
 class StationProfile:
-    station_id: strawberry.ID
-    contact_name: str = strawberry.field(extensions=pii(Pii.name))
-    contact_phone: str = strawberry.field(extensions=pii(Pii.phone))
-    contact_email: str
-    address: str
-    service_area: str
-    bank_name: str
-    bank_account: str
-    legal_representative: str = strawberry.field(extensions=pii(Pii.name))
-    updated_at: datetime
+    station_id: strawberry.ID = strawberry.field(description="The station's global id.")
+    contact_name: str = strawberry.field(extensions=pii(Pii.name), description="The contact person's name.")
+    contact_phone: str = strawberry.field(extensions=pii(Pii.phone), description="The contact person's phone number.")
+    contact_email: str = strawberry.field(description="The contact person's e-mail address.")
+    address: str = strawberry.field(description="The station's address.")
+    service_area: str = strawberry.field(description="The area the station serves.")
+    bank_name: str = strawberry.field(description="The bank the station is paid through.")
+    bank_account: str = strawberry.field(description="The bank account number.")
+    legal_representative: str = strawberry.field(
+        extensions=pii(Pii.name), description="The legal representative (法定代表人)."
+    )
+    updated_at: datetime = strawberry.field(description="When it last changed.")
 
     @classmethod
     def from_row(cls, row: models.StationProfile) -> StationProfile:
@@ -59,27 +98,27 @@ class StationProfile:
 
 @strawberry.type(description="One field of a change: its value before (once filed) and after.")
 class ProfileValue:
-    field: str
-    before: str | None
-    after: str
+    field: str = strawberry.field(description="The profile field, e.g. contactPhone.")
+    before: str | None = strawberry.field(description="Its value before; empty when it had none.")
+    after: str = strawberry.field(description="Its new value.")
 
 
 @strawberry.type(description="A change of a station's registered data (资料变更).")
 class ProfileChange(relay.Node):
     id: relay.NodeID[UUID]
-    station_id: strawberry.ID
-    kind: str
-    kind_label: StageLabel
+    station_id: strawberry.ID = strawberry.field(description="The station (global id).")
+    kind: rules.ProfileChangeKind = strawberry.field(description="What it changes.")
+    kind_label: StageLabel = strawberry.field(description="The kind's labels (zh, en).")
     key_data: bool = strawberry.field(description="Bank account or legal representative: HQ approves it.")
-    status: str = strawberry.field(description="draft, in_effect, pending, approved or rejected.")
-    changed_on: date
+    status: rules.ProfileChangeStatus = strawberry.field(description="Where the change is.")
+    changed_on: date = strawberry.field(description="The day the change happened.")
     file_by: date = strawberry.field(description="The day it must be filed by (three days after the change).")
-    reason: str
-    values: list[ProfileValue]
-    filed_at: datetime | None
-    filed_late: bool
-    decided_at: datetime | None
-    decision_note: str
+    reason: str = strawberry.field(description="Why it changed.")
+    values: list[ProfileValue] = strawberry.field(description="Each field's value before and after.")
+    filed_at: datetime | None = strawberry.field(description="When it was filed; empty while a draft.")
+    filed_late: bool = strawberry.field(description="Filed after the filing period from the day of the change.")
+    decided_at: datetime | None = strawberry.field(description="When HQ decided key data; empty otherwise.")
+    decision_note: str = strawberry.field(description="HQ's note on its decision.")
 
     @classmethod
     def from_row(cls, row: models.ProfileChange) -> ProfileChange:
@@ -95,7 +134,7 @@ class ProfileChange(relay.Node):
             file_by=rules.file_by(row.changed_on),
             reason=row.reason,
             values=[
-                ProfileValue(field=rules.input_name(name), before=row.before.get(name), after=value)
+                ProfileValue(field=api_path(name), before=row.before.get(name), after=value)
                 for name, value in row.after.items()
             ],
             filed_at=row.filed_at,
@@ -117,31 +156,40 @@ class ProfileChange(relay.Node):
 
 @strawberry.input(description="The new values; name only those of the change's kind.")
 class ProfileValuesInput:
-    contact_name: str | None = None
-    contact_phone: str | None = None
-    contact_email: str | None = None
-    address: str | None = None
-    service_area: str | None = None
-    bank_name: str | None = None
-    bank_account: str | None = None
-    legal_representative: str | None = None
+    contact_name: str | None = strawberry.field(default=None, description="New contact name (CONTACTS).")
+    contact_phone: str | None = strawberry.field(default=None, description="New contact phone (CONTACTS).")
+    contact_email: str | None = strawberry.field(default=None, description="New contact e-mail (CONTACTS).")
+    address: str | None = strawberry.field(default=None, description="New address (ADDRESS).")
+    service_area: str | None = strawberry.field(default=None, description="New service area (SERVICE_AREA).")
+    bank_name: str | None = strawberry.field(default=None, description="New bank (BANK_ACCOUNT).")
+    bank_account: str | None = strawberry.field(default=None, description="New account number (BANK_ACCOUNT).")
+    legal_representative: str | None = strawberry.field(
+        default=None, description="New legal representative (LEGAL_REPRESENTATIVE)."
+    )
 
 
 @strawberry.input(description="A change of your station's registered data and the day it happened.")
 class RecordProfileChangeInput:
-    kind: str = strawberry.field(description="contacts, address, service_area, bank_account, legal_representative.")
-    changed_on: date
-    values: ProfileValuesInput
-    reason: str = ""
+    kind: rules.ProfileChangeKind = strawberry.field(description="What the change changes.")
+    changed_on: date = strawberry.field(description="The day the change happened (not in the future).")
+    values: ProfileValuesInput = strawberry.field(description="The new values of the kind's fields.")
+    reason: str = strawberry.field(default="", description="Why it changed.")
 
 
 @strawberry.type(description="The profile change as it stands now.")
 class ProfileChangeSuccess:
-    change: ProfileChange
+    change: ProfileChange = strawberry.field(description="The change, as it now stands.")
 
 
 ProfileChangeResult = Annotated[
-    ProfileChangeSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("ProfileChangeResult")
+    ProfileChangeSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union(
+        "ProfileChangeResult",
+        description=(
+            "ProfileChangeSuccess when it worked; otherwise ValidationError, NotFoundError, "
+            "ConflictError saying why nothing changed."
+        ),
+    ),
 ]
 
 
@@ -151,11 +199,11 @@ def _success(row: models.ProfileChange) -> ProfileChangeSuccess:
 
 @strawberry.type(description="Something past its deadline in onboarding.")
 class OverdueItem:
-    kind: str = strawberry.field(description=", ".join(overdue.KINDS))
-    station_id: strawberry.ID
+    kind: rules.OverdueKind = strawberry.field(description="What is overdue.")
+    station_id: strawberry.ID = strawberry.field(description="The station it concerns (global id).")
     entity_id: strawberry.ID = strawberry.field(description="The overdue item's own id (its kind says what it is).")
-    subject: str
-    due_on: date
+    subject: str = strawberry.field(description="What is overdue, in words.")
+    due_on: date = strawberry.field(description="The day it was due.")
     days_overdue: int = strawberry.field(description="Negative: days left (certificates expiring soon).")
 
 
@@ -166,7 +214,11 @@ class ProfileQuery:
         description="What is overdue in onboarding, oldest deadline first (a station: its own): rectification, "
         "start-up orders, unfiled profile changes, key data waiting for HQ, certificates expiring.",
     )
-    async def onboarding_overdue(self, info: Info, kind: str | None = None) -> list[OverdueItem]:
+    async def onboarding_overdue(
+        self,
+        info: Info,
+        kind: Annotated[rules.OverdueKind | None, strawberry.argument(description="Only items of this kind.")] = None,
+    ) -> list[OverdueItem]:
         async def read(session: AsyncSession, scope: Scope) -> tuple[date, list[overdue.Overdue]]:
             today = await network_today(session, scope.network_id)
             return today, await overdue.overdue(session, scope, today=today, kind=kind)
@@ -188,7 +240,14 @@ class ProfileQuery:
         extensions=needs(Permission.onboarding_read),
         description="A station's registered data (a station: its own; HQ: name the station).",
     )
-    async def station_profile(self, info: Info, station_id: strawberry.ID | None = None) -> StationProfile | None:
+    async def station_profile(
+        self,
+        info: Info,
+        station_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The station (global id); HQ only, a station gets its own."),
+        ] = None,
+    ) -> StationProfile | None:
         async def read(session: AsyncSession, scope: Scope) -> models.StationProfile | None:
             station = scope.station_id if scope.is_station else uuid_of(station_id, "Station", "stationId")
             if station is None:
@@ -206,11 +265,19 @@ class ProfileQuery:
     async def profile_changes(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
-        station_id: strawberry.ID | None = None,
-        status: str | None = None,
-        late: bool | None = None,
+        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
+        after: Annotated[
+            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
+        ] = None,
+        station_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this station's (global id); HQ only.")
+        ] = None,
+        status: Annotated[
+            rules.ProfileChangeStatus | None, strawberry.argument(description="Only those in this status.")
+        ] = None,
+        late: Annotated[
+            bool | None, strawberry.argument(description="Only those filed late (true) or on time (false).")
+        ] = None,
     ) -> relay.Connection[ProfileChange]:
         filters = profile.ChangeFilter(station_id=uuid_of(station_id, "Station", "stationId"), status=status, late=late)
         rows = await info.context.run(profile.list_changes, filters, first=first, after=keyset_after(after))
@@ -225,7 +292,11 @@ class ProfileMutation:
         extensions=needs(Permission.profile_edit),
         description="Record a change of your station's data (a draft: attach evidence, then file it).",
     )
-    async def record_profile_change(self, info: Info, input: RecordProfileChangeInput) -> ProfileChangeResult:  # noqa: A002
+    async def record_profile_change(
+        self,
+        info: Info,
+        input: Annotated[RecordProfileChangeInput, strawberry.argument(description="The change to record as a draft.")],
+    ) -> ProfileChangeResult:
         values = {k: v for k, v in vars(input.values).items() if v is not None}
         return await attempt(
             info.context,
@@ -241,7 +312,11 @@ class ProfileMutation:
         extensions=needs(Permission.profile_edit),
         description="File a recorded change: it takes effect now, or for key data once HQ approves.",
     )
-    async def file_profile_change(self, info: Info, change_id: strawberry.ID) -> ProfileChangeResult:
+    async def file_profile_change(
+        self,
+        info: Info,
+        change_id: Annotated[strawberry.ID, strawberry.argument(description="The profile change (global id).")],
+    ) -> ProfileChangeResult:
         return await attempt(
             info.context, profile.file_change, _success, change_id=uuid_of(change_id, "ProfileChange", "changeId")
         )
@@ -251,7 +326,11 @@ class ProfileMutation:
         description="HQ: approve (it takes effect) or reject (say why) a pending change of key data.",
     )
     async def decide_profile_change(
-        self, info: Info, change_id: strawberry.ID, approve: bool, note: str = ""
+        self,
+        info: Info,
+        change_id: Annotated[strawberry.ID, strawberry.argument(description="The profile change (global id).")],
+        approve: Annotated[bool, strawberry.argument(description="True to approve the key data, false to reject it.")],
+        note: Annotated[str, strawberry.argument(description="HQ's note on its decision.")] = "",
     ) -> ProfileChangeResult:
         return await attempt(
             info.context,

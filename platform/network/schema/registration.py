@@ -25,27 +25,40 @@ class RegisterApplicantInput:
 
 @strawberry.type(description="The confirmation link is on its way; it is valid for 48 hours.")
 class RegisterApplicantSuccess:
-    email: str
+    email: str = strawberry.field(description="Where the verification link was sent.")
 
 
 @strawberry.input(description="The confirmation link's token and the password to log in with.")
 class VerifyRegistrationInput:
-    token: str
+    token: str = strawberry.field(description="The token from the e-mail link.")
     password: str = strawberry.field(description="At least 10 characters; an existing user's own password.")
     display_name: str = strawberry.field(default="", description="Your name, as colleagues will see it.")
 
 
 @strawberry.type(description="The applicant's tenant is open: log in at /auth/token and fill in the application.")
 class VerifyRegistrationSuccess:
-    email: str
+    email: str = strawberry.field(description="The verified address; sign in with it.")
 
 
 RegisterApplicantResult = Annotated[
     RegisterApplicantSuccess | ValidationError | NotFoundError | RateLimitedError,
-    strawberry.union("RegisterApplicantResult"),
+    strawberry.union(
+        "RegisterApplicantResult",
+        description=(
+            "RegisterApplicantSuccess when it worked; otherwise ValidationError, NotFoundError, "
+            "RateLimitedError saying why nothing changed."
+        ),
+    ),
 ]
 VerifyRegistrationResult = Annotated[
-    VerifyRegistrationSuccess | ValidationError | NotFoundError, strawberry.union("VerifyRegistrationResult")
+    VerifyRegistrationSuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "VerifyRegistrationResult",
+        description=(
+            "VerifyRegistrationSuccess when it worked; otherwise ValidationError, NotFoundError "
+            "saying why nothing changed."
+        ),
+    ),
 ]
 
 
@@ -71,7 +84,13 @@ class RegistrationMutation:
         description="Register to apply as an authorised service station (no token needed). A confirmation "
         "link is mailed to the address; nothing else exists until it is confirmed."
     )
-    async def register_applicant(self, info: Info, input: RegisterApplicantInput) -> RegisterApplicantResult:  # noqa: A002
+    async def register_applicant(
+        self,
+        info: Info,
+        input: Annotated[
+            RegisterApplicantInput, strawberry.argument(description="The company and the first user's sign-in.")
+        ],
+    ) -> RegisterApplicantResult:
         ctx = info.context
         try:
             _, email = registration.check_registration(input.company_name, input.email)
@@ -91,7 +110,13 @@ class RegistrationMutation:
         description="Confirm a registration with the mailed token (no token needed): opens the applicant's "
         "station tenant with a draft application, you as its manager."
     )
-    async def verify_registration(self, info: Info, input: VerifyRegistrationInput) -> VerifyRegistrationResult:  # noqa: A002
+    async def verify_registration(
+        self,
+        info: Info,
+        input: Annotated[
+            VerifyRegistrationInput, strawberry.argument(description="The token from the verification e-mail.")
+        ],
+    ) -> VerifyRegistrationResult:
         ctx = info.context
         try:
             async with new_unit_of_work(ctx.sessionmaker, AUTH_SCOPE, queue=ctx.redis) as session:

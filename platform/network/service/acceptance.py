@@ -35,10 +35,11 @@ from dealernet.network.service import numbering, papers
 from dealernet.network.service.applications import application_of, move, my_application, record_assessment
 from dealernet.policy.models import Part
 from dealernet.policy.rules import SERVICE_TYPES
+from dealernet.policy.service import publications
 from dealernet.tenants.models import Network, Region, Station
 from dealernet.tenants.service.directory import network_today
 
-ORDER_KINDS = ("tools", "parts", "vi")
+ORDER_KINDS = tuple(rules.StartupOrderKind)
 
 
 # --- Start-up orders ----------------------------------------------------------------------------------
@@ -64,7 +65,7 @@ async def place_order(
     if not reference.strip() or len(reference.strip()) > 60:
         problems["reference"] = "the order's reference, at most 60 characters"
     lines = dict(parts or {})
-    if kind == "parts" and (not lines or any(not 0 < q <= 100_000 for q in lines.values())):
+    if kind == rules.StartupOrderKind.PARTS and (not lines or any(not 0 < q <= 100_000 for q in lines.values())):
         problems["parts"] = "the start-up parts stock: catalogue parts with quantities from 1 to 100,000"
     if problems:
         raise ValidationFailed("the start-up order is not valid", fields=problems)
@@ -102,7 +103,7 @@ async def confirm_delivery(session: AsyncSession, scope: Scope, *, order_id: UUI
     require(scope, Permission.onboarding_manage)
     order = await session.get(StartupOrder, order_id, with_for_update=True)
     if order is None:
-        raise NotFound("no such start-up order", fields={"orderId": "not found"})
+        raise NotFound("no such start-up order", fields={"order_id": "not found"})
     if order.delivered_at is None:
         order.delivered_at, order.delivery_note = datetime.now(UTC), note.strip()[:300]
         await session.flush()
@@ -160,7 +161,13 @@ async def inspect(
     network = await session.get(Network, application.network_id)
     assert network is not None
     assessment = await record_assessment(
-        session, scope, application, kind="acceptance", marks=marks, note=note, pass_mark=network.acceptance_pass_mark
+        session,
+        scope,
+        application,
+        kind=rules.RubricKind.ACCEPTANCE,
+        marks=marks,
+        note=note,
+        pass_mark=network.acceptance_pass_mark,
     )
     inspection = AcceptanceInspection(
         id=new_id(),
@@ -251,7 +258,7 @@ async def sign_contract(
     if not types or set(service_types) - set(SERVICE_TYPES) or term_end <= term_start:
         raise ValidationFailed(
             "the agreement needs a term and its service types",
-            fields={"serviceTypes": "of paid, contract, warranty, internal", "termEnd": "after the start"},
+            fields={"service_types": "of paid, contract, warranty, internal", "term_end": "after the start"},
         )
     application = await application_of(session, application_id)
     still_open = list(
@@ -323,6 +330,9 @@ async def sign_contract(
         reason="authorised service agreement signed",
         details={"authorisation_number": number},
     )
+    # A new station prices its first repair with the policy already in force.
+    today = await network_today(session, application.network_id)
+    await publications.deliver_in_force(session, scope, station_id=application.station_id, today=today)
     return contract
 
 
@@ -339,5 +349,5 @@ async def read_certificate(
     require(scope, Permission.onboarding_read)
     contract = await session.get(Contract, contract_id)
     if contract is None:
-        raise NotFound("no such contract", fields={"contractId": "not found"})
+        raise NotFound("no such contract", fields={"contract_id": "not found"})
     return contract, await storage.get(store, contract.certificate_key)

@@ -24,7 +24,9 @@ from dealernet.core.scope import Scope
 from dealernet.network import rules
 from dealernet.network.models import Application, Assessment, StationDocument
 from dealernet.network.service.rubrics import criteria_of, current_rubric
+from dealernet.policy.service import publications
 from dealernet.tenants.models import Network, Region, Station
+from dealernet.tenants.service.directory import network_today
 
 # --- Rubrics ------------------------------------------------------------------------------------------
 
@@ -85,22 +87,20 @@ def check_form(form: ApplicationForm) -> dict[str, Any]:
         value = getattr(form, name)
         if value is not None:
             if len(value.strip()) > limit or (name == "company_name" and not value.strip()):
-                problems[rules.input_name(name)] = f"at most {limit} characters" + (
-                    ", not empty" if name == "company_name" else ""
-                )
+                problems[name] = f"at most {limit} characters" + (", not empty" if name == "company_name" else "")
             changes[name] = value.strip()
     for name in COUNTS:
         value = getattr(form, name)
         if value is not None:
             if not 0 <= value <= 1_000_000:
-                problems[rules.input_name(name)] = "0 to 1,000,000"
+                problems[name] = "0 to 1,000,000"
             changes[name] = value
     for name, limit in (("equipment", 100), ("brands", 40)):
         value = getattr(form, name)
         if value is not None:
             items = sorted({item.strip() for item in value if item.strip()})
             if len(items) > 200 or any(len(item) > limit for item in items):
-                problems[rules.input_name(name)] = f"at most 200, each at most {limit} characters"
+                problems[name] = f"at most 200, each at most {limit} characters"
             changes[name] = items
     if form.region_id is not None:
         changes["region_id"] = form.region_id
@@ -126,7 +126,7 @@ async def update_application(session: AsyncSession, scope: Scope, form: Applicat
     if application.stage != rules.Stage.DRAFT:
         raise Conflict(f"the application is {application.stage}; only a draft can change")
     if "region_id" in changes and await session.get(Region, changes["region_id"]) is None:
-        raise NotFound("no such region", fields={"regionId": "not found"})
+        raise NotFound("no such region", fields={"region_id": "not found"})
     for name, value in changes.items():
         setattr(application, name, value)
     application.updated_at = datetime.now(UTC)
@@ -135,10 +135,10 @@ async def update_application(session: AsyncSession, scope: Scope, form: Applicat
 
 
 def missing_for_submission(application: Application, handed_in: Collection[str]) -> list[str]:
-    """The form's empty required fields and the required documents not handed in, by their input names."""
+    """The form's empty required fields and the required documents not handed in, by their domain names."""
     fields = [name for name in REQUIRED if getattr(application, name) in (None, "", [])]
     documents = [kind for kind in rules.REQUIRED_DOCUMENTS if kind not in handed_in]
-    return [rules.input_name(name) for name in fields + documents]
+    return [*fields, *documents]
 
 
 async def document_kinds(session: AsyncSession, application_id: UUID) -> set[str]:
@@ -203,7 +203,7 @@ async def move(
 async def application_of(session: AsyncSession, application_id: UUID) -> Application:
     application = await session.get(Application, application_id, with_for_update=True)
     if application is None:
-        raise NotFound("no such application", fields={"applicationId": "not found"})
+        raise NotFound("no such application", fields={"application_id": "not found"})
     return application
 
 
@@ -289,7 +289,7 @@ async def score_application(
     if application.stage != rules.Stage.SUBMITTED:
         raise Conflict(rules.refusal(application.stage, "score"))
     assessment = await record_assessment(
-        session, scope, application, kind="application", marks=marks, notes=notes, note=note
+        session, scope, application, kind=rules.RubricKind.APPLICATION, marks=marks, notes=notes, note=note
     )
     action = rules.Action.PASS_SCORING if assessment.passed else rules.Action.FAIL_SCORING
     details = {"score": str(assessment.total), "pass_mark": str(assessment.pass_mark)}
@@ -329,9 +329,12 @@ async def change_station_standing(
         await session.scalars(select(Application).where(Application.station_id == station_id).with_for_update())
     ).first()
     if application is None:
-        raise NotFound("no such station with an onboarding record", fields={"stationId": "not found"})
+        raise NotFound("no such station with an onboarding record", fields={"station_id": "not found"})
     stage = await move(session, scope, application, action, reason=reason.strip())
     await session.execute(update(Station).where(Station.id == station_id).values(status=STATION_STATUS[stage]))
+    if stage == rules.Stage.ACTIVE:  # back in service: what was published meanwhile reaches it too
+        today = await network_today(session, application.network_id)
+        await publications.deliver_in_force(session, scope, station_id=station_id, today=today)
     return application
 
 

@@ -91,7 +91,7 @@ async def read_document(
     require(scope, Permission.onboarding_read)
     row = await session.get(StationDocument, document_id)  # RLS: the station's own, or HQ's network's
     if row is None:
-        raise NotFound("no such document", fields={"documentId": "not found"})
+        raise NotFound("no such document", fields={"document_id": "not found"})
     return row, await storage.get(store, row.storage_key)
 
 
@@ -148,5 +148,5 @@ async def read_visit_photo(
     require(scope, Permission.onboarding_manage)
     row = await session.get(SiteVisitPhoto, photo_id)
     if row is None:
-        raise NotFound("no such photo", fields={"photoId": "not found"})
+        raise NotFound("no such photo", fields={"photo_id": "not found"})
     return row, await storage.get(store, row.storage_key)

@@ -44,7 +44,7 @@ def check_format(template: str) -> str:
     if not cleaned or len(cleaned) > 60 or len(seqs) != 1 or "{" in rest or "}" in rest:
         raise ValidationFailed(
             "an authorisation number format has {seq} once and only {network}, {region}, {year}, {seq:N}",
-            fields={"input.authorisationNumberFormat": "e.g. {network}-{region}-{seq:4}"},
+            fields={"input.authorisation_number_format": "e.g. {network}-{region}-{seq:4}"},
         )
     return cleaned
 
@@ -60,6 +60,6 @@ def authorisation_number(template: str, *, network: str, region: str, year: int,
     if len(number) > MAX_LENGTH:
         raise ValidationFailed(
             f"the network's format makes numbers longer than {MAX_LENGTH} characters",
-            fields={"authorisationNumberFormat": "shorter"},
+            fields={"authorisation_number_format": "shorter"},
         )
     return number

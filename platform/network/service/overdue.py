@@ -17,7 +17,7 @@ from dealernet.core.errors import ValidationFailed
 from dealernet.core.scope import Scope
 from dealernet.network import rules
 
-KINDS = ("rectification", "startup_order", "profile_change", "key_data_approval", "certificate")
+KINDS = tuple(rules.OverdueKind)
 
 OVERDUE = text(
     """

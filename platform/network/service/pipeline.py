@@ -37,9 +37,9 @@ IN_PIPELINE = ("submitted", "shortlisted", "visit_planned", "visited", "approved
 async def set_quota(session: AsyncSession, scope: Scope, *, region_id: UUID, stations_needed: int) -> RegionQuota:
     require(scope, Permission.onboarding_manage)
     if not 0 <= stations_needed <= 10_000:
-        raise ValidationFailed("0 to 10,000 stations", fields={"stationsNeeded": "0 to 10,000"})
+        raise ValidationFailed("0 to 10,000 stations", fields={"stations_needed": "0 to 10,000"})
     if await session.get(Region, region_id) is None:
-        raise NotFound("no such region", fields={"regionId": "not found"})
+        raise NotFound("no such region", fields={"region_id": "not found"})
     statement = (
         insert(RegionQuota)
         .values(id=new_id(), network_id=scope.network_id, region_id=region_id, stations_needed=stations_needed)
@@ -98,7 +98,7 @@ async def _hq_people(session: AsyncSession, user_ids: Sequence[UUID]) -> None:
         )
     )
     if found != len(set(user_ids)):
-        raise NotFound("a visitor is not one of the network's HQ staff", fields={"visitorIds": "not found"})
+        raise NotFound("a visitor is not one of the network's HQ staff", fields={"visitor_ids": "not found"})
 
 
 async def plan_visit(
@@ -107,7 +107,7 @@ async def plan_visit(
     """Plan (or re-plan) the site visit of a shortlisted applicant, with its visitors and date."""
     require(scope, Permission.onboarding_manage)
     if not 1 <= len(set(visitor_ids)) <= 20:
-        raise ValidationFailed("1 to 20 visitors", fields={"visitorIds": "1 to 20"})
+        raise ValidationFailed("1 to 20 visitors", fields={"visitor_ids": "1 to 20"})
     application = await application_of(session, application_id)
     await _hq_people(session, visitor_ids)
     await move(
@@ -146,7 +146,7 @@ async def record_visit(
     visit = (await session.scalars(select(SiteVisit).where(SiteVisit.application_id == application.id))).first()
     if visit is None or application.stage != rules.Stage.VISIT_PLANNED:
         raise Conflict(f"the application is {application.stage}; plan the visit first")
-    assessment = await record_assessment(session, scope, application, kind="interview", marks=interview)
+    assessment = await record_assessment(session, scope, application, kind=rules.RubricKind.INTERVIEW, marks=interview)
     visit.interview_assessment_id = assessment.id
     visit.survey = {k: v.strip() for k, v in survey.items()}
     visit.findings, visit.visited_at, visit.recorded_by = findings.strip(), datetime.now(UTC), scope.actor_id
@@ -281,7 +281,7 @@ async def read_letter(
     require(scope, Permission.onboarding_read)
     letter = await session.get(LetterOfIntent, letter_id)
     if letter is None:
-        raise NotFound("no such letter", fields={"letterId": "not found"})
+        raise NotFound("no such letter", fields={"letter_id": "not found"})
     return letter, await storage.get(store, letter.storage_key)
 
 

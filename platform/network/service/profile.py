@@ -51,7 +51,7 @@ def check_change(kind: str, changed_on: date, values: Mapping[str, str], reason:
     problems: dict[str, str] = {}
     cleaned: dict[str, str] = {}
     for name, value in values.items():
-        path = f"input.values.{rules.input_name(name)}"
+        path = f"input.values.{name}"
         if name not in fields:
             problems[path] = f"not part of a {kind} change"
         elif len(value.strip()) > FIELD_LIMITS[name]:
@@ -62,11 +62,11 @@ def check_change(kind: str, changed_on: date, values: Mapping[str, str], reason:
         try:
             cleaned["contact_email"] = check_email(cleaned["contact_email"])
         except ValidationFailed:
-            problems["input.values.contactEmail"] = "not an e-mail address"
+            problems["input.values.contact_email"] = "not an e-mail address"
     if not values:
         problems["input.values"] = "name at least one new value"
     if changed_on > today:
-        problems["input.changedOn"] = "not in the future"
+        problems["input.changed_on"] = "not in the future"
     if len(reason) > 2000:
         problems["input.reason"] = "at most 2000 characters"
     if problems:
@@ -104,7 +104,7 @@ async def record_change(
     require(scope, Permission.profile_edit)
     cleaned = check_change(kind, changed_on, values, reason, await network_today(session, scope.network_id))
     if scope.station_id is None or scope.network_id is None:
-        raise ValidationFailed("a station records its own changes", fields={"stationId": "a station's own"})
+        raise ValidationFailed("a station records its own changes", fields={"station_id": "a station's own"})
     change = ProfileChange(
         id=new_id(),
         network_id=scope.network_id,
@@ -126,7 +126,7 @@ async def _change(session: AsyncSession, change_id: UUID) -> ProfileChange:
     query = select(ProfileChange).where(ProfileChange.id == change_id).with_for_update()
     change = (await session.scalars(query)).first()  # RLS: the station's own, or HQ's network's
     if change is None:
-        raise NotFound("no such profile change", fields={"changeId": "not found"})
+        raise NotFound("no such profile change", fields={"change_id": "not found"})
     return change
 
 
@@ -150,7 +150,7 @@ async def file_change(session: AsyncSession, scope: Scope, *, change_id: UUID) -
     for HQ, with evidence of before and after."""
     require(scope, Permission.profile_edit)
     change = await _change(session, change_id)
-    if change.status != "draft":
+    if change.status != rules.ProfileChangeStatus.DRAFT:
         raise Conflict(f"the change is {change.status}; only a draft is filed")
     if change.kind in rules.KEY_DATA:
         handed_in = set(
@@ -159,7 +159,7 @@ async def file_change(session: AsyncSession, scope: Scope, *, change_id: UUID) -
         missing = [kind for kind in rules.EVIDENCE if kind not in handed_in]
         if missing:
             raise ValidationFailed(
-                "key data needs evidence of before and after", fields={rules.input_name(k): "required" for k in missing}
+                "key data needs evidence of before and after", fields={k: "required" for k in missing}
             )
     before = journal.snapshot(change, *TRACKED)
     profile = await profile_of(session, scope, change.station_id)
@@ -168,9 +168,9 @@ async def file_change(session: AsyncSession, scope: Scope, *, change_id: UUID) -
     today = await network_today(session, change.network_id)
     change.filed_at, change.filed_late = now, rules.filed_late(change.changed_on, today)
     if change.kind in rules.KEY_DATA:
-        change.status = "pending"
+        change.status = rules.ProfileChangeStatus.PENDING
     else:
-        change.status = "in_effect"
+        change.status = rules.ProfileChangeStatus.IN_EFFECT
         _apply(profile, change.after, now)
     await session.flush()
     await _journal(session, scope, change, "filed", before)
@@ -189,13 +189,13 @@ async def decide_change(
     """HQ approves (the key data takes effect) or rejects a pending change, with a note."""
     require(scope, Permission.onboarding_manage)
     change = await _change(session, change_id)
-    if change.status != "pending":
+    if change.status != rules.ProfileChangeStatus.PENDING:
         raise Conflict(f"the change is {change.status}; only a pending change is decided")
     if not approve and not note.strip():
         raise ValidationFailed("say why it is rejected", fields={"note": "required to reject"})
     before = journal.snapshot(change, *TRACKED)
     now = datetime.now(UTC)
-    change.status = "approved" if approve else "rejected"
+    change.status = rules.ProfileChangeStatus.APPROVED if approve else rules.ProfileChangeStatus.REJECTED
     change.decided_by, change.decided_at, change.decision_note = scope.actor_id, now, note.strip()[:2000]
     if approve:
         _apply(await profile_of(session, scope, change.station_id), change.after, now)
@@ -221,7 +221,7 @@ async def attach_evidence(
         raise ValidationFailed("evidence_before or evidence_after", fields={"kind": "unknown"})
     checked = storage.check_file(filename, content)
     change = await _change(session, change_id)
-    if change.status != "draft":
+    if change.status != rules.ProfileChangeStatus.DRAFT:
         raise Conflict(f"the change is {change.status}: evidence goes with a draft")
     await documents.within_limit(session, StationDocument.profile_change_id, change.id, MAX_EVIDENCE)
     row = StationDocument(

@@ -52,7 +52,7 @@ def check_registration(company_name: str, email: str) -> tuple[str, str]:
     problems: dict[str, str] = {}
     company = company_name.strip()
     if not company or len(company) > 200:
-        problems["companyName"] = "1 to 200 characters"
+        problems["company_name"] = "1 to 200 characters"
     try:
         address = check_email(email)
     except ValidationFailed as exc:

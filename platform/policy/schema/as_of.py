@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
@@ -25,11 +25,11 @@ from dealernet.policy.service import as_of
 
 @strawberry.type(description="A part's price at a station on a date, and the version it came from.")
 class PriceAsOf:
-    on: date
-    currency: str
-    list_price: Money
-    dealer_price: Money
-    valid_from: date
+    on: date = strawberry.field(description="The day asked about.")
+    currency: str = strawberry.field(description="ISO 4217 currency code, e.g. CNY.")
+    list_price: Money = strawberry.field(description="The list price that day, after any regional coefficient.")
+    dealer_price: Money = strawberry.field(description="The dealer price that day, after any regional coefficient.")
+    valid_from: date = strawberry.field(description="The first day of the price version used.")
     regional: bool = strawberry.field(description="The station's region's price, not the national one.")
     publication_id: strawberry.Private[UUID]
     price_id: strawberry.ID = strawberry.field(description="The price version used.")
@@ -61,28 +61,28 @@ class PriceAsOf:
 
 @strawberry.type(description="The labour rate at a station on a date, and the rate card it came from.")
 class LabourRateAsOf:
-    hourly_rate: Money
-    currency: str
+    hourly_rate: Money = strawberry.field(description="The hourly rate that day.")
+    currency: str = strawberry.field(description="ISO 4217 currency code, e.g. CNY.")
     regional: bool = strawberry.field(description="The station's region's rate, not the national one.")
-    valid_from: date
-    rate_id: strawberry.ID
-    rate_card_id: strawberry.ID
+    valid_from: date = strawberry.field(description="The first day of the rate version used.")
+    rate_id: strawberry.ID = strawberry.field(description="The rate version used (global id).")
+    rate_card_id: strawberry.ID = strawberry.field(description="The rate card it belongs to (global id).")
 
 
 @strawberry.type(description="A labour operation's flat-rate hours (standard hours).")
 class OperationHours:
-    operation_id: strawberry.ID
-    code: str
-    flat_rate_hours: Decimal
+    operation_id: strawberry.ID = strawberry.field(description="The labour operation (global id).")
+    code: str = strawberry.field(description="The labour operation's code.")
+    flat_rate_hours: Decimal = strawberry.field(description="Its flat-rate hours (工时定额).")
 
 
 @strawberry.type(description="The coverage of a component group on a date, and the warranty policy version.")
 class CoverageAsOf:
-    component_group: str
-    months: int
-    km: int
-    valid_from: date
-    coverage_id: strawberry.ID
+    component_group: str = strawberry.field(description="The component group covered.")
+    months: int = strawberry.field(description="Months from the sale date.")
+    km: int = strawberry.field(description="Kilometres on the odometer.")
+    valid_from: date = strawberry.field(description="The first day of the coverage version used.")
+    coverage_id: strawberry.ID = strawberry.field(description="The coverage version used (global id).")
     policy_id: strawberry.Private[UUID]
 
     @strawberry.field(description="The warranty policy version (its terms are on it).")
@@ -93,12 +93,20 @@ class CoverageAsOf:
 
 @strawberry.type(description="What a claim line at a station on a date is priced and judged by, naming the versions.")
 class PolicyAsOf:
-    on: date
-    price: PriceAsOf | None
-    labour_rate: LabourRateAsOf | None
-    operation: OperationHours | None
+    on: date = strawberry.field(description="The day asked about.")
+    price: PriceAsOf | None = strawberry.field(
+        description="The part's price; empty when no part was asked for or none holds."
+    )
+    labour_rate: LabourRateAsOf | None = strawberry.field(
+        description="The labour rate in force; empty when none holds."
+    )
+    operation: OperationHours | None = strawberry.field(
+        description="The labour operation's hours; empty when none was asked for."
+    )
     labour_amount: Money | None = strawberry.field(description="Flat-rate hours times the labour rate.")
-    coverage: CoverageAsOf | None
+    coverage: CoverageAsOf | None = strawberry.field(
+        description="The part's component group's warranty coverage; empty when none holds."
+    )
 
 
 def _policy_as_of(found: as_of.PolicyAsOf) -> PolicyAsOf:
@@ -146,10 +154,13 @@ class AsOfQuery:
     async def price_as_of(
         self,
         info: Info,
-        part_id: strawberry.ID,
-        on: date,
-        station_id: strawberry.ID | None = None,
-        currency: str = "CNY",
+        part_id: Annotated[strawberry.ID, strawberry.argument(description="The part (global id).")],
+        on: Annotated[date, strawberry.argument(description="The day asked about.")],
+        station_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Price for this station's region (global id); HQ only."),
+        ] = None,
+        currency: Annotated[str, strawberry.argument(description="ISO 4217 currency code.")] = "CNY",
     ) -> PriceAsOf | None:
         scope = info.context.require_scope()
         station = uuid_of(station_id, "Station", "stationId") if station_id else scope.station_id
@@ -172,11 +183,19 @@ class AsOfQuery:
     async def policy_as_of(
         self,
         info: Info,
-        on: date,
-        station_id: strawberry.ID | None = None,
-        part_id: strawberry.ID | None = None,
-        operation_id: strawberry.ID | None = None,
-        currency: str = "CNY",
+        on: Annotated[date, strawberry.argument(description="The day asked about.")],
+        station_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="For this station's region (global id); HQ only.")
+        ] = None,
+        part_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The part whose price and coverage to return (global id)."),
+        ] = None,
+        operation_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The labour operation whose hours and rate to return (global id)."),
+        ] = None,
+        currency: Annotated[str, strawberry.argument(description="ISO 4217 currency code.")] = "CNY",
     ) -> PolicyAsOf | None:
         scope = info.context.require_scope()
         station = uuid_of(station_id, "Station", "stationId") if station_id else scope.station_id

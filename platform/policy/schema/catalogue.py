@@ -42,10 +42,10 @@ _supersession_loader = by_id_loader(catalogue.supersessions_of)
 
 @strawberry.type(description="A part's list price in force (regionId empty: the national price).")
 class ListPrice:
-    currency: str
-    list_price: Money
-    region_id: strawberry.ID | None
-    valid_from: date
+    currency: str = strawberry.field(description="ISO 4217 currency code, e.g. CNY.")
+    list_price: Money = strawberry.field(description="The list price.")
+    region_id: strawberry.ID | None = strawberry.field(description="The region (global id); empty: the national price.")
+    valid_from: date = strawberry.field(description="The first day it holds.")
 
 
 def _list_prices_loader(ctx: Context) -> DataLoader[UUID, list[prices.ListPrice]]:
@@ -121,7 +121,7 @@ class Part(relay.Node):
 
 @strawberry.type(description="A supersession: from a date, the new part replaces the old one.")
 class Supersession:
-    effective_on: date
+    effective_on: date = strawberry.field(description="The day the new part replaces the old one.")
     interchangeable: bool = strawberry.field(description="Whether the old part may still be fitted.")
     new_part_id: strawberry.Private[UUID]
 
@@ -137,60 +137,82 @@ class Supersession:
 
 @strawberry.type(description="One part of a vehicle model's service BOM.")
 class ServiceBomLine:
-    part: Part
+    part: Part = strawberry.field(description="The part.")
     quantity: str = strawberry.field(description="How many the model has, as a decimal string.")
 
 
 @strawberry.input(description="A new catalogue part.")
 class CreatePartInput:
-    part_number: str
-    name_zh: str = ""
-    name_en: str = ""
-    component_group: str
-    unit: str = "EA"
+    part_number: str = strawberry.field(description="The OEM's part number: letters, digits, dots and dashes.")
+    name_zh: str = strawberry.field(default="", description="Chinese name.")
+    name_en: str = strawberry.field(default="", description="English name.")
+    component_group: str = strawberry.field(description="The component group warranty coverage is defined by.")
+    unit: str = strawberry.field(default="EA", description="Unit of issue, e.g. EA, L, SET.")
     supplier_id: strawberry.ID | None = strawberry.field(default=None, description="A partner of the network.")
 
 
 @strawberry.input(description="From `effectiveOn`, `newPartId` replaces `oldPartId`.")
 class SupersedePartInput:
-    old_part_id: strawberry.ID
-    new_part_id: strawberry.ID
-    effective_on: date
-    interchangeable: bool
+    old_part_id: strawberry.ID = strawberry.field(description="The part replaced (global id).")
+    new_part_id: strawberry.ID = strawberry.field(description="The replacing part (global id).")
+    effective_on: date = strawberry.field(description="The day the new part replaces the old one.")
+    interchangeable: bool = strawberry.field(description="Whether the old part may still be fitted.")
 
 
 @strawberry.input(description="A part's quantity in a vehicle model's service BOM.")
 class ServiceBomLineInput:
-    vehicle_model: str
-    part_id: strawberry.ID
+    vehicle_model: str = strawberry.field(description="The vehicle model's code.")
+    part_id: strawberry.ID = strawberry.field(description="The part (global id).")
     quantity: str = strawberry.field(description='A decimal string, e.g. "4" or "0.50".')
 
 
-@strawberry.type
+@strawberry.type(description="What `createPart` answers when it worked.")
 class PartSuccess:
-    part: Part
+    part: Part = strawberry.field(description="The part.")
 
 
-@strawberry.type
+@strawberry.type(description="What `supersedePart` answers when it worked.")
 class SupersessionSuccess:
-    supersession: Supersession
+    supersession: Supersession = strawberry.field(description="The supersession recorded.")
 
 
-@strawberry.type
+@strawberry.type(description="What `setServiceBomLine` answers when it worked.")
 class ServiceBomLineSuccess:
-    line: ServiceBomLine
+    line: ServiceBomLine = strawberry.field(description="The BOM line as set.")
 
 
-PartResult = Annotated[PartSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("PartResult")]
+PartResult = Annotated[
+    PartSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union(
+        "PartResult",
+        description=(
+            "PartSuccess when it worked; otherwise ValidationError, NotFoundError, ConflictError "
+            "saying why nothing changed."
+        ),
+    ),
+]
 
 
 SupersessionResult = Annotated[
-    SupersessionSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("SupersessionResult")
+    SupersessionSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union(
+        "SupersessionResult",
+        description=(
+            "SupersessionSuccess when it worked; otherwise ValidationError, NotFoundError, "
+            "ConflictError saying why nothing changed."
+        ),
+    ),
 ]
 
 
 ServiceBomLineResult = Annotated[
-    ServiceBomLineSuccess | ValidationError | NotFoundError, strawberry.union("ServiceBomLineResult")
+    ServiceBomLineSuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "ServiceBomLineResult",
+        description=(
+            "ServiceBomLineSuccess when it worked; otherwise ValidationError, NotFoundError saying why nothing changed."
+        ),
+    ),
 ]
 
 
@@ -214,10 +236,16 @@ class CatalogueQuery:
     async def parts(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
-        component_group: str | None = None,
-        search: str | None = None,
+        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
+        after: Annotated[
+            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
+        ] = None,
+        component_group: Annotated[
+            str | None, strawberry.argument(description="Only those of this component group.")
+        ] = None,
+        search: Annotated[
+            str | None, strawberry.argument(description="Part number or name contains this text.")
+        ] = None,
     ) -> relay.Connection[Part]:
         after_key = keyset_after(after)
         rows = await info.context.run(
@@ -226,14 +254,18 @@ class CatalogueQuery:
         return connection(rows, first=first, node=Part.from_row, key=lambda row: (row.part_number, row.id))
 
     @strawberry.field(extensions=needs(Permission.parts_read), description="A vehicle model's service BOM.")
-    async def service_bom(self, info: Info, vehicle_model: str) -> list[ServiceBomLine]:
+    async def service_bom(
+        self, info: Info, vehicle_model: Annotated[str, strawberry.argument(description="The vehicle model's code.")]
+    ) -> list[ServiceBomLine]:
         return [_bom_line(line) for line in await info.context.run(catalogue.service_bom, vehicle_model)]
 
 
 @strawberry.type
 class CatalogueMutation:
     @strawberry.mutation(extensions=needs(Permission.catalogue_manage), description="Add a part to the catalogue.")
-    async def create_part(self, info: Info, input: CreatePartInput) -> PartResult:  # noqa: A002
+    async def create_part(
+        self, info: Info, input: Annotated[CreatePartInput, strawberry.argument(description="The new part.")]
+    ) -> PartResult:
         async def create(session: AsyncSession, scope: Scope) -> models.Part:
             data = catalogue.PartInput(
                 part_number=input.part_number,
@@ -250,7 +282,13 @@ class CatalogueMutation:
     @strawberry.mutation(
         extensions=needs(Permission.catalogue_manage), description="Record that a new part replaces an old one."
     )
-    async def supersede_part(self, info: Info, input: SupersedePartInput) -> SupersessionResult:  # noqa: A002
+    async def supersede_part(
+        self,
+        info: Info,
+        input: Annotated[
+            SupersedePartInput, strawberry.argument(description="The old part, the new one and from when.")
+        ],
+    ) -> SupersessionResult:
         async def supersede(session: AsyncSession, scope: Scope) -> models.PartSupersession:
             return await catalogue.supersede_part(
                 session,
@@ -269,7 +307,11 @@ class CatalogueMutation:
         extensions=needs(Permission.catalogue_manage),
         description="Put a part in a vehicle model's service BOM, or change its quantity.",
     )
-    async def set_service_bom_line(self, info: Info, input: ServiceBomLineInput) -> ServiceBomLineResult:  # noqa: A002
+    async def set_service_bom_line(
+        self,
+        info: Info,
+        input: Annotated[ServiceBomLineInput, strawberry.argument(description="The model, the part and the quantity.")],
+    ) -> ServiceBomLineResult:
         async def set_line(session: AsyncSession, scope: Scope) -> catalogue.BomLine:
             return await catalogue.set_bom_line(
                 session,

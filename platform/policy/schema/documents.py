@@ -27,16 +27,16 @@ attachments_loader = by_id_loader(documents.attachments_of)
 
 @strawberry.type(description="A report a station owes: its format and how many hours after the event it is due.")
 class ReportDue:
-    report: str
-    format: str
-    due_hours: int
+    report: str = strawberry.field(description="The report, e.g. monthly quality report.")
+    format: str = strawberry.field(description="Its format, e.g. the HQ template.")
+    due_hours: int = strawberry.field(description="Hours after the event (or period end) it is due.")
 
 
 @strawberry.type(description="Response times and report deadlines stations work to.")
 class ServiceCommitments:
-    ordinary_response_hours: int
-    major_response_hours: int
-    reports: list[ReportDue]
+    ordinary_response_hours: int = strawberry.field(description="Hours to respond to an ordinary request.")
+    major_response_hours: int = strawberry.field(description="Hours to respond to a major incident.")
+    reports: list[ReportDue] = strawberry.field(description="The reports a station owes HQ and when.")
 
     @classmethod
     def from_row(cls, row: models.ServiceCommitments) -> ServiceCommitments:
@@ -49,18 +49,18 @@ class ServiceCommitments:
 
 @strawberry.type(description="An inclusive range of VINs.")
 class VinRange:
-    first: str
-    last: str
+    first: str = strawberry.field(description="The first VIN of the range.")
+    last: str = strawberry.field(description="The last VIN of the range.")
 
 
 @strawberry.type(description="A file attached to a bulletin; download it from `url` with your bearer token.")
 class Attachment:
-    id: strawberry.ID
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-    url: str
+    id: strawberry.ID = strawberry.field(description="The attachment's global id.")
+    filename: str = strawberry.field(description="The file's name as uploaded.")
+    content_type: str = strawberry.field(description="The file's media type, e.g. application/pdf.")
+    size: int = strawberry.field(description="The file's size in bytes.")
+    sha256: str = strawberry.field(description="The SHA-256 of the file's content, hex.")
+    url: str = strawberry.field(description="Where to download it, with your bearer token.")
 
     @classmethod
     def from_row(cls, row: models.BulletinAttachment) -> Attachment:
@@ -78,11 +78,11 @@ class Attachment:
 @strawberry.type(description="A technical service bulletin (技术通报).")
 class Bulletin:
     publication_id: strawberry.Private[UUID]
-    number: str
+    number: str = strawberry.field(description="The bulletin's number, e.g. TSB-2026-04.")
     body: str = strawberry.field(description="Markdown.")
-    affected_models: list[str]
-    vin_ranges: list[VinRange]
-    part_ids: list[strawberry.ID]
+    affected_models: list[str] = strawberry.field(description="The vehicle models it concerns.")
+    vin_ranges: list[VinRange] = strawberry.field(description="The VIN ranges it concerns.")
+    part_ids: list[strawberry.ID] = strawberry.field(description="The parts it concerns (global ids).")
 
     @classmethod
     def from_row(cls, row: models.TechnicalBulletin) -> Bulletin:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -12,37 +12,64 @@ from strawberry import relay
 
 from dealernet.core.access import Permission
 from dealernet.graphql.context import Info, by_id_loader
+from dealernet.graphql.enums import expose
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, keyset_after, load_nodes
 from dealernet.policy import models
-
-if TYPE_CHECKING:
-    pass
+from dealernet.policy.rules import ImportKind, ImportMode, ImportStatus
 from dealernet.policy.service import imports
 
 _import_loader = by_id_loader(imports.imports_by_id)
+
+expose(
+    ImportKind,
+    description="What a bulk file imports.",
+    values={
+        ImportKind.PARTS: "Catalogue parts.",
+        ImportKind.PRICES: "The prices of a draft price list.",
+    },
+)
+expose(
+    ImportMode,
+    description="What an import does with a file that has bad rows.",
+    values={
+        ImportMode.ALL_OR_NOTHING: "Any bad row rejects the whole file; nothing is written.",
+        ImportMode.VALID_ROWS: "The good rows are written; the bad ones are reported.",
+    },
+)
+expose(
+    ImportStatus,
+    description="Where an import is.",
+    values={
+        ImportStatus.QUEUED: "Waiting for the worker, or being imported now.",
+        ImportStatus.DONE: "Imported (in VALID_ROWS mode, perhaps with rows rejected).",
+        ImportStatus.REJECTED: "Refused: a bad row in ALL_OR_NOTHING mode, or the draft is gone; nothing written.",
+    },
+)
 
 
 @strawberry.type(description="A row of an import file that was not imported, and why.")
 class ImportProblem:
     line: int = strawberry.field(description="The file's line (the header is line 1).")
-    column: str
-    reason: str
+    column: str = strawberry.field(description="The column at fault.")
+    reason: str = strawberry.field(description="What is wrong with it.")
 
 
 @strawberry.type(description="An uploaded catalogue or price file and what became of it.")
 class Import(relay.Node):
     id: relay.NodeID[UUID]
-    kind: str = strawberry.field(description="parts or prices.")
-    filename: str
+    kind: ImportKind = strawberry.field(description="What the file imports.")
+    filename: str = strawberry.field(description="The file's name as uploaded.")
     file_format: str = strawberry.field(description="csv or xlsx.")
-    mode: str = strawberry.field(description="all_or_nothing, or valid_rows (write the good rows).")
-    status: str = strawberry.field(description="queued, done or rejected (a bad row, nothing written).")
-    rows_total: int | None
+    mode: ImportMode = strawberry.field(description="What is done with a file that has bad rows.")
+    status: ImportStatus = strawberry.field(description="Where the import is.")
+    rows_total: int | None = strawberry.field(description="Data rows in the file; empty until checked.")
     rows_written: int | None = strawberry.field(description="Rows new or changed.")
-    rows_rejected: int | None
-    created_at: datetime
-    finished_at: datetime | None
+    rows_rejected: int | None = strawberry.field(
+        description="Rows refused, each listed in errors; empty until checked."
+    )
+    created_at: datetime = strawberry.field(description="When it was uploaded.")
+    finished_at: datetime | None = strawberry.field(description="When it finished; empty while queued.")
     problems: strawberry.Private[list[dict[str, Any]]]
 
     @classmethod
@@ -69,19 +96,31 @@ class Import(relay.Node):
 
     @strawberry.field(description="Rows checked so far while the job runs (then all of them).")
     async def rows_done(self, info: Info) -> int | None:
-        if self.status != "queued":
+        if self.status != ImportStatus.QUEUED:
             return self.rows_total
         progress = await imports.read_progress(info.context.redis, self.id)
         return progress[0] if progress else 0
 
     @strawberry.field(description="The rejected rows by line (the first 1,000).")
-    def errors(self, first: int = 100) -> list[ImportProblem]:
+    def errors(
+        self,
+        first: Annotated[
+            int, strawberry.argument(description="How many rejected rows to return, at most 1,000.")
+        ] = 100,
+    ) -> list[ImportProblem]:
         return [ImportProblem(**problem) for problem in self.problems[: max(0, min(first, 1_000))]]
 
 
 @strawberry.type
 class ImportsQuery:
     @strawberry.field(extensions=needs(Permission.policy_publish), description="HQ: the imports, newest first.")
-    async def imports(self, info: Info, first: int, after: str | None = None) -> relay.Connection[Import]:
+    async def imports(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
+        after: Annotated[
+            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
+        ] = None,
+    ) -> relay.Connection[Import]:
         rows = await info.context.run(imports.list_imports, first=first, after=keyset_after(after))
         return connection(rows, first=first, node=Import.from_row, key=lambda r: (r.created_at.isoformat(), r.id))

@@ -33,10 +33,10 @@ _operation_loader = by_id_loader(labour.operations_by_id)
 @strawberry.type(description="A labour operation code (工时代码) with its flat-rate hours.")
 class LabourOperation(relay.Node):
     id: relay.NodeID[UUID]
-    code: str
-    description: str
+    code: str = strawberry.field(description="The labour operation code.")
+    description: str = strawberry.field(description="What the operation is.")
     flat_rate_hours: str = strawberry.field(description='Allowed time in hours, as a decimal string, e.g. "1.50".')
-    component_group: str
+    component_group: str = strawberry.field(description="The component group it works on.")
 
     @classmethod
     def from_row(cls, row: models.LabourOperation) -> LabourOperation:
@@ -56,19 +56,26 @@ class LabourOperation(relay.Node):
 
 @strawberry.input(description="A new labour operation.")
 class CreateLabourOperationInput:
-    code: str
-    description: str
+    code: str = strawberry.field(description="Its code, unique in the network.")
+    description: str = strawberry.field(description="What the operation is.")
     flat_rate_hours: str = strawberry.field(description='Hours as a decimal string, e.g. "1.50".')
-    component_group: str
+    component_group: str = strawberry.field(description="The component group it works on.")
 
 
-@strawberry.type
+@strawberry.type(description="What `createLabourOperation` answers when it worked.")
 class LabourOperationSuccess:
-    labour_operation: LabourOperation
+    labour_operation: LabourOperation = strawberry.field(description="The labour operation.")
 
 
 LabourOperationResult = Annotated[
-    LabourOperationSuccess | ValidationError | ConflictError, strawberry.union("LabourOperationResult")
+    LabourOperationSuccess | ValidationError | ConflictError,
+    strawberry.union(
+        "LabourOperationResult",
+        description=(
+            "LabourOperationSuccess when it worked; otherwise ValidationError, ConflictError saying "
+            "why nothing changed."
+        ),
+    ),
 ]
 
 
@@ -77,10 +84,10 @@ rates_loader = by_id_loader(labour.rates_of)
 
 @strawberry.type(description="A labour rate per hour in a rate card: a region's, or national (regionId empty).")
 class LabourRate:
-    region_id: strawberry.ID | None
-    currency: str
-    hourly_rate: Money
-    valid_from: date
+    region_id: strawberry.ID | None = strawberry.field(description="The region (global id); empty: the national rate.")
+    currency: str = strawberry.field(description="ISO 4217 currency code, e.g. CNY.")
+    hourly_rate: Money = strawberry.field(description="The hourly rate.")
+    valid_from: date = strawberry.field(description="The first day it holds.")
     valid_to: date | None = strawberry.field(description="The next version's start; empty while open-ended.")
 
     @classmethod
@@ -97,19 +104,30 @@ class LabourRate:
 
 @strawberry.input(description="A region's rate per hour in a draft rate card; no region: the national rate.")
 class SetLabourRateInput:
-    rate_card_id: strawberry.ID
-    region_id: strawberry.ID | None = None
-    currency: str = "CNY"
-    hourly_rate: Money
+    rate_card_id: strawberry.ID = strawberry.field(
+        description="The draft rate card (a LABOUR_RATES publication, global id)."
+    )
+    region_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The region (global id); empty: the national rate."
+    )
+    currency: str = strawberry.field(default="CNY", description="ISO 4217 currency code, e.g. CNY.")
+    hourly_rate: Money = strawberry.field(description="The hourly rate, a decimal string.")
 
 
-@strawberry.type
+@strawberry.type(description="What `setLabourRate` answers when it worked.")
 class LabourRateSuccess:
-    labour_rate: LabourRate
+    labour_rate: LabourRate = strawberry.field(description="The rate as set.")
 
 
 LabourRateResult = Annotated[
-    LabourRateSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("LabourRateResult")
+    LabourRateSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union(
+        "LabourRateResult",
+        description=(
+            "LabourRateSuccess when it worked; otherwise ValidationError, NotFoundError, "
+            "ConflictError saying why nothing changed."
+        ),
+    ),
 ]
 
 
@@ -119,7 +137,15 @@ class LabourQuery:
         extensions=needs(Permission.policy_read), description="Labour operations by code, optionally of one group."
     )
     async def labour_operations(
-        self, info: Info, first: int, after: str | None = None, component_group: str | None = None
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
+        after: Annotated[
+            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
+        ] = None,
+        component_group: Annotated[
+            str | None, strawberry.argument(description="Only those of this component group.")
+        ] = None,
     ) -> relay.Connection[LabourOperation]:
         after_key = keyset_after(after)
         rows = await info.context.run(
@@ -134,7 +160,7 @@ class LabourMutation:
     async def create_labour_operation(
         self,
         info: Info,
-        input: CreateLabourOperationInput,  # noqa: A002
+        input: Annotated[CreateLabourOperationInput, strawberry.argument(description="The new labour operation.")],
     ) -> LabourOperationResult:
         async def create(session: AsyncSession, scope: Scope) -> models.LabourOperation:
             return await labour.create_operation(
@@ -151,7 +177,11 @@ class LabourMutation:
         )
 
     @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Set a rate in a draft rate card.")
-    async def set_labour_rate(self, info: Info, input: SetLabourRateInput) -> LabourRateResult:  # noqa: A002
+    async def set_labour_rate(
+        self,
+        info: Info,
+        input: Annotated[SetLabourRateInput, strawberry.argument(description="The rate to set on a draft rate card.")],
+    ) -> LabourRateResult:
         async def run(session: AsyncSession, scope: Scope) -> models.LabourRate:
             return await labour.set_labour_rate(
                 session,

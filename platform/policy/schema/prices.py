@@ -28,10 +28,12 @@ coefficients_loader = by_id_loader(prices.coefficients_of)
 
 @strawberry.type(description="A region's price coefficient (地区差价): national price times this.")
 class PriceCoefficient:
-    region_id: strawberry.ID
-    coefficient: Decimal
-    valid_from: date
-    valid_to: date | None
+    region_id: strawberry.ID = strawberry.field(description="The region (global id).")
+    coefficient: Decimal = strawberry.field(description="The factor applied to national prices, e.g. 1.05.")
+    valid_from: date = strawberry.field(description="The first day it holds.")
+    valid_to: date | None = strawberry.field(
+        description="The day it stops holding (exclusive); empty while open-ended."
+    )
 
     @classmethod
     def from_row(cls, row: models.PriceCoefficient) -> PriceCoefficient:
@@ -45,23 +47,32 @@ class PriceCoefficient:
 
 @strawberry.input(description="A part's price in a draft price list.")
 class SetPartPriceInput:
-    price_list_id: strawberry.ID
-    part_id: strawberry.ID
-    currency: str = "CNY"
-    list_price: Money
-    dealer_price: Money
+    price_list_id: strawberry.ID = strawberry.field(
+        description="The draft price list (a PRICE_LIST publication, global id)."
+    )
+    part_id: strawberry.ID = strawberry.field(description="The part (global id).")
+    currency: str = strawberry.field(default="CNY", description="ISO 4217 currency code, e.g. CNY.")
+    list_price: Money = strawberry.field(description="The list price, a decimal string.")
+    dealer_price: Money = strawberry.field(description="The dealer price, a decimal string, at most the list price.")
 
 
-@strawberry.type
+@strawberry.type(description="What `setPartPrice` answers when it worked.")
 class PartPriceSuccess:
-    part_id: strawberry.ID
-    currency: str
-    list_price: Money
-    dealer_price: Money
+    part_id: strawberry.ID = strawberry.field(description="The part (global id).")
+    currency: str = strawberry.field(description="ISO 4217 currency code, e.g. CNY.")
+    list_price: Money = strawberry.field(description="The list price as set.")
+    dealer_price: Money = strawberry.field(description="The dealer price as set.")
 
 
 PartPriceResult = Annotated[
-    PartPriceSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("PartPriceResult")
+    PartPriceSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union(
+        "PartPriceResult",
+        description=(
+            "PartPriceSuccess when it worked; otherwise ValidationError, NotFoundError, ConflictError "
+            "saying why nothing changed."
+        ),
+    ),
 ]
 
 
@@ -76,26 +87,38 @@ def _price_success(row: models.PartPrice) -> PartPriceSuccess:
 
 @strawberry.input(description="A region's coefficient in a draft set: 1.05 = 5 % above the national price.")
 class SetPriceCoefficientInput:
-    coefficients_id: strawberry.ID
-    region_id: strawberry.ID
-    coefficient: Decimal
+    coefficients_id: strawberry.ID = strawberry.field(
+        description="The draft coefficient set (a PRICE_COEFFICIENTS publication)."
+    )
+    region_id: strawberry.ID = strawberry.field(description="The region (global id).")
+    coefficient: Decimal = strawberry.field(description="The factor applied to national prices, e.g. 1.05.")
 
 
-@strawberry.type
+@strawberry.type(description="What `setPriceCoefficient` answers when it worked.")
 class PriceCoefficientSuccess:
-    coefficient: PriceCoefficient
+    coefficient: PriceCoefficient = strawberry.field(description="The coefficient as set.")
 
 
 PriceCoefficientResult = Annotated[
     PriceCoefficientSuccess | ValidationError | NotFoundError | ConflictError,
-    strawberry.union("PriceCoefficientResult"),
+    strawberry.union(
+        "PriceCoefficientResult",
+        description=(
+            "PriceCoefficientSuccess when it worked; otherwise ValidationError, NotFoundError, "
+            "ConflictError saying why nothing changed."
+        ),
+    ),
 ]
 
 
 @strawberry.type
 class PricesMutation:
     @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Price a part in a draft list.")
-    async def set_part_price(self, info: Info, input: SetPartPriceInput) -> PartPriceResult:  # noqa: A002
+    async def set_part_price(
+        self,
+        info: Info,
+        input: Annotated[SetPartPriceInput, strawberry.argument(description="The price to set on a draft price list.")],
+    ) -> PartPriceResult:
         async def set_price(session: AsyncSession, scope: Scope) -> models.PartPrice:
             return await prices.set_price(
                 session,
@@ -110,7 +133,13 @@ class PricesMutation:
         return await attempt(info.context, set_price, _price_success)
 
     @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Set a region's price coefficient.")
-    async def set_price_coefficient(self, info: Info, input: SetPriceCoefficientInput) -> PriceCoefficientResult:  # noqa: A002
+    async def set_price_coefficient(
+        self,
+        info: Info,
+        input: Annotated[
+            SetPriceCoefficientInput, strawberry.argument(description="The coefficient to set on a draft set.")
+        ],
+    ) -> PriceCoefficientResult:
         async def run(session: AsyncSession, scope: Scope) -> models.PriceCoefficient:
             return await prices.set_price_coefficient(
                 session,

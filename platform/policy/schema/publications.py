@@ -15,6 +15,7 @@ from strawberry import relay
 from dealernet.core.access import Permission
 from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info, by_id_loader
+from dealernet.graphql.enums import expose
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, gid, keyset_after, load_nodes, uuid_of
@@ -25,6 +26,8 @@ from dealernet.policy.service import labour, prices
 if TYPE_CHECKING:
     pass
 
+from dealernet.policy import rules
+from dealernet.policy.rules import PublicationKind, PublicationPhase, PublicationStatus
 from dealernet.policy.schema.documents import (
     Bulletin,
     ServiceCommitments,
@@ -47,26 +50,59 @@ from dealernet.policy.service import documents, publications, stock, warranty
 
 publication_loader = by_id_loader(publications.publications_by_id)
 
+expose(
+    PublicationKind,
+    description="What a publication carries to the stations.",
+    values={
+        PublicationKind.PRICE_LIST: "A price list (价格表): parts' list and dealer prices, national or regional.",
+        PublicationKind.LABOUR_RATES: "A rate card (工时单价): hourly labour rates, national and regional.",
+        PublicationKind.WARRANTY_POLICY: "A warranty policy (保修政策): coverage per component group and its terms.",
+        PublicationKind.SERVICE_COMMITMENTS: "Service commitments (服务承诺): response times and the reports due.",
+        PublicationKind.BULLETIN: "A technical bulletin (技术通报) naming models, VIN ranges and parts.",
+        PublicationKind.STOCK_RULES: "Stock rules (备件储备定额): how a station's minimum stock is derived.",
+        PublicationKind.PRICE_COEFFICIENTS: "Regional price coefficients applied to national prices.",
+    },
+)
+expose(
+    PublicationStatus,
+    description="A publication's life: drafted, published (delivered), withdrawn.",
+    values={
+        PublicationStatus.DRAFT: "HQ is still preparing it; no station sees it.",
+        PublicationStatus.PUBLISHED: "Delivered to the stations it targets.",
+        PublicationStatus.WITHDRAWN: "Taken back after publishing; it no longer holds and cannot be acknowledged.",
+    },
+)
+expose(
+    PublicationPhase,
+    description="Where a publication stands today: its status, published split by date.",
+    values={
+        PublicationPhase.DRAFT: "Not published yet.",
+        PublicationPhase.ANNOUNCED: "Published; its effective date is still to come.",
+        PublicationPhase.IN_FORCE: "Published and effective today.",
+        PublicationPhase.WITHDRAWN: "Withdrawn after publishing.",
+    },
+)
+
 
 @strawberry.type(description="How far the targeted stations have got with a publication.")
 class DeliveryCounts:
-    delivered: int
-    acknowledged: int
+    delivered: int = strawberry.field(description="Stations it was delivered to.")
+    acknowledged: int = strawberry.field(description="Stations that acknowledged it.")
     overdue: int = strawberry.field(description="Not acknowledged by the deadline.")
-    unacknowledged_station_ids: list[strawberry.ID]
+    unacknowledged_station_ids: list[strawberry.ID] = strawberry.field(
+        description="The stations still to acknowledge (global ids)."
+    )
 
 
 @strawberry.type(description="A policy document published to stations (a price list, for now).")
 class Publication(relay.Node):
     id: relay.NodeID[UUID]
-    kind: str = strawberry.field(
-        description="price_list, labour_rates, warranty_policy, bulletin or service_commitments."
-    )
-    title: str
-    status: str = strawberry.field(description="draft, published or withdrawn.")
-    effective_on: date
-    acknowledge_within_days: int
-    published_at: datetime | None
+    kind: PublicationKind = strawberry.field(description="What it carries.")
+    title: str = strawberry.field(description="Its title.")
+    status: PublicationStatus = strawberry.field(description="Drafted, published or withdrawn.")
+    effective_on: date = strawberry.field(description="The day it takes effect.")
+    acknowledge_within_days: int = strawberry.field(description="Days each station has to acknowledge it.")
+    published_at: datetime | None = strawberry.field(description="When it was published; empty while a draft.")
     region_id: strawberry.ID | None = strawberry.field(description="A regional document's region.")
     row: strawberry.Private[models.Publication]
 
@@ -149,9 +185,9 @@ class Publication(relay.Node):
         rows = await load_nodes(info, "publication", publication_loader, node_ids)
         return [cls.from_row(row) if row else None for row in rows]
 
-    @strawberry.field(description="draft, announced (published, effective later), in force, or withdrawn.")
-    def phase(self) -> str:
-        return publications.phase(self.status, self.effective_on, datetime.now(UTC).date())
+    @strawberry.field(description="Where it stands today: announced (published, effective later) or in force.")
+    def phase(self) -> PublicationPhase:
+        return rules.phase(self.status, self.effective_on, datetime.now(UTC).date())
 
     @strawberry.field(extensions=needs(Permission.policy_publish), description="HQ: delivered, acknowledged, overdue.")
     async def delivery_counts(self, info: Info) -> DeliveryCounts:
@@ -169,10 +205,14 @@ class Publication(relay.Node):
     "any named region, tier or brand, and the named stations."
 )
 class TargetInput:
-    region_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
-    tiers: list[str] = strawberry.field(default_factory=list)
-    brands: list[str] = strawberry.field(default_factory=list)
-    station_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    region_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="The stations of these regions (global ids)."
+    )
+    tiers: list[str] = strawberry.field(default_factory=list, description="The stations of these tiers.")
+    brands: list[str] = strawberry.field(default_factory=list, description="The stations servicing these brands.")
+    station_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="These stations (global ids)."
+    )
 
     def to_target(self) -> publications.Target:
         return publications.Target(
@@ -185,75 +225,99 @@ class TargetInput:
 
 @strawberry.type(description="Whom a publication targets (everyone: all active stations).")
 class PublicationTarget:
-    everyone: bool
-    region_ids: list[strawberry.ID]
-    tiers: list[str]
-    brands: list[str]
-    station_ids: list[strawberry.ID]
+    everyone: bool = strawberry.field(description="Every active station of the network.")
+    region_ids: list[strawberry.ID] = strawberry.field(description="The stations of these regions (global ids).")
+    tiers: list[str] = strawberry.field(description="The stations of these tiers.")
+    brands: list[str] = strawberry.field(description="The stations servicing these brands.")
+    station_ids: list[strawberry.ID] = strawberry.field(description="These stations (global ids).")
 
 
-@strawberry.type
+@strawberry.type(description="A mutation of a publication worked: the publication as it now stands.")
 class PublicationSuccess:
-    publication: Publication
+    publication: Publication = strawberry.field(description="The publication, as it now stands.")
 
 
-@strawberry.type
+@strawberry.type(description="What `publish` answers when it worked.")
 class PublishSuccess:
-    publication: Publication
+    publication: Publication = strawberry.field(description="The publication, now published.")
     deliveries: int = strawberry.field(description="How many stations it was delivered to.")
 
 
 PublicationResult = Annotated[
-    PublicationSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("PublicationResult")
+    PublicationSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union(
+        "PublicationResult",
+        description=(
+            "PublicationSuccess when it worked; otherwise ValidationError, NotFoundError, "
+            "ConflictError saying why nothing changed."
+        ),
+    ),
 ]
 
 
 PublishResult = Annotated[
-    PublishSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("PublishResult")
+    PublishSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union(
+        "PublishResult",
+        description=(
+            "PublishSuccess when it worked; otherwise ValidationError, NotFoundError, ConflictError "
+            "saying why nothing changed."
+        ),
+    ),
 ]
 
 
-@strawberry.input
+@strawberry.input(description="A report a station owes HQ.")
 class ReportDueInput:
-    report: str
-    format: str
-    due_hours: int
+    report: str = strawberry.field(description="The report, e.g. monthly quality report.")
+    format: str = strawberry.field(description="Its format, e.g. the HQ template.")
+    due_hours: int = strawberry.field(description="Hours after the event (or period end) it is due.")
 
 
-@strawberry.input
+@strawberry.input(description="New draft service commitments.")
 class DraftServiceCommitmentsInput:
-    title: str
-    effective_on: date
-    ordinary_response_hours: int
-    major_response_hours: int
-    reports: list[ReportDueInput] = strawberry.field(default_factory=list)
-    target: TargetInput | None = None
+    title: str = strawberry.field(description="Its title.")
+    effective_on: date = strawberry.field(description="The day they take effect (today or later).")
+    ordinary_response_hours: int = strawberry.field(description="Hours to respond to an ordinary request.")
+    major_response_hours: int = strawberry.field(description="Hours to respond to a major incident.")
+    reports: list[ReportDueInput] = strawberry.field(
+        default_factory=list, description="The reports a station owes HQ and when."
+    )
+    target: TargetInput | None = strawberry.field(
+        default=None, description="Whom it reaches; empty: every active station."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A range of VINs, first to last inclusive.")
 class VinRangeInput:
-    first: str
-    last: str
+    first: str = strawberry.field(description="The first VIN (17 characters).")
+    last: str = strawberry.field(description="The last VIN (17 characters), not before the first.")
 
 
-@strawberry.input
+@strawberry.input(description="A new draft technical bulletin.")
 class DraftBulletinInput:
-    title: str
-    effective_on: date
-    number: str
+    title: str = strawberry.field(description="Its title.")
+    effective_on: date = strawberry.field(description="The day it takes effect (today or later).")
+    number: str = strawberry.field(description="The bulletin's number, unique in the network.")
     body: str = strawberry.field(description="Markdown.")
-    affected_models: list[str] = strawberry.field(default_factory=list)
-    vin_ranges: list[VinRangeInput] = strawberry.field(default_factory=list)
-    part_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
-    target: TargetInput | None = None
+    affected_models: list[str] = strawberry.field(default_factory=list, description="The vehicle models it concerns.")
+    vin_ranges: list[VinRangeInput] = strawberry.field(default_factory=list, description="The VIN ranges it concerns.")
+    part_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="The parts it concerns (global ids)."
+    )
+    target: TargetInput | None = strawberry.field(
+        default=None, description="Whom it reaches; empty: every active station."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new draft rate card.")
 class DraftLabourRatesInput:
-    title: str
-    effective_on: date
-    target: TargetInput | None = None
-    acknowledge_within_days: int = 14
+    title: str = strawberry.field(description="Its title.")
+    effective_on: date = strawberry.field(description="The day it takes effect (today or later).")
+    target: TargetInput | None = strawberry.field(
+        default=None, description="Whom it reaches; empty: every active station."
+    )
+    acknowledge_within_days: int = strawberry.field(default=14, description="Days each station has to acknowledge it.")
 
 
 @strawberry.input(
@@ -261,43 +325,61 @@ class DraftLabourRatesInput:
     "every station) unless a target is named."
 )
 class DraftPriceListInput:
-    title: str
-    effective_on: date
-    region_id: strawberry.ID | None = None
-    target: TargetInput | None = None
-    acknowledge_within_days: int = 14
+    title: str = strawberry.field(description="Its title.")
+    effective_on: date = strawberry.field(description="The day it takes effect (today or later).")
+    region_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A regional price list's region (global id); empty: national."
+    )
+    target: TargetInput | None = strawberry.field(
+        default=None, description="Whom it reaches; empty: every active station."
+    )
+    acknowledge_within_days: int = strawberry.field(default=14, description="Days each station has to acknowledge it.")
 
 
-@strawberry.input
+@strawberry.input(description="A new draft set of regional price coefficients.")
 class DraftPriceCoefficientsInput:
-    title: str
-    effective_on: date
-    target: TargetInput | None = None
+    title: str = strawberry.field(description="Its title.")
+    effective_on: date = strawberry.field(description="The day it takes effect (today or later).")
+    target: TargetInput | None = strawberry.field(
+        default=None, description="Whom it reaches; empty: every active station."
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A repair-quality guarantee: a repair is guaranteed for km or days, whichever ends first."
+)
 class RepairGuaranteeInput:
-    repair: str
-    km: int
-    days: int
+    repair: str = strawberry.field(description="The kind of repair, e.g. second-level maintenance.")
+    km: int = strawberry.field(description="Kilometres from completion.")
+    days: int = strawberry.field(description="Days from completion.")
 
 
 @strawberry.input(description="A three-guarantees (三包) parameter, e.g. repair_period_months = 36.")
 class GuaranteeParameterInput:
-    name: str
-    value: int
+    name: str = strawberry.field(description="The parameter's name, e.g. return_days.")
+    value: int = strawberry.field(description="Its value.")
 
 
-@strawberry.input
+@strawberry.input(description="A new draft warranty policy: its terms; coverage is set per group.")
 class DraftWarrantyPolicyInput:
-    title: str
-    effective_on: date
-    exclusions: list[str] = strawberry.field(default_factory=list)
-    repair_guarantees: list[RepairGuaranteeInput] = strawberry.field(default_factory=list)
-    service_types: list[ServiceType] = strawberry.field(default_factory=lambda: list(ServiceType))
-    three_guarantees: list[GuaranteeParameterInput] = strawberry.field(default_factory=list)
-    target: TargetInput | None = None
-    acknowledge_within_days: int = 14
+    title: str = strawberry.field(description="Its title.")
+    effective_on: date = strawberry.field(description="The day it takes effect (today or later).")
+    exclusions: list[str] = strawberry.field(
+        default_factory=list, description="What the warranty does not cover, one item each."
+    )
+    repair_guarantees: list[RepairGuaranteeInput] = strawberry.field(
+        default_factory=list, description="The repair-quality guarantee per kind of repair."
+    )
+    service_types: list[ServiceType] = strawberry.field(
+        default_factory=lambda: list(ServiceType), description="The service types the policy applies to."
+    )
+    three_guarantees: list[GuaranteeParameterInput] = strawberry.field(
+        default_factory=list, description="The three-guarantees (三包) parameters."
+    )
+    target: TargetInput | None = strawberry.field(
+        default=None, description="Whom it reaches; empty: every active station."
+    )
+    acknowledge_within_days: int = strawberry.field(default=14, description="Days each station has to acknowledge it.")
 
 
 def _target(value: TargetInput | None) -> publications.Target:
@@ -312,20 +394,32 @@ def _published(row: models.Publication) -> PublicationSuccess:
 class PublicationsQuery:
     @strawberry.field(
         extensions=needs(Permission.policy_read),
-        description="Publications by effective date, filtered by kind (price_list, labour_rates, warranty_policy, "
-        "service_commitments, bulletin, stock_rules), effective dates, region and status: HQ sees its network's, a "
-        "station the published ones delivered to it.",
+        description="Publications by effective date, filtered by kind, effective dates, region and status: HQ sees "
+        "its network's, a station the published ones delivered to it.",
     )
     async def publications(
         self,
         info: Info,
-        first: int,
-        after: str | None = None,
-        kind: str | None = None,
-        effective_from: date | None = None,
-        effective_to: date | None = None,
-        region_id: strawberry.ID | None = None,
-        status: str | None = None,
+        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
+        after: Annotated[
+            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
+        ] = None,
+        kind: Annotated[
+            PublicationKind | None, strawberry.argument(description="Only publications of this kind.")
+        ] = None,
+        effective_from: Annotated[
+            date | None, strawberry.argument(description="Only those effective on or after this day.")
+        ] = None,
+        effective_to: Annotated[
+            date | None, strawberry.argument(description="Only those effective on or before this day.")
+        ] = None,
+        region_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only those of or targeting this region (global id).")
+        ] = None,
+        status: Annotated[
+            PublicationStatus | None,
+            strawberry.argument(description="Only those in this status (HQ; a station sees published ones)."),
+        ] = None,
     ) -> relay.Connection[Publication]:
         where = publications.PublicationFilter(
             kind=kind,
@@ -342,7 +436,11 @@ class PublicationsQuery:
 @strawberry.type
 class PublicationsMutation:
     @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Start a draft price list.")
-    async def draft_price_list(self, info: Info, input: DraftPriceListInput) -> PublicationResult:  # noqa: A002
+    async def draft_price_list(
+        self,
+        info: Info,
+        input: Annotated[DraftPriceListInput, strawberry.argument(description="The new draft price list.")],
+    ) -> PublicationResult:
         async def draft(session: AsyncSession, scope: Scope) -> models.Publication:
             return await prices.draft_price_list(
                 session,
@@ -359,7 +457,13 @@ class PublicationsMutation:
     @strawberry.mutation(
         extensions=needs(Permission.policy_publish), description="Start a draft set of regional price coefficients."
     )
-    async def draft_price_coefficients(self, info: Info, input: DraftPriceCoefficientsInput) -> PublicationResult:  # noqa: A002
+    async def draft_price_coefficients(
+        self,
+        info: Info,
+        input: Annotated[
+            DraftPriceCoefficientsInput, strawberry.argument(description="The new draft coefficient set.")
+        ],
+    ) -> PublicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Publication:
             return await prices.draft_price_coefficients(
                 session, scope, title=input.title, effective_on=input.effective_on, target=_target(input.target)
@@ -368,7 +472,11 @@ class PublicationsMutation:
         return await attempt(info.context, run, _published)
 
     @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Start a draft labour rate card.")
-    async def draft_labour_rates(self, info: Info, input: DraftLabourRatesInput) -> PublicationResult:  # noqa: A002
+    async def draft_labour_rates(
+        self,
+        info: Info,
+        input: Annotated[DraftLabourRatesInput, strawberry.argument(description="The new draft rate card.")],
+    ) -> PublicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Publication:
             return await labour.draft_labour_rates(
                 session,
@@ -384,7 +492,11 @@ class PublicationsMutation:
     @strawberry.mutation(
         extensions=needs(Permission.policy_publish), description="Start a draft warranty policy version with its terms."
     )
-    async def draft_warranty_policy(self, info: Info, input: DraftWarrantyPolicyInput) -> PublicationResult:  # noqa: A002
+    async def draft_warranty_policy(
+        self,
+        info: Info,
+        input: Annotated[DraftWarrantyPolicyInput, strawberry.argument(description="The new draft warranty policy.")],
+    ) -> PublicationResult:
         terms = warranty.Terms(
             exclusions=input.exclusions,
             repair_guarantees=[warranty.RepairGuarantee(g.repair, g.km, g.days) for g in input.repair_guarantees],
@@ -409,7 +521,9 @@ class PublicationsMutation:
     async def draft_service_commitments(
         self,
         info: Info,
-        input: DraftServiceCommitmentsInput,  # noqa: A002
+        input: Annotated[
+            DraftServiceCommitmentsInput, strawberry.argument(description="The new draft service commitments.")
+        ],
     ) -> PublicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Publication:
             return await documents.draft_service_commitments(
@@ -426,7 +540,11 @@ class PublicationsMutation:
         return await attempt(info.context, run, _published)
 
     @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Draft a technical bulletin.")
-    async def draft_bulletin(self, info: Info, input: DraftBulletinInput) -> PublicationResult:  # noqa: A002
+    async def draft_bulletin(
+        self,
+        info: Info,
+        input: Annotated[DraftBulletinInput, strawberry.argument(description="The new draft bulletin.")],
+    ) -> PublicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Publication:
             return await documents.draft_bulletin(
                 session,
@@ -445,7 +563,13 @@ class PublicationsMutation:
 
     @strawberry.mutation(extensions=needs(Permission.policy_publish), description="Start a draft set of stock rules.")
     async def draft_stock_rules(
-        self, info: Info, title: str, effective_on: date, target: TargetInput | None = None
+        self,
+        info: Info,
+        title: Annotated[str, strawberry.argument(description="Its title.")],
+        effective_on: Annotated[date, strawberry.argument(description="The day it takes effect.")],
+        target: Annotated[
+            TargetInput | None, strawberry.argument(description="Whom it reaches; empty: every active station.")
+        ] = None,
     ) -> PublicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Publication:
             return await stock.draft_stock_rules(
@@ -462,7 +586,11 @@ class PublicationsMutation:
         extensions=needs(Permission.policy_publish),
         description="Publish a draft: its prices come into force on its date and its stations get it to acknowledge.",
     )
-    async def publish(self, info: Info, id: strawberry.ID) -> PublishResult:  # noqa: A002
+    async def publish(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The draft publication (global id).")],
+    ) -> PublishResult:
         async def run(session: AsyncSession, scope: Scope) -> publications.Published:
             return await publications.publish(session, scope, publication_id=uuid_of(id, "Publication", "id"))
 
@@ -476,7 +604,12 @@ class PublicationsMutation:
         extensions=needs(Permission.policy_publish),
         description="Withdraw a published list: its prices leave force and the versions before them run on again.",
     )
-    async def withdraw_publication(self, info: Info, id: strawberry.ID, reason: str) -> PublicationResult:  # noqa: A002
+    async def withdraw_publication(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The published publication (global id).")],
+        reason: Annotated[str, strawberry.argument(description="Why, in words; kept in the journal.")],
+    ) -> PublicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Publication:
             return await publications.withdraw(
                 session, scope, publication_id=uuid_of(id, "Publication", "id"), reason=reason
@@ -487,7 +620,13 @@ class PublicationsMutation:
     @strawberry.mutation(
         extensions=needs(Permission.policy_acknowledge), description="Your station confirms it received a publication."
     )
-    async def acknowledge_publication(self, info: Info, id: strawberry.ID) -> PublicationResult:  # noqa: A002
+    async def acknowledge_publication(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The publication delivered to your station (global id).")
+        ],
+    ) -> PublicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Publication:
             publication_id = uuid_of(id, "Publication", "id")
             await publications.acknowledge(session, scope, publication_id=publication_id)

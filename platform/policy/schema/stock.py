@@ -30,14 +30,16 @@ stock_rules_loader = by_id_loader(stock.rules_of)
 
 @strawberry.type(description="A component group's minimum-stock rule.")
 class StockRule:
-    component_group: str
+    component_group: str = strawberry.field(description="The component group, e.g. ENGINE or BRAKES.")
     per_thousand_vehicles: Decimal = strawberry.field(
         description="Units per 1,000 vehicles of the region, per unit of the part in the model's service BOM."
     )
-    floor: int
-    ceiling: int | None
-    valid_from: date
-    valid_to: date | None
+    floor: int = strawberry.field(description="Never fewer, for a part the region's vehicles use.")
+    ceiling: int | None = strawberry.field(description="Never more; empty: no ceiling.")
+    valid_from: date = strawberry.field(description="The first day it holds.")
+    valid_to: date | None = strawberry.field(
+        description="The day it stops holding (exclusive); empty while open-ended."
+    )
 
     @classmethod
     def from_row(cls, row: models.StockRuleRow) -> StockRule:
@@ -54,13 +56,13 @@ class StockRule:
 @strawberry.type(description="A station's minimum stock of one part on a date.")
 class StockFigure:
     part_id: strawberry.Private[UUID]
-    part_number: str
+    part_number: str = strawberry.field(description="The part's number.")
     derived: int = strawberry.field(description="From the rule in force, the region's fleet and the service BOM.")
     override: int | None = strawberry.field(description="HQ's figure for this station, when set.")
     minimum: int = strawberry.field(description="What the station must hold: the override, else the derived figure.")
     rule_id: strawberry.ID | None = strawberry.field(description="The rule version used; empty when none applies.")
 
-    @strawberry.field
+    @strawberry.field(description="The part.")
     async def part(self, info: Info) -> Part | None:
         row = await info.context.loader("part", part_loader).load(self.part_id)
         return Part.from_row(row) if row else None
@@ -68,40 +70,60 @@ class StockFigure:
 
 @strawberry.type(description="A page of a station's minimum-stock figures, by part number.")
 class StockFigurePage:
-    figures: list[StockFigure]
+    figures: list[StockFigure] = strawberry.field(description="The figures of the page, by part number.")
     end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
-    has_next_page: bool
+    has_next_page: bool = strawberry.field(description="Whether more figures follow.")
 
 
-@strawberry.type
+@strawberry.type(description="What `setStockRule` answers when it worked.")
 class StockRuleSuccess:
-    rule: StockRule
+    rule: StockRule = strawberry.field(description="The rule as set.")
 
 
-@strawberry.type
+@strawberry.type(description="What `setVehiclePopulation` answers when it worked.")
 class VehiclePopulationSuccess:
-    region_id: strawberry.ID
-    vehicle_model: str
-    vehicles: int
+    region_id: strawberry.ID = strawberry.field(description="The region (global id).")
+    vehicle_model: str = strawberry.field(description="The vehicle model's code.")
+    vehicles: int = strawberry.field(description="Vehicles of the model in the region.")
 
 
-@strawberry.type
+@strawberry.type(description="What `setMinimumStockOverride` answers when it worked.")
 class StockOverrideSuccess:
     minimum: int | None = strawberry.field(description="The override set; empty when cleared.")
 
 
 StockRuleResult = Annotated[
-    StockRuleSuccess | ValidationError | NotFoundError | ConflictError, strawberry.union("StockRuleResult")
+    StockRuleSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union(
+        "StockRuleResult",
+        description=(
+            "StockRuleSuccess when it worked; otherwise ValidationError, NotFoundError, ConflictError "
+            "saying why nothing changed."
+        ),
+    ),
 ]
 
 
 VehiclePopulationResult = Annotated[
-    VehiclePopulationSuccess | ValidationError | NotFoundError, strawberry.union("VehiclePopulationResult")
+    VehiclePopulationSuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "VehiclePopulationResult",
+        description=(
+            "VehiclePopulationSuccess when it worked; otherwise ValidationError, NotFoundError saying "
+            "why nothing changed."
+        ),
+    ),
 ]
 
 
 StockOverrideResult = Annotated[
-    StockOverrideSuccess | ValidationError | NotFoundError, strawberry.union("StockOverrideResult")
+    StockOverrideSuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "StockOverrideResult",
+        description=(
+            "StockOverrideSuccess when it worked; otherwise ValidationError, NotFoundError saying why nothing changed."
+        ),
+    ),
 ]
 
 
@@ -112,7 +134,17 @@ class StockQuery:
         description="A station's minimum stock on a date (a station asks for itself), by part number.",
     )
     async def minimum_stock(
-        self, info: Info, on: date, first: int, after: str | None = None, station_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        on: Annotated[date, strawberry.argument(description="The day the figures are for.")],
+        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
+        after: Annotated[
+            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
+        ] = None,
+        station_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The station (global id); HQ only, a station always gets its own."),
+        ] = None,
     ) -> StockFigurePage:
         scope = info.context.require_scope()
         station = uuid_of(station_id, "Station", "stationId") if station_id else scope.station_id
@@ -143,11 +175,19 @@ class StockMutation:
     async def set_stock_rule(
         self,
         info: Info,
-        rules_id: strawberry.ID,
-        component_group: str,
-        per_thousand_vehicles: Decimal,
-        floor: int = 0,
-        ceiling: int | None = None,
+        rules_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The draft stock rules (a STOCK_RULES publication, global id)."),
+        ],
+        component_group: Annotated[str, strawberry.argument(description="The component group the rule is for.")],
+        per_thousand_vehicles: Annotated[
+            Decimal,
+            strawberry.argument(description="Units per 1,000 vehicles in the region, per unit of BOM quantity."),
+        ],
+        floor: Annotated[
+            int, strawberry.argument(description="Never fewer, for a part the region's vehicles use.")
+        ] = 0,
+        ceiling: Annotated[int | None, strawberry.argument(description="Never more; empty: no ceiling.")] = None,
     ) -> StockRuleResult:
         async def run(session: AsyncSession, scope: Scope) -> models.StockRuleRow:
             return await stock.set_stock_rule(
@@ -167,7 +207,11 @@ class StockMutation:
         description="Record the vehicles of a model in service in a region.",
     )
     async def set_vehicle_population(
-        self, info: Info, region_id: strawberry.ID, vehicle_model: str, vehicles: int
+        self,
+        info: Info,
+        region_id: Annotated[strawberry.ID, strawberry.argument(description="The region (global id).")],
+        vehicle_model: Annotated[str, strawberry.argument(description="The vehicle model's code.")],
+        vehicles: Annotated[int, strawberry.argument(description="Vehicles of the model in the region.")],
     ) -> VehiclePopulationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.VehiclePopulation:
             return await stock.set_vehicle_population(
@@ -191,7 +235,14 @@ class StockMutation:
         description="Set a station's minimum stock of a part (minimum empty: back to the derived figure).",
     )
     async def set_minimum_stock_override(
-        self, info: Info, station_id: strawberry.ID, part_id: strawberry.ID, minimum: int | None, reason: str = ""
+        self,
+        info: Info,
+        station_id: Annotated[strawberry.ID, strawberry.argument(description="The station (global id).")],
+        part_id: Annotated[strawberry.ID, strawberry.argument(description="The part (global id).")],
+        minimum: Annotated[
+            int | None, strawberry.argument(description="The station's minimum; empty removes the override.")
+        ],
+        reason: Annotated[str, strawberry.argument(description="Why the station's figure differs.")] = "",
     ) -> StockOverrideResult:
         async def run(session: AsyncSession, scope: Scope) -> models.StockOverride | None:
             return await stock.set_override(

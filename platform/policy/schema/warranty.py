@@ -23,7 +23,16 @@ if TYPE_CHECKING:
 
 from dealernet.policy.service import warranty
 
-expose(rules.ServiceType, description="The four service types (服务类型): what a repair is paid by.")
+expose(
+    rules.ServiceType,
+    description="The four service types (服务类型): what a repair is paid by.",
+    values={
+        rules.ServiceType.PAID: "有偿服务: the customer pays.",
+        rules.ServiceType.CONTRACT: "合同服务: a service contract pays.",
+        rules.ServiceType.WARRANTY: "保修服务: the OEM pays under warranty (free to the customer).",
+        rules.ServiceType.INTERNAL: "内部服务: the station's own or the OEM's vehicles.",
+    },
+)
 
 
 coverages_loader = by_id_loader(warranty.coverages_of)
@@ -34,11 +43,13 @@ terms_loader = by_id_loader(warranty.terms_of)
 
 @strawberry.type(description="How long a component group is covered: months or km, whichever comes first.")
 class WarrantyCoverage:
-    component_group: str
-    months: int
-    km: int
-    valid_from: date
-    valid_to: date | None
+    component_group: str = strawberry.field(description="The component group, e.g. ENGINE or BRAKES.")
+    months: int = strawberry.field(description="Months from the sale date.")
+    km: int = strawberry.field(description="Kilometres on the odometer.")
+    valid_from: date = strawberry.field(description="The first day it holds.")
+    valid_to: date | None = strawberry.field(
+        description="The day it stops holding (exclusive); empty while open-ended."
+    )
 
     @classmethod
     def from_row(cls, row: models.WarrantyCoverage) -> WarrantyCoverage:
@@ -53,24 +64,26 @@ class WarrantyCoverage:
 
 @strawberry.type(description="A repair's own quality guarantee, e.g. overhaul: 20,000 km or 100 days.")
 class RepairGuarantee:
-    repair: str
-    km: int
-    days: int
+    repair: str = strawberry.field(description="The kind of repair, e.g. second-level maintenance.")
+    km: int = strawberry.field(description="Kilometres from completion.")
+    days: int = strawberry.field(description="Days from completion.")
 
 
 @strawberry.type(description="One three-guarantees (三包) parameter of a warranty policy.")
 class GuaranteeParameter:
-    name: str
-    value: int
-    meaning: str
+    name: str = strawberry.field(description="The parameter's name.")
+    value: int = strawberry.field(description="Its value.")
+    meaning: str = strawberry.field(description="What it means, in words.")
 
 
 @strawberry.type(description="A warranty policy version's terms.")
 class WarrantyTerms:
-    exclusions: list[str]
-    repair_guarantees: list[RepairGuarantee]
+    exclusions: list[str] = strawberry.field(description="What the warranty does not cover.")
+    repair_guarantees: list[RepairGuarantee] = strawberry.field(
+        description="The repair-quality guarantee per kind of repair."
+    )
     service_types: list[rules.ServiceType] = strawberry.field(description="The service types the policy covers.")
-    three_guarantees: list[GuaranteeParameter]
+    three_guarantees: list[GuaranteeParameter] = strawberry.field(description="The three-guarantees (三包) parameters.")
 
     @classmethod
     def from_row(cls, row: models.WarrantyTerms) -> WarrantyTerms:
@@ -85,22 +98,28 @@ class WarrantyTerms:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A component group's coverage in a draft warranty policy.")
 class SetWarrantyCoverageInput:
-    policy_id: strawberry.ID
-    component_group: str
-    months: int
-    km: int
+    policy_id: strawberry.ID = strawberry.field(description="The draft warranty policy (global id).")
+    component_group: str = strawberry.field(description="The component group, e.g. ENGINE or BRAKES.")
+    months: int = strawberry.field(description="Months from the sale date.")
+    km: int = strawberry.field(description="Kilometres on the odometer.")
 
 
-@strawberry.type
+@strawberry.type(description="What `setWarrantyCoverage` answers when it worked.")
 class WarrantyCoverageSuccess:
-    coverage: WarrantyCoverage
+    coverage: WarrantyCoverage = strawberry.field(description="The coverage as set.")
 
 
 WarrantyCoverageResult = Annotated[
     WarrantyCoverageSuccess | ValidationError | NotFoundError | ConflictError,
-    strawberry.union("WarrantyCoverageResult"),
+    strawberry.union(
+        "WarrantyCoverageResult",
+        description=(
+            "WarrantyCoverageSuccess when it worked; otherwise ValidationError, NotFoundError, "
+            "ConflictError saying why nothing changed."
+        ),
+    ),
 ]
 
 
@@ -109,7 +128,13 @@ class WarrantyMutation:
     @strawberry.mutation(
         extensions=needs(Permission.policy_publish), description="Set a component group's coverage in a draft policy."
     )
-    async def set_warranty_coverage(self, info: Info, input: SetWarrantyCoverageInput) -> WarrantyCoverageResult:  # noqa: A002
+    async def set_warranty_coverage(
+        self,
+        info: Info,
+        input: Annotated[
+            SetWarrantyCoverageInput, strawberry.argument(description="The coverage to set on a draft warranty policy.")
+        ],
+    ) -> WarrantyCoverageResult:
         async def run(session: AsyncSession, scope: Scope) -> models.WarrantyCoverage:
             return await warranty.set_coverage(
                 session,

@@ -146,14 +146,14 @@ async def policy_as_of(
     require(scope, Permission.policy_read)
     station = await session.get(Station, station_id)
     if station is None:
-        raise NotFound("no such station", fields={"stationId": "not found"})
+        raise NotFound("no such station", fields={"station_id": "not found"})
     currency = currency.strip().upper()
     part = await session.get(Part, part_id) if part_id else None
     if part_id and part is None:
-        raise NotFound("no such part", fields={"partId": "not found"})
+        raise NotFound("no such part", fields={"part_id": "not found"})
     operation = await session.get(LabourOperation, operation_id) if operation_id else None
     if operation_id and operation is None:
-        raise NotFound("no such labour operation", fields={"operationId": "not found"})
+        raise NotFound("no such labour operation", fields={"operation_id": "not found"})
     price = (
         await price_as_of(session, scope, part_id=part.id, station_id=station.id, on=on, currency=currency)
         if part

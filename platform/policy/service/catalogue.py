@@ -57,14 +57,14 @@ def check_part(data: PartInput) -> PartInput:
     )
     problems: dict[str, str] = {}
     if not PART_NUMBER.match(cleaned.part_number) or len(cleaned.part_number) > 40:
-        problems["partNumber"] = "letters, digits, dots and dashes, at most 40"
+        problems["part_number"] = "letters, digits, dots and dashes, at most 40"
     if not cleaned.name_zh and not cleaned.name_en:
-        problems["nameZh"] = "a part needs a name (Chinese or English)"
+        problems["name_zh"] = "a part needs a name (Chinese or English)"
     for field, value, limit in (("nameZh", cleaned.name_zh, 200), ("nameEn", cleaned.name_en, 200)):
         if len(value) > limit:
             problems[field] = f"at most {limit} characters"
     if not cleaned.component_group or len(cleaned.component_group) > 40:
-        problems["componentGroup"] = "required, at most 40 characters"
+        problems["component_group"] = "required, at most 40 characters"
     if len(cleaned.unit) > 16:
         problems["unit"] = "at most 16 characters"
     if problems:
@@ -137,7 +137,7 @@ async def supersede_part(
     never by a part its own replacements lead back to."""
     require(scope, Permission.catalogue_manage)
     if old_part_id == new_part_id:
-        raise ValidationFailed("a part cannot replace itself", fields={"newPartId": "same as the old part"})
+        raise ValidationFailed("a part cannot replace itself", fields={"new_part_id": "same as the old part"})
     old, new = await _part(session, old_part_id, "oldPartId"), await _part(session, new_part_id, "newPartId")
     if old.id in {p.id for p in await replacement_chain(session, scope, new.id)}:
         raise Conflict(f"{new.part_number} is already replaced, through its chain, by {old.part_number}")
@@ -239,7 +239,7 @@ async def set_bom_line(
     require(scope, Permission.catalogue_manage)
     model = vehicle_model.strip().upper()
     if not model or len(model) > 40:
-        raise ValidationFailed("the vehicle model is required", fields={"vehicleModel": "1 to 40 characters"})
+        raise ValidationFailed("the vehicle model is required", fields={"vehicle_model": "1 to 40 characters"})
     if not quantity.is_finite() or not 0 < quantity < MAX_QUANTITY or quantity.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValidationFailed(
             "the quantity is positive, below 100,000,000, two decimals at most", fields={"quantity": "invalid"}

@@ -59,7 +59,7 @@ async def draft_service_commitments(
     require(scope, Permission.policy_publish)
     problems: dict[str, str] = {}
     if not 0 < major_response_hours <= ordinary_response_hours <= 24 * 90:
-        problems["majorResponseHours"] = "above 0 and no later than the ordinary response (at most 90 days)"
+        problems["major_response_hours"] = "above 0 and no later than the ordinary response (at most 90 days)"
     names = [r.report.strip() for r in reports]
     if len(reports) > MAX_LIST or any(not n or len(n) > 100 for n in names) or len(set(names)) != len(names):
         problems["reports"] = "each report named once, at most 100 characters"
@@ -99,7 +99,7 @@ def check_vin_ranges(ranges: Sequence[VinRange]) -> list[dict[str, str]]:
         if not VIN.match(first) or not VIN.match(last) or first > last:
             raise ValidationFailed(
                 "a VIN range is two 17-character VINs, the first not after the last",
-                fields={f"vinRanges.{index}": "invalid range"},
+                fields={f"vin_ranges.{index}": "invalid range"},
             )
         checked.append({"from": first, "to": last})
     return checked
@@ -128,9 +128,9 @@ async def draft_bulletin(
     if not body.strip() or len(body) > MAX_BODY:
         problems["body"] = f"1 to {MAX_BODY:,} characters of Markdown"
     if len(models) > MAX_LIST or any(len(m) > 40 for m in models):
-        problems["affectedModels"] = f"at most {MAX_LIST}, each at most 40 characters"
+        problems["affected_models"] = f"at most {MAX_LIST}, each at most 40 characters"
     if len(vin_ranges) > MAX_LIST or len(part_ids) > MAX_LIST:
-        problems["vinRanges"] = f"at most {MAX_LIST} VIN ranges and {MAX_LIST} parts"
+        problems["vin_ranges"] = f"at most {MAX_LIST} VIN ranges and {MAX_LIST} parts"
     if problems:
         raise ValidationFailed("the bulletin is not valid", fields=problems)
     ranges = check_vin_ranges(vin_ranges)
@@ -138,7 +138,7 @@ async def draft_bulletin(
         raise Conflict(f"bulletin {number} already exists")
     parts = set(part_ids)
     if parts and await session.scalar(select(func.count()).where(Part.id.in_(parts))) != len(parts):
-        raise NotFound("no such part", fields={"partIds": "not found"})
+        raise NotFound("no such part", fields={"part_ids": "not found"})
     publication = await draft_publication(
         session, scope, kind=BULLETIN, title=title, effective_on=effective_on, target=target
     )
@@ -226,5 +226,5 @@ async def read_attachment(
     require(scope, Permission.policy_read)
     row = await session.get(BulletinAttachment, attachment_id)
     if row is None:
-        raise NotFound("no such attachment", fields={"attachmentId": "not found"})
+        raise NotFound("no such attachment", fields={"attachment_id": "not found"})
     return row, await storage.get(store, row.storage_key)

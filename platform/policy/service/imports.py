@@ -36,12 +36,13 @@ from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.paging import check_page_size
 from dealernet.core.scope import Scope
 from dealernet.policy.models import Import, Publication
+from dealernet.policy.rules import ImportKind, ImportMode, ImportStatus, PublicationStatus
 from dealernet.policy.service.catalogue import PartInput, check_part
 from dealernet.policy.service.prices import check_money
 from dealernet.policy.service.publications import PRICE_LIST, open_draft
 
-PARTS, PRICES = "parts", "prices"
-ALL_OR_NOTHING, VALID_ROWS = "all_or_nothing", "valid_rows"
+PARTS, PRICES = ImportKind.PARTS, ImportKind.PRICES
+ALL_OR_NOTHING, VALID_ROWS = ImportMode.ALL_OR_NOTHING, ImportMode.VALID_ROWS
 RUN = "policy.run_import"
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
@@ -342,10 +343,10 @@ async def start_import(
         raise ValidationFailed("all_or_nothing or valid_rows", fields={"mode": "unknown mode"})
     if kind == PRICES:
         if publication_id is None:
-            raise ValidationFailed("name the draft price list", fields={"priceListId": "required"})
+            raise ValidationFailed("name the draft price list", fields={"price_list_id": "required"})
         await open_draft(session, publication_id, PRICE_LIST)
     elif publication_id is not None:
-        raise ValidationFailed("a catalogue import has no price list", fields={"priceListId": "not allowed"})
+        raise ValidationFailed("a catalogue import has no price list", fields={"price_list_id": "not allowed"})
     if not content:
         raise ValidationFailed("the file is empty", fields={"file": "empty"})
     if len(content) > MAX_BYTES:
@@ -366,7 +367,7 @@ async def start_import(
         content=content,
         content_hash=digest,
         mode=mode,
-        status="queued",
+        status=ImportStatus.QUEUED,
         errors=[],
         created_by=scope.actor_id,
     )
@@ -389,7 +390,7 @@ async def _same_file(session: AsyncSession, kind: str, publication_id: UUID | No
     stmt = select(Import).where(
         Import.kind == kind,
         Import.content_hash == digest,
-        Import.status.in_(("queued", "running", "done")),
+        Import.status.in_((ImportStatus.QUEUED, ImportStatus.DONE)),
         Import.publication_id.is_(None) if publication_id is None else Import.publication_id == publication_id,
     )
     return (await session.scalars(stmt)).first()
@@ -407,17 +408,17 @@ async def run_import(
     require(scope, Permission.policy_read)
     row = await session.get(Import, import_id, with_for_update=True)
     if row is None:
-        raise NotFound("no such import", fields={"importId": "not found"})
-    if row.status != "queued":
+        raise NotFound("no such import", fields={"import_id": "not found"})
+    if row.status != ImportStatus.QUEUED:
         return row
     require(scope, _permission(row.kind))
     params: dict[str, Any] = {"network": row.network_id}
     if row.kind == PRICES:
         assert row.publication_id is not None
         draft = await session.get(Publication, row.publication_id)
-        if draft is None or draft.status != "draft":
+        if draft is None or draft.status != PublicationStatus.DRAFT:
             return await _finish(
-                session, scope, row, "rejected", 0, 0, [Problem(0, "priceListId", "no longer a draft")]
+                session, scope, row, ImportStatus.REJECTED, 0, 0, [Problem(0, "priceListId", "no longer a draft")]
             )
         params |= {"publication": draft.id, "region": draft.region_id, "effective_on": draft.effective_on}
     content = await session.scalar(select(Import.content).where(Import.id == row.id))
@@ -431,7 +432,7 @@ async def run_import(
         written = await merge(session, row.kind, staging, params)
     await session.execute(text(f"DROP TABLE {staging}"))
     await progress(len(rows), len(rows))
-    status = "rejected" if problems and row.mode == ALL_OR_NOTHING else "done"
+    status = ImportStatus.REJECTED if problems and row.mode == ALL_OR_NOTHING else ImportStatus.DONE
     return await _finish(session, scope, row, status, len(rows), written, problems)
 
 
@@ -439,7 +440,7 @@ async def _finish(
     session: AsyncSession,
     scope: Scope,
     row: Import,
-    status: str,
+    status: ImportStatus,
     total: int,
     written: int,
     problems: list[Problem],

@@ -47,9 +47,9 @@ async def create_operation(
         or not 0 < flat_rate_hours <= MAX_HOURS
         or flat_rate_hours != round(flat_rate_hours, 2)
     ):
-        problems["flatRateHours"] = "more than 0, at most 9999.99, two decimals"
+        problems["flat_rate_hours"] = "more than 0, at most 9999.99, two decimals"
     if not group or len(group) > 40:
-        problems["componentGroup"] = "1 to 40 characters"
+        problems["component_group"] = "1 to 40 characters"
     if problems:
         raise ValidationFailed("the labour operation is not valid", fields=problems)
     operation = LabourOperation(
@@ -140,9 +140,9 @@ async def set_labour_rate(
     if len(currency) != 3 or not currency.isalpha() or not currency.isascii():
         raise ValidationFailed("an ISO 4217 currency code", fields={"currency": "e.g. CNY"})
     if not hourly_rate.is_finite() or not 0 < hourly_rate < RATE_LIMIT or hourly_rate != round(hourly_rate, 2):
-        raise ValidationFailed("a rate above 0 with two decimals", fields={"hourlyRate": "invalid amount"})
+        raise ValidationFailed("a rate above 0 with two decimals", fields={"hourly_rate": "invalid amount"})
     if region_id is not None and await session.get(Region, region_id) is None:
-        raise NotFound("no such region", fields={"regionId": "not found"})
+        raise NotFound("no such region", fields={"region_id": "not found"})
     found = await session.scalars(
         select(LabourRate).where(
             LabourRate.publication_id == card.id,

@@ -55,7 +55,7 @@ async def draft_price_list(
     """A draft price list: national prices (no region) or one region's, delivered to the region's stations
     unless another target is named."""
     if region_id is not None and await session.get(Region, region_id) is None:
-        raise NotFound("no such region", fields={"regionId": "not found"})
+        raise NotFound("no such region", fields={"region_id": "not found"})
     if target is None:
         target = Target(region_ids=[region_id] if region_id else [])
     publication = await draft_publication(
@@ -89,7 +89,7 @@ async def set_price(
     if len(currency) != 3 or not currency.isalpha():
         raise ValidationFailed("an ISO 4217 currency code", fields={"currency": "e.g. CNY"})
     if await session.get(Part, part_id) is None:
-        raise NotFound("no such part", fields={"partId": "not found"})
+        raise NotFound("no such part", fields={"part_id": "not found"})
     list_price, dealer_price = check_money(list_price, "listPrice"), check_money(dealer_price, "dealerPrice")
     price = (
         await session.scalars(
@@ -168,7 +168,7 @@ async def price_as_of(
     require(scope, Permission.parts_read)
     station = await session.get(Station, station_id)
     if station is None:
-        raise NotFound("no such station", fields={"stationId": "not found"})
+        raise NotFound("no such station", fields={"station_id": "not found"})
     row = (
         await session.execute(
             _PRICE_AS_OF,
@@ -246,7 +246,7 @@ async def set_price_coefficient(
     if not coefficient.is_finite() or not 0 < coefficient < 10 or coefficient != round(coefficient, 4):
         raise ValidationFailed("above 0 and below 10, four decimals at most", fields={"coefficient": "invalid"})
     if await session.get(Region, region_id) is None:
-        raise NotFound("no such region", fields={"regionId": "not found"})
+        raise NotFound("no such region", fields={"region_id": "not found"})
     found = await session.scalars(
         select(PriceCoefficient).where(
             PriceCoefficient.publication_id == draft.id, PriceCoefficient.region_id == region_id

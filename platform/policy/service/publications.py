@@ -23,20 +23,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.core import journal, outbox
 from dealernet.core.access import Permission, require
 from dealernet.core.db import group_by, new_id
-from dealernet.core.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dealernet.core.paging import check_page_size
-from dealernet.core.scope import Scope
+from dealernet.core.scope import DbRole, Scope
 from dealernet.policy.models import Publication, PublicationDelivery
+from dealernet.policy.rules import PublicationKind, PublicationStatus
 from dealernet.policy.service.versions import Kind, bring_into_force, has_rows, take_out_of_force
 from dealernet.tenants.models import Region, Station
 
-PRICE_LIST = Kind("price_list", "part_prices", "price", key="price_key")
-LABOUR_RATES = Kind("labour_rates", "labour_rates", "labour rate", key="rate_key")
-WARRANTY_POLICY = Kind("warranty_policy", "warranty_coverages", "coverage", key="coverage_key")
-SERVICE_COMMITMENTS = Kind("service_commitments", "service_commitments", "commitment")
-BULLETIN = Kind("bulletin", "technical_bulletins", "bulletin")
-STOCK_RULES = Kind("stock_rules", "stock_rules", "stock rule", key="rule_key")
-PRICE_COEFFICIENTS = Kind("price_coefficients", "price_coefficients", "price coefficient", key="coefficient_key")
+PRICE_LIST = Kind(PublicationKind.PRICE_LIST, "part_prices", "price", key="price_key")
+LABOUR_RATES = Kind(PublicationKind.LABOUR_RATES, "labour_rates", "labour rate", key="rate_key")
+WARRANTY_POLICY = Kind(PublicationKind.WARRANTY_POLICY, "warranty_coverages", "coverage", key="coverage_key")
+SERVICE_COMMITMENTS = Kind(PublicationKind.SERVICE_COMMITMENTS, "service_commitments", "commitment")
+BULLETIN = Kind(PublicationKind.BULLETIN, "technical_bulletins", "bulletin")
+STOCK_RULES = Kind(PublicationKind.STOCK_RULES, "stock_rules", "stock rule", key="rule_key")
+PRICE_COEFFICIENTS = Kind(
+    PublicationKind.PRICE_COEFFICIENTS, "price_coefficients", "price coefficient", key="coefficient_key"
+)
 KINDS = {
     kind.name: kind
     for kind in (
@@ -81,9 +84,9 @@ async def check_target(session: AsyncSession, target: Target) -> Target:
         raise ValidationFailed("the target is not valid", fields=problems)
     regions, stations = set(target.region_ids), set(target.station_ids)
     if regions and await session.scalar(select(func.count()).where(Region.id.in_(regions))) != len(regions):
-        raise NotFound("no such region", fields={"target.regionIds": "not found"})
+        raise NotFound("no such region", fields={"target.region_ids": "not found"})
     if stations and await session.scalar(select(func.count()).where(Station.id.in_(stations))) != len(stations):
-        raise NotFound("no such station", fields={"target.stationIds": "not found"})
+        raise NotFound("no such station", fields={"target.station_ids": "not found"})
     return Target(region_ids=sorted(regions), tiers=tiers, brands=brands, station_ids=sorted(stations))
 
 
@@ -103,7 +106,7 @@ async def draft_publication(
     if not title.strip() or len(title.strip()) > 200:
         problems["title"] = "1 to 200 characters"
     if not 1 <= acknowledge_within_days <= 365:
-        problems["acknowledgeWithinDays"] = "1 to 365"
+        problems["acknowledge_within_days"] = "1 to 365"
     if problems:
         raise ValidationFailed(f"the {kind.name.replace('_', ' ')} draft is not valid", fields=problems)
     target = await check_target(session, target)
@@ -112,7 +115,7 @@ async def draft_publication(
         network_id=scope.network_id,
         kind=kind.name,
         title=title.strip(),
-        status="draft",
+        status=PublicationStatus.DRAFT,
         effective_on=effective_on,
         target_all=target.everyone,
         target_region_ids=list(target.region_ids),
@@ -133,8 +136,8 @@ async def open_draft(session: AsyncSession, publication_id: UUID, kind: Kind | N
     """The draft, locked for change; NotFound for another kind's (or another tenant's)."""
     publication = await session.get(Publication, publication_id, with_for_update=True)
     if publication is None or (kind is not None and publication.kind != kind.name):
-        raise NotFound("no such draft", fields={"publicationId": "not found"})
-    if publication.status != "draft":
+        raise NotFound("no such draft", fields={"publication_id": "not found"})
+    if publication.status != PublicationStatus.DRAFT:
         raise Conflict(f"the publication is {publication.status}; only a draft can change")
     return publication
 
@@ -167,6 +170,57 @@ NOTIFY_STATIONS = text(
 NOTIFY_DELIVERED = "policy.notify_delivered"
 
 
+def _holds_on_today(kind: Kind) -> str:
+    """SQL: publication `p` of `kind` still holds something on :today (a document always does). Table names
+    come from the Kind constants in code."""
+    if kind.key is None:
+        return "true"
+    return (
+        f"EXISTS (SELECT 1 FROM {kind.table} r WHERE r.publication_id = p.id AND r.in_force"  # noqa: S608
+        " AND (r.valid_to IS NULL OR r.valid_to > :today))"
+    )
+
+
+# A station going live (or live again) receives every published policy that targets it and still holds:
+# in force today or announced for later. One statement; deliveries it has already are kept.
+_DELIVER_IN_FORCE = text(
+    """
+    INSERT INTO publication_deliveries (id, network_id, publication_id, station_id, acknowledge_by)
+    SELECT uuid_generate_v7(), p.network_id, p.id, s.id, now() + make_interval(days => p.acknowledge_within_days)
+    FROM publications p JOIN stations s ON s.network_id = p.network_id
+    WHERE s.id = :station AND s.status = 'active' AND p.status = 'published'
+      AND (p.target_all OR s.region_id = ANY(p.target_region_ids) OR s.id = ANY(p.target_station_ids)
+           OR s.tier = ANY(p.target_tiers) OR s.brands && p.target_brands)
+      AND CASE p.kind {holds} END
+      AND NOT EXISTS (SELECT 1 FROM publication_deliveries d WHERE d.publication_id = p.id AND d.station_id = s.id)
+    RETURNING publication_id
+    """.format(holds=" ".join(f"WHEN '{k.name.value}' THEN {_holds_on_today(k)}" for k in KINDS.values()))  # noqa: S608
+)
+
+
+async def deliver_in_force(session: AsyncSession, scope: Scope, *, station_id: UUID, today: date) -> int:
+    """Deliver to a station that has just gone live, or live again, every published policy targeting it that
+    is in force on `today` or announced; each delivery is told to the station like a new publication. It is
+    part of HQ's act of bringing the station live, not a publishing act."""
+    require(scope, Permission.policy_read)
+    if scope.db_role not in (DbRole.oem, DbRole.seed):
+        raise Forbidden("only HQ brings a station live")
+    delivered = list((await session.execute(_DELIVER_IN_FORCE, {"station": station_id, "today": today})).scalars())
+    for publication_id in delivered:
+        await outbox.add(session, scope, NOTIFY_DELIVERED, {"publication": str(publication_id)})
+    if delivered:
+        await journal.record(
+            session,
+            scope,
+            entity="station",
+            entity_id=station_id,
+            action="policy_delivered",
+            after={"publications": [str(i) for i in delivered]},
+            station_id=station_id,
+        )
+    return len(delivered)
+
+
 @dataclass(frozen=True)
 class Published:
     publication: Publication
@@ -180,7 +234,7 @@ async def publish(session: AsyncSession, scope: Scope, *, publication_id: UUID) 
     kind = KINDS[publication.kind]
     if not await has_rows(session, kind, publication.id):
         raise ValidationFailed(
-            f"a {kind.name.replace('_', ' ')} needs at least one {kind.noun}", fields={"publicationId": "empty"}
+            f"a {kind.name.replace('_', ' ')} needs at least one {kind.noun}", fields={"publication_id": "empty"}
         )
     await bring_into_force(session, kind, publication)
     delivered = await session.execute(
@@ -196,12 +250,12 @@ async def publish(session: AsyncSession, scope: Scope, *, publication_id: UUID) 
             "brands": list(publication.target_brands),
         },
     )
-    publication.status, publication.published_at = "published", datetime.now(UTC)
+    publication.status, publication.published_at = PublicationStatus.PUBLISHED, datetime.now(UTC)
     await session.flush()
     count = delivered.rowcount  # type: ignore[attr-defined]
     if count:  # one fan-out job, whatever the number of stations
         await outbox.add(session, scope, NOTIFY_DELIVERED, {"publication": str(publication.id)})
-    after = {"status": "published", "deliveries": count}
+    after = {"status": PublicationStatus.PUBLISHED, "deliveries": count}
     await journal.record(
         session, scope, entity="publication", entity_id=publication.id, action="published", after=after
     )
@@ -217,10 +271,10 @@ async def withdraw(session: AsyncSession, scope: Scope, *, publication_id: UUID,
     publication = await session.get(Publication, publication_id, with_for_update=True)
     if publication is None:
         raise NotFound("no such publication", fields={"id": "not found"})
-    if publication.status != "published":
+    if publication.status != PublicationStatus.PUBLISHED:
         raise Conflict(f"the publication is {publication.status}; only a published one can be withdrawn")
     await take_out_of_force(session, KINDS[publication.kind], publication.id)
-    publication.status, publication.withdrawn_at = "withdrawn", datetime.now(UTC)
+    publication.status, publication.withdrawn_at = PublicationStatus.WITHDRAWN, datetime.now(UTC)
     await session.flush()
     await journal.record(
         session,
@@ -228,8 +282,8 @@ async def withdraw(session: AsyncSession, scope: Scope, *, publication_id: UUID,
         entity="publication",
         entity_id=publication.id,
         action="withdrawn",
-        before={"status": "published"},
-        after={"status": "withdrawn", "reason": reason.strip()[:500]},
+        before={"status": PublicationStatus.PUBLISHED},
+        after={"status": PublicationStatus.WITHDRAWN, "reason": reason.strip()[:500]},
     )
     return publication
 
@@ -248,9 +302,9 @@ async def acknowledge(session: AsyncSession, scope: Scope, *, publication_id: UU
         )
     ).first()
     if found is None:
-        raise NotFound("no such publication for this station", fields={"publicationId": "not found"})
+        raise NotFound("no such publication for this station", fields={"publication_id": "not found"})
     delivery, status = found
-    if status == "withdrawn":
+    if status == PublicationStatus.WITHDRAWN:
         raise Conflict("the publication was withdrawn: there is nothing to acknowledge")
     if delivery.acknowledged_at is None:
         delivery.acknowledged_at, delivery.acknowledged_by = datetime.now(UTC), scope.actor_id
@@ -274,11 +328,11 @@ async def publications_by_id(session: AsyncSession, scope: Scope, ids: Sequence[
 
 @dataclass(frozen=True)
 class PublicationFilter:
-    kind: str | None = None
+    kind: PublicationKind | None = None
     effective_from: date | None = None  # effective on or after
     effective_to: date | None = None  # effective on or before
     region_id: UUID | None = None  # a regional document of the region, or one targeting it
-    status: str | None = None
+    status: PublicationStatus | None = None
 
 
 async def list_publications(
@@ -295,7 +349,7 @@ async def list_publications(
     check_page_size(first)
     conditions = []
     if scope.is_station:
-        conditions.append(Publication.status == "published")
+        conditions.append(Publication.status == PublicationStatus.PUBLISHED)
     if where.kind:
         conditions.append(Publication.kind == where.kind)
     if where.status:
@@ -315,13 +369,6 @@ async def list_publications(
         )
     stmt = select(Publication).where(*conditions).order_by(Publication.effective_on, Publication.id).limit(first + 1)
     return list(await session.scalars(stmt))
-
-
-def phase(status: str, effective_on: date, today: date) -> str:
-    """draft, announced (published, not yet effective), in force, or withdrawn."""
-    if status != "published":
-        return status
-    return "announced" if effective_on > today else "in force"
 
 
 @dataclass(frozen=True)

@@ -53,15 +53,15 @@ async def set_stock_rule(
     rules = await open_draft(session, publication_id, STOCK_RULES)
     group = component_group.strip().upper()
     if not group or len(group) > 40:
-        raise ValidationFailed("the stock rule is not valid", fields={"componentGroup": "1 to 40 characters"})
+        raise ValidationFailed("the stock rule is not valid", fields={"component_group": "1 to 40 characters"})
     if not per_thousand_vehicles.is_finite() or per_thousand_vehicles != round(per_thousand_vehicles, 3):
-        raise ValidationFailed("the stock rule is not valid", fields={"perThousandVehicles": "at most 3 decimals"})
+        raise ValidationFailed("the stock rule is not valid", fields={"per_thousand_vehicles": "at most 3 decimals"})
     try:
         StockRule(per_thousand_vehicles, floor, ceiling)
     except ValueError as exc:
         raise ValidationFailed(str(exc), fields={"ceiling": "at least the floor; nothing negative"}) from None
     if per_thousand_vehicles >= 10_000_000 or floor > 1_000_000 or (ceiling or 0) > 1_000_000:
-        raise ValidationFailed("the stock rule is not valid", fields={"perThousandVehicles": "too large"})
+        raise ValidationFailed("the stock rule is not valid", fields={"per_thousand_vehicles": "too large"})
     found = await session.scalars(
         select(StockRuleRow).where(StockRuleRow.publication_id == rules.id, StockRuleRow.component_group == group)
     )
@@ -88,10 +88,10 @@ async def set_vehicle_population(
     model = vehicle_model.strip().upper()
     if not model or len(model) > 40 or not 0 <= vehicles <= 100_000_000:
         raise ValidationFailed(
-            "a model and a vehicle count", fields={"vehicleModel": "1 to 40 characters", "vehicles": "0 or more"}
+            "a model and a vehicle count", fields={"vehicle_model": "1 to 40 characters", "vehicles": "0 or more"}
         )
     if await session.get(Region, region_id) is None:
-        raise NotFound("no such region", fields={"regionId": "not found"})
+        raise NotFound("no such region", fields={"region_id": "not found"})
     statement = (
         insert(VehiclePopulation)
         .values(id=new_id(), network_id=scope.network_id, region_id=region_id, vehicle_model=model, vehicles=vehicles)
@@ -113,9 +113,9 @@ async def set_override(
     """HQ's figure for a station and part (None: back to the derived figure)."""
     require(scope, Permission.policy_publish)
     if await session.get(Station, station_id) is None:
-        raise NotFound("no such station", fields={"stationId": "not found"})
+        raise NotFound("no such station", fields={"station_id": "not found"})
     if await session.get(Part, part_id) is None:
-        raise NotFound("no such part", fields={"partId": "not found"})
+        raise NotFound("no such part", fields={"part_id": "not found"})
     existing = (
         await session.scalars(
             select(StockOverride).where(StockOverride.station_id == station_id, StockOverride.part_id == part_id)
@@ -189,7 +189,7 @@ async def minimum_stock(
     check_page_size(first)
     station = await session.get(Station, station_id)
     if station is None:
-        raise NotFound("no such station", fields={"stationId": "not found"})
+        raise NotFound("no such station", fields={"station_id": "not found"})
     fleet: dict[str, int] = {}
     sharing = 1
     if station.region_id is not None:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core.errors import Conflict
 from dealernet.policy.models import Publication
+from dealernet.policy.rules import PublicationKind
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Kind:
     """A kind of publication: the table holding its rows and, for effective-dated rows, their no-overlap key
     (documents such as bulletins have none: they hold from the publication's date)."""
 
-    name: str
+    name: PublicationKind
     table: str
     noun: str  # what one row is, for messages: "price", "labour rate"
     key: str | None = None

@@ -65,19 +65,19 @@ def check_terms(terms: Terms) -> Terms:
         problems["terms.exclusions"] = f"at most {MAX_LIST}, each at most 500 characters"
     repairs = [RepairGuarantee(g.repair.strip(), g.km, g.days) for g in terms.repair_guarantees]
     if len(repairs) > MAX_LIST or any(not g.repair or len(g.repair) > 100 or g.km <= 0 or g.days <= 0 for g in repairs):
-        problems["terms.repairGuarantees"] = "each names the repair and has km and days above 0"
+        problems["terms.repair_guarantees"] = "each names the repair and has km and days above 0"
     elif len({g.repair for g in repairs}) != len(repairs):
-        problems["terms.repairGuarantees"] = "each repair once"
+        problems["terms.repair_guarantees"] = "each repair once"
     types = [t for t in SERVICE_TYPES if t in terms.service_types]
     if not types or not set(terms.service_types) <= set(SERVICE_TYPES):
-        problems["terms.serviceTypes"] = f"one or more of {', '.join(SERVICE_TYPES)}"
+        problems["terms.service_types"] = f"one or more of {', '.join(SERVICE_TYPES)}"
     unknown = sorted(set(terms.three_guarantees) - set(THREE_GUARANTEES))
     if unknown:
-        problems["terms.threeGuarantees"] = f"unknown parameter {', '.join(unknown)}"
+        problems["terms.three_guarantees"] = f"unknown parameter {', '.join(unknown)}"
     elif any(
         not isinstance(v, int) or isinstance(v, bool) or not 0 < v < 1_000_000 for v in terms.three_guarantees.values()
     ):
-        problems["terms.threeGuarantees"] = "whole numbers above 0"
+        problems["terms.three_guarantees"] = "whole numbers above 0"
     if problems:
         raise ValidationFailed("the warranty terms are not valid", fields=problems)
     return Terms(exclusions, repairs, types, dict(terms.three_guarantees))
@@ -128,7 +128,7 @@ async def set_coverage(
     group = component_group.strip().upper()
     problems: dict[str, str] = {}
     if not group or len(group) > 40:
-        problems["componentGroup"] = "1 to 40 characters"
+        problems["component_group"] = "1 to 40 characters"
     if not 0 < months <= 600:
         problems["months"] = "1 to 600"
     if not 0 < km <= 10_000_000:

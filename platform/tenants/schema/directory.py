@@ -29,11 +29,35 @@ _station_loader = by_id_loader(directory.stations_by_id)
 _user_loader = by_id_loader(directory.users_by_id)
 _region_loader = by_id_loader(directory.regions_by_id)
 
-expose(Role, description="A member's role: HQ_* at HQ, STATION_* at a station, PARTNER_* at a partner.")
+expose(
+    Role,
+    description="A member's role: HQ_* at HQ, STATION_* at a station, PARTNER_* at a partner.",
+    values={
+        Role.HQ_ADMIN: "HQ administrator: everything in the network, users and settings included.",
+        Role.HQ_NETWORK_DEVELOPMENT: "HQ network development: onboarding and the stations' standing.",
+        Role.HQ_REGIONAL_MANAGER: "HQ regional manager: the stations of a region.",
+        Role.HQ_QUALITY_ENGINEER: "HQ quality engineer: quality data and bulletins.",
+        Role.HQ_WARRANTY_AUDITOR: "HQ warranty auditor: warranty claims and their settlement.",
+        Role.HQ_ASSESSOR: "HQ assessor: scores applications and inspects acceptance.",
+        Role.HQ_CALL_CENTRE: "HQ call centre: complaints and callbacks.",
+        Role.STATION_MANAGER: "Station manager: everything of the station, its users included.",
+        Role.STATION_SERVICE_ADVISOR: "Service advisor: receives customers and keeps repair orders.",
+        Role.STATION_TECHNICIAN: "Technician: works the lines of repair orders.",
+        Role.STATION_WARRANTY_CLERK: "Warranty clerk: prepares the station's warranty claims.",
+        Role.STATION_PARTS_CLERK: "Parts clerk: stock and parts orders.",
+        Role.PARTNER_USER: "A partner's user: the restricted slice of the API its partner may read.",
+    },
+)
 expose(
     models.StationStatus,
     description="Where a station stands: APPLICANT (in onboarding), ACTIVE, SUSPENDED (its people read, they do "
     "not submit) or TERMINATED.",
+    values={
+        models.StationStatus.APPLICANT: "In the onboarding pipeline: sees only its own application.",
+        models.StationStatus.ACTIVE: "A live station.",
+        models.StationStatus.SUSPENDED: "Suspended: its people read, they do not submit.",
+        models.StationStatus.TERMINATED: "Terminated: closed.",
+    },
 )
 
 
@@ -76,7 +100,7 @@ class Station(relay.Node):
     code: str = strawberry.field(description="The station's code, unique within its network (e.g. SH01).")
     name: str = strawberry.field(description="Registered name of the station.")
     city: str = strawberry.field(description="City the station is in.")
-    status: str = strawberry.field(description="active, suspended or terminated.")
+    status: models.StationStatus = strawberry.field(description="Its standing in the network.")
     tier: str | None = strawberry.field(description="The network's grade of the station (A, B, C…).")
     brands: list[str] = strawberry.field(description="The brands it serves.")
     network_id: strawberry.Private[UUID]
@@ -178,7 +202,7 @@ class Viewer:
 
 @strawberry.type(description="An invitation sent by e-mail; the link in it is valid for 7 days.")
 class Invitation:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The invitation's global id.")
     email: str = strawberry.field(description="Who was invited.")
     role: Role = strawberry.field(description="The role they get on accepting.")
     expires_at: datetime = strawberry.field(description="When the link stops working.")
@@ -206,20 +230,20 @@ class InviteUserInput:
 
 @strawberry.type(description="The invitation was sent.")
 class InviteUserSuccess:
-    invitation: Invitation
+    invitation: Invitation = strawberry.field(description="The invitation sent.")
 
 
 @strawberry.input(description="The token from the invitation link and the password to log in with.")
 class AcceptInvitationInput:
-    token: str
+    token: str = strawberry.field(description="The token from the invitation e-mail.")
     password: str = strawberry.field(description="At least 10 characters; an existing user's own password.")
     display_name: str = strawberry.field(default="", description="Name shown to colleagues.")
 
 
 @strawberry.type(description="You are a member now: log in at /auth/token.")
 class AcceptInvitationSuccess:
-    email: str
-    role: Role
+    email: str = strawberry.field(description="The address to sign in with.")
+    role: Role = strawberry.field(description="The role granted.")
 
 
 @strawberry.type(description="The user's memberships in your tenant are deactivated; their tokens stop working.")
@@ -229,26 +253,62 @@ class DeactivateUserSuccess:
 
 @strawberry.type(description="The region was created.")
 class RegionSuccess:
-    region: Region
+    region: Region = strawberry.field(description="The region.")
 
 
 @strawberry.type(description="The station's region was changed.")
 class StationSuccess:
-    station: Station
+    station: Station = strawberry.field(description="The station, as it now stands.")
 
 
 InviteUserResult = Annotated[
-    InviteUserSuccess | ValidationError | NotFoundError | ForbiddenError, strawberry.union("InviteUserResult")
+    InviteUserSuccess | ValidationError | NotFoundError | ForbiddenError,
+    strawberry.union(
+        "InviteUserResult",
+        description=(
+            "InviteUserSuccess when it worked; otherwise ValidationError, NotFoundError, "
+            "ForbiddenError saying why nothing changed."
+        ),
+    ),
 ]
 AcceptInvitationResult = Annotated[
     AcceptInvitationSuccess | ValidationError | NotFoundError | ConflictError,
-    strawberry.union("AcceptInvitationResult"),
+    strawberry.union(
+        "AcceptInvitationResult",
+        description=(
+            "AcceptInvitationSuccess when it worked; otherwise ValidationError, NotFoundError, "
+            "ConflictError saying why nothing changed."
+        ),
+    ),
 ]
 DeactivateUserResult = Annotated[
-    DeactivateUserSuccess | NotFoundError | ConflictError | ValidationError, strawberry.union("DeactivateUserResult")
+    DeactivateUserSuccess | NotFoundError | ConflictError | ValidationError,
+    strawberry.union(
+        "DeactivateUserResult",
+        description=(
+            "DeactivateUserSuccess when it worked; otherwise NotFoundError, ConflictError, "
+            "ValidationError saying why nothing changed."
+        ),
+    ),
 ]
-RegionResult = Annotated[RegionSuccess | ValidationError | ConflictError, strawberry.union("RegionResult")]
-StationResult = Annotated[StationSuccess | NotFoundError | ValidationError, strawberry.union("StationResult")]
+RegionResult = Annotated[
+    RegionSuccess | ValidationError | ConflictError,
+    strawberry.union(
+        "RegionResult",
+        description=(
+            "RegionSuccess when it worked; otherwise ValidationError, ConflictError saying why nothing changed."
+        ),
+    ),
+]
+StationResult = Annotated[
+    StationSuccess | NotFoundError | ValidationError,
+    strawberry.union(
+        "StationResult",
+        description=(
+            "StationSuccess when it worked; otherwise NotFoundError, ValidationError saying why nothing changed."
+        ),
+    ),
+]
 
 
 @strawberry.type
@@ -278,7 +338,15 @@ class DirectoryQuery:
         "regions'), a station itself.",
     )
     async def stations(
-        self, info: Info, first: int, after: str | None = None, region_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
+        after: Annotated[
+            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
+        ] = None,
+        region_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only those of this region (global id).")
+        ] = None,
     ) -> relay.Connection[Station]:
         after_key = keyset_after(after)
         region = uuid_of(region_id, "Region", "regionId")
@@ -296,7 +364,11 @@ class DirectoryMutation:
         extensions=needs(Permission.users_invite),
         description="Invite someone to your tenant; they get an e-mail with a link to set their password.",
     )
-    async def invite_user(self, info: Info, input: InviteUserInput) -> InviteUserResult:  # noqa: A002
+    async def invite_user(
+        self,
+        info: Info,
+        input: Annotated[InviteUserInput, strawberry.argument(description="Whom to invite, with which role.")],
+    ) -> InviteUserResult:
         ctx = info.context
 
         async def invite(session: AsyncSession, scope: Scope) -> directory.NewInvitation:
@@ -319,7 +391,13 @@ class DirectoryMutation:
         description="Accept an invitation (no token needed): sets your password, or adds the tenant to your "
         "existing account."
     )
-    async def accept_invitation(self, info: Info, input: AcceptInvitationInput) -> AcceptInvitationResult:  # noqa: A002
+    async def accept_invitation(
+        self,
+        info: Info,
+        input: Annotated[
+            AcceptInvitationInput, strawberry.argument(description="The invitation's token and the new password.")
+        ],
+    ) -> AcceptInvitationResult:
         ctx = info.context
         try:
             async with new_unit_of_work(ctx.sessionmaker, AUTH_SCOPE, queue=ctx.redis) as session:
@@ -334,14 +412,21 @@ class DirectoryMutation:
         extensions=needs(Permission.users_deactivate),
         description="Deactivate a user in your tenant; their tokens stop working at once.",
     )
-    async def deactivate_user(self, info: Info, user_id: strawberry.ID) -> DeactivateUserResult:
+    async def deactivate_user(
+        self, info: Info, user_id: Annotated[strawberry.ID, strawberry.argument(description="The user (global id).")]
+    ) -> DeactivateUserResult:
         async def deactivate(session: AsyncSession, scope: Scope) -> int:
             return await directory.deactivate_user(session, scope, user_id=uuid_of(user_id, "User", "userId"))
 
         return await attempt(info.context, deactivate, lambda n: DeactivateUserSuccess(deactivated=n))
 
     @strawberry.mutation(extensions=needs(Permission.regions_manage), description="Create a region of your network.")
-    async def create_region(self, info: Info, code: str, name: str) -> RegionResult:
+    async def create_region(
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description="The region's code, unique in the network.")],
+        name: Annotated[str, strawberry.argument(description="The region's name.")],
+    ) -> RegionResult:
         return await attempt(
             info.context,
             directory.create_region,
@@ -354,7 +439,12 @@ class DirectoryMutation:
         extensions=needs(Permission.regions_manage), description="Put a station in a region (null: none)."
     )
     async def set_station_region(
-        self, info: Info, station_id: strawberry.ID, region_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        station_id: Annotated[strawberry.ID, strawberry.argument(description="The station (global id).")],
+        region_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="The region (global id); empty: none.")
+        ] = None,
     ) -> StationResult:
         async def move(session: AsyncSession, scope: Scope) -> models.Station:
             return await directory.set_station_region(

@@ -29,10 +29,10 @@ _notification_loader = by_id_loader(notifications.notifications_by_id)
 class Notification(relay.Node):
     id: relay.NodeID[UUID]
     kind: str = strawberry.field(description="publication_delivered, acknowledgement_reminder, …")
-    subject: str
-    body: str
-    created_at: datetime
-    read_at: datetime | None
+    subject: str = strawberry.field(description="Its subject line.")
+    body: str = strawberry.field(description="Its text.")
+    created_at: datetime = strawberry.field(description="When it was sent.")
+    read_at: datetime | None = strawberry.field(description="When it was marked read; empty while unread.")
     about_id: strawberry.ID = strawberry.field(description="The global id of what it is about.")
 
     @classmethod
@@ -54,13 +54,19 @@ class Notification(relay.Node):
         )
 
 
-@strawberry.type
+@strawberry.type(description="What `markNotificationRead` answers when it worked.")
 class NotificationSuccess:
-    notification: Notification
+    notification: Notification = strawberry.field(description="The notification, now read.")
 
 
 NotificationResult = Annotated[
-    NotificationSuccess | ValidationError | NotFoundError, strawberry.union("NotificationResult")
+    NotificationSuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "NotificationResult",
+        description=(
+            "NotificationSuccess when it worked; otherwise ValidationError, NotFoundError saying why nothing changed."
+        ),
+    ),
 ]
 
 
@@ -71,7 +77,13 @@ class NotificationsQuery:
         description="Your notifications, newest first: your station's, or HQ's own.",
     )
     async def notifications(
-        self, info: Info, first: int, after: str | None = None, unread_only: bool = False
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
+        after: Annotated[
+            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
+        ] = None,
+        unread_only: Annotated[bool, strawberry.argument(description="Only those not yet read.")] = False,
     ) -> relay.Connection[Notification]:
         rows = await info.context.run(
             notifications.inbox, first=first, after=keyset_after(after), unread_only=unread_only
@@ -82,7 +94,9 @@ class NotificationsQuery:
 @strawberry.type
 class NotificationsMutation:
     @strawberry.mutation(extensions=needs(Permission.notifications_read), description="Mark a notification read.")
-    async def mark_notification_read(self, info: Info, id: strawberry.ID) -> NotificationResult:  # noqa: A002
+    async def mark_notification_read(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The notification (global id).")]
+    ) -> NotificationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Notification:
             notification_id = uuid_of(id, "Notification", "id")
             return await notifications.mark_read(session, scope, notification_id=notification_id)

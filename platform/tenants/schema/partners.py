@@ -14,6 +14,7 @@ from strawberry import relay
 from dealernet.core.access import Permission
 from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info, by_id_loader
+from dealernet.graphql.enums import expose
 from dealernet.graphql.payloads import NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import load_nodes, uuid_of
@@ -22,13 +23,23 @@ from dealernet.tenants.service import partners as partner_service
 
 partner_loader = by_id_loader(partner_service.partners_by_id)
 
+expose(
+    models.PartnerKind,
+    description="What a partner does for the network.",
+    values={
+        models.PartnerKind.SUPPLIER: "A parts supplier: reads the parts it supplies and their claims.",
+        models.PartnerKind.LOGISTICS: "A logistics firm carrying parts shipments.",
+        models.PartnerKind.INSURER: "An insurer.",
+    },
+)
+
 
 @strawberry.type(description="A parts supplier, logistics firm or insurer serving the network.")
 class Partner(relay.Node):
     id: relay.NodeID[UUID]
     code: str = strawberry.field(description="The partner's code.")
     name: str = strawberry.field(description="Registered name.")
-    kind: str = strawberry.field(description="supplier, logistics or insurer.")
+    kind: models.PartnerKind = strawberry.field(description="What the partner does for the network.")
 
     @classmethod
     def from_row(cls, row: models.Partner) -> Partner:
@@ -49,11 +60,11 @@ class Partner(relay.Node):
 class ApiClient:
     id: strawberry.ID = strawberry.field(description="Id for rotating or deactivating the client.")
     client_id: str = strawberry.field(description="The client_id the partner sends to /auth/token.")
-    name: str
+    name: str = strawberry.field(description="What it is, e.g. a supplier's analytics.")
     scopes: list[str] = strawberry.field(description="What its tokens may read, e.g. claims:read.")
     allow_list_only: bool = strawberry.field(description="Whether it may run registered queries only.")
-    is_active: bool
-    created_at: datetime
+    is_active: bool = strawberry.field(description="Whether its tokens are still issued.")
+    created_at: datetime = strawberry.field(description="When it was created.")
     partner_id: strawberry.Private[UUID]
 
     @classmethod
@@ -72,18 +83,18 @@ class ApiClient:
 
 @strawberry.type(description="The client and its secret. The secret is shown this once: store it now.")
 class ApiClientSecret:
-    client: ApiClient
-    client_secret: str
+    client: ApiClient = strawberry.field(description="The API client.")
+    client_secret: str = strawberry.field(description="The new secret, shown this once only.")
 
 
 @strawberry.type(description="The client is deactivated; its tokens stop working at once.")
 class ApiClientSuccess:
-    client: ApiClient
+    client: ApiClient = strawberry.field(description="The API client, as it now stands.")
 
 
 @strawberry.type(description="The document is registered; the client sends its hash.")
 class PersistedQuerySuccess:
-    sha256: str
+    sha256: str = strawberry.field(description="The document's SHA-256: the client sends it instead of the text.")
 
 
 @strawberry.input(description="A new API client for a partner of your network.")
@@ -95,11 +106,31 @@ class CreateApiClientInput:
 
 
 ApiClientSecretResult = Annotated[
-    ApiClientSecret | ValidationError | NotFoundError, strawberry.union("ApiClientSecretResult")
+    ApiClientSecret | ValidationError | NotFoundError,
+    strawberry.union(
+        "ApiClientSecretResult",
+        description=(
+            "ApiClientSecret when it worked; otherwise ValidationError, NotFoundError saying why nothing changed."
+        ),
+    ),
 ]
-ApiClientResult = Annotated[ApiClientSuccess | ValidationError | NotFoundError, strawberry.union("ApiClientResult")]
+ApiClientResult = Annotated[
+    ApiClientSuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "ApiClientResult",
+        description=(
+            "ApiClientSuccess when it worked; otherwise ValidationError, NotFoundError saying why nothing changed."
+        ),
+    ),
+]
 PersistedQueryResult = Annotated[
-    PersistedQuerySuccess | ValidationError | NotFoundError, strawberry.union("PersistedQueryResult")
+    PersistedQuerySuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "PersistedQueryResult",
+        description=(
+            "PersistedQuerySuccess when it worked; otherwise ValidationError, NotFoundError saying why nothing changed."
+        ),
+    ),
 ]
 
 
@@ -124,7 +155,13 @@ class PartnersMutation:
         extensions=needs(Permission.partners_manage),
         description="Create an API client for a partner; the secret is in the answer, and only there.",
     )
-    async def create_api_client(self, info: Info, input: CreateApiClientInput) -> ApiClientSecretResult:  # noqa: A002
+    async def create_api_client(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateApiClientInput, strawberry.argument(description="The partner, the name and the scopes.")
+        ],
+    ) -> ApiClientSecretResult:
         async def create(session: AsyncSession, scope: Scope) -> partner_service.NewSecret:
             return await partner_service.create_client(
                 session,
@@ -141,14 +178,18 @@ class PartnersMutation:
         extensions=needs(Permission.partners_manage),
         description="Replace a client's secret; the old one stops working at once.",
     )
-    async def rotate_api_client_secret(self, info: Info, id: strawberry.ID) -> ApiClientSecretResult:  # noqa: A002
+    async def rotate_api_client_secret(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The API client (global id).")]
+    ) -> ApiClientSecretResult:
         async def rotate(session: AsyncSession, scope: Scope) -> partner_service.NewSecret:
             return await partner_service.rotate_secret(session, scope, client_id=uuid_of(id, "ApiClient", "id"))
 
         return await attempt(info.context, rotate, _secret)
 
     @strawberry.mutation(extensions=needs(Permission.partners_manage), description="Deactivate an API client.")
-    async def deactivate_api_client(self, info: Info, id: strawberry.ID) -> ApiClientResult:  # noqa: A002
+    async def deactivate_api_client(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The API client (global id).")]
+    ) -> ApiClientResult:
         async def deactivate(session: AsyncSession, scope: Scope) -> models.ApiClient:
             return await partner_service.deactivate_client(session, scope, client_id=uuid_of(id, "ApiClient", "id"))
 
@@ -159,7 +200,10 @@ class PartnersMutation:
         description="Register a query document for a client; it then calls it by SHA-256 hash.",
     )
     async def register_persisted_query(
-        self, info: Info, client_id: strawberry.ID, document: str
+        self,
+        info: Info,
+        client_id: Annotated[strawberry.ID, strawberry.argument(description="The allow-list client (global id).")],
+        document: Annotated[str, strawberry.argument(description="The GraphQL document it may run.")],
     ) -> PersistedQueryResult:
         async def register(session: AsyncSession, scope: Scope) -> models.PersistedQuery:
             return await partner_service.register_persisted_query(

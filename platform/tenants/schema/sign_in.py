@@ -27,15 +27,15 @@ class RoleMappingPair:
 
 @strawberry.type(description="An OpenID Connect identity provider the network's staff sign in with.")
 class IdentityProvider:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The identity provider's global id.")
     name: str = strawberry.field(description="Its name in the sign-in URL: /auth/sso/<network code>/<name>.")
     issuer: str = strawberry.field(description="The provider's issuer URL (its discovery document lives below).")
     client_id: str = strawberry.field(description="Our client id at the provider. The secret is never shown.")
-    scopes: str
+    scopes: str = strawberry.field(description="The OpenID scopes asked for, space separated.")
     role_claim: str = strawberry.field(description="The id-token claim that carries the role, e.g. groups.")
     role_mapping: list[RoleMappingPair] = strawberry.field(description="In order: the first match wins.")
-    is_active: bool
-    updated_at: datetime
+    is_active: bool = strawberry.field(description="Whether sign-in through it is open.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
 
     @classmethod
     def from_row(cls, row: models.IdentityProvider) -> IdentityProvider:
@@ -52,27 +52,31 @@ class IdentityProvider:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A claim value and the HQ role it grants.")
 class RoleMappingInput:
-    value: str
+    value: str = strawberry.field(description="The claim's value, e.g. a group name.")
     role: Role = strawberry.field(description="The HQ role it grants.")
 
 
 @strawberry.input(description="A provider is created by name, or changed when the name exists.")
 class ConfigureIdentityProviderInput:
-    name: str
-    issuer: str
-    client_id: str
+    name: str = strawberry.field(description="Its name in the sign-in URL.")
+    issuer: str = strawberry.field(description="The provider's issuer URL.")
+    client_id: str = strawberry.field(description="Our client id at the provider.")
     client_secret: str | None = strawberry.field(default=None, description="Leave out to keep the stored one.")
-    role_claim: str = "groups"
-    role_mapping: list[RoleMappingInput] = strawberry.field(default_factory=list)
-    scopes: str = "openid email profile"
-    is_active: bool = True
+    role_claim: str = strawberry.field(default="groups", description="The id-token claim that carries the role.")
+    role_mapping: list[RoleMappingInput] = strawberry.field(
+        default_factory=list, description="Claim values to HQ roles, in order: the first match wins."
+    )
+    scopes: str = strawberry.field(
+        default="openid email profile", description="The OpenID scopes asked for, space separated."
+    )
+    is_active: bool = strawberry.field(default=True, description="Whether sign-in through it is open.")
 
 
-@strawberry.type
+@strawberry.type(description="What `configureIdentityProvider` answers when it worked.")
 class IdentityProviderSuccess:
-    identity_provider: IdentityProvider
+    identity_provider: IdentityProvider = strawberry.field(description="The identity provider as configured.")
 
 
 @strawberry.type(description="Add the secret to an authenticator app, then confirm with its first code.")
@@ -81,18 +85,39 @@ class MfaEnrollment:
     provisioning_uri: str = strawberry.field(description="An otpauth:// URI, for a QR code.")
 
 
-@strawberry.type
+@strawberry.type(description="The second factor is enrolled: sign-in now asks for a code.")
 class MfaEnrollmentConfirmed:
-    enrolled_at: datetime
+    enrolled_at: datetime = strawberry.field(description="When it was enrolled.")
 
 
 IdentityProviderResult = Annotated[
-    IdentityProviderSuccess | ValidationError | ForbiddenError, strawberry.union("IdentityProviderResult")
+    IdentityProviderSuccess | ValidationError | ForbiddenError,
+    strawberry.union(
+        "IdentityProviderResult",
+        description=(
+            "IdentityProviderSuccess when it worked; otherwise ValidationError, ForbiddenError saying "
+            "why nothing changed."
+        ),
+    ),
 ]
-MfaEnrollmentResult = Annotated[MfaEnrollment | ConflictError | ForbiddenError, strawberry.union("MfaEnrollmentResult")]
+MfaEnrollmentResult = Annotated[
+    MfaEnrollment | ConflictError | ForbiddenError,
+    strawberry.union(
+        "MfaEnrollmentResult",
+        description=(
+            "MfaEnrollment when it worked; otherwise ConflictError, ForbiddenError saying why nothing changed."
+        ),
+    ),
+]
 MfaConfirmResult = Annotated[
     MfaEnrollmentConfirmed | ValidationError | NotFoundError | ConflictError | ForbiddenError,
-    strawberry.union("MfaConfirmResult"),
+    strawberry.union(
+        "MfaConfirmResult",
+        description=(
+            "MfaEnrollmentConfirmed when it worked; otherwise ValidationError, NotFoundError, "
+            "ConflictError, ForbiddenError saying why nothing changed."
+        ),
+    ),
 ]
 
 
@@ -113,7 +138,10 @@ class SignInMutation:
     async def configure_identity_provider(
         self,
         info: Info,
-        input: ConfigureIdentityProviderInput,  # noqa: A002
+        input: Annotated[
+            ConfigureIdentityProviderInput,
+            strawberry.argument(description="The provider's settings (created or replaced by name)."),
+        ],
     ) -> IdentityProviderResult:
         ctx = info.context
 
@@ -154,7 +182,11 @@ class SignInMutation:
         permission_classes=[IsAuthenticated],
         description="Confirm your second factor with a first code; logins then ask for a code (otp).",
     )
-    async def confirm_mfa_enrollment(self, info: Info, code: str) -> MfaConfirmResult:
+    async def confirm_mfa_enrollment(
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description="A current code from the authenticator app.")],
+    ) -> MfaConfirmResult:
         box = secret_box(info.context.settings, factors.BOX_PURPOSE)
 
         async def confirm(session: AsyncSession, scope: Scope) -> datetime:

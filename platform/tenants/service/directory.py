@@ -81,14 +81,14 @@ async def invite(
         station_id = scope.station_id
     if role.is_station_role:
         if station_id is None:
-            raise ValidationFailed("a station role needs a station", fields={"stationId": "required for this role"})
+            raise ValidationFailed("a station role needs a station", fields={"station_id": "required for this role"})
         if not await stations_by_id(session, scope, [station_id]):
             raise NotFound("no such station")
     else:
         station_id = None
     if role.is_partner_role:
         if partner_id is None:
-            raise ValidationFailed("a partner role needs a partner", fields={"partnerId": "required for this role"})
+            raise ValidationFailed("a partner role needs a partner", fields={"partner_id": "required for this role"})
         linked = select(PartnerNetwork.partner_id).where(PartnerNetwork.partner_id == partner_id)
         if await session.scalar(linked) is None:  # RLS: the network's own partners only
             raise NotFound("no such partner")
@@ -96,7 +96,7 @@ async def invite(
         partner_id = None
     if region_ids and role is not Role.HQ_REGIONAL_MANAGER:
         raise ValidationFailed(
-            "only regional managers have regions", fields={"regionIds": "only for regional managers"}
+            "only regional managers have regions", fields={"region_ids": "only for regional managers"}
         )
     if region_ids and len(await regions_by_id(session, scope, list(region_ids))) != len(set(region_ids)):
         raise NotFound("no such region")

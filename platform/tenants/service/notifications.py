@@ -74,7 +74,7 @@ async def mark_read(session: AsyncSession, scope: Scope, *, notification_id: UUI
     require(scope, Permission.notifications_read)
     notification = await session.get(Notification, notification_id, with_for_update=True)
     if notification is None or notification.station_id != scope.station_id:  # HQ: only HQ's own
-        raise NotFound("no such notification", fields={"notificationId": "not found"})
+        raise NotFound("no such notification", fields={"notification_id": "not found"})
     if notification.read_at is None:
         notification.read_at, notification.read_by = datetime.now(UTC), scope.actor_id
         await session.flush()

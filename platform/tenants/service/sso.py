@@ -76,15 +76,15 @@ def _state_key(state: str) -> str:
 
 def _check_mapping(pairs: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
     if not pairs:
-        raise ValidationFailed("map at least one claim value to a role", fields={"roleMapping": "empty"})
+        raise ValidationFailed("map at least one claim value to a role", fields={"role_mapping": "empty"})
     mapping = []
     for index, (value, role) in enumerate(pairs):
         if not value.strip():
-            raise ValidationFailed("a claim value is empty", fields={f"roleMapping.{index}.value": "empty"})
+            raise ValidationFailed("a claim value is empty", fields={f"role_mapping.{index}.value": "empty"})
         if role not in {r.value for r in SSO_ROLES}:
             allowed = ", ".join(sorted(r.value for r in SSO_ROLES))
             raise ValidationFailed(
-                f"single sign-on can grant {allowed}", fields={f"roleMapping.{index}.role": "not an SSO role"}
+                f"single sign-on can grant {allowed}", fields={f"role_mapping.{index}.role": "not an SSO role"}
             )
         mapping.append({"value": value.strip(), "role": role})
     return mapping
@@ -118,7 +118,7 @@ async def configure_provider(
     if "openid" not in scopes.split():
         raise ValidationFailed("the scopes must include openid", fields={"scopes": "needs openid"})
     if not role_claim.strip():
-        raise ValidationFailed("name the id-token claim that carries the role", fields={"roleClaim": "empty"})
+        raise ValidationFailed("name the id-token claim that carries the role", fields={"role_claim": "empty"})
     provider = (
         await session.scalars(select(IdentityProvider).where(IdentityProvider.name == name).with_for_update())
     ).first()
@@ -126,7 +126,7 @@ async def configure_provider(
     before = journal.snapshot(provider, *fields) if provider is not None else None
     if provider is None:
         if not client_secret:
-            raise ValidationFailed("a new provider needs its client secret", fields={"clientSecret": "required"})
+            raise ValidationFailed("a new provider needs its client secret", fields={"client_secret": "required"})
         provider = IdentityProvider(id=new_id(), network_id=scope.network_id, name=name, client_secret_encrypted="")
         session.add(provider)
     if client_secret:
