@@ -429,6 +429,11 @@ async def onboarding_world(
         {"id": east, "n": tenants.network_x},
     )
     members = [await make_principal(tenants.network_x, None, Role.HQ_NETWORK_DEVELOPMENT) for _ in range(5)]
+    for member in members:  # HQ appointed them to the committee (its five seats)
+        await seed.execute(
+            text("INSERT INTO committee_members (network_id, user_id) VALUES (:n, :u)"),
+            {"n": tenants.network_x, "u": member.user_id},
+        )
     return {
         "east": east,
         "first": await make_applicant(tenants.network_x, "First Motors"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import factory
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.core.db import new_id
 from dealernet.tenants.models import Membership, Network, RefreshToken, Role, Station, User
 from dealernet.tenants.service.passwords import hash_password
+
+NETWORK_TIME_ZONE = "Asia/Shanghai"  # every test network's
+
+
+def network_today() -> date:
+    """Today where the test networks work: the day rules that refuse past dates compare with (in UTC it is
+    still yesterday for eight hours of the Shanghai day)."""
+    return datetime.now(ZoneInfo(NETWORK_TIME_ZONE)).date()
+
 
 PASSWORD = "correct horse battery staple"
 # One argon2 hash for every factory user: hashing per user would dominate the suite's time.
@@ -25,7 +35,7 @@ class NetworkFactory(factory.Factory):
     id = factory.LazyFunction(new_id)
     code = factory.Sequence(lambda n: f"NET{n:04d}")
     name = factory.Sequence(lambda n: f"Network {n}")
-    time_zone = "Asia/Shanghai"
+    time_zone = NETWORK_TIME_ZONE
 
 
 class StationFactory(factory.Factory):

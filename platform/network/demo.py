@@ -7,7 +7,7 @@ so their timelines are in the journal. Seeding again adds nothing once the demo 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -19,10 +19,11 @@ from dealernet.core.access import Role, permissions_of
 from dealernet.core.db import new_id
 from dealernet.core.scope import DbRole, Scope
 from dealernet.network import rules
-from dealernet.network.models import Application, Rubric
+from dealernet.network.models import Application, CommitteeMember, Rubric
 from dealernet.network.service import acceptance, applications, documents, papers, pipeline, rubrics, training
 from dealernet.policy.models import Part
 from dealernet.tenants.models import Membership, Region, Station, User
+from dealernet.tenants.service.directory import network_today
 from dealernet.tenants.service.passwords import hash_password
 
 APPLICATION_RUBRIC = [
@@ -107,7 +108,7 @@ async def seed_demo_onboarding(session: AsyncSession, network_id: UUID, password
                 note="demo desk review",
             )
         if stage in LATER_STAGES:
-            members = await _committee(session, network_id, password)
+            members = await _committee(session, hq, network_id, password)
             await _approve(session, hq, members, store, application.id)
         if stage in ("rectification", "active"):
             await _start_up(session, hq, applicant_scope, application.id)
@@ -122,8 +123,8 @@ async def seed_demo_onboarding(session: AsyncSession, network_id: UUID, password
 _CHECKLIST = [c.code for c in ACCEPTANCE_CHECKLIST]
 
 
-async def _committee(session: AsyncSession, network_id: UUID, password: str) -> list[Scope]:
-    """Three members of the development committee (they can log in), once."""
+async def _committee(session: AsyncSession, hq: Scope, network_id: UUID, password: str) -> list[Scope]:
+    """Three members of the development committee (they can log in, HQ appointed them), once."""
     rows = await session.execute(select(User.email, User.id).where(User.email.in_(COMMITTEE)))
     found = {email: user_id for email, user_id in rows}
     for email in COMMITTEE:
@@ -142,6 +143,10 @@ async def _committee(session: AsyncSession, network_id: UUID, password: str) -> 
             )
             found[email] = user.id
     await session.flush()
+    seated = set(await session.scalars(select(CommitteeMember.user_id)))
+    for user_id in found.values():
+        if user_id not in seated:
+            await pipeline.appoint_member(session, hq, user_id=user_id)
     return [
         Scope(
             db_role=DbRole.oem,
@@ -159,7 +164,7 @@ async def _approve(
 ) -> None:
     """Visit (interview and survey scored), three approving votes, the committee's decision and letter."""
     assert hq.actor_id is not None
-    today = datetime.now(UTC).date()
+    today = await network_today(session, hq.network_id)
     await pipeline.plan_visit(
         session, hq, application_id=application_id, planned_on=today - timedelta(days=20), visitor_ids=[hq.actor_id]
     )
@@ -178,7 +183,7 @@ async def _approve(
 
 async def _start_up(session: AsyncSession, hq: Scope, applicant: Scope, application_id: UUID) -> None:
     """Tools, the start-up parts stock and the VI kit, ordered and delivered."""
-    due = datetime.now(UTC).date() + timedelta(days=10)
+    due = await network_today(session, hq.network_id) + timedelta(days=10)
     part = await _startup_part(session, hq)
     for kind in acceptance.ORDER_KINDS:
         order = await acceptance.place_order(
@@ -210,7 +215,7 @@ async def _startup_part(session: AsyncSession, hq: Scope) -> UUID:
 
 
 async def _go_live(session: AsyncSession, hq: Scope, store: storage.Store, application: Application) -> None:
-    today = datetime.now(UTC).date()
+    today = await network_today(session, hq.network_id)
     await acceptance.sign_contract(
         session,
         hq,

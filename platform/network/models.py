@@ -353,3 +353,15 @@ class TierRepairLevels(Base):
     tier: Mapped[str] = mapped_column(String(8), primary_key=True)
     repair_levels: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class CommitteeMember(Base):
+    """A member of the network's development committee (发展委员会): one of HQ's staff HQ appointed. Only
+    members vote, and the decision counts the votes of those still on the roster."""
+
+    __tablename__ = "committee_members"
+
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"), primary_key=True)
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    appointed_by: Mapped[UUID | None]
+    appointed_at: Mapped[datetime] = mapped_column(server_default=func.now())

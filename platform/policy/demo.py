@@ -6,7 +6,7 @@ delivered like real ones. Seeding again adds nothing once the demo has parts."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -19,6 +19,7 @@ from dealernet.core.scope import DbRole, Scope
 from dealernet.policy.models import Part
 from dealernet.policy.service import catalogue, documents, labour, prices, publications, stock, warranty
 from dealernet.tenants.models import Membership, Partner, Region, Station
+from dealernet.tenants.service.directory import network_today
 
 CATALOGUE = (
     # part number, 中文, English, component group, unit, (model, quantity)…, list price, dealer price
@@ -48,7 +49,7 @@ async def seed_demo_policy(session: AsyncSession, network_id: UUID) -> None:
     east, north = await _regions(session, network_id)
     supplier = await session.scalar(select(Partner.id).where(Partner.code == "DEMO-SUPPLIER"))
     parts = await _catalogue(session, hq, supplier)
-    today = datetime.now(UTC).date()
+    today = await network_today(session, network_id)
     national = await prices.draft_price_list(session, hq, title="National price list 2026", effective_on=today)
     east_list = await prices.draft_price_list(
         session, hq, title="East prices from next month", effective_on=today + timedelta(days=30), region_id=east

@@ -79,6 +79,8 @@ class Publication(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     published_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
+    # Set when it was published effective before its publishing day: a correction of the past, and why.
+    retroactive_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class PublicationDelivery(IdMixin, Base):

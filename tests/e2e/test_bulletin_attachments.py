@@ -4,7 +4,6 @@ stations it is delivered to download it, nobody else can, and a published bullet
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 from urllib.parse import quote
 
 import httpx
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.policy.models import BulletinAttachment
 from dealernet.tenants.models import Station
 from tests.conftest import Principal, Tenants, graphql
+from tests.factories import network_today
 
 PDF = b"%PDF-1.7\n% a bulletin\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 DRAFT = """mutation { draftBulletin(input: {title: "Pad wear", effectiveOn: "%s", number: "TSB-9", body: "# Pads",
@@ -34,7 +34,7 @@ async def attach(
 async def test_attach_download_and_who_may_not(client: httpx.AsyncClient, seed: AsyncSession, tenants: Tenants) -> None:
     t = tenants
     await seed.execute(update(Station).where(Station.id == t.station_a).values(tier="A"))
-    today = datetime.now(UTC).date()
+    today = network_today()
     bulletin = (await graphql(client, DRAFT % today, t.hq_x))["data"]["draftBulletin"]["publication"]["id"]
 
     sent = await attach(client, t.hq_x, bulletin, "制动片检查.pdf", PDF)

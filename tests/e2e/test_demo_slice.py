@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.network.demo import DEMO_APPLICANT_LOGIN, seed_demo_onboarding
 from dealernet.policy.demo import seed_demo_policy
 from dealernet.tenants.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, seed_demo
+from tests.factories import network_today
 
 VIEWER = "{ viewer { id email network { id name } station { id code name } } }"
 STATIONS = "{ stations(first: 20) { edges { node { id code name } } pageInfo { hasNextPage endCursor } } }"
@@ -206,7 +206,7 @@ async def test_the_demo_policy_as_station_sh01_sees_it(client: httpx.AsyncClient
     found = (await ask(client, ids, sh01))["data"]
     part = found["parts"]["edges"][0]["node"]["id"]
     operation = next(e["node"]["id"] for e in found["labourOperations"]["edges"] if e["node"]["code"] == "BR-0101")
-    today = datetime.now(UTC).date().isoformat()
+    today = network_today().isoformat()
     as_of = """query($p: ID!, $o: ID!, $on: Date!) { policyAsOf(on: $on, partId: $p, operationId: $o) {
       price { listPrice } labourRate { hourlyRate } labourAmount coverage { months km } } }"""
     assert (await ask(client, as_of, sh01, p=part, o=operation, on=today))["data"]["policyAsOf"] == {

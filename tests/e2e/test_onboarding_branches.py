@@ -25,6 +25,7 @@ from tests.e2e.test_onboarding_http import (
     SCORE,
     VOTE,
     apply,
+    appoint,
     days,
     gid,
     marks,
@@ -76,6 +77,7 @@ async def world(
         if kind == "acceptance":
             criteria = [{**c, "maxPoints": 1} for c in criteria]
         await graphql(client, RUBRIC, tenants.hq_x, i={"kind": kind.upper(), "title": kind, "criteria": criteria})
+    await appoint(client, tenants.hq_x, members)
     return {"region": gid("Region", east), "members": members, "applicant": applicant}
 
 

@@ -4,9 +4,8 @@ another scores 55 (reserve); illegal moves answer CONFLICT naming the stage and 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 from arq import ArqRedis
@@ -19,10 +18,11 @@ from dealernet.core.db import new_id
 from dealernet.core.mail import MemoryMailer
 from tests.conftest import Deliver, MakeApplicant, MakePrincipal, Principal, Tenants, graphql
 from tests.e2e.test_registration import registered_applicant
+from tests.factories import network_today
 
 # Dates are the test networks' own (Asia/Shanghai), counted from today: a rule that refuses past dates keeps
 # passing whatever day the suite runs.
-TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+TODAY = network_today()
 
 
 def days(n: int) -> str:
@@ -167,6 +167,17 @@ PLAN_VISIT = """mutation($i: PlanSiteVisitInput!) { planSiteVisit(input: $i) { _
   ... on ApplicationSuccess { application { stage } } ... on NotFoundError { message } } }"""
 RECORD_VISIT = """mutation($i: RecordSiteVisitInput!) { recordSiteVisit(input: $i) { __typename
   ... on ApplicationSuccess { application { stage } } } }"""
+APPOINT = """mutation($u: ID!) { appointCommitteeMember(userId: $u) { __typename
+  ... on CommitteeMemberSuccess { member { userId } } ... on UserError { message } } }"""
+
+
+async def appoint(client: httpx.AsyncClient, hq: Principal, members: list[Principal]) -> None:
+    """HQ seats the development committee: only its members vote."""
+    for member in members:
+        seated = await graphql(client, APPOINT, hq, u=gid("User", member.user_id))
+        assert seated["data"]["appointCommitteeMember"]["__typename"] == "CommitteeMemberSuccess", seated
+
+
 VOTE = """mutation($a: ID!, $v: Vote!) { castCommitteeVote(applicationId: $a, vote: $v, comment: "seen the site") {
   __typename } }"""
 DECIDE = """mutation($a: ID!) { decideCommittee(applicationId: $a) { __typename
@@ -239,6 +250,9 @@ async def test_the_seed_path_from_registration_to_a_live_station(
     )
     assert recorded["data"]["recordSiteVisit"]["application"]["stage"] == "VISITED"
 
+    outsider = await graphql(client, VOTE, members[0], a=application, v="APPROVE")  # not appointed yet
+    assert outsider["data"]["castCommitteeVote"]["__typename"] == "ForbiddenError"
+    await appoint(client, hq, members)
     for member, ballot in zip(members, ["APPROVE", "APPROVE", "APPROVE", "REJECT", "ABSTAIN"], strict=True):
         assert (await graphql(client, VOTE, member, a=application, v=ballot))["data"]["castCommitteeVote"][
             "__typename"

@@ -3,7 +3,6 @@ them, a station reads what was delivered to it, and `policyAsOf` prices a claim 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -14,8 +13,9 @@ from strawberry import relay
 from dealernet.core.db import new_id
 from dealernet.tenants.models import Region, Station
 from tests.conftest import Principal, Tenants, graphql
+from tests.factories import network_today
 
-TODAY = datetime.now(UTC).date()
+TODAY = network_today()
 PUBLISH = "mutation($id: ID!) { publish(id: $id) { __typename ... on PublishSuccess { deliveries } } }"
 DRAFTED = (
     "__typename ... on PublicationSuccess { publication { id } } ... on ValidationError { fields { field message } }"

@@ -5,7 +5,7 @@ naming the version; a station acknowledges; the cron reminds the other; a suppli
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,15 +19,17 @@ from dealernet.tenants.models import Partner, Region, Station
 from dealernet.tenants.service.tokens import TokenSigner
 from tests.conftest import Deliver, PartnerWorld, Principal, Tenants, graphql
 from tests.e2e.test_catalogue import client_principal
+from tests.factories import network_today
 
-TODAY = datetime.now(UTC).date()
+TODAY = network_today()
 NEXT_MONTH = TODAY + timedelta(days=30)
 CATALOGUE = "part_number,name_zh,name_en,component_group,unit,supplier_code\n"
 PRICES = "part_number,currency,list_price,dealer_price\n"
 FOLLOW = "query($id: ID!) { node(id: $id) { ... on Import { status rowsWritten errors { line column reason } } } }"
 DRAFT = """mutation($i: DraftPriceListInput!) { draftPriceList(input: $i) {
   ... on PublicationSuccess { publication { id } } } }"""
-PUBLISH = "mutation($id: ID!) { publish(id: $id) { ... on PublishSuccess { deliveries publication { phase } } } }"
+PUBLISH = """mutation($id: ID!, $why: String) { publish(id: $id, retroactiveReason: $why) {
+  ... on PublishSuccess { deliveries publication { phase } } } }"""
 PARTS = "{ parts(first: 50) { edges { node { id partNumber } } } }"
 AS_OF = """query($p: ID!, $on: Date!) { priceAsOf(partId: $p, on: $on) { listPrice dealerPrice priceId
   priceList { id title } } }"""
@@ -104,7 +106,8 @@ async def test_policy_distribution_scenario(
     # The national list in force since last week, then East's for next month.
     rows = "BP-1,CNY,100.00,80.00\nBP-2,CNY,300.00,240.00\nOF-1,CNY,30.00,24.00\n"
     national = await price_list(client, hq, deliver, "National 2026", str(TODAY - timedelta(days=7)), rows, None)
-    assert (await graphql(client, PUBLISH, hq, id=national))["data"]["publish"]["deliveries"] == 2
+    published = await graphql(client, PUBLISH, hq, id=national, why="the national list, recorded a week late")
+    assert published["data"]["publish"]["deliveries"] == 2
     east_list = await price_list(
         client, hq, deliver, "East from next month", str(NEXT_MONTH), "BP-1,CNY,110.00,85.00\n", gid("Region", east.id)
     )

@@ -4,7 +4,7 @@ acknowledgement shows in HQ's counts; money is a two-decimal string, never a JSO
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,15 +15,16 @@ from strawberry import relay
 from dealernet.core.db import new_id
 from dealernet.tenants.models import Region, Station
 from tests.conftest import Principal, Tenants, graphql
+from tests.factories import network_today
 
-TODAY = datetime.now(UTC).date()
+TODAY = network_today()
 NEXT_MONTH = TODAY + timedelta(days=30)
 DRAFT = """mutation($i: DraftPriceListInput!) { draftPriceList(input: $i) { __typename
   ... on PublicationSuccess { publication { id phase } } ... on UserError { message } } }"""
 PRICE = """mutation($i: SetPartPriceInput!) { setPartPrice(input: $i) { __typename
   ... on PartPriceSuccess { listPrice dealerPrice } ... on UserError { message } } }"""
-PUBLISH = """mutation($id: ID!) { publish(id: $id) { __typename ... on PublishSuccess { deliveries
-  publication { phase } } ... on UserError { message } } }"""
+PUBLISH = """mutation($id: ID!, $why: String) { publish(id: $id, retroactiveReason: $why) { __typename
+  ... on PublishSuccess { deliveries publication { phase retroactiveReason } } ... on UserError { message } } }"""
 AS_OF = """query($p: ID!, $on: Date!, $s: ID) { priceAsOf(partId: $p, on: $on, stationId: $s) {
   listPrice dealerPrice regional priceList { title } } }"""
 
@@ -67,15 +68,19 @@ async def test_the_price_list_walk(client: httpx.AsyncClient, tenants: Tenants, 
     part = made["data"]["createPart"]["part"]["id"]
 
     national = await price_list(client, t.hq_x, "National 2026", str(TODAY - timedelta(days=10)), part, "100.00")
-    published = await graphql(client, PUBLISH, t.hq_x, id=national)
+    refused = await graphql(client, PUBLISH, t.hq_x, id=national)  # effective ten days ago
+    assert refused["data"]["publish"]["__typename"] == "ValidationError"
+    why = "the 2026 list, entered ten days late"
+    published = await graphql(client, PUBLISH, t.hq_x, id=national, why=why)
     assert published["data"]["publish"]["deliveries"] == 2
+    assert published["data"]["publish"]["publication"]["retroactiveReason"] == why
     regional = await price_list(
         client, t.hq_x, "East next month", str(NEXT_MONTH), part, "120.00", gid("Region", east.id)
     )
     assert (await graphql(client, PUBLISH, t.hq_x, id=regional))["data"]["publish"] == {
         "__typename": "PublishSuccess",
         "deliveries": 1,
-        "publication": {"phase": "ANNOUNCED"},
+        "publication": {"phase": "ANNOUNCED", "retroactiveReason": None},
     }
 
     seen: dict[str, Any] = {}

@@ -4,9 +4,8 @@ deadline watcher reminds unfiled changes and late start-up orders."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import select, text
@@ -17,8 +16,9 @@ from dealernet.network import jobs as network_jobs
 from dealernet.tenants.models import Notification
 from tests.conftest import Principal, Tenants, graphql
 from tests.e2e.test_onboarding_http import PDF
+from tests.factories import network_today
 
-TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the test networks' time zone: their today
+TODAY = network_today()
 CHANGE_FIELDS = """id status kind keyData changedOn fileBy filedLate decisionNote values { field before after }
   evidence { kind filename }"""
 RECORD = f"""mutation($i: RecordProfileChangeInput!) {{ recordProfileChange(input: $i) {{ __typename

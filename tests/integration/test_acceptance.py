@@ -4,7 +4,7 @@ and certificate — and the branch where a second failed inspection cancels the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ from dealernet.network.service import rubrics as rubric_service
 from dealernet.policy.models import Part
 from dealernet.tenants.models import Station
 from tests.conftest import MakeApplicant, Principal, Scoped, Tenants
+from tests.factories import network_today
 from tests.integration.test_committee import rubrics, shortlisted, visited, vote
 
 CHECKLIST = [
@@ -49,7 +50,7 @@ async def approved(scoped: Scoped, seed: AsyncSession, settings: Settings, t: Te
 async def orders_delivered(
     scoped: Scoped, t: Tenants, applicant: Principal, part: UUID, kinds: tuple[str, ...]
 ) -> None:
-    due = datetime.now(UTC).date() + timedelta(days=20)
+    due = network_today() + timedelta(days=20)
     async with scoped(applicant.scope) as session:
         placed = [
             await acceptance.place_order(

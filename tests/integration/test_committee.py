@@ -12,13 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import storage
-from dealernet.core.errors import Conflict, NotFound
+from dealernet.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from dealernet.core.journal import JournalEntry
 from dealernet.core.settings import Settings
 from dealernet.network import rules
 from dealernet.network.models import Assessment
 from dealernet.network.service import applications, pipeline
 from dealernet.network.service import rubrics as rubric_service
 from tests.conftest import Principal, Scoped, Tenants
+from tests.factories import network_today
 from tests.integration.test_onboarding import COMPLETE, hand_in_papers
 
 INTERVIEW = [
@@ -54,7 +56,7 @@ async def visited(scoped: Scoped, t: Tenants, application: UUID) -> None:
             session,
             hq,
             application_id=application,
-            planned_on=datetime.now(UTC).date() + timedelta(days=7),
+            planned_on=network_today() + timedelta(days=7),
             visitor_ids=[t.hq_x.user_id],
         )
         await pipeline.record_visit(
@@ -103,7 +105,7 @@ async def test_visit_committee_and_letter(
                 session,
                 t.hq_x.scope,
                 application_id=first,
-                planned_on=datetime.now(UTC).date(),
+                planned_on=network_today(),
                 visitor_ids=[onboarding_world["first"].user_id],
             )
     await visited(scoped, t, first)
@@ -165,3 +167,47 @@ async def test_only_visited_applicants_are_voted_on(
             await pipeline.record_visit(
                 session, tenants.hq_x.scope, application_id=application, interview={"VISION": 1, "TECH": 1}, survey={}
             )
+
+
+async def test_only_the_committee_votes_and_a_change_of_vote_is_explicit(
+    scoped: Scoped, seed: AsyncSession, settings: Settings, tenants: Tenants, onboarding_world: dict
+) -> None:
+    """Issue 14 item 8: any HQ user with the permission cast a counted vote, and a second vote replaced the
+    first silently."""
+    t, store = tenants, storage.open_store(settings)
+    members = onboarding_world["members"]
+    await rubrics(scoped, t)
+    application = await shortlisted(scoped, seed, t, onboarding_world["first"], onboarding_world["east"])
+    await visited(scoped, t, application)
+
+    async with scoped(t.hq_x.scope) as session:  # HQ's admin may vote by permission, but is not on the roster
+        with pytest.raises(Forbidden, match="only the development committee's members vote"):
+            await pipeline.cast_vote(session, t.hq_x.scope, application_id=application, vote=rules.Vote.APPROVE)
+        with pytest.raises(Conflict, match="5 seats are taken"):
+            await pipeline.appoint_member(session, t.hq_x.scope, user_id=t.hq_x.user_id)
+
+    await vote(scoped, members, application, [rules.Vote.APPROVE] * 3)
+    async with scoped(members[0].scope) as session:
+        with pytest.raises(Conflict, match="you voted approve already"):
+            await pipeline.cast_vote(session, members[0].scope, application_id=application, vote=rules.Vote.REJECT)
+        with pytest.raises(ValidationFailed):
+            await pipeline.change_vote(
+                session, members[0].scope, application_id=application, vote=rules.Vote.REJECT, reason=" "
+            )
+        changed = await pipeline.change_vote(
+            session, members[0].scope, application_id=application, vote=rules.Vote.REJECT, reason="saw the survey"
+        )
+        await session.commit()
+    assert changed.vote == "reject"
+    entry = (await seed.scalars(select(JournalEntry).where(JournalEntry.action == "vote_changed"))).one()
+    assert (entry.before, entry.after) == ({"vote": "approve"}, {"vote": "reject", "reason": "saw the survey"})
+
+    # A member taken off the roster: their vote no longer counts (2 of 5 left, no quorum).
+    async with scoped(t.hq_x.scope) as session:
+        await pipeline.remove_member(session, t.hq_x.scope, user_id=members[1].user_id, reason="left HQ")
+        await session.commit()
+    async with scoped(t.hq_x.scope) as session:
+        with pytest.raises(Conflict, match="2 of 5 members voted"):
+            await pipeline.decide(session, t.hq_x.scope, store, application_id=application)
+        roster = {m.user_id for m in await pipeline.committee(session, t.hq_x.scope)}
+    assert roster == {m.user_id for m in members} - {members[1].user_id}

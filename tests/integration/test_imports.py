@@ -4,7 +4,7 @@ merge) and, through the worker, real Redis for progress."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -20,6 +20,7 @@ from dealernet.policy.models import Import, Part, PartPrice
 from dealernet.policy.service import imports, prices
 from dealernet.tenants.models import Partner
 from tests.conftest import Deliver, PartnerWorld, Scoped, Tenants
+from tests.factories import network_today
 
 HEADER = "part_number,name_zh,name_en,component_group,unit,supplier_code\n"
 
@@ -129,7 +130,7 @@ async def test_valid_rows_mode_writes_the_good_rows_and_reports_the_bad(
 
 async def test_a_price_file_fills_a_draft_price_list(scoped: Scoped, seed: AsyncSession, tenants: Tenants) -> None:
     await start_and_run(scoped, tenants, imports.PARTS, catalogue("A-1,甲,One,G,EA,", "A-2,乙,Two,G,EA,"))
-    effective = datetime.now(UTC).date() + timedelta(days=30)
+    effective = network_today() + timedelta(days=30)
     async with scoped(tenants.hq_x.scope) as session:
         draft = (await prices.draft_price_list(session, tenants.hq_x.scope, title="2027", effective_on=effective)).id
         await session.commit()

@@ -3,7 +3,7 @@ sharing the region, HQ's overrides — as a station and HQ see it on a date."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -18,8 +18,9 @@ from dealernet.policy.models import Part, ServiceBomLine
 from dealernet.policy.service import publications, stock
 from dealernet.tenants.models import Region, Station
 from tests.conftest import Scoped, Tenants
+from tests.factories import network_today
 
-TODAY = datetime.now(UTC).date()
+TODAY = network_today()
 NEXT_MONTH = TODAY + timedelta(days=30)
 
 

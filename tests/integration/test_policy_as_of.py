@@ -4,7 +4,7 @@ the versions."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -19,8 +19,9 @@ from dealernet.policy.models import LabourOperation, Part, Publication
 from dealernet.policy.service import as_of, documents, labour, publications, warranty
 from dealernet.tenants.models import Region, Station
 from tests.conftest import Scoped, Tenants
+from tests.factories import network_today
 
-TODAY = datetime.now(UTC).date()
+TODAY = network_today()
 LAST_MONTH, NEXT_MONTH = TODAY - timedelta(days=30), TODAY + timedelta(days=30)
 TERMS = warranty.Terms(
     exclusions=["wear parts (brake pads, wiper blades)", "damage from accidents or misuse"],
@@ -53,6 +54,11 @@ async def world(seed: AsyncSession, t: Tenants) -> tuple[UUID, UUID, UUID]:
     return east.id, part.id, operation.id
 
 
+def _history(on: object) -> str | None:
+    """The tests build a past: a version effective before today is published as the correction it is."""
+    return "the test network's history" if isinstance(on, date) and on < TODAY else None
+
+
 async def rate_card(scoped: Scoped, hq: Scope, on: object, rates: dict[UUID | None, str]) -> Publication:
     async with scoped(hq) as session:
         card = await labour.draft_labour_rates(session, hq, title=f"Rates {on}", effective_on=on)  # type: ignore[arg-type]
@@ -60,7 +66,7 @@ async def rate_card(scoped: Scoped, hq: Scope, on: object, rates: dict[UUID | No
             await labour.set_labour_rate(
                 session, hq, publication_id=card.id, region_id=region, hourly_rate=Decimal(rate)
             )
-        await publications.publish(session, hq, publication_id=card.id)
+        await publications.publish(session, hq, publication_id=card.id, retroactive_reason=_history(on))
         await session.commit()
         return card
 
@@ -73,7 +79,7 @@ async def policy(scoped: Scoped, hq: Scope, on: object, months: int, km: int) ->
         await warranty.set_coverage(
             session, hq, publication_id=version.id, component_group="brakes", months=months, km=km
         )
-        await publications.publish(session, hq, publication_id=version.id)
+        await publications.publish(session, hq, publication_id=version.id, retroactive_reason=_history(on))
         await session.commit()
         return version
 

@@ -4,7 +4,7 @@ lookup naming its version, acknowledgement counts, and what stations and supplie
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -25,8 +25,9 @@ from dealernet.policy.service import prices, publications
 from dealernet.policy.service.publications import NOTIFY_DELIVERED
 from dealernet.tenants.models import Region, Station
 from tests.conftest import PartnerWorld, Scoped, Tenants
+from tests.factories import network_today
 
-TODAY = datetime.now(UTC).date()
+TODAY = network_today()
 NEXT_MONTH = TODAY + timedelta(days=30)
 
 
@@ -75,8 +76,11 @@ async def price_list(
 
 
 async def publish(scoped: Scoped, hq: Scope, publication_id: UUID) -> int:
+    """Publish; the tests build a past, so a list effective before today goes out as the correction it is."""
     async with scoped(hq) as session:
-        published = await publications.publish(session, hq, publication_id=publication_id)
+        draft = (await publications.publications_by_id(session, hq, [publication_id]))[publication_id]
+        history = "the test network's history" if draft.effective_on < TODAY else None
+        published = await publications.publish(session, hq, publication_id=publication_id, retroactive_reason=history)
         await session.commit()
         return published.deliveries
 

@@ -3,7 +3,7 @@ against real PostgreSQL and Redis."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -15,18 +15,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dealernet.core import outbox
 from dealernet.core.db import new_id
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.journal import JournalEntry
 from dealernet.core.mail import MemoryMailer
 from dealernet.core.scope import Scope
 from dealernet.core.settings import Settings
 from dealernet.policy import jobs as policy_jobs
-from dealernet.policy.models import Part
+from dealernet.policy.models import Part, Publication
 from dealernet.policy.service import prices, publications
 from dealernet.tenants import jobs as tenants_jobs
 from dealernet.tenants.models import Notification, Station
 from dealernet.tenants.service import notifications
 from tests.conftest import Deliver, Scoped, Tenants
+from tests.factories import network_today
 
-TODAY = datetime.now(UTC).date()
+TODAY = network_today()
 
 
 async def _part(seed: AsyncSession, t: Tenants) -> UUID:
@@ -244,3 +246,65 @@ async def test_a_withdrawn_publication_cannot_be_acknowledged(
         {"p": publication},
     )
     assert acknowledged == 0
+
+
+async def _draft(scoped: Scoped, t: Tenants, part: UUID, effective_on: date) -> UUID:
+    async with scoped(t.hq_x.scope) as session:
+        draft = await prices.draft_price_list(session, t.hq_x.scope, title="Correction", effective_on=effective_on)
+        await prices.set_price(
+            session,
+            t.hq_x.scope,
+            publication_id=draft.id,
+            part_id=part,
+            currency="CNY",
+            list_price=Decimal("10.00"),
+            dealer_price=Decimal("8.00"),
+        )
+        await session.commit()
+        return draft.id
+
+
+async def test_backdating_is_a_retroactive_correction_with_a_reason(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants
+) -> None:
+    """Issue 14 item 11: a price list published effective 30 days ago silently rewrote the as-of answers."""
+    t = tenants
+    hq = t.hq_x.scope
+    part = await _part(seed, t)
+    backdated = await _draft(scoped, t, part, TODAY - timedelta(days=30))
+    async with scoped(hq) as session:
+        with pytest.raises(ValidationFailed) as refused:
+            await publications.publish(session, hq, publication_id=backdated)
+    assert set(refused.value.api_fields()) == {"retroactiveReason"}
+    assert await seed.scalar(select(Publication.status).where(Publication.id == backdated)) == "draft"
+    assert await _delivered_to(seed, backdated) == set()
+
+    async with scoped(hq) as session:
+        done = await publications.publish(
+            session, hq, publication_id=backdated, retroactive_reason="  the supplier's price rise applied late  "
+        )
+        reason = done.publication.retroactive_reason
+        await session.commit()
+    assert done.deliveries == 2
+    assert reason == "the supplier's price rise applied late"
+    entry = (await seed.scalars(select(JournalEntry).where(JournalEntry.entity_id == backdated))).all()[-1]
+    assert (entry.action, entry.after["retroactive_reason"]) == (
+        "published_retroactively",
+        "the supplier's price rise applied late",
+    )
+    async with scoped(hq) as session:
+        listed = await publications.list_publications(
+            session, hq, first=10, where=publications.PublicationFilter(retroactive=True)
+        )
+        others = await publications.list_publications(
+            session, hq, first=10, where=publications.PublicationFilter(retroactive=False)
+        )
+        listed_ids, other_ids = [p.id for p in listed], {p.id for p in others}
+    assert listed_ids == [backdated]
+    assert backdated not in other_ids
+
+    on_time = await _draft(scoped, t, part, TODAY)
+    async with scoped(hq) as session:
+        with pytest.raises(ValidationFailed) as not_a_correction:
+            await publications.publish(session, hq, publication_id=on_time, retroactive_reason="just because")
+    assert set(not_a_correction.value.api_fields()) == {"retroactiveReason"}

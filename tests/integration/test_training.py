@@ -3,7 +3,7 @@ rectification deadlines and expiring certificates."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select, text, update
@@ -16,8 +16,9 @@ from dealernet.network.models import Application, Contract
 from dealernet.network.service import training
 from dealernet.tenants.models import Notification, Station
 from tests.conftest import MakeApplicant, Scoped, Tenants
+from tests.factories import network_today
 
-TODAY = datetime.now(UTC).date()
+TODAY = network_today()
 
 
 async def certify(scoped: Scoped, t: Tenants, number: str, passed: date, expires: date, types: list[str]) -> None:

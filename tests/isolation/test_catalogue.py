@@ -77,6 +77,7 @@ TENANT_TABLES = {
     "profile_changes": "station",
     "network_counters": "network (HQ only)",
     "tier_repair_levels": "network",
+    "committee_members": "network (HQ only)",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
 

@@ -28,6 +28,7 @@ from dealernet.tenants.models import ApiClient, Invitation, Membership, Region
 from dealernet.tenants.service.sign_in import digest, scope_for
 from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
 from tests.conftest import PartnerWorld, Principal, Tenants, graphql
+from tests.factories import network_today
 
 NODE = "query($id: ID!) { node(id: $id) { id __typename } }"
 
@@ -910,6 +911,46 @@ async def case_cast_committee_vote(env: Env) -> None:
     assert await env.seed.scalar(text("SELECT count(*) FROM committee_votes")) == 0
 
 
+async def _seat(env: Env, network: UUID, user: UUID) -> None:
+    await env.seed.execute(
+        text("INSERT INTO committee_members (network_id, user_id) VALUES (:n, :u)"), {"n": network, "u": user}
+    )
+
+
+async def case_committee_members(env: Env) -> None:
+    await _seat(env, env.t.network_x, env.t.hq_x.user_id)
+    query = "{ committeeMembers { userId } }"
+    assert (await graphql(env.client, query, env.t.hq_x))["data"]["committeeMembers"] == [
+        {"userId": gid("User", env.t.hq_x.user_id)}
+    ]
+    assert (await graphql(env.client, query, env.t.hq_y))["data"]["committeeMembers"] == []
+
+
+async def case_appoint_committee_member(env: Env) -> None:
+    query = "mutation($u: ID!) { appointCommitteeMember(userId: $u) { __typename } }"
+    body = await graphql(env.client, query, env.t.hq_x, u=gid("User", env.t.hq_y.user_id))
+    assert typename(body, "appointCommitteeMember") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM committee_members")) == 0
+
+
+async def case_remove_committee_member(env: Env) -> None:
+    await _seat(env, env.t.network_x, env.t.hq_x.user_id)
+    query = 'mutation($u: ID!) { removeCommitteeMember(userId: $u, reason: "r") { __typename } }'
+    body = await graphql(env.client, query, env.t.hq_y, u=gid("User", env.t.hq_x.user_id))
+    assert typename(body, "removeCommitteeMember") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM committee_members")) == 1
+
+
+async def case_change_committee_vote(env: Env) -> None:
+    _, y = await _application(env, env.t.network_y, "APP-Y")
+    await env.seed.execute(text("UPDATE applications SET stage = 'visited'"))
+    await _seat(env, env.t.network_x, env.t.hq_x.user_id)
+    query = 'mutation($a: ID!) { changeCommitteeVote(applicationId: $a, vote: REJECT, reason: "r") { __typename } }'
+    body = await graphql(env.client, query, env.t.hq_x, a=gid("Application", y))
+    assert typename(body, "changeCommitteeVote") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM committee_votes")) == 0
+
+
 async def case_decide_committee(env: Env) -> None:
     _, y = await _application(env, env.t.network_y, "APP-Y")
     await env.seed.execute(text("UPDATE applications SET stage = 'visited'"))
@@ -1124,7 +1165,7 @@ async def case_record_profile_change(env: Env) -> None:
         env.client,
         query,
         env.t.manager_a,
-        i={"kind": "ADDRESS", "changedOn": datetime.now(UTC).date().isoformat(), "values": {"address": "x"}},
+        i={"kind": "ADDRESS", "changedOn": network_today().isoformat(), "values": {"address": "x"}},
     )
     assert body["data"]["recordProfileChange"]["change"]["stationId"] == gid("Station", env.t.station_a)
 
@@ -1237,6 +1278,10 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "planSiteVisit": case_plan_site_visit,
     "recordSiteVisit": case_record_site_visit,
     "castCommitteeVote": case_cast_committee_vote,
+    "changeCommitteeVote": case_change_committee_vote,
+    "committeeMembers": case_committee_members,
+    "appointCommitteeMember": case_appoint_committee_member,
+    "removeCommitteeMember": case_remove_committee_member,
     "decideCommittee": case_decide_committee,
     "placeStartupOrder": case_place_startup_order,
     "confirmStartupDelivery": case_confirm_startup_delivery,

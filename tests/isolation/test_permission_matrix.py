@@ -161,6 +161,19 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         "mutation($a: ID!) { recordSiteVisit(input: {applicationId: $a, interview: [], survey: {}}) { __typename } }",
         {"a": NOBODY},
     ),
+    "committeeMembers": ("{ committeeMembers { userId } }", {}),
+    "appointCommitteeMember": (
+        "mutation($u: ID!) { appointCommitteeMember(userId: $u) { __typename } }",
+        {"u": NOBODY},
+    ),
+    "removeCommitteeMember": (
+        'mutation($u: ID!) { removeCommitteeMember(userId: $u, reason: "r") { __typename } }',
+        {"u": NOBODY},
+    ),
+    "changeCommitteeVote": (
+        'mutation($a: ID!) { changeCommitteeVote(applicationId: $a, vote: ABSTAIN, reason: "r") { __typename } }',
+        {"a": NOBODY},
+    ),
     "castCommitteeVote": (
         "mutation($a: ID!) { castCommitteeVote(applicationId: $a, vote: ABSTAIN) { __typename } }",
         {"a": NOBODY},

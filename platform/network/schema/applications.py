@@ -19,7 +19,7 @@ from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.enums import expose
 from dealernet.graphql.masking import Pii, pii
-from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
+from dealernet.graphql.payloads import ConflictError, ForbiddenError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, gid, keyset_after, load_nodes, uuid_of
 from dealernet.network import models, rules
@@ -523,12 +523,12 @@ class ScoreSuccess:
 
 
 ApplicationResult = Annotated[
-    ApplicationSuccess | ValidationError | NotFoundError | ConflictError,
+    ApplicationSuccess | ValidationError | NotFoundError | ConflictError | ForbiddenError,
     strawberry.union(
         "ApplicationResult",
         description=(
-            "ApplicationSuccess when it worked; otherwise ValidationError, NotFoundError, "
-            "ConflictError saying why nothing changed."
+            "ApplicationSuccess when it worked; otherwise ValidationError, NotFoundError, ConflictError, "
+            "ForbiddenError (e.g. a vote by someone not on the committee) saying why nothing changed."
         ),
     ),
 ]

@@ -3,7 +3,7 @@ intent (downloaded from `GET /letters-of-intent/{id}`)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -82,6 +82,44 @@ class DecisionSuccess:
     letter_of_intent: LetterOfIntent | None = strawberry.field(description="The letter of intent, when approved.")
 
 
+@strawberry.type(description="A member of the development committee (发展委员会).")
+class CommitteeMember:
+    user_id: strawberry.ID = strawberry.field(description="The member (a user's global id).")
+    appointed_at: datetime = strawberry.field(description="When they were appointed.")
+
+    @classmethod
+    def from_row(cls, row: models.CommitteeMember) -> CommitteeMember:
+        return cls(user_id=gid("User", row.user_id), appointed_at=row.appointed_at)
+
+
+@strawberry.type(description="What `appointCommitteeMember` answers when it worked.")
+class CommitteeMemberSuccess:
+    member: CommitteeMember = strawberry.field(description="The new member.")
+
+
+@strawberry.type(description="What `removeCommitteeMember` answers when it worked.")
+class CommitteeMemberRemoved:
+    user_id: strawberry.ID = strawberry.field(description="The former member (a user's global id).")
+
+
+CommitteeMemberResult = Annotated[
+    CommitteeMemberSuccess | ValidationError | NotFoundError | ConflictError,
+    strawberry.union(
+        "CommitteeMemberResult",
+        description="CommitteeMemberSuccess when it worked; otherwise ValidationError, NotFoundError, "
+        "ConflictError saying why nothing changed.",
+    ),
+]
+CommitteeMemberRemovedResult = Annotated[
+    CommitteeMemberRemoved | ValidationError | NotFoundError,
+    strawberry.union(
+        "CommitteeMemberRemovedResult",
+        description="CommitteeMemberRemoved when it worked; otherwise ValidationError, NotFoundError saying why "
+        "nothing changed.",
+    ),
+]
+
+
 RegionQuotaResult = Annotated[
     RegionQuotaSuccess | ValidationError | NotFoundError,
     strawberry.union(
@@ -105,6 +143,13 @@ DecisionResult = Annotated[
 
 @strawberry.type
 class PipelineQuery:
+    @strawberry.field(
+        extensions=needs(Permission.onboarding_manage),
+        description="The development committee: the HQ staff who vote on visited applicants.",
+    )
+    async def committee_members(self, info: Info) -> list[CommitteeMember]:
+        return [CommitteeMember.from_row(row) for row in await info.context.run(pipeline.committee)]
+
     @strawberry.field(
         extensions=needs(Permission.onboarding_manage),
         description="The network development plan: per region, the quota, active stations and the pipeline by stage.",
@@ -226,6 +271,56 @@ class PipelineMutation:
             return await _reloaded(session, application)
 
         return await attempt(info.context, run, _to_application)
+
+    @strawberry.mutation(
+        extensions=needs(Permission.committee_vote),
+        description="Change your vote before the committee decides, saying why (the journal keeps both votes).",
+    )
+    async def change_committee_vote(
+        self,
+        info: Info,
+        application_id: Annotated[strawberry.ID, strawberry.argument(description="A visited application (global id).")],
+        vote: Annotated[rules.Vote, strawberry.argument(description="The member's new vote.")],
+        reason: Annotated[str, strawberry.argument(description="Why the vote changes.")],
+    ) -> ApplicationResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.Application:
+            application = uuid_of(application_id, "Application", "applicationId")
+            await pipeline.change_vote(session, scope, application_id=application, vote=vote, reason=reason)
+            return await _reloaded(session, application)
+
+        return await attempt(info.context, run, _to_application)
+
+    @strawberry.mutation(
+        extensions=needs(Permission.onboarding_manage),
+        description="Appoint one of HQ's staff to the development committee, within its number of seats.",
+    )
+    async def appoint_committee_member(
+        self,
+        info: Info,
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The HQ user (global id).")],
+    ) -> CommitteeMemberResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.CommitteeMember:
+            return await pipeline.appoint_member(session, scope, user_id=uuid_of(user_id, "User", "userId"))
+
+        return await attempt(
+            info.context, run, lambda row: CommitteeMemberSuccess(member=CommitteeMember.from_row(row))
+        )
+
+    @strawberry.mutation(
+        extensions=needs(Permission.onboarding_manage),
+        description="Take a member off the committee; their votes on undecided applications no longer count.",
+    )
+    async def remove_committee_member(
+        self,
+        info: Info,
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The member (a user's global id).")],
+        reason: Annotated[str, strawberry.argument(description="Why, in words; kept in the journal.")],
+    ) -> CommitteeMemberRemovedResult:
+        async def run(session: AsyncSession, scope: Scope) -> str:
+            await pipeline.remove_member(session, scope, user_id=uuid_of(user_id, "User", "userId"), reason=reason)
+            return user_id
+
+        return await attempt(info.context, run, lambda removed: CommitteeMemberRemoved(user_id=strawberry.ID(removed)))
 
     @strawberry.mutation(
         extensions=needs(Permission.onboarding_manage),

@@ -18,13 +18,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.core import journal, storage
 from dealernet.core.access import Permission, require
 from dealernet.core.db import group_by, new_id
-from dealernet.core.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dealernet.core.scope import Scope
 from dealernet.network import rules
-from dealernet.network.models import Application, CommitteeVote, LetterOfIntent, RegionQuota, SiteVisit
+from dealernet.network.models import (
+    Application,
+    CommitteeMember,
+    CommitteeVote,
+    LetterOfIntent,
+    RegionQuota,
+    SiteVisit,
+)
 from dealernet.network.service import numbering, papers
 from dealernet.network.service.applications import application_of, move, record_assessment
 from dealernet.tenants.models import Membership, Network, Region
+from dealernet.tenants.service.directory import network_today
 
 SURVEY = ("business_condition", "technical_strength", "instruments", "equipment", "repair_area", "strengths")
 # Stages that count as "in the pipeline" for a region's plan.
@@ -91,14 +99,14 @@ async def development_plan(session: AsyncSession, scope: Scope) -> list[RegionPl
 # --- The site visit -----------------------------------------------------------------------------------
 
 
-async def _hq_people(session: AsyncSession, user_ids: Sequence[UUID]) -> None:
+async def _hq_people(session: AsyncSession, user_ids: Sequence[UUID], *, field: str = "visitor_ids") -> None:
     found = await session.scalar(
         select(func.count(func.distinct(Membership.user_id))).where(
             Membership.user_id.in_(user_ids), Membership.station_id.is_(None), Membership.role.like("hq\\_%")
         )
     )
     if found != len(set(user_ids)):
-        raise NotFound("a visitor is not one of the network's HQ staff", fields={"visitor_ids": "not found"})
+        raise NotFound("not one of the network's HQ staff", fields={field: "not found"})
 
 
 async def plan_visit(
@@ -159,14 +167,72 @@ async def record_visit(
 # --- The committee ------------------------------------------------------------------------------------
 
 
-async def cast_vote(
-    session: AsyncSession, scope: Scope, *, application_id: UUID, vote: rules.Vote, comment: str = ""
-) -> CommitteeVote:
-    """A committee member's vote on a visited applicant (changeable until the committee decides)."""
+# --- The development committee -------------------------------------------------------------------------
+
+
+async def committee(session: AsyncSession, scope: Scope) -> list[CommitteeMember]:
+    """The network's committee roster, in order of appointment (HQ's business, not an applicant's)."""
+    require(scope, Permission.onboarding_manage)
+    return list(await session.scalars(select(CommitteeMember).order_by(CommitteeMember.appointed_at)))
+
+
+async def appoint_member(session: AsyncSession, scope: Scope, *, user_id: UUID) -> CommitteeMember:
+    """Appoint one of HQ's staff to the committee, within the network's number of seats."""
+    require(scope, Permission.onboarding_manage)
+    await _hq_people(session, [user_id], field="user_id")
+    network = await session.get(Network, scope.network_id)
+    assert network is not None
+    if await session.get(CommitteeMember, (network.id, user_id)) is not None:
+        raise Conflict("already a member of the committee")
+    seated = await session.scalar(
+        select(func.count()).select_from(CommitteeMember).where(CommitteeMember.network_id == network.id)
+    )
+    if (seated or 0) >= network.committee_members:
+        raise Conflict(
+            f"the committee's {network.committee_members} seats are taken; remove a member or add seats first"
+        )
+    member = CommitteeMember(network_id=network.id, user_id=user_id, appointed_by=scope.actor_id)
+    session.add(member)
+    await session.flush()
+    await journal.record(session, scope, entity="user", entity_id=user_id, action="appointed_to_committee")
+    return member
+
+
+async def remove_member(session: AsyncSession, scope: Scope, *, user_id: UUID, reason: str) -> None:
+    """Take a member off the committee; their votes on undecided applications no longer count."""
+    require(scope, Permission.onboarding_manage)
+    if not reason.strip():
+        raise ValidationFailed("say why", fields={"reason": "required"})
+    member = await session.get(CommitteeMember, (scope.network_id, user_id))
+    if member is None:
+        raise NotFound("not a member of the committee", fields={"user_id": "not found"})
+    await session.delete(member)
+    await session.flush()
+    await journal.record(
+        session,
+        scope,
+        entity="user",
+        entity_id=user_id,
+        action="removed_from_committee",
+        after={"reason": reason.strip()[:500]},
+    )
+
+
+async def _voting_member(session: AsyncSession, scope: Scope, application_id: UUID) -> Application:
     require(scope, Permission.committee_vote)
     application = await application_of(session, application_id)
     if application.stage != rules.Stage.VISITED:
         raise Conflict(f"the application is {application.stage}; the committee votes on visited applicants")
+    if scope.actor_id is None or await session.get(CommitteeMember, (application.network_id, scope.actor_id)) is None:
+        raise Forbidden("only the development committee's members vote")
+    return application
+
+
+async def cast_vote(
+    session: AsyncSession, scope: Scope, *, application_id: UUID, vote: rules.Vote, comment: str = ""
+) -> CommitteeVote:
+    """A committee member's vote on a visited applicant: once; a change is change_vote's, with a reason."""
+    application = await _voting_member(session, scope, application_id)
     statement = (
         insert(CommitteeVote)
         .values(
@@ -177,13 +243,13 @@ async def cast_vote(
             vote=vote.value,
             comment=comment.strip()[:2000],
         )
-        .on_conflict_do_update(
-            index_elements=["application_id", "member_id"],
-            set_={"vote": vote.value, "comment": comment.strip()[:2000], "voted_at": func.now()},
-        )
+        .on_conflict_do_nothing(index_elements=["application_id", "member_id"])
         .returning(CommitteeVote)
     )
-    row = (await session.scalars(statement, execution_options={"populate_existing": True})).one()
+    row = (await session.scalars(statement)).one_or_none()
+    if row is None:
+        earlier = await _vote_of(session, application.id, scope.actor_id)
+        raise Conflict(f"you voted {earlier.vote} already; change your vote, saying why")
     await journal.record(
         session,
         scope,
@@ -193,6 +259,44 @@ async def cast_vote(
         after={"vote": vote.value},
         station_id=application.station_id,
     )
+    return row
+
+
+async def change_vote(
+    session: AsyncSession, scope: Scope, *, application_id: UUID, vote: rules.Vote, reason: str
+) -> CommitteeVote:
+    """A member changes their vote before the committee decides, saying why; the journal keeps both."""
+    application = await _voting_member(session, scope, application_id)
+    if not reason.strip():
+        raise ValidationFailed("say why the vote changes", fields={"reason": "required"})
+    row = await _vote_of(session, application.id, scope.actor_id, for_update=True)
+    if row.vote == vote.value:
+        raise Conflict(f"your vote is {vote.value} already")
+    before = {"vote": row.vote}
+    row.vote, row.voted_at = vote.value, datetime.now(UTC)
+    await session.flush()
+    await journal.record(
+        session,
+        scope,
+        entity="application",
+        entity_id=application.id,
+        action="vote_changed",
+        before=before,
+        after={"vote": vote.value, "reason": reason.strip()[:2000]},
+        station_id=application.station_id,
+    )
+    return row
+
+
+async def _vote_of(
+    session: AsyncSession, application_id: UUID, member_id: UUID | None, *, for_update: bool = False
+) -> CommitteeVote:
+    query = select(CommitteeVote).where(
+        CommitteeVote.application_id == application_id, CommitteeVote.member_id == member_id
+    )
+    row = (await session.scalars(query.with_for_update() if for_update else query)).first()
+    if row is None:
+        raise NotFound("you have not voted on this application", fields={"application_id": "no vote"})
     return row
 
 
@@ -210,10 +314,13 @@ async def decide(session: AsyncSession, scope: Scope, store: storage.Store, *, a
     application = await application_of(session, application_id)
     network = await session.get(Network, application.network_id)
     assert network is not None
-    votes = [
-        rules.Vote(v)
-        for v in await session.scalars(select(CommitteeVote.vote).where(CommitteeVote.application_id == application.id))
-    ]
+    counted = select(CommitteeVote.vote).where(
+        CommitteeVote.application_id == application.id,
+        CommitteeVote.member_id.in_(  # members still on the roster
+            select(CommitteeMember.user_id).where(CommitteeMember.network_id == application.network_id)
+        ),
+    )
+    votes = [rules.Vote(v) for v in await session.scalars(counted)]
     decision = rules.decide(
         votes, members=network.committee_members, quorum=network.committee_quorum, majority=network.committee_majority
     )
@@ -234,7 +341,7 @@ async def issue_letter(
     session: AsyncSession, scope: Scope, store: storage.Store, application: Application, network: Network
 ) -> LetterOfIntent:
     """The next number of the year (LOI-2026-0001), the PDF to the store, the row here."""
-    today = datetime.now(UTC).date()
+    today = await network_today(session, application.network_id)
     issued = await numbering.next_in_series(session, application.network_id, f"letter_of_intent:{today.year}")
     number = f"LOI-{today.year}-{issued:04d}"
     region = await session.get(Region, application.region_id) if application.region_id else None

@@ -104,6 +104,10 @@ class Publication(relay.Node):
     acknowledge_within_days: int = strawberry.field(description="Days each station has to acknowledge it.")
     published_at: datetime | None = strawberry.field(description="When it was published; empty while a draft.")
     region_id: strawberry.ID | None = strawberry.field(description="A regional document's region.")
+    retroactive_reason: str | None = strawberry.field(
+        description="Why it was published effective before its publishing day (a correction of the past); "
+        "empty for any other."
+    )
     row: strawberry.Private[models.Publication]
 
     @classmethod
@@ -117,6 +121,7 @@ class Publication(relay.Node):
             acknowledge_within_days=row.acknowledge_within_days,
             published_at=row.published_at,
             region_id=gid("Region", row.region_id) if row.region_id else None,
+            retroactive_reason=row.retroactive_reason,
             row=row,
         )
 
@@ -420,6 +425,10 @@ class PublicationsQuery:
             PublicationStatus | None,
             strawberry.argument(description="Only those in this status (HQ; a station sees published ones)."),
         ] = None,
+        retroactive: Annotated[
+            bool | None,
+            strawberry.argument(description="Only retroactive corrections (true), or only the others (false)."),
+        ] = None,
     ) -> relay.Connection[Publication]:
         where = publications.PublicationFilter(
             kind=kind,
@@ -427,6 +436,7 @@ class PublicationsQuery:
             effective_to=effective_to,
             region_id=uuid_of(region_id, "Region", "regionId") if region_id else None,
             status=status,
+            retroactive=retroactive,
         )
         after_key = keyset_after(after)
         rows = await info.context.run(publications.list_publications, first=first, after=after_key, where=where)
@@ -590,9 +600,20 @@ class PublicationsMutation:
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The draft publication (global id).")],
+        retroactive_reason: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Required when it is effective before today: why the past is corrected (journaled)."
+            ),
+        ] = None,
     ) -> PublishResult:
         async def run(session: AsyncSession, scope: Scope) -> publications.Published:
-            return await publications.publish(session, scope, publication_id=uuid_of(id, "Publication", "id"))
+            return await publications.publish(
+                session,
+                scope,
+                publication_id=uuid_of(id, "Publication", "id"),
+                retroactive_reason=retroactive_reason,
+            )
 
         return await attempt(
             info.context,

@@ -30,6 +30,7 @@ from dealernet.policy.models import Publication, PublicationDelivery
 from dealernet.policy.rules import PublicationKind, PublicationStatus
 from dealernet.policy.service.versions import Kind, bring_into_force, has_rows, take_out_of_force
 from dealernet.tenants.models import Region, Station
+from dealernet.tenants.service.directory import network_today
 
 PRICE_LIST = Kind(PublicationKind.PRICE_LIST, "part_prices", "price", key="price_key")
 LABOUR_RATES = Kind(PublicationKind.LABOUR_RATES, "labour_rates", "labour rate", key="rate_key")
@@ -227,10 +228,30 @@ class Published:
     deliveries: int
 
 
-async def publish(session: AsyncSession, scope: Scope, *, publication_id: UUID) -> Published:
-    """Bring a draft into force and deliver it to its stations, in one transaction."""
+async def publish(
+    session: AsyncSession, scope: Scope, *, publication_id: UUID, retroactive_reason: str | None = None
+) -> Published:
+    """Bring a draft into force and deliver it to its stations, in one transaction. A draft effective before
+    the network's today would rewrite what held on those days: it is published only as a retroactive
+    correction, with the reason (kept, journaled, listed); a reason for a draft not in the past is refused."""
     require(scope, Permission.policy_publish)
     publication = await open_draft(session, publication_id)
+    reason = (retroactive_reason or "").strip()
+    backdated = publication.effective_on < await network_today(session, publication.network_id)
+    if backdated and not reason:
+        raise ValidationFailed(
+            f"{publication.title} is effective {publication.effective_on}, before today: publish it as a "
+            "retroactive correction, saying why",
+            fields={"retroactive_reason": "required for a date in the past"},
+        )
+    if reason and not backdated:
+        raise ValidationFailed(
+            "only a publication effective before today is a retroactive correction",
+            fields={"retroactive_reason": "not a correction: the date is not in the past"},
+        )
+    if len(reason) > 500:
+        raise ValidationFailed("the reason is too long", fields={"retroactive_reason": "at most 500 characters"})
+    publication.retroactive_reason = reason or None
     kind = KINDS[publication.kind]
     if not await has_rows(session, kind, publication.id):
         raise ValidationFailed(
@@ -255,10 +276,11 @@ async def publish(session: AsyncSession, scope: Scope, *, publication_id: UUID) 
     count = delivered.rowcount  # type: ignore[attr-defined]
     if count:  # one fan-out job, whatever the number of stations
         await outbox.add(session, scope, NOTIFY_DELIVERED, {"publication": str(publication.id)})
-    after = {"status": PublicationStatus.PUBLISHED, "deliveries": count}
-    await journal.record(
-        session, scope, entity="publication", entity_id=publication.id, action="published", after=after
-    )
+    after: dict[str, object] = {"status": PublicationStatus.PUBLISHED, "deliveries": count}
+    if publication.retroactive_reason:
+        after |= {"retroactive_reason": publication.retroactive_reason, "effective_on": str(publication.effective_on)}
+    action = "published_retroactively" if publication.retroactive_reason else "published"
+    await journal.record(session, scope, entity="publication", entity_id=publication.id, action=action, after=after)
     return Published(publication, count)
 
 
@@ -333,6 +355,7 @@ class PublicationFilter:
     effective_to: date | None = None  # effective on or before
     region_id: UUID | None = None  # a regional document of the region, or one targeting it
     status: PublicationStatus | None = None
+    retroactive: bool | None = None  # only retroactive corrections (True) or only the others (False)
 
 
 async def list_publications(
@@ -350,6 +373,9 @@ async def list_publications(
     conditions = []
     if scope.is_station:
         conditions.append(Publication.status == PublicationStatus.PUBLISHED)
+    if where.retroactive is not None:
+        corrected = Publication.retroactive_reason.is_not(None)
+        conditions.append(corrected if where.retroactive else ~corrected)
     if where.kind:
         conditions.append(Publication.kind == where.kind)
     if where.status:
