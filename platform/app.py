@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,8 +15,10 @@ import msgspec
 import structlog
 from arq import ArqRedis
 from litestar import Litestar, Request, Response, get
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.handlers import BaseRouteHandler
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import text
@@ -98,6 +101,49 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send_with_id)
 
     return middleware
+
+
+# Every answer: not framed, no referrer leaked, never sniffed. An API answer loads nothing, so its policy is
+# the strictest; an HTML page (the development IDE) only keeps out of frames. HSTS only behind TLS.
+_ALWAYS = [
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-content-type-options", b"nosniff"),
+]
+_API_POLICY = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'")
+_PAGE_POLICY = (b"content-security-policy", b"frame-ancestors 'none'")
+_HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def security_headers(*, https: bool) -> Callable[[Message, Scope], Awaitable[None]]:
+    """A before-send hook putting the security headers on every HTTP answer, a 404 of no route included;
+    HSTS when the public URL is https."""
+
+    async def add(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = list(message.get("headers", []))
+        names = {bytes(name).lower() for name, _ in headers}
+        html = any(bytes(n).lower() == b"content-type" and bytes(v).startswith(b"text/html") for n, v in headers)
+        added = [*_ALWAYS, _PAGE_POLICY if html else _API_POLICY, *([_HSTS] if https else [])]
+        message["headers"] = headers + [(n, v) for n, v in added if n not in names]
+
+    return add
+
+
+def metrics_guard(settings: Settings) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+    """/metrics is open in development; in production it answers only the scraper's bearer token
+    (DEALERNET_METRICS_TOKEN), and is not there at all without one."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if not settings.is_production:
+            return
+        given = connection.headers.get("authorization", "")
+        expected = f"Bearer {settings.metrics_token}" if settings.metrics_token else ""
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            raise NotFoundException()
+
+    return guard
 
 
 async def graphql_context(request: Request[Any, Any, State]) -> AsyncIterator[Context]:
@@ -244,6 +290,10 @@ def create_app(
                 await engine.dispose()
 
     prometheus = PrometheusConfig(app_name="dealernet", group_path=True, exclude=["/metrics", "/health"])
+
+    class Metrics(PrometheusController):
+        guards = [metrics_guard(settings)]
+
     return Litestar(
         route_handlers=[
             _graphql_controller(settings),
@@ -263,9 +313,10 @@ def create_app(
             jwks,
             health,
             ready,
-            PrometheusController,
+            Metrics,
         ],
         middleware=[request_id_middleware, prometheus.middleware],
+        before_send=[security_headers(https=settings.base_url.startswith("https://"))],
         lifespan=[connect],
         state=State({"runtime": runtime}),
         debug=False,

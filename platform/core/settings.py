@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
+    # Production's /metrics answers only `Authorization: Bearer <metrics_token>` (the scraper's); without a
+    # token it is closed. Development leaves it open.
+    metrics_token: str | None = None
+
     log_level: str = "INFO"
     migrations_dir: Path = REPO_ROOT / "migrations"
 

@@ -7,6 +7,8 @@ local directory, the default, and any S3-compatible store (settings.storage_url 
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,9 +57,19 @@ class Checked:
     sha256: str
 
 
+def clean_filename(filename: str | None, default: str = "file") -> str:
+    """The name to keep and show for an uploaded file: its last path part (either slash), without control or
+    format characters (NUL, bidi overrides such as U+202E that disguise "exe.pdf" as "fdp.exe"), spaces
+    collapsed, at most 200 characters; `default` when nothing is left."""
+    last = re.split(r"[/\\]", filename or "")[-1]
+    kept = "".join(c for c in last if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co", "Cn"))
+    name = " ".join(kept.split()).strip(" .")[:200].strip()
+    return name or default
+
+
 def check_file(filename: str, content: bytes) -> Checked:
     """The file's name, type and checksum, or VALIDATION: empty, too large, or not a type we accept."""
-    name = Path(filename or "").name.strip()[:200]
+    name = clean_filename(filename, default="")
     if not content:
         raise ValidationFailed("the file is empty", fields={"file": "empty"})
     if len(content) > MAX_BYTES:

@@ -29,7 +29,7 @@ from sqlalchemy import select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.core import journal, outbox
+from dealernet.core import journal, outbox, storage
 from dealernet.core.access import Permission, require
 from dealernet.core.db import new_id
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
@@ -362,7 +362,7 @@ async def start_import(
         network_id=scope.network_id,
         kind=kind,
         publication_id=publication_id,
-        filename=filename.rsplit("/", 1)[-1][:200] or "upload",
+        filename=storage.clean_filename(filename, default="upload"),
         file_format=fmt,
         content=content,
         content_hash=digest,
