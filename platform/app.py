@@ -46,9 +46,19 @@ from dealernet.network.http import (
     download_letter,
     download_visit_photo,
     hand_in_document,
+    verify_registration_form,
+    verify_registration_page,
 )
 from dealernet.policy.http import download_attachment, upload_attachment, upload_import
-from dealernet.tenants.http import authenticate, jwks, sso_begin, sso_callback, token_endpoint
+from dealernet.tenants.http import (
+    accept_invitation_form,
+    accept_invitation_page,
+    authenticate,
+    jwks,
+    sso_begin,
+    sso_callback,
+    token_endpoint,
+)
 from dealernet.tenants.service import partners
 from dealernet.tenants.service.directory import with_standing
 from dealernet.tenants.service.keys import KeyStore
@@ -308,6 +318,10 @@ def create_app(
             add_visit_photo,
             download_visit_photo,
             attach_evidence,
+            verify_registration_page,
+            verify_registration_form,
+            accept_invitation_page,
+            accept_invitation_form,
             sso_begin,
             sso_callback,
             jwks,

@@ -106,6 +106,21 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.recovery_read: frozenset({Role.HQ_ADMIN, Role.HQ_WARRANTY_AUDITOR, Role.PARTNER_USER}),
 }
 
+# An applicant (a station in onboarding) sees its own application and what filling it in needs: not the
+# network's catalogue, prices, labour operations, publications or journal, whatever its role grants a live
+# station. The entry layer narrows an applicant's scope to these on every request (with_standing).
+APPLICANT_PERMISSIONS = frozenset(
+    {
+        Permission.network_read,  # its own station and the regions to choose from (RLS keeps the rest out)
+        Permission.onboarding_read,  # its application, letter of intent, contract
+        Permission.application_edit,
+        Permission.notifications_read,
+        Permission.users_read,
+        Permission.users_invite,
+        Permission.users_deactivate,
+    }
+)
+
 # A partner's API client holds OAuth scopes instead of a role: these, and nothing else.
 CLIENT_SCOPES = frozenset({Permission.parts_read, Permission.claims_read, Permission.recovery_read})
 

@@ -4,17 +4,19 @@ work per request, problem answers with the API's error codes, file answers and i
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from html import escape
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import storage
 from dealernet.core.errors import DomainError, Unauthenticated
 from dealernet.core.ids import global_id
-from dealernet.core.scope import Scope
+from dealernet.core.scope import AUTH_SCOPE, Scope
 from dealernet.core.unit_of_work import new_unit_of_work
 
 T = TypeVar("T")
@@ -95,3 +97,66 @@ def file_response(filename: str, content_type: str, sha256: str, content: bytes)
         "Digest": f"sha-256={sha256}",
     }
     return Response(content, media_type=content_type, headers=headers)
+
+
+# --- The pages mailed links open (until the web console serves them) -------------------------------------
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · Dealernet</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#222}}
+label{{display:block;margin:1rem 0 .25rem}}input{{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}}
+button{{margin-top:1.5rem;padding:.6rem 1.2rem;font:inherit}}.error{{color:#a40000}}.done{{color:#1a6b1a}}</style>
+</head><body><h1>{title}</h1>{body}</body></html>"""
+
+
+@dataclass
+class LinkForm:
+    """What a mailed link's page posts back: the link's token, the new password, the person's name."""
+
+    token: str = ""
+    password: str = ""
+    display_name: str = ""
+
+
+def link_page(
+    title: str, intro: str, action: str, token: str, *, min_password: int, error: str = "", status: int = 200
+) -> Response[str]:
+    """The form a mailed link opens: choose a password (and a name); posts to `action` with the token."""
+    problem = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+    body = (
+        f"<p>{escape(intro)}</p>{problem}"
+        f'<form method="post" action="{escape(action)}">'
+        f'<input type="hidden" name="token" value="{escape(token)}">'
+        '<label for="display_name">Your name</label>'
+        '<input id="display_name" name="display_name" autocomplete="name">'
+        f'<label for="password">Password (at least {min_password} characters; your current one if you have an '
+        "account)</label>"
+        f'<input id="password" name="password" type="password" required minlength="{min_password}" '
+        'autocomplete="new-password">'
+        "<button type=submit>Confirm</button></form>"
+    )
+    return Response(_PAGE.format(title=escape(title), body=body), media_type=MediaType.HTML, status_code=status)
+
+
+def done_page(title: str, message: str) -> Response[str]:
+    body = f'<p class="done" role="status">{escape(message)}</p>'
+    return Response(_PAGE.format(title=escape(title), body=body), media_type=MediaType.HTML)
+
+
+async def complete_link(
+    request: Request[Any, Any, State], work: Callable[[AsyncSession], Awaitable[str]]
+) -> tuple[str | None, str, int]:
+    """Run a mailed link's use case as one anonymous unit of work (the login path's scope): (done message,
+    "", 200) or (None, the reason in words, its HTTP status)."""
+    runtime = request.app.state.runtime
+    try:
+        async with new_unit_of_work(runtime.sessionmaker, AUTH_SCOPE, queue=runtime.redis) as session:
+            return await work(session), "", 200
+    except DomainError as exc:
+        reasons = "; ".join(f"{reason}" for reason in exc.api_fields().values())
+        return (
+            None,
+            exc.message + (f" ({reasons})" if reasons and reasons != exc.message else ""),
+            PROBLEM_STATUS.get(exc.code, 400),
+        )

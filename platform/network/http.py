@@ -2,7 +2,7 @@
 they were issued to; the documents an applicant hands in (营业执照, 税务登记证, site photos) and HQ's site
 visit photos — uploaded as multipart forms, downloaded by whoever row-level security lets see them.
 
-    curl -H "Authorization: Bearer $TOKEN" -F kind=business_licence -F file=@licence.pdf …/application/documents
+    curl -H "Authorization: Bearer $TOKEN" -F kind=BUSINESS_LICENCE -F file=@licence.pdf …/application/documents
     curl -H "Authorization: Bearer $HQ" -F caption=Workshop -F file=@bay.jpg …/applications/<id>/visit-photos
 """
 
@@ -14,14 +14,24 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import storage
 from dealernet.core.ids import uuid_of
 from dealernet.core.scope import Scope
-from dealernet.core.web import described_file, file_response, in_bearer_scope
-from dealernet.network.service import acceptance, documents, pipeline, profile
+from dealernet.core.web import (
+    LinkForm,
+    complete_link,
+    described_file,
+    done_page,
+    file_response,
+    in_bearer_scope,
+    link_page,
+)
+from dealernet.network import rules
+from dealernet.network.service import acceptance, documents, pipeline, profile, registration
+from dealernet.tenants.service.directory import MIN_PASSWORD_LENGTH
 
 
 def _pdf(name: str, pdf: bytes) -> Response[Any]:
@@ -61,7 +71,7 @@ class DocumentForm:
 
 @post(
     "/application/documents",
-    summary="Hand in a document with your application (business_licence, tax_registration, site_photo, other)",
+    summary="Hand in a document with your application: kind BUSINESS_LICENCE, TAX_REGISTRATION, SITE_PHOTO or OTHER",
     request_max_body_size=storage.MAX_BYTES + 65_536,
 )
 async def hand_in_document(
@@ -73,7 +83,8 @@ async def hand_in_document(
         row = await documents.hand_in(
             session, scope, store, kind=data.kind, filename=data.file.filename or "file", content=content
         )
-        return Response({**described_file("StationDocument", row), "kind": row.kind}, status_code=201)
+        kind = rules.DocumentKind(row.kind).name  # as GraphQL's StationDocument.kind names it
+        return Response({**described_file("StationDocument", row), "kind": kind}, status_code=201)
 
     return await in_bearer_scope(request, work)
 
@@ -153,6 +164,44 @@ async def attach_evidence(
             filename=data.file.filename or "evidence",
             content=content,
         )
-        return Response({**described_file("StationDocument", row), "kind": row.kind}, status_code=201)
+        kind = rules.DocumentKind(row.kind).name  # as GraphQL's StationDocument.kind names it
+        return Response({**described_file("StationDocument", row), "kind": kind}, status_code=201)
 
     return await in_bearer_scope(request, work)
+
+
+_VERIFY = "/verify-registration"
+_VERIFY_TITLE = "Confirm your registration"
+_VERIFY_INTRO = (
+    "Choose the password you will sign in with (or give your current one if you already have an account): "
+    "your company's application then opens as a draft, with you as its manager."
+)
+
+
+@get(_VERIFY, summary="The page the registration mail links to: choose a password to confirm", sync_to_thread=False)
+def verify_registration_page(token: FromQuery[str] = "") -> Response[str]:
+    return link_page(_VERIFY_TITLE, _VERIFY_INTRO, _VERIFY, token, min_password=MIN_PASSWORD_LENGTH)
+
+
+@post(_VERIFY, summary="Confirm a registration from its page (a form post)", status_code=200)
+async def verify_registration_form(
+    request: Request[Any, Any, State], data: Annotated[LinkForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+) -> Response[str]:
+    async def work(session: AsyncSession) -> str:
+        registered = await registration.verify(
+            session, token=data.token, password=data.password, display_name=data.display_name
+        )
+        return f"{registered.email} is confirmed: sign in with it to fill in your application."
+
+    done, problem, status = await complete_link(request, work)
+    if done is None:
+        return link_page(
+            _VERIFY_TITLE,
+            _VERIFY_INTRO,
+            _VERIFY,
+            data.token,
+            min_password=MIN_PASSWORD_LENGTH,
+            error=problem,
+            status=status,
+        )
+    return done_page(_VERIFY_TITLE, done)

@@ -68,6 +68,15 @@ DOCUMENT_KINDS: dict[DocumentKind, tuple[str, str]] = {
     DocumentKind.EVIDENCE_AFTER: ("变更后证明", "evidence after the change"),
 }
 REQUIRED_DOCUMENTS = (DocumentKind.BUSINESS_LICENCE, DocumentKind.TAX_REGISTRATION)
+
+
+def document_kind(given: str) -> DocumentKind | None:
+    """A document kind as a client names it: the API's name (BUSINESS_LICENCE) or the stored one
+    (business_licence); None for anything else."""
+    name = given.strip().upper()
+    return DocumentKind[name] if name in DocumentKind.__members__ else None
+
+
 APPLICATION_DOCUMENTS = (*REQUIRED_DOCUMENTS, DocumentKind.SITE_PHOTO, DocumentKind.OTHER)
 EVIDENCE = (DocumentKind.EVIDENCE_BEFORE, DocumentKind.EVIDENCE_AFTER)
 

@@ -114,7 +114,7 @@ class Station(IdMixin, Base):
     )
 
     network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
-    code: Mapped[str] = mapped_column(String(32))
+    code: Mapped[str] = mapped_column(String(40))  # APP-… while applying, then the authorisation number
     name: Mapped[str] = mapped_column(String(200))
     city: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[str] = mapped_column(String(16), default=StationStatus.ACTIVE.value)

@@ -227,5 +227,5 @@ async def test_the_demo_pipeline(client: httpx.AsyncClient, seed: AsyncSession) 
     assert sorted(stages) == ["ACTIVE", "APPROVED", "DRAFT", "RECTIFICATION", "RESERVE", "SHORTLISTED", "SUBMITTED"]
     applicant = await bearer(client, DEMO_APPLICANT_LOGIN)
     mine = (await ask(client, "{ myApplication { stage missingForSubmission } }", applicant))["data"]["myApplication"]
-    assert mine == {"stage": "DRAFT", "missingForSubmission": ["siteAddress", "businessLicence", "taxRegistration"]}
+    assert mine == {"stage": "DRAFT", "missingForSubmission": ["siteAddress", "BUSINESS_LICENCE", "TAX_REGISTRATION"]}
     assert len((await ask(client, pipeline, applicant))["data"]["applications"]["edges"]) == 1

@@ -38,7 +38,7 @@ INSPECT = """mutation($i: InspectAcceptanceInput!) { inspectAcceptance(input: $i
 async def visited(client: httpx.AsyncClient, hq: Principal, applicant: Principal, region: str) -> str:
     application = await apply(client, applicant, region)
     await graphql(client, SCORE, hq, i={"applicationId": application, "marks": marks(8, 8, 4, 1)})
-    visit = {"applicationId": application, "plannedOn": days(14), "visitorIds": [gid("User", hq.user_id)]}
+    visit = {"applicationId": application, "plannedOn": days(0), "visitorIds": [gid("User", hq.user_id)]}
     await graphql(client, PLAN_VISIT, hq, i=visit)
     interview = [{"code": "VISION", "points": 8}, {"code": "TECH", "points": 7}]
     record = {"applicationId": application, "interview": interview, "survey": {}, "findings": ""}

@@ -79,11 +79,9 @@ async def apply(client: httpx.AsyncClient, applicant: Principal, region: str) ->
     incomplete = await graphql(client, SUBMIT, applicant)
     assert incomplete["data"]["submitApplication"]["__typename"] == "ValidationError"
     saved = await graphql(client, UPDATE, applicant, i=form)
-    assert saved["data"]["updateApplication"]["application"]["missingForSubmission"] == [
-        "businessLicence",
-        "taxRegistration",
-    ]
-    for kind in ("business_licence", "tax_registration"):
+    missing = saved["data"]["updateApplication"]["application"]["missingForSubmission"]
+    assert missing == ["BUSINESS_LICENCE", "TAX_REGISTRATION"]
+    for kind in missing:  # the names it lists are the upload's kinds
         await hand_in(client, applicant, kind, f"{kind}.pdf", PDF)
     saved = await graphql(client, UPDATE, applicant, i={"bays": 8})
     assert saved["data"]["updateApplication"]["application"]["missingForSubmission"] == []
@@ -233,7 +231,7 @@ async def test_the_seed_path_from_registration_to_a_live_station(
         }
     ]
 
-    visit = {"applicationId": application, "plannedOn": days(14), "visitorIds": [gid("User", hq.user_id)]}
+    visit = {"applicationId": application, "plannedOn": days(0), "visitorIds": [gid("User", hq.user_id)]}
     assert (await graphql(client, PLAN_VISIT, hq, i=visit))["data"]["planSiteVisit"]["application"]["stage"] == (
         "VISIT_PLANNED"
     )
@@ -368,8 +366,12 @@ async def test_the_seed_path_from_registration_to_a_live_station(
     assert recorded["data"]["recordStaffCertificate"]["__typename"] == "StaffCertificateSuccess"
     assert (await graphql(client, check, hq, s=station, t="WARRANTY"))["data"]["dispatchCheck"]["allowed"] is True
     assert (await graphql(client, check, hq, s=station, t="PAID"))["data"]["dispatchCheck"]["allowed"] is False
-    viewer = await graphql(client, "{ viewer { station { status } } }", applicant)
-    assert viewer["data"]["viewer"]["station"]["status"] == "ACTIVE"
+    viewer = await graphql(client, "{ viewer { station { status code } } }", applicant)
+    # Live: its applicant code APP-… gave way to its authorisation number.
+    assert viewer["data"]["viewer"]["station"] == {
+        "status": "ACTIVE",
+        "code": signed["contract"]["authorisationNumber"],
+    }
 
 
 async def test_an_unknown_stage_is_a_validation_error(client: httpx.AsyncClient, tenants: Tenants) -> None:

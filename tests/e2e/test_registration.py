@@ -20,7 +20,7 @@ from dealernet.core.scope import DbRole, Scope
 from dealernet.network import jobs as network_jobs
 from dealernet.network.models import Application, Registration
 from dealernet.tenants.models import Membership, Network, Station
-from tests.conftest import Deliver, Principal, Tenants, graphql
+from tests.conftest import Deliver, MakeApplicant, Principal, Tenants, graphql
 from tests.e2e.test_identity import ask, login
 from tests.factories import PASSWORD
 
@@ -138,9 +138,51 @@ async def test_bad_registrations_are_refused_and_write_nothing(
     invalid = await register(client, networkCode=network_code, companyName="  ", email="not-an-address")
     assert invalid["__typename"] == "ValidationError"
     assert {f["field"] for f in invalid["fields"]} == {"input.email", "input.companyName"}
-    unknown = await register(client, networkCode="NO-SUCH-NETWORK", companyName="X", email="x@x.test")
-    assert unknown["__typename"] == "NotFoundError"
     assert await seed.scalar(select(func.count()).select_from(Registration)) == before
+
+
+async def test_an_unknown_network_code_answers_like_a_known_one(
+    client: httpx.AsyncClient, network_code: str, seed: AsyncSession, deliver: Deliver, mailer: MemoryMailer
+) -> None:
+    """Issue 14 item 4: NOT_FOUND for an unknown code let anyone enumerate the networks' codes."""
+    known = await register(client, networkCode=network_code, companyName="Known", email="k@x.test")
+    unknown = await register(client, networkCode="NO-SUCH-NETWORK", companyName="Unknown", email="u@x.test")
+    assert known == {"__typename": "RegisterApplicantSuccess", "email": "k@x.test"}
+    assert unknown == {"__typename": "RegisterApplicantSuccess", "email": "u@x.test"}
+    await deliver()
+    assert [m.to for m in mailer.sent] == ["k@x.test"]  # nothing recorded or sent for the unknown code
+    assert (
+        await seed.scalar(select(func.count()).select_from(Registration).where(Registration.email == "u@x.test")) == 0
+    )
+
+
+APPLICANT_READS = {
+    "parts": "{ parts(first: 5) { edges { node { partNumber supplier { name } } } } }",
+    "labourOperations": "{ labourOperations(first: 5) { edges { node { code } } } }",
+    "serviceBom": '{ serviceBom(vehicleModel: "J6P") { quantity } }',
+    "onboardingRules": "{ onboardingRules { committeeQuorum } }",
+    "publications": "{ publications(first: 5) { edges { node { title } } } }",
+    "journal": "{ journal(first: 5) { edges { cursor } } }",
+}
+
+
+@pytest.mark.parametrize("field", sorted(APPLICANT_READS))
+async def test_an_applicant_reads_its_application_not_the_networks_catalogue(
+    client: httpx.AsyncClient, seed: AsyncSession, tenants: Tenants, make_applicant: MakeApplicant, field: str
+) -> None:
+    """Issue 14 item 4: a self-registered applicant read the catalogue with its suppliers, labour operations,
+    the service BOM and the onboarding rules; a live station's manager still does."""
+    applicant = await make_applicant(tenants.network_x, "Curious Motors")
+    refused = await graphql(client, APPLICANT_READS[field], applicant)
+    assert refused["data"] is None
+    assert [e["extensions"]["code"] for e in refused["errors"]] == ["FORBIDDEN"]
+    mine = await graphql(client, "{ myApplication { companyName } }", applicant)
+    assert mine["data"]["myApplication"] == {"companyName": "Curious Motors"}
+    if field != "journal":  # the manager of a live station reads the network's policy
+        assert "errors" not in await graphql(client, APPLICANT_READS[field], tenants.manager_a)
+    # Once it goes live, the same token reads what a station reads.
+    await seed.execute(text("UPDATE stations SET status = 'active' WHERE id = :s"), {"s": applicant.station_id})
+    assert "errors" not in await graphql(client, APPLICANT_READS[field], applicant)
 
 
 async def test_an_expired_link_opens_nothing(

@@ -56,7 +56,7 @@ async def visited(scoped: Scoped, t: Tenants, application: UUID) -> None:
             session,
             hq,
             application_id=application,
-            planned_on=network_today() + timedelta(days=7),
+            planned_on=network_today(),  # visited the same day
             visitor_ids=[t.hq_x.user_id],
         )
         await pipeline.record_visit(
@@ -211,3 +211,28 @@ async def test_only_the_committee_votes_and_a_change_of_vote_is_explicit(
             await pipeline.decide(session, t.hq_x.scope, store, application_id=application)
         roster = {m.user_id for m in await pipeline.committee(session, t.hq_x.scope)}
     assert roster == {m.user_id for m in members} - {members[1].user_id}
+
+
+async def test_a_visit_is_recorded_on_its_day_or_later(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants, onboarding_world: dict
+) -> None:
+    """Issue 14 item 15: a site visit could be recorded before its planned date."""
+    t = tenants
+    await rubrics(scoped, t)
+    application = await shortlisted(scoped, seed, t, onboarding_world["first"], onboarding_world["east"])
+    tomorrow = network_today() + timedelta(days=1)
+    async with scoped(t.hq_x.scope) as session:
+        await pipeline.plan_visit(
+            session, t.hq_x.scope, application_id=application, planned_on=tomorrow, visitor_ids=[t.hq_x.user_id]
+        )
+        await session.commit()
+    async with scoped(t.hq_x.scope) as session:
+        with pytest.raises(Conflict, match=f"the visit is planned for {tomorrow}"):
+            await pipeline.record_visit(
+                session, t.hq_x.scope, application_id=application, interview={"VISION": 7, "TECH": 8}, survey=SURVEY
+            )
+        with pytest.raises(ValidationFailed) as bad:
+            await pipeline.record_visit(
+                session, t.hq_x.scope, application_id=application, interview={}, survey={"gossip": "x"}
+            )
+    assert bad.value.api_fields() == {"survey.gossip": "not a survey topic"}

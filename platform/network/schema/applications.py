@@ -418,13 +418,17 @@ class Application(relay.Node):
     def allowed_actions(self) -> list[rules.Action]:
         return list(rules.allowed_actions(rules.Stage(self.stage)))
 
-    @strawberry.field(description="What a submission still needs, fields and documents (empty once complete).")
+    @strawberry.field(
+        description="What a submission still needs (empty once complete): the form's fields by their input "
+        "names (companyName), and the documents by their kind, as the upload's `kind` takes it (BUSINESS_LICENCE)."
+    )
     async def missing_for_submission(self, info: Info) -> list[str]:
         row = await info.context.loader("application", _application_loader).load(self.id)
         if row is None or row.stage != rules.Stage.DRAFT:
             return []
         handed_in = await info.context.loader("documents", _documents_loader).load(self.id)
-        return [api_path(name) for name in applications.missing_for_submission(row, {d.kind for d in handed_in or []})]
+        missing = applications.missing_for_submission(row, {d.kind for d in handed_in or []})
+        return [*(api_path(name) for name in missing.fields), *(kind.name for kind in missing.documents)]
 
     @strawberry.field(description="The documents handed in with it, oldest first (download: /documents/{id}).")
     async def documents(self, info: Info) -> list[StationDocument]:

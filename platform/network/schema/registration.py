@@ -82,7 +82,8 @@ async def _within_limits(info: Info, email: str) -> None:
 class RegistrationMutation:
     @strawberry.mutation(
         description="Register to apply as an authorised service station (no token needed). A confirmation "
-        "link is mailed to the address; nothing else exists until it is confirmed."
+        "link is mailed to the address; nothing else exists until it is confirmed. The answer does not say "
+        "whether the network code exists (no mail is sent for an unknown one: check the code with the OEM)."
     )
     async def register_applicant(
         self,

@@ -139,7 +139,10 @@ RubricResult = Annotated[
 
 @strawberry.type
 class RubricsQuery:
-    @strawberry.field(extensions=needs(Permission.onboarding_read), description="The network's onboarding rules.")
+    @strawberry.field(
+        extensions=needs(Permission.policy_read),
+        description="The network's onboarding rules (network policy: HQ and live stations, not applicants).",
+    )
     async def onboarding_rules(self, info: Info) -> OnboardingRules:
         return OnboardingRules.from_row(await info.context.run(rubrics.onboarding_rules))
 

@@ -317,10 +317,14 @@ async def sign_contract(
     await storage.keep(
         session, store, key, certificate, contract, conflict="another contract took that number; sign again"
     )
+    # Live: the station leaves its applicant code (APP-…) for its authorisation number.
+    taken = await session.scalar(select(Station.id).where(Station.code == number, Station.id != application.station_id))
+    if taken is not None:
+        raise Conflict(f"a station already has the code {number}; change the authorisation number format")
     await session.execute(
         update(Station)
         .where(Station.id == application.station_id)
-        .values(status="active", region_id=application.region_id)
+        .values(status="active", region_id=application.region_id, code=number)
     )
     await move(
         session,

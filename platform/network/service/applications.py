@@ -134,11 +134,18 @@ async def update_application(session: AsyncSession, scope: Scope, form: Applicat
     return application
 
 
-def missing_for_submission(application: Application, handed_in: Collection[str]) -> list[str]:
-    """The form's empty required fields and the required documents not handed in, by their domain names."""
+@dataclass(frozen=True)
+class Missing:
+    """What a submission still needs: the form's empty required fields, the required documents."""
+
+    fields: list[str]
+    documents: list[rules.DocumentKind]
+
+
+def missing_for_submission(application: Application, handed_in: Collection[str]) -> Missing:
     fields = [name for name in REQUIRED if getattr(application, name) in (None, "", [])]
     documents = [kind for kind in rules.REQUIRED_DOCUMENTS if kind not in handed_in]
-    return [*fields, *documents]
+    return Missing(fields, documents)
 
 
 async def document_kinds(session: AsyncSession, application_id: UUID) -> set[str]:
@@ -151,8 +158,11 @@ async def submit_application(session: AsyncSession, scope: Scope) -> Application
     require(scope, Permission.application_edit)
     application = await my_application(session, scope)
     missing = missing_for_submission(application, await document_kinds(session, application.id))
-    if missing and application.stage == rules.Stage.DRAFT:
-        raise ValidationFailed("the application is not complete", fields={name: "required" for name in missing})
+    if (missing.fields or missing.documents) and application.stage == rules.Stage.DRAFT:
+        problems = {name: "required" for name in missing.fields}
+        if missing.documents:
+            problems["documents"] = "hand in " + ", ".join(kind.name for kind in missing.documents)
+        raise ValidationFailed("the application is not complete", fields=problems)
     await move(session, scope, application, rules.Action.SUBMIT, reason="submitted by the applicant")
     application.submitted_at = datetime.now(UTC)
     await session.flush()

@@ -34,8 +34,11 @@ async def hand_in(
     """The applicant hands in a document with its application (a later one of a kind supersedes the earlier
     in what HQ reviews; both are kept)."""
     require(scope, Permission.application_edit)
-    if kind not in rules.APPLICATION_DOCUMENTS:
-        raise ValidationFailed("unknown document kind", fields={"kind": ", ".join(rules.APPLICATION_DOCUMENTS)})
+    named = rules.document_kind(kind)
+    if named not in rules.APPLICATION_DOCUMENTS:
+        choices = ", ".join(k.name for k in rules.APPLICATION_DOCUMENTS)
+        raise ValidationFailed(f"the kind is one of {choices}", fields={"kind": f"one of {choices}"})
+    kind = named
     checked = storage.check_file(filename, content)
     application = await my_application(session, scope)
     if application.stage not in OPEN_STAGES:

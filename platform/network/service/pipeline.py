@@ -147,13 +147,17 @@ async def record_visit(
     """Record the visit: the interview scored with the current interview standard (专项访谈评分标准) and the
     site survey; the committee decides next."""
     require(scope, Permission.onboarding_manage)
-    unknown = sorted(set(survey) - set(SURVEY))
-    if unknown or any(len(v) > 2000 for v in survey.values()):
-        raise ValidationFailed("the site survey is not valid", fields={"survey": f"unknown {unknown} or too long"})
+    problems = {f"survey.{topic}": "not a survey topic" for topic in sorted(set(survey) - set(SURVEY))}
+    problems |= {f"survey.{topic}": "at most 2,000 characters" for topic, v in survey.items() if len(v) > 2000}
+    if problems:
+        raise ValidationFailed("the site survey is not valid", fields=problems)
     application = await application_of(session, application_id)
     visit = (await session.scalars(select(SiteVisit).where(SiteVisit.application_id == application.id))).first()
     if visit is None or application.stage != rules.Stage.VISIT_PLANNED:
         raise Conflict(f"the application is {application.stage}; plan the visit first")
+    today = await network_today(session, application.network_id)
+    if today < visit.planned_on:
+        raise Conflict(f"the visit is planned for {visit.planned_on}: record it on that day or later")
     assessment = await record_assessment(session, scope, application, kind=rules.RubricKind.INTERVIEW, marks=interview)
     visit.interview_assessment_id = assessment.id
     visit.survey = {k: v.strip() for k, v in survey.items()}

@@ -217,8 +217,12 @@ async def attach_evidence(
     """Evidence of the data before or after a change (a bank letter, the new legal representative's ID)."""
     require(scope, Permission.profile_edit)
     await require_open_station(session, scope)
-    if kind not in rules.EVIDENCE:
-        raise ValidationFailed("evidence_before or evidence_after", fields={"kind": "unknown"})
+    named = rules.document_kind(kind)
+    if named not in rules.EVIDENCE:
+        raise ValidationFailed(
+            "EVIDENCE_BEFORE or EVIDENCE_AFTER", fields={"kind": "EVIDENCE_BEFORE or EVIDENCE_AFTER"}
+        )
+    kind = named
     checked = storage.check_file(filename, content)
     change = await _change(session, change_id)
     if change.status != rules.ProfileChangeStatus.DRAFT:

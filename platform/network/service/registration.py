@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import structlog
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +35,9 @@ from dealernet.tenants.service.sign_in import digest
 
 VERIFY_HOURS = 48
 SEND_MAIL = "network.send_registration_mail"
+
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,13 +73,16 @@ def email_key(email: str) -> str:
 
 async def register(
     session: AsyncSession, settings: Settings, *, network_code: str, email: str, company_name: str
-) -> NewRegistration:
-    """Record a registration and queue the verification mail; the link is valid for VERIFY_HOURS."""
+) -> NewRegistration | None:
+    """Record a registration and queue the verification mail; the link is valid for VERIFY_HOURS. An unknown
+    network code records nothing and returns None: the caller answers exactly as for a known one, so the
+    public form cannot be used to find which codes exist (the person gets no mail and asks the OEM)."""
     company, address = check_registration(company_name, email)
     code = network_code.strip().upper()
     network_id = await session.scalar(select(Network.id).where(func.upper(Network.code) == code))
     if network_id is None:
-        raise NotFound("no such network")
+        log.info("registration for an unknown network code", code=code[:40])
+        return None
     token = secrets.token_urlsafe(32)
     registration = Registration(
         id=new_id(),

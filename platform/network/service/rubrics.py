@@ -116,7 +116,8 @@ RULES = (
 
 
 async def onboarding_rules(session: AsyncSession, scope: Scope) -> Network:
-    require(scope, Permission.onboarding_read)
+    """The network's onboarding rules: network policy, read by HQ and live stations (not applicants)."""
+    require(scope, Permission.policy_read)
     network = await session.get(Network, scope.network_id)
     if network is None:
         raise NotFound("no such network")

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import journal
-from dealernet.core.access import SUSPENDED_MESSAGE, Permission, Role, may_invite, require
+from dealernet.core.access import APPLICANT_PERMISSIONS, SUSPENDED_MESSAGE, Permission, Role, may_invite, require
 from dealernet.core.db import new_id
 from dealernet.core.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from dealernet.core.paging import check_page_size
@@ -353,10 +353,15 @@ async def station_is_closed(session: AsyncSession, scope: Scope) -> bool:
 
 
 async def with_standing(session: AsyncSession, scope: Scope) -> Scope:
-    """The scope with its station's standing now: what the API's permission checks read."""
+    """The scope with its station's standing now, what the API's permission checks read: a suspended or
+    terminated station reads and does not submit; an applicant (in onboarding, not yet a station of the
+    network) holds only what its application needs, whatever its role grants a live station."""
     if not scope.is_station:
         return scope
-    return dataclasses.replace(scope, station_closed=await station_is_closed(session, scope))
+    status = await session.scalar(select(Station.status).where(Station.id == scope.station_id))
+    if status == StationStatus.APPLICANT:
+        return dataclasses.replace(scope, permissions=scope.permissions & APPLICANT_PERMISSIONS)
+    return dataclasses.replace(scope, station_closed=status in CLOSED_STATIONS)
 
 
 async def require_open_station(session: AsyncSession, scope: Scope) -> None:
