@@ -181,6 +181,42 @@ async def test_a_second_failed_inspection_cancels_the_intent(
         await sign(scoped, settings, t, application)
 
 
+async def test_a_re_inspection_finding_another_item_short_extends_the_rectification(
+    scoped: Scoped,
+    seed: AsyncSession,
+    settings: Settings,
+    tenants: Tenants,
+    onboarding_world: dict,
+    part: UUID,
+) -> None:
+    """Issue 14 item 15: a re-inspection that found a different item short cancelled the application. The
+    rule: only an item that was on rectification and is still short cancels; an item newly short gets its
+    own rectification and another re-inspection."""
+    t = tenants
+    await rubrics(scoped, t)
+    async with scoped(t.hq_x.scope) as session:
+        await rubric_service.create_rubric(
+            session, t.hq_x.scope, kind="acceptance", title="验收标准", criteria=CHECKLIST
+        )
+        await session.commit()
+    application = await approved(scoped, seed, settings, t, onboarding_world, "second")
+    await orders_delivered(scoped, t, onboarding_world["second"], part, ("tools", "parts", "vi"))
+    first = await inspect(scoped, t, application, {**ALL_MET, "SIGNAGE": 0})
+    assert [i.code for i in first.rectification] == ["SIGNAGE"]
+
+    second = await inspect(scoped, t, application, {**ALL_MET, "LIFTS": 0})  # signage put right; lifts now short
+    assert (second.inspection.round, second.application.stage) == (2, "rectification")
+    assert [i.code for i in second.rectification] == ["LIFTS"]
+    items = {i.code: i.closed_at for i in await seed.scalars(select(RectificationItem))}
+    assert items["SIGNAGE"] is not None
+    assert items["LIFTS"] is None
+    letter = (await seed.scalars(select(LetterOfIntent).where(LetterOfIntent.application_id == application))).one()
+    assert letter.cancelled_at is None
+
+    third = await inspect(scoped, t, application, ALL_MET)
+    assert (third.inspection.round, third.application.stage) == (3, "accepted")
+
+
 async def test_suspension_reactivation_and_termination(
     scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_applicant: MakeApplicant
 ) -> None:

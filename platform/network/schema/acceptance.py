@@ -114,7 +114,7 @@ class StartupOrderSuccess:
 
 @strawberry.type(description="What `inspectAcceptance` answers when it worked.")
 class InspectionSuccess:
-    round: int = strawberry.field(description="1 for the acceptance inspection, 2 for the re-inspection.")
+    round: int = strawberry.field(description="1 for the acceptance inspection, 2 and on for re-inspections.")
     passed: bool = strawberry.field(description="Whether it passed.")
     application: Application = strawberry.field(description="The application, as it now stands.")
     rectification_items: list[RectificationItem] = strawberry.field(
@@ -300,7 +300,9 @@ class AcceptanceMutation:
 
     @strawberry.mutation(
         extensions=needs(Permission.onboarding_manage),
-        description="Inspect (or re-inspect) against the acceptance checklist; failed items get a deadline.",
+        description="Inspect (or re-inspect) against the acceptance checklist; items short of their points get "
+        "a deadline. A re-inspection cancels the letter of intent only when an item on rectification is still "
+        "short; an item newly short gets its own rectification and another re-inspection.",
     )
     async def inspect_acceptance(
         self,

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select, update
@@ -142,13 +143,18 @@ class Inspected:
 async def inspect(
     session: AsyncSession, scope: Scope, *, application_id: UUID, marks: Mapping[str, int | None], note: str = ""
 ) -> Inspected:
-    """Inspect against the acceptance checklist. The first inspection needs all three start-up orders
-    delivered; a failed one opens a rectification item per failed checklist item, due in the network's
-    rectification days. The re-inspection closes them — or, failed, cancels the letter of intent."""
+    """Inspect against the acceptance checklist (验收). The first inspection needs all three start-up orders
+    delivered; failed (the total below the pass mark), it opens a rectification item per checklist item short
+    of its points, due in the network's rectification days. A re-inspection judges the rectification:
+    - an item that was on rectification and is still short cancels the letter of intent (限期整改 not done);
+    - every such item met and the total at the pass mark: the items close and the applicant is accepted;
+    - every such item met but the total still short (other items now fall short): those items get their
+      own rectification, and another re-inspection follows; nothing is cancelled for what was never due."""
     require(scope, Permission.onboarding_manage)
     application = await application_of(session, application_id)
-    round_ = 1 if application.stage == rules.Stage.APPROVED else 2
-    if round_ == 1:
+    earlier = await session.scalar(select(func.count()).where(AcceptanceInspection.application_id == application.id))
+    round_ = (earlier or 0) + 1
+    if application.stage == rules.Stage.APPROVED:
         delivered = await session.scalar(
             select(func.count()).where(
                 StartupOrder.application_id == application.id, StartupOrder.delivered_at.is_not(None)
@@ -181,49 +187,86 @@ async def inspect(
     )
     session.add(inspection)
     await session.flush()
-    details = {"round": round_, "score": str(assessment.total)}
-    items: list[RectificationItem] = []
-    if round_ == 1 and not assessment.passed:
-        due = await network_today(session, network.id) + timedelta(days=network.rectification_days)
-        items = [
-            RectificationItem(
-                id=new_id(),
-                network_id=application.network_id,
-                station_id=application.station_id,
-                application_id=application.id,
-                inspection_id=inspection.id,
-                code=item["code"],
-                label_zh=item["label_zh"],
-                label_en=item["label_en"],
-                due_on=due,
+    details: dict[str, object] = {"round": round_, "score": str(assessment.total)}
+    short = [item for item in assessment.items if item["points"] is not None and item["points"] < item["max_points"]]
+    if round_ == 1:
+        if assessment.passed:
+            await move(
+                session, scope, application, rules.Action.PASS_ACCEPTANCE, reason=note or "passed", details=details
             )
-            for item in assessment.items
-            if item["points"] is not None and item["points"] < item["max_points"]
-        ]
-        session.add_all(items)
-        await session.flush()
+            return Inspected(inspection, application, [])
+        items = await _rectify(session, application, network, inspection, short)
         await move(session, scope, application, rules.Action.FAIL_ACCEPTANCE, reason=note or "failed", details=details)
-    elif round_ == 1:
-        await move(session, scope, application, rules.Action.PASS_ACCEPTANCE, reason=note or "passed", details=details)
-    elif assessment.passed:
-        await session.execute(
-            update(RectificationItem)
-            .where(RectificationItem.application_id == application.id, RectificationItem.closed_at.is_(None))
-            .values(closed_at=func.now(), closed_by_inspection_id=inspection.id)
+        return Inspected(inspection, application, items)
+
+    open_codes = set(
+        await session.scalars(
+            select(RectificationItem.code).where(
+                RectificationItem.application_id == application.id, RectificationItem.closed_at.is_(None)
+            )
         )
-        await move(
-            session, scope, application, rules.Action.PASS_REINSPECTION, reason=note or "passed", details=details
-        )
-    else:
+    )
+    still_short = sorted(open_codes & {item["code"] for item in short})
+    if still_short:  # the rectification was not done: the letter of intent is cancelled
         await session.execute(
             update(LetterOfIntent)
             .where(LetterOfIntent.application_id == application.id)
             .values(cancelled_at=func.now())
         )
+        details["still_short"] = still_short
+        reason = note or f"not put right: {', '.join(still_short)}"
+        await move(session, scope, application, rules.Action.FAIL_REINSPECTION, reason=reason, details=details)
+        return Inspected(inspection, application, [])
+    await session.execute(  # every item on rectification is met now
+        update(RectificationItem)
+        .where(RectificationItem.application_id == application.id, RectificationItem.closed_at.is_(None))
+        .values(closed_at=func.now(), closed_by_inspection_id=inspection.id)
+    )
+    if assessment.passed:
         await move(
-            session, scope, application, rules.Action.FAIL_REINSPECTION, reason=note or "failed again", details=details
+            session, scope, application, rules.Action.PASS_REINSPECTION, reason=note or "passed", details=details
         )
+        return Inspected(inspection, application, [])
+    # Other items fall short now: they get their own rectification and another re-inspection.
+    items = await _rectify(session, application, network, inspection, short)
+    await journal.record(
+        session,
+        scope,
+        entity="application",
+        entity_id=application.id,
+        action="rectification_extended",
+        after={**details, "items": [item.code for item in items]},
+        station_id=application.station_id,
+    )
     return Inspected(inspection, application, items)
+
+
+async def _rectify(
+    session: AsyncSession,
+    application: Application,
+    network: Network,
+    inspection: AcceptanceInspection,
+    short: Sequence[Mapping[str, Any]],
+) -> list[RectificationItem]:
+    """A rectification item per checklist item short of its points, due in the network's rectification days."""
+    due = await network_today(session, network.id) + timedelta(days=network.rectification_days)
+    items = [
+        RectificationItem(
+            id=new_id(),
+            network_id=application.network_id,
+            station_id=application.station_id,
+            application_id=application.id,
+            inspection_id=inspection.id,
+            code=item["code"],
+            label_zh=item["label_zh"],
+            label_en=item["label_en"],
+            due_on=due,
+        )
+        for item in short
+    ]
+    session.add_all(items)
+    await session.flush()
+    return items
 
 
 async def rectification_items_of(
