@@ -13,12 +13,12 @@ class DomainError(Exception):
     def __init__(self, message: str, *, fields: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
-        # Field path -> reason, in the domain's snake_case ("input.values.contact_phone": "at most 40
+        # Field path -> reason, in the domain's snake_case ("values.contact_phone": "at most 40
         # characters"); the API layers show it in the API's names with api_fields.
         self.fields = dict(fields or {})
 
     def api_fields(self) -> dict[str, str]:
-        """The field paths in the API's names: each segment in camelCase (input.values.contactPhone)."""
+        """The field paths in the API's names: each segment in camelCase (values.contactPhone)."""
         return {api_path(path): reason for path, reason in self.fields.items()}
 
 

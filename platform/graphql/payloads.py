@@ -26,7 +26,10 @@ S = TypeVar("S")
 
 @strawberry.type(description="One invalid input field and why.")
 class FieldError:
-    field: str = strawberry.field(description="Path of the input field, e.g. `input.email`.")
+    field: str = strawberry.field(
+        description="Where: the field's path within the mutation's input object in the API's names "
+        "(`email`, `values.contactPhone`, `criteria.2.weight`), or the argument's name (`stationId`)."
+    )
     message: str = strawberry.field(description="What is wrong with it.")
 
 

@@ -123,7 +123,14 @@ async def test_the_price_list_walk(client: httpx.AsyncClient, tenants: Tenants, 
 async def test_money_is_a_two_decimal_string(client: httpx.AsyncClient, tenants: Tenants) -> None:
     draft = await graphql(client, DRAFT, tenants.hq_x, i={"title": "x", "effectiveOn": str(TODAY)})
     list_id = draft["data"]["draftPriceList"]["publication"]["id"]
-    for bad in (100.5, "100.5", "1e3", "-1.00", "0100.00"):
+    # Each refused with the reason in words (issue 14 item 14: the message said what was wrong).
+    for bad, reason in (
+        (100.5, "never a JSON number"),
+        ("100.5", 'exactly two decimals, e.g. "100.50"'),
+        ("1e3", "not an amount"),
+        ("-1.00", "negative amounts are not allowed"),
+        ("0100.00", "no leading zeros"),
+    ):
         body = await graphql(
             client,
             PRICE,
@@ -131,3 +138,4 @@ async def test_money_is_a_two_decimal_string(client: httpx.AsyncClient, tenants:
             i={"priceListId": list_id, "partId": gid("Part", new_id()), "listPrice": bad, "dealerPrice": "1.00"},
         )
         assert body["errors"][0]["extensions"]["code"] == "VALIDATION", bad
+        assert reason in body["errors"][0]["message"], body["errors"][0]["message"]

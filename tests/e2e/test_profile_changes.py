@@ -95,7 +95,7 @@ async def test_a_change_names_only_its_own_fields_and_no_future_day(
         values={"bankAccount": "6222 0000"},
     )
     assert wrong["__typename"] == "ValidationError"
-    assert {f["field"] for f in wrong["fields"]} == {"input.values.bankAccount", "input.changedOn"}
+    assert {f["field"] for f in wrong["fields"]} == {"values.bankAccount", "changedOn"}
 
 
 async def test_key_data_needs_evidence_and_hq_approval(

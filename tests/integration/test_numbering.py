@@ -58,9 +58,9 @@ async def test_onboarding_rules_change_together_and_are_journaled(
                 {"committee_quorum": 9, "committee_majority": Decimal(1), "application_pass_mark": Decimal("60.001")},
             )
         assert set(bad.value.api_fields()) == {
-            "input.committeeQuorum",
-            "input.committeeMajority",
-            "input.applicationPassMark",
+            "committeeQuorum",
+            "committeeMajority",
+            "applicationPassMark",
         }
         with pytest.raises(ValidationFailed):
             await rubrics.set_onboarding_rules(session, hq, {"authorisation_number_format": "{network}"})

@@ -67,7 +67,7 @@ def test_a_bad_id_names_its_field(bad: str) -> None:
     ("domain", "api"),
     [
         ("station_id", "stationId"),
-        ("input.values.contact_phone", "input.values.contactPhone"),
+        ("values.contact_phone", "values.contactPhone"),
         ("criteria.0.max_points", "criteria.0.maxPoints"),
         ("workshop_area_m2", "workshopAreaM2"),
         ("regionId", "regionId"),

@@ -254,7 +254,7 @@ class AcceptanceMutation:
             return await training.record_certificate(
                 session,
                 scope,
-                station_id=uuid_of(input.station_id, "Station", "input.stationId"),
+                station_id=uuid_of(input.station_id, "Station", "stationId"),
                 person_name=input.person_name,
                 role=input.role,
                 service_types=input.service_types,
@@ -277,7 +277,7 @@ class AcceptanceMutation:
         input: Annotated[PlaceStartupOrderInput, strawberry.argument(description="What to order and by when.")],
     ) -> StartupOrderResult:
         async def run(session: AsyncSession, scope: Scope) -> models.StartupOrder:
-            parts = {uuid_of(p.part_id, "Part", "input.parts"): p.quantity for p in input.parts}
+            parts = {uuid_of(p.part_id, "Part", "parts"): p.quantity for p in input.parts}
             return await acceptance.place_order(
                 session, scope, kind=input.kind, reference=input.reference, due_on=input.due_on, parts=parts
             )
@@ -316,7 +316,7 @@ class AcceptanceMutation:
             return await acceptance.inspect(
                 session,
                 scope,
-                application_id=uuid_of(input.application_id, "Application", "input.applicationId"),
+                application_id=uuid_of(input.application_id, "Application", "applicationId"),
                 marks={m.code: m.points for m in input.marks},
                 note=input.note,
             )
@@ -348,7 +348,7 @@ class AcceptanceMutation:
         async def run(session: AsyncSession, scope: Scope) -> tuple[models.Contract, models.Application]:
             if store is None:
                 raise Conflict("no file store is configured")
-            application_id = uuid_of(input.application_id, "Application", "input.applicationId")
+            application_id = uuid_of(input.application_id, "Application", "applicationId")
             contract = await acceptance.sign_contract(
                 session,
                 scope,

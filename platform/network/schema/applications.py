@@ -598,7 +598,7 @@ class ApplicationsMutation:
         values = {name: getattr(input, name) for name in vars(input) if name != "region_id"}
 
         async def run(session: AsyncSession, scope: Scope) -> models.Application:
-            region = uuid_of(input.region_id, "Region", "input.regionId") if input.region_id else None
+            region = uuid_of(input.region_id, "Region", "regionId") if input.region_id else None
             return await applications.update_application(
                 session, scope, applications.ApplicationForm(**values, region_id=region)
             )
@@ -625,7 +625,7 @@ class ApplicationsMutation:
             return await applications.score_application(
                 session,
                 scope,
-                application_id=uuid_of(input.application_id, "Application", "input.applicationId"),
+                application_id=uuid_of(input.application_id, "Application", "applicationId"),
                 marks={m.code: m.points for m in input.marks},
                 notes={m.code: m.note for m in input.marks if m.note},
                 note=input.note,

@@ -218,13 +218,13 @@ class PipelineMutation:
         ],
     ) -> ApplicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Application:
-            application_id = uuid_of(input.application_id, "Application", "input.applicationId")
+            application_id = uuid_of(input.application_id, "Application", "applicationId")
             await pipeline.plan_visit(
                 session,
                 scope,
                 application_id=application_id,
                 planned_on=input.planned_on,
-                visitor_ids=[uuid_of(v, "User", "input.visitorIds") for v in input.visitor_ids],
+                visitor_ids=[uuid_of(v, "User", "visitorIds") for v in input.visitor_ids],
             )
             return await _reloaded(session, application_id)
 
@@ -241,7 +241,7 @@ class PipelineMutation:
         ],
     ) -> ApplicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Application:
-            application_id = uuid_of(input.application_id, "Application", "input.applicationId")
+            application_id = uuid_of(input.application_id, "Application", "applicationId")
             survey = {k: v for k, v in vars(input.survey).items() if v}
             await pipeline.record_visit(
                 session,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from dealernet.core.errors import DomainError, RateLimited, Unauthenticated, ValidationFailed
+from dealernet.core.errors import DomainError, RateLimited, Unauthenticated
 from dealernet.core.scope import AUTH_SCOPE
 from dealernet.core.unit_of_work import new_unit_of_work
 from dealernet.graphql.context import Info
@@ -100,9 +100,6 @@ class RegistrationMutation:
                 await registration.register(
                     session, ctx.settings, network_code=input.network_code, email=email, company_name=input.company_name
                 )
-        except ValidationFailed as exc:
-            fields = {f"input.{k}": v for k, v in exc.fields.items()}
-            return problem(ValidationFailed(exc.message, fields=fields))
         except DomainError as exc:
             return problem(exc)
         return RegisterApplicantSuccess(email=email)

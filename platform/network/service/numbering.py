@@ -44,7 +44,7 @@ def check_format(template: str) -> str:
     if not cleaned or len(cleaned) > 60 or len(seqs) != 1 or "{" in rest or "}" in rest:
         raise ValidationFailed(
             "an authorisation number format has {seq} once and only {network}, {region}, {year}, {seq:N}",
-            fields={"input.authorisation_number_format": "e.g. {network}-{region}-{seq:4}"},
+            fields={"authorisation_number_format": "e.g. {network}-{region}-{seq:4}"},
         )
     return cleaned
 

@@ -46,12 +46,12 @@ def check_change(kind: str, changed_on: date, values: Mapping[str, str], reason:
     """The new values of a change of `kind` (only its fields, each within its length, at least one) on a day
     that has come; every problem at once, by input path."""
     if kind not in rules.PROFILE_KINDS:
-        raise ValidationFailed("unknown kind of change", fields={"input.kind": ", ".join(rules.PROFILE_KINDS)})
+        raise ValidationFailed("unknown kind of change", fields={"kind": ", ".join(rules.PROFILE_KINDS)})
     fields = rules.PROFILE_KINDS[kind][2]
     problems: dict[str, str] = {}
     cleaned: dict[str, str] = {}
     for name, value in values.items():
-        path = f"input.values.{name}"
+        path = f"values.{name}"
         if name not in fields:
             problems[path] = f"not part of a {kind} change"
         elif len(value.strip()) > FIELD_LIMITS[name]:
@@ -62,13 +62,13 @@ def check_change(kind: str, changed_on: date, values: Mapping[str, str], reason:
         try:
             cleaned["contact_email"] = check_email(cleaned["contact_email"])
         except ValidationFailed:
-            problems["input.values.contact_email"] = "not an e-mail address"
+            problems["values.contact_email"] = "not an e-mail address"
     if not values:
-        problems["input.values"] = "name at least one new value"
+        problems["values"] = "name at least one new value"
     if changed_on > today:
-        problems["input.changed_on"] = "not in the future"
+        problems["changed_on"] = "not in the future"
     if len(reason) > 2000:
-        problems["input.reason"] = "at most 2000 characters"
+        problems["reason"] = "at most 2000 characters"
     if problems:
         raise ValidationFailed("the change is not valid", fields=problems)
     return cleaned

@@ -129,15 +129,15 @@ def check_rules(rules_now: Mapping[str, Any]) -> None:
     problems: dict[str, str] = {}
     for name in ("application_pass_mark", "acceptance_pass_mark"):
         if not Decimal(0) <= rules_now[name] <= Decimal(100) or rules_now[name] != round(rules_now[name], 2):
-            problems[f"input.{name}"] = "0 to 100, at most 2 decimals"
+            problems[f"{name}"] = "0 to 100, at most 2 decimals"
     if not 1 <= rules_now["committee_members"] <= 50:
-        problems["input.committee_members"] = "1 to 50"
+        problems["committee_members"] = "1 to 50"
     if not 1 <= rules_now["committee_quorum"] <= rules_now["committee_members"]:
-        problems["input.committee_quorum"] = "1 to the number of members"
+        problems["committee_quorum"] = "1 to the number of members"
     if not Decimal(0) <= rules_now["committee_majority"] < Decimal(1):
-        problems["input.committee_majority"] = "a share of the votes cast that must be exceeded: 0 to below 1"
+        problems["committee_majority"] = "a share of the votes cast that must be exceeded: 0 to below 1"
     if not 1 <= rules_now["rectification_days"] <= 365:
-        problems["input.rectification_days"] = "1 to 365"
+        problems["rectification_days"] = "1 to 365"
     if problems:
         raise ValidationFailed("the onboarding rules are not valid", fields=problems)
 

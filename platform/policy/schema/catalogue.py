@@ -273,7 +273,7 @@ class CatalogueMutation:
                 name_en=input.name_en,
                 component_group=input.component_group,
                 unit=input.unit,
-                supplier_id=uuid_of(input.supplier_id, "Partner", "input.supplierId"),
+                supplier_id=uuid_of(input.supplier_id, "Partner", "supplierId"),
             )
             return await catalogue.create_part(session, scope, data)
 
@@ -293,8 +293,8 @@ class CatalogueMutation:
             return await catalogue.supersede_part(
                 session,
                 scope,
-                old_part_id=uuid_of(input.old_part_id, "Part", "input.oldPartId"),
-                new_part_id=uuid_of(input.new_part_id, "Part", "input.newPartId"),
+                old_part_id=uuid_of(input.old_part_id, "Part", "oldPartId"),
+                new_part_id=uuid_of(input.new_part_id, "Part", "newPartId"),
                 effective_on=input.effective_on,
                 interchangeable=input.interchangeable,
             )
@@ -317,8 +317,8 @@ class CatalogueMutation:
                 session,
                 scope,
                 vehicle_model=input.vehicle_model,
-                part_id=uuid_of(input.part_id, "Part", "input.partId"),
-                quantity=_decimal(input.quantity, "input.quantity"),
+                part_id=uuid_of(input.part_id, "Part", "partId"),
+                quantity=_decimal(input.quantity, "quantity"),
             )
 
         return await attempt(info.context, set_line, lambda line: ServiceBomLineSuccess(line=_bom_line(line)))

@@ -168,7 +168,7 @@ class LabourMutation:
                 scope,
                 code=input.code,
                 description=input.description,
-                flat_rate_hours=_decimal(input.flat_rate_hours, "input.flatRateHours"),
+                flat_rate_hours=_decimal(input.flat_rate_hours, "flatRateHours"),
                 component_group=input.component_group,
             )
 
@@ -186,8 +186,8 @@ class LabourMutation:
             return await labour.set_labour_rate(
                 session,
                 scope,
-                publication_id=uuid_of(input.rate_card_id, "Publication", "input.rateCardId"),
-                region_id=uuid_of(input.region_id, "Region", "input.regionId") if input.region_id else None,
+                publication_id=uuid_of(input.rate_card_id, "Publication", "rateCardId"),
+                region_id=uuid_of(input.region_id, "Region", "regionId") if input.region_id else None,
                 currency=input.currency,
                 hourly_rate=Decimal(input.hourly_rate),
             )

@@ -123,8 +123,8 @@ class PricesMutation:
             return await prices.set_price(
                 session,
                 scope,
-                publication_id=uuid_of(input.price_list_id, "Publication", "input.priceListId"),
-                part_id=uuid_of(input.part_id, "Part", "input.partId"),
+                publication_id=uuid_of(input.price_list_id, "Publication", "priceListId"),
+                part_id=uuid_of(input.part_id, "Part", "partId"),
                 currency=input.currency,
                 list_price=Decimal(input.list_price),
                 dealer_price=Decimal(input.dealer_price),
@@ -144,8 +144,8 @@ class PricesMutation:
             return await prices.set_price_coefficient(
                 session,
                 scope,
-                publication_id=uuid_of(input.coefficients_id, "Publication", "input.coefficientsId"),
-                region_id=uuid_of(input.region_id, "Region", "input.regionId"),
+                publication_id=uuid_of(input.coefficients_id, "Publication", "coefficientsId"),
+                region_id=uuid_of(input.region_id, "Region", "regionId"),
                 coefficient=input.coefficient,
             )
 

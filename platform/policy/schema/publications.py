@@ -221,10 +221,10 @@ class TargetInput:
 
     def to_target(self) -> publications.Target:
         return publications.Target(
-            region_ids=[uuid_of(i, "Region", "input.target.regionIds") for i in self.region_ids],
+            region_ids=[uuid_of(i, "Region", "target.regionIds") for i in self.region_ids],
             tiers=self.tiers,
             brands=self.brands,
-            station_ids=[uuid_of(i, "Station", "input.target.stationIds") for i in self.station_ids],
+            station_ids=[uuid_of(i, "Station", "target.stationIds") for i in self.station_ids],
         )
 
 
@@ -457,7 +457,7 @@ class PublicationsMutation:
                 scope,
                 title=input.title,
                 effective_on=input.effective_on,
-                region_id=uuid_of(input.region_id, "Region", "input.regionId"),
+                region_id=uuid_of(input.region_id, "Region", "regionId"),
                 target=input.target.to_target() if input.target else None,
                 acknowledge_within_days=input.acknowledge_within_days,
             )
@@ -565,7 +565,7 @@ class PublicationsMutation:
                 body=input.body,
                 affected_models=input.affected_models,
                 vin_ranges=[documents.VinRange(r.first, r.last) for r in input.vin_ranges],
-                part_ids=[uuid_of(p, "Part", "input.partIds") for p in input.part_ids],
+                part_ids=[uuid_of(p, "Part", "partIds") for p in input.part_ids],
                 target=_target(input.target),
             )
 

@@ -139,7 +139,7 @@ class WarrantyMutation:
             return await warranty.set_coverage(
                 session,
                 scope,
-                publication_id=uuid_of(input.policy_id, "Publication", "input.policyId"),
+                publication_id=uuid_of(input.policy_id, "Publication", "policyId"),
                 component_group=input.component_group,
                 months=input.months,
                 km=input.km,

@@ -93,15 +93,14 @@ class VinRange:
 
 
 def check_vin_ranges(ranges: Sequence[VinRange]) -> list[dict[str, str]]:
-    checked = []
+    checked, problems = [], {}
     for index, vin_range in enumerate(ranges):
         first, last = vin_range.first.strip().upper(), vin_range.last.strip().upper()
         if not VIN.match(first) or not VIN.match(last) or first > last:
-            raise ValidationFailed(
-                "a VIN range is two 17-character VINs, the first not after the last",
-                fields={f"vin_ranges.{index}": "invalid range"},
-            )
+            problems[f"vin_ranges.{index}"] = "two 17-character VINs, the first not after the last"
         checked.append({"from": first, "to": last})
+    if problems:
+        raise ValidationFailed("a VIN range is not valid", fields=problems)
     return checked
 
 

@@ -36,9 +36,18 @@ MONEY_LIMIT = Decimal("1e12")  # numeric(14, 2)
 
 
 def check_money(value: Decimal, field: str) -> Decimal:
-    """Exactly two decimals, not negative, within numeric(14, 2)."""
-    if not value.is_finite() or value < 0 or value >= MONEY_LIMIT or value != value.quantize(Decimal("0.01")):
-        raise ValidationFailed("an amount has two decimals and is not negative", fields={field: "invalid amount"})
+    """Exactly two decimals, not negative, within numeric(14, 2); else VALIDATION saying which."""
+    problem = ""
+    if not value.is_finite():
+        problem = "not an amount"
+    elif value < 0:
+        problem = f"{value}: negative amounts are not allowed"
+    elif value >= MONEY_LIMIT:
+        problem = f"{value}: at most 999999999999.99"
+    elif value != value.quantize(Decimal("0.01")):
+        problem = f"{value}: at most two decimals"
+    if problem:
+        raise ValidationFailed(f"an invalid amount ({problem})", fields={field: problem})
     return value.quantize(Decimal("0.01"))
 
 

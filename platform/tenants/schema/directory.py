@@ -378,9 +378,9 @@ class DirectoryMutation:
                 email=input.email,
                 role=Role(input.role),
                 display_name=input.display_name,
-                station_id=uuid_of(input.station_id, "Station", "input.stationId"),
-                region_ids=[uuid_of(r, "Region", "input.regionIds") for r in input.region_ids],
-                partner_id=uuid_of(input.partner_id, "Partner", "input.partnerId"),
+                station_id=uuid_of(input.station_id, "Station", "stationId"),
+                region_ids=[uuid_of(r, "Region", "regionIds") for r in input.region_ids],
+                partner_id=uuid_of(input.partner_id, "Partner", "partnerId"),
             )
             await mails.queue_invitation_mail(session, scope, ctx.settings, new)
             return new

@@ -166,7 +166,7 @@ class PartnersMutation:
             return await partner_service.create_client(
                 session,
                 scope,
-                partner_id=uuid_of(input.partner_id, "Partner", "input.partnerId"),
+                partner_id=uuid_of(input.partner_id, "Partner", "partnerId"),
                 name=input.name,
                 scopes=input.scopes,
                 allow_list_only=input.allow_list_only,

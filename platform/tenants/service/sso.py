@@ -77,17 +77,16 @@ def _state_key(state: str) -> str:
 def _check_mapping(pairs: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
     if not pairs:
         raise ValidationFailed("map at least one claim value to a role", fields={"role_mapping": "empty"})
-    mapping = []
+    allowed = ", ".join(sorted(r.name for r in SSO_ROLES))
+    problems = {}
     for index, (value, role) in enumerate(pairs):
         if not value.strip():
-            raise ValidationFailed("a claim value is empty", fields={f"role_mapping.{index}.value": "empty"})
+            problems[f"role_mapping.{index}.value"] = "empty"
         if role not in {r.value for r in SSO_ROLES}:
-            allowed = ", ".join(sorted(r.value for r in SSO_ROLES))
-            raise ValidationFailed(
-                f"single sign-on can grant {allowed}", fields={f"role_mapping.{index}.role": "not an SSO role"}
-            )
-        mapping.append({"value": value.strip(), "role": role})
-    return mapping
+            problems[f"role_mapping.{index}.role"] = f"single sign-on grants {allowed}"
+    if problems:
+        raise ValidationFailed("the role mapping is not valid", fields=problems)
+    return [{"value": value.strip(), "role": role} for value, role in pairs]
 
 
 def _check_issuer(issuer: str) -> str:
