@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 import structlog
 from arq import ArqRedis
+from cross_web import HTTPException as StrawberryHTTPException
 from litestar import Litestar, Request, Response, get
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
@@ -239,6 +240,13 @@ def _graphql_controller(settings: Settings) -> type:
     class GraphQLController(base):  # type: ignore[valid-type,misc]
         def encode_json(self, data: object) -> bytes:
             return msgspec.json.encode(data)
+
+        def parse_json(self, data: str | bytes) -> Any:
+            # null, "hello" or 1 is JSON but no GraphQL request: a 400, like a body that is not JSON.
+            parsed = super().parse_json(data)
+            if not isinstance(parsed, dict | list):
+                raise StrawberryHTTPException(400, "the body is a JSON object: {query, variables, operationName}")
+            return parsed
 
         async def execute_single(self, **kwargs: Any) -> ExecutionResult:
             refused = await persisted.prepare(kwargs["context"], kwargs["request_data"], _persisted_document)

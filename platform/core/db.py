@@ -156,3 +156,9 @@ async def scoped_session(
             yield session
         finally:
             await session.rollback()
+
+
+def unstorable(text: str) -> bool:
+    """Text PostgreSQL refuses: a NUL, or a lone surrogate (a JSON \\ud800 alone) that has no UTF-8. The
+    entry points refuse such input as the client's mistake before it reaches a statement."""
+    return "\x00" in text or any("\ud800" <= c <= "\udfff" for c in text)

@@ -1,6 +1,7 @@
-"""Query limits strawberry does not ship: a cost budget on nested lists and a cap on input list sizes
-(docs/security.md GQL-5). Both run before any resolver or SQL: in validation for what the document shows,
-just before execution for what the variables add.
+"""Query limits strawberry does not ship: a cost budget on nested lists, a cap on input list sizes
+(docs/security.md GQL-5), and text no database column can hold (a NUL, a lone UTF-16 surrogate). All run
+before any resolver or SQL: in validation for what the document shows, just before execution for what the
+variables add — so such input is a VALIDATION error, never an INTERNAL one from the driver.
 
 Cost counts every field once per object it may be resolved on: a field with `first: n` multiplies the
 fields under it by n, so `stations(first: 100) { edges { node { network { id } } } }` costs ~400 and two
@@ -14,6 +15,7 @@ from typing import Any
 from strawberry.extensions import AddValidationRules
 from strawberry.types.execution import ExecutionContext
 
+from dealernet.core.db import unstorable
 from graphql import (
     DocumentNode,
     ExecutionResult,
@@ -27,12 +29,14 @@ from graphql import (
     Node,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationRule,
     VariableNode,
 )
 
 MAX_COST = 5_000
 MAX_INPUT_LIST = 100
+UNSTORABLE = "text with a NUL character or a lone surrogate (invalid Unicode) is not accepted"
 
 
 def _first(node: FieldNode, variables: dict[str, Any]) -> int:
@@ -78,6 +82,18 @@ def _long_lists(value: Any, path: str) -> Iterator[str]:
             yield from _long_lists(item, f"{path}.{key}")
 
 
+def _unstorable_text(value: Any, path: str) -> Iterator[str]:
+    if isinstance(value, str):
+        if unstorable(value):
+            yield path
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unstorable_text(item, f"{path}[{index}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _unstorable_text(item, f"{path}.{key}")
+
+
 def _operation(document: DocumentNode | None, name: str | None) -> OperationDefinitionNode | None:
     operations = [d for d in (document.definitions if document else ()) if isinstance(d, OperationDefinitionNode)]
     if name is None:
@@ -97,6 +113,10 @@ class LiteralLimits(ValidationRule):
     def enter_list_value(self, node: ListValueNode, *_: Any) -> None:
         if len(node.values) > MAX_INPUT_LIST:
             self.report_error(GraphQLError(f"a list argument has more than {MAX_INPUT_LIST} items", node))
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        if unstorable(node.value):
+            self.report_error(GraphQLError(UNSTORABLE, node))
 
 
 def _over_budget(cost: int, node: Node | None = None) -> GraphQLError:
@@ -122,6 +142,9 @@ class QueryLimits(AddValidationRules):
             errors = [
                 GraphQLError(f"{path} has more than {MAX_INPUT_LIST} items", extensions={"code": "VALIDATION"})
                 for path in _long_lists(variables, "variables")
+            ] + [
+                GraphQLError(f"{path}: {UNSTORABLE}", extensions={"code": "VALIDATION"})
+                for path in _unstorable_text(variables, "variables")
             ]
             operation = _operation(context.graphql_document, context.operation_name)
             if operation is not None:

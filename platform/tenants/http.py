@@ -16,6 +16,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dealernet.core.db import unstorable
 from dealernet.core.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from dealernet.core.scope import AUTH_SCOPE, Scope
 from dealernet.core.secrets import secret_box
@@ -167,6 +168,8 @@ async def _grant(
 async def token_endpoint(request: Request[Any, Any, State]) -> Response[Any]:
     runtime = request.app.state.runtime
     form = await request.form()
+    if any(isinstance(value, str) and unstorable(value) for value in form.values()):
+        return _error(400, "invalid_request", "a NUL character or invalid Unicode in the request")
     try:
         async with new_unit_of_work(runtime.sessionmaker, AUTH_SCOPE, queue=runtime.redis) as session:
             try:

@@ -276,8 +276,8 @@ async def test_a_deactivated_client_token_stops_working_at_once(
     assert done["data"]["deactivateApiClient"]["__typename"] == "ApiClientSuccess", done
 
     # Any request that reads data runs the per-transaction check (one answering from no data reads nothing).
-    station = str(relay.GlobalID("Station", str(tenants.station_a)))
-    after = await ask(client, "query($id: ID!) { node(id: $id) { id } }", access, id=station)
+    network = str(relay.GlobalID("Network", str(tenants.network_x)))  # its own network: a row it reads
+    after = await ask(client, "query($id: ID!) { node(id: $id) { id } }", access, id=network)
     assert [e["extensions"]["code"] for e in after["errors"]] == ["UNAUTHENTICATED"]
 
 

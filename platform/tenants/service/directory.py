@@ -294,6 +294,8 @@ async def set_station_region(
 
 
 async def regions_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, Region]:
+    if scope.db_role is DbRole.partner:  # a partner's slice holds no regions (its role may not read them)
+        return {}
     stmt = select(Region).where(Region.id.in_(ids), Region.network_id == scope.network_id)
     return {row.id: row for row in await session.scalars(stmt)}
 
@@ -318,6 +320,8 @@ def _in_view(scope: Scope) -> list[ColumnElement[bool]]:
 
 
 async def stations_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, Station]:
+    if scope.db_role is DbRole.partner:  # a partner's slice holds no stations (its role may not read them)
+        return {}
     stmt = select(Station).where(Station.id.in_(ids), *_in_view(scope))
     return {row.id: row for row in await session.scalars(stmt)}
 
