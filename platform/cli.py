@@ -18,7 +18,7 @@ from dealernet import provision
 from dealernet.core import bootstrap, outbox, storage
 from dealernet.core.access import Role
 from dealernet.core.db import create_engine, make_sessionmaker, scoped_session
-from dealernet.core.embedded import Servers, resolve_servers, stop_redis
+from dealernet.core.embedded import Servers, resolve_database, resolve_servers, stop_redis
 from dealernet.core.errors import DomainError
 from dealernet.core.journal import ChainBreak, verify_chain
 from dealernet.core.logs import configure_logging
@@ -83,15 +83,20 @@ def _refuse_demo_in_production(settings: Settings) -> None:
 def migrate(
     revision: Annotated[str, typer.Argument(help="head, a revision, or -N / base to go down")] = "head",
 ) -> None:
-    """Create the roles and the database if missing, then run the migrations."""
+    """Create the roles, the database and its extensions if missing, then run the migrations. Needs only the
+    database: no Redis."""
     settings = _settings()
-    servers = _servers(settings)
+    try:
+        admin_url = resolve_database(settings)
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
 
     async def run() -> None:
-        await bootstrap.ensure_roles_and_database(servers.postgres_admin_url, settings.database_name)
-        await bootstrap.migrate(settings, servers.postgres_admin_url, revision)
+        await bootstrap.ensure_roles_and_database(admin_url, settings.database_name)
+        await bootstrap.migrate(settings, admin_url, revision)
         if revision == "head":
-            await provision.ensure_signing_key(settings, servers.postgres_admin_url)
+            await provision.ensure_signing_key(settings, admin_url)
 
     asyncio.run(run())
     typer.echo(f"database {settings.database_name} migrated to {revision}")

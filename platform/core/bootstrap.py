@@ -52,6 +52,9 @@ _TEST_ROLE_STATEMENTS = [
 ]
 
 
+EXTENSIONS = ("btree_gist",)  # the no-overlap exclusion constraints of versioned policy rows
+
+
 async def ensure_roles_and_database(admin_url: str, database: str, *, test_role: bool = False) -> None:
     """Create the cluster roles and the database (owned by the owner role) when missing."""
     engine = create_engine(async_url(admin_url, database="postgres"), pool_size=1, isolation_level="AUTOCOMMIT")
@@ -72,11 +75,14 @@ async def ensure_roles_and_database(admin_url: str, database: str, *, test_role:
                 await conn.execute(text("SELECT pg_advisory_unlock(7415001)"))
     finally:
         await engine.dispose()
-    # PostgreSQL 15 no longer lets everyone create in `public`: hand the schema to the owner.
+    # PostgreSQL 15 no longer lets everyone create in `public`: hand the schema to the owner. Extensions need
+    # the administrator's rights (the owner role runs the migrations and may not create them): made here.
     engine = create_engine(async_url(admin_url, database=database), pool_size=1, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as conn:
             await conn.execute(text(f"ALTER SCHEMA public OWNER TO {OWNER_ROLE}"))
+            for extension in EXTENSIONS:
+                await conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {extension}"))
     finally:
         await engine.dispose()
 

@@ -73,12 +73,28 @@ def stop_redis() -> None:
         client._cleanup()
 
 
+def resolve_database(settings: Settings) -> str:
+    """The PostgreSQL administrator URL alone (migrations need nothing else), starting the embedded server
+    when none is configured; production refuses the embedded one."""
+    if settings.database_url:
+        return settings.database_url
+    if settings.is_production:
+        raise SettingsError("production refuses the embedded PostgreSQL; set DEALERNET_DATABASE_URL")
+    return start_postgres(settings.data_dir, settings.database_name)
+
+
 def resolve_servers(settings: Settings) -> Servers:
     """The configured servers, starting the embedded ones for whatever URL is unset."""
     if settings.is_production and settings.uses_embedded:
-        raise SettingsError(
-            "production refuses the embedded servers; set DEALERNET_DATABASE_URL and DEALERNET_REDIS_URL"
-        )
+        missing = [
+            name
+            for name, url in (
+                ("DEALERNET_DATABASE_URL", settings.database_url),
+                ("DEALERNET_REDIS_URL", settings.redis_url),
+            )
+            if not url
+        ]
+        raise SettingsError("production refuses the embedded servers; set " + " and ".join(missing))
     postgres = settings.database_url or start_postgres(settings.data_dir, settings.database_name)
     redis = settings.redis_url or start_redis(settings.data_dir)
     return Servers(postgres_admin_url=postgres, redis_url=redis)

@@ -110,9 +110,8 @@ class Settings(BaseSettings):
                 name
                 for name, value in (
                     ("DEALERNET_DATABASE_URL", self.database_url),
-                    ("DEALERNET_REDIS_URL", self.redis_url),
                     ("DEALERNET_SIGNING_KEY", self.signing_key),
-                )
+                )  # DEALERNET_REDIS_URL too, for what uses Redis (resolve_servers): `migrate` needs none
                 if not value
             ]
             if missing:

@@ -3,18 +3,22 @@ migrations go down and up; the demo seed is idempotent."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from obstore.store import MemoryStore
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from typer.testing import CliRunner
 
 from dealernet import provision
+from dealernet.cli import cli
 from dealernet.core import bootstrap
 from dealernet.core.db import TEST_LOGIN_ROLE, create_engine, make_sessionmaker, scoped_session
 from dealernet.core.embedded import Servers
 from dealernet.core.scope import SEED_SCOPE, DbRole, Scope
-from dealernet.core.settings import Settings
+from dealernet.core.settings import Settings, load_settings
 from dealernet.network.demo import seed_demo_onboarding
 from dealernet.policy.demo import seed_demo_policy
 from dealernet.policy.models import Part, Publication, PublicationDelivery
@@ -111,3 +115,35 @@ async def test_the_demo_pipeline_stands_without_the_demo_policy(seed: AsyncSessi
     await seed_demo_onboarding(seed, network, DEMO_PASSWORD, MemoryStore())
     stages = (await seed.execute(text("SELECT stage FROM applications ORDER BY stage"))).scalars().all()
     assert stages == ["active", "approved", "draft", "rectification", "reserve", "shortlisted", "submitted"]
+
+
+async def test_migrate_needs_only_the_database_and_makes_its_extensions(servers: Servers) -> None:
+    """Issue 14 item 21: `dealernet migrate` refused to run without a Redis URL it does not need, and a
+    database the DBA had created failed on `CREATE EXTENSION btree_gist` (the owner role may not)."""
+    database = "dealernet_migrate_probe_test"
+    await bootstrap.drop_database(servers.postgres_admin_url, database)
+    env = {
+        "DEALERNET_ENV": "production",
+        "DEALERNET_DATABASE_URL": servers.postgres_admin_url,
+        "DEALERNET_DATABASE": database,
+        "DEALERNET_SIGNING_KEY": "m" * 40,
+        "DEALERNET_REDIS_URL": "",
+    }
+    try:
+        # The DBA made the database beforehand, without the extension.
+        await bootstrap.ensure_roles_and_database(servers.postgres_admin_url, database)
+        admin = create_engine(bootstrap.async_url(servers.postgres_admin_url, database=database), pool_size=1)
+        async with admin.begin() as conn:
+            await conn.execute(text("DROP EXTENSION IF EXISTS btree_gist"))
+        await admin.dispose()
+        result = await asyncio.to_thread(CliRunner().invoke, cli, ["migrate"], env=env)
+        assert result.exit_code == 0, result.output
+        admin = create_engine(bootstrap.async_url(servers.postgres_admin_url, database=database), pool_size=1)
+        async with admin.connect() as conn:
+            extensions = set((await conn.execute(text("SELECT extname FROM pg_extension"))).scalars())
+            version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+        await admin.dispose()
+        assert "btree_gist" in extensions
+        assert version == bootstrap.head_revision(load_settings(env="test"))
+    finally:
+        await bootstrap.drop_database(servers.postgres_admin_url, database)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dealernet.core.embedded import resolve_database, resolve_servers
 from dealernet.core.settings import Environment, SettingsError, load_settings
 
 PRODUCTION = {
@@ -34,10 +35,18 @@ def test_bad_values_are_explained(field: str, value: str, message: str) -> None:
         load_settings(**{field: value})
 
 
-@pytest.mark.parametrize("missing", ["database_url", "redis_url", "signing_key"])
+@pytest.mark.parametrize("missing", ["database_url", "signing_key"])
 def test_production_refuses_defaults(missing: str) -> None:
     with pytest.raises(SettingsError, match=f"DEALERNET_{missing.upper()}"):
         load_settings(**{**PRODUCTION, missing: None})
+
+
+def test_production_needs_redis_only_where_redis_is_used() -> None:
+    """Issue 14 item 21: `dealernet migrate` refused to run without a Redis URL it does not need."""
+    settings = load_settings(**{**PRODUCTION, "redis_url": None})
+    assert resolve_database(settings) == PRODUCTION["database_url"]
+    with pytest.raises(SettingsError, match="DEALERNET_REDIS_URL"):
+        resolve_servers(settings)
 
 
 def test_production_refuses_a_short_signing_key() -> None:
