@@ -64,9 +64,12 @@ CRONS = [
 ]
 
 
+OUTBOX_FAILURES: dict[str, outbox.FailureHandler] = {**policy_jobs.OUTBOX_FAILURES}
+
+
 def register_jobs() -> None:
     """Make every context's outbox jobs known: the API and the CLI queue them, the worker runs them."""
-    outbox.register(OUTBOX_JOBS)
+    outbox.register(OUTBOX_JOBS, OUTBOX_FAILURES)
 
 
 def make_worker(
@@ -108,6 +111,7 @@ def make_worker(
         handle_signals=handle_signals,
         max_jobs=max_jobs,
         job_timeout=300,
+        max_tries=outbox.MAX_TRIES,
         keep_result=3600,
         ctx={"settings": settings},
         **SERIALIZER,

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from dealernet.core.access import Role, permissions_of
 from dealernet.core.db import Base, IdMixin, new_id, scoped_session
+from dealernet.core.errors import DomainError
 from dealernet.core.mail import Mailer
 from dealernet.core.scope import AUTH_SCOPE, DbRole, Scope
 from dealernet.core.secrets import secret_box
@@ -53,7 +54,12 @@ class JobEnv:
 
 
 Handler = Callable[[AsyncSession, Scope, Mapping[str, Any], JobEnv], Awaitable[object]]
+# What a job's context records when the job fails for good (its import marked failed, say), in a
+# transaction of its own: (session, scope, payload, reason).
+FailureHandler = Callable[[AsyncSession, Scope, Mapping[str, Any], str], Awaitable[object]]
 JOBS: dict[str, Handler] = {}
+FAILURES: dict[str, FailureHandler] = {}
+MAX_TRIES = 5  # arq's tries of one job; the last one that fails is final
 
 
 class OutboxRow(IdMixin, Base):
@@ -71,13 +77,15 @@ class OutboxRow(IdMixin, Base):
     done_at: Mapped[datetime | None]
 
 
-def register(handlers: Mapping[str, Handler]) -> None:
-    """Make the contexts' jobs known by name (context.verb, e.g. policy.notify_delivered). The entry points
-    call it with what each context's `jobs.py` exports (worker.register_jobs); nothing registers by import."""
+def register(handlers: Mapping[str, Handler], failures: Mapping[str, FailureHandler] | None = None) -> None:
+    """Make the contexts' jobs known by name (context.verb, e.g. policy.notify_delivered), with what to
+    record when one fails for good. The entry points call it with what each context's `jobs.py` exports
+    (worker.register_jobs); nothing registers by import."""
     for name, handler in handlers.items():
         if name in JOBS and JOBS[name] is not handler:
             raise ValueError(f"job {name} is registered twice")
         JOBS[name] = handler
+    FAILURES.update(failures or {})
 
 
 async def add(session: AsyncSession, scope: Scope, job: str, payload: Mapping[str, Any]) -> UUID:
@@ -145,29 +153,56 @@ def unseal(settings: Settings, sealed: str) -> str:
     return _box(settings).decrypt(sealed.encode()).decode()
 
 
-async def run(sessionmaker: async_sessionmaker[AsyncSession], row_id: UUID, env: JobEnv) -> str:
-    """Run one outbox job in its recorded tenant scope, once: the row is marked done with the effect."""
+async def run(
+    sessionmaker: async_sessionmaker[AsyncSession], row_id: UUID, env: JobEnv, *, last_try: bool = False
+) -> str:
+    """Run one outbox job in its recorded tenant scope, once: the row is marked done with the effect. A job
+    that fails for good — a domain error (its input will not get better), or any error on its last try — is
+    rolled back, then recorded as failed: the row done with the reason, and its context's failure record."""
     async with scoped_session(sessionmaker, AUTH_SCOPE) as session:
         envelope = (await session.execute(text("SELECT * FROM outbox_envelope(:id)"), {"id": row_id})).first()
     if envelope is None:
         return "done already"
     scope = _scope_of(envelope)
-    async with new_unit_of_work(sessionmaker, scope, queue=env.redis) as session:
-        row = (
-            await session.scalars(
-                select(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.done_at.is_(None)).with_for_update()
-            )
-        ).first()
-        if row is None:  # a second delivery that waited on the lock
-            return "done already"
-        await JOBS[row.job](session, scope, row.payload, env)
-        row.done_at, row.payload = datetime.now(UTC), {}
+    try:
+        async with new_unit_of_work(sessionmaker, scope, queue=env.redis) as session:
+            row = await _pending(session, row_id)
+            if row is None:  # a second delivery that waited on the lock
+                return "done already"
+            await JOBS[row.job](session, scope, row.payload, env)
+            row.done_at, row.payload = datetime.now(UTC), {}
+    except DomainError as exc:
+        return await _failed(sessionmaker, scope, row_id, env, exc.message)
+    except Exception as exc:
+        if not last_try:
+            raise  # arq tries again
+        log.exception("outbox job failed for good", row=str(row_id))
+        return await _failed(sessionmaker, scope, row_id, env, f"the job failed ({type(exc).__name__})")
     return "done"
 
 
+async def _pending(session: AsyncSession, row_id: UUID) -> OutboxRow | None:
+    query = select(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.done_at.is_(None)).with_for_update()
+    return (await session.scalars(query)).first()
+
+
+async def _failed(
+    sessionmaker: async_sessionmaker[AsyncSession], scope: Scope, row_id: UUID, env: JobEnv, reason: str
+) -> str:
+    async with new_unit_of_work(sessionmaker, scope, queue=env.redis) as session:
+        row = await _pending(session, row_id)
+        if row is None:
+            return "done already"
+        if row.job in FAILURES:
+            await FAILURES[row.job](session, scope, row.payload, reason)
+        row.done_at, row.payload = datetime.now(UTC), {"failed": reason[:500]}
+    log.warning("outbox job failed", job=row.job, row=str(row_id), reason=reason)
+    return "failed"
+
+
 async def run_job(ctx: dict[str, Any], row_id: str) -> str:
-    """The arq function: the worker's ctx holds its sessionmaker and JobEnv."""
-    return await run(ctx["sessionmaker"], UUID(row_id), ctx["env"])
+    """The arq function: the worker's ctx holds its sessionmaker and JobEnv; arq counts the tries."""
+    return await run(ctx["sessionmaker"], UUID(row_id), ctx["env"], last_try=ctx.get("job_try", 1) >= MAX_TRIES)
 
 
 async def relay_job(ctx: dict[str, Any]) -> int:

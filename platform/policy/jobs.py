@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import outbox
 from dealernet.core.scope import Scope
-from dealernet.policy.service.imports import RUN, redis_progress, run_import
+from dealernet.policy.service.imports import RUN, mark_failed, redis_progress, run_import
 from dealernet.policy.service.publications import NOTIFY_DELIVERED, NOTIFY_STATIONS
 from dealernet.tenants.jobs import mail_notifications
 
@@ -29,6 +29,12 @@ async def run_import_job(session: AsyncSession, scope: Scope, payload: Mapping[s
     await run_import(session, scope, import_id=import_id, progress=redis_progress(env.redis, import_id))
 
 
+async def import_failed(session: AsyncSession, scope: Scope, payload: Mapping[str, Any], reason: str) -> None:
+    """The import job failed for good: the import says so, with the reason, instead of staying queued."""
+    await mark_failed(session, scope, import_id=UUID(payload["import"]), reason=reason)
+
+
+OUTBOX_FAILURES: dict[str, outbox.FailureHandler] = {RUN: import_failed}
 OUTBOX_JOBS: dict[str, outbox.Handler] = {
     NOTIFY_DELIVERED: notify_delivered,
     RUN: run_import_job,

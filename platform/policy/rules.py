@@ -96,6 +96,7 @@ class ImportStatus(enum.StrEnum):
     QUEUED = "queued"  # waiting for, or in, the worker
     DONE = "done"  # imported (in valid_rows mode, perhaps with rows rejected)
     REJECTED = "rejected"  # a bad row in all_or_nothing mode, or the draft is gone: nothing written
+    FAILED = "failed"  # the platform could not import it (its problems say why): nothing written
 
 
 @dataclass(frozen=True)

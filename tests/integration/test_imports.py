@@ -4,6 +4,9 @@ merge) and, through the worker, real Redis for progress."""
 from __future__ import annotations
 
 import io
+import re
+import zipfile
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -16,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dealernet.core import outbox
 from dealernet.core.errors import ValidationFailed
+from dealernet.core.mail import MemoryMailer
+from dealernet.core.settings import Settings
 from dealernet.policy.models import Import, Part, PartPrice
 from dealernet.policy.service import imports, prices
 from dealernet.tenants.models import Partner
@@ -215,3 +220,85 @@ async def test_the_worker_runs_the_import_and_reports_progress(
     assert done is not None
     assert (done.status, done.rows_written) == ("done", 5_000)
     assert await seed.scalar(select(func.count()).select_from(Part)) == 5_000
+
+
+def _workbook(*rows: list[object]) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _rewritten(content: bytes, change: Callable[[bytes], bytes]) -> bytes:
+    """The same workbook with its first sheet's XML changed."""
+    source, out = zipfile.ZipFile(io.BytesIO(content)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            target.writestr(info.filename, change(data) if info.filename == "xl/worksheets/sheet1.xml" else data)
+    return out.getvalue()
+
+
+GOOD = ["part_number", "name_zh", "name_en", "component_group"], ["X-1", "甲", "One", "G"]
+
+
+async def test_a_workbook_bomb_is_refused_before_it_is_unpacked(
+    scoped: Scoped, seed: AsyncSession, tenants: Tenants, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 3: a 484 KB workbook unpacking to 2,000,000 rows stalled the API for seconds."""
+    claims_two_million = _rewritten(
+        _workbook(*GOOD), lambda xml: re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:D2000000"', xml)
+    )
+    padded = _rewritten(_workbook(*GOOD), lambda xml: xml + b"<!--" + b" " * (3 * 2**20) + b"-->")
+    assert len(padded) < 64 * 1024  # three megabytes of XML pack into a few kilobytes
+    monkeypatch.setattr(imports, "MAX_UNPACKED_BYTES", 2**20)
+    for content, reason in ((claims_two_million, "2,000,000 rows"), (padded, "unpacks to 3 MB")):
+        async with scoped(tenants.hq_x.scope) as session:
+            with pytest.raises(ValidationFailed, match=reason):
+                await imports.start_import(
+                    session, tenants.hq_x.scope, kind=imports.PARTS, filename="bomb.xlsx", content=content
+                )
+    assert await seed.scalar(select(func.count()).select_from(Import)) == 0
+
+
+async def test_an_import_job_that_fails_for_good_marks_the_import_failed(
+    scoped: Scoped,
+    seed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    mailer: MemoryMailer,
+    tenants: Tenants,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 14 item 3: the worker failed on the file and the import stayed queued, its outbox row never
+    done. A job that fails for good (on its last try) now says so on the import and closes its row."""
+    async with scoped(tenants.hq_x.scope) as session:
+        started = await imports.start_import(
+            session, tenants.hq_x.scope, kind=imports.PARTS, filename="f.csv", content=catalogue("Y-1,乙,Two,G,EA,")
+        )
+        await session.commit()
+    row_id = await seed.scalar(select(outbox.OutboxRow.id).where(outbox.OutboxRow.job == imports.RUN))
+    assert row_id is not None
+
+    def broken(*_: object) -> None:
+        raise MemoryError("the worker ran out of memory")
+
+    monkeypatch.setattr(imports, "read_file", broken)
+    env = outbox.JobEnv(settings=settings, mailer=mailer)
+    with pytest.raises(MemoryError):  # not the last try: arq tries again
+        await outbox.run(sessionmaker, row_id, env)
+    assert await outbox.run(sessionmaker, row_id, env, last_try=True) == "failed"
+
+    failed = await seed.get(Import, started.row.id, populate_existing=True)
+    assert failed is not None
+    assert (failed.status, failed.rows_written) == ("failed", 0)
+    assert failed.errors == [{"line": 0, "column": "file", "reason": "the job failed (MemoryError)"}]
+    done = await seed.get(outbox.OutboxRow, row_id, populate_existing=True)
+    assert done is not None
+    assert done.done_at is not None
+    assert done.payload == {"failed": "the job failed (MemoryError)"}
+    assert await seed.scalar(select(func.count()).select_from(Part)) == 0

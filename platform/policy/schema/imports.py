@@ -44,6 +44,7 @@ expose(
         ImportStatus.QUEUED: "Waiting for the worker, or being imported now.",
         ImportStatus.DONE: "Imported (in VALID_ROWS mode, perhaps with rows rejected).",
         ImportStatus.REJECTED: "Refused: a bad row in ALL_OR_NOTHING mode, or the draft is gone; nothing written.",
+        ImportStatus.FAILED: "The platform could not import it (errors say why); nothing written: upload it again.",
     },
 )
 

@@ -12,9 +12,11 @@ Progress (rows checked / total) goes to Redis, for HQ and the CLI to follow.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
+import re
 import zipfile
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +48,9 @@ ALL_OR_NOTHING, VALID_ROWS = ImportMode.ALL_OR_NOTHING, ImportMode.VALID_ROWS
 RUN = "policy.run_import"
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
+# An XLSX file is a zip: a small one can unpack to gigabytes (a "zip bomb"). What the archive says it
+# unpacks to is checked before anything is unpacked, and the sheet's own dimension before it is read.
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_ERRORS = 1_000  # reported; rows_rejected counts them all
 PROGRESS_EVERY = 2_000
 PROGRESS_TTL = 86_400
@@ -55,9 +60,6 @@ COLUMNS = {
     PARTS: (("part_number", "name_zh", "name_en", "component_group"), ("unit", "supplier_code")),
     PRICES: (("part_number", "list_price", "dealer_price"), ("currency",)),
 }
-# check_part names fields as the API does; the file names them as its columns.
-_PART_COLUMNS = {"partNumber": "part_number", "nameZh": "name_zh", "nameEn": "name_en"}
-_PART_COLUMNS |= {"componentGroup": "component_group", "unit": "unit"}
 
 Progress = Callable[[int, int], Awaitable[None]]
 
@@ -76,13 +78,42 @@ class Problem:
 
 
 def file_format(filename: str, content: bytes) -> str:
-    """csv or xlsx, by the name and the bytes (an XLSX file is a zip archive)."""
+    """csv or xlsx, by the name and the bytes (an XLSX file is a zip archive, checked before it is read)."""
     name = filename.lower()
     if name.endswith(".xlsx") and zipfile.is_zipfile(io.BytesIO(content)):
+        check_workbook(content)
         return "xlsx"
     if name.endswith((".csv", ".txt")):
         return "csv"
     raise ValidationFailed("upload a .csv or .xlsx file", fields={"file": "not CSV or XLSX"})
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
+
+
+def check_workbook(content: bytes) -> None:
+    """Refuse, without unpacking it, a workbook that unpacks to more than MAX_UNPACKED_BYTES or whose first
+    sheet declares more rows than an import takes."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+            if unpacked > MAX_UNPACKED_BYTES:
+                raise ValidationFailed(
+                    f"the workbook unpacks to {unpacked // 2**20} MB; at most {MAX_UNPACKED_BYTES // 2**20} MB",
+                    fields={"file": "too large unpacked"},
+                )
+            sheets = sorted(n for n in archive.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n))
+            if sheets:
+                with archive.open(sheets[0]) as sheet:
+                    head = sheet.read(4096)  # the dimension comes first: the rest stays packed
+                found = _DIMENSION.search(head)
+                if found and found.group(1) and int(found.group(1)) > MAX_ROWS + 1:
+                    raise ValidationFailed(
+                        f"the sheet has {int(found.group(1)):,} rows; at most {MAX_ROWS:,} per file",
+                        fields={"file": "too many rows"},
+                    )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        raise ValidationFailed("the XLSX file cannot be read", fields={"file": "not a workbook"}) from exc
 
 
 def _cell(value: object) -> str:
@@ -174,7 +205,8 @@ def check_part_row(line: int, row: Mapping[str, str]) -> tuple[tuple[Any, ...] |
             )
         )
     except ValidationFailed as exc:
-        return None, [Problem(line, _PART_COLUMNS.get(f, f), r) for f, r in sorted(exc.fields.items())]
+        # check_part names fields in snake_case, as the file names its columns.
+        return None, [Problem(line, field, reason) for field, reason in sorted(exc.fields.items())]
     supplier = row.get("supplier_code", "").strip()
     record = (line, part.part_number, part.name_zh, part.name_en, part.component_group, part.unit, supplier)
     return record, []
@@ -351,8 +383,9 @@ async def start_import(
         raise ValidationFailed("the file is empty", fields={"file": "empty"})
     if len(content) > MAX_BYTES:
         raise ValidationFailed(f"at most {MAX_BYTES // 1024 // 1024} MB per file", fields={"file": "too large"})
-    fmt = file_format(filename, content)
-    check_header(kind, content, fmt)  # now, not in the job
+    # Now, not in the job, and off the event loop: a workbook is parsed by native code for seconds.
+    fmt = await asyncio.to_thread(file_format, filename, content)
+    await asyncio.to_thread(check_header, kind, content, fmt)
     digest = hashlib.sha256(content).hexdigest()
     earlier = await _same_file(session, kind, publication_id, digest)
     if earlier is not None:
@@ -422,7 +455,10 @@ async def run_import(
             )
         params |= {"publication": draft.id, "region": draft.region_id, "effective_on": draft.effective_on}
     content = await session.scalar(select(Import.content).where(Import.id == row.id))
-    _, rows = read_file(row.kind, content or b"", row.file_format)
+    try:
+        _, rows = await asyncio.to_thread(read_file, row.kind, content or b"", row.file_format)
+    except ValidationFailed as exc:  # the file itself: a rejection with the reason, not a retry
+        return await _finish(session, scope, row, ImportStatus.REJECTED, 0, 0, [Problem(0, "file", exc.message)])
     await progress(0, len(rows))
     records, problems = await check_rows(row.kind, rows, progress)
     staging = f"import_{row.id.hex}"
@@ -454,6 +490,14 @@ async def _finish(
     after = {"status": status, "rows": total, "written": written, "rejected": row.rows_rejected}
     await journal.record(session, scope, entity="import", entity_id=row.id, action="imported", after=after)
     return row
+
+
+async def mark_failed(session: AsyncSession, scope: Scope, *, import_id: UUID, reason: str) -> Import | None:
+    """The import's job failed for good: the import says so with the reason (nothing was written)."""
+    row = await session.get(Import, import_id, with_for_update=True)
+    if row is None or row.status != ImportStatus.QUEUED:
+        return row
+    return await _finish(session, scope, row, ImportStatus.FAILED, 0, 0, [Problem(0, "file", reason)])
 
 
 # --- Progress and listing ------------------------------------------------------------------------------
