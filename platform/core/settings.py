@@ -46,8 +46,10 @@ class Settings(BaseSettings):
     token_audience: str = "dealernet-api"  # noqa: S105 - a name, not a secret
     access_token_seconds: int = Field(default=900, ge=60, le=86_400)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
-    # Failed logins: lock an account after this many within the window, an address after the second number.
+    # Failed logins within the window: an account from one client address is locked after the first number,
+    # an account from everywhere after the second (NIST's ceiling of 100), an address after the third.
     login_lock_after: int = Field(default=10, ge=1, le=100)
+    login_account_lock_after: int = Field(default=100, ge=1, le=100)
     login_address_lock_after: int = Field(default=100, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
     # Public registration of applicants (no captcha): so many per client address and per e-mail address

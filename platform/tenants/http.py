@@ -25,7 +25,7 @@ from dealernet.core.web import LinkForm, complete_link, done_page, link_page
 from dealernet.tenants.service import directory, factors, partners, sign_in, sso
 from dealernet.tenants.service.directory import MIN_PASSWORD_LENGTH
 from dealernet.tenants.service.keys import KeyStore
-from dealernet.tenants.service.throttle import LoginThrottle, ThrottlePolicy
+from dealernet.tenants.service.throttle import LoginThrottle, policy_of
 
 T = TypeVar("T")
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -55,14 +55,7 @@ def _error(status: int, error: str, description: str) -> Response[dict[str, str]
 def _throttle(request: Request[Any, Any, State]) -> LoginThrottle:
     runtime = request.app.state.runtime
     settings = runtime.settings
-    return LoginThrottle(
-        runtime.redis,
-        ThrottlePolicy(
-            window_seconds=settings.login_window_seconds,
-            lock_after=settings.login_lock_after,
-            address_lock_after=settings.login_address_lock_after,
-        ),
-    )
+    return LoginThrottle(runtime.redis, policy_of(settings))
 
 
 async def _throttled(

@@ -197,6 +197,14 @@ async def case_deactivate_user(env: Env) -> None:
         assert active is True
 
 
+async def case_unlock_sign_in(env: Env) -> None:
+    t = env.t
+    query = "mutation($u: ID!) { unlockSignIn(userId: $u) { __typename } }"
+    for actor, victim in ((t.manager_a, t.manager_b), (t.hq_x, t.hq_y), (t.hq_y, t.manager_a)):
+        body = await graphql(env.client, query, actor, u=gid("User", victim.user_id))
+        assert typename(body, "unlockSignIn") == "NotFoundError"  # no oracle for another tenant's people
+
+
 async def case_create_region(env: Env) -> None:
     query = 'mutation { createRegion(code: "west", name: "West") { __typename } }'
     for principal in (env.t.hq_x, env.t.hq_y):  # the same code in two networks: no conflict, no oracle
@@ -1245,6 +1253,7 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "fileProfileChange": case_file_profile_change,
     "decideProfileChange": case_decide_profile_change,
     "deactivateUser": case_deactivate_user,
+    "unlockSignIn": case_unlock_sign_in,
     "createRegion": case_create_region,
     "setStationRegion": case_set_station_region,
     "createApiClient": case_create_api_client,

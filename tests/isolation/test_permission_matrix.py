@@ -59,6 +59,7 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         {"c": NOBODY},
     ),
     "deactivateUser": ("mutation($u: ID!) { deactivateUser(userId: $u) { __typename } }", {"u": NOBODY}),
+    "unlockSignIn": ("mutation($u: ID!) { unlockSignIn(userId: $u) { __typename } }", {"u": NOBODY}),
     "createRegion": ('mutation { createRegion(code: "", name: "") { __typename } }', {}),
     "setStationRegion": ("mutation($s: ID!) { setStationRegion(stationId: $s) { __typename } }", {"s": NOBODY}),
     "createApiClient": (

@@ -23,6 +23,7 @@ from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import connection, gid, keyset_after, load_nodes, maybe_gid, uuid_of
 from dealernet.tenants import models
 from dealernet.tenants.service import directory, mails
+from dealernet.tenants.service.throttle import LoginThrottle, policy_of
 
 _network_loader = by_id_loader(directory.networks_by_id)
 _station_loader = by_id_loader(directory.stations_by_id)
@@ -251,6 +252,11 @@ class DeactivateUserSuccess:
     deactivated: int = strawberry.field(description="How many memberships were deactivated.")
 
 
+@strawberry.type(description="What `unlockSignIn` answers when it worked.")
+class SignInUnlocked:
+    email: str = strawberry.field(description="The user whose failed-login locks were lifted.")
+
+
 @strawberry.type(description="The region was created.")
 class RegionSuccess:
     region: Region = strawberry.field(description="The region.")
@@ -289,6 +295,13 @@ DeactivateUserResult = Annotated[
             "DeactivateUserSuccess when it worked; otherwise NotFoundError, ConflictError, "
             "ValidationError saying why nothing changed."
         ),
+    ),
+]
+UnlockSignInResult = Annotated[
+    SignInUnlocked | NotFoundError | ValidationError,
+    strawberry.union(
+        "UnlockSignInResult",
+        description="SignInUnlocked when it worked; otherwise NotFoundError, ValidationError saying why.",
     ),
 ]
 RegionResult = Annotated[
@@ -419,6 +432,22 @@ class DirectoryMutation:
             return await directory.deactivate_user(session, scope, user_id=uuid_of(user_id, "User", "userId"))
 
         return await attempt(info.context, deactivate, lambda n: DeactivateUserSuccess(deactivated=n))
+
+    @strawberry.mutation(
+        extensions=needs(Permission.users_deactivate),
+        description="Lift the failed-login locks on a user of your tenant, from every address (when guessing "
+        "locked the account for everyone; a stranger's guesses lock only the stranger's own address).",
+    )
+    async def unlock_sign_in(
+        self, info: Info, user_id: Annotated[strawberry.ID, strawberry.argument(description="The user (global id).")]
+    ) -> UnlockSignInResult:
+        ctx = info.context
+        throttle = LoginThrottle(ctx.redis, policy_of(ctx.settings))
+
+        async def unlock(session: AsyncSession, scope: Scope) -> str:
+            return await directory.unlock_sign_in(session, scope, throttle, user_id=uuid_of(user_id, "User", "userId"))
+
+        return await attempt(ctx, unlock, lambda email: SignInUnlocked(email=email))
 
     @strawberry.mutation(extensions=needs(Permission.regions_manage), description="Create a region of your network.")
     async def create_region(

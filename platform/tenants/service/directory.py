@@ -32,6 +32,7 @@ from dealernet.tenants.models import (
 )
 from dealernet.tenants.service.passwords import hash_password_async, verify_password
 from dealernet.tenants.service.sign_in import digest
+from dealernet.tenants.service.throttle import LoginThrottle
 
 INVITATION_DAYS = 7
 MIN_PASSWORD_LENGTH = 10
@@ -198,6 +199,22 @@ async def accept_invitation(session: AsyncSession, *, token: str, password: str,
         station_id=invitation.station_id,
     )
     return Accepted(invitation.email, invitation.role, membership.id)
+
+
+async def unlock_sign_in(session: AsyncSession, scope: Scope, throttle: LoginThrottle, *, user_id: UUID) -> str:
+    """Lift the failed-login locks on a user of the scope's tenant (HQ: the network; a station manager: its
+    station), from every address: the unlock path when guessing locked the account for everyone. Returns
+    the user's e-mail; an unknown or foreign user is NOT_FOUND."""
+    require(scope, Permission.users_deactivate)
+    stmt = select(User.email).join(Membership, Membership.user_id == User.id)
+    email = (await session.scalars(stmt.where(scope.owns(Membership), User.id == user_id))).first()
+    if email is None:
+        raise NotFound("no such user", fields={"user_id": "not found"})
+    lifted = await throttle.unlock(email)
+    await journal.record(
+        session, scope, entity="user", entity_id=user_id, action="sign_in_unlocked", after={"counters": lifted}
+    )
+    return email
 
 
 async def deactivate_user(session: AsyncSession, scope: Scope, *, user_id: UUID) -> int:

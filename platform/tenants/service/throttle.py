@@ -1,10 +1,15 @@
-"""Failed-login throttling with Redis counters, per account and per client address (docs/security.md AUTH-2).
+"""Failed-login throttling with Redis counters (docs/security.md AUTH-2, AUTH-11), after NIST 800-63B:
 
-Each attempt is counted against the account and the address, atomically, *before* its password is
-checked (`begin`), so a burst of parallel attempts gets no more checks than the limit; a success takes its
-count back (`succeeded`). Past `slow_after` failures every further attempt waits a little longer; past
-`lock_after` attempts the account (or address) is locked until the window ends. A locked account answers
-exactly like a wrong password, so locking reveals nothing either.
+- per account *and* client address (`lock_after`, 10): a stranger guessing from their address locks only
+  themselves out, never the account's owner elsewhere — nor a partner's API client from its own servers;
+- per account across addresses (`account_lock_after`, 100, NIST's ceiling): a distributed guess is stopped
+  too; HQ (or the station's manager) unlocks the account at once (`unlock`), else the window ends it;
+- per address across accounts (`address_lock_after`, 100): one address guessing many accounts.
+
+Each attempt is counted, atomically, *before* its password is checked (`begin`), so a burst of parallel
+attempts gets no more checks than the limit; a success takes its count back (`succeeded`). Past
+`slow_after` failures every further attempt waits a little longer. A locked account answers exactly like a
+wrong password, so locking reveals nothing either.
 """
 
 from __future__ import annotations
@@ -15,14 +20,26 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from dealernet.core.settings import Settings
+
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
     window_seconds: int = 900
     slow_after: int = 3
-    lock_after: int = 10  # per account; NIST 800-63B allows at most 100
+    lock_after: int = 10  # per account and client address
+    account_lock_after: int = 100  # per account, across addresses: NIST 800-63B allows at most 100
     address_lock_after: int = 100  # per client address, across accounts
     max_delay_seconds: float = 2.0
+
+
+def policy_of(settings: Settings) -> ThrottlePolicy:
+    return ThrottlePolicy(
+        window_seconds=settings.login_window_seconds,
+        lock_after=settings.login_lock_after,
+        account_lock_after=settings.login_account_lock_after,
+        address_lock_after=settings.login_address_lock_after,
+    )
 
 
 class LoginThrottle:
@@ -38,29 +55,49 @@ class LoginThrottle:
     def _address_key(address: str) -> str:
         return "dealernet:login:address:" + address
 
-    async def failures(self, email: str, address: str) -> tuple[int, int]:
-        account, by_address = await self.redis.mget(self._account_key(email), self._address_key(address))
-        return int(account or 0), int(by_address or 0)
+    @classmethod
+    def _pair_key(cls, email: str, address: str) -> str:
+        return cls._account_key(email).replace(":account:", ":pair:") + ":" + address
+
+    def _keys(self, email: str, address: str) -> tuple[str, str, str]:
+        return self._pair_key(email, address), self._account_key(email), self._address_key(address)
+
+    async def failures(self, email: str, address: str) -> tuple[int, int, int]:
+        """The attempts counted now: (this account from this address, this account, this address)."""
+        pair, account, by_address = await self.redis.mget(*self._keys(email, address))
+        return int(pair or 0), int(account or 0), int(by_address or 0)
 
     async def begin(self, email: str, address: str) -> bool:
-        """Count this attempt before its check; True when it is within both limits."""
+        """Count this attempt before its check; True when it is within all three limits."""
         window = self.policy.window_seconds
         async with self.redis.pipeline(transaction=True) as pipe:
-            for key in (self._account_key(email), self._address_key(address)):
+            for key in self._keys(email, address):
                 # The window starts at the first attempt (SET NX; EXPIRE NX needs Redis 7).
                 pipe.set(key, 0, ex=window, nx=True)
                 pipe.incr(key)
-            _, account, _, by_address = await pipe.execute()
-        return int(account) <= self.policy.lock_after and int(by_address) <= self.policy.address_lock_after
+            _, pair, _, account, _, by_address = await pipe.execute()
+        policy = self.policy
+        return (
+            int(pair) <= policy.lock_after
+            and int(account) <= policy.account_lock_after
+            and int(by_address) <= policy.address_lock_after
+        )
 
     async def succeeded(self, email: str, address: str) -> None:
-        """The password was right: the account starts afresh and the address is not charged for it."""
-        await self.redis.delete(self._account_key(email))
+        """The password was right: the account starts afresh (here and across addresses), and the address is
+        not charged for it."""
+        await self.redis.delete(self._pair_key(email, address), self._account_key(email))
         await self._take_back(self._address_key(address))
 
     async def not_a_failure(self, email: str, address: str) -> None:
         """The password was right but a second factor is still needed: take the attempt back."""
-        await self._take_back(self._account_key(email), self._address_key(address))
+        await self._take_back(*self._keys(email, address))
+
+    async def unlock(self, email: str) -> int:
+        """Lift every lock on the account, from every address (its people's unlock path); the counters gone."""
+        keys = [self._account_key(email)]
+        keys += [key async for key in self.redis.scan_iter(match=self._pair_key(email, "*"), count=1_000)]
+        return int(await self.redis.delete(*keys))
 
     async def _take_back(self, *keys: str) -> None:
         # A counter whose window ended meanwhile is created again with one, so DECR never leaves a key
@@ -73,8 +110,8 @@ class LoginThrottle:
 
     async def slow_down(self, email: str, address: str) -> None:
         """Wait before answering an attempt that follows several failures (grows with each one)."""
-        account, by_address = await self.failures(email, address)
-        excess = max(account - self.policy.slow_after, by_address - self.policy.address_lock_after // 2, 0)
+        pair, _, by_address = await self.failures(email, address)
+        excess = max(pair - self.policy.slow_after, by_address - self.policy.address_lock_after // 2, 0)
         if excess:
             await asyncio.sleep(min(0.1 * 2 ** (excess - 1), self.policy.max_delay_seconds))
 
