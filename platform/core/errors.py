@@ -66,3 +66,14 @@ class RateLimited(DomainError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Unavailable(DomainError):
+    """A service the request needs (Redis, for the login throttle) is unreachable for a moment: try again
+    after `retry_after` seconds. Never a client's mistake, never a 500."""
+
+    code = "UNAVAILABLE"
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -40,6 +40,7 @@ PROBLEM_STATUS = {
     "NOT_FOUND": 404,
     "CONFLICT": 409,
     "RATE_LIMITED": 429,
+    "UNAVAILABLE": 503,
 }
 
 

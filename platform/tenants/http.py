@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 from urllib.parse import unquote
@@ -14,10 +15,11 @@ from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dealernet.core.db import unstorable
-from dealernet.core.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
+from dealernet.core.errors import Conflict, NotFound, Unauthenticated, Unavailable, ValidationFailed
 from dealernet.core.scope import AUTH_SCOPE, Scope
 from dealernet.core.secrets import secret_box
 from dealernet.core.unit_of_work import new_unit_of_work
@@ -65,8 +67,13 @@ async def _throttled(
     cost) and then fails like a wrong password."""
     throttle = _throttle(request)
     address = request.client.host if request.client else "unknown"
-    await throttle.slow_down(account, address)
-    allowed = await throttle.begin(account, address)  # counted before the check: a burst cannot race it
+    try:
+        await throttle.slow_down(account, address)
+        allowed = await throttle.begin(account, address)  # counted before the check: a burst cannot race it
+    except RedisError as exc:
+        # Without its counters the throttle cannot tell a guess from a login: no check, and say so plainly
+        # (a local count per process would let a burst spread over the processes get more than the limit).
+        raise Unavailable("sign-in is unavailable for a moment; try again in a few seconds") from exc
     try:
         pair = await attempt()
         if not allowed:
@@ -77,7 +84,8 @@ async def _throttled(
             raise Unauthenticated(sign_in.BAD_CREDENTIALS) from None
         await throttle.not_a_failure(account, address)
         raise
-    await throttle.succeeded(account, address)
+    with contextlib.suppress(RedisError):  # the attempt stays counted until its window ends: no harm
+        await throttle.succeeded(account, address)
     return pair
 
 
@@ -186,6 +194,10 @@ async def token_endpoint(request: Request[Any, Any, State]) -> Response[Any]:
     except ValidationFailed as exc:
         error = "invalid_scope" if "scope" in exc.fields else "invalid_request"
         return _error(400, error, exc.message)
+    except Unavailable as exc:
+        answer = _error(503, "temporarily_unavailable", exc.message)
+        answer.headers["Retry-After"] = str(exc.retry_after)
+        return answer
     return Response(_token_body(pair), status_code=200, headers=_NO_STORE)
 
 

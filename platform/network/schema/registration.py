@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from redis.exceptions import RedisError
 
-from dealernet.core.errors import DomainError, RateLimited, Unauthenticated
+from dealernet.core.errors import DomainError, RateLimited, Unauthenticated, Unavailable
 from dealernet.core.scope import AUTH_SCOPE
 from dealernet.core.unit_of_work import new_unit_of_work
 from dealernet.graphql.context import Info
@@ -73,7 +74,10 @@ async def _within_limits(info: Info, email: str) -> None:
         (f"dealernet:register:email:{registration.email_key(email)}", settings.registrations_per_email),
     )
     for key, limit in limits:
-        wait = await spend(ctx.redis, key, limit=limit, window_seconds=window)
+        try:
+            wait = await spend(ctx.redis, key, limit=limit, window_seconds=window)
+        except RedisError as exc:  # the public form is limited or closed, never unlimited
+            raise Unavailable("registration is unavailable for a moment; try again in a few seconds") from exc
         if wait:
             raise RateLimited("too many registrations: try again later", retry_after=wait)
 

@@ -13,6 +13,7 @@ Progress (rows checked / total) goes to Redis, for HQ and the CLI to follow.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import hashlib
 import io
@@ -27,6 +28,7 @@ from uuid import UUID
 
 from arq import ArqRedis
 from python_calamine import CalamineError, CalamineWorkbook
+from redis.exceptions import RedisError
 from sqlalchemy import select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -510,7 +512,8 @@ def progress_key(import_id: UUID) -> str:
 def redis_progress(redis: ArqRedis | None, import_id: UUID) -> Progress:
     async def report(done: int, total: int) -> None:
         if redis is not None:
-            await redis.set(progress_key(import_id), f"{done}/{total}", ex=PROGRESS_TTL)
+            with contextlib.suppress(RedisError):  # progress is shown, not kept: the import goes on without it
+                await redis.set(progress_key(import_id), f"{done}/{total}", ex=PROGRESS_TTL)
 
     return report
 
@@ -519,7 +522,10 @@ async def read_progress(redis: ArqRedis | None, import_id: UUID) -> tuple[int, i
     """(rows checked, total) while the job runs; None before it starts (or without Redis)."""
     if redis is None:
         return None
-    value = await redis.get(progress_key(import_id))
+    try:
+        value = await redis.get(progress_key(import_id))
+    except RedisError:  # Redis away for a moment: no progress to show, not an error
+        return None
     if value is None:
         return None
     done, total = (value.decode() if isinstance(value, bytes) else value).split("/")
