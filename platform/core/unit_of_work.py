@@ -8,7 +8,7 @@ down loses nothing: the outbox relay enqueues whatever is still waiting (outbox.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from uuid import UUID
 
@@ -23,6 +23,14 @@ log = structlog.get_logger(__name__)
 
 RUN_JOB = "outbox.run"  # the arq function that runs one outbox row
 PENDING = "outbox_pending"  # session.info key: rows this transaction wrote, for the after-commit hand-over
+AFTER_COMMIT = "after_commit"  # session.info key: what may happen only once the transaction is committed
+
+
+def after_commit(session: AsyncSession, action: Callable[[], Awaitable[object]]) -> None:
+    """Run `action` once this unit of work has committed, never if it rolls back: for effects outside the
+    database that must not repeat (an e-mail), recorded as done in the transaction first. An action that
+    fails is logged; it is not retried (at most once)."""
+    session.info.setdefault(AFTER_COMMIT, []).append(action)
 
 
 @asynccontextmanager
@@ -34,10 +42,16 @@ async def unit_of_work(session: AsyncSession, *, queue: ArqRedis | None) -> Asyn
     except BaseException:
         await session.rollback()
         session.info.pop(PENDING, None)
+        session.info.pop(AFTER_COMMIT, None)
         raise
     jobs = session.info.pop(PENDING, [])
     if jobs and queue is not None:
         await enqueue(queue, jobs)
+    for action in session.info.pop(AFTER_COMMIT, []):
+        try:
+            await action()
+        except Exception:
+            log.exception("an after-commit action failed; it is not repeated")
 
 
 @asynccontextmanager

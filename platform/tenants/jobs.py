@@ -18,7 +18,7 @@ from dealernet.core import outbox
 from dealernet.core.access import Role
 from dealernet.core.mail import Message
 from dealernet.core.scope import AUTH_SCOPE, Scope
-from dealernet.core.unit_of_work import new_unit_of_work
+from dealernet.core.unit_of_work import after_commit, new_unit_of_work
 from dealernet.tenants.models import Invitation, Membership, Notification, User
 from dealernet.tenants.service.mails import SEND_INVITATION, invitation_mail
 from dealernet.tenants.service.notifications import MAIL, MAIL_BATCH, REMIND_DUE_WITHIN, REMIND_EVERY
@@ -43,7 +43,9 @@ _RECIPIENTS = {True: Role.STATION_MANAGER, False: Role.HQ_ADMIN}
 async def mail_notifications(
     session: AsyncSession, scope: Scope, payload: Mapping[str, Any], env: outbox.JobEnv
 ) -> int:
-    """E-mail this network's unmailed notifications (a batch; the next job takes the rest)."""
+    """E-mail this network's unmailed notifications (a batch; the next job takes the rest). Each is marked
+    mailed in the job's transaction and sent only once that has committed: a worker killed mid-batch never
+    sends a mail twice (at most once per notification and recipient)."""
     pending = list(
         await session.scalars(
             select(Notification)
@@ -70,10 +72,22 @@ async def mail_notifications(
         if role == _RECIPIENTS[station_id is not None].value:
             to.setdefault(station_id, []).append(email)
     now = datetime.now(UTC)
+    messages = []
     for notification in pending:
-        for address in to.get(notification.station_id, []):
-            await env.mailer.send(Message(to=address, subject=notification.subject, body=notification.body))
+        messages += [
+            Message(to=address, subject=notification.subject, body=notification.body)
+            for address in to.get(notification.station_id, [])
+        ]
         notification.mailed_at = now
+
+    async def send() -> None:
+        for message in messages:
+            try:
+                await env.mailer.send(message)
+            except Exception:
+                log.exception("a notification mail was not sent", to_domain=message.to.rsplit("@", 1)[-1])
+
+    after_commit(session, send)
     if len(pending) == MAIL_BATCH:
         await outbox.add(session, scope, MAIL, {})
     await session.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -308,3 +309,37 @@ async def test_backdating_is_a_retroactive_correction_with_a_reason(
         with pytest.raises(ValidationFailed) as not_a_correction:
             await publications.publish(session, hq, publication_id=on_time, retroactive_reason="just because")
     assert set(not_a_correction.value.api_fields()) == {"retroactiveReason"}
+
+
+async def test_a_job_that_dies_after_mailing_never_mails_twice(
+    scoped: Scoped,
+    seed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    tenants: Tenants,
+) -> None:
+    """Issue 14 item 17: e-mails were sent inside the job's transaction, before its outbox row was marked
+    done; a worker killed between the two sent them again on the retry. Now a mail goes out only once the
+    transaction that marks it mailed has committed: a job that dies before that sends nothing, and its
+    retry sends each mail once."""
+    await _publish_to(scoped, tenants, await _part(seed, tenants), publications.Target())
+    row_id = await seed.scalar(select(outbox.OutboxRow.id).where(outbox.OutboxRow.job == publications.NOTIFY_DELIVERED))
+    assert row_id is not None
+
+    mailer = MemoryMailer()
+    original = tenants_jobs.mail_notifications
+
+    async def killed_after_mailing(*args: Any) -> int:
+        await original(*args)  # the mails of the batch are in hand...
+        raise SystemExit("kill -9")  # ...and the worker dies before its transaction commits
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(policy_jobs, "mail_notifications", killed_after_mailing)
+        with pytest.raises(SystemExit):
+            await outbox.run(sessionmaker, row_id, outbox.JobEnv(settings=settings, mailer=mailer))
+    assert mailer.sent == []  # nothing left the building: the transaction never committed
+
+    assert await outbox.run(sessionmaker, row_id, outbox.JobEnv(settings=settings, mailer=mailer)) == "done"
+    assert sorted(m.to for m in mailer.sent) == sorted([tenants.manager_a.email, tenants.manager_b.email])
+    assert await outbox.run(sessionmaker, row_id, outbox.JobEnv(settings=settings, mailer=mailer)) == "done already"
+    assert len(mailer.sent) == 2
