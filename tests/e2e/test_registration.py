@@ -244,3 +244,16 @@ async def test_unconfirmed_registrations_are_forgotten_after_a_while(
         select(Registration.email).where(Registration.email.in_(["stale@x.test", "fresh@x.test"]))
     )
     assert left.all() == ["fresh@x.test"]
+
+
+async def test_hq_lists_the_live_network_without_the_applicants(
+    client: httpx.AsyncClient, tenants: Tenants, make_applicant: MakeApplicant
+) -> None:
+    """Issue 14 item 15: HQ's stations listed applicant tenants with no way to tell or leave them out."""
+    await make_applicant(tenants.network_x, "Pipeline Motors")
+    query = "query($s: [StationStatus!]) { stations(first: 20, status: $s) { edges { node { name status } } } }"
+    everyone = (await graphql(client, query, tenants.hq_x))["data"]["stations"]["edges"]
+    live = (await graphql(client, query, tenants.hq_x, s=["ACTIVE"]))["data"]["stations"]["edges"]
+    assert {"name": "Pipeline Motors", "status": "APPLICANT"} in [e["node"] for e in everyone]
+    assert live
+    assert {e["node"]["status"] for e in live} == {"ACTIVE"}

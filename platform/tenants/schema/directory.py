@@ -360,10 +360,19 @@ class DirectoryQuery:
         region_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="Only those of this region (global id).")
         ] = None,
+        status: Annotated[
+            list[models.StationStatus] | None,
+            strawberry.argument(
+                description="Only those of these standings, e.g. [ACTIVE] for the live network without the "
+                "applicants in onboarding; empty: all."
+            ),
+        ] = None,
     ) -> relay.Connection[Station]:
         after_key = keyset_after(after)
         region = uuid_of(region_id, "Region", "regionId")
-        rows = await info.context.run(directory.list_stations, first=first, after=after_key, region_id=region)
+        rows = await info.context.run(
+            directory.list_stations, first=first, after=after_key, region_id=region, statuses=status or ()
+        )
         return connection(rows, first=first, node=Station.from_row, key=lambda row: (row.code, row.id))
 
     @strawberry.field(extensions=needs(Permission.network_read), description="The network's regions, by code.")

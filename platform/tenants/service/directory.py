@@ -350,12 +350,16 @@ async def list_stations(
     first: int,
     after: tuple[str, UUID] | None = None,
     region_id: UUID | None = None,
+    statuses: Sequence[StationStatus] = (),
 ) -> list[Station]:
-    """Stations in scope ordered by code; returns up to first + 1 rows so the caller knows if more follow."""
+    """Stations in scope ordered by code (of any status, or of `statuses`); returns up to first + 1 rows so
+    the caller knows if more follow."""
     check_page_size(first)
     stmt = select(Station).where(*_in_view(scope)).order_by(Station.code, Station.id)
     if region_id is not None:
         stmt = stmt.where(Station.region_id == region_id)
+    if statuses:
+        stmt = stmt.where(Station.status.in_([s.value for s in statuses]))
     if after is not None:
         code, station_id = after
         stmt = stmt.where(tuple_(Station.code, Station.id) > tuple_(code, station_id))

@@ -27,7 +27,6 @@ from dealernet.tenants.service.passwords import verify_password
 from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
 
 INVITATION_DAYS = 7
-MIN_PASSWORD_LENGTH = 10
 
 BAD_CREDENTIALS = "invalid username or password"
 
