@@ -63,7 +63,7 @@ from dealernet.tenants.http import (
 from dealernet.tenants.service import partners
 from dealernet.tenants.service.directory import with_standing
 from dealernet.tenants.service.keys import KeyStore
-from dealernet.worker import connect_queue, register_jobs
+from dealernet.worker import connect_queue, register_jobs, worker_health
 
 log = structlog.get_logger(__name__)
 
@@ -217,6 +217,8 @@ async def ready(request: Request[Any, Any, State]) -> Response[dict[str, Any]]:
         assert runtime.redis is not None
         await runtime.redis.ping()
         checks["redis"] = "ok"
+        # Jobs pile up in the outbox when no worker runs: the readiness says so instead of answering 200.
+        checks["worker"] = await worker_health(runtime.redis)
     except Exception as exc:
         log.warning("readiness: redis unreachable", error=type(exc).__name__)
         checks["redis"] = "unreachable"

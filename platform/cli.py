@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -267,16 +268,14 @@ def graphql_schema() -> None:
 
 async def _run(settings: Settings, servers: Servers, *, api: bool, worker: bool, banner: str = "") -> None:
     from dealernet.app import create_app
-    from dealernet.worker import make_worker
+    from dealernet.worker import make_worker, supervise
 
     tasks: list[asyncio.Task[object]] = []
-    arq_worker = (
-        make_worker(settings, servers.redis_url, handle_signals=not api, admin_url=servers.postgres_admin_url)
-        if worker
-        else None
-    )
-    if arq_worker is not None:
-        tasks.append(asyncio.create_task(arq_worker.async_run()))
+    if worker:  # supervised: a Redis gap stops a worker, and a new one starts once Redis answers again
+        make = partial(
+            make_worker, settings, servers.redis_url, handle_signals=not api, admin_url=servers.postgres_admin_url
+        )
+        tasks.append(asyncio.create_task(supervise(make)))
     try:
         if api:
             config = uvicorn.Config(
@@ -296,8 +295,8 @@ async def _run(settings: Settings, servers: Servers, *, api: bool, worker: bool,
     finally:
         for task in tasks:
             task.cancel()
-        if arq_worker is not None:
-            await arq_worker.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _print_when_started(server: uvicorn.Server, banner: str) -> None:

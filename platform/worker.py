@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
+import structlog
 from arq import ArqRedis, create_pool, cron
 from arq.connections import RedisSettings
 from arq.worker import Function, Worker, func
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dealernet.core import outbox, storage
@@ -22,7 +28,11 @@ from dealernet.network import jobs as network_jobs
 from dealernet.policy import jobs as policy_jobs
 from dealernet.tenants import jobs as tenants_jobs
 
+log = structlog.get_logger(__name__)
+
 HEARTBEAT_KEY = "dealernet:worker:heartbeat"
+HEARTBEAT_STALE = timedelta(minutes=3)  # the cron beats every minute: three missed beats is a dead worker
+RECONNECT_DELAYS = (1, 2, 4, 8, 15, 30)  # seconds between tries to get Redis back, then every 30 s
 
 # msgspec instead of arq's default pickle: a job payload can never execute code on the worker.
 SERIALIZER: dict[str, Any] = {
@@ -37,10 +47,39 @@ async def connect_queue(redis_url: str) -> ArqRedis:
 
 
 async def record_heartbeat(ctx: dict[str, Any]) -> str:
-    """Write the time this worker last ran a job; operators (and /ready later) can see a stalled worker."""
+    """Write the time this worker last beat; /ready reports a worker whose beat is stale."""
     now = datetime.now(UTC).isoformat()
     await ctx["redis"].set(HEARTBEAT_KEY, now, ex=600)
     return now
+
+
+async def worker_health(redis: ArqRedis) -> str:
+    """ "ok" while some worker beat within HEARTBEAT_STALE; else what is wrong, in words."""
+    beat = await redis.get(HEARTBEAT_KEY)
+    if beat is None:
+        return "no worker has beaten in 10 minutes"
+    at = datetime.fromisoformat(beat.decode() if isinstance(beat, bytes) else str(beat))
+    age = datetime.now(UTC) - at
+    return "ok" if age <= HEARTBEAT_STALE else f"stalled: last beat {int(age.total_seconds())} s ago"
+
+
+async def supervise(make: Callable[[], Worker]) -> None:
+    """Run a worker and, when it stops because Redis went away, start a new one once Redis answers again
+    (backing off up to 30 s between tries). Returns when a worker ends by itself (burst, a signal)."""
+    failures = 0
+    while True:
+        worker = make()
+        try:
+            await worker.async_run()
+            return
+        except (RedisError, OSError) as exc:
+            delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
+            failures += 1
+            log.warning("worker lost Redis; starting again", error=type(exc).__name__, retry_in_seconds=delay)
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await worker.close()
+        await asyncio.sleep(delay)
 
 
 # Every context's jobs, listed here and nowhere else (contexts in their declared order).
@@ -103,7 +142,9 @@ def make_worker(
 
     return Worker(
         functions=FUNCTIONS,
-        cron_jobs=CRONS,
+        # Fresh copies: arq keeps each cron's next run on the object, and a worker started again after a
+        # Redis gap must run its start-up crons (the heartbeat) again.
+        cron_jobs=[dataclasses.replace(job, next_run=None) for job in CRONS],
         on_startup=startup,
         on_shutdown=shutdown,
         redis_settings=RedisSettings.from_dsn(redis_url),

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from arq import ArqRedis
 from obstore.store import MemoryStore
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.network.demo import DEMO_APPLICANT_LOGIN, seed_demo_onboarding
 from dealernet.policy.demo import seed_demo_policy
 from dealernet.tenants.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, seed_demo
+from dealernet.worker import HEARTBEAT_KEY
 from tests.factories import network_today
 
 VIEWER = "{ viewer { id email network { id name } station { id code name } } }"
@@ -137,16 +140,24 @@ async def test_refresh_rotates_and_a_replayed_token_revokes_the_family(client: h
     assert after_theft.status_code == 401
 
 
-async def test_health_ready_and_metrics(client: httpx.AsyncClient) -> None:
+async def test_health_ready_and_metrics(client: httpx.AsyncClient, redis: ArqRedis) -> None:
     await ask(client, "query Probe { viewer { id } }", {})
+    await redis.delete(HEARTBEAT_KEY)
+    no_worker = await client.get("/ready")  # issue 14 item 19: it answered 200 while jobs piled up
+    await redis.set(HEARTBEAT_KEY, (datetime.now(UTC) - timedelta(minutes=5)).isoformat())
+    stalled = await client.get("/ready")
+    await redis.set(HEARTBEAT_KEY, datetime.now(UTC).isoformat())
 
     health = await client.get("/health")
     ready = await client.get("/ready")
     metrics = await client.get("/metrics")
 
+    assert (no_worker.status_code, no_worker.json()["worker"]) == (503, "no worker has beaten in 10 minutes")
+    assert stalled.status_code == 503
+    assert stalled.json()["worker"].startswith("stalled: last beat")
     assert health.json() == {"status": "ok"}
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ok", "database": "ok", "migrations": "ok", "redis": "ok"}
+    assert ready.json() == {"status": "ok", "database": "ok", "migrations": "ok", "redis": "ok", "worker": "ok"}
     assert 'dealernet_graphql_operations_total{operation="Probe",outcome="ok",type="query"}' in metrics.text
     assert "dealernet_graphql_operation_seconds_bucket" in metrics.text
     assert 'requests_total{app_name="dealernet",method="GET",path="/ready",status_code="200"}' in metrics.text

