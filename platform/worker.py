@@ -65,13 +65,19 @@ async def worker_health(redis: ArqRedis) -> str:
 
 async def supervise(make: Callable[[], Worker]) -> None:
     """Run a worker and, when it stops because Redis went away, start a new one once Redis answers again
-    (backing off up to 30 s between tries). Returns when a worker ends by itself (burst, a signal)."""
+    (backing off up to 30 s between tries). Returns when a worker ends by itself: a burst done, or SIGTERM
+    or SIGINT, which is a clean stop (exit status 0, no traceback)."""
     failures = 0
     while True:
         worker = make()
         try:
             await worker.async_run()
             return
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # we are being stopped from outside
+            return  # SIGTERM or SIGINT: arq cancelled its own main task, a clean stop
         except (RedisError, OSError) as exc:
             delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
             failures += 1

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import socket
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,6 +64,12 @@ def _redis_server(port: int) -> subprocess.Popen[bytes]:
     )
 
 
+def _worker_process(env: dict[str, str]) -> subprocess.Popen[str]:
+    """`dealernet worker` as an operator starts it."""
+    command = [str(Path(sys.executable).with_name("dealernet")), "worker"]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 async def _beat(url: str, within: float) -> bool:
     """Whether a worker's heartbeat appears in the Redis at `url` within `within` seconds."""
     deadline = asyncio.get_running_loop().time() + within
@@ -103,3 +112,31 @@ async def test_the_worker_comes_back_after_a_redis_gap(settings: Settings, monke
             if server is not None and server.poll() is None:
                 server.terminate()
                 server.wait(timeout=10)
+
+
+async def test_sigterm_stops_the_worker_cleanly(settings: Settings, servers: Servers) -> None:
+    """Issue 14 item 19: SIGTERM ended `dealernet worker` with a CancelledError traceback."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    redis_server = _redis_server(port)
+    env = {
+        **os.environ,
+        "DEALERNET_ENV": "development",
+        "DEALERNET_DATABASE_URL": servers.postgres_admin_url,
+        "DEALERNET_DATABASE": settings.database_name,
+        "DEALERNET_REDIS_URL": f"redis://127.0.0.1:{port}/0",
+    }
+    worker = _worker_process(env)
+    try:
+        assert await _beat(f"redis://127.0.0.1:{port}/0", within=30), "the worker never started"
+        worker.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.to_thread(worker.communicate, timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        redis_server.terminate()
+        redis_server.wait(timeout=10)
+    assert worker.returncode == 0, output[-2000:]
+    assert "CancelledError" not in output
+    assert "shutdown on SIGTERM" in output
