@@ -40,6 +40,7 @@ from dealernet.graphql import persisted
 from dealernet.graphql.context import Context
 from dealernet.graphql.errors import coded_error
 from dealernet.network.http import (
+    REGISTRATION_PAGE,
     add_visit_photo,
     attach_evidence,
     download_certificate,
@@ -47,13 +48,10 @@ from dealernet.network.http import (
     download_letter,
     download_visit_photo,
     hand_in_document,
-    verify_registration_form,
-    verify_registration_page,
 )
 from dealernet.policy.http import download_attachment, upload_attachment, upload_import
 from dealernet.tenants.http import (
-    accept_invitation_form,
-    accept_invitation_page,
+    INVITATION_PAGE,
     authenticate,
     jwks,
     sso_begin,
@@ -328,10 +326,8 @@ def create_app(
             add_visit_photo,
             download_visit_photo,
             attach_evidence,
-            verify_registration_page,
-            verify_registration_form,
-            accept_invitation_page,
-            accept_invitation_form,
+            *REGISTRATION_PAGE,
+            *INVITATION_PAGE,
             sso_begin,
             sso_callback,
             jwks,

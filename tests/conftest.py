@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -23,7 +24,7 @@ import httpx
 import pytest
 from arq import ArqRedis
 from litestar import Litestar
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState
 
@@ -37,7 +38,7 @@ from dealernet.core.logs import configure_logging
 from dealernet.core.mail import MemoryMailer
 from dealernet.core.scope import AUTH_SCOPE, SEED_SCOPE, DbRole, Scope
 from dealernet.core.settings import Settings, load_settings
-from dealernet.tenants.models import ApiClient, PartnerKind
+from dealernet.tenants.models import ApiClient, Network, PartnerKind
 from dealernet.tenants.service.keys import load_signer
 from dealernet.tenants.service.partners import link_partner
 from dealernet.tenants.service.sign_in import scope_for
@@ -57,6 +58,13 @@ TEST_REDIS_DB = 9
 
 Serve = Callable[[Settings], AbstractAsyncContextManager[httpx.AsyncClient]]
 Scoped = Callable[[Scope | None], AbstractAsyncContextManager[AsyncSession]]
+
+
+def free_port() -> int:
+    """A local TCP port nothing listens on (for a server of a test's own, or one that is not there)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _test_redis_url(url: str) -> str:
@@ -416,6 +424,14 @@ def make_applicant(seed: AsyncSession, make_principal: MakePrincipal) -> MakeApp
         return await make_principal(network_id, station.id, Role.STATION_MANAGER)
 
     return applicant
+
+
+@pytest.fixture
+async def network_code(seed: AsyncSession, tenants: Tenants, redis: ArqRedis) -> str:
+    """Network X's code (the `redis` fixture starts the limits afresh)."""
+    code = await seed.scalar(select(Network.code).where(Network.id == tenants.network_x))
+    assert code is not None
+    return code
 
 
 @pytest.fixture

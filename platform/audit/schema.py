@@ -16,7 +16,7 @@ from dealernet.core.access import Permission
 from dealernet.core.ids import any_uuid, type_of
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, decode_cursor, gid, load_nodes, parse_uuid
+from dealernet.graphql.relay import After, First, connection, decode_cursor, gid, load_nodes, parse_uuid
 
 _entry_loader = by_id_loader(journal.entries_by_id)
 
@@ -77,10 +77,8 @@ class AuditQuery:
     async def journal(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
-        after: Annotated[
-            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
-        ] = None,
+        first: First,
+        after: After = None,
         entity_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="Only the entries about this object (its global id).")
         ] = None,

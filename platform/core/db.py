@@ -161,4 +161,10 @@ async def scoped_session(
 def unstorable(text: str) -> bool:
     """Text PostgreSQL refuses: a NUL, or a lone surrogate (a JSON \\ud800 alone) that has no UTF-8. The
     entry points refuse such input as the client's mistake before it reaches a statement."""
-    return "\x00" in text or any("\ud800" <= c <= "\udfff" for c in text)
+    if "\x00" in text:
+        return True
+    try:
+        text.encode()  # in C: fails exactly on a surrogate
+    except UnicodeEncodeError:
+        return True
+    return False

@@ -6,14 +6,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from html import escape
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 from urllib.parse import quote
 
-from litestar import MediaType, Request, Response
+from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import Body, FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import storage
+from dealernet.core.db import unstorable
 from dealernet.core.errors import DomainError, Unauthenticated
 from dealernet.core.ids import global_id
 from dealernet.core.scope import AUTH_SCOPE, Scope
@@ -120,44 +124,65 @@ class LinkForm:
     display_name: str = ""
 
 
-def link_page(
-    title: str, intro: str, action: str, token: str, *, min_password: int, error: str = "", status: int = 200
-) -> Response[str]:
-    """The form a mailed link opens: choose a password (and a name); posts to `action` with the token."""
-    problem = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
-    body = (
-        f"<p>{escape(intro)}</p>{problem}"
-        f'<form method="post" action="{escape(action)}">'
-        f'<input type="hidden" name="token" value="{escape(token)}">'
-        '<label for="display_name">Your name</label>'
-        '<input id="display_name" name="display_name" autocomplete="name">'
-        f'<label for="password">Password (at least {min_password} characters; your current one if you have an '
-        "account)</label>"
-        f'<input id="password" name="password" type="password" required minlength="{min_password}" '
-        'autocomplete="new-password">'
-        "<button type=submit>Confirm</button></form>"
-    )
-    return Response(_PAGE.format(title=escape(title), body=body), media_type=MediaType.HTML, status_code=status)
+@dataclass(frozen=True)
+class LinkPage:
+    """A page a mailed link opens: a form to choose a password, and the use case its post completes (run as
+    one anonymous unit of work, the login path's scope; it returns what to tell the person)."""
 
+    path: str
+    title: str
+    intro: str
+    min_password: int
+    complete: Callable[[AsyncSession, LinkForm], Awaitable[str]]
 
-def done_page(title: str, message: str) -> Response[str]:
-    body = f'<p class="done" role="status">{escape(message)}</p>'
-    return Response(_PAGE.format(title=escape(title), body=body), media_type=MediaType.HTML)
-
-
-async def complete_link(
-    request: Request[Any, Any, State], work: Callable[[AsyncSession], Awaitable[str]]
-) -> tuple[str | None, str, int]:
-    """Run a mailed link's use case as one anonymous unit of work (the login path's scope): (done message,
-    "", 200) or (None, the reason in words, its HTTP status)."""
-    runtime = request.app.state.runtime
-    try:
-        async with new_unit_of_work(runtime.sessionmaker, AUTH_SCOPE, queue=runtime.redis) as session:
-            return await work(session), "", 200
-    except DomainError as exc:
-        reasons = "; ".join(f"{reason}" for reason in exc.api_fields().values())
-        return (
-            None,
-            exc.message + (f" ({reasons})" if reasons and reasons != exc.message else ""),
-            PROBLEM_STATUS.get(exc.code, 400),
+    def form(self, token: str, *, error: str = "", status: int = 200) -> Response[str]:
+        problem = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+        body = (
+            f"<p>{escape(self.intro)}</p>{problem}"
+            f'<form method="post" action="{escape(self.path)}">'
+            f'<input type="hidden" name="token" value="{escape(token)}">'
+            '<label for="display_name">Your name</label>'
+            '<input id="display_name" name="display_name" autocomplete="name">'
+            f'<label for="password">Password (at least {self.min_password} characters; your current one if you '
+            "have an account)</label>"
+            f'<input id="password" name="password" type="password" required minlength="{self.min_password}" '
+            'autocomplete="new-password">'
+            "<button type=submit>Confirm</button></form>"
         )
+        return self._page(body, status)
+
+    def done(self, message: str) -> Response[str]:
+        return self._page(f'<p class="done" role="status">{escape(message)}</p>', 200)
+
+    def _page(self, body: str, status: int) -> Response[str]:
+        html = _PAGE.format(title=escape(self.title), body=body)
+        return Response(html, media_type=MediaType.HTML, status_code=status)
+
+    async def submit(self, request: Request[Any, Any, State], data: LinkForm) -> Response[str]:
+        if any(unstorable(value) for value in (data.token, data.password, data.display_name)):
+            return self.form("", error="the form holds a NUL character or invalid Unicode", status=400)
+        runtime = request.app.state.runtime
+        try:
+            async with new_unit_of_work(runtime.sessionmaker, AUTH_SCOPE, queue=runtime.redis) as session:
+                message = await self.complete(session, data)
+        except DomainError as exc:
+            reasons = "; ".join(exc.api_fields().values())
+            error = f"{exc.message} ({reasons})" if reasons else exc.message
+            return self.form(data.token, error=error, status=PROBLEM_STATUS.get(exc.code, 400))
+        return self.done(message)
+
+
+def link_handlers(page: LinkPage) -> list[HTTPRouteHandler]:
+    """The page's two routes: GET shows the form, POST (form-encoded) completes it."""
+
+    @get(page.path, summary=f"{page.title}: the page its mail links to", sync_to_thread=False)
+    def show(token: FromQuery[str] = "") -> Response[str]:
+        return page.form(token)
+
+    @post(page.path, summary=f"{page.title} (the page's form post)", status_code=200)
+    async def submit(
+        request: Request[Any, Any, State], data: Annotated[LinkForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+    ) -> Response[str]:
+        return await page.submit(request, data)
+
+    return [show, submit]

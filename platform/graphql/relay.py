@@ -7,7 +7,7 @@ import binascii
 import inspect
 import json
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar, overload
+from typing import Annotated, Any, TypeVar, overload
 from uuid import UUID
 
 import strawberry
@@ -17,6 +17,12 @@ from dealernet.core import ids
 from dealernet.core.errors import ValidationFailed
 from dealernet.core.ids import global_id, parse_uuid
 from dealernet.graphql.context import Info
+
+# The arguments of every paged list, described once (core.paging holds the rule).
+First = Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")]
+After = Annotated[
+    str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
+]
 
 N = TypeVar("N", bound=relay.Node)
 R = TypeVar("R")

@@ -14,21 +14,13 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import storage
 from dealernet.core.ids import uuid_of
 from dealernet.core.scope import Scope
-from dealernet.core.web import (
-    LinkForm,
-    complete_link,
-    described_file,
-    done_page,
-    file_response,
-    in_bearer_scope,
-    link_page,
-)
+from dealernet.core.web import LinkForm, LinkPage, described_file, file_response, in_bearer_scope, link_handlers
 from dealernet.network import rules
 from dealernet.network.service import acceptance, documents, pipeline, profile, registration
 from dealernet.tenants.service.directory import MIN_PASSWORD_LENGTH
@@ -170,38 +162,20 @@ async def attach_evidence(
     return await in_bearer_scope(request, work)
 
 
-_VERIFY = "/verify-registration"
-_VERIFY_TITLE = "Confirm your registration"
-_VERIFY_INTRO = (
-    "Choose the password you will sign in with (or give your current one if you already have an account): "
-    "your company's application then opens as a draft, with you as its manager."
+async def _verify(session: AsyncSession, form: LinkForm) -> str:
+    registered = await registration.verify(
+        session, token=form.token, password=form.password, display_name=form.display_name
+    )
+    return f"{registered.email} is confirmed: sign in with it to fill in your application."
+
+
+REGISTRATION_PAGE = link_handlers(
+    LinkPage(
+        path="/verify-registration",
+        title="Confirm your registration",
+        intro="Choose the password you will sign in with (or give your current one if you already have an "
+        "account): your company's application then opens as a draft, with you as its manager.",
+        min_password=MIN_PASSWORD_LENGTH,
+        complete=_verify,
+    )
 )
-
-
-@get(_VERIFY, summary="The page the registration mail links to: choose a password to confirm", sync_to_thread=False)
-def verify_registration_page(token: FromQuery[str] = "") -> Response[str]:
-    return link_page(_VERIFY_TITLE, _VERIFY_INTRO, _VERIFY, token, min_password=MIN_PASSWORD_LENGTH)
-
-
-@post(_VERIFY, summary="Confirm a registration from its page (a form post)", status_code=200)
-async def verify_registration_form(
-    request: Request[Any, Any, State], data: Annotated[LinkForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
-) -> Response[str]:
-    async def work(session: AsyncSession) -> str:
-        registered = await registration.verify(
-            session, token=data.token, password=data.password, display_name=data.display_name
-        )
-        return f"{registered.email} is confirmed: sign in with it to fill in your application."
-
-    done, problem, status = await complete_link(request, work)
-    if done is None:
-        return link_page(
-            _VERIFY_TITLE,
-            _VERIFY_INTRO,
-            _VERIFY,
-            data.token,
-            min_password=MIN_PASSWORD_LENGTH,
-            error=problem,
-            status=status,
-        )
-    return done_page(_VERIFY_TITLE, done)

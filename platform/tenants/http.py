@@ -6,14 +6,13 @@ import base64
 import binascii
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import unquote
 from uuid import UUID
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.response import Redirect
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,7 +22,7 @@ from dealernet.core.errors import Conflict, NotFound, Unauthenticated, Unavailab
 from dealernet.core.scope import AUTH_SCOPE, Scope
 from dealernet.core.secrets import secret_box
 from dealernet.core.unit_of_work import new_unit_of_work
-from dealernet.core.web import LinkForm, complete_link, done_page, link_page
+from dealernet.core.web import LinkForm, LinkPage, link_handlers
 from dealernet.tenants.service import directory, factors, partners, sign_in, sso
 from dealernet.tenants.service.directory import MIN_PASSWORD_LENGTH
 from dealernet.tenants.service.keys import KeyStore
@@ -268,38 +267,20 @@ async def jwks(request: Request[Any, Any, State]) -> Response[dict[str, Any]]:
     return Response(signer.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
 
-_ACCEPT = "/accept-invitation"
-_ACCEPT_TITLE = "Accept your invitation"
-_ACCEPT_INTRO = (
-    "Choose the password you will sign in with (or give your current one if you already have an account) "
-    "to join with the role you were invited to."
+async def _accept(session: AsyncSession, form: LinkForm) -> str:
+    accepted = await directory.accept_invitation(
+        session, token=form.token, password=form.password, display_name=form.display_name
+    )
+    return f"{accepted.email} has joined: sign in with it."
+
+
+INVITATION_PAGE = link_handlers(
+    LinkPage(
+        path="/accept-invitation",
+        title="Accept your invitation",
+        intro="Choose the password you will sign in with (or give your current one if you already have an "
+        "account) to join with the role you were invited to.",
+        min_password=MIN_PASSWORD_LENGTH,
+        complete=_accept,
+    )
 )
-
-
-@get(_ACCEPT, summary="The page the invitation mail links to: choose a password to join", sync_to_thread=False)
-def accept_invitation_page(token: FromQuery[str] = "") -> Response[str]:
-    return link_page(_ACCEPT_TITLE, _ACCEPT_INTRO, _ACCEPT, token, min_password=MIN_PASSWORD_LENGTH)
-
-
-@post(_ACCEPT, summary="Accept an invitation from its page (a form post)", status_code=200)
-async def accept_invitation_form(
-    request: Request[Any, Any, State], data: Annotated[LinkForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
-) -> Response[str]:
-    async def work(session: AsyncSession) -> str:
-        accepted = await directory.accept_invitation(
-            session, token=data.token, password=data.password, display_name=data.display_name
-        )
-        return f"{accepted.email} has joined: sign in with it."
-
-    done, problem, status = await complete_link(request, work)
-    if done is None:
-        return link_page(
-            _ACCEPT_TITLE,
-            _ACCEPT_INTRO,
-            _ACCEPT,
-            data.token,
-            min_password=MIN_PASSWORD_LENGTH,
-            error=problem,
-            status=status,
-        )
-    return done_page(_ACCEPT_TITLE, done)

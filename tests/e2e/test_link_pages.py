@@ -6,23 +6,11 @@ from __future__ import annotations
 import re
 
 import httpx
-import pytest
-from arq import ArqRedis
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core.mail import MemoryMailer
-from dealernet.tenants.models import Network
 from tests.conftest import Deliver, Tenants, graphql
 from tests.e2e.test_identity import INVITE, ask, login
 from tests.e2e.test_registration import register
-
-
-@pytest.fixture
-async def network_code(seed: AsyncSession, tenants: Tenants, redis: ArqRedis) -> str:
-    code = await seed.scalar(select(Network.code).where(Network.id == tenants.network_x))
-    assert code is not None
-    return code
 
 
 def mailed_link(mailer: MemoryMailer, email: str) -> str:
@@ -88,3 +76,11 @@ async def test_a_page_escapes_what_it_is_given(client: httpx.AsyncClient) -> Non
     page = await client.get("/verify-registration", params={"token": '"><script>alert(1)</script>'})
     assert "<script>alert(1)" not in page.text
     assert "&quot;&gt;&lt;script&gt;" in page.text
+
+
+async def test_a_nul_in_the_form_is_the_clients_mistake(client: httpx.AsyncClient) -> None:
+    answer = await client.post(
+        "/accept-invitation", data={"token": "t", "password": "a long passphrase", "display_name": "Li\x00"}
+    )
+    assert answer.status_code == 400
+    assert "NUL character" in answer.text

@@ -6,7 +6,6 @@ is not there: a port nothing listens on (the shared server is never stopped)."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -18,21 +17,15 @@ from dealernet.app import create_app
 from dealernet.core.db import new_id
 from dealernet.core.settings import Settings
 from dealernet.policy.service import imports
-from tests.conftest import Tenants, graphql, running_lifespan
+from tests.conftest import Tenants, free_port, graphql, running_lifespan
 from tests.factories import PASSWORD
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
 async def without_redis(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    gone = ArqRedis(host="127.0.0.1", port=_closed_port(), socket_connect_timeout=0.5)
+    gone = ArqRedis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5)
     app = create_app(settings, sessionmaker=sessionmaker, redis=gone)
     async with (
         running_lifespan(app),
@@ -58,7 +51,7 @@ async def test_registration_answers_unavailable(without_redis: httpx.AsyncClient
 
 
 async def test_an_imports_progress_is_not_shown_rather_than_an_error() -> None:
-    gone = ArqRedis(host="127.0.0.1", port=_closed_port(), socket_connect_timeout=0.5)
+    gone = ArqRedis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5)
     try:
         assert await imports.read_progress(gone, new_id()) is None
         await imports.redis_progress(gone, new_id())(1, 2)  # the job goes on

@@ -9,7 +9,6 @@ from uuid import UUID
 
 import httpx
 import pytest
-from arq import ArqRedis
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,14 +30,6 @@ REGISTER = """mutation($input: RegisterApplicantInput!) { registerApplicant(inpu
 VERIFY = """mutation($input: VerifyRegistrationInput!) { verifyRegistration(input: $input) {
   __typename ... on VerifyRegistrationSuccess { email } ... on UserError { code message } } }"""
 MY_APPLICATION = "{ myApplication { companyName stage stageLabel { en } } viewer { role station { status } } }"
-
-
-@pytest.fixture
-async def network_code(seed: AsyncSession, tenants: Tenants, redis: ArqRedis) -> str:
-    """Network X's code (the `redis` fixture starts the limits afresh)."""
-    code = await seed.scalar(select(Network.code).where(Network.id == tenants.network_x))
-    assert code is not None
-    return code
 
 
 async def register(client: httpx.AsyncClient, **fields: str) -> dict[str, Any]:

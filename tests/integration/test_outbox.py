@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dealernet.core import outbox
 from dealernet.core.embedded import Servers
+from dealernet.core.errors import NotFound
 from dealernet.core.mail import MemoryMailer
 from dealernet.core.scope import Scope
 from dealernet.core.settings import Settings
@@ -36,8 +37,23 @@ async def deactivate_membership(session: AsyncSession, scope: Scope, payload: Ma
     await session.execute(text("UPDATE memberships SET is_active = false WHERE id = :m"), {"m": payload["membership"]})
 
 
+async def refuse(session: AsyncSession, scope: Scope, payload: Mapping[str, Any], env: object) -> None:
+    await session.execute(text("UPDATE stations SET city = 'changed' WHERE id = :s"), {"s": payload["station"]})
+    raise NotFound("the thing the job was for is gone")
+
+
+FAILED: list[tuple[str, str]] = []
+
+
+async def record_failure(session: AsyncSession, scope: Scope, payload: Mapping[str, Any], reason: str) -> None:
+    FAILED.append((payload["station"], reason))
+
+
 # The test's own jobs, registered like a context's.
-outbox.register({"test.rename_station": rename_station, "test.deactivate_membership": deactivate_membership})
+outbox.register(
+    {"test.rename_station": rename_station, "test.deactivate_membership": deactivate_membership, "test.refuse": refuse},
+    {"test.refuse": record_failure},
+)
 
 
 async def queue(scoped: Scoped, scope: Scope, job: str, payload: dict[str, Any]) -> UUID:
@@ -155,3 +171,22 @@ async def test_an_unknown_job_is_refused_when_queued(scoped: Scoped, tenants: Te
     async with scoped(tenants.hq_x.scope) as session:
         with pytest.raises(ValueError, match="no job named"):
             await outbox.add(session, tenants.hq_x.scope, "nope", {})
+
+
+async def test_a_job_refused_by_the_domain_fails_for_good_at_once(
+    scoped: Scoped,
+    seed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    tenants: Tenants,
+) -> None:
+    """A domain error will not get better on a retry: the job's effect is rolled back, its row is done with the
+    reason, and its context's failure record runs (issue 14 item 3)."""
+    row_id = await queue(scoped, tenants.hq_x.scope, "test.refuse", {"station": str(tenants.station_a)})
+    env = outbox.JobEnv(settings=settings, mailer=MemoryMailer())
+    assert await outbox.run(sessionmaker, row_id, env) == "failed"
+    assert FAILED[-1] == (str(tenants.station_a), "the thing the job was for is gone")
+    row = await seed.get(outbox.OutboxRow, row_id, populate_existing=True)
+    assert row is not None
+    assert (row.done_at is not None, row.payload) == (True, {"failed": "the thing the job was for is gone"})
+    assert await seed.scalar(text("SELECT city FROM stations WHERE id = :s"), {"s": tenants.station_a}) != "changed"

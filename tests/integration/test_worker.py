@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from dealernet import worker as worker_module
 from dealernet.core.embedded import Servers
 from dealernet.core.settings import Settings
 from dealernet.worker import HEARTBEAT_KEY, make_worker, supervise
+from tests.conftest import free_port
 
 
 async def test_heartbeat_job_runs_on_a_real_worker(settings: Settings, servers: Servers, redis: ArqRedis) -> None:
@@ -89,9 +89,7 @@ async def _beat(url: str, within: float) -> bool:
 async def test_the_worker_comes_back_after_a_redis_gap(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 14 item 19: the worker died on any Redis gap of 2 s or more and nothing restarted it."""
     monkeypatch.setattr(worker_module, "RECONNECT_DELAYS", (0.5,))  # the back-off, shortened for the test
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
     first = _redis_server(port)
     supervised = asyncio.create_task(supervise(lambda: make_worker(settings, url, handle_signals=False)))
@@ -116,9 +114,7 @@ async def test_the_worker_comes_back_after_a_redis_gap(settings: Settings, monke
 
 async def test_sigterm_stops_the_worker_cleanly(settings: Settings, servers: Servers) -> None:
     """Issue 14 item 19: SIGTERM ended `dealernet worker` with a CancelledError traceback."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     redis_server = _redis_server(port)
     env = {
         **os.environ,

@@ -21,7 +21,7 @@ from dealernet.graphql.enums import expose
 from dealernet.graphql.masking import Pii, pii
 from dealernet.graphql.payloads import ConflictError, ForbiddenError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, gid, keyset_after, load_nodes, uuid_of
+from dealernet.graphql.relay import After, First, connection, gid, keyset_after, load_nodes, uuid_of
 from dealernet.network import models, rules
 from dealernet.network.service import acceptance, applications, documents, pipeline
 from dealernet.policy.rules import ServiceType
@@ -565,10 +565,8 @@ class ApplicationsQuery:
     async def applications(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
-        after: Annotated[
-            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
-        ] = None,
+        first: First,
+        after: After = None,
         stage: Annotated[rules.Stage | None, strawberry.argument(description="Only those at this stage.")] = None,
         region_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="Only those of this region (global id).")

@@ -20,7 +20,7 @@ from dealernet.graphql.enums import expose
 from dealernet.graphql.masking import Pii, pii
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, gid, keyset_after, load_nodes, uuid_of
+from dealernet.graphql.relay import After, First, connection, gid, keyset_after, load_nodes, uuid_of
 from dealernet.network import models, rules
 from dealernet.network.schema.applications import StageLabel, StationDocument
 from dealernet.network.service import overdue, profile
@@ -265,10 +265,8 @@ class ProfileQuery:
     async def profile_changes(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
-        after: Annotated[
-            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
-        ] = None,
+        first: First,
+        after: After = None,
         station_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="Only this station's (global id); HQ only.")
         ] = None,

@@ -20,7 +20,7 @@ from dealernet.core.scope import Scope
 from dealernet.graphql.context import Context, Info, by_id_loader
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, keyset_after, load_nodes, maybe_gid, uuid_of
+from dealernet.graphql.relay import After, First, connection, keyset_after, load_nodes, maybe_gid, uuid_of
 from dealernet.graphql.scalars import Money
 from dealernet.policy import models
 from dealernet.policy.service import catalogue, prices
@@ -236,10 +236,8 @@ class CatalogueQuery:
     async def parts(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
-        after: Annotated[
-            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
-        ] = None,
+        first: First,
+        after: After = None,
         component_group: Annotated[
             str | None, strawberry.argument(description="Only those of this component group.")
         ] = None,

@@ -14,7 +14,7 @@ from dealernet.core.access import Permission
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.enums import expose
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, keyset_after, load_nodes
+from dealernet.graphql.relay import After, First, connection, keyset_after, load_nodes
 from dealernet.policy import models
 from dealernet.policy.rules import ImportKind, ImportMode, ImportStatus
 from dealernet.policy.service import imports
@@ -118,10 +118,8 @@ class ImportsQuery:
     async def imports(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
-        after: Annotated[
-            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
-        ] = None,
+        first: First,
+        after: After = None,
     ) -> relay.Connection[Import]:
         rows = await info.context.run(imports.list_imports, first=first, after=keyset_after(after))
         return connection(rows, first=first, node=Import.from_row, key=lambda r: (r.created_at.isoformat(), r.id))

@@ -17,7 +17,7 @@ from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, gid, keyset_after, load_nodes, uuid_of
+from dealernet.graphql.relay import After, First, connection, gid, keyset_after, load_nodes, uuid_of
 from dealernet.graphql.scalars import Money
 from dealernet.policy import models
 from dealernet.policy.service import labour
@@ -139,10 +139,8 @@ class LabourQuery:
     async def labour_operations(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
-        after: Annotated[
-            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
-        ] = None,
+        first: First,
+        after: After = None,
         component_group: Annotated[
             str | None, strawberry.argument(description="Only those of this component group.")
         ] = None,

@@ -18,7 +18,7 @@ from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.enums import expose
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, gid, keyset_after, load_nodes, uuid_of
+from dealernet.graphql.relay import After, First, connection, gid, keyset_after, load_nodes, uuid_of
 from dealernet.policy import models
 from dealernet.policy.rules import ServiceType
 from dealernet.policy.service import labour, prices
@@ -405,10 +405,8 @@ class PublicationsQuery:
     async def publications(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
-        after: Annotated[
-            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
-        ] = None,
+        first: First,
+        after: After = None,
         kind: Annotated[
             PublicationKind | None, strawberry.argument(description="Only publications of this kind.")
         ] = None,

@@ -16,7 +16,7 @@ from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import gid, keyset_after, uuid_of
+from dealernet.graphql.relay import After, First, gid, keyset_after, uuid_of
 from dealernet.policy import models
 
 if TYPE_CHECKING:
@@ -137,10 +137,8 @@ class StockQuery:
         self,
         info: Info,
         on: Annotated[date, strawberry.argument(description="The day the figures are for.")],
-        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
-        after: Annotated[
-            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
-        ] = None,
+        first: First,
+        after: After = None,
         station_id: Annotated[
             strawberry.ID | None,
             strawberry.argument(description="The station (global id); HQ only, a station always gets its own."),

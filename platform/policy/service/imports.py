@@ -217,8 +217,10 @@ def check_part_row(line: int, row: Mapping[str, str]) -> tuple[tuple[Any, ...] |
 def _amount(line: int, column: str, value: str) -> tuple[Decimal | None, list[Problem]]:
     try:
         return check_money(Decimal(value.replace(",", "")), column), []
-    except (InvalidOperation, ValidationFailed):
-        return None, [Problem(line, column, "an amount with at most two decimals, not negative")]
+    except InvalidOperation:
+        return None, [Problem(line, column, f"{value!r} is not an amount")]
+    except ValidationFailed as exc:  # the same words as the API's: what is wrong with it
+        return None, [Problem(line, column, exc.fields[column])]
 
 
 def check_price_row(line: int, row: Mapping[str, str]) -> tuple[tuple[Any, ...] | None, list[Problem]]:

@@ -20,7 +20,7 @@ from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.enums import expose
 from dealernet.graphql.payloads import ConflictError, ForbiddenError, NotFoundError, ValidationError, attempt, problem
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, gid, keyset_after, load_nodes, maybe_gid, uuid_of
+from dealernet.graphql.relay import After, First, connection, gid, keyset_after, load_nodes, maybe_gid, uuid_of
 from dealernet.tenants import models
 from dealernet.tenants.service import directory, mails
 from dealernet.tenants.service.throttle import LoginThrottle, policy_of
@@ -353,10 +353,8 @@ class DirectoryQuery:
     async def stations(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
-        after: Annotated[
-            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
-        ] = None,
+        first: First,
+        after: After = None,
         region_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="Only those of this region (global id).")
         ] = None,

@@ -17,7 +17,7 @@ from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.payloads import NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import connection, gid, keyset_after, load_nodes, uuid_of
+from dealernet.graphql.relay import After, First, connection, gid, keyset_after, load_nodes, uuid_of
 from dealernet.tenants import models
 from dealernet.tenants.service import notifications
 
@@ -79,10 +79,8 @@ class NotificationsQuery:
     async def notifications(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="How many to return: 1 to 100.")],
-        after: Annotated[
-            str | None, strawberry.argument(description="The endCursor of the previous page; empty for the first page.")
-        ] = None,
+        first: First,
+        after: After = None,
         unread_only: Annotated[bool, strawberry.argument(description="Only those not yet read.")] = False,
     ) -> relay.Connection[Notification]:
         rows = await info.context.run(
