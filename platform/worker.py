@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import structlog
 from arq import ArqRedis, create_pool, cron
 from arq.connections import RedisSettings
-from arq.worker import Function, Worker, func
+from arq.constants import in_progress_key_prefix
+from arq.typing import WorkerCoroutine
+from arq.worker import Worker, func
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -94,10 +97,6 @@ OUTBOX_JOBS: dict[str, outbox.Handler] = {
     **policy_jobs.OUTBOX_JOBS,
     **network_jobs.OUTBOX_JOBS,
 }
-FUNCTIONS: list[Function] = [
-    func(record_heartbeat, name="platform.record_heartbeat"),
-    func(outbox.run_job, name=RUN_JOB),
-]
 CRONS = [
     cron(record_heartbeat, name="cron:platform.record_heartbeat", second=0, run_at_startup=True),
     cron(outbox.relay_job, name="cron:outbox.relay", second={5, 25, 45}, run_at_startup=True),
@@ -107,14 +106,39 @@ CRONS = [
     *policy_jobs.CRONS,
     *network_jobs.CRONS,
 ]
+CRON_TIMEOUT = timedelta(minutes=5)  # a cron's run (a nightly sweep is the longest)
 
 
 OUTBOX_FAILURES: dict[str, outbox.FailureHandler] = {**policy_jobs.OUTBOX_FAILURES}
+OUTBOX_TIMEOUTS: dict[str, timedelta] = {**policy_jobs.OUTBOX_TIMEOUTS}
 
 
 def register_jobs() -> None:
     """Make every context's outbox jobs known: the API and the CLI queue them, the worker runs them."""
-    outbox.register(OUTBOX_JOBS, OUTBOX_FAILURES)
+    outbox.register(OUTBOX_JOBS, OUTBOX_FAILURES, OUTBOX_TIMEOUTS)
+
+
+def leased(function: Callable[..., Awaitable[Any]], lease: timedelta) -> WorkerCoroutine:
+    """`function`, renewing its job's lock while it runs. arq locks a running job (its in-progress key)
+    for a fixed time; a worker killed mid-job leaves the lock behind, and the job runs again only once it
+    has expired. A short lease renewed every third of it keeps a long job locked while its worker lives
+    and frees a dead worker's job within one lease."""
+
+    async def renew(redis: ArqRedis, key: str) -> None:
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            with contextlib.suppress(RedisError, OSError):  # a missed renewal is retried a third later
+                await redis.pexpire(key, int(lease.total_seconds() * 1000))
+
+    @functools.wraps(function)
+    async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        renewing = asyncio.create_task(renew(ctx["redis"], in_progress_key_prefix + ctx["job_id"]))
+        try:
+            return await function(ctx, *args, **kwargs)
+        finally:
+            renewing.cancel()
+
+    return cast(WorkerCoroutine, run)
 
 
 def make_worker(
@@ -131,6 +155,13 @@ def make_worker(
     """The worker. Jobs reach the database through `sessionmaker` (tests pass theirs), else through the
     app login the worker connects with at start-up."""
     register_jobs()
+    lease = timedelta(seconds=settings.job_lease_seconds)
+    functions = [
+        func(leased(record_heartbeat, lease), name="platform.record_heartbeat"),
+        # Each outbox job keeps to its own time (outbox.TIMEOUTS); this is only the ceiling over them all.
+        func(leased(outbox.run_job, lease), name=RUN_JOB, timeout=outbox.longest_timeout() + timedelta(seconds=30)),
+    ]
+    crons = [dataclasses.replace(job, coroutine=leased(job.coroutine, lease), next_run=None) for job in CRONS]
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["env"] = outbox.JobEnv(settings=settings, mailer=mailer or LogMailer(), redis=ctx.get("redis"))
@@ -146,20 +177,24 @@ def make_worker(
         if "engine" in ctx:
             await ctx["engine"].dispose()
 
-    return Worker(
-        functions=FUNCTIONS,
+    worker = Worker(
+        functions=functions,
         # Fresh copies: arq keeps each cron's next run on the object, and a worker started again after a
         # Redis gap must run its start-up crons (the heartbeat) again.
-        cron_jobs=[dataclasses.replace(job, next_run=None) for job in CRONS],
+        cron_jobs=crons,
         on_startup=startup,
         on_shutdown=shutdown,
         redis_settings=RedisSettings.from_dsn(redis_url),
         burst=burst,
         handle_signals=handle_signals,
         max_jobs=max_jobs,
-        job_timeout=300,
+        job_timeout=CRON_TIMEOUT,
         max_tries=outbox.MAX_TRIES,
         keep_result=3600,
         ctx={"settings": settings},
         **SERIALIZER,
     )
+    # arq locks every job for its longest timeout + 10 s: a killed worker's job waited that long (310 s)
+    # to run again. The jobs renew a short lease instead (`leased`).
+    worker.in_progress_timeout_s = lease.total_seconds()
+    return worker

@@ -15,6 +15,7 @@ Jobs are registered by name (`register`, from each context's `jobs.py`) and rece
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -59,6 +60,10 @@ Handler = Callable[[AsyncSession, Scope, Mapping[str, Any], JobEnv], Awaitable[o
 FailureHandler = Callable[[AsyncSession, Scope, Mapping[str, Any], str], Awaitable[object]]
 JOBS: dict[str, Handler] = {}
 FAILURES: dict[str, FailureHandler] = {}
+# How long one try of a job may take. A mail or a fan-out takes seconds; a job that needs longer (a bulk
+# import) says so when it registers. A try past its time is cancelled and counts as a failed try.
+TIMEOUTS: dict[str, timedelta] = {}
+DEFAULT_TIMEOUT = timedelta(minutes=1)
 MAX_TRIES = 5  # arq's tries of one job; the last one that fails is final
 
 
@@ -77,15 +82,29 @@ class OutboxRow(IdMixin, Base):
     done_at: Mapped[datetime | None]
 
 
-def register(handlers: Mapping[str, Handler], failures: Mapping[str, FailureHandler] | None = None) -> None:
+def register(
+    handlers: Mapping[str, Handler],
+    failures: Mapping[str, FailureHandler] | None = None,
+    timeouts: Mapping[str, timedelta] | None = None,
+) -> None:
     """Make the contexts' jobs known by name (context.verb, e.g. policy.notify_delivered), with what to
-    record when one fails for good. The entry points call it with what each context's `jobs.py` exports
-    (worker.register_jobs); nothing registers by import."""
+    record when one fails for good and how long the slow ones may take. The entry points call it with what
+    each context's `jobs.py` exports (worker.register_jobs); nothing registers by import."""
     for name, handler in handlers.items():
         if name in JOBS and JOBS[name] is not handler:
             raise ValueError(f"job {name} is registered twice")
         JOBS[name] = handler
     FAILURES.update(failures or {})
+    TIMEOUTS.update(timeouts or {})
+
+
+def timeout_of(job: str) -> timedelta:
+    return TIMEOUTS.get(job, DEFAULT_TIMEOUT)
+
+
+def longest_timeout() -> timedelta:
+    """The longest any registered job may take: the arq function's own ceiling."""
+    return max([DEFAULT_TIMEOUT, *TIMEOUTS.values()])
 
 
 async def add(session: AsyncSession, scope: Scope, job: str, payload: Mapping[str, Any]) -> UUID:
@@ -169,7 +188,8 @@ async def run(
             row = await _pending(session, row_id)
             if row is None:  # a second delivery that waited on the lock
                 return "done already"
-            await JOBS[row.job](session, scope, row.payload, env)
+            async with asyncio.timeout(timeout_of(row.job).total_seconds()):
+                await JOBS[row.job](session, scope, row.payload, env)
             row.done_at, row.payload = datetime.now(UTC), {}
     except DomainError as exc:
         return await _failed(sessionmaker, scope, row_id, env, exc.message)
@@ -177,8 +197,14 @@ async def run(
         if not last_try:
             raise  # arq tries again
         log.exception("outbox job failed for good", row=str(row_id))
-        return await _failed(sessionmaker, scope, row_id, env, f"the job failed ({type(exc).__name__})")
+        return await _failed(sessionmaker, scope, row_id, env, _reason(exc))
     return "done"
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"the job ran past its time limit on each of its {MAX_TRIES} tries"
+    return f"the job failed ({type(exc).__name__})"
 
 
 async def _pending(session: AsyncSession, row_id: UUID) -> OutboxRow | None:

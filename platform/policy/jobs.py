@@ -4,6 +4,7 @@ import (outbox jobs). `worker.py` registers what this module exports."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -35,6 +36,8 @@ async def import_failed(session: AsyncSession, scope: Scope, payload: Mapping[st
 
 
 OUTBOX_FAILURES: dict[str, outbox.FailureHandler] = {RUN: import_failed}
+# A 100,000-row file checks, stages and merges in seconds; ten minutes leaves room for a busy database.
+OUTBOX_TIMEOUTS: dict[str, timedelta] = {RUN: timedelta(minutes=10)}
 OUTBOX_JOBS: dict[str, outbox.Handler] = {
     NOTIFY_DELIVERED: notify_delivered,
     RUN: run_import_job,

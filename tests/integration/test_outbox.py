@@ -4,6 +4,7 @@ lost and the relay hands the row over later (INT-5 in small)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -42,6 +43,11 @@ async def refuse(session: AsyncSession, scope: Scope, payload: Mapping[str, Any]
     raise NotFound("the thing the job was for is gone")
 
 
+async def dawdle(session: AsyncSession, scope: Scope, payload: Mapping[str, Any], env: object) -> None:
+    await session.execute(text("UPDATE stations SET city = 'changed' WHERE id = :s"), {"s": payload["station"]})
+    await asyncio.sleep(5)
+
+
 FAILED: list[tuple[str, str]] = []
 
 
@@ -51,8 +57,14 @@ async def record_failure(session: AsyncSession, scope: Scope, payload: Mapping[s
 
 # The test's own jobs, registered like a context's.
 outbox.register(
-    {"test.rename_station": rename_station, "test.deactivate_membership": deactivate_membership, "test.refuse": refuse},
-    {"test.refuse": record_failure},
+    {
+        "test.rename_station": rename_station,
+        "test.deactivate_membership": deactivate_membership,
+        "test.refuse": refuse,
+        "test.dawdle": dawdle,
+    },
+    {"test.refuse": record_failure, "test.dawdle": record_failure},
+    {"test.dawdle": timedelta(seconds=0.2)},
 )
 
 
@@ -190,3 +202,22 @@ async def test_a_job_refused_by_the_domain_fails_for_good_at_once(
     assert row is not None
     assert (row.done_at is not None, row.payload) == (True, {"failed": "the thing the job was for is gone"})
     assert await seed.scalar(text("SELECT city FROM stations WHERE id = :s"), {"s": tenants.station_a}) != "changed"
+
+
+async def test_a_try_past_its_jobs_time_limit_is_cancelled_and_rolled_back(
+    scoped: Scoped,
+    seed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    tenants: Tenants,
+) -> None:
+    """Issue 14 item 18: one limit of 300 s for every job; now each job has its own (here 0.2 s)."""
+    row_id = await queue(scoped, tenants.hq_x.scope, "test.dawdle", {"station": str(tenants.station_a)})
+    env = outbox.JobEnv(settings=settings, mailer=MemoryMailer())
+    with pytest.raises(TimeoutError):  # an early try: arq tries again
+        await outbox.run(sessionmaker, row_id, env)
+    assert await outbox.run(sessionmaker, row_id, env, last_try=True) == "failed"
+    assert FAILED[-1] == (str(tenants.station_a), "the job ran past its time limit on each of its 5 tries")
+    assert await seed.scalar(text("SELECT city FROM stations WHERE id = :s"), {"s": tenants.station_a}) != "changed"
+    assert outbox.timeout_of("test.dawdle") == timedelta(seconds=0.2)
+    assert outbox.timeout_of("test.rename_station") == outbox.DEFAULT_TIMEOUT
