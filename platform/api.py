@@ -45,6 +45,7 @@ from dealernet.tenants.schema.directory import DirectoryMutation, DirectoryQuery
 from dealernet.tenants.schema.notifications import NotificationsMutation, NotificationsQuery
 from dealernet.tenants.schema.partners import Partner, PartnersMutation, PartnersQuery
 from dealernet.tenants.schema.sign_in import SignInMutation, SignInQuery
+from dealernet.workshop.schema.vehicles import VehiclesMutation, VehiclesQuery
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -80,6 +81,7 @@ class Query(
     PipelineQuery,
     AcceptanceQuery,
     ProfileQuery,
+    VehiclesQuery,
     AuditQuery,
     NodeQuery,
 ):
@@ -108,6 +110,7 @@ class Mutation(
     AcceptanceMutation,
     RegistrationMutation,
     ProfileMutation,
+    VehiclesMutation,
 ):
     pass
 

@@ -15,7 +15,7 @@ import msgspec
 import structlog
 from arq import ArqRedis
 from cross_web import HTTPException as StrawberryHTTPException
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, MediaType, Request, Response, get
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotFoundException
@@ -23,7 +23,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import text
-from sqlalchemy.exc import IllegalStateChangeError
+from sqlalchemy.exc import DBAPIError, IllegalStateChangeError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from strawberry.litestar import make_graphql_controller
 from strawberry.types import ExecutionResult
@@ -162,6 +162,7 @@ async def graphql_context(request: Request[Any, Any, State]) -> AsyncIterator[Co
     assert runtime.sessionmaker is not None
     scope, auth_error = await runtime.authenticate(request.headers.get("authorization"))
     session = runtime.sessionmaker(info={"scope": scope})
+    context: Context | None = None
     try:
         if scope is not None and scope.is_station:
             # One query in the request's own transaction: mutations of a suspended station are refused.
@@ -171,7 +172,7 @@ async def graphql_context(request: Request[Any, Any, State]) -> AsyncIterator[Co
                 await session.rollback()
                 scope, auth_error = None, exc.message
             session.info["scope"] = scope
-        yield Context(
+        context = Context(
             session=session,
             scope=scope,
             auth_error=auth_error,
@@ -183,13 +184,20 @@ async def graphql_context(request: Request[Any, Any, State]) -> AsyncIterator[Co
             store=runtime.store,
             client_address=request.client.host if request.client else "unknown",
         )
+        yield context
     finally:
+        if context is not None:
+            await context.settle()
         try:
             await session.close()  # rolls back whatever is open and gives the connection back
         except IllegalStateChangeError:
             # A cancelled request (the client went away) interrupted the session in mid-operation; the
             # cancellation, not this, must propagate — SQLAlchemy returns the connection when it unwinds.
             structlog.get_logger("dealernet.http").info("request cancelled while using the database")
+        except DBAPIError:
+            # The connection died under the request (a failover); its fields said UNAVAILABLE already, and
+            # the pool has dropped the connection.
+            structlog.get_logger("dealernet.http").warning("database connection lost at the end of a request")
 
 
 @get("/health", summary="The process is up", sync_to_thread=False)
@@ -228,6 +236,23 @@ async def _persisted_document(session: AsyncSession, scope: TenantScope, sha256:
     return await partners.persisted_document(session, scope, sha256=sha256)
 
 
+# GraphQL over HTTP's own media type, answered to a client that asks for it before application/json.
+GRAPHQL_RESPONSE = "application/graphql-response+json; charset=utf-8"
+
+
+def _answers_in(request: Request[Any, Any, State]) -> str:
+    """The media type of the answer: application/json unless the Accept header prefers the spec's own
+    (no Accept, */* and application/* all mean application/json)."""
+    best = request.accept.best_match([MediaType.JSON, "application/graphql-response+json"], default=MediaType.JSON)
+    return GRAPHQL_RESPONSE if best == "application/graphql-response+json" else MediaType.JSON
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """No operation ran: every error is the document's or the variables' (an execution error has a path)."""
+    errors = result.errors or []
+    return result.data is None and bool(errors) and all(not error.path for error in errors)
+
+
 def _graphql_controller(settings: Settings) -> type:
     base = make_graphql_controller(
         build_schema(production=settings.is_production),
@@ -258,7 +283,20 @@ def _graphql_controller(settings: Settings) -> type:
             # Syntax errors never reach the schema's extensions; give them their code here.
             if result.errors:
                 result.errors = [coded_error(error, suggestions=not settings.is_production) for error in result.errors]
-            return await super().process_result(request, result)
+            answer = await super().process_result(request, result)
+            if _answers_in(request) == GRAPHQL_RESPONSE and _is_request_error(result):
+                # Parsing, validation or variable coercion failed, so nothing ran: the spec's media type says
+                # so with a 400 and no `data` entry (application/json keeps its legacy 200 and data: null).
+                answer.pop("data", None)
+                request.state.graphql_status = 400
+            return answer
+
+        async def execute_request(self, request: Request[Any, Any, State], context: Any, root_value: Any) -> Any:
+            response = await super().execute_request(request, context, root_value)
+            if response.media_type == MediaType.JSON and _answers_in(request) == GRAPHQL_RESPONSE:
+                response.media_type = GRAPHQL_RESPONSE
+                response.status_code = request.state.get("graphql_status", response.status_code)
+            return response
 
     return GraphQLController
 

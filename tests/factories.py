@@ -92,3 +92,8 @@ class RefreshTokenFactory(factory.Factory):
 async def persist(session: AsyncSession, *objects: object) -> None:
     session.add_all(objects)
     await session.flush()
+
+
+def next_month() -> date:
+    """Thirty days after the network's today."""
+    return network_today() + timedelta(days=30)

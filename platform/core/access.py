@@ -67,6 +67,9 @@ class Permission(enum.StrEnum):
     committee_vote = "committee:vote"
     profile_edit = "profile:edit"
     notifications_read = "notifications:read"
+    vehicles_read = "vehicles:read"
+    vehicles_browse = "vehicles:browse"
+    vehicles_manage = "vehicles:manage"
     # Also the OAuth scopes a partner's API client may hold.
     parts_read = "parts:read"
     claims_read = "claims:read"
@@ -101,6 +104,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.application_edit: frozenset({Role.STATION_MANAGER}),
     Permission.committee_vote: frozenset({Role.HQ_ADMIN, Role.HQ_NETWORK_DEVELOPMENT}),
     Permission.profile_edit: frozenset({Role.STATION_MANAGER}),
+    # The vehicle register: a station looks a VIN up; HQ browses and keeps the register.
+    Permission.vehicles_read: HQ | STATION,
+    Permission.vehicles_browse: HQ,
+    Permission.vehicles_manage: frozenset({Role.HQ_ADMIN}),
     Permission.parts_read: HQ | STATION | {Role.PARTNER_USER},
     Permission.claims_read: HQ | STATION | {Role.PARTNER_USER},
     Permission.recovery_read: frozenset({Role.HQ_ADMIN, Role.HQ_WARRANTY_AUDITOR, Role.PARTNER_USER}),

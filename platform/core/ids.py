@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
+from types import TracebackType
 from uuid import UUID
 
 from dealernet.core.errors import ValidationFailed
@@ -58,3 +60,35 @@ def uuid_of(value: str, type_name: str, field: str) -> UUID:
     if parsed is None:
         raise ValidationFailed(f"not a {type_name} id", fields={field: f"not a {type_name} id"})
     return parsed
+
+
+_UNREAD = UUID(int=0)  # what a bad id reads as until the reader raises
+
+
+class IdReader:
+    """Reads every id of an input and then names all the bad ones in one VALIDATION error, so a client hears
+    of each bad id at once: `with IdReader() as read: a = read.one(...); b = read.many(...)`. Use the
+    values after the block: inside it a bad id reads as a placeholder."""
+
+    def __init__(self) -> None:
+        self.bad: dict[str, str] = {}
+
+    def one(self, value: str, type_name: str, field: str) -> UUID:
+        try:
+            return uuid_of(value, type_name, field)
+        except ValidationFailed as exc:
+            self.bad.update(exc.fields)
+            return _UNREAD
+
+    def many(self, values: Sequence[str], type_name: str, field: str) -> list[UUID]:
+        """Each id of a list; a bad one is named by its place (`partIds.2`)."""
+        return [self.one(value, type_name, f"{field}.{n}") for n, value in enumerate(values)]
+
+    def __enter__(self) -> IdReader:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if kind is None and self.bad:
+            raise ValidationFailed(f"{len(self.bad)} of the ids given are not ids of their kind", fields=self.bad)

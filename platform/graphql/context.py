@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+import msgspec
 from arq import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
@@ -32,6 +33,8 @@ class Context(BaseContext, kw_only=True):
     # Why authentication failed (a bad token), so protected fields can say so instead of "no token".
     auth_error: str | None = None
     lock: asyncio.Lock
+    # Database calls still running, whose fields may have been cancelled (`run`).
+    in_flight: set[asyncio.Future[Any]] = msgspec.field(default_factory=set)
     loaders: dict[str, Any]
     settings: Settings
     # For the few operations that run before any tenant scope exists (accepting an invitation).
@@ -55,10 +58,26 @@ class Context(BaseContext, kw_only=True):
             yield self.session
 
     async def run(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        """Call a service function with the session and the scope, under the lock."""
+        """Call a service function with the session and the scope, under the lock.
+
+        graphql-core cancels a field's siblings when a non-null field fails; a statement cancelled in flight
+        takes the connection down under every later field and the session's close (an HTTP 500). So the call
+        runs to its end in a task of its own, and the request waits for it (`settle`) before closing."""
         scope = self.require_scope()
-        async with self.db() as session:
-            return await fn(session, scope, *args, **kwargs)
+
+        async def call() -> T:
+            async with self.db() as session:
+                return await fn(session, scope, *args, **kwargs)
+
+        work = asyncio.ensure_future(call())
+        self.in_flight.add(work)
+        work.add_done_callback(self.in_flight.discard)
+        return await asyncio.shield(work)
+
+    async def settle(self) -> None:
+        """Wait for the database calls whose fields were cancelled (their results are not used)."""
+        if self.in_flight:
+            await asyncio.gather(*self.in_flight, return_exceptions=True)
 
     def loader(self, name: str, factory: Callable[[Context], Any]) -> Any:
         """The request's DataLoader `name`, created on first use."""

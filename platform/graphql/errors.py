@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import structlog
+from sqlalchemy.exc import DBAPIError, InterfaceError
 from strawberry.extensions import MaskErrors
 
 from dealernet.core.errors import DomainError
@@ -24,6 +25,9 @@ QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for statement_timeout (and a c
 # Text PostgreSQL cannot store (a NUL character, bytes that are not UTF-8) is the client's input, not our fault.
 BAD_TEXT = {"22021", "22P05"}
 BAD_TEXT_MESSAGE = "text must not contain NUL (\\0) characters or bytes that are not UTF-8"
+LOST_MESSAGE = "the database connection was lost (a restart or failover); try again in a moment"
+# A connection the server ended: class 08 (connection exception), 57P01-57P03 (shut down, crash, cannot connect now).
+_LOST_STATES = ("08", "57P01", "57P02", "57P03")
 
 
 # graphql-core's hints ("Did you mean 'first'?", "... the enum value 'HQ_ADMIN'?") name the schema's fields,
@@ -42,6 +46,13 @@ def _sqlstate(error: BaseException | None) -> str | None:
 
 def _is_timeout(error: BaseException | None) -> bool:
     return _sqlstate(error) == QUERY_CANCELED
+
+
+def _is_lost_connection(error: BaseException | None) -> bool:
+    """The database went away under the request: not a bug of ours, not the client's mistake, retryable."""
+    if isinstance(error, DBAPIError) and (error.connection_invalidated or isinstance(error, InterfaceError)):
+        return True
+    return (_sqlstate(error) or "").startswith(_LOST_STATES)
 
 
 def _innermost(error: GraphQLError) -> BaseException | None:
@@ -72,6 +83,8 @@ def coded_error(error: GraphQLError, *, suggestions: bool = True) -> GraphQLErro
         message, extensions = error.message, {"code": "VALIDATION"}
     elif _is_timeout(original):
         message, extensions = TIMEOUT_MESSAGE, {"code": "TIMEOUT"}
+    elif _is_lost_connection(original):
+        message, extensions = LOST_MESSAGE, {"code": "UNAVAILABLE"}
     elif _sqlstate(original) in BAD_TEXT:
         message, extensions = BAD_TEXT_MESSAGE, {"code": "VALIDATION"}
     else:
@@ -94,6 +107,9 @@ def log_unexpected(errors: list[GraphQLError]) -> None:
         if original is None or isinstance(original, DomainError) or error.extensions:
             continue
         if _client_mistake(error, _innermost(error)):
+            continue
+        if _is_lost_connection(_innermost(error)):
+            log.warning("database connection lost in resolver", path=error.path)
             continue
         log.error("unexpected error in resolver", path=error.path, exc_info=original)
 

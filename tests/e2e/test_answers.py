@@ -15,7 +15,7 @@ from strawberry.relay import GlobalID
 from dealernet.core.db import new_id
 from tests.conftest import PartnerWorld, Tenants, graphql
 from tests.e2e.test_identity import ask, token
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, network_today
 
 
 def codes(body: dict[str, Any]) -> list[str]:
@@ -138,3 +138,68 @@ async def test_a_deactivated_users_token_with_two_root_fields(
     assert codes(body), body
     assert set(codes(body)) == {"UNAUTHENTICATED"}, body
     no_unexpected_errors(unexpected)
+
+
+SPEC_MEDIA = "application/graphql-response+json"
+
+
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [
+        ("{", None),  # a parse failure
+        ("{ noSuchField }", None),  # a validation failure
+        ("query Q($first: Int) { stations(first: $first) { edges { node { id } } } }", {"first": "ten"}),  # coercion
+    ],
+)
+async def test_a_request_error_is_a_400_without_data_in_the_specs_media_type(
+    client: httpx.AsyncClient, tenants: Tenants, document: str, variables: dict[str, Any] | None
+) -> None:
+    """Issue 14 item 16: parse, validation and coercion failures answered 200 with data: null in every media type."""
+    request = {"query": document, "variables": variables}
+    spec = await client.post(
+        "/graphql", json=request, headers={**tenants.hq_x.headers, "Accept": f"{SPEC_MEDIA}, application/json;q=0.9"}
+    )
+    assert (spec.status_code, spec.headers["content-type"].split(";")[0]) == (400, SPEC_MEDIA)
+    assert "data" not in spec.json()
+    assert codes(spec.json()) == ["VALIDATION"]
+    legacy = await client.post("/graphql", json=request, headers={**tenants.hq_x.headers, "Accept": "application/json"})
+    assert (legacy.status_code, legacy.headers["content-type"].split(";")[0]) == (200, "application/json")
+    assert legacy.json()["data"] is None
+
+
+async def test_an_execution_error_keeps_its_200_and_data_in_the_specs_media_type(
+    client: httpx.AsyncClient, tenants: Tenants, unexpected: pytest.LogCaptureFixture
+) -> None:
+    """A field error is not a request error: the operation ran, so `data` is there — null up to the nearest
+    nullable field. A failing non-null root field beside a running one answered HTTP 500: graphql-core
+    cancelled the sibling's statement in flight and the connection went down (item 5)."""
+    spec = {**tenants.manager_a.headers, "Accept": SPEC_MEDIA}
+    nested = "{ publications(first: 20) { edges { node { id labourRates { regionId } } } } }"
+    root = "{ viewer { email } apiClients { id } }"  # a station may not see the API clients
+    for query, data in ((nested, "present"), (root, "null")):
+        answer = await client.post("/graphql", json={"query": query}, headers=spec)
+        assert (answer.status_code, answer.headers["content-type"].split(";")[0]) == (200, SPEC_MEDIA), answer.text
+        body = answer.json()
+        assert "data" in body
+        assert (body["data"] is None) == (data == "null")
+        assert set(codes(body)) <= {"FORBIDDEN"}
+    assert codes(body) == ["FORBIDDEN"]  # the root case
+    no_unexpected_errors(unexpected)
+
+
+async def test_every_bad_id_of_an_input_is_named_at_once(client: httpx.AsyncClient, tenants: Tenants) -> None:
+    """Issue 14 item 14: the id parser stopped at the first bad id, so a client fixed one at a time."""
+    good_station = str(GlobalID("Station", str(tenants.station_a)))
+    document = """mutation($i: DraftBulletinInput!) { draftBulletin(input: $i) {
+      ... on ValidationError { message fields { field message } } } }"""
+    bulletin = {
+        "title": "Brake hose check",
+        "effectiveOn": str(network_today()),
+        "number": "TSB-1",
+        "body": "Check the hoses.",
+        "partIds": ["nope"],
+        "target": {"regionIds": ["bad", "worse"], "stationIds": [good_station, "x"]},
+    }
+    answer = await graphql(client, document, tenants.hq_x, i=bulletin)
+    named = {f["field"] for f in answer["data"]["draftBulletin"]["fields"]}
+    assert named == {"partIds.0", "target.regionIds.0", "target.regionIds.1", "target.stationIds.1"}

@@ -22,12 +22,11 @@ from tests.factories import network_today
 
 # Dates are the test networks' own (Asia/Shanghai), counted from today: a rule that refuses past dates keeps
 # passing whatever day the suite runs.
-TODAY = network_today()
 
 
 def days(n: int) -> str:
     """The network's today plus `n` days, as the API writes dates."""
-    return (TODAY + timedelta(days=n)).isoformat()
+    return (network_today() + timedelta(days=n)).isoformat()
 
 
 RUBRIC = """mutation($i: CreateRubricInput!) { createRubric(input: $i) { __typename

@@ -15,7 +15,6 @@ from dealernet.tenants.models import Region, Station
 from tests.conftest import Principal, Tenants, graphql
 from tests.factories import network_today
 
-TODAY = network_today()
 PUBLISH = "mutation($id: ID!) { publish(id: $id) { __typename ... on PublishSuccess { deliveries } } }"
 DRAFTED = (
     "__typename ... on PublicationSuccess { publication { id } } ... on ValidationError { fields { field message } }"
@@ -58,7 +57,7 @@ async def test_documents_walk(client: httpx.AsyncClient, seed: AsyncSession, ten
     card = await call(
         client,
         hq,
-        f'mutation {{ draftLabourRates(input: {{title: "Rates 2026", effectiveOn: "{TODAY}"}}) {{ {DRAFTED} }} }}',
+        f'mutation {{ draftLabourRates(input: {{title: "Rates", effectiveOn: "{network_today()}"}}) {{ {DRAFTED} }} }}',
         "draftLabourRates",
     )
     card_id = card["publication"]["id"]
@@ -75,7 +74,11 @@ async def test_documents_walk(client: httpx.AsyncClient, seed: AsyncSession, ten
         hq,
         draft_policy,
         "draftWarrantyPolicy",
-        i={"title": "W", "effectiveOn": str(TODAY), "threeGuarantees": [{"name": "refund_whenever", "value": 7}]},
+        i={
+            "title": "W",
+            "effectiveOn": str(network_today()),
+            "threeGuarantees": [{"name": "refund_whenever", "value": 7}],
+        },
     )
     assert refused["fields"] == [{"field": "terms.threeGuarantees", "message": "unknown parameter refund_whenever"}]
     policy = await call(
@@ -85,7 +88,7 @@ async def test_documents_walk(client: httpx.AsyncClient, seed: AsyncSession, ten
         "draftWarrantyPolicy",
         i={
             "title": "Warranty 2026",
-            "effectiveOn": str(TODAY),
+            "effectiveOn": str(network_today()),
             "exclusions": ["wear parts"],
             "repairGuarantees": [{"repair": "overhaul", "km": 20000, "days": 100}],
             "serviceTypes": ["PAID", "WARRANTY"],
@@ -109,7 +112,7 @@ async def test_documents_walk(client: httpx.AsyncClient, seed: AsyncSession, ten
         + " } }",
         "draftBulletin",
         p=part["part"]["id"],
-        on=str(TODAY),
+        on=str(network_today()),
     )
     assert (await call(client, hq, PUBLISH, "publish", id=bulletin["publication"]["id"]))["deliveries"] == 1
 
@@ -118,7 +121,7 @@ async def test_documents_walk(client: httpx.AsyncClient, seed: AsyncSession, ten
       coverage { componentGroup months km policy { id warrantyTerms { exclusions serviceTypes
       repairGuarantees { repair km days } threeGuarantees { name value } } } } } }"""
     found = await graphql(
-        client, as_of, t.manager_a, p=part["part"]["id"], o=operation["labourOperation"]["id"], on=str(TODAY)
+        client, as_of, t.manager_a, p=part["part"]["id"], o=operation["labourOperation"]["id"], on=str(network_today())
     )
     assert found["data"]["policyAsOf"] == {
         "labourRate": {"hourlyRate": "100.00", "regional": True, "rateCardId": card_id},
@@ -140,7 +143,7 @@ async def test_documents_walk(client: httpx.AsyncClient, seed: AsyncSession, ten
         },
     }
     west = await graphql(
-        client, as_of, t.manager_b, p=part["part"]["id"], o=operation["labourOperation"]["id"], on=str(TODAY)
+        client, as_of, t.manager_b, p=part["part"]["id"], o=operation["labourOperation"]["id"], on=str(network_today())
     )
     assert west["data"]["policyAsOf"]["labourRate"]["hourlyRate"] == "80.00"
 

@@ -19,10 +19,8 @@ from dealernet.tenants.models import Partner, Region, Station
 from dealernet.tenants.service.tokens import TokenSigner
 from tests.conftest import Deliver, PartnerWorld, Principal, Tenants, graphql
 from tests.e2e.test_catalogue import client_principal
-from tests.factories import network_today
+from tests.factories import network_today, next_month
 
-TODAY = network_today()
-NEXT_MONTH = TODAY + timedelta(days=30)
 CATALOGUE = "part_number,name_zh,name_en,component_group,unit,supplier_code\n"
 PRICES = "part_number,currency,list_price,dealer_price\n"
 FOLLOW = "query($id: ID!) { node(id: $id) { ... on Import { status rowsWritten errors { line column reason } } } }"
@@ -105,11 +103,19 @@ async def test_policy_distribution_scenario(
 
     # The national list in force since last week, then East's for next month.
     rows = "BP-1,CNY,100.00,80.00\nBP-2,CNY,300.00,240.00\nOF-1,CNY,30.00,24.00\n"
-    national = await price_list(client, hq, deliver, "National 2026", str(TODAY - timedelta(days=7)), rows, None)
+    national = await price_list(
+        client, hq, deliver, "National 2026", str(network_today() - timedelta(days=7)), rows, None
+    )
     published = await graphql(client, PUBLISH, hq, id=national, why="the national list, recorded a week late")
     assert published["data"]["publish"]["deliveries"] == 2
     east_list = await price_list(
-        client, hq, deliver, "East from next month", str(NEXT_MONTH), "BP-1,CNY,110.00,85.00\n", gid("Region", east.id)
+        client,
+        hq,
+        deliver,
+        "East from next month",
+        str(next_month()),
+        "BP-1,CNY,110.00,85.00\n",
+        gid("Region", east.id),
     )
     assert (await graphql(client, PUBLISH, hq, id=east_list))["data"]["publish"] == {
         "deliveries": 1,
@@ -131,12 +137,12 @@ async def test_policy_distribution_scenario(
     assert [e["node"]["id"] for e in east_only] == [east_list]
     assert seen["west"] == {national: "IN_FORCE"}
 
-    today = (await graphql(client, AS_OF, t.manager_a, p=parts["BP-1"], on=str(TODAY)))["data"]["priceAsOf"]
-    later = (await graphql(client, AS_OF, t.manager_a, p=parts["BP-1"], on=str(NEXT_MONTH)))["data"]["priceAsOf"]
+    today = (await graphql(client, AS_OF, t.manager_a, p=parts["BP-1"], on=str(network_today())))["data"]["priceAsOf"]
+    later = (await graphql(client, AS_OF, t.manager_a, p=parts["BP-1"], on=str(next_month())))["data"]["priceAsOf"]
     assert (today["listPrice"], today["priceList"]) == ("100.00", {"id": national, "title": "National 2026"})
     assert (later["listPrice"], later["priceList"]) == ("110.00", {"id": east_list, "title": "East from next month"})
     assert today["priceId"] != later["priceId"]
-    west_later = (await graphql(client, AS_OF, t.manager_b, p=parts["BP-1"], on=str(NEXT_MONTH)))["data"]["priceAsOf"]
+    west_later = (await graphql(client, AS_OF, t.manager_b, p=parts["BP-1"], on=str(next_month())))["data"]["priceAsOf"]
     assert west_later["listPrice"] == "100.00"
 
     # East acknowledges both; the cron reminds West of the national list, and only West.

@@ -15,10 +15,8 @@ from strawberry import relay
 from dealernet.core.db import new_id
 from dealernet.tenants.models import Region, Station
 from tests.conftest import Principal, Tenants, graphql
-from tests.factories import network_today
+from tests.factories import network_today, next_month
 
-TODAY = network_today()
-NEXT_MONTH = TODAY + timedelta(days=30)
 DRAFT = """mutation($i: DraftPriceListInput!) { draftPriceList(input: $i) { __typename
   ... on PublicationSuccess { publication { id phase } } ... on UserError { message } } }"""
 PRICE = """mutation($i: SetPartPriceInput!) { setPartPrice(input: $i) { __typename
@@ -67,7 +65,9 @@ async def test_the_price_list_walk(client: httpx.AsyncClient, tenants: Tenants, 
     )
     part = made["data"]["createPart"]["part"]["id"]
 
-    national = await price_list(client, t.hq_x, "National 2026", str(TODAY - timedelta(days=10)), part, "100.00")
+    national = await price_list(
+        client, t.hq_x, "National 2026", str(network_today() - timedelta(days=10)), part, "100.00"
+    )
     refused = await graphql(client, PUBLISH, t.hq_x, id=national)  # effective ten days ago
     assert refused["data"]["publish"]["__typename"] == "ValidationError"
     why = "the 2026 list, entered ten days late"
@@ -75,7 +75,7 @@ async def test_the_price_list_walk(client: httpx.AsyncClient, tenants: Tenants, 
     assert published["data"]["publish"]["deliveries"] == 2
     assert published["data"]["publish"]["publication"]["retroactiveReason"] == why
     regional = await price_list(
-        client, t.hq_x, "East next month", str(NEXT_MONTH), part, "120.00", gid("Region", east.id)
+        client, t.hq_x, "East next month", str(next_month()), part, "120.00", gid("Region", east.id)
     )
     assert (await graphql(client, PUBLISH, t.hq_x, id=regional))["data"]["publish"] == {
         "__typename": "PublishSuccess",
@@ -93,9 +93,9 @@ async def test_the_price_list_walk(client: httpx.AsyncClient, tenants: Tenants, 
     ]
     assert seen["B"] == [{"title": "National 2026", "phase": "IN_FORCE"}]
 
-    today_a = await graphql(client, AS_OF, t.manager_a, p=part, on=str(TODAY))
-    next_a = await graphql(client, AS_OF, t.manager_a, p=part, on=str(NEXT_MONTH))
-    next_b = await graphql(client, AS_OF, t.hq_x, p=part, on=str(NEXT_MONTH), s=gid("Station", t.station_b))
+    today_a = await graphql(client, AS_OF, t.manager_a, p=part, on=str(network_today()))
+    next_a = await graphql(client, AS_OF, t.manager_a, p=part, on=str(next_month()))
+    next_b = await graphql(client, AS_OF, t.hq_x, p=part, on=str(next_month()), s=gid("Station", t.station_b))
     assert today_a["data"]["priceAsOf"]["listPrice"] == "100.00"
     assert next_a["data"]["priceAsOf"] == {
         "listPrice": "120.00",
@@ -104,7 +104,7 @@ async def test_the_price_list_walk(client: httpx.AsyncClient, tenants: Tenants, 
         "priceList": {"title": "East next month"},
     }
     assert next_b["data"]["priceAsOf"]["listPrice"] == "100.00"
-    foreign = await graphql(client, AS_OF, t.manager_a, p=part, on=str(TODAY), s=gid("Station", t.station_b))
+    foreign = await graphql(client, AS_OF, t.manager_a, p=part, on=str(network_today()), s=gid("Station", t.station_b))
     assert foreign["data"]["priceAsOf"] is None or foreign["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
     ack = await graphql(
@@ -121,7 +121,7 @@ async def test_the_price_list_walk(client: httpx.AsyncClient, tenants: Tenants, 
 
 
 async def test_money_is_a_two_decimal_string(client: httpx.AsyncClient, tenants: Tenants) -> None:
-    draft = await graphql(client, DRAFT, tenants.hq_x, i={"title": "x", "effectiveOn": str(TODAY)})
+    draft = await graphql(client, DRAFT, tenants.hq_x, i={"title": "x", "effectiveOn": str(network_today())})
     list_id = draft["data"]["draftPriceList"]["publication"]["id"]
     # Each refused with the reason in words (issue 14 item 14: the message said what was wrong).
     for bad, reason in (

@@ -18,7 +18,6 @@ from tests.conftest import Principal, Tenants, graphql
 from tests.e2e.test_onboarding_http import PDF
 from tests.factories import network_today
 
-TODAY = network_today()
 CHANGE_FIELDS = """id status kind keyData changedOn fileBy filedLate decisionNote values { field before after }
   evidence { kind filename }"""
 RECORD = f"""mutation($i: RecordProfileChangeInput!) {{ recordProfileChange(input: $i) {{ __typename
@@ -53,13 +52,13 @@ async def test_ordinary_changes_take_effect_when_filed_and_late_filings_are_flag
         client,
         t.manager_a,
         kind="CONTACTS",
-        changedOn=(TODAY - timedelta(days=1)).isoformat(),
+        changedOn=(network_today() - timedelta(days=1)).isoformat(),
         values={"contactName": "Zhang Min", "contactPhone": "13812345678"},
         reason="new service manager",
     )
     change = on_time["change"]
     assert (change["status"], change["keyData"]) == ("DRAFT", False)
-    assert change["fileBy"] == (TODAY + timedelta(days=2)).isoformat()
+    assert change["fileBy"] == (network_today() + timedelta(days=2)).isoformat()
     filed = (await file(client, t.manager_a, change["id"]))["change"]
     assert (filed["status"], filed["filedLate"]) == ("IN_EFFECT", False)
     assert {v["field"]: (v["before"], v["after"]) for v in filed["values"]} == {
@@ -73,7 +72,7 @@ async def test_ordinary_changes_take_effect_when_filed_and_late_filings_are_flag
         client,
         t.manager_a,
         kind="ADDRESS",
-        changedOn=(TODAY - timedelta(days=5)).isoformat(),
+        changedOn=(network_today() - timedelta(days=5)).isoformat(),
         values={"address": "2 New Rd"},
     )
     assert (await file(client, t.manager_a, late["change"]["id"]))["change"]["filedLate"] is True
@@ -91,7 +90,7 @@ async def test_a_change_names_only_its_own_fields_and_no_future_day(
         client,
         tenants.manager_a,
         kind="ADDRESS",
-        changedOn=(TODAY + timedelta(days=1)).isoformat(),
+        changedOn=(network_today() + timedelta(days=1)).isoformat(),
         values={"bankAccount": "6222 0000"},
     )
     assert wrong["__typename"] == "ValidationError"
@@ -106,7 +105,7 @@ async def test_key_data_needs_evidence_and_hq_approval(
         client,
         t.manager_a,
         kind="BANK_ACCOUNT",
-        changedOn=TODAY.isoformat(),
+        changedOn=network_today().isoformat(),
         values={"bankName": "ICBC Pudong", "bankAccount": "6222 0210 0000 1234"},
     )
     change_id = recorded["change"]["id"]
@@ -156,7 +155,9 @@ async def test_a_suspended_station_reads_but_does_not_submit(
     client: httpx.AsyncClient, tenants: Tenants, seed: AsyncSession
 ) -> None:
     t = tenants
-    draft = await record(client, t.manager_a, kind="ADDRESS", changedOn=TODAY.isoformat(), values={"address": "3 Rd"})
+    draft = await record(
+        client, t.manager_a, kind="ADDRESS", changedOn=network_today().isoformat(), values={"address": "3 Rd"}
+    )
     await seed.execute(text("UPDATE stations SET status = 'suspended' WHERE id = :s"), {"s": t.station_a})
     await seed.commit()
     refused = await graphql(client, FILE, t.manager_a, c=draft["change"]["id"])
@@ -175,7 +176,9 @@ async def test_a_suspended_station_reads_but_does_not_submit(
     marked = await graphql(client, 'mutation { markNotificationRead(id: "x") { __typename } }', t.manager_a)
     assert "errors" not in marked
     # Another station is not affected.
-    other = await record(client, t.manager_b, kind="ADDRESS", changedOn=TODAY.isoformat(), values={"address": "4 Rd"})
+    other = await record(
+        client, t.manager_b, kind="ADDRESS", changedOn=network_today().isoformat(), values={"address": "4 Rd"}
+    )
     assert other["__typename"] == "ProfileChangeSuccess"
 
 
@@ -188,7 +191,7 @@ async def test_the_watcher_reminds_unfiled_changes_and_late_startup_orders(
             client,
             t.manager_a,
             kind="ADDRESS",
-            changedOn=(TODAY - timedelta(days=days_ago)).isoformat(),
+            changedOn=(network_today() - timedelta(days=days_ago)).isoformat(),
             values={"address": address},
         )
     application = new_id()
@@ -238,10 +241,18 @@ async def test_hq_sees_what_is_overdue_and_a_station_its_own(
 ) -> None:
     t = tenants
     await record(
-        client, t.manager_a, kind="ADDRESS", changedOn=(TODAY - timedelta(days=6)).isoformat(), values={"address": "x"}
+        client,
+        t.manager_a,
+        kind="ADDRESS",
+        changedOn=(network_today() - timedelta(days=6)).isoformat(),
+        values={"address": "x"},
     )
     await record(
-        client, t.manager_c, kind="ADDRESS", changedOn=(TODAY - timedelta(days=9)).isoformat(), values={"address": "y"}
+        client,
+        t.manager_c,
+        kind="ADDRESS",
+        changedOn=(network_today() - timedelta(days=9)).isoformat(),
+        values={"address": "y"},
     )
     await seed.execute(
         text(
@@ -252,8 +263,8 @@ async def test_hq_sees_what_is_overdue_and_a_station_its_own(
         {
             "n": t.network_x,
             "s": t.station_b,
-            "passed": TODAY - timedelta(days=700),
-            "expires": TODAY + timedelta(days=10),
+            "passed": network_today() - timedelta(days=700),
+            "expires": network_today() + timedelta(days=10),
         },
     )
     await seed.commit()
@@ -275,7 +286,7 @@ async def test_the_filing_rule_is_the_watchers_parameter(
     client: httpx.AsyncClient, tenants: Tenants, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     """The SQL watcher restates no rule: the days to file within come from network.rules (migration 0025)."""
-    four_days_ago = (TODAY - timedelta(days=4)).isoformat()
+    four_days_ago = (network_today() - timedelta(days=4)).isoformat()
     await record(client, tenants.manager_a, kind="ADDRESS", changedOn=four_days_ago, values={"address": "1 Rd"})
     assert await network_jobs.remind_deadlines(sessionmaker, file_within=10) == 0  # a 10-day rule: not due yet
     assert await network_jobs.remind_deadlines(sessionmaker) == 1  # the platform's rule: overdue

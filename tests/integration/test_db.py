@@ -24,6 +24,8 @@ from dealernet.policy.demo import seed_demo_policy
 from dealernet.policy.models import Part, Publication, PublicationDelivery
 from dealernet.tenants.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
 from dealernet.tenants.models import Membership, Network, Station, User
+from dealernet.workshop.demo import DEMO_VEHICLES, seed_demo_workshop
+from dealernet.workshop.models import Vehicle
 from tests.factories import NetworkFactory, StationFactory, persist
 
 
@@ -86,17 +88,19 @@ async def test_demo_seed_twice_changes_nothing(seed: AsyncSession) -> None:
         return tuple(
             [
                 await seed.scalar(select(func.count()).select_from(model)) or 0
-                for model in (Network, Station, User, Membership, Part, Publication, PublicationDelivery)
+                for model in (Network, Station, User, Membership, Vehicle, Part, Publication, PublicationDelivery)
             ]
         )
 
     first = await seed_demo(seed)
     await seed_demo_policy(seed, first)
     await seed_demo_onboarding(seed, first, DEMO_PASSWORD, MemoryStore())
+    await seed_demo_workshop(seed, first)
     after_first = await counts()
     second = await seed_demo(seed)
     await seed_demo_policy(seed, second)
     await seed_demo_onboarding(seed, second, DEMO_PASSWORD, MemoryStore())
+    await seed_demo_workshop(seed, second)
 
     assert first == second
     assert await counts() == after_first
@@ -104,7 +108,7 @@ async def test_demo_seed_twice_changes_nothing(seed: AsyncSession) -> None:
     assert {login.email for login in DEMO_LOGINS} <= emails
     # parts; publications; deliveries: 6 to each live station and East's to SH01 (13), and all 7 to the
     # station that went live through onboarding (they reached it when its contract was signed)
-    assert after_first[-3:] == (5, 7, 20)
+    assert after_first[-4:] == (DEMO_VEHICLES, 5, 7, 20)  # vehicles, parts, publications, deliveries
     stages = (await seed.execute(text("SELECT stage FROM applications ORDER BY stage"))).scalars().all()
     assert stages == ["active", "approved", "draft", "rectification", "reserve", "shortlisted", "submitted"]
 

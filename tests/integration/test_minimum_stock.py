@@ -3,7 +3,6 @@ sharing the region, HQ's overrides — as a station and HQ see it on a date."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -18,10 +17,7 @@ from dealernet.policy.models import Part, ServiceBomLine
 from dealernet.policy.service import publications, stock
 from dealernet.tenants.models import Region, Station
 from tests.conftest import Scoped, Tenants
-from tests.factories import network_today
-
-TODAY = network_today()
-NEXT_MONTH = TODAY + timedelta(days=30)
+from tests.factories import network_today, next_month
 
 
 async def east_fleet(seed: AsyncSession, scoped: Scoped, t: Tenants) -> tuple[UUID, UUID]:
@@ -68,16 +64,16 @@ async def figures(scoped: Scoped, scope: Scope, station: UUID, on: object) -> li
 async def test_the_figure_a_station_must_hold(scoped: Scoped, seed: AsyncSession, tenants: Tenants) -> None:
     t = tenants
     _, pad = await east_fleet(seed, scoped, t)
-    await publish_rules(scoped, t.hq_x.scope, TODAY, "2", publications.Target())
-    await publish_rules(scoped, t.hq_x.scope, NEXT_MONTH, "4", publications.Target())
+    await publish_rules(scoped, t.hq_x.scope, network_today(), "2", publications.Target())
+    await publish_rules(scoped, t.hq_x.scope, next_month(), "4", publications.Target())
 
     # (3,000 x 4 + 1,000 x 6) / 1,000 x 2 per thousand / 2 stations = 18
-    [today] = await figures(scoped, t.manager_a.scope, t.station_a, TODAY)
+    [today] = await figures(scoped, t.manager_a.scope, t.station_a, network_today())
     assert (today.part_id, today.derived, today.override, today.minimum) == (pad, 18, None, 18)
     assert today.rule_id is not None
-    [hq_view] = await figures(scoped, t.hq_x.scope, t.station_a, TODAY)
+    [hq_view] = await figures(scoped, t.hq_x.scope, t.station_a, network_today())
     assert hq_view == today  # the station counts its region's stations as HQ does
-    [later] = await figures(scoped, t.manager_a.scope, t.station_a, NEXT_MONTH)
+    [later] = await figures(scoped, t.manager_a.scope, t.station_a, next_month())
     assert later.derived == 36
 
     async with scoped(t.hq_x.scope) as session:
@@ -85,13 +81,13 @@ async def test_the_figure_a_station_must_hold(scoped: Scoped, seed: AsyncSession
             session, t.hq_x.scope, station_id=t.station_a, part_id=pad, minimum=25, reason="fleet customer nearby"
         )
         await session.commit()
-    [overridden] = await figures(scoped, t.manager_a.scope, t.station_a, TODAY)
+    [overridden] = await figures(scoped, t.manager_a.scope, t.station_a, network_today())
     assert (overridden.derived, overridden.override, overridden.minimum) == (18, 25, 25)
-    [b] = await figures(scoped, t.manager_b.scope, t.station_b, TODAY)
+    [b] = await figures(scoped, t.manager_b.scope, t.station_b, network_today())
     assert (b.derived, b.minimum) == (18, 18)  # the override is A's alone
 
     with pytest.raises(NotFound):
-        await figures(scoped, t.manager_b.scope, t.station_a, TODAY)
+        await figures(scoped, t.manager_b.scope, t.station_a, network_today())
 
 
 async def test_rules_not_delivered_to_a_station_do_not_apply_to_it(
@@ -99,8 +95,8 @@ async def test_rules_not_delivered_to_a_station_do_not_apply_to_it(
 ) -> None:
     t = tenants
     await east_fleet(seed, scoped, t)
-    await publish_rules(scoped, t.hq_x.scope, TODAY, "2", publications.Target(station_ids=[t.station_a]))
-    [b] = await figures(scoped, t.manager_b.scope, t.station_b, TODAY)
+    await publish_rules(scoped, t.hq_x.scope, network_today(), "2", publications.Target(station_ids=[t.station_a]))
+    [b] = await figures(scoped, t.manager_b.scope, t.station_b, network_today())
     assert (b.derived, b.rule_id) == (0, None)
 
 
@@ -113,7 +109,7 @@ async def test_bad_rules_are_refused(
 ) -> None:
     hq = tenants.hq_x.scope
     async with scoped(hq) as session:
-        rules = await stock.draft_stock_rules(session, hq, title="r", effective_on=TODAY)
+        rules = await stock.draft_stock_rules(session, hq, title="r", effective_on=network_today())
         with pytest.raises(ValidationFailed) as refused:
             await stock.set_stock_rule(
                 session,

@@ -19,10 +19,13 @@ from dealernet.policy.models import LabourOperation, Part, Publication
 from dealernet.policy.service import as_of, documents, labour, publications, warranty
 from dealernet.tenants.models import Region, Station
 from tests.conftest import Scoped, Tenants
-from tests.factories import network_today
+from tests.factories import network_today, next_month
 
-TODAY = network_today()
-LAST_MONTH, NEXT_MONTH = TODAY - timedelta(days=30), TODAY + timedelta(days=30)
+
+def last_month() -> date:
+    return network_today() - timedelta(days=30)
+
+
 TERMS = warranty.Terms(
     exclusions=["wear parts (brake pads, wiper blades)", "damage from accidents or misuse"],
     repair_guarantees=[
@@ -56,7 +59,7 @@ async def world(seed: AsyncSession, t: Tenants) -> tuple[UUID, UUID, UUID]:
 
 def _history(on: object) -> str | None:
     """The tests build a past: a version effective before today is published as the correction it is."""
-    return "the test network's history" if isinstance(on, date) and on < TODAY else None
+    return "the test network's history" if isinstance(on, date) and on < network_today() else None
 
 
 async def rate_card(scoped: Scoped, hq: Scope, on: object, rates: dict[UUID | None, str]) -> Publication:
@@ -89,10 +92,10 @@ async def test_the_rate_hours_and_coverage_a_claim_is_judged_by(
 ) -> None:
     t, hq = tenants, tenants.hq_x.scope
     east, part, operation = await world(seed, t)
-    first_card = await rate_card(scoped, hq, LAST_MONTH, {None: "80.00", east: "100.00"})
-    east_later = await rate_card(scoped, hq, NEXT_MONTH, {east: "120.00"})
-    v1 = await policy(scoped, hq, LAST_MONTH, 24, 50_000)
-    v2 = await policy(scoped, hq, NEXT_MONTH, 36, 100_000)
+    first_card = await rate_card(scoped, hq, last_month(), {None: "80.00", east: "100.00"})
+    east_later = await rate_card(scoped, hq, next_month(), {east: "120.00"})
+    v1 = await policy(scoped, hq, last_month(), 24, 50_000)
+    v2 = await policy(scoped, hq, next_month(), 36, 100_000)
 
     async def lookup(principal_scope: Scope, station: UUID, on: object) -> as_of.PolicyAsOf:
         async with scoped(principal_scope) as session:
@@ -105,7 +108,7 @@ async def test_the_rate_hours_and_coverage_a_claim_is_judged_by(
                 operation_id=operation,  # type: ignore[arg-type]
             )
 
-    a_today = await lookup(t.manager_a.scope, t.station_a, TODAY)
+    a_today = await lookup(t.manager_a.scope, t.station_a, network_today())
     assert a_today.labour_rate is not None
     assert a_today.coverage is not None
     assert a_today.operation is not None
@@ -115,32 +118,34 @@ async def test_the_rate_hours_and_coverage_a_claim_is_judged_by(
     assert (a_today.coverage.months, a_today.coverage.km, a_today.coverage.publication_id) == (24, 50_000, v1.id)
     assert a_today.coverage.terms_id is not None
 
-    a_later = await lookup(t.manager_a.scope, t.station_a, NEXT_MONTH)
+    a_later = await lookup(t.manager_a.scope, t.station_a, next_month())
     assert a_later.labour_rate is not None
     assert a_later.coverage is not None
     assert (a_later.labour_rate.hourly_rate, a_later.labour_rate.publication_id) == (Decimal("120.00"), east_later.id)
     assert (a_later.coverage.months, a_later.coverage.publication_id) == (36, v2.id)
     assert a_later.labour_amount == Decimal("180.00")
 
-    b_later = await lookup(t.hq_x.scope, t.station_b, NEXT_MONTH)  # HQ asks for West's station
+    b_later = await lookup(t.hq_x.scope, t.station_b, next_month())  # HQ asks for West's station
     assert b_later.labour_rate is not None
     assert (b_later.labour_rate.hourly_rate, b_later.labour_rate.regional) == (Decimal("80.00"), False)
 
-    before_any = await lookup(t.manager_a.scope, t.station_a, LAST_MONTH - timedelta(days=1))
+    before_any = await lookup(t.manager_a.scope, t.station_a, last_month() - timedelta(days=1))
     assert (before_any.labour_rate, before_any.coverage, before_any.price) == (None, None, None)
     with pytest.raises(NotFound):
-        await lookup(t.manager_a.scope, t.station_b, TODAY)  # another station's policy is not station A's business
+        await lookup(
+            t.manager_a.scope, t.station_b, network_today()
+        )  # another station's policy is not station A's business
 
 
 async def test_versions_in_force_never_overlap(scoped: Scoped, seed: AsyncSession, tenants: Tenants) -> None:
     hq = tenants.hq_x.scope
     await world(seed, tenants)
-    await rate_card(scoped, hq, TODAY, {None: "80.00"})
+    await rate_card(scoped, hq, network_today(), {None: "80.00"})
     with pytest.raises(Conflict, match="a labour rate in force already starts on"):
-        await rate_card(scoped, hq, TODAY, {None: "90.00"})
-    await policy(scoped, hq, TODAY, 24, 50_000)
+        await rate_card(scoped, hq, network_today(), {None: "90.00"})
+    await policy(scoped, hq, network_today(), 24, 50_000)
     with pytest.raises(Conflict, match="a coverage in force already starts on"):
-        await policy(scoped, hq, TODAY, 36, 60_000)
+        await policy(scoped, hq, network_today(), 36, 60_000)
     rows = await seed.execute(text("SELECT count(*) FROM labour_rates WHERE in_force"))
     assert rows.scalar() == 1
 
@@ -170,7 +175,7 @@ async def test_bad_warranty_terms_are_refused(
     async with scoped(tenants.hq_x.scope) as session:
         with pytest.raises(ValidationFailed) as refused:
             await warranty.draft_warranty_policy(
-                session, tenants.hq_x.scope, title="w", effective_on=TODAY, terms=terms
+                session, tenants.hq_x.scope, title="w", effective_on=network_today(), terms=terms
             )
     assert field in refused.value.api_fields()
     assert await seed.scalar(select(Publication.id)) is None
@@ -187,7 +192,7 @@ async def test_commitments_and_bulletins_reach_their_stations(
             session,
             hq,
             title="Commitments 2027",
-            effective_on=TODAY,
+            effective_on=network_today(),
             ordinary_response_hours=48,
             major_response_hours=4,
             reports=[documents.ReportDue("quality report", "QR-1", 24)],
@@ -196,7 +201,7 @@ async def test_commitments_and_bulletins_reach_their_stations(
             session,
             hq,
             title="Brake pad wear indicator",
-            effective_on=TODAY,
+            effective_on=network_today(),
             number="tsb-2027-001",
             body="# Check the wear indicator\n\nReplace pads below **3 mm**.",
             affected_models=["j6p", "J7"],
@@ -208,7 +213,7 @@ async def test_commitments_and_bulletins_reach_their_stations(
             await publications.publish(session, hq, publication_id=publication.id)
         with pytest.raises(Conflict, match="TSB-2027-001 already exists"):
             await documents.draft_bulletin(
-                session, hq, title="again", effective_on=TODAY, number="TSB-2027-001", body="x"
+                session, hq, title="again", effective_on=network_today(), number="TSB-2027-001", body="x"
             )
         await session.commit()
     for principal, sees_bulletin in ((t.manager_a, True), (t.manager_b, False)):

@@ -25,10 +25,7 @@ from dealernet.policy.service import prices, publications
 from dealernet.policy.service.publications import NOTIFY_DELIVERED
 from dealernet.tenants.models import Region, Station
 from tests.conftest import PartnerWorld, Scoped, Tenants
-from tests.factories import network_today
-
-TODAY = network_today()
-NEXT_MONTH = TODAY + timedelta(days=30)
+from tests.factories import network_today, next_month
 
 
 async def world(seed: AsyncSession, t: Tenants, pw: PartnerWorld) -> tuple[UUID, UUID, UUID, UUID]:
@@ -79,7 +76,7 @@ async def publish(scoped: Scoped, hq: Scope, publication_id: UUID) -> int:
     """Publish; the tests build a past, so a list effective before today goes out as the correction it is."""
     async with scoped(hq) as session:
         draft = (await publications.publications_by_id(session, hq, [publication_id]))[publication_id]
-        history = "the test network's history" if draft.effective_on < TODAY else None
+        history = "the test network's history" if draft.effective_on < network_today() else None
         published = await publications.publish(session, hq, publication_id=publication_id, retroactive_reason=history)
         await session.commit()
         return published.deliveries
@@ -96,8 +93,10 @@ async def test_the_price_list_scenario(
     t = tenants
     east, _, p1, p2 = await world(seed, t, partner_world)
     hq = t.hq_x.scope
-    national = await price_list(scoped, hq, TODAY - timedelta(days=30), {p1: ("100.00", "80.00"), p2: ("5.00", "4.00")})
-    regional = await price_list(scoped, hq, NEXT_MONTH, {p1: ("120.00", "95.00")}, region=east)
+    national = await price_list(
+        scoped, hq, network_today() - timedelta(days=30), {p1: ("100.00", "80.00"), p2: ("5.00", "4.00")}
+    )
+    regional = await price_list(scoped, hq, next_month(), {p1: ("120.00", "95.00")}, region=east)
 
     async with scoped(t.manager_a.scope) as session:  # a draft is nobody's business but HQ's
         assert (await session.execute(text("SELECT count(*) FROM part_prices"))).scalar() == 0
@@ -111,9 +110,9 @@ async def test_the_price_list_scenario(
             seen = set((await session.execute(text("SELECT id FROM publications"))).scalars())
         assert seen == expected
 
-    today_a = await as_of(scoped, t.manager_a.scope, p1, t.station_a, TODAY)
-    next_a = await as_of(scoped, t.manager_a.scope, p1, t.station_a, NEXT_MONTH)
-    next_b = await as_of(scoped, hq, p1, t.station_b, NEXT_MONTH)  # HQ asking about station B
+    today_a = await as_of(scoped, t.manager_a.scope, p1, t.station_a, network_today())
+    next_a = await as_of(scoped, t.manager_a.scope, p1, t.station_a, next_month())
+    next_b = await as_of(scoped, hq, p1, t.station_b, next_month())  # HQ asking about station B
     assert today_a is not None
     assert (today_a.list_price, today_a.publication_id) == (Decimal("100.00"), national)
     assert next_a is not None
@@ -124,19 +123,19 @@ async def test_the_price_list_scenario(
     )
     assert next_b is not None
     assert (next_b.list_price, next_b.publication_id) == (Decimal("100.00"), national)
-    assert await as_of(scoped, hq, p1, t.station_a, TODAY - timedelta(days=31)) is None  # before any price
+    assert await as_of(scoped, hq, p1, t.station_a, network_today() - timedelta(days=31)) is None  # before any price
 
     # A later national list closes the first one where it starts.
-    later = await price_list(scoped, hq, NEXT_MONTH + timedelta(days=30), {p1: ("110.00", "85.00")})
+    later = await price_list(scoped, hq, next_month() + timedelta(days=30), {p1: ("110.00", "85.00")})
     await publish(scoped, hq, later)
-    before = await as_of(scoped, hq, p1, t.station_b, NEXT_MONTH + timedelta(days=29))
-    after = await as_of(scoped, hq, p1, t.station_b, NEXT_MONTH + timedelta(days=30))
+    before = await as_of(scoped, hq, p1, t.station_b, next_month() + timedelta(days=29))
+    after = await as_of(scoped, hq, p1, t.station_b, next_month() + timedelta(days=30))
     assert before is not None
     assert before.publication_id == national
     assert after is not None
     assert (after.list_price, after.valid_from) == (
         Decimal("110.00"),
-        NEXT_MONTH + timedelta(days=30),
+        next_month() + timedelta(days=30),
     )
 
     # Acknowledgement: station A confirms the regional list; HQ sees the counts and who is missing.
@@ -163,8 +162,8 @@ async def test_overlapping_validity_is_refused_and_nothing_is_written(
 ) -> None:
     _, _, p1, _ = await world(seed, tenants, partner_world)
     hq = tenants.hq_x.scope
-    await publish(scoped, hq, await price_list(scoped, hq, TODAY, {p1: ("100.00", "80.00")}))
-    clash = await price_list(scoped, hq, TODAY, {p1: ("99.00", "79.00")})
+    await publish(scoped, hq, await price_list(scoped, hq, network_today(), {p1: ("100.00", "80.00")}))
+    clash = await price_list(scoped, hq, network_today(), {p1: ("99.00", "79.00")})
     with pytest.raises(Conflict, match="already starts"):
         await publish(scoped, hq, clash)
     state = (await seed.execute(text("SELECT status FROM publications WHERE id = :id"), {"id": clash})).scalar()
@@ -184,7 +183,7 @@ async def test_bad_prices_are_refused(
 ) -> None:
     _, _, p1, _ = await world(seed, tenants, partner_world)
     hq = tenants.hq_x.scope
-    draft = await price_list(scoped, hq, TODAY, {})
+    draft = await price_list(scoped, hq, network_today(), {})
     for list_price, currency in (("1.005", "CNY"), ("-1.00", "CNY"), ("1.00", "yuan"), ("NaN", "CNY")):
         async with scoped(hq) as session:
             with pytest.raises(ValidationFailed):
@@ -207,7 +206,9 @@ async def test_a_supplier_reads_list_prices_of_its_own_parts_only(
 ) -> None:
     _, _, p1, p2 = await world(seed, tenants, partner_world)
     hq = tenants.hq_x.scope
-    await publish(scoped, hq, await price_list(scoped, hq, TODAY, {p1: ("100.00", "80.00"), p2: ("5.00", "4.00")}))
+    await publish(
+        scoped, hq, await price_list(scoped, hq, network_today(), {p1: ("100.00", "80.00"), p2: ("5.00", "4.00")})
+    )
     supplier = Scope(
         db_role=DbRole.partner,
         network_id=tenants.network_x,
@@ -227,10 +228,10 @@ async def test_withdrawing_a_list_lets_the_previous_version_run_on(
     scoped: Scoped, seed: AsyncSession, tenants: Tenants, partner_world: PartnerWorld
 ) -> None:
     _, _, p1, _ = await world(seed, tenants, partner_world)
-    hq, later_day = tenants.hq_x.scope, NEXT_MONTH + timedelta(days=1)
-    first = await price_list(scoped, hq, TODAY - timedelta(days=30), {p1: ("100.00", "80.00")})
+    hq, later_day = tenants.hq_x.scope, next_month() + timedelta(days=1)
+    first = await price_list(scoped, hq, network_today() - timedelta(days=30), {p1: ("100.00", "80.00")})
     await publish(scoped, hq, first)
-    second = await price_list(scoped, hq, NEXT_MONTH, {p1: ("110.00", "85.00")})
+    second = await price_list(scoped, hq, next_month(), {p1: ("110.00", "85.00")})
     await publish(scoped, hq, second)
     before = await as_of(scoped, hq, p1, tenants.station_b, later_day)
     assert before is not None
@@ -249,7 +250,7 @@ async def test_withdrawing_a_list_lets_the_previous_version_run_on(
     async with scoped(hq) as session:
         with pytest.raises(Conflict):
             await publications.withdraw(session, hq, publication_id=second, reason="again")
-    corrected = await price_list(scoped, hq, NEXT_MONTH, {p1: ("105.00", "84.00")})
+    corrected = await price_list(scoped, hq, next_month(), {p1: ("105.00", "84.00")})
     await publish(scoped, hq, corrected)  # the withdrawn list no longer blocks its dates
     fixed = await as_of(scoped, hq, p1, tenants.station_b, later_day)
     assert fixed is not None
@@ -263,11 +264,13 @@ async def test_a_regional_coefficient_prices_the_national_list_for_its_region(
     the version used is named; West keeps the national price."""
     t, hq = tenants, tenants.hq_x.scope
     east, _, p1, p2 = await world(seed, t, partner_world)
-    await publish(scoped, hq, await price_list(scoped, hq, TODAY, {p1: ("100.00", "80.00"), p2: ("9.99", "7.77")}))
-    await publish(scoped, hq, await price_list(scoped, hq, TODAY, {p2: ("12.00", "10.00")}, region=east))
+    await publish(
+        scoped, hq, await price_list(scoped, hq, network_today(), {p1: ("100.00", "80.00"), p2: ("9.99", "7.77")})
+    )
+    await publish(scoped, hq, await price_list(scoped, hq, network_today(), {p2: ("12.00", "10.00")}, region=east))
     async with scoped(hq) as session:
         coefficients = await prices.draft_price_coefficients(
-            session, hq, title="Regional 2026", effective_on=NEXT_MONTH
+            session, hq, title="Regional 2026", effective_on=next_month()
         )
         row = await prices.set_price_coefficient(
             session, hq, publication_id=coefficients.id, region_id=east, coefficient=Decimal("1.05")
@@ -279,10 +282,10 @@ async def test_a_regional_coefficient_prices_the_national_list_for_its_region(
         await publications.publish(session, hq, publication_id=coefficients.id)
         await session.commit()
 
-    today = await as_of(scoped, t.manager_a.scope, p1, t.station_a, TODAY)
+    today = await as_of(scoped, t.manager_a.scope, p1, t.station_a, network_today())
     assert today is not None
     assert (today.list_price, today.coefficient) == (Decimal("100.00"), None)
-    later = await as_of(scoped, t.manager_a.scope, p1, t.station_a, NEXT_MONTH)
+    later = await as_of(scoped, t.manager_a.scope, p1, t.station_a, next_month())
     assert later is not None
     assert (later.list_price, later.dealer_price, later.coefficient) == (
         Decimal("105.00"),
@@ -290,10 +293,10 @@ async def test_a_regional_coefficient_prices_the_national_list_for_its_region(
         Decimal("1.0500"),
     )
     assert later.coefficient_id == row.id
-    own_price = await as_of(scoped, t.manager_a.scope, p2, t.station_a, NEXT_MONTH)  # East's own price wins
+    own_price = await as_of(scoped, t.manager_a.scope, p2, t.station_a, next_month())  # East's own price wins
     assert own_price is not None
     assert (own_price.list_price, own_price.coefficient) == (Decimal("12.00"), None)
-    west = await as_of(scoped, t.manager_b.scope, p1, t.station_b, NEXT_MONTH)
+    west = await as_of(scoped, t.manager_b.scope, p1, t.station_b, next_month())
     assert west is not None
     assert (west.list_price, west.coefficient) == (Decimal("100.00"), None)
 
@@ -311,16 +314,16 @@ async def test_a_station_back_in_service_receives_the_policy_that_still_holds(
         Application(id=new_id(), network_id=t.network_x, station_id=t.station_b, company_name="B", stage="suspended")
     )
     await seed.flush()
-    superseded = await price_list(scoped, hq, TODAY - timedelta(days=60), {p1: ("100.00", "80.00")})
-    current = await price_list(scoped, hq, TODAY - timedelta(days=10), {p1: ("110.00", "88.00")})
-    announced = await price_list(scoped, hq, NEXT_MONTH, {p2: ("5.00", "4.00")})
-    withdrawn = await price_list(scoped, hq, TODAY - timedelta(days=5), {p2: ("6.00", "5.00")})
+    superseded = await price_list(scoped, hq, network_today() - timedelta(days=60), {p1: ("100.00", "80.00")})
+    current = await price_list(scoped, hq, network_today() - timedelta(days=10), {p1: ("110.00", "88.00")})
+    announced = await price_list(scoped, hq, next_month(), {p2: ("5.00", "4.00")})
+    withdrawn = await price_list(scoped, hq, network_today() - timedelta(days=5), {p2: ("6.00", "5.00")})
     for publication in (superseded, current, announced, withdrawn):
         assert await publish(scoped, hq, publication) == 1  # station A only: B is suspended
     async with scoped(hq) as session:
         await publications.withdraw(session, hq, publication_id=withdrawn, reason="wrong prices")
         await session.commit()
-    assert await as_of(scoped, t.manager_b.scope, p1, t.station_b, TODAY) is None
+    assert await as_of(scoped, t.manager_b.scope, p1, t.station_b, network_today()) is None
 
     async with scoped(hq) as session:
         await applications.change_station_standing(
@@ -332,10 +335,10 @@ async def test_a_station_back_in_service_receives_the_policy_that_still_holds(
         select(PublicationDelivery.publication_id).where(PublicationDelivery.station_id == t.station_b)
     )
     assert set(delivered) == {current, announced}  # not the superseded list, not the withdrawn one
-    price = await as_of(scoped, t.manager_b.scope, p1, t.station_b, TODAY)
+    price = await as_of(scoped, t.manager_b.scope, p1, t.station_b, network_today())
     assert price is not None
     assert price.list_price == Decimal("110.00")
     told = await seed.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.job == NOTIFY_DELIVERED))
     assert told == 4 + 2  # one fan-out per publishing, one per publication the station received
     async with scoped(hq) as session:  # a second delivery finds nothing new
-        assert await publications.deliver_in_force(session, hq, station_id=t.station_b, today=TODAY) == 0
+        assert await publications.deliver_in_force(session, hq, station_id=t.station_b, today=network_today()) == 0

@@ -29,8 +29,6 @@ from dealernet.tenants.service import notifications
 from tests.conftest import Deliver, Scoped, Tenants
 from tests.factories import network_today
 
-TODAY = network_today()
-
 
 async def _part(seed: AsyncSession, t: Tenants) -> UUID:
     part = Part(id=new_id(), network_id=t.network_x, part_number="P1", name_zh="", name_en="p", component_group="G")
@@ -48,7 +46,12 @@ async def _grade(seed: AsyncSession, t: Tenants) -> None:
 async def _publish_to(scoped: Scoped, t: Tenants, part: UUID, target: publications.Target) -> UUID:
     async with scoped(t.hq_x.scope) as session:
         draft = await prices.draft_price_list(
-            session, t.hq_x.scope, title="Prices", effective_on=TODAY, target=target, acknowledge_within_days=7
+            session,
+            t.hq_x.scope,
+            title="Prices",
+            effective_on=network_today(),
+            target=target,
+            acknowledge_within_days=7,
         )
         await prices.set_price(
             session,
@@ -198,7 +201,7 @@ async def test_listing_filters_and_a_station_does_not_see_withdrawn_versions(
     kept = await _publish_to(scoped, tenants, part, publications.Target())
     async with scoped(tenants.hq_x.scope) as session:
         later = await prices.draft_price_list(
-            session, tenants.hq_x.scope, title="Later", effective_on=TODAY + timedelta(days=60)
+            session, tenants.hq_x.scope, title="Later", effective_on=network_today() + timedelta(days=60)
         )
         await prices.set_price(
             session,
@@ -225,8 +228,8 @@ async def test_listing_filters_and_a_station_does_not_see_withdrawn_versions(
 
     assert await listed(tenants.hq_x.scope) == [kept, later.id]
     assert await listed(tenants.hq_x.scope, status="withdrawn") == [later.id]
-    assert await listed(tenants.hq_x.scope, effective_from=TODAY + timedelta(days=1)) == [later.id]
-    assert await listed(tenants.hq_x.scope, effective_to=TODAY) == [kept]
+    assert await listed(tenants.hq_x.scope, effective_from=network_today() + timedelta(days=1)) == [later.id]
+    assert await listed(tenants.hq_x.scope, effective_to=network_today()) == [kept]
     assert await listed(tenants.hq_x.scope, kind="bulletin") == []
     assert await listed(tenants.manager_a.scope) == [kept]
 
@@ -272,7 +275,7 @@ async def test_backdating_is_a_retroactive_correction_with_a_reason(
     t = tenants
     hq = t.hq_x.scope
     part = await _part(seed, t)
-    backdated = await _draft(scoped, t, part, TODAY - timedelta(days=30))
+    backdated = await _draft(scoped, t, part, network_today() - timedelta(days=30))
     async with scoped(hq) as session:
         with pytest.raises(ValidationFailed) as refused:
             await publications.publish(session, hq, publication_id=backdated)
@@ -304,7 +307,7 @@ async def test_backdating_is_a_retroactive_correction_with_a_reason(
     assert listed_ids == [backdated]
     assert backdated not in other_ids
 
-    on_time = await _draft(scoped, t, part, TODAY)
+    on_time = await _draft(scoped, t, part, network_today())
     async with scoped(hq) as session:
         with pytest.raises(ValidationFailed) as not_a_correction:
             await publications.publish(session, hq, publication_id=on_time, retroactive_reason="just because")

@@ -18,8 +18,6 @@ from dealernet.tenants.models import Notification, Station
 from tests.conftest import MakeApplicant, Scoped, Tenants
 from tests.factories import network_today
 
-TODAY = network_today()
-
 
 async def certify(scoped: Scoped, t: Tenants, number: str, passed: date, expires: date, types: list[str]) -> None:
     async with scoped(t.hq_x.scope) as session:
@@ -80,16 +78,31 @@ async def test_a_station_is_dispatched_work_only_with_a_certified_technician(
     scoped: Scoped, seed: AsyncSession, tenants: Tenants
 ) -> None:
     t = tenants
-    await sign(seed, t, ["warranty", "paid", "internal"], TODAY - timedelta(days=30), TODAY + timedelta(days=700))
-    assert await dispatch(scoped, t, "warranty", TODAY) == training.Dispatchable(
-        False, f"no technician certified for warranty work on {TODAY.isoformat()}"
+    await sign(
+        seed,
+        t,
+        ["warranty", "paid", "internal"],
+        network_today() - timedelta(days=30),
+        network_today() + timedelta(days=700),
     )
-    await certify(scoped, t, "SG-001", TODAY - timedelta(days=10), TODAY + timedelta(days=365), ["warranty", "paid"])
-    assert (await dispatch(scoped, t, "warranty", TODAY)).allowed
-    assert not (await dispatch(scoped, t, "internal", TODAY)).allowed
-    assert not (await dispatch(scoped, t, "warranty", TODAY + timedelta(days=366))).allowed  # expired by then
+    assert await dispatch(scoped, t, "warranty", network_today()) == training.Dispatchable(
+        False, f"no technician certified for warranty work on {network_today().isoformat()}"
+    )
+    await certify(
+        scoped,
+        t,
+        "SG-001",
+        network_today() - timedelta(days=10),
+        network_today() + timedelta(days=365),
+        ["warranty", "paid"],
+    )
+    assert (await dispatch(scoped, t, "warranty", network_today())).allowed
+    assert not (await dispatch(scoped, t, "internal", network_today())).allowed
+    assert not (await dispatch(scoped, t, "warranty", network_today() + timedelta(days=366))).allowed  # expired by then
     await seed.execute(update(Station).where(Station.id == t.station_a).values(status="suspended"))
-    assert await dispatch(scoped, t, "warranty", TODAY) == training.Dispatchable(False, "the station is suspended")
+    assert await dispatch(scoped, t, "warranty", network_today()) == training.Dispatchable(
+        False, "the station is suspended"
+    )
     async with scoped(t.hq_x.scope) as session:
         with pytest.raises(ValidationFailed):
             await training.record_certificate(
@@ -101,8 +114,8 @@ async def test_a_station_is_dispatched_work_only_with_a_certified_technician(
                 service_types=["x"],
                 course="c",
                 certificate_number="N",
-                passed_on=TODAY,
-                expires_on=TODAY,
+                passed_on=network_today(),
+                expires_on=network_today(),
             )
 
 
@@ -111,34 +124,41 @@ async def test_the_dispatch_check_honours_the_contract_and_the_tiers_repair_leve
 ) -> None:
     t = tenants
     await certify(
-        scoped, t, "SG-003", TODAY - timedelta(days=10), TODAY + timedelta(days=365), ["warranty", "contract"]
+        scoped,
+        t,
+        "SG-003",
+        network_today() - timedelta(days=10),
+        network_today() + timedelta(days=365),
+        ["warranty", "contract"],
     )
-    assert await dispatch(scoped, t, "warranty", TODAY) == training.Dispatchable(False, "the station has no contract")
+    assert await dispatch(scoped, t, "warranty", network_today()) == training.Dispatchable(
+        False, "the station has no contract"
+    )
 
-    start, end = TODAY - timedelta(days=30), TODAY + timedelta(days=90)
+    start, end = network_today() - timedelta(days=30), network_today() + timedelta(days=90)
     await sign(seed, t, ["warranty", "paid"], start, end)
-    assert (await dispatch(scoped, t, "warranty", TODAY)).allowed
-    outside = TODAY + timedelta(days=91)
+    assert (await dispatch(scoped, t, "warranty", network_today())).allowed
+    outside = network_today() + timedelta(days=91)
     assert await dispatch(scoped, t, "warranty", outside) == training.Dispatchable(
         False, f"no contract in force on {outside.isoformat()} (the term is {start} to {end})"
     )
     # Every reason at once: the contract does not cover contract work, and no technician is certified for paid.
-    assert await dispatch(scoped, t, "contract", TODAY) == training.Dispatchable(
+    assert await dispatch(scoped, t, "contract", network_today()) == training.Dispatchable(
         False, "the contract does not cover contract work"
     )
 
     await seed.execute(update(Station).where(Station.id == t.station_a).values(tier="C"))
-    assert (await dispatch(scoped, t, "warranty", TODAY, "overhaul")).allowed  # tier C is not restricted yet
+    assert (await dispatch(scoped, t, "warranty", network_today(), "overhaul")).allowed  # tier C is not restricted yet
     async with scoped(t.hq_x.scope) as session:
         await training.set_tier_repair_levels(
             session, t.hq_x.scope, tier="C", repair_levels=["minor_repair", "first_level_maintenance"]
         )
         await session.commit()
-    assert await dispatch(scoped, t, "warranty", TODAY, "overhaul") == training.Dispatchable(
+    assert await dispatch(scoped, t, "warranty", network_today(), "overhaul") == training.Dispatchable(
         False, "a tier C station may not do overhaul"
     )
-    assert (await dispatch(scoped, t, "warranty", TODAY, "minor_repair")).allowed
-    assert (await dispatch(scoped, t, "warranty", TODAY)).allowed  # no repair level named: not checked
+    assert (await dispatch(scoped, t, "warranty", network_today(), "minor_repair")).allowed
+    assert (await dispatch(scoped, t, "warranty", network_today())).allowed  # no repair level named: not checked
     refused = await dispatch(scoped, t, "paid", outside, "overhaul")
     assert refused.reason.split("; ") == [
         f"no contract in force on {outside.isoformat()} (the term is {start} to {end})",
@@ -150,7 +170,7 @@ async def test_the_dispatch_check_honours_the_contract_and_the_tiers_repair_leve
             await training.set_tier_repair_levels(session, t.hq_x.scope, tier="", repair_levels=["welding", "welding"])
     assert set(bad.value.api_fields()) == {"tier", "repairLevels"}
     with pytest.raises(ValidationFailed):
-        await dispatch(scoped, t, "warranty", TODAY, "welding")
+        await dispatch(scoped, t, "warranty", network_today(), "welding")
 
 
 async def test_the_cron_reminds_of_rectification_deadlines_and_expiring_certificates(
@@ -182,7 +202,9 @@ async def test_the_cron_reminds_of_rectification_deadlines_and_expiring_certific
         "(gen_random_uuid(), :n, :s, :a, :i, 'PAINT', '喷漆', 'Paint', current_date + 20)",
     ):
         await seed.execute(text(statement), params)
-    await certify(scoped, t, "SG-002", TODAY - timedelta(days=700), TODAY + timedelta(days=10), ["paid"])
+    await certify(
+        scoped, t, "SG-002", network_today() - timedelta(days=700), network_today() + timedelta(days=10), ["paid"]
+    )
 
     assert await network_jobs.remind_deadlines(sessionmaker) == 3
     assert await network_jobs.remind_deadlines(sessionmaker) == 0  # once a day
@@ -190,5 +212,9 @@ async def test_the_cron_reminds_of_rectification_deadlines_and_expiring_certific
     assert told == {
         (applicant.station_id, "rectification_overdue", "Rectification LIFTS: Lifts"),
         (applicant.station_id, "rectification_due", "Rectification TOOLS: Tools"),
-        (t.station_a, "certificate_expiring", f"Certificate SG-002 expires {(TODAY + timedelta(days=10)).isoformat()}"),
+        (
+            t.station_a,
+            "certificate_expiring",
+            f"Certificate SG-002 expires {(network_today() + timedelta(days=10)).isoformat()}",
+        ),
     }

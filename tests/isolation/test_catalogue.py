@@ -39,6 +39,7 @@ TENANT_TABLES = {
     "user_factors": "own person",
     "outbox": "station",
     "parts": "network",
+    "vehicles": "network",
     "part_supersessions": "network",
     "service_bom_lines": "network",
     "publications": "network (stations: delivered)",

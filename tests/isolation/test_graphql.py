@@ -27,6 +27,7 @@ from dealernet.policy.models import LabourOperation, Part, Publication, Publicat
 from dealernet.tenants.models import ApiClient, Invitation, Membership, Region
 from dealernet.tenants.service.sign_in import digest, scope_for
 from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
+from dealernet.workshop.models import Vehicle
 from tests.conftest import PartnerWorld, Principal, Tenants, graphql
 from tests.factories import network_today
 
@@ -1232,6 +1233,69 @@ async def case_set_onboarding_rules(env: Env) -> None:
     assert quorums == {t.network_x: 2, t.network_y: 3}
 
 
+# --- The vehicle register (workshop) ------------------------------------------------------------------------
+
+SHARED_VIN = "LSVAM418XC2184843"  # the same VIN in both networks: each has its own register
+
+
+async def _vehicles(env: Env) -> tuple[Vehicle, Vehicle]:
+    rows = tuple(
+        Vehicle(id=new_id(), network_id=network, vin=SHARED_VIN, model=f"M{n}", production_date=date(2025, 1, 1))
+        for n, network in enumerate((env.t.network_x, env.t.network_y))
+    )
+    env.seed.add_all(rows)
+    await env.seed.flush()
+    return rows[0], rows[1]
+
+
+async def case_vehicle(env: Env) -> None:
+    """A VIN answers the asking network's vehicle; another network's by node id is null; partners never."""
+    in_x, in_y = await _vehicles(env)
+    query = "query($v: String!) { vehicle(vin: $v) { id model } }"
+    for principal, row in ((env.t.manager_a, in_x), (env.t.hq_x, in_x), (env.t.manager_c, in_y), (env.t.hq_y, in_y)):
+        body = await graphql(env.client, query, principal, v=SHARED_VIN)
+        assert body["data"]["vehicle"] == {"id": gid("Vehicle", row.id), "model": row.model}
+    foreign = await graphql(
+        env.client, "query($i: ID!) { node(id: $i) { id } }", env.t.manager_a, i=gid("Vehicle", in_y.id)
+    )
+    assert foreign["data"]["node"] is None
+
+
+async def case_vehicles(env: Env) -> None:
+    in_x, in_y = await _vehicles(env)
+    query = "{ vehicles(first: 10) { edges { node { id } } } }"
+    for principal, row in ((env.t.hq_x, in_x), (env.t.hq_y, in_y)):
+        edges = (await graphql(env.client, query, principal))["data"]["vehicles"]["edges"]
+        assert [e["node"]["id"] for e in edges] == [gid("Vehicle", row.id)]
+    refused = await graphql(env.client, query, env.t.manager_a)  # a station looks VINs up; it does not browse
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def case_register_vehicle(env: Env) -> None:
+    """The same VIN registered by two networks lands in each one's own register."""
+    query = """mutation($v: String!) { registerVehicle(input: {vin: $v, model: "M", productionDate: "2025-01-01"}) {
+      __typename } }"""
+    for principal in (env.t.hq_x, env.t.hq_y):
+        assert (
+            typename(await graphql(env.client, query, principal, v=SHARED_VIN), "registerVehicle") == "VehicleSuccess"
+        )
+    networks = (
+        await env.seed.execute(text("SELECT network_id FROM vehicles WHERE vin = :v"), {"v": SHARED_VIN})
+    ).scalars()
+    assert sorted(networks) == sorted([env.t.network_x, env.t.network_y])
+
+
+async def case_correct_vehicle(env: Env) -> None:
+    """HQ Y cannot correct X's vehicle by its id: NOT_FOUND, and X's record is unchanged."""
+    in_x, _ = await _vehicles(env)
+    query = """mutation($i: ID!, $v: String!) { correctVehicle(input: {vehicleId: $i, vin: $v, model: "Changed",
+      productionDate: "2025-01-01"}) { __typename } }"""
+    body = await graphql(env.client, query, env.t.hq_y, i=gid("Vehicle", in_x.id), v=SHARED_VIN)
+    assert typename(body, "correctVehicle") == "NotFoundError"
+    model = await env.seed.scalar(text("SELECT model FROM vehicles WHERE id = :i"), {"i": in_x.id})
+    assert model == in_x.model
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -1265,6 +1329,10 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "startMfaEnrollment": case_start_mfa_enrollment,
     "confirmMfaEnrollment": case_confirm_mfa_enrollment,
     "parts": case_parts,
+    "vehicle": case_vehicle,
+    "vehicles": case_vehicles,
+    "registerVehicle": case_register_vehicle,
+    "correctVehicle": case_correct_vehicle,
     "serviceBom": case_service_bom,
     "createPart": case_create_part,
     "supersedePart": case_supersede_part,

@@ -81,6 +81,17 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "startMfaEnrollment": ("mutation { startMfaEnrollment { __typename } }", {}),
     "confirmMfaEnrollment": ('mutation { confirmMfaEnrollment(code: "000000") { __typename } }', {}),
     "parts": ("{ parts(first: 5) { edges { node { id } } } }", {}),
+    "vehicle": ('{ vehicle(vin: "11111111111111111") { id } }', {}),
+    "vehicles": ("{ vehicles(first: 5) { edges { node { id } } } }", {}),
+    "registerVehicle": (
+        'mutation { registerVehicle(input: {vin: "?", model: "", productionDate: "2025-01-01"}) { __typename } }',
+        {},
+    ),
+    "correctVehicle": (
+        """mutation($v: ID!) { correctVehicle(input: {vehicleId: $v, vin: "?", model: "",
+        productionDate: "2025-01-01"}) { __typename } }""",
+        {"v": NOBODY},
+    ),
     "serviceBom": ('{ serviceBom(vehicleModel: "NONE") { quantity } }', {}),
     "createPart": ('mutation { createPart(input: {partNumber: "!", componentGroup: ""}) { __typename } }', {}),
     "supersedePart": (

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core.access import Permission
 from dealernet.core.errors import Conflict
+from dealernet.core.ids import IdReader
 from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info
 from dealernet.graphql.enums import expose
@@ -277,7 +278,9 @@ class AcceptanceMutation:
         input: Annotated[PlaceStartupOrderInput, strawberry.argument(description="What to order and by when.")],
     ) -> StartupOrderResult:
         async def run(session: AsyncSession, scope: Scope) -> models.StartupOrder:
-            parts = {uuid_of(p.part_id, "Part", "parts"): p.quantity for p in input.parts}
+            with IdReader() as read:
+                part_ids = read.many([p.part_id for p in input.parts], "Part", "parts")
+            parts = dict(zip(part_ids, (p.quantity for p in input.parts), strict=True))
             return await acceptance.place_order(
                 session, scope, kind=input.kind, reference=input.reference, due_on=input.due_on, parts=parts
             )

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core.access import Permission
 from dealernet.core.errors import Conflict
+from dealernet.core.ids import IdReader
 from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
@@ -218,13 +219,11 @@ class PipelineMutation:
         ],
     ) -> ApplicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Application:
-            application_id = uuid_of(input.application_id, "Application", "applicationId")
+            with IdReader() as read:
+                application_id = read.one(input.application_id, "Application", "applicationId")
+                visitor_ids = read.many(input.visitor_ids, "User", "visitorIds")
             await pipeline.plan_visit(
-                session,
-                scope,
-                application_id=application_id,
-                planned_on=input.planned_on,
-                visitor_ids=[uuid_of(v, "User", "visitorIds") for v in input.visitor_ids],
+                session, scope, application_id=application_id, planned_on=input.planned_on, visitor_ids=visitor_ids
             )
             return await _reloaded(session, application_id)
 

@@ -3,6 +3,7 @@ force), withdrawn or acknowledged the same way; HQ follows who has acknowledged.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
 from dealernet.core.access import Permission
+from dealernet.core.ids import IdReader
 from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.enums import expose
@@ -219,13 +221,12 @@ class TargetInput:
         default_factory=list, description="These stations (global ids)."
     )
 
-    def to_target(self) -> publications.Target:
-        return publications.Target(
-            region_ids=[uuid_of(i, "Region", "target.regionIds") for i in self.region_ids],
-            tiers=self.tiers,
-            brands=self.brands,
-            station_ids=[uuid_of(i, "Station", "target.stationIds") for i in self.station_ids],
-        )
+    def to_target(self, read: IdReader | None = None) -> publications.Target:
+        """The domain's target; its bad ids go to `read` (the input's reader) or fail here, all at once."""
+        with IdReader() if read is None else contextlib.nullcontext(read) as reader:
+            regions = reader.many(self.region_ids, "Region", "target.regionIds")
+            stations = reader.many(self.station_ids, "Station", "target.stationIds")
+        return publications.Target(region_ids=regions, tiers=self.tiers, brands=self.brands, station_ids=stations)
 
 
 @strawberry.type(description="Whom a publication targets (everyone: all active stations).")
@@ -554,6 +555,9 @@ class PublicationsMutation:
         input: Annotated[DraftBulletinInput, strawberry.argument(description="The new draft bulletin.")],
     ) -> PublicationResult:
         async def run(session: AsyncSession, scope: Scope) -> models.Publication:
+            with IdReader() as read:  # every bad id of the input at once
+                part_ids = read.many(input.part_ids, "Part", "partIds")
+                target = input.target.to_target(read) if input.target else publications.Target()
             return await documents.draft_bulletin(
                 session,
                 scope,
@@ -563,8 +567,8 @@ class PublicationsMutation:
                 body=input.body,
                 affected_models=input.affected_models,
                 vin_ranges=[documents.VinRange(r.first, r.last) for r in input.vin_ranges],
-                part_ids=[uuid_of(p, "Part", "partIds") for p in input.part_ids],
-                target=_target(input.target),
+                part_ids=part_ids,
+                target=target,
             )
 
         return await attempt(info.context, run, _published)
