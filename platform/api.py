@@ -45,6 +45,7 @@ from dealernet.tenants.schema.directory import DirectoryMutation, DirectoryQuery
 from dealernet.tenants.schema.notifications import NotificationsMutation, NotificationsQuery
 from dealernet.tenants.schema.partners import Partner, PartnersMutation, PartnersQuery
 from dealernet.tenants.schema.sign_in import SignInMutation, SignInQuery
+from dealernet.workshop.schema.customers import CustomersMutation, CustomersQuery
 from dealernet.workshop.schema.vehicles import VehiclesMutation, VehiclesQuery
 
 MAX_DEPTH = 10
@@ -82,6 +83,7 @@ class Query(
     AcceptanceQuery,
     ProfileQuery,
     VehiclesQuery,
+    CustomersQuery,
     AuditQuery,
     NodeQuery,
 ):
@@ -111,6 +113,7 @@ class Mutation(
     RegistrationMutation,
     ProfileMutation,
     VehiclesMutation,
+    CustomersMutation,
 ):
     pass
 

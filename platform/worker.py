@@ -29,7 +29,9 @@ from dealernet.core.settings import Settings
 from dealernet.core.unit_of_work import RUN_JOB
 from dealernet.network import jobs as network_jobs
 from dealernet.policy import jobs as policy_jobs
+from dealernet.policy.service import imports
 from dealernet.tenants import jobs as tenants_jobs
+from dealernet.workshop import jobs as workshop_jobs
 
 log = structlog.get_logger(__name__)
 
@@ -105,6 +107,7 @@ CRONS = [
     *tenants_jobs.CRONS,
     *policy_jobs.CRONS,
     *network_jobs.CRONS,
+    *workshop_jobs.CRONS,
 ]
 CRON_TIMEOUT = timedelta(minutes=5)  # a cron's run (a nightly sweep is the longest)
 
@@ -114,8 +117,11 @@ OUTBOX_TIMEOUTS: dict[str, timedelta] = {**policy_jobs.OUTBOX_TIMEOUTS}
 
 
 def register_jobs() -> None:
-    """Make every context's outbox jobs known: the API and the CLI queue them, the worker runs them."""
+    """Make every context's outbox jobs known (the API and the CLI queue them, the worker runs them), and
+    the kinds of bulk file the import job takes."""
     outbox.register(OUTBOX_JOBS, OUTBOX_FAILURES, OUTBOX_TIMEOUTS)
+    for kind in workshop_jobs.IMPORT_KINDS:
+        imports.register_kind(kind)
 
 
 def leased(function: Callable[..., Awaitable[Any]], lease: timedelta) -> WorkerCoroutine:

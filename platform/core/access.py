@@ -70,6 +70,8 @@ class Permission(enum.StrEnum):
     vehicles_read = "vehicles:read"
     vehicles_browse = "vehicles:browse"
     vehicles_manage = "vehicles:manage"
+    customers_read = "customers:read"
+    customers_manage = "customers:manage"
     # Also the OAuth scopes a partner's API client may hold.
     parts_read = "parts:read"
     claims_read = "claims:read"
@@ -108,6 +110,9 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.vehicles_read: HQ | STATION,
     Permission.vehicles_browse: HQ,
     Permission.vehicles_manage: frozenset({Role.HQ_ADMIN}),
+    # Customers are personal data: the station that serves them keeps them; HQ may read them (journaled).
+    Permission.customers_read: HQ | STATION,
+    Permission.customers_manage: frozenset({Role.STATION_MANAGER, Role.STATION_SERVICE_ADVISOR}),
     Permission.parts_read: HQ | STATION | {Role.PARTNER_USER},
     Permission.claims_read: HQ | STATION | {Role.PARTNER_USER},
     Permission.recovery_read: frozenset({Role.HQ_ADMIN, Role.HQ_WARRANTY_AUDITOR, Role.PARTNER_USER}),

@@ -36,7 +36,9 @@ class ImportForm:
 
 
 @post(
-    "/imports", summary="Upload a catalogue or price file to import", request_max_body_size=imports.MAX_BYTES + 65_536
+    "/imports",
+    summary="Upload a catalogue, price or vehicle register file to import",
+    request_max_body_size=imports.MAX_BYTES + 65_536,
 )
 async def upload_import(
     request: Request[Any, Any, State],

@@ -81,6 +81,7 @@ class ImportKind(enum.StrEnum):
 
     PARTS = "parts"  # catalogue parts
     PRICES = "prices"  # the prices of a draft price list
+    VEHICLES = "vehicles"  # the vehicle register, from the sales system (the workshop context's kind)
 
 
 class ImportMode(enum.StrEnum):

@@ -27,3 +27,20 @@ class Vehicle(IdMixin, Base):
     first_registration: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Customer(Base):
+    """A station's customer record (personal data): the station that serves them keeps it; HQ may read it,
+    and each HQ read of a phone number is journaled. Keyed `(station_id, id)` like every station-owned
+    table of the workshop."""
+
+    __tablename__ = "customers"
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 import dealernet.core.journal
 import dealernet.core.outbox
 import dealernet.network.models
-import dealernet.policy.models  # noqa: F401
+import dealernet.policy.models
+import dealernet.workshop.models  # noqa: F401
 from dealernet.core.db import APP_LOGIN_ROLE, Base
 from dealernet.core.scope import DbRole, Scope
 
@@ -40,6 +41,7 @@ TENANT_TABLES = {
     "outbox": "station",
     "parts": "network",
     "vehicles": "network",
+    "customers": "station",
     "part_supersessions": "network",
     "service_bom_lines": "network",
     "publications": "network (stations: delivered)",
@@ -81,6 +83,9 @@ TENANT_TABLES = {
     "committee_members": "network (HQ only)",
 }
 GLOBAL_TABLES = {"alembic_version"}  # reviewed: holds no tenant data
+# From the workshop on (DESIGN.md "Tenancy"), a station-owned table is keyed (station_id, id), ready to be
+# distributed on station_id: these contexts' tables are held to it.
+COMPOSITE_KEYED_CONTEXTS = ("dealernet.workshop", "dealernet.warranty", "dealernet.quality", "dealernet.audit")
 
 
 async def _tables(connection: AsyncConnection) -> set[str]:
@@ -91,6 +96,27 @@ async def _tables(connection: AsyncConnection) -> set[str]:
 async def test_every_table_is_classified(connection: AsyncConnection) -> None:
     assert await _tables(connection) == set(TENANT_TABLES) | GLOBAL_TABLES
     assert set(Base.metadata.tables) == set(TENANT_TABLES)
+
+
+async def test_station_owned_tables_of_the_workshop_on_are_keyed_by_station(connection: AsyncConnection) -> None:
+    tables = [
+        mapper.local_table.name
+        for mapper in Base.registry.mappers
+        if mapper.class_.__module__.startswith(COMPOSITE_KEYED_CONTEXTS) and "station_id" in mapper.local_table.columns
+    ]
+    assert "customers" in tables  # the check covers what it should
+    rows = await connection.execute(
+        text(
+            "SELECT c.relname, array_agg(a.attname ORDER BY k.ordinality) FROM pg_constraint p "
+            "JOIN pg_class c ON c.oid = p.conrelid "
+            "CROSS JOIN LATERAL unnest(p.conkey) WITH ORDINALITY AS k(attnum, ordinality) "
+            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum "
+            "WHERE p.contype = 'p' AND c.relname = ANY(:tables) GROUP BY c.relname"
+        ),
+        {"tables": tables},
+    )
+    keys = {table: list(columns) for table, columns in rows}
+    assert keys == {table: ["station_id", "id"] for table in tables}
 
 
 async def test_iso1_every_tenant_table_has_forced_rls_and_checked_policies(

@@ -27,7 +27,7 @@ from dealernet.policy.models import LabourOperation, Part, Publication, Publicat
 from dealernet.tenants.models import ApiClient, Invitation, Membership, Region
 from dealernet.tenants.service.sign_in import digest, scope_for
 from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
-from dealernet.workshop.models import Vehicle
+from dealernet.workshop.models import Customer, Vehicle
 from tests.conftest import PartnerWorld, Principal, Tenants, graphql
 from tests.factories import network_today
 
@@ -1296,6 +1296,57 @@ async def case_correct_vehicle(env: Env) -> None:
     assert model == in_x.model
 
 
+# --- A station's customers (workshop; personal data) ---------------------------------------------------------
+
+
+async def _customer(env: Env, station: UUID, network: UUID) -> Customer:
+    row = Customer(id=new_id(), station_id=station, network_id=network, name="张三", phone="13800000000")
+    env.seed.add(row)
+    await env.seed.flush()
+    return row
+
+
+async def case_customers(env: Env) -> None:
+    """A station lists its own customers only; HQ does not browse them; another network's HQ and a partner
+    get null for one by node id; HQ's read of a phone number is journaled."""
+    mine = await _customer(env, env.t.station_a, env.t.network_x)
+    query = "{ customers(first: 10) { edges { node { id name phone } } } }"
+    edges = (await graphql(env.client, query, env.t.manager_a))["data"]["customers"]["edges"]
+    assert [e["node"]["id"] for e in edges] == [gid("Customer", mine.id)]
+    assert (await graphql(env.client, query, env.t.manager_b))["data"]["customers"]["edges"] == []
+    assert (await graphql(env.client, query, env.t.hq_x))["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    node = "query($i: ID!) { node(id: $i) { ... on Customer { name phone } } }"
+    by_hq = await graphql(env.client, node, env.t.hq_x, i=gid("Customer", mine.id))
+    assert by_hq["data"]["node"] == {"name": "张三", "phone": "13800000000"}
+    read = await env.seed.scalar(
+        text("SELECT count(*) FROM journal WHERE entity_id = :i AND action = 'phone_read'"), {"i": mine.id}
+    )
+    assert read == 1
+    for outsider in (env.t.hq_y, env.t.manager_b, env.t.manager_c):
+        assert (await graphql(env.client, node, outsider, i=gid("Customer", mine.id)))["data"]["node"] is None
+
+
+async def case_create_customer(env: Env) -> None:
+    query = 'mutation { createCustomer(input: {name: "李四", phone: "139 0000 0000"}) { __typename } }'
+    for principal in (env.t.manager_a, env.t.manager_c):
+        assert typename(await graphql(env.client, query, principal), "createCustomer") == "CustomerSuccess"
+    stations = (await env.seed.execute(text("SELECT station_id FROM customers WHERE name = '李四'"))).scalars()
+    assert sorted(stations) == sorted([env.t.station_a, env.t.station_c])
+    refused = await graphql(env.client, query, env.t.hq_x)  # HQ keeps no customers of its own
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def case_update_customer(env: Env) -> None:
+    """Station B cannot change station A's customer by its id: NOT_FOUND, and the record is unchanged."""
+    theirs = await _customer(env, env.t.station_a, env.t.network_x)
+    query = """mutation($i: ID!) { updateCustomer(input: {customerId: $i, name: "Changed", phone: "13900000000"}) {
+      __typename } }"""
+    body = await graphql(env.client, query, env.t.manager_b, i=gid("Customer", theirs.id))
+    assert typename(body, "updateCustomer") == "NotFoundError"
+    name = await env.seed.scalar(text("SELECT name FROM customers WHERE id = :i"), {"i": theirs.id})
+    assert name == "张三"
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -1333,6 +1384,9 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "vehicles": case_vehicles,
     "registerVehicle": case_register_vehicle,
     "correctVehicle": case_correct_vehicle,
+    "customers": case_customers,
+    "createCustomer": case_create_customer,
+    "updateCustomer": case_update_customer,
     "serviceBom": case_service_bom,
     "createPart": case_create_part,
     "supersedePart": case_supersede_part,

@@ -83,6 +83,12 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "parts": ("{ parts(first: 5) { edges { node { id } } } }", {}),
     "vehicle": ('{ vehicle(vin: "11111111111111111") { id } }', {}),
     "vehicles": ("{ vehicles(first: 5) { edges { node { id } } } }", {}),
+    "customers": ("{ customers(first: 5) { edges { node { id } } } }", {}),
+    "createCustomer": ('mutation { createCustomer(input: {name: "", phone: "x"}) { __typename } }', {}),
+    "updateCustomer": (
+        'mutation($c: ID!) { updateCustomer(input: {customerId: $c, name: "", phone: "x"}) { __typename } }',
+        {"c": NOBODY},
+    ),
     "registerVehicle": (
         'mutation { registerVehicle(input: {vin: "?", model: "", productionDate: "2025-01-01"}) { __typename } }',
         {},

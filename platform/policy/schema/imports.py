@@ -27,6 +27,7 @@ expose(
     values={
         ImportKind.PARTS: "Catalogue parts.",
         ImportKind.PRICES: "The prices of a draft price list.",
+        ImportKind.VEHICLES: "The network's vehicle register, from the sales system.",
     },
 )
 expose(

@@ -57,12 +57,6 @@ MAX_ERRORS = 1_000  # reported; rows_rejected counts them all
 PROGRESS_EVERY = 2_000
 PROGRESS_TTL = 86_400
 
-# The columns of each kind: required, then optional.
-COLUMNS = {
-    PARTS: (("part_number", "name_zh", "name_en", "component_group"), ("unit", "supplier_code")),
-    PRICES: (("part_number", "list_price", "dealer_price"), ("currency",)),
-}
-
 Progress = Callable[[int, int], Awaitable[None]]
 
 
@@ -153,7 +147,7 @@ def _raw_rows(content: bytes, fmt: str) -> Iterator[tuple[int, list[str]]]:
 
 def _header(kind: str, cells: Sequence[str]) -> list[str]:
     """The header's column names, normalised; VALIDATION for a missing or unknown column."""
-    required, optional = COLUMNS[kind]
+    required, optional = KINDS[kind].required, KINDS[kind].optional
     names = [c.strip().lower().replace(" ", "_").replace("-", "_") for c in cells]
     missing = [c for c in required if c not in names]
     unknown = [n for n in names if n and n not in required + optional]
@@ -240,25 +234,21 @@ def check_price_row(line: int, row: Mapping[str, str]) -> tuple[tuple[Any, ...] 
     return (line, part_number, currency, list_price, dealer_price), []
 
 
-_CHECKS = {PARTS: check_part_row, PRICES: check_price_row}
-_KEYS = {PARTS: lambda r: r[1], PRICES: lambda r: (r[1], r[2])}  # what may appear once per file
-
-
 async def check_rows(
     kind: str, rows: Sequence[tuple[int, Mapping[str, str]]], progress: Progress
 ) -> tuple[list[tuple[Any, ...]], list[Problem]]:
     """Staging records of the good rows and the problems of the bad ones; a repeated part (and currency)
     is a problem on the later line."""
-    check, key = _CHECKS[kind], _KEYS[kind]
+    spec = KINDS[kind]
     records: list[tuple[Any, ...]] = []
     problems: list[Problem] = []
     first_seen: dict[Any, int] = {}
     for done, (line, row) in enumerate(rows, start=1):
-        record, bad = check(line, row)
+        record, bad = spec.check(line, row)
         if record is not None:
-            seen = first_seen.setdefault(key(record), line)
+            seen = first_seen.setdefault(spec.key(record), line)
             if seen != line:
-                bad, record = [Problem(line, "part_number", f"repeats line {seen}")], None
+                bad, record = [Problem(line, spec.key_column, f"repeats line {seen}")], None
         if record is not None:
             records.append(record)
         problems += bad
@@ -269,32 +259,47 @@ async def check_rows(
 
 # --- Staging and merging, set-based ------------------------------------------------------------------
 
-_STAGING = {
-    PARTS: (
-        "line integer, part_number text, name_zh text, name_en text, component_group text, unit text, "
-        "supplier_code text",
-        ["line", "part_number", "name_zh", "name_en", "component_group", "unit", "supplier_code"],
-    ),
-    PRICES: (
-        "line integer, part_number text, currency text, list_price numeric(14, 2), dealer_price numeric(14, 2)",
-        ["line", "part_number", "currency", "list_price", "dealer_price"],
-    ),
-}
-# Rows whose reference does not resolve in the network (RLS: HQ sees only its network's rows).
-_UNRESOLVED = {
-    PARTS: (
-        "supplier_code",
-        "no supplier with this code works with the network",
-        "SELECT s.line FROM {staging} s WHERE s.supplier_code <> '' AND NOT EXISTS (SELECT 1 FROM partners p "
-        "JOIN partner_networks pn ON pn.partner_id = p.id WHERE p.code = s.supplier_code) ORDER BY s.line",
-    ),
-    PRICES: (
-        "part_number",
-        "no part with this number in the catalogue",
-        "SELECT s.line FROM {staging} s WHERE NOT EXISTS (SELECT 1 FROM parts p WHERE p.part_number = s.part_number) "
-        "ORDER BY s.line",
-    ),
-}
+
+@dataclass(frozen=True)
+class Unresolved:
+    """Staged rows whose reference does not resolve in the network (RLS: HQ sees only its network's rows):
+    the query selects their lines."""
+
+    column: str
+    reason: str
+    lines: str
+
+
+@dataclass(frozen=True)
+class ImportKindSpec:
+    """One kind of bulk file: its columns, the check of one row (the API's own rules) into a staging record,
+    what may appear once per file, the staging table, and the one statement that merges it."""
+
+    kind: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    check: Callable[[int, Mapping[str, str]], tuple[tuple[Any, ...] | None, list[Problem]]]
+    key: Callable[[tuple[Any, ...]], Any]
+    key_column: str
+    staging: str  # the staging table's columns, `line` first
+    staging_columns: tuple[str, ...]
+    merge: str  # INSERT … SELECT … FROM {staging} …; parameters :network and the kind's own
+    permission: Permission
+    unresolved: Unresolved | None = None
+
+
+_PARTS_UNRESOLVED = Unresolved(
+    "supplier_code",
+    "no supplier with this code works with the network",
+    "SELECT s.line FROM {staging} s WHERE s.supplier_code <> '' AND NOT EXISTS (SELECT 1 FROM partners p "
+    "JOIN partner_networks pn ON pn.partner_id = p.id WHERE p.code = s.supplier_code) ORDER BY s.line",
+)
+_PRICES_UNRESOLVED = Unresolved(
+    "part_number",
+    "no part with this number in the catalogue",
+    "SELECT s.line FROM {staging} s WHERE NOT EXISTS (SELECT 1 FROM parts p WHERE p.part_number = s.part_number) "
+    "ORDER BY s.line",
+)
 _MERGE = {
     PARTS: """
         INSERT INTO parts AS t (id, network_id, part_number, name_zh, name_en, component_group, unit, supplier_id)
@@ -331,20 +336,61 @@ async def _copy(session: AsyncSession, table: str, columns: list[str], records: 
 async def stage(session: AsyncSession, kind: str, staging: str, records: Sequence[tuple[Any, ...]]) -> list[Problem]:
     """COPY the good rows into a temporary table; the problems of those whose reference does not resolve,
     which are then left out."""
-    definition, columns = _STAGING[kind]
-    await session.execute(text(f"CREATE TEMPORARY TABLE {staging} ({definition}) ON COMMIT DROP"))
-    await _copy(session, staging, columns, records)
-    column, reason, unresolved = _UNRESOLVED[kind]
-    lines = list((await session.execute(text(unresolved.format(staging=staging)))).scalars())
+    spec = KINDS[kind]
+    await session.execute(text(f"CREATE TEMPORARY TABLE {staging} ({spec.staging}) ON COMMIT DROP"))
+    await _copy(session, staging, list(spec.staging_columns), records)
+    if spec.unresolved is None:
+        return []
+    lines = list((await session.execute(text(spec.unresolved.lines.format(staging=staging)))).scalars())
     if lines:
         await session.execute(text(f"DELETE FROM {staging} WHERE line = ANY(:lines)"), {"lines": lines})  # noqa: S608
-    return [Problem(line, column, reason) for line in lines]
+    return [Problem(line, spec.unresolved.column, spec.unresolved.reason) for line in lines]
 
 
 async def merge(session: AsyncSession, kind: str, staging: str, params: Mapping[str, Any]) -> int:
     """Write the staged rows; how many rows were new or changed."""
-    result = await session.execute(text(_MERGE[kind].format(staging=staging)), dict(params))
+    result = await session.execute(text(KINDS[kind].merge.format(staging=staging)), dict(params))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# The kinds of file the import path takes: the policy context's here; the contexts to the right add theirs
+# at start-up (`register_kind`, from worker.register_jobs).
+KINDS: dict[str, ImportKindSpec] = {
+    PARTS: ImportKindSpec(
+        kind=PARTS,
+        required=("part_number", "name_zh", "name_en", "component_group"),
+        optional=("unit", "supplier_code"),
+        check=check_part_row,
+        key=lambda r: r[1],
+        key_column="part_number",
+        staging="line integer, part_number text, name_zh text, name_en text, component_group text, unit text, "
+        "supplier_code text",
+        staging_columns=("line", "part_number", "name_zh", "name_en", "component_group", "unit", "supplier_code"),
+        merge=_MERGE[PARTS],
+        permission=Permission.catalogue_manage,
+        unresolved=_PARTS_UNRESOLVED,
+    ),
+    PRICES: ImportKindSpec(
+        kind=PRICES,
+        required=("part_number", "list_price", "dealer_price"),
+        optional=("currency",),
+        check=check_price_row,
+        key=lambda r: (r[1], r[2]),
+        key_column="part_number",
+        staging="line integer, part_number text, currency text, list_price numeric(14, 2), dealer_price numeric(14, 2)",
+        staging_columns=("line", "part_number", "currency", "list_price", "dealer_price"),
+        merge=_MERGE[PRICES],
+        permission=Permission.policy_publish,
+        unresolved=_PRICES_UNRESOLVED,
+    ),
+}
+
+
+def register_kind(spec: ImportKindSpec) -> None:
+    """Make a context's kind of bulk file known to the import path."""
+    if spec.kind in KINDS and KINDS[spec.kind] is not spec:
+        raise ValueError(f"import kind {spec.kind} is registered twice")
+    KINDS[spec.kind] = spec
 
 
 # --- The service -------------------------------------------------------------------------------------
@@ -357,7 +403,7 @@ class Started:
 
 
 def _permission(kind: str) -> Permission:
-    return Permission.catalogue_manage if kind == PARTS else Permission.policy_publish
+    return KINDS[kind].permission
 
 
 async def start_import(
@@ -372,8 +418,9 @@ async def start_import(
 ) -> Started:
     """Keep the file and queue its import, after checking what can be checked at once (size, format,
     header, the draft price list)."""
-    if kind not in COLUMNS:
-        raise ValidationFailed("import parts or prices", fields={"kind": "parts or prices"})
+    if kind not in KINDS:
+        known = " or ".join(sorted(KINDS))
+        raise ValidationFailed(f"import {known}", fields={"kind": known})
     require(scope, _permission(kind))
     if mode not in (ALL_OR_NOTHING, VALID_ROWS):
         raise ValidationFailed("all_or_nothing or valid_rows", fields={"mode": "unknown mode"})

@@ -1,0 +1,12 @@
+"""The workshop context's background work: its kind of bulk file (the vehicle register), which the policy
+context's import job runs. `worker.py` registers what this module exports."""
+
+from __future__ import annotations
+
+from arq.cron import CronJob
+
+from dealernet.policy.service.imports import ImportKindSpec
+from dealernet.workshop.service.vehicle_imports import VEHICLE_IMPORT
+
+IMPORT_KINDS: list[ImportKindSpec] = [VEHICLE_IMPORT]
+CRONS: list[CronJob] = []

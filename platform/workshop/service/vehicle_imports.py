@@ -1,0 +1,104 @@
+"""The vehicle register in bulk, from the sales system (CSV or XLSX, 100,000+ rows), through the import
+path the catalogue uses (policy's `imports`): the header checked at upload, every row checked by
+`check_vehicle` with its line number, COPY into staging, one INSERT … ON CONFLICT into the register.
+
+A VIN already in the register is updated from the file (the sales system is the source of its sale data);
+a row that changes nothing writes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from dealernet.core.access import Permission
+from dealernet.core.errors import ValidationFailed
+from dealernet.policy.rules import ImportKind
+from dealernet.policy.service.imports import ImportKindSpec, Problem
+from dealernet.workshop.service.vehicles import VehicleInput, check_vehicle
+
+VEHICLES = ImportKind.VEHICLES
+# 2026-03-01, and what a spreadsheet's date cell reads as (2026-03-01 00:00:00).
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$")
+
+
+def _date(line: int, column: str, value: str, *, required: bool) -> tuple[date | None, list[Problem]]:
+    text = value.strip()
+    if not text:
+        return None, [Problem(line, column, "required")] if required else []
+    match = _DATE.match(text)
+    try:
+        if match is None:
+            raise ValueError(text)
+        return date(*(int(part) for part in match.groups())), []
+    except ValueError:
+        return None, [Problem(line, column, f"{text!r} is not a date (YYYY-MM-DD)")]
+
+
+def check_vehicle_row(line: int, row: Mapping[str, str]) -> tuple[tuple[Any, ...] | None, list[Problem]]:
+    """A register row as a staging record (line, vin, model, production, sale, dealer, registration)."""
+    production, problems = _date(line, "production_date", row["production_date"], required=True)
+    sale, bad_sale = _date(line, "sale_date", row.get("sale_date", ""), required=False)
+    registration, bad_registration = _date(
+        line, "first_registration", row.get("first_registration", ""), required=False
+    )
+    problems += bad_sale + bad_registration
+    if production is None:
+        return None, problems
+    try:
+        vehicle = check_vehicle(
+            VehicleInput(
+                vin=row["vin"],
+                model=row["model"],
+                production_date=production,
+                sale_date=sale,
+                selling_dealer=row.get("selling_dealer", ""),
+                first_registration=registration,
+            )
+        )
+    except ValidationFailed as exc:  # check_vehicle names fields in snake_case, as the file names its columns
+        return None, problems + [Problem(line, field, reason) for field, reason in sorted(exc.fields.items())]
+    if problems:
+        return None, problems
+    record = (
+        line,
+        vehicle.vin,
+        vehicle.model,
+        vehicle.production_date,
+        vehicle.sale_date,
+        vehicle.selling_dealer,
+        vehicle.first_registration,
+    )
+    return record, []
+
+
+_MERGE = """
+    INSERT INTO vehicles AS t (id, network_id, vin, model, production_date, sale_date, selling_dealer,
+                               first_registration)
+    SELECT uuid_generate_v7(), :network, s.vin, s.model, s.production_date, s.sale_date, s.selling_dealer,
+           s.first_registration
+    FROM {staging} s
+    ON CONFLICT (network_id, vin) DO UPDATE
+      SET model = EXCLUDED.model, production_date = EXCLUDED.production_date, sale_date = EXCLUDED.sale_date,
+          selling_dealer = EXCLUDED.selling_dealer, first_registration = EXCLUDED.first_registration,
+          updated_at = now()
+      WHERE (t.model, t.production_date, t.sale_date, t.selling_dealer, t.first_registration)
+            IS DISTINCT FROM (EXCLUDED.model, EXCLUDED.production_date, EXCLUDED.sale_date, EXCLUDED.selling_dealer,
+                              EXCLUDED.first_registration)
+"""
+
+VEHICLE_IMPORT = ImportKindSpec(
+    kind=VEHICLES,
+    required=("vin", "model", "production_date"),
+    optional=("sale_date", "selling_dealer", "first_registration"),
+    check=check_vehicle_row,
+    key=lambda record: record[1],
+    key_column="vin",
+    staging="line integer, vin text, model text, production_date date, sale_date date, selling_dealer text, "
+    "first_registration date",
+    staging_columns=("line", "vin", "model", "production_date", "sale_date", "selling_dealer", "first_registration"),
+    merge=_MERGE,
+    permission=Permission.vehicles_manage,
+)
