@@ -8,6 +8,7 @@ a row that changes nothing writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -21,20 +22,17 @@ from dealernet.workshop.service.vehicles import VehicleInput, check_vehicle
 
 VEHICLES = ImportKind.VEHICLES
 # 2026-03-01, and what a spreadsheet's date cell reads as (2026-03-01 00:00:00).
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]00:00(?::00)?)?$")
 
 
 def _date(line: int, column: str, value: str, *, required: bool) -> tuple[date | None, list[Problem]]:
     text = value.strip()
     if not text:
         return None, [Problem(line, column, "required")] if required else []
-    match = _DATE.match(text)
-    try:
-        if match is None:
-            raise ValueError(text)
-        return date(*(int(part) for part in match.groups())), []
-    except ValueError:
-        return None, [Problem(line, column, f"{text!r} is not a date (YYYY-MM-DD)")]
+    if _DATE.match(text):
+        with contextlib.suppress(ValueError):  # 2025-13-01 has the shape of a date, not a date
+            return date.fromisoformat(text[:10]), []
+    return None, [Problem(line, column, f"{text!r} is not a date (YYYY-MM-DD)")]
 
 
 def check_vehicle_row(line: int, row: Mapping[str, str]) -> tuple[tuple[Any, ...] | None, list[Problem]]:

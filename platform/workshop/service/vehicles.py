@@ -8,7 +8,7 @@ check digit is wrong is a typing error, refused with the digit it should have ha
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from uuid import UUID
 
@@ -42,8 +42,13 @@ class VehicleInput:
 
 def check_vehicle(data: VehicleInput) -> VehicleInput:
     """The vehicle as stored (VIN upper-case, text trimmed), or VALIDATION naming every bad field."""
-    cleaned = replace(
-        data, vin=normal_vin(data.vin), model=data.model.strip(), selling_dealer=data.selling_dealer.strip()
+    cleaned = VehicleInput(
+        vin=normal_vin(data.vin),
+        model=data.model.strip(),
+        production_date=data.production_date,
+        sale_date=data.sale_date,
+        selling_dealer=data.selling_dealer.strip(),
+        first_registration=data.first_registration,
     )
     problems: dict[str, str] = {}
     if (problem := vin_problem(cleaned.vin)) is not None:
