@@ -46,6 +46,7 @@ from dealernet.tenants.schema.notifications import NotificationsMutation, Notifi
 from dealernet.tenants.schema.partners import Partner, PartnersMutation, PartnersQuery
 from dealernet.tenants.schema.sign_in import SignInMutation, SignInQuery
 from dealernet.workshop.schema.customers import CustomersMutation, CustomersQuery
+from dealernet.workshop.schema.repair_orders import RepairOrdersMutation, RepairOrdersQuery
 from dealernet.workshop.schema.vehicles import VehiclesMutation, VehiclesQuery
 
 MAX_DEPTH = 10
@@ -84,6 +85,7 @@ class Query(
     ProfileQuery,
     VehiclesQuery,
     CustomersQuery,
+    RepairOrdersQuery,
     AuditQuery,
     NodeQuery,
 ):
@@ -114,6 +116,7 @@ class Mutation(
     ProfileMutation,
     VehiclesMutation,
     CustomersMutation,
+    RepairOrdersMutation,
 ):
     pass
 

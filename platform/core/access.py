@@ -72,6 +72,9 @@ class Permission(enum.StrEnum):
     vehicles_manage = "vehicles:manage"
     customers_read = "customers:read"
     customers_manage = "customers:manage"
+    repair_orders_read = "repair_orders:read"
+    repair_orders_manage = "repair_orders:manage"
+    repair_orders_inspect = "repair_orders:inspect"
     # Also the OAuth scopes a partner's API client may hold.
     parts_read = "parts:read"
     claims_read = "claims:read"
@@ -113,6 +116,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     # Customers are personal data: the station that serves them keeps them; HQ may read them (journaled).
     Permission.customers_read: HQ | STATION,
     Permission.customers_manage: frozenset({Role.STATION_MANAGER, Role.STATION_SERVICE_ADVISOR}),
+    # Repair orders: the service adviser receives, quotes and settles; the manager (chief inspector) signs off.
+    Permission.repair_orders_read: HQ | STATION,
+    Permission.repair_orders_manage: frozenset({Role.STATION_MANAGER, Role.STATION_SERVICE_ADVISOR}),
+    Permission.repair_orders_inspect: frozenset({Role.STATION_MANAGER}),
     Permission.parts_read: HQ | STATION | {Role.PARTNER_USER},
     Permission.claims_read: HQ | STATION | {Role.PARTNER_USER},
     Permission.recovery_read: frozenset({Role.HQ_ADMIN, Role.HQ_WARRANTY_AUDITOR, Role.PARTNER_USER}),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, func
+from sqlalchemy import ForeignKey, Integer, Numeric, SmallInteger, String, Text, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dealernet.core.db import Base, IdMixin
@@ -44,3 +46,79 @@ class Customer(Base):
     address: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class StationCounter(Base):
+    """A station's own number series (its repair orders and completion certificates per year)."""
+
+    __tablename__ = "station_counters"
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    series: Mapped[str] = mapped_column(String(40), primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class RepairOrder(Base):
+    """A station's repair order (工单): the reception sheet's facts, then each step of the chain, timestamped."""
+
+    __tablename__ = "repair_orders"
+    __table_args__ = (UniqueConstraint("station_id", "number"),)
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    number: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(16))
+    vehicle_id: Mapped[UUID] = mapped_column(ForeignKey("vehicles.id"))
+    customer_id: Mapped[UUID]
+    arrival: Mapped[str] = mapped_column(String(16))
+    odometer_km: Mapped[int] = mapped_column(Integer)
+    odometer_reason: Mapped[str] = mapped_column(String(300), default="")
+    fuel_eighths: Mapped[int] = mapped_column(SmallInteger)
+    visible_damage: Mapped[str] = mapped_column(Text, default="")
+    belongings: Mapped[list[str]] = mapped_column(ARRAY(String(200)), default=list)
+    concern: Mapped[str] = mapped_column(Text)
+    repair_level: Mapped[str | None] = mapped_column(String(40))
+    promised_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    received_by: Mapped[UUID | None]
+    comeback_of: Mapped[UUID | None]
+    work_started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    inspected_by: Mapped[UUID | None]
+    certificate_number: Mapped[str | None] = mapped_column(String(20))
+    settled_at: Mapped[datetime | None]
+    handed_over_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class RepairOrderLine(Base):
+    """A line of a repair order: a labour operation or a part, of one service type, with the customer's
+    consent and (once worked) its technician and the 3C narrative."""
+
+    __tablename__ = "repair_order_lines"
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    repair_order_id: Mapped[UUID]
+    position: Mapped[int] = mapped_column(SmallInteger)
+    kind: Mapped[str] = mapped_column(String(8))
+    service_type: Mapped[str] = mapped_column(String(16))
+    labour_operation_id: Mapped[UUID | None]
+    part_id: Mapped[UUID | None]
+    quantity: Mapped[Decimal] = mapped_column(Numeric(10, 2))  # hours for labour, units for parts
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    price_source: Mapped[UUID | None]  # the labour rate or part price row it was priced by
+    consent: Mapped[str] = mapped_column(String(16))
+    consent_recorded_by: Mapped[UUID | None]
+    consent_recorded_at: Mapped[datetime | None]
+    added_after_consent: Mapped[bool] = mapped_column(default=False)
+    technician_id: Mapped[UUID | None]
+    concern: Mapped[str] = mapped_column(Text, default="")
+    cause: Mapped[str] = mapped_column(Text, default="")
+    correction: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -1,13 +1,14 @@
-"""The workshop's pure rules: a VIN and its check digit, and how much of a warranty coverage a vehicle has
-left on a date."""
+"""The workshop's pure rules: a VIN and its check digit, how much of a warranty coverage a vehicle has left on
+a date, and the repair order's chain of steps, numbers, notice times and comebacks."""
 
 from __future__ import annotations
 
 import calendar
+import enum
 import operator
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 VIN_LENGTH = 17
 CHECK_DIGIT_AT = 8  # the ninth character (ISO 3779; GB 16735 in China)
@@ -94,3 +95,84 @@ def coverage_left(
         km_left=km_left,
         covered=in_time and in_km,
     )
+
+
+# --- Repair orders (the seeds' document chain) ------------------------------------------------------------
+
+
+class RepairOrderStatus(enum.StrEnum):
+    """Where a repair order is in the document chain: reception sheet → quote → work → completion inspection →
+    settlement sheet → handover."""
+
+    RECEIVED = "received"  # 接车: checked in, the customer's concern written down
+    IN_WORK = "in_work"  # the customer consented to (part of) the quote; technicians work
+    COMPLETED = "completed"  # 竣工检验: the inspector signed off
+    SETTLED = "settled"  # 结算单: the amounts are final; the order is immutable from here
+    HANDED_OVER = "handed_over"  # 交车: the car and its papers are back with the customer
+    CANCELLED = "cancelled"
+
+
+class Arrival(enum.StrEnum):
+    """How the vehicle came in."""
+
+    APPOINTMENT = "appointment"  # 预约
+    WALK_IN = "walk_in"  # 直接进厂
+
+
+class LineKind(enum.StrEnum):
+    """What a repair-order line charges."""
+
+    LABOUR = "labour"  # a labour operation: flat-rate hours x the labour rate
+    PART = "part"  # a part: quantity x its price
+
+
+class Consent(enum.StrEnum):
+    """The customer's answer to a quoted line; extra work found later is asked again."""
+
+    PENDING = "pending"
+    CONSENTED = "consented"
+    REFUSED = "refused"
+
+
+# Which repair step may follow which (cancelling is possible until the work is inspected).
+NEXT_STATUS: dict[RepairOrderStatus, frozenset[RepairOrderStatus]] = {
+    RepairOrderStatus.RECEIVED: frozenset({RepairOrderStatus.IN_WORK, RepairOrderStatus.CANCELLED}),
+    RepairOrderStatus.IN_WORK: frozenset({RepairOrderStatus.COMPLETED, RepairOrderStatus.CANCELLED}),
+    RepairOrderStatus.COMPLETED: frozenset({RepairOrderStatus.SETTLED}),
+    RepairOrderStatus.SETTLED: frozenset({RepairOrderStatus.HANDED_OVER}),
+    RepairOrderStatus.HANDED_OVER: frozenset(),
+    RepairOrderStatus.CANCELLED: frozenset(),
+}
+EDITABLE = frozenset({RepairOrderStatus.RECEIVED, RepairOrderStatus.IN_WORK})  # lines change until completion
+# Second-level maintenance and above get a sequentially numbered completion certificate (竣工出厂合格证).
+CERTIFIED_LEVELS = frozenset({"overhaul", "second_level_maintenance"})
+SHORT_JOB = timedelta(days=2)
+
+
+def can_move(status: RepairOrderStatus, to: RepairOrderStatus) -> bool:
+    return to in NEXT_STATUS[status]
+
+
+def customer_notice_at(received_at: datetime, promised_at: datetime) -> datetime:
+    """When the customer is told the car is (nearly) ready: 1 h before for a job under two days, 4 h before
+    otherwise (seed 001:24); a delay is told the same way ahead of the promised time."""
+    ahead = timedelta(hours=1) if promised_at - received_at < SHORT_JOB else timedelta(hours=4)
+    return promised_at - ahead
+
+
+def repair_order_number(year: int, seq: int) -> str:
+    """RO2026000123: the station's repair orders, numbered per year."""
+    return f"RO{year}{seq:06d}"
+
+
+def certificate_number(year: int, seq: int) -> str:
+    """QC2026000045: the station's completion certificates, numbered per year."""
+    return f"QC{year}{seq:06d}"
+
+
+def is_comeback(
+    *, completed_on: date, completed_km: int, back_on: date, back_km: int, guarantee_days: int, guarantee_km: int
+) -> bool:
+    """Back within the repair-quality guarantee: fewer days and fewer km than it allows, whichever ends
+    first, counted from the completion."""
+    return (back_on - completed_on).days <= guarantee_days and back_km - completed_km <= guarantee_km

@@ -4,6 +4,8 @@ No answer is a 5xx, and every error carries one of the codes a client is told to
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import httpx
 import pytest
 import schemathesis
@@ -28,6 +30,7 @@ schemathesis.graphql.scalar(
 schemathesis.graphql.scalar(
     "Decimal", st.decimals(min_value=-(10**6), max_value=10**6, places=3).map(lambda d: nodes.String(f"{d:.3f}"))
 )
+schemathesis.graphql.scalar("DateTime", st.datetimes(timezones=st.just(UTC)).map(lambda d: nodes.String(d.isoformat())))
 SCHEMA = schemathesis.graphql.from_file(str(build_schema(production=False)))
 OPERATIONS = {result.ok().definition.field_name: result.ok() for result in SCHEMA.get_all_operations()}
 

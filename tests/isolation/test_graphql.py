@@ -27,7 +27,7 @@ from dealernet.policy.models import LabourOperation, Part, Publication, Publicat
 from dealernet.tenants.models import ApiClient, Invitation, Membership, Region
 from dealernet.tenants.service.sign_in import digest, scope_for
 from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
-from dealernet.workshop.models import Customer, Vehicle
+from dealernet.workshop.models import Customer, RepairOrder, RepairOrderLine, Vehicle
 from tests.conftest import PartnerWorld, Principal, Tenants, graphql
 from tests.factories import network_today
 
@@ -1347,6 +1347,115 @@ async def case_update_customer(env: Env) -> None:
     assert name == "张三"
 
 
+# --- Repair orders (workshop) --------------------------------------------------------------------------------
+
+
+async def _repair_order(env: Env) -> RepairOrder:
+    """Station A's repair order (written directly): a vehicle of X, A's customer, one pending line."""
+    vehicle, _ = await _vehicles(env)
+    customer = await _customer(env, env.t.station_a, env.t.network_x)
+    now = datetime.now(UTC)
+    order = RepairOrder(
+        station_id=env.t.station_a, id=new_id(), network_id=env.t.network_x, number="RO2026000001", status="received",
+        vehicle_id=vehicle.id, customer_id=customer.id, arrival="walk_in", odometer_km=1000, fuel_eighths=4,
+        concern="noise", promised_at=now.replace(year=now.year + 1), received_at=now,
+    )  # fmt: skip
+    env.seed.add(order)
+    await env.seed.flush()
+    return order
+
+
+async def case_repair_orders(env: Env) -> None:
+    order = await _repair_order(env)
+    query = "{ repairOrders(first: 10) { edges { node { id } } } }"
+    for principal, expected in (
+        (env.t.manager_a, [gid("RepairOrder", order.id)]),
+        (env.t.hq_x, [gid("RepairOrder", order.id)]),
+        (env.t.manager_b, []),
+        (env.t.hq_y, []),
+    ):
+        edges = (await graphql(env.client, query, principal))["data"]["repairOrders"]["edges"]
+        assert [e["node"]["id"] for e in edges] == expected
+
+
+async def case_receive_vehicle(env: Env) -> None:
+    """Station B cannot check a car in for station A's customer, nor station C (network Y) with X's vehicle."""
+    order = await _repair_order(env)
+    query = """mutation($v: ID!, $c: ID!, $p: DateTime!) { receiveVehicle(input: {vehicleId: $v, customerId: $c,
+      odometerKm: 10, fuelEighths: 1, concern: "x", promisedAt: $p}) { __typename } }"""
+    promised = datetime.now(UTC).replace(year=datetime.now(UTC).year + 1).isoformat()
+    ids = {"v": gid("Vehicle", order.vehicle_id), "c": gid("Customer", order.customer_id), "p": promised}
+    for principal in (env.t.manager_b, env.t.manager_c):
+        assert typename(await graphql(env.client, query, principal, **ids), "receiveVehicle") == "NotFoundError"
+    count = await env.seed.scalar(text("SELECT count(*) FROM repair_orders"))
+    assert count == 1
+
+
+def _foreign_step(field: str, document: str) -> Callable[[Env], Awaitable[None]]:
+    """Station B (and station C of network Y) acting on station A's repair order by its id: NOT_FOUND, and A's
+    order and lines unchanged."""
+
+    async def case(env: Env) -> None:
+        order = await _repair_order(env)
+        line_id = new_id()
+        env.seed.add(
+            RepairOrderLine(
+                station_id=order.station_id, id=line_id, network_id=order.network_id, repair_order_id=order.id,
+                position=1, kind="labour", service_type="paid", labour_operation_id=(await _operation(env)),
+                quantity=1, unit_price=1, amount=1, consent="consented",
+            )
+        )  # fmt: skip
+        await env.seed.flush()
+        ids = {
+            "o": gid("RepairOrder", order.id),
+            "l": gid("RepairOrderLine", line_id),
+            "u": gid("User", new_id()),
+            "p": gid("Part", new_id()),
+        }
+        for principal in (env.t.manager_b, env.t.manager_c):
+            assert typename(await graphql(env.client, document, principal, **ids), field) == "NotFoundError"
+        status = await env.seed.scalar(text("SELECT status FROM repair_orders WHERE id = :i"), {"i": order.id})
+        lines = await env.seed.scalar(
+            text("SELECT count(*) FROM repair_order_lines WHERE repair_order_id = :i"), {"i": order.id}
+        )
+        assert (status, lines) == ("received", 1)
+
+    return case
+
+
+async def _operation(env: Env) -> UUID:
+    code = f"OP-{new_id().hex[:6].upper()}"
+    row = LabourOperation(
+        id=new_id(), network_id=env.t.network_x, code=code, description="d", flat_rate_hours=1, component_group="G"
+    )
+    env.seed.add(row)
+    await env.seed.flush()
+    return row.id
+
+
+_STEP = "mutation($o: ID!) {{ {field}(id: $o) {{ __typename }} }}"
+REPAIR_ORDER_CASES = {
+    "quoteLine": _foreign_step(
+        "quoteLine", 'mutation($o: ID!, $p: ID!) { quoteLine(input: {repairOrderId: $o, kind: PART, serviceType: PAID, '
+        "partId: $p}) { __typename } }",
+    ),
+    "recordConsent": _foreign_step(
+        "recordConsent", "mutation($o: ID!, $l: ID!) { recordConsent(input: {repairOrderId: $o, lineIds: [$l], "
+        "consented: true}) { __typename } }",
+    ),
+    "assignTechnician": _foreign_step(
+        "assignTechnician", "mutation($o: ID!, $l: ID!, $u: ID!) { assignTechnician(input: {repairOrderId: $o, "
+        "lineId: $l, technicianId: $u}) { __typename } }",
+    ),
+    **{
+        field: _foreign_step(field, _STEP.format(field=field))
+        for field in (
+            "startWork", "completeRepairOrder", "settleRepairOrder", "handOverRepairOrder", "cancelRepairOrder"
+        )
+    },
+}  # fmt: skip
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -1387,6 +1496,9 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "customers": case_customers,
     "createCustomer": case_create_customer,
     "updateCustomer": case_update_customer,
+    "repairOrders": case_repair_orders,
+    "receiveVehicle": case_receive_vehicle,
+    **REPAIR_ORDER_CASES,
     "serviceBom": case_service_bom,
     "createPart": case_create_part,
     "supersedePart": case_supersede_part,

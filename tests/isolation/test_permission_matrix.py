@@ -84,6 +84,37 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "vehicle": ('{ vehicle(vin: "11111111111111111") { id } }', {}),
     "vehicles": ("{ vehicles(first: 5) { edges { node { id } } } }", {}),
     "customers": ("{ customers(first: 5) { edges { node { id } } } }", {}),
+    "repairOrders": ("{ repairOrders(first: 5) { edges { node { id } } } }", {}),
+    "receiveVehicle": (
+        """mutation($v: ID!) { receiveVehicle(input: {vehicleId: $v, customerId: $v, odometerKm: -1, fuelEighths: 9,
+        concern: "", promisedAt: "2020-01-01T00:00:00+00:00"}) { __typename } }""",
+        {"v": NOBODY},
+    ),
+    "quoteLine": (
+        """mutation($o: ID!) { quoteLine(input: {repairOrderId: $o, kind: PART, serviceType: PAID, partId: $o}) {
+        __typename } }""",
+        {"o": NOBODY},
+    ),
+    "recordConsent": (
+        """mutation($o: ID!) { recordConsent(input: {repairOrderId: $o, lineIds: [$o], consented: true}) {
+        __typename } }""",
+        {"o": NOBODY},
+    ),
+    "assignTechnician": (
+        """mutation($o: ID!) { assignTechnician(input: {repairOrderId: $o, lineId: $o, technicianId: $o}) {
+        __typename } }""",
+        {"o": NOBODY},
+    ),
+    **{
+        field: (f"mutation($o: ID!) {{ {field}(id: $o) {{ __typename }} }}", {"o": NOBODY})
+        for field in (
+            "startWork",
+            "completeRepairOrder",
+            "settleRepairOrder",
+            "handOverRepairOrder",
+            "cancelRepairOrder",
+        )
+    },
     "createCustomer": ('mutation { createCustomer(input: {name: "", phone: "x"}) { __typename } }', {}),
     "updateCustomer": (
         'mutation($c: ID!) { updateCustomer(input: {customerId: $c, name: "", phone: "x"}) { __typename } }',

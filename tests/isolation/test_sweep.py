@@ -111,6 +111,7 @@ def document_strategy(kind: str, field: str, ids: dict[str, set[str]]) -> st.Sea
     custom = {
         "ID": st.sampled_from(foreign).map(nodes.String),
         "Date": st.dates().map(nodes.String),
+        "DateTime": st.datetimes(timezones=st.just(UTC)).map(lambda d: nodes.String(d.isoformat())),
         "Money": money,
         "Decimal": decimal,
     }

@@ -21,7 +21,7 @@ from dealernet.graphql.relay import After, First, connection, keyset_after, load
 from dealernet.workshop import models
 from dealernet.workshop.service import customers
 
-_customer_loader = by_id_loader(customers.customers_by_id)
+customer_loader = by_id_loader(customers.customers_by_id)
 
 
 @strawberry.type(description="A station's customer (personal data: the station keeps it, HQ may read it).")
@@ -37,7 +37,7 @@ class Customer(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        rows = await load_nodes(info, "customer", _customer_loader, node_ids)
+        rows = await load_nodes(info, "customer", customer_loader, node_ids)
         return [cls.from_row(row) if row else None for row in rows]
 
     @strawberry.field(

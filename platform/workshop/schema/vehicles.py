@@ -22,7 +22,7 @@ from dealernet.graphql.relay import After, First, connection, keyset_after, load
 from dealernet.workshop import models, rules
 from dealernet.workshop.service import vehicles
 
-_vehicle_loader = by_id_loader(vehicles.vehicles_by_id)
+vehicle_loader = by_id_loader(vehicles.vehicles_by_id)
 
 
 @strawberry.type(
@@ -73,7 +73,7 @@ class Vehicle(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        rows = await load_nodes(info, "vehicle", _vehicle_loader, node_ids)
+        rows = await load_nodes(info, "vehicle", vehicle_loader, node_ids)
         return [cls.from_row(row) if row else None for row in rows]
 
     @strawberry.field(

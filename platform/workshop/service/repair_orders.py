@@ -1,0 +1,439 @@
+"""Repair orders (工单), the seeds' document chain at a station: reception (接车 / 预检单) → quote lines with the
+customer's consent (报价单) → work, each line's technician passing the dispatch check → completion inspection
+(竣工检验, with a certificate for second-level maintenance and above) → settlement sheet (结算单) → handover.
+
+Every step is timestamped and journaled. Lines are priced as of today at the station (the labour rate and
+part prices delivered to it) and change until the completion; from the settlement the order is immutable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, select, text, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dealernet.core import journal
+from dealernet.core.access import Permission, Role, require
+from dealernet.core.db import new_id
+from dealernet.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from dealernet.core.paging import check_page_size
+from dealernet.core.scope import Scope
+from dealernet.network.service.training import can_dispatch
+from dealernet.policy.models import LabourOperation, Part
+from dealernet.policy.rules import SERVICE_TYPES, RepairLevel, ServiceType
+from dealernet.policy.service.as_of import labour_rate_as_of
+from dealernet.policy.service.prices import price_as_of
+from dealernet.tenants.models import Membership, Station
+from dealernet.tenants.service.directory import network_today
+from dealernet.workshop import rules
+from dealernet.workshop.models import Customer, RepairOrder, RepairOrderLine, StationCounter, Vehicle
+from dealernet.workshop.rules import Arrival, Consent, LineKind, RepairOrderStatus
+
+CENT = Decimal("0.01")
+MAX_QUANTITY = Decimal("99999999.99")
+MAX_BELONGINGS = 50
+
+
+@dataclass(frozen=True)
+class Reception:
+    """What the reception sheet records when the vehicle is checked in."""
+
+    vehicle_id: UUID
+    customer_id: UUID
+    odometer_km: int
+    fuel_eighths: int
+    concern: str
+    promised_at: datetime
+    arrival: Arrival = Arrival.WALK_IN
+    visible_damage: str = ""
+    belongings: Sequence[str] = ()
+    repair_level: RepairLevel | None = None
+    odometer_reason: str = ""  # why the odometer reads lower than before (a replaced instrument, say)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The settlement sheet's amounts per service type, of the consented lines."""
+
+    by_service_type: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def customer_pays(self) -> Decimal:
+        return self.by_service_type.get(ServiceType.PAID, Decimal("0.00"))
+
+    @property
+    def claimed_from_oem(self) -> Decimal:
+        return self.by_service_type.get(ServiceType.WARRANTY, Decimal("0.00"))
+
+
+def totals_of(lines: Sequence[RepairOrderLine]) -> Totals:
+    amounts = {service_type: Decimal("0.00") for service_type in SERVICE_TYPES}
+    for line in lines:
+        if line.consent == Consent.CONSENTED:
+            amounts[line.service_type] += line.amount
+    return Totals(amounts)
+
+
+def _station_of(scope: Scope) -> UUID:
+    if scope.station_id is None:
+        raise Forbidden("repair orders are written by the station doing the work")
+    return scope.station_id
+
+
+async def _next(session: AsyncSession, scope: Scope, series: str) -> int:
+    statement = (
+        insert(StationCounter)
+        .values(station_id=scope.station_id, series=series, network_id=scope.network_id, value=1)
+        .on_conflict_do_update(
+            index_elements=[StationCounter.station_id, StationCounter.series], set_={"value": StationCounter.value + 1}
+        )
+        .returning(StationCounter.value)
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+def _check_reception(data: Reception, now: datetime) -> None:
+    problems: dict[str, str] = {}
+    if not 0 <= data.odometer_km <= 10_000_000:
+        problems["odometer_km"] = "0 to 10,000,000 km"
+    if not 0 <= data.fuel_eighths <= 8:
+        problems["fuel_eighths"] = "0 (empty) to 8 (full)"
+    if not data.concern.strip():
+        problems["concern"] = "the customer's concern, in their words"
+    if data.promised_at <= now:
+        problems["promised_at"] = "a time after the reception"
+    if len(data.belongings) > MAX_BELONGINGS or any(not b.strip() or len(b) > 200 for b in data.belongings):
+        problems["belongings"] = f"at most {MAX_BELONGINGS} items of 1 to 200 characters"
+    if len(data.odometer_reason) > 300:
+        problems["odometer_reason"] = "at most 300 characters"
+    if problems:
+        raise ValidationFailed("the reception sheet is not complete", fields=problems)
+
+
+async def receive(session: AsyncSession, scope: Scope, data: Reception) -> RepairOrder:
+    """Check a vehicle in: the reception sheet, numbered in the station's series of the year."""
+    require(scope, Permission.repair_orders_manage)
+    _station_of(scope)
+    now = datetime.now(UTC)
+    _check_reception(data, now)
+    if await session.get(Vehicle, data.vehicle_id) is None:
+        raise NotFound("no such vehicle in the register", fields={"vehicle_id": "not found"})
+    if await session.get(Customer, (scope.station_id, data.customer_id)) is None:
+        raise NotFound("no such customer of your station", fields={"customer_id": "not found"})
+    last = await session.scalar(text("SELECT vehicle_last_odometer(:v)"), {"v": data.vehicle_id})
+    if last is not None and data.odometer_km < last and not data.odometer_reason.strip():
+        raise Conflict(
+            f"the odometer reads {data.odometer_km:,} km, lower than the {last:,} km recorded before: "
+            "say why (a replaced instrument cluster, say)",
+            fields={"odometer_km": f"lower than {last:,} km"},
+        )
+    today = await network_today(session, scope.network_id)
+    order = RepairOrder(
+        station_id=scope.station_id,
+        id=new_id(),
+        network_id=scope.network_id,
+        number=rules.repair_order_number(today.year, await _next(session, scope, f"repair_order:{today.year}")),
+        status=RepairOrderStatus.RECEIVED,
+        vehicle_id=data.vehicle_id,
+        customer_id=data.customer_id,
+        arrival=data.arrival,
+        odometer_km=data.odometer_km,
+        odometer_reason=data.odometer_reason.strip(),
+        fuel_eighths=data.fuel_eighths,
+        visible_damage=data.visible_damage.strip(),
+        belongings=[b.strip() for b in data.belongings],
+        concern=data.concern.strip(),
+        repair_level=data.repair_level,
+        promised_at=data.promised_at,
+        received_at=now,
+        received_by=scope.actor_id,
+    )
+    session.add(order)
+    await session.flush()
+    after = {"number": order.number, "odometer_km": order.odometer_km, "promised_at": order.promised_at.isoformat()}
+    await journal.record(session, scope, entity="repair_order", entity_id=order.id, action="received", after=after)
+    return order
+
+
+async def _order(session: AsyncSession, scope: Scope, repair_order_id: UUID, *, lock: bool = True) -> RepairOrder:
+    order = await session.get(RepairOrder, (_station_of(scope), repair_order_id), with_for_update=lock)
+    if order is None:
+        raise NotFound("no such repair order", fields={"repair_order_id": "not found"})
+    return order
+
+
+async def _lines(session: AsyncSession, order: RepairOrder) -> list[RepairOrderLine]:
+    query = (
+        select(RepairOrderLine)
+        .where(RepairOrderLine.station_id == order.station_id, RepairOrderLine.repair_order_id == order.id)
+        .order_by(RepairOrderLine.position)
+    )
+    return list(await session.scalars(query))
+
+
+def _editable(order: RepairOrder) -> None:
+    if order.status not in rules.EDITABLE:
+        raise Conflict(f"repair order {order.number} is {order.status}: its lines no longer change")
+
+
+async def add_line(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    repair_order_id: UUID,
+    kind: LineKind,
+    service_type: ServiceType,
+    labour_operation_id: UUID | None = None,
+    part_id: UUID | None = None,
+    quantity: Decimal | None = None,
+    concern: str = "",
+) -> RepairOrderLine:
+    """Quote a line, priced as of today at the station: a labour operation (its flat-rate hours, unless
+    `quantity` says otherwise, x the labour rate) or a part (`quantity` x its list price). It waits for the
+    customer's consent; a line added after the customer consented to others is marked as extra work."""
+    require(scope, Permission.repair_orders_manage)
+    order = await _order(session, scope, repair_order_id)
+    _editable(order)
+    if quantity is not None and not (
+        quantity.is_finite() and 0 < quantity <= MAX_QUANTITY and quantity == round(quantity, 2)
+    ):
+        raise ValidationFailed("a quantity above 0 with at most two decimals", fields={"quantity": "above 0"})
+    station = await session.get(Station, order.station_id)
+    assert station is not None
+    today = await network_today(session, scope.network_id)
+    if kind == LineKind.LABOUR:
+        quantity, unit_price, source = await _labour_price(session, station, labour_operation_id, quantity, today)
+    else:
+        quantity, unit_price, source = await _part_price(session, scope, station, part_id, quantity, today)
+    lines = await _lines(session, order)
+    line = RepairOrderLine(
+        station_id=order.station_id,
+        id=new_id(),
+        network_id=order.network_id,
+        repair_order_id=order.id,
+        position=len(lines) + 1,
+        kind=kind,
+        service_type=service_type,
+        labour_operation_id=labour_operation_id if kind == LineKind.LABOUR else None,
+        part_id=part_id if kind == LineKind.PART else None,
+        quantity=quantity,
+        unit_price=unit_price,
+        amount=(quantity * unit_price).quantize(CENT),
+        price_source=source,
+        consent=Consent.PENDING,
+        added_after_consent=any(existing.consent == Consent.CONSENTED for existing in lines),
+        concern=concern.strip(),
+    )
+    session.add(line)
+    await session.flush()
+    after = {"position": line.position, "kind": kind, "service_type": service_type, "amount": str(line.amount)}
+    await journal.record(session, scope, entity="repair_order", entity_id=order.id, action="line_quoted", after=after)
+    return line
+
+
+async def _labour_price(
+    session: AsyncSession, station: Station, operation_id: UUID | None, hours: Decimal | None, today: date
+) -> tuple[Decimal, Decimal, UUID]:
+    operation = await session.get(LabourOperation, operation_id) if operation_id else None
+    if operation is None:
+        raise NotFound("no such labour operation", fields={"labour_operation_id": "not found"})
+    rate = await labour_rate_as_of(session, station, on=today)
+    if rate is None:
+        raise Conflict("no labour rate is in force at your station today", fields={"labour_operation_id": "no rate"})
+    return hours or operation.flat_rate_hours, rate.hourly_rate, rate.rate_id
+
+
+async def _part_price(
+    session: AsyncSession, scope: Scope, station: Station, part_id: UUID | None, quantity: Decimal | None, today: date
+) -> tuple[Decimal, Decimal, UUID]:
+    part = await session.get(Part, part_id) if part_id else None
+    if part is None:
+        raise NotFound("no such part", fields={"part_id": "not found"})
+    price = await price_as_of(session, scope, part_id=part.id, station_id=station.id, on=today)
+    if price is None:
+        raise Conflict(
+            f"part {part.part_number} has no price in force at your station today", fields={"part_id": "no price"}
+        )
+    return quantity or Decimal("1.00"), price.list_price, price.price_id
+
+
+async def record_consent(
+    session: AsyncSession, scope: Scope, *, repair_order_id: UUID, line_ids: Sequence[UUID], consented: bool
+) -> list[RepairOrderLine]:
+    """The customer's yes or no to quoted lines, recorded with who took it and when (a refusal too)."""
+    require(scope, Permission.repair_orders_manage)
+    order = await _order(session, scope, repair_order_id)
+    _editable(order)
+    lines = {line.id: line for line in await _lines(session, order)}
+    unknown = [str(i) for i in line_ids if i not in lines]
+    if unknown or not line_ids:
+        raise NotFound("no such line on this repair order", fields={"line_ids": ", ".join(unknown) or "none given"})
+    answered = [lines[i] for i in line_ids if lines[i].consent != Consent.PENDING]
+    if answered:
+        positions = ", ".join(str(line.position) for line in answered)
+        raise Conflict(f"line(s) {positions} were answered already; quote the work again as a new line")
+    now, answer = datetime.now(UTC), Consent.CONSENTED if consented else Consent.REFUSED
+    for line_id in line_ids:
+        line = lines[line_id]
+        line.consent, line.consent_recorded_by, line.consent_recorded_at = answer, scope.actor_id, now
+    await session.flush()
+    after = {"lines": [lines[i].position for i in line_ids], "consent": answer}
+    await journal.record(session, scope, entity="repair_order", entity_id=order.id, action="consent", after=after)
+    return [lines[i] for i in line_ids]
+
+
+async def _move(session: AsyncSession, scope: Scope, order: RepairOrder, to: RepairOrderStatus) -> None:
+    if not rules.can_move(RepairOrderStatus(order.status), to):
+        raise Conflict(f"repair order {order.number} is {order.status}; it cannot become {to}")
+    before = {"status": order.status}
+    order.status = to
+    await session.flush()
+    await journal.record(
+        session, scope, entity="repair_order", entity_id=order.id, action=str(to), before=before, after={"status": to}
+    )
+
+
+async def start_work(session: AsyncSession, scope: Scope, *, repair_order_id: UUID) -> RepairOrder:
+    """The customer consented to some of the quote: the work starts."""
+    require(scope, Permission.repair_orders_manage)
+    order = await _order(session, scope, repair_order_id)
+    if not any(line.consent == Consent.CONSENTED for line in await _lines(session, order)):
+        raise Conflict("the customer has consented to no line yet")
+    order.work_started_at = datetime.now(UTC)
+    await _move(session, scope, order, RepairOrderStatus.IN_WORK)
+    return order
+
+
+async def assign_technician(
+    session: AsyncSession, scope: Scope, *, repair_order_id: UUID, line_id: UUID, technician_id: UUID
+) -> RepairOrderLine:
+    """Give a consented line to a technician of the station — if the station may do work of the line's
+    service type (and the order's repair level) today: its contract, term, tier and certified technicians."""
+    require(scope, Permission.repair_orders_manage)
+    order = await _order(session, scope, repair_order_id)
+    _editable(order)
+    line = next((line for line in await _lines(session, order) if line.id == line_id), None)
+    if line is None:
+        raise NotFound("no such line on this repair order", fields={"line_id": "not found"})
+    if line.consent != Consent.CONSENTED:
+        raise Conflict(f"line {line.position} is {line.consent}: only consented work is done")
+    technician = await session.scalar(
+        select(Membership.id).where(
+            Membership.user_id == technician_id,
+            Membership.station_id == order.station_id,
+            Membership.role == Role.STATION_TECHNICIAN.value,
+            Membership.is_active,
+        )
+    )
+    if technician is None:
+        raise NotFound("no such technician at your station", fields={"technician_id": "not found"})
+    today = await network_today(session, scope.network_id)
+    verdict = await can_dispatch(
+        session,
+        scope,
+        station_id=order.station_id,
+        service_type=line.service_type,
+        on=today,
+        repair_level=order.repair_level,
+    )
+    if not verdict.allowed:
+        raise Conflict(f"your station may not do this {line.service_type} work today: {verdict.reason}")
+    line.technician_id = technician_id
+    await session.flush()
+    after = {"line": line.position, "technician_id": str(technician_id)}
+    await journal.record(session, scope, entity="repair_order", entity_id=order.id, action="assigned", after=after)
+    return line
+
+
+async def complete(session: AsyncSession, scope: Scope, *, repair_order_id: UUID) -> RepairOrder:
+    """The completion inspection: the inspector signs off every consented line worked by a technician;
+    second-level maintenance and above get the next completion certificate number."""
+    require(scope, Permission.repair_orders_inspect)
+    order = await _order(session, scope, repair_order_id)
+    lines = await _lines(session, order)
+    pending = [str(line.position) for line in lines if line.consent == Consent.PENDING]
+    if pending:
+        raise Conflict(f"line(s) {', '.join(pending)} still wait for the customer's answer")
+    unworked = [
+        str(line.position) for line in lines if line.consent == Consent.CONSENTED and line.technician_id is None
+    ]
+    if unworked:
+        raise Conflict(f"line(s) {', '.join(unworked)} have no technician")
+    today = await network_today(session, scope.network_id)
+    if order.repair_level in rules.CERTIFIED_LEVELS:
+        order.certificate_number = rules.certificate_number(
+            today.year, await _next(session, scope, f"completion_certificate:{today.year}")
+        )
+    order.completed_at, order.inspected_by = datetime.now(UTC), scope.actor_id
+    await _move(session, scope, order, RepairOrderStatus.COMPLETED)
+    return order
+
+
+async def settle(session: AsyncSession, scope: Scope, *, repair_order_id: UUID) -> RepairOrder:
+    """The settlement sheet: the amounts are final, the order immutable from here."""
+    require(scope, Permission.repair_orders_manage)
+    order = await _order(session, scope, repair_order_id)
+    order.settled_at = datetime.now(UTC)
+    await _move(session, scope, order, RepairOrderStatus.SETTLED)
+    return order
+
+
+async def hand_over(session: AsyncSession, scope: Scope, *, repair_order_id: UUID) -> RepairOrder:
+    require(scope, Permission.repair_orders_manage)
+    order = await _order(session, scope, repair_order_id)
+    order.handed_over_at = datetime.now(UTC)
+    await _move(session, scope, order, RepairOrderStatus.HANDED_OVER)
+    return order
+
+
+async def cancel(session: AsyncSession, scope: Scope, *, repair_order_id: UUID) -> RepairOrder:
+    require(scope, Permission.repair_orders_manage)
+    order = await _order(session, scope, repair_order_id)
+    order.cancelled_at = datetime.now(UTC)
+    await _move(session, scope, order, RepairOrderStatus.CANCELLED)
+    return order
+
+
+async def repair_orders_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, RepairOrder]:
+    require(scope, Permission.repair_orders_read)
+    return {row.id: row for row in await session.scalars(select(RepairOrder).where(RepairOrder.id.in_(ids)))}
+
+
+async def lines_of(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, list[RepairOrderLine]]:
+    """Each repair order's lines in order (for a DataLoader)."""
+    require(scope, Permission.repair_orders_read)
+    found: dict[UUID, list[RepairOrderLine]] = {i: [] for i in ids}
+    query = select(RepairOrderLine).where(RepairOrderLine.repair_order_id.in_(ids)).order_by(RepairOrderLine.position)
+    for line in await session.scalars(query):
+        found[line.repair_order_id].append(line)
+    return found
+
+
+async def list_repair_orders(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    first: int,
+    after: tuple[str, UUID] | None = None,
+    status: Sequence[RepairOrderStatus] = (),
+    vin: str | None = None,
+) -> list[RepairOrder]:
+    """Repair orders, newest reception first (a station its own, HQ its network's); first + 1 rows."""
+    require(scope, Permission.repair_orders_read)
+    check_page_size(first)
+    where: list[ColumnElement[bool]] = []
+    if status:
+        where.append(RepairOrder.status.in_([str(s) for s in status]))
+    if vin:
+        where.append(RepairOrder.vehicle_id.in_(select(Vehicle.id).where(Vehicle.vin == rules.normal_vin(vin))))
+    if after is not None:
+        key = (datetime.fromisoformat(after[0]), after[1])
+        where.append(tuple_(RepairOrder.received_at, RepairOrder.id) < tuple_(*key))
+    query = select(RepairOrder).where(*where).order_by(RepairOrder.received_at.desc(), RepairOrder.id.desc())
+    return list(await session.scalars(query.limit(first + 1)))
