@@ -170,9 +170,13 @@ def certificate_number(year: int, seq: int) -> str:
     return f"QC{year}{seq:06d}"
 
 
-def is_comeback(
-    *, completed_on: date, completed_km: int, back_on: date, back_km: int, guarantee_days: int, guarantee_km: int
-) -> bool:
-    """Back within the repair-quality guarantee: fewer days and fewer km than it allows, whichever ends
-    first, counted from the completion."""
-    return (back_on - completed_on).days <= guarantee_days and back_km - completed_km <= guarantee_km
+def is_comeback(*, days_since: int, km_since: int, guarantee_days: int, guarantee_km: int) -> bool:
+    """Back within the repair-quality guarantee: no more days and no more km than it allows since the
+    completion, whichever ends first."""
+    return 0 <= days_since <= guarantee_days and km_since <= guarantee_km
+
+
+def guarantee_key(repair: str) -> str:
+    """A guarantee's repair as the warranty terms name it ("second-level maintenance") in the form of a
+    repair level (second_level_maintenance)."""
+    return "_".join(repair.strip().lower().replace("-", " ").split())

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay import GlobalID
 
@@ -20,12 +20,12 @@ from dealernet.workshop.models import RepairOrder
 from dealernet.workshop.service import customers, vehicles
 from tests.conftest import MakePrincipal, Scoped, Tenants, graphql
 from tests.factories import network_today
-from tests.integration.test_policy_as_of import rate_card, world
+from tests.integration.test_policy_as_of import policy, rate_card, world
 from tests.integration.test_training import certify, sign
 
 VIN = "LSVAM418XC2184843"
-ORDER = """id number status certificateNumber lines { id position kind serviceType quantity unitPrice amount consent
-  addedAfterConsent technicianId } totals { paid contract warranty internal }"""
+ORDER = """id number status certificateNumber comebackOf lines { id position kind serviceType quantity unitPrice amount
+  consent addedAfterConsent technicianId } totals { paid contract warranty internal }"""
 RESULT = (
     "{ __typename ... on RepairOrderSuccess { repairOrder { " + ORDER + " } } ... on ValidationError { message } "
     "... on ConflictError { message } ... on NotFoundError { message } }"
@@ -54,6 +54,7 @@ async def workshop(scoped: Scoped, seed: AsyncSession, t: Tenants, make_principa
     await sign(seed, t, ["paid", "warranty"], today - timedelta(days=30), today + timedelta(days=365))
     hq = t.hq_x.scope
     await rate_card(scoped, hq, today, {None: "80.00"})
+    await policy(scoped, hq, today, 24, 60_000)  # its terms: second-level maintenance 5,000 km or 30 days
     async with scoped(hq) as session:
         price_list = await prices.draft_price_list(session, hq, title="Prices", effective_on=today)
         await prices.set_price(
@@ -196,9 +197,33 @@ async def test_a_repair_order_from_reception_to_handover(
     handed = await call(client, a, step("handOverRepairOrder"), "handOverRepairOrder", id=order)
     assert handed["repairOrder"]["status"] == "HANDED_OVER"
 
+    # Two weeks later the car is back with the same squeal, 1,000 km on: a comeback, its paid rework free.
+    await seed.execute(
+        update(RepairOrder)
+        .where(RepairOrder.id == GlobalID.from_id(order).node_id)
+        .values(completed_at=RepairOrder.completed_at - timedelta(days=14))
+    )
+    back = (await call(client, a, RECEIVE, "receiveVehicle", i=reception(w, odometerKm=43_000)))["repairOrder"]
+    assert back["comebackOf"] == order
+    rework = await call(client, a, QUOTE, "quoteLine", i={"repairOrderId": back["id"], "kind": "PART",
+                                                           "serviceType": "PAID", "partId": w.part})  # fmt: skip
+    assert rework["repairOrder"]["lines"][0]["amount"] == "0.00"
+
+    # Station B looks the VIN up: the history, without station A, its customer or any amount.
+    lookup = """query($v: String!) { vehicle(vin: $v) { serviceHistory { odometerKm repairLevel serviceTypes
+      operationCodes partNumbers } } }"""
+    history = (await call(client, tenants.manager_b, lookup, "vehicle", v=VIN))["serviceHistory"]
+    assert history == [
+        {"odometerKm": 43_000, "repairLevel": "second_level_maintenance", "serviceTypes": [], "operationCodes": [],
+         "partNumbers": []},
+        {"odometerKm": 42_000, "repairLevel": "second_level_maintenance", "serviceTypes": ["paid", "warranty"],
+         "operationCodes": ["BR-01"], "partNumbers": ["BP-1"]},
+    ]  # fmt: skip
+
     listing = "{ repairOrders(first: 10) { edges { node { id number } } } }"
     assert (await call(client, tenants.manager_b, listing, "repairOrders"))["edges"] == []
-    assert [e["node"]["id"] for e in (await call(client, tenants.hq_x, listing, "repairOrders"))["edges"]] == [order]
+    in_hq = [e["node"]["id"] for e in (await call(client, tenants.hq_x, listing, "repairOrders"))["edges"]]
+    assert in_hq == [back["id"], order]
     assert (await call(client, tenants.hq_y, listing, "repairOrders"))["edges"] == []
     foreign = await graphql(client, "query($i: ID!) { node(id: $i) { id } }", tenants.manager_b, i=order)
     assert foreign["data"]["node"] is None

@@ -239,3 +239,30 @@ async def test_iso3_an_app_role_with_empty_tenant_settings_sees_no_row(
             assert "permission denied" in str(exc)
             return
     assert count == 0
+
+
+# What the reviewed cross-station read returns (migration 0035): a visit's when and what, never the station,
+# the customer or an amount. A column added to it fails here first.
+SERVICE_HISTORY_COLUMNS = [
+    "received_at",
+    "odometer_km",
+    "repair_level",
+    "service_types",
+    "operation_codes",
+    "part_numbers",
+]
+
+
+async def test_the_service_history_function_returns_no_station_customer_or_amount(connection: AsyncConnection) -> None:
+    row = (
+        await connection.execute(
+            text(
+                "SELECT p.proargnames, p.proargmodes::text[], p.prosecdef, pg_get_userbyid(p.proowner) FROM pg_proc p "
+                "WHERE p.proname = 'vehicle_service_history'"
+            )
+        )
+    ).one()
+    names, modes, definer, owner = row
+    returned = [name for name, mode in zip(names, modes, strict=True) if mode == "t"]
+    assert returned == SERVICE_HISTORY_COLUMNS
+    assert (definer, owner) == (True, "dealernet_seed")

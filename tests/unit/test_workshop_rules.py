@@ -1,16 +1,24 @@
-"""The workshop's pure rules: the VIN check digit (ISO 3779), month arithmetic and the coverage left."""
+"""The workshop's pure rules: the VIN check digit (ISO 3779), month arithmetic, the coverage left, and the repair
+order's chain, numbers, notice times and comebacks."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from dealernet.workshop.rules import (
+    RepairOrderStatus,
     add_months,
+    can_move,
+    certificate_number,
     check_digit,
     coverage_left,
+    customer_notice_at,
+    guarantee_key,
+    is_comeback,
     normal_vin,
+    repair_order_number,
     vin_problem,
     whole_months_between,
 )
@@ -101,3 +109,28 @@ def test_coverage_runs_from_the_sale_date_until_time_or_km_ends_first() -> None:
 
 def test_an_unsold_vehicle_has_no_coverage_yet() -> None:
     assert coverage_left("BRAKES", months=24, km=60_000, sale_date=None, on=date(2026, 1, 1), odometer_km=None) is None
+
+
+@pytest.mark.parametrize(
+    ("days", "km", "back"),
+    [(14, 1_000, True), (30, 5_000, True), (31, 10, False), (3, 5_001, False), (-1, 0, False)],
+)
+def test_a_comeback_is_back_within_the_guarantees_days_and_km(days: int, km: int, back: bool) -> None:
+    assert is_comeback(days_since=days, km_since=km, guarantee_days=30, guarantee_km=5_000) is back
+
+
+def test_the_customer_is_told_one_hour_ahead_of_a_short_job_and_four_of_a_long_one() -> None:
+    received = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    short = received + timedelta(hours=6)
+    long = received + timedelta(days=3)
+    assert customer_notice_at(received, short) == short - timedelta(hours=1)
+    assert customer_notice_at(received, long) == long - timedelta(hours=4)
+
+
+def test_the_document_chain_moves_only_forward() -> None:
+    assert can_move(RepairOrderStatus.RECEIVED, RepairOrderStatus.IN_WORK)
+    assert not can_move(RepairOrderStatus.RECEIVED, RepairOrderStatus.SETTLED)  # no completion skipped
+    assert not can_move(RepairOrderStatus.SETTLED, RepairOrderStatus.CANCELLED)  # settled is final
+    assert not any(can_move(RepairOrderStatus.HANDED_OVER, to) for to in RepairOrderStatus)
+    assert guarantee_key(" Second-level  maintenance ") == "second_level_maintenance"
+    assert (repair_order_number(2026, 123), certificate_number(2026, 45)) == ("RO2026000123", "QC2026000045")

@@ -138,6 +138,12 @@ class RepairOrder(relay.Node):
     )
     settled_at: datetime | None = strawberry.field(description="When it was settled.")
     handed_over_at: datetime | None = strawberry.field(description="When the car was handed over.")
+    comeback_of: strawberry.ID | None = strawberry.field(
+        description=(
+            "The earlier repair order whose quality guarantee this visit falls within (a comeback): its paid rework "
+            "is free to the customer."
+        )
+    )
     row: strawberry.Private[models.RepairOrder]
 
     @classmethod
@@ -161,6 +167,7 @@ class RepairOrder(relay.Node):
             certificate_number=row.certificate_number,
             settled_at=row.settled_at,
             handed_over_at=row.handed_over_at,
+            comeback_of=maybe_gid("RepairOrder", row.comeback_of),
             row=row,
         )
 

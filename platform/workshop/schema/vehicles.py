@@ -4,7 +4,7 @@ what warranty a vehicle has left."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -45,6 +45,25 @@ class CoverageLeft:
         return cls(**left.__dict__)
 
 
+@strawberry.type(
+    description=(
+        "One visit of a vehicle to any station of the network, as every station of it may see it: when, the odometer "
+        "and what was done — never the station, the customer or an amount."
+    )
+)
+class ServiceVisit:
+    received_at: datetime = strawberry.field(description="When the vehicle was checked in.")
+    odometer_km: int = strawberry.field(description="The odometer then, in km.")
+    repair_level: str | None = strawberry.field(description="The repair level, when the visit had one.")
+    service_types: list[str] = strawberry.field(description="The service types of the work done.")
+    operation_codes: list[str] = strawberry.field(description="The labour operation codes of the work done.")
+    part_numbers: list[str] = strawberry.field(description="The part numbers fitted.")
+
+    @classmethod
+    def of(cls, visit: vehicles.ServiceVisit) -> ServiceVisit:
+        return cls(**visit.__dict__)
+
+
 @strawberry.type(description="A vehicle of the network's register, by VIN.")
 class Vehicle(relay.Node):
     id: relay.NodeID[UUID]
@@ -75,6 +94,14 @@ class Vehicle(relay.Node):
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
         rows = await load_nodes(info, "vehicle", vehicle_loader, node_ids)
         return [cls.from_row(row) if row else None for row in rows]
+
+    @strawberry.field(
+        extensions=needs(Permission.vehicles_read),
+        description="Its visits to any station of the network, newest first (the last 200).",
+    )
+    async def service_history(self, info: Info) -> list[ServiceVisit]:
+        visits = await info.context.run(vehicles.service_history, self.row)
+        return [ServiceVisit.of(visit) for visit in visits]
 
     @strawberry.field(
         extensions=needs(Permission.vehicles_read),

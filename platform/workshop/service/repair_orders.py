@@ -134,6 +134,7 @@ async def receive(session: AsyncSession, scope: Scope, data: Reception) -> Repai
             fields={"odometer_km": f"lower than {last:,} km"},
         )
     today = await network_today(session, scope.network_id)
+    comeback_of = await _comeback_of(session, scope, data, now, today)
     order = RepairOrder(
         station_id=scope.station_id,
         id=new_id(),
@@ -153,12 +154,53 @@ async def receive(session: AsyncSession, scope: Scope, data: Reception) -> Repai
         promised_at=data.promised_at,
         received_at=now,
         received_by=scope.actor_id,
+        comeback_of=comeback_of,
     )
     session.add(order)
     await session.flush()
-    after = {"number": order.number, "odometer_km": order.odometer_km, "promised_at": order.promised_at.isoformat()}
+    after = {"number": order.number, "odometer_km": order.odometer_km, "promised_at": order.promised_at.isoformat(),
+             "comeback_of": str(comeback_of) if comeback_of else None}  # fmt: skip
     await journal.record(session, scope, entity="repair_order", entity_id=order.id, action="received", after=after)
     return order
+
+
+# The repair-quality guarantees of the warranty terms in force at the station (delivered to it).
+_GUARANTEES = text(
+    """
+    SELECT t.repair_guarantees FROM warranty_terms t JOIN publications p ON p.id = t.publication_id
+    WHERE p.status = 'published' AND p.effective_on <= :on AND EXISTS (SELECT 1 FROM publication_deliveries d
+          WHERE d.publication_id = p.id AND d.station_id = :station)
+    ORDER BY p.effective_on DESC LIMIT 1
+    """
+)
+
+
+async def _comeback_of(session: AsyncSession, scope: Scope, data: Reception, now: datetime, today: date) -> UUID | None:
+    """The station's last completed repair of this vehicle, when the vehicle is back within that repair's
+    quality guarantee (its days and km, whichever ends first, from the warranty terms in force)."""
+    previous = await session.scalar(
+        select(RepairOrder)
+        .where(
+            RepairOrder.vehicle_id == data.vehicle_id,
+            RepairOrder.completed_at.is_not(None),
+            RepairOrder.repair_level.is_not(None),
+        )
+        .order_by(RepairOrder.completed_at.desc())
+        .limit(1)
+    )
+    if previous is None or previous.completed_at is None or previous.repair_level is None:
+        return None
+    guarantees = await session.scalar(_GUARANTEES, {"on": today, "station": scope.station_id}) or []
+    guarantee = next((g for g in guarantees if rules.guarantee_key(g["repair"]) == previous.repair_level), None)
+    if guarantee is None:
+        return None
+    back = rules.is_comeback(
+        days_since=(now - previous.completed_at).days,
+        km_since=data.odometer_km - previous.odometer_km,
+        guarantee_days=guarantee["days"],
+        guarantee_km=guarantee["km"],
+    )
+    return previous.id if back else None
 
 
 async def _order(session: AsyncSession, scope: Scope, repair_order_id: UUID, *, lock: bool = True) -> RepairOrder:
@@ -211,6 +253,8 @@ async def add_line(
         quantity, unit_price, source = await _labour_price(session, station, labour_operation_id, quantity, today)
     else:
         quantity, unit_price, source = await _part_price(session, scope, station, part_id, quantity, today)
+    if order.comeback_of is not None and service_type == ServiceType.PAID:
+        unit_price = Decimal("0.00")  # rework within the repair-quality guarantee is free to the customer
     lines = await _lines(session, order)
     line = RepairOrderLine(
         station_id=order.station_id,

@@ -181,3 +181,23 @@ async def warranty_left(
         for row in rows
     )
     return [coverage for coverage in left if coverage is not None]
+
+
+@dataclass(frozen=True)
+class ServiceVisit:
+    """One repair order of the vehicle at any station of the network, as another station may see it: no
+    station, no customer, no amount (migration 0035)."""
+
+    received_at: datetime
+    odometer_km: int
+    repair_level: str | None
+    service_types: list[str]
+    operation_codes: list[str]
+    part_numbers: list[str]
+
+
+async def service_history(session: AsyncSession, scope: Scope, vehicle: Vehicle) -> list[ServiceVisit]:
+    """The vehicle's visits across the network, newest first (the last 200)."""
+    require(scope, Permission.vehicles_read)
+    rows = await session.execute(text("SELECT * FROM vehicle_service_history(:v)"), {"v": vehicle.id})
+    return [ServiceVisit(**row._mapping) for row in rows]
