@@ -75,6 +75,7 @@ class Permission(enum.StrEnum):
     repair_orders_read = "repair_orders:read"
     repair_orders_manage = "repair_orders:manage"
     repair_orders_inspect = "repair_orders:inspect"
+    repair_orders_work = "repair_orders:work"
     # Also the OAuth scopes a partner's API client may hold.
     parts_read = "parts:read"
     claims_read = "claims:read"
@@ -120,6 +121,9 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.repair_orders_read: HQ | STATION,
     Permission.repair_orders_manage: frozenset({Role.STATION_MANAGER, Role.STATION_SERVICE_ADVISOR}),
     Permission.repair_orders_inspect: frozenset({Role.STATION_MANAGER}),
+    Permission.repair_orders_work: frozenset(
+        {Role.STATION_MANAGER, Role.STATION_SERVICE_ADVISOR, Role.STATION_TECHNICIAN}
+    ),
     Permission.parts_read: HQ | STATION | {Role.PARTNER_USER},
     Permission.claims_read: HQ | STATION | {Role.PARTNER_USER},
     Permission.recovery_read: frozenset({Role.HQ_ADMIN, Role.HQ_WARRANTY_AUDITOR, Role.PARTNER_USER}),

@@ -18,7 +18,7 @@ from dealernet.core.access import Role
 from dealernet.policy.service import prices, publications
 from dealernet.workshop.models import RepairOrder
 from dealernet.workshop.service import customers, vehicles
-from tests.conftest import MakePrincipal, Scoped, Tenants, graphql
+from tests.conftest import MakePrincipal, Principal, Scoped, Tenants, graphql
 from tests.factories import network_today
 from tests.integration.test_policy_as_of import policy, rate_card, world
 from tests.integration.test_training import certify, sign
@@ -39,6 +39,7 @@ class Workshop:
     operation: str
     part: str
     technician: str
+    tech: Principal  # the technician's login
 
 
 def g(type_name: str, value: object) -> str:
@@ -89,6 +90,7 @@ async def workshop(scoped: Scoped, seed: AsyncSession, t: Tenants, make_principa
         operation=g("LabourOperation", operation_id),
         part=g("Part", part_id),
         technician=g("User", technician.user_id),
+        tech=technician,
     )
 
 
@@ -182,6 +184,11 @@ async def test_a_repair_order_from_reception_to_handover(
             i={"repairOrderId": order, "lineId": worked, "technicianId": w.technician},
         )
         assert assigned["__typename"] == "RepairOrderSuccess", assigned
+    work = "mutation($i: RecordWorkInput!) { recordWork(input: $i) " + RESULT + " }"
+    narrated = await call(client, w.tech, work, "recordWork",
+                          i={"repairOrderId": order, "lineId": labour["id"], "cause": "pads worn to 2 mm",
+                             "correction": "pads replaced, discs measured"})  # fmt: skip
+    assert narrated["__typename"] == "RepairOrderSuccess", narrated
     done = await call(client, a, step("completeRepairOrder"), "completeRepairOrder", id=order)
     assert done["repairOrder"]["status"] == "COMPLETED"
     assert done["repairOrder"]["certificateNumber"] == f"QC{network_today().year}000001"

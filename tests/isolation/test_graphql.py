@@ -1443,6 +1443,10 @@ REPAIR_ORDER_CASES = {
         "recordConsent", "mutation($o: ID!, $l: ID!) { recordConsent(input: {repairOrderId: $o, lineIds: [$l], "
         "consented: true}) { __typename } }",
     ),
+    "recordWork": _foreign_step(
+        "recordWork", 'mutation($o: ID!, $l: ID!) { recordWork(input: {repairOrderId: $o, lineId: $l, cause: "c", '
+        'correction: "d"}) { __typename } }',
+    ),
     "assignTechnician": _foreign_step(
         "assignTechnician", "mutation($o: ID!, $l: ID!, $u: ID!) { assignTechnician(input: {repairOrderId: $o, "
         "lineId: $l, technicianId: $u}) { __typename } }",

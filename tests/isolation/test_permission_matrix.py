@@ -100,6 +100,11 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         __typename } }""",
         {"o": NOBODY},
     ),
+    "recordWork": (
+        """mutation($o: ID!) { recordWork(input: {repairOrderId: $o, lineId: $o, cause: "", correction: ""}) {
+        __typename } }""",
+        {"o": NOBODY},
+    ),
     "assignTechnician": (
         """mutation($o: ID!) { assignTechnician(input: {repairOrderId: $o, lineId: $o, technicianId: $o}) {
         __typename } }""",

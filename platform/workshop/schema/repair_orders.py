@@ -85,6 +85,8 @@ class RepairOrderLine:
     added_after_consent: bool = strawberry.field(description="Extra work found after the customer consented.")
     technician_id: strawberry.ID | None = strawberry.field(description="The technician doing it (a User, global id).")
     concern: str = strawberry.field(description="The concern this line answers (3C: concern).")
+    cause: str = strawberry.field(description="What caused it, as the technician found (3C: cause).")
+    correction: str = strawberry.field(description="What was done about it (3C: correction).")
 
     @classmethod
     def from_row(cls, row: models.RepairOrderLine) -> RepairOrderLine:
@@ -103,6 +105,8 @@ class RepairOrderLine:
             added_after_consent=row.added_after_consent,
             technician_id=maybe_gid("User", row.technician_id),
             concern=row.concern,
+            cause=row.cause,
+            correction=row.correction,
         )
 
 
@@ -240,6 +244,14 @@ class AssignTechnicianInput:
     repair_order_id: strawberry.ID = strawberry.field(description="The repair order (global id).")
     line_id: strawberry.ID = strawberry.field(description="The line (global id).")
     technician_id: strawberry.ID = strawberry.field(description="The technician (a User, global id).")
+
+
+@strawberry.input(description="The technician's cause and correction of a line (the 3C narrative).")
+class RecordWorkInput:
+    repair_order_id: strawberry.ID = strawberry.field(description="The repair order (global id).")
+    line_id: strawberry.ID = strawberry.field(description="The line (global id).")
+    cause: str = strawberry.field(description="What caused the concern.")
+    correction: str = strawberry.field(description="What was done about it.")
 
 
 @strawberry.type(description="What the repair-order mutations answer when they worked.")
@@ -393,6 +405,24 @@ class RepairOrdersMutation:
             await repair_orders.assign_technician(
                 session, scope, repair_order_id=order_id, line_id=line_id, technician_id=technician_id
             )
+            return await _reloaded(session, scope, order_id)
+
+        return await attempt(info.context, run, _success)
+
+    @strawberry.mutation(
+        extensions=needs(Permission.repair_orders_work), description="Record a line's cause and correction (3C)."
+    )
+    async def record_work(
+        self, info: Info, input: Annotated[RecordWorkInput, strawberry.argument(description="The narrative.")]
+    ) -> RepairOrderResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.RepairOrder:
+            with IdReader() as read:
+                order_id = read.one(input.repair_order_id, "RepairOrder", "repairOrderId")
+                line_id = read.one(input.line_id, "RepairOrderLine", "lineId")
+            await repair_orders.record_work(
+                session, scope, repair_order_id=order_id, line_id=line_id, cause=input.cause,
+                correction=input.correction,
+            )  # fmt: skip
             return await _reloaded(session, scope, order_id)
 
         return await attempt(info.context, run, _success)

@@ -395,6 +395,28 @@ async def assign_technician(
     return line
 
 
+async def record_work(
+    session: AsyncSession, scope: Scope, *, repair_order_id: UUID, line_id: UUID, cause: str, correction: str
+) -> RepairOrderLine:
+    """The 3C narrative's cause and correction of a worked line (the concern came with the quote)."""
+    require(scope, Permission.repair_orders_work)
+    order = await _order(session, scope, repair_order_id)
+    _editable(order)
+    line = next((line for line in await _lines(session, order) if line.id == line_id), None)
+    if line is None:
+        raise NotFound("no such line on this repair order", fields={"line_id": "not found"})
+    problems = {name: "at most 4,000 characters" for name, value in (("cause", cause), ("correction", correction))
+                if len(value) > 4_000}  # fmt: skip
+    if problems:
+        raise ValidationFailed("the narrative is too long", fields=problems)
+    line.cause, line.correction = cause.strip(), correction.strip()
+    await session.flush()
+    await journal.record(
+        session, scope, entity="repair_order", entity_id=order.id, action="work_recorded", after={"line": line.position}
+    )
+    return line
+
+
 async def complete(session: AsyncSession, scope: Scope, *, repair_order_id: UUID) -> RepairOrder:
     """The completion inspection: the inspector signs off every consented line worked by a technician;
     second-level maintenance and above get the next completion certificate number."""
