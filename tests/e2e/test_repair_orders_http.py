@@ -231,6 +231,11 @@ async def test_a_repair_order_from_reception_to_handover(
     assert (await call(client, tenants.manager_b, listing, "repairOrders"))["edges"] == []
     in_hq = [e["node"]["id"] for e in (await call(client, tenants.hq_x, listing, "repairOrders"))["edges"]]
     assert in_hq == [back["id"], order]
+    narrowed = """query($t: ID, $s: ServiceType) { repairOrders(first: 10, technicianId: $t, serviceType: $s,
+      status: [HANDED_OVER]) { edges { node { id } } } }"""
+    for variables, expected in (({"t": w.technician}, [order]), ({"s": "WARRANTY"}, [order]), ({"s": "CONTRACT"}, [])):
+        found = await call(client, tenants.hq_x, narrowed, "repairOrders", **variables)
+        assert [e["node"]["id"] for e in found["edges"]] == expected
     assert (await call(client, tenants.hq_y, listing, "repairOrders"))["edges"] == []
     foreign = await graphql(client, "query($i: ID!) { node(id: $i) { id } }", tenants.manager_b, i=order)
     assert foreign["data"]["node"] is None

@@ -307,9 +307,29 @@ class RepairOrdersQuery:
             list[RepairOrderStatus] | None, strawberry.argument(description="Only those of these statuses.")
         ] = None,
         vin: Annotated[str | None, strawberry.argument(description="Only those of this vehicle.")] = None,
+        received_from: Annotated[
+            datetime | None, strawberry.argument(description="Only those checked in at or after this time.")
+        ] = None,
+        received_before: Annotated[
+            datetime | None, strawberry.argument(description="Only those checked in before this time.")
+        ] = None,
+        service_type: Annotated[
+            ServiceType | None, strawberry.argument(description="Only those with a line of this service type.")
+        ] = None,
+        technician_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only those with a line of this technician (User).")
+        ] = None,
     ) -> relay.Connection[RepairOrder]:
         rows = await info.context.run(
-            repair_orders.list_repair_orders, first=first, after=keyset_after(after), status=status or (), vin=vin
+            repair_orders.list_repair_orders,
+            first=first,
+            after=keyset_after(after),
+            status=status or (),
+            vin=vin,
+            received_from=received_from,
+            received_before=received_before,
+            service_type=service_type,
+            technician_id=uuid_of(technician_id, "User", "technicianId"),
         )
         return connection(
             rows, first=first, node=RepairOrder.from_row, key=lambda row: (row.received_at.isoformat(), row.id)

@@ -489,8 +489,13 @@ async def list_repair_orders(
     after: tuple[str, UUID] | None = None,
     status: Sequence[RepairOrderStatus] = (),
     vin: str | None = None,
+    received_from: datetime | None = None,
+    received_before: datetime | None = None,
+    service_type: ServiceType | None = None,
+    technician_id: UUID | None = None,
 ) -> list[RepairOrder]:
-    """Repair orders, newest reception first (a station its own, HQ its network's); first + 1 rows."""
+    """Repair orders, newest reception first (a station its own, HQ its network's), narrowed by status,
+    vehicle, reception time, a line's service type or technician; first + 1 rows."""
     require(scope, Permission.repair_orders_read)
     check_page_size(first)
     where: list[ColumnElement[bool]] = []
@@ -498,6 +503,17 @@ async def list_repair_orders(
         where.append(RepairOrder.status.in_([str(s) for s in status]))
     if vin:
         where.append(RepairOrder.vehicle_id.in_(select(Vehicle.id).where(Vehicle.vin == rules.normal_vin(vin))))
+    if received_from is not None:
+        where.append(RepairOrder.received_at >= received_from)
+    if received_before is not None:
+        where.append(RepairOrder.received_at < received_before)
+    if service_type is not None or technician_id is not None:
+        line = select(RepairOrderLine.repair_order_id).where(RepairOrderLine.station_id == RepairOrder.station_id)
+        if service_type is not None:
+            line = line.where(RepairOrderLine.service_type == str(service_type))
+        if technician_id is not None:
+            line = line.where(RepairOrderLine.technician_id == technician_id)
+        where.append(RepairOrder.id.in_(line))
     if after is not None:
         key = (datetime.fromisoformat(after[0]), after[1])
         where.append(tuple_(RepairOrder.received_at, RepairOrder.id) < tuple_(*key))
