@@ -1,22 +1,28 @@
 """The demo network's workshop (development and test only): a register of J6P and J7 vehicles, some sold a
-year or two ago, some still at the factory, written through the service as the demo HQ admin. Seeding
-again adds nothing once the demo has vehicles."""
+year or two ago, some still at the factory (as the HQ admin); and at each live station a few customers and
+repair orders at every step of the chain — received with a quote waiting, a line refused, in work, and,
+where the station may be dispatched the work, completed, settled and handed over (as its manager). All
+through the services, so they are numbered and journaled like real ones. Seeding again adds nothing once
+the demo has vehicles."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core.access import Role, permissions_of
+from dealernet.core.errors import DomainError
 from dealernet.core.scope import DbRole, Scope
-from dealernet.tenants.models import Membership
+from dealernet.policy.models import LabourOperation, Part
+from dealernet.policy.rules import RepairLevel, ServiceType
+from dealernet.tenants.models import Membership, Station
 from dealernet.tenants.service.directory import network_today
 from dealernet.workshop.models import Vehicle
-from dealernet.workshop.rules import check_digit
-from dealernet.workshop.service import vehicles
+from dealernet.workshop.rules import Arrival, LineKind, check_digit
+from dealernet.workshop.service import customers, repair_orders, vehicles
 
 DEMO_WMI = "LDN"  # the demo maker's world manufacturer identifier
 DEMO_VEHICLES = 24
@@ -44,11 +50,12 @@ async def seed_demo_workshop(session: AsyncSession, network_id: UUID) -> None:
         second_factor=True,
     )
     today = await network_today(session, network_id)
+    registered = []
     for serial in range(1, DEMO_VEHICLES + 1):
         model = "J6P" if serial % 3 else "J7"
         built = today - timedelta(days=30 + serial * 29)
         sold = built + timedelta(days=21) if serial % 6 else None  # every sixth still at the dealer's yard
-        await vehicles.register_vehicle(
+        vehicle = await vehicles.register_vehicle(
             session,
             hq,
             vehicles.VehicleInput(
@@ -60,3 +67,108 @@ async def seed_demo_workshop(session: AsyncSession, network_id: UUID) -> None:
                 first_registration=sold + timedelta(days=3) if sold else None,
             ),
         )
+        if sold:
+            registered.append(vehicle.id)
+    await _repair_orders(session, network_id, registered)
+
+
+CUSTOMERS = (("王建国", "13900010001"), ("李秀英", "13900010002"), ("张伟", "13900010003"), ("刘洋", "13900010004"))
+# Each demo repair order: how far along the chain it gets.
+STAGES = ("received", "refused_in_part", "in_work", "handed_over", "handed_over", "settled")
+
+
+async def _repair_orders(session: AsyncSession, network_id: UUID, sold: list[UUID]) -> None:
+    managers = await session.execute(
+        select(Membership.user_id, Membership.station_id)
+        .join(Station, Station.id == Membership.station_id)
+        .where(Membership.network_id == network_id, Membership.role == Role.STATION_MANAGER.value)
+        .where(Station.status == "active")
+    )
+    operation = await session.scalar(select(LabourOperation.id).where(LabourOperation.code == "BR-0101"))
+    part = await session.scalar(select(Part.id).where(Part.part_number == "BP-3501"))
+    if operation is None or part is None:  # the policy demo was not seeded (a database with imported parts)
+        return
+    for n, (manager, station_id) in enumerate(managers):
+        scope = Scope(
+            db_role=DbRole.station,
+            network_id=network_id,
+            station_id=station_id,
+            actor_id=manager,
+            role=Role.STATION_MANAGER.value,
+            permissions=permissions_of(Role.STATION_MANAGER),
+        )
+        people = [
+            (await customers.create_customer(session, scope, customers.CustomerInput(name, phone))).id
+            for name, phone in CUSTOMERS
+        ]
+        technician = await session.scalar(
+            select(Membership.user_id).where(
+                Membership.station_id == station_id, Membership.role == Role.STATION_TECHNICIAN.value
+            )
+        )
+        for k, stage in enumerate(STAGES):
+            vehicle = sold[(n * len(STAGES) + k) % len(sold)]
+            await _one(session, scope, stage, vehicle, people[k % len(people)], operation, part, technician, k)
+
+
+async def _one(
+    session: AsyncSession,
+    scope: Scope,
+    stage: str,
+    vehicle: UUID,
+    customer: UUID,
+    operation: UUID,
+    part: UUID,
+    technician: UUID | None,
+    k: int,
+) -> None:
+    order = await repair_orders.receive(
+        session,
+        scope,
+        repair_orders.Reception(
+            vehicle_id=vehicle,
+            customer_id=customer,
+            odometer_km=12_000 + 3_000 * k,
+            fuel_eighths=2 + k % 6,
+            concern="刹车异响 / brakes squeal" if k % 2 else "首保 / first maintenance",
+            promised_at=datetime.now(UTC) + timedelta(hours=4 + 20 * (k % 3)),
+            arrival=Arrival.APPOINTMENT if k % 2 else Arrival.WALK_IN,
+            belongings=["umbrella"] if k % 3 == 0 else [],
+            repair_level=RepairLevel.SECOND_LEVEL_MAINTENANCE if k % 2 else RepairLevel.MINOR_REPAIR,
+        ),
+    )
+    labour = await repair_orders.add_line(
+        session,
+        scope,
+        repair_order_id=order.id,
+        kind=LineKind.LABOUR,
+        service_type=ServiceType.WARRANTY if k % 2 else ServiceType.PAID,
+        labour_operation_id=operation,
+        concern="brakes squeal",
+    )
+    pads = await repair_orders.add_line(
+        session, scope, repair_order_id=order.id, kind=LineKind.PART, service_type=ServiceType.PAID, part_id=part
+    )
+    if stage == "received":
+        return
+    await repair_orders.record_consent(session, scope, repair_order_id=order.id, line_ids=[labour.id], consented=True)
+    refused = stage == "refused_in_part"
+    await repair_orders.record_consent(
+        session, scope, repair_order_id=order.id, line_ids=[pads.id], consented=not refused
+    )
+    if refused:
+        return
+    await repair_orders.start_work(session, scope, repair_order_id=order.id)
+    if stage == "in_work" or technician is None:
+        return
+    try:  # a station without a contract in force or a certified technician stays in work
+        for line in (labour, pads):
+            await repair_orders.assign_technician(
+                session, scope, repair_order_id=order.id, line_id=line.id, technician_id=technician
+            )
+    except DomainError:
+        return
+    await repair_orders.complete(session, scope, repair_order_id=order.id)
+    await repair_orders.settle(session, scope, repair_order_id=order.id)
+    if stage == "handed_over":
+        await repair_orders.hand_over(session, scope, repair_order_id=order.id)

@@ -24,7 +24,7 @@ from dealernet.policy.demo import seed_demo_policy
 from dealernet.policy.models import Part, Publication, PublicationDelivery
 from dealernet.tenants.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
 from dealernet.tenants.models import Membership, Network, Station, User
-from dealernet.workshop.demo import DEMO_VEHICLES, seed_demo_workshop
+from dealernet.workshop.demo import DEMO_VEHICLES, STAGES, seed_demo_workshop
 from dealernet.workshop.models import Vehicle
 from tests.factories import NetworkFactory, StationFactory, persist
 
@@ -109,6 +109,11 @@ async def test_demo_seed_twice_changes_nothing(seed: AsyncSession) -> None:
     # parts; publications; deliveries: 6 to each live station and East's to SH01 (13), and all 7 to the
     # station that went live through onboarding (they reached it when its contract was signed)
     assert after_first[-4:] == (DEMO_VEHICLES, 5, 7, 20)  # vehicles, parts, publications, deliveries
+    statuses = (await seed.execute(text("SELECT status, count(*) FROM repair_orders GROUP BY status"))).all()
+    stations = await seed.scalar(text("SELECT count(DISTINCT station_id) FROM repair_orders"))
+    assert stations >= 2  # SH01 and BJ02 at least
+    assert sum(n for _, n in statuses) == stations * len(STAGES)  # each station's orders, once
+    assert {"received", "in_work"} <= {status for status, _ in statuses}
     stages = (await seed.execute(text("SELECT stage FROM applications ORDER BY stage"))).scalars().all()
     assert stages == ["active", "approved", "draft", "rectification", "reserve", "shortlisted", "submitted"]
 
