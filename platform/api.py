@@ -45,6 +45,7 @@ from dealernet.tenants.schema.directory import DirectoryMutation, DirectoryQuery
 from dealernet.tenants.schema.notifications import NotificationsMutation, NotificationsQuery
 from dealernet.tenants.schema.partners import Partner, PartnersMutation, PartnersQuery
 from dealernet.tenants.schema.sign_in import SignInMutation, SignInQuery
+from dealernet.tenants.schema.station_clients import StationClientsMutation, StationClientsQuery
 from dealernet.workshop.schema.customers import CustomersMutation, CustomersQuery
 from dealernet.workshop.schema.repair_orders import RepairOrdersMutation, RepairOrdersQuery
 from dealernet.workshop.schema.vehicles import VehiclesMutation, VehiclesQuery
@@ -70,6 +71,7 @@ class NodeQuery:
 class Query(
     DirectoryQuery,
     PartnersQuery,
+    StationClientsQuery,
     SignInQuery,
     CatalogueQuery,
     LabourQuery,
@@ -100,6 +102,7 @@ class Query(
 class Mutation(
     DirectoryMutation,
     PartnersMutation,
+    StationClientsMutation,
     SignInMutation,
     CatalogueMutation,
     LabourMutation,

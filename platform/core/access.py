@@ -31,6 +31,9 @@ class Role(enum.StrEnum):
     STATION_TECHNICIAN = "station_technician"
     STATION_WARRANTY_CLERK = "station_warranty_clerk"
     STATION_PARTS_CLERK = "station_parts_clerk"
+    # A station's dealer management system, signing in with client credentials the station issued: it
+    # submits customers and repair orders like a service adviser, and nothing else.
+    STATION_DMS = "station_dms"
     PARTNER_USER = "partner_user"
 
     @property
@@ -66,6 +69,7 @@ class Permission(enum.StrEnum):
     application_edit = "application:edit"
     committee_vote = "committee:vote"
     profile_edit = "profile:edit"
+    station_clients_manage = "station_clients:manage"
     notifications_read = "notifications:read"
     vehicles_read = "vehicles:read"
     vehicles_browse = "vehicles:browse"
@@ -110,19 +114,21 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.application_edit: frozenset({Role.STATION_MANAGER}),
     Permission.committee_vote: frozenset({Role.HQ_ADMIN, Role.HQ_NETWORK_DEVELOPMENT}),
     Permission.profile_edit: frozenset({Role.STATION_MANAGER}),
+    # A station's manager issues its DMS clients; HQ's admins see every station's (and cannot issue them).
+    Permission.station_clients_manage: frozenset({Role.STATION_MANAGER, Role.HQ_ADMIN}),
     # The vehicle register: a station looks a VIN up; HQ browses and keeps the register.
     Permission.vehicles_read: HQ | STATION,
     Permission.vehicles_browse: HQ,
     Permission.vehicles_manage: frozenset({Role.HQ_ADMIN}),
     # Customers are personal data: the station that serves them keeps them; HQ may read them (journaled).
     Permission.customers_read: HQ | STATION,
-    Permission.customers_manage: frozenset({Role.STATION_MANAGER, Role.STATION_SERVICE_ADVISOR}),
+    Permission.customers_manage: frozenset({Role.STATION_MANAGER, Role.STATION_SERVICE_ADVISOR, Role.STATION_DMS}),
     # Repair orders: the service adviser receives, quotes and settles; the manager (chief inspector) signs off.
     Permission.repair_orders_read: HQ | STATION,
-    Permission.repair_orders_manage: frozenset({Role.STATION_MANAGER, Role.STATION_SERVICE_ADVISOR}),
+    Permission.repair_orders_manage: frozenset({Role.STATION_MANAGER, Role.STATION_SERVICE_ADVISOR, Role.STATION_DMS}),
     Permission.repair_orders_inspect: frozenset({Role.STATION_MANAGER}),
     Permission.repair_orders_work: frozenset(
-        {Role.STATION_MANAGER, Role.STATION_SERVICE_ADVISOR, Role.STATION_TECHNICIAN}
+        {Role.STATION_MANAGER, Role.STATION_SERVICE_ADVISOR, Role.STATION_TECHNICIAN, Role.STATION_DMS}
     ),
     Permission.parts_read: HQ | STATION | {Role.PARTNER_USER},
     Permission.claims_read: HQ | STATION | {Role.PARTNER_USER},
@@ -172,7 +178,9 @@ def permissions_of(role: Role, *, second_factor: bool = True) -> frozenset[str]:
 def may_invite(inviter: Role, invitee: Role) -> bool:
     """HQ admins invite anyone of their network (a partner's people too, for a partner the network works
     with); a station manager invites the staff of its own station (another manager included); nobody
-    else invites."""
+    else invites. A dealer management system is no person: it gets a station API client, not an invitation."""
+    if invitee is Role.STATION_DMS:
+        return False
     if inviter is Role.HQ_ADMIN:
         return True
     if inviter is Role.STATION_MANAGER:

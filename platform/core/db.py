@@ -139,6 +139,8 @@ def _principal(scope: Scope | None) -> tuple[str, UUID] | None:
         return "membership", scope.membership_id
     if scope.client_id is not None:
         return "client", scope.client_id
+    if scope.station_client_id is not None:
+        return "station_client", scope.station_client_id
     return None
 
 

@@ -41,7 +41,8 @@ class Scope:
     # The membership (user) or API client the token was issued for; each transaction re-checks that it
     # is still active, so deactivation takes effect at once (db.py).
     membership_id: UUID | None = None
-    client_id: UUID | None = None
+    client_id: UUID | None = None  # a partner's API client
+    station_client_id: UUID | None = None  # a station's own API client (its dealer management system)
     # A regional manager's regions: an in-network view restriction applied by services, not a tenant.
     region_ids: frozenset[UUID] | None = None
     # From the client's token: only persisted queries may run (graphql/persisted.py).

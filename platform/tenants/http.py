@@ -23,7 +23,7 @@ from dealernet.core.scope import AUTH_SCOPE, Scope
 from dealernet.core.secrets import secret_box
 from dealernet.core.unit_of_work import new_unit_of_work
 from dealernet.core.web import LinkForm, LinkPage, link_handlers
-from dealernet.tenants.service import directory, factors, partners, sign_in, sso
+from dealernet.tenants.service import directory, factors, partners, sign_in, sso, station_clients
 from dealernet.tenants.service.directory import MIN_PASSWORD_LENGTH
 from dealernet.tenants.service.keys import KeyStore
 from dealernet.tenants.service.throttle import LoginThrottle, policy_of
@@ -154,6 +154,14 @@ async def _grant(
         if not client_id or not secret:
             return _error(400, "invalid_request", "client_id and client_secret are required")
         requested = str(form.get("scope") or "").split()
+        if client_id.startswith(station_clients.PREFIX):  # a station's DMS: its token is the station's
+            return await _throttled(
+                request,
+                f"client:{client_id}",
+                lambda: station_clients.station_client_credentials(
+                    session, client_id=client_id, secret=secret, signer=signer
+                ),
+            )
         return await _throttled(
             request,
             f"client:{client_id}",

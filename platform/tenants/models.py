@@ -324,3 +324,20 @@ class Notification(IdMixin, Base):
     read_at: Mapped[datetime | None]
     read_by: Mapped[UUID | None]
     mailed_at: Mapped[datetime | None]
+
+
+class StationClient(Base):
+    """A station's own API client, for its dealer management system: client credentials scoped to the
+    station (migration 0036)."""
+
+    __tablename__ = "station_clients"
+
+    station_id: Mapped[UUID] = mapped_column(ForeignKey("stations.id"), primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True, unique=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(200), deferred=True, deferred_raiseload=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_by: Mapped[UUID | None]

@@ -32,6 +32,7 @@ TENANT_TABLES = {
     "refresh_tokens": "auth-only",
     "signing_keys": "auth-only",
     "api_clients": "network",
+    "station_clients": "station",
     "persisted_queries": "network",
     "journal": "station",
     "journal_heads": "network",

@@ -24,7 +24,7 @@ from dealernet.core.ids import any_uuid
 from dealernet.core.scope import Scope
 from dealernet.matrix import operations
 from dealernet.policy.models import LabourOperation, Part, Publication, PublicationDelivery, ServiceBomLine
-from dealernet.tenants.models import ApiClient, Invitation, Membership, Region
+from dealernet.tenants.models import ApiClient, Invitation, Membership, Region, StationClient
 from dealernet.tenants.service.sign_in import digest, scope_for
 from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
 from dealernet.workshop.models import Customer, RepairOrder, RepairOrderLine, Vehicle
@@ -1460,6 +1460,46 @@ REPAIR_ORDER_CASES = {
 }  # fmt: skip
 
 
+# --- A station's DMS clients (tenants) -------------------------------------------------------------------
+
+
+async def _station_client(env: Env) -> StationClient:
+    row = StationClient(
+        station_id=env.t.station_a, id=new_id(), network_id=env.t.network_x, client_id=f"dms_{new_id().hex[:12]}",
+        name="A's DMS", secret_hash="x", is_active=True,
+    )  # fmt: skip
+    env.seed.add(row)
+    await env.seed.flush()
+    return row
+
+
+async def case_station_clients(env: Env) -> None:
+    theirs = await _station_client(env)
+    query = "{ stationClients { id } }"
+    for principal, expected in ((env.t.manager_a, [gid("StationClient", theirs.id)]), (env.t.hq_x, [gid(
+            "StationClient", theirs.id)]), (env.t.manager_b, []), (env.t.hq_y, [])):  # fmt: skip
+        found = (await graphql(env.client, query, principal))["data"]["stationClients"]
+        assert [c["id"] for c in found] == expected
+
+
+async def case_create_station_client(env: Env) -> None:
+    query = 'mutation { createStationClient(name: "DMS") { __typename } }'
+    for principal in (env.t.manager_a, env.t.manager_c):
+        assert typename(await graphql(env.client, query, principal), "createStationClient") == "StationClientSecret"
+    stations = (await env.seed.execute(text("SELECT station_id FROM station_clients"))).scalars()
+    assert sorted(stations) == sorted([env.t.station_a, env.t.station_c])
+
+
+async def case_deactivate_station_client(env: Env) -> None:
+    theirs = await _station_client(env)
+    query = "mutation($i: ID!) { deactivateStationClient(id: $i) { __typename } }"
+    for principal in (env.t.manager_b, env.t.manager_c):
+        body = await graphql(env.client, query, principal, i=gid("StationClient", theirs.id))
+        assert typename(body, "deactivateStationClient") == "NotFoundError"
+    active = await env.seed.scalar(text("SELECT is_active FROM station_clients WHERE id = :i"), {"i": theirs.id})
+    assert active is True
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -1498,6 +1538,9 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "registerVehicle": case_register_vehicle,
     "correctVehicle": case_correct_vehicle,
     "customers": case_customers,
+    "stationClients": case_station_clients,
+    "createStationClient": case_create_station_client,
+    "deactivateStationClient": case_deactivate_station_client,
     "createCustomer": case_create_customer,
     "updateCustomer": case_update_customer,
     "repairOrders": case_repair_orders,

@@ -8,10 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core.access import Role
 from dealernet.core.db import new_id
 from dealernet.matrix import ADMIN_WITHOUT_SECOND_FACTOR, PARTNER_CLIENT, PRINCIPALS, operations, render_matrix
+from dealernet.tenants.models import StationClient
 from dealernet.tenants.service.sign_in import scope_for
 from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
 from tests.conftest import MakePrincipal, PartnerWorld, Principal, Tenants
@@ -84,6 +86,9 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "vehicle": ('{ vehicle(vin: "11111111111111111") { id } }', {}),
     "vehicles": ("{ vehicles(first: 5) { edges { node { id } } } }", {}),
     "customers": ("{ customers(first: 5) { edges { node { id } } } }", {}),
+    "stationClients": ("{ stationClients { id } }", {}),
+    "createStationClient": ('mutation { createStationClient(name: "") { __typename } }', {}),
+    "deactivateStationClient": ("mutation($c: ID!) { deactivateStationClient(id: $c) { __typename } }", {"c": NOBODY}),
     "repairOrders": ("{ repairOrders(first: 5) { edges { node { id } } } }", {}),
     "receiveVehicle": (
         """mutation($v: ID!) { receiveVehicle(input: {vehicleId: $v, customerId: $v, odometerKm: -1, fuelEighths: 9,
@@ -320,10 +325,17 @@ def test_every_operation_has_a_sample() -> None:
 
 
 async def _principals(
-    tenants: Tenants, partner_world: PartnerWorld, make_principal: MakePrincipal, signer: TokenSigner
+    tenants: Tenants,
+    partner_world: PartnerWorld,
+    make_principal: MakePrincipal,
+    signer: TokenSigner,
+    seed: AsyncSession,
 ) -> dict[str, Principal]:
     found: dict[str, Principal] = {}
     for role in Role:
+        if role is Role.STATION_DMS:  # no person: a station API client's token
+            found[role.value] = await _dms_principal(tenants, signer, seed)
+            continue
         station = tenants.station_a if role.is_station_role else None
         partner = partner_world.partner_p if role.is_partner_role else None
         found[role.value] = await make_principal(tenants.network_x, station, role, partner_id=partner)
@@ -344,14 +356,37 @@ async def _principals(
     return found
 
 
+async def _dms_principal(tenants: Tenants, signer: TokenSigner, seed: AsyncSession) -> Principal:
+    client = StationClient(
+        station_id=tenants.station_a,
+        id=new_id(),
+        network_id=tenants.network_x,
+        client_id=f"dms_{new_id().hex[:12]}",
+        name="DMS",
+        secret_hash="unused",
+        is_active=True,
+    )
+    seed.add(client)
+    await seed.flush()
+    claims = AccessClaims(
+        subject=client.id,
+        network_id=tenants.network_x,
+        role=Role.STATION_DMS.value,
+        station_id=tenants.station_a,
+        client_id=client.id,
+    )
+    return Principal(client.id, "", tenants.network_x, tenants.station_a, scope_for(claims), signer.issue(claims))
+
+
 async def test_every_cell_holds_over_http(
     client: httpx.AsyncClient,
     tenants: Tenants,
     partner_world: PartnerWorld,
     make_principal: MakePrincipal,
     signer: TokenSigner,
+    seed: AsyncSession,
 ) -> None:
-    principals = await _principals(tenants, partner_world, make_principal, signer)
+    principals = await _principals(tenants, partner_world, make_principal, signer, seed)
     mismatches = []
     cells = 0
     for op in operations():

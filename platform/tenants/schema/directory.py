@@ -46,6 +46,7 @@ expose(
         Role.STATION_TECHNICIAN: "Technician: works the lines of repair orders.",
         Role.STATION_WARRANTY_CLERK: "Warranty clerk: prepares the station's warranty claims.",
         Role.STATION_PARTS_CLERK: "Parts clerk: stock and parts orders.",
+        Role.STATION_DMS: "A station's dealer management system (an API client of the station, not a person).",
         Role.PARTNER_USER: "A partner's user: the restricted slice of the API its partner may read.",
     },
 )

@@ -47,6 +47,16 @@ class TokenPair:
 
 def scope_for(claims: AccessClaims) -> Scope:
     """The scope a verified access token grants (the only way requests get a Scope)."""
+    if claims.client_id is not None and claims.role == Role.STATION_DMS:  # a station's own client (its DMS)
+        return Scope(
+            db_role=DbRole.station,
+            network_id=claims.network_id,
+            station_id=claims.station_id,
+            actor_id=claims.client_id,
+            role=Role.STATION_DMS.value,
+            permissions=permissions_of(Role.STATION_DMS),
+            station_client_id=claims.client_id,
+        )
     if claims.client_id is not None:  # a partner's API client: its scopes are its permissions
         return Scope(
             db_role=DbRole.partner,
