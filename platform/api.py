@@ -47,6 +47,7 @@ from dealernet.tenants.schema.partners import Partner, PartnersMutation, Partner
 from dealernet.tenants.schema.sign_in import SignInMutation, SignInQuery
 from dealernet.tenants.schema.station_clients import StationClientsMutation, StationClientsQuery
 from dealernet.workshop.schema.customers import CustomersMutation, CustomersQuery
+from dealernet.workshop.schema.parts_orders import PartsOrdersMutation, PartsOrdersQuery
 from dealernet.workshop.schema.repair_orders import RepairOrdersMutation, RepairOrdersQuery
 from dealernet.workshop.schema.vehicles import VehiclesMutation, VehiclesQuery
 
@@ -88,6 +89,7 @@ class Query(
     VehiclesQuery,
     CustomersQuery,
     RepairOrdersQuery,
+    PartsOrdersQuery,
     AuditQuery,
     NodeQuery,
 ):
@@ -120,6 +122,7 @@ class Mutation(
     VehiclesMutation,
     CustomersMutation,
     RepairOrdersMutation,
+    PartsOrdersMutation,
 ):
     pass
 

@@ -80,6 +80,9 @@ class Permission(enum.StrEnum):
     repair_orders_manage = "repair_orders:manage"
     repair_orders_inspect = "repair_orders:inspect"
     repair_orders_work = "repair_orders:work"
+    parts_orders_read = "parts_orders:read"
+    parts_orders_place = "parts_orders:place"
+    parts_orders_fulfil = "parts_orders:fulfil"
     # Also the OAuth scopes a partner's API client may hold.
     parts_read = "parts:read"
     claims_read = "claims:read"
@@ -130,6 +133,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.repair_orders_work: frozenset(
         {Role.STATION_MANAGER, Role.STATION_SERVICE_ADVISOR, Role.STATION_TECHNICIAN, Role.STATION_DMS}
     ),
+    # Parts orders: the station's parts clerk (or manager) orders and receives; HQ's admins allocate and ship.
+    Permission.parts_orders_read: HQ | STATION,
+    Permission.parts_orders_place: frozenset({Role.STATION_MANAGER, Role.STATION_PARTS_CLERK}),
+    Permission.parts_orders_fulfil: frozenset({Role.HQ_ADMIN}),
     Permission.parts_read: HQ | STATION | {Role.PARTNER_USER},
     Permission.claims_read: HQ | STATION | {Role.PARTNER_USER},
     Permission.recovery_read: frozenset({Role.HQ_ADMIN, Role.HQ_WARRANTY_AUDITOR, Role.PARTNER_USER}),

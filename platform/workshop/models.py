@@ -122,3 +122,48 @@ class RepairOrderLine(Base):
     cause: Mapped[str] = mapped_column(Text, default="")
     correction: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class PartsOrder(Base):
+    """A station's parts order to HQ (stock, or emergency for a vehicle off the road) and what became of it:
+    HQ's allocation and shipment, the station's receipt."""
+
+    __tablename__ = "parts_orders"
+    __table_args__ = (UniqueConstraint("station_id", "number"),)
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    number: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    vehicle_id: Mapped[UUID | None] = mapped_column(ForeignKey("vehicles.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime]
+    submitted_by: Mapped[UUID | None]
+    allocated_at: Mapped[datetime | None]
+    shipped_at: Mapped[datetime | None]
+    carrier: Mapped[str] = mapped_column(String(100), default="")
+    tracking_number: Mapped[str] = mapped_column(String(100), default="")
+    received_at: Mapped[datetime | None]
+    received_by: Mapped[UUID | None]
+
+
+class PartsOrderLine(Base):
+    """A part and its quantities: ordered, allocated and shipped by HQ, received (with a discrepancy, a
+    transit claim)."""
+
+    __tablename__ = "parts_order_lines"
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    parts_order_id: Mapped[UUID]
+    position: Mapped[int] = mapped_column(SmallInteger)
+    part_id: Mapped[UUID] = mapped_column(ForeignKey("parts.id"))
+    ordered: Mapped[int] = mapped_column(Integer)
+    allocated: Mapped[int | None] = mapped_column(Integer)
+    shipped: Mapped[int | None] = mapped_column(Integer)
+    received: Mapped[int | None] = mapped_column(Integer)
+    discrepancy: Mapped[str] = mapped_column(String(16), default="none")
+    discrepancy_note: Mapped[str] = mapped_column(String(500), default="")

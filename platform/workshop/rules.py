@@ -180,3 +180,45 @@ def guarantee_key(repair: str) -> str:
     """A guarantee's repair as the warranty terms name it ("second-level maintenance") in the form of a
     repair level (second_level_maintenance)."""
     return "_".join(repair.strip().lower().replace("-", " ").split())
+
+
+# --- Parts orders ------------------------------------------------------------------------------------------
+
+
+class PartsOrderKind(enum.StrEnum):
+    """Why a station orders parts."""
+
+    STOCK = "stock"  # 常规订单: to keep the minimum stock
+    EMERGENCY = "emergency"  # 紧急订单: a vehicle off the road waits for it
+
+
+class PartsOrderStatus(enum.StrEnum):
+    """Where a parts order is."""
+
+    SUBMITTED = "submitted"  # sent to HQ
+    ALLOCATED = "allocated"  # HQ set what it will ship from its stock
+    SHIPPED = "shipped"  # on its way, with carrier and tracking number
+    RECEIVED = "received"  # the station checked what arrived
+    CANCELLED = "cancelled"
+
+
+class Discrepancy(enum.StrEnum):
+    """What was wrong with a received line: a transit claim when not NONE."""
+
+    NONE = "none"
+    MISSING = "missing"  # fewer arrived than were shipped
+    DAMAGED = "damaged"
+    WRONG_PART = "wrong_part"
+
+
+SHIPPING_ACCURACY_TARGET = 98  # percent of shipped lines received complete and right
+
+
+def shipping_accuracy(shipped_lines: int, accurate_lines: int) -> int | None:
+    """Percent of the shipped lines that arrived complete and right (rounded down); None before any shipped."""
+    return None if shipped_lines == 0 else accurate_lines * 100 // shipped_lines
+
+
+def parts_order_number(year: int, seq: int) -> str:
+    """PO2026000017: the station's parts orders, numbered per year."""
+    return f"PO{year}{seq:06d}"

@@ -46,6 +46,8 @@ TENANT_TABLES = {
     "station_counters": "station",
     "repair_orders": "station",
     "repair_order_lines": "station",
+    "parts_orders": "station",
+    "parts_order_lines": "station",
     "part_supersessions": "network",
     "service_bom_lines": "network",
     "publications": "network (stations: delivered)",
@@ -109,7 +111,9 @@ async def test_station_owned_tables_of_the_workshop_on_are_keyed_by_station(conn
         if mapper.class_.__module__.startswith(COMPOSITE_KEYED_CONTEXTS)
         and {"station_id", "id"} <= set(mapper.local_table.columns.keys())  # a counter is keyed by its series
     ]
-    assert {"customers", "repair_orders", "repair_order_lines"} <= set(tables)  # it covers what it should
+    assert {"customers", "repair_orders", "repair_order_lines", "parts_orders", "parts_order_lines"} <= set(
+        tables
+    )  # it covers what it should
     rows = await connection.execute(
         text(
             "SELECT c.relname, array_agg(a.attname ORDER BY k.ordinality) FROM pg_constraint p "

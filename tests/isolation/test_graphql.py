@@ -27,7 +27,7 @@ from dealernet.policy.models import LabourOperation, Part, Publication, Publicat
 from dealernet.tenants.models import ApiClient, Invitation, Membership, Region, StationClient
 from dealernet.tenants.service.sign_in import digest, scope_for
 from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
-from dealernet.workshop.models import Customer, RepairOrder, RepairOrderLine, Vehicle
+from dealernet.workshop.models import Customer, PartsOrder, PartsOrderLine, RepairOrder, RepairOrderLine, Vehicle
 from tests.conftest import PartnerWorld, Principal, Tenants, graphql
 from tests.factories import network_today
 
@@ -1500,6 +1500,107 @@ async def case_deactivate_station_client(env: Env) -> None:
     assert active is True
 
 
+# --- Parts orders (workshop) ---------------------------------------------------------------------------------
+
+
+async def _parts_order(env: Env, status: str = "submitted") -> PartsOrder:
+    """Station A's parts order of one line (written directly)."""
+    part = Part(id=new_id(), network_id=env.t.network_x, part_number=f"PO-{new_id().hex[:6].upper()}", name_zh="",
+                name_en="p", component_group="G")  # fmt: skip
+    env.seed.add(part)
+    await env.seed.flush()
+    shipped = datetime.now(UTC) if status in ("shipped", "received") else None
+    order = PartsOrder(
+        station_id=env.t.station_a, id=new_id(), network_id=env.t.network_x, number="PO2026000001", kind="stock",
+        status=status, submitted_at=datetime.now(UTC), shipped_at=shipped, carrier="SF" if shipped else "",
+    )  # fmt: skip
+    env.seed.add(order)
+    await env.seed.flush()
+    env.seed.add(
+        PartsOrderLine(
+            station_id=order.station_id, id=new_id(), network_id=order.network_id, parts_order_id=order.id,
+            position=1, part_id=part.id, ordered=2, allocated=2 if shipped else None, shipped=2 if shipped else None,
+            received=2 if status == "received" else None,
+        )
+    )  # fmt: skip
+    await env.seed.flush()
+    return order
+
+
+async def case_parts_orders(env: Env) -> None:
+    order = await _parts_order(env)
+    query = "{ partsOrders(first: 10) { edges { node { id } } } }"
+    for principal, expected in (
+        (env.t.manager_a, [gid("PartsOrder", order.id)]),
+        (env.t.hq_x, [gid("PartsOrder", order.id)]),
+        (env.t.manager_b, []),
+        (env.t.hq_y, []),
+    ):
+        edges = (await graphql(env.client, query, principal))["data"]["partsOrders"]["edges"]
+        assert [e["node"]["id"] for e in edges] == expected
+
+
+async def case_shipping_accuracy(env: Env) -> None:
+    await _parts_order(env, status="received")
+    query = "query($m: Date!) { shippingAccuracy(month: $m) { stationId } }"
+    month = str(datetime.now(UTC).date())
+    for principal, expected in ((env.t.hq_x, [gid("Station", env.t.station_a)]), (env.t.manager_a, [gid(
+            "Station", env.t.station_a)]), (env.t.manager_b, []), (env.t.hq_y, [])):  # fmt: skip
+        found = (await graphql(env.client, query, principal, m=month))["data"]["shippingAccuracy"]
+        assert [f["stationId"] for f in found] == expected
+
+
+async def case_place_parts_order(env: Env) -> None:
+    """Station C (network Y) cannot order network X's part: NOT_FOUND, nothing written."""
+    order = await _parts_order(env)
+    part = await env.seed.scalar(
+        text("SELECT part_id FROM parts_order_lines WHERE parts_order_id = :o"), {"o": order.id}
+    )
+    query = (
+        "mutation($p: ID!) { placePartsOrder(input: {kind: STOCK, lines: [{partId: $p, quantity: 1}]}) { __typename } }"
+    )
+    body = await graphql(env.client, query, env.t.manager_c, p=gid("Part", part))
+    assert typename(body, "placePartsOrder") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM parts_orders")) == 1
+
+
+def _foreign_parts_step(field: str, document: str, status: str) -> Callable[[Env], Awaitable[None]]:
+    """HQ Y (and, for the station's own step, station B) on station A's order by its id: NOT_FOUND, unchanged."""
+
+    async def case(env: Env) -> None:
+        order = await _parts_order(env, status=status)
+        line = await env.seed.scalar(
+            text("SELECT id FROM parts_order_lines WHERE parts_order_id = :o"), {"o": order.id}
+        )
+        ids = {"o": gid("PartsOrder", order.id), "l": gid("PartsOrderLine", line)}
+        for principal in (env.t.hq_y, env.t.manager_b):
+            body = await graphql(env.client, document, principal, **ids)
+            if "errors" in body:  # a station may not allocate or ship at all
+                assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+            else:
+                assert typename(body, field) == "NotFoundError"
+        now = await env.seed.scalar(text("SELECT status FROM parts_orders WHERE id = :o"), {"o": order.id})
+        assert now == status
+
+    return case
+
+
+PARTS_ORDER_CASES = {
+    "allocatePartsOrder": _foreign_parts_step(
+        "allocatePartsOrder", "mutation($o: ID!, $l: ID!) { allocatePartsOrder(input: {partsOrderId: $o, lines: "
+        "[{lineId: $l, quantity: 1}]}) { __typename } }", "submitted",
+    ),
+    "shipPartsOrder": _foreign_parts_step(
+        "shipPartsOrder", 'mutation($o: ID!) { shipPartsOrder(input: {partsOrderId: $o, carrier: "SF", '
+        'trackingNumber: "1"}) { __typename } }', "allocated",
+    ),
+    "receivePartsOrder": _foreign_parts_step(
+        "receivePartsOrder", "mutation($o: ID!) { receivePartsOrder(input: {partsOrderId: $o}) { __typename } }",
+        "shipped",
+    ),
+}  # fmt: skip
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -1546,6 +1647,10 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "repairOrders": case_repair_orders,
     "receiveVehicle": case_receive_vehicle,
     **REPAIR_ORDER_CASES,
+    "partsOrders": case_parts_orders,
+    "shippingAccuracy": case_shipping_accuracy,
+    "placePartsOrder": case_place_parts_order,
+    **PARTS_ORDER_CASES,
     "serviceBom": case_service_bom,
     "createPart": case_create_part,
     "supersedePart": case_supersede_part,

@@ -90,6 +90,22 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "createStationClient": ('mutation { createStationClient(name: "") { __typename } }', {}),
     "deactivateStationClient": ("mutation($c: ID!) { deactivateStationClient(id: $c) { __typename } }", {"c": NOBODY}),
     "repairOrders": ("{ repairOrders(first: 5) { edges { node { id } } } }", {}),
+    "partsOrders": ("{ partsOrders(first: 5) { edges { node { id } } } }", {}),
+    "shippingAccuracy": ('{ shippingAccuracy(month: "2026-11-01") { percent } }', {}),
+    "placePartsOrder": ("mutation { placePartsOrder(input: {kind: STOCK, lines: []}) { __typename } }", {}),
+    "allocatePartsOrder": (
+        "mutation($o: ID!) { allocatePartsOrder(input: {partsOrderId: $o, lines: []}) { __typename } }",
+        {"o": NOBODY},
+    ),
+    "shipPartsOrder": (
+        """mutation($o: ID!) { shipPartsOrder(input: {partsOrderId: $o, carrier: "", trackingNumber: ""}) {
+        __typename } }""",
+        {"o": NOBODY},
+    ),
+    "receivePartsOrder": (
+        "mutation($o: ID!) { receivePartsOrder(input: {partsOrderId: $o}) { __typename } }",
+        {"o": NOBODY},
+    ),
     "receiveVehicle": (
         """mutation($v: ID!) { receiveVehicle(input: {vehicleId: $v, customerId: $v, odometerKm: -1, fuelEighths: 9,
         concern: "", promisedAt: "2020-01-01T00:00:00+00:00"}) { __typename } }""",

@@ -86,7 +86,8 @@ def _station_of(scope: Scope) -> UUID:
     return scope.station_id
 
 
-async def _next(session: AsyncSession, scope: Scope, series: str) -> int:
+async def next_in_station_series(session: AsyncSession, scope: Scope, series: str) -> int:
+    """The next number of a station's own series (its repair orders, certificates, parts orders per year)."""
     statement = (
         insert(StationCounter)
         .values(station_id=scope.station_id, series=series, network_id=scope.network_id, value=1)
@@ -139,7 +140,9 @@ async def receive(session: AsyncSession, scope: Scope, data: Reception) -> Repai
         station_id=scope.station_id,
         id=new_id(),
         network_id=scope.network_id,
-        number=rules.repair_order_number(today.year, await _next(session, scope, f"repair_order:{today.year}")),
+        number=rules.repair_order_number(
+            today.year, await next_in_station_series(session, scope, f"repair_order:{today.year}")
+        ),
         status=RepairOrderStatus.RECEIVED,
         vehicle_id=data.vehicle_id,
         customer_id=data.customer_id,
@@ -434,7 +437,7 @@ async def complete(session: AsyncSession, scope: Scope, *, repair_order_id: UUID
     today = await network_today(session, scope.network_id)
     if order.repair_level in rules.CERTIFIED_LEVELS:
         order.certificate_number = rules.certificate_number(
-            today.year, await _next(session, scope, f"completion_certificate:{today.year}")
+            today.year, await next_in_station_series(session, scope, f"completion_certificate:{today.year}")
         )
     order.completed_at, order.inspected_by = datetime.now(UTC), scope.actor_id
     await _move(session, scope, order, RepairOrderStatus.COMPLETED)
