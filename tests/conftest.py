@@ -38,7 +38,7 @@ from dealernet.core.logs import configure_logging
 from dealernet.core.mail import MemoryMailer
 from dealernet.core.scope import AUTH_SCOPE, SEED_SCOPE, DbRole, Scope
 from dealernet.core.settings import Settings, load_settings
-from dealernet.tenants.models import ApiClient, Network, PartnerKind
+from dealernet.tenants.models import ApiClient, Network, PartnerKind, StationClient
 from dealernet.tenants.service.keys import load_signer
 from dealernet.tenants.service.partners import link_partner
 from dealernet.tenants.service.sign_in import scope_for
@@ -474,3 +474,26 @@ async def committed_network(engine: AsyncEngine) -> AsyncIterator[Scope]:
             column = "id" if table == "networks" else "network_id"
             await session.execute(text(f"DELETE FROM {table} WHERE {column} = :n"), {"n": network.id})
         await session.commit()
+
+
+async def dms_principal(tenants: Tenants, signer: TokenSigner, seed: AsyncSession) -> Principal:
+    """A token of a station API client (the DMS role) of station A: no person, so no membership."""
+    client = StationClient(
+        station_id=tenants.station_a,
+        id=new_id(),
+        network_id=tenants.network_x,
+        client_id=f"dms_{new_id().hex[:12]}",
+        name="DMS",
+        secret_hash="unused",
+        is_active=True,
+    )
+    seed.add(client)
+    await seed.flush()
+    claims = AccessClaims(
+        subject=client.id,
+        network_id=tenants.network_x,
+        role=Role.STATION_DMS.value,
+        station_id=tenants.station_a,
+        client_id=client.id,
+    )
+    return Principal(client.id, "", tenants.network_x, tenants.station_a, scope_for(claims), signer.issue(claims))

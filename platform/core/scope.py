@@ -54,6 +54,11 @@ class Scope:
     station_closed: bool = False
 
     @property
+    def is_person(self) -> bool:
+        """A person signed in (not a partner's or a station's API client)."""
+        return self.client_id is None and self.station_client_id is None and self.actor_id is not None
+
+    @property
     def is_station(self) -> bool:
         return self.db_role is DbRole.station
 

@@ -13,12 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
 from schemathesis.generation import GenerationMode
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.api import build_schema
 from dealernet.core.access import Role
 from dealernet.tenants.service.sign_in import scope_for
 from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
-from tests.conftest import MakePrincipal, PartnerWorld, Tenants
+from tests.conftest import MakePrincipal, PartnerWorld, Tenants, dms_principal
 
 EXPECTED_CODES = {"VALIDATION", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "CONFLICT"}
 EXAMPLES = 15
@@ -37,11 +38,18 @@ OPERATIONS = {result.ok().definition.field_name: result.ok() for result in SCHEM
 
 @pytest.fixture
 async def everyone(
-    tenants: Tenants, partner_world: PartnerWorld, make_principal: MakePrincipal, signer: TokenSigner
+    tenants: Tenants,
+    partner_world: PartnerWorld,
+    make_principal: MakePrincipal,
+    signer: TokenSigner,
+    seed: AsyncSession,
 ) -> list[dict[str, str]]:
     """Authorization headers of one principal per role, a partner client, and an anonymous caller."""
     headers = [{}]
     for role in Role:
+        if role is Role.STATION_DMS:  # no person: a station API client's token
+            headers.append((await dms_principal(tenants, signer, seed)).headers)
+            continue
         station = tenants.station_a if role.is_station_role else None
         partner = partner_world.partner_p if role.is_partner_role else None
         headers.append((await make_principal(tenants.network_x, station, role, partner_id=partner)).headers)

@@ -13,10 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.core.access import Role
 from dealernet.core.db import new_id
 from dealernet.matrix import ADMIN_WITHOUT_SECOND_FACTOR, PARTNER_CLIENT, PRINCIPALS, operations, render_matrix
-from dealernet.tenants.models import StationClient
 from dealernet.tenants.service.sign_in import scope_for
 from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
-from tests.conftest import MakePrincipal, PartnerWorld, Principal, Tenants
+from tests.conftest import MakePrincipal, PartnerWorld, Principal, Tenants, dms_principal
 
 MATRIX = Path(__file__).parents[2] / "docs" / "permissions.md"
 NOBODY = str(new_id())
@@ -350,7 +349,7 @@ async def _principals(
     found: dict[str, Principal] = {}
     for role in Role:
         if role is Role.STATION_DMS:  # no person: a station API client's token
-            found[role.value] = await _dms_principal(tenants, signer, seed)
+            found[role.value] = await dms_principal(tenants, signer, seed)
             continue
         station = tenants.station_a if role.is_station_role else None
         partner = partner_world.partner_p if role.is_partner_role else None
@@ -370,28 +369,6 @@ async def _principals(
         partner_world.client_p, "", tenants.network_x, None, scope_for(claims), signer.issue(claims)
     )
     return found
-
-
-async def _dms_principal(tenants: Tenants, signer: TokenSigner, seed: AsyncSession) -> Principal:
-    client = StationClient(
-        station_id=tenants.station_a,
-        id=new_id(),
-        network_id=tenants.network_x,
-        client_id=f"dms_{new_id().hex[:12]}",
-        name="DMS",
-        secret_hash="unused",
-        is_active=True,
-    )
-    seed.add(client)
-    await seed.flush()
-    claims = AccessClaims(
-        subject=client.id,
-        network_id=tenants.network_x,
-        role=Role.STATION_DMS.value,
-        station_id=tenants.station_a,
-        client_id=client.id,
-    )
-    return Principal(client.id, "", tenants.network_x, tenants.station_a, scope_for(claims), signer.issue(claims))
 
 
 async def test_every_cell_holds_over_http(

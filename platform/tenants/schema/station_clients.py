@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.core.access import Permission
 from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info
-from dealernet.graphql.payloads import NotFoundError, ValidationError, attempt
+from dealernet.graphql.payloads import ForbiddenError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import gid, uuid_of
 from dealernet.tenants import models
@@ -51,17 +51,23 @@ class StationClientSuccess:
 
 
 StationClientSecretResult = Annotated[
-    StationClientSecret | ValidationError,
+    StationClientSecret | ValidationError | ForbiddenError,
     strawberry.union(
         "StationClientSecretResult",
-        description="StationClientSecret when it worked; otherwise ValidationError saying why nothing changed.",
+        description=(
+            "StationClientSecret when it worked; otherwise ValidationError, ForbiddenError (HQ issues none) saying "
+            "why nothing changed."
+        ),
     ),
 ]
 StationClientResult = Annotated[
-    StationClientSuccess | NotFoundError,
+    StationClientSuccess | ValidationError | NotFoundError | ForbiddenError,
     strawberry.union(
         "StationClientResult",
-        description="StationClientSuccess when it worked; otherwise NotFoundError saying why nothing changed.",
+        description=(
+            "StationClientSuccess when it worked; otherwise ValidationError, NotFoundError, ForbiddenError saying "
+            "why nothing changed."
+        ),
     ),
 ]
 

@@ -51,7 +51,7 @@ def accepted_step(secret: str, code: str, last_used_step: int | None, at: dateti
 
 
 def _own_user(scope: Scope) -> Scope:
-    if scope.client_id is not None or scope.actor_id is None:
+    if not scope.is_person:
         raise Forbidden("only people enrol a second factor")
     return scope
 
