@@ -18,6 +18,7 @@ from dealernet.core.access import Permission
 from dealernet.core.errors import ValidationFailed
 from dealernet.policy.rules import ImportKind
 from dealernet.policy.service.imports import ImportKindSpec, Problem
+from dealernet.workshop.rules import normal_vin, vin_problem
 from dealernet.workshop.service.vehicles import VehicleInput, check_vehicle
 
 VEHICLES = ImportKind.VEHICLES
@@ -35,8 +36,40 @@ def _date(line: int, column: str, value: str, *, required: bool) -> tuple[date |
     return None, [Problem(line, column, f"{text!r} is not a date (YYYY-MM-DD)")]
 
 
+def _fast_date(value: str) -> date | None:
+    """YYYY-MM-DD only (Python reads ISO week dates too, which a register never holds)."""
+    if len(value) != 10 or value[4] != "-" or value[7] != "-":
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def check_vehicle_row(line: int, row: Mapping[str, str]) -> tuple[tuple[Any, ...] | None, list[Problem]]:
-    """A register row as a staging record (line, vin, model, production, sale, dealer, registration)."""
+    """A register row as a staging record (line, vin, model, production, sale, dealer, registration). A row
+    the quick checks pass is taken as it is (the sales system's rows are good); any other row goes through
+    `check_vehicle`, so every problem is reported in the API's words."""
+    vin, model, dealer = normal_vin(row["vin"]), row["model"].strip(), row.get("selling_dealer", "").strip()
+    sale_text, registration_text = row.get("sale_date", "").strip(), row.get("first_registration", "").strip()
+    production = _fast_date(row["production_date"].strip())
+    sale = _fast_date(sale_text) if sale_text else None
+    registration = _fast_date(registration_text) if registration_text else None
+    if (
+        production is not None
+        and (sale is not None or not sale_text)
+        and (registration is not None or not registration_text)
+        and (sale is None or sale >= production)
+        and (registration is None or registration >= production)
+        and 0 < len(model) <= 40
+        and len(dealer) <= 200
+        and vin_problem(vin) is None
+    ):
+        return (line, vin, model, production, sale, dealer, registration), []
+    return _checked_row(line, row)
+
+
+def _checked_row(line: int, row: Mapping[str, str]) -> tuple[tuple[Any, ...] | None, list[Problem]]:
     production, problems = _date(line, "production_date", row["production_date"], required=True)
     sale, bad_sale = _date(line, "sale_date", row.get("sale_date", ""), required=False)
     registration, bad_registration = _date(
