@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core.errors import Conflict, Forbidden, ValidationFailed
 from dealernet.core.journal import JournalEntry
-from dealernet.policy.service import publications, warranty
+from dealernet.policy.service import documents, publications, warranty
 from dealernet.workshop.models import Vehicle
 from dealernet.workshop.rules import add_months
 from dealernet.workshop.service import vehicles
@@ -65,10 +65,12 @@ async def test_hq_registers_a_vehicle_and_a_station_looks_it_up(scoped: Scoped, 
         ({"vin": "LSVAM418XC218484"}, {"vin"}),
         ({"model": " "}, {"model"}),
         ({"sale_date": network_today() - timedelta(days=500)}, {"sale_date"}),  # sold before it was built
-        ({"vin": "LSVAMO18XC2184843", "model": "", "first_registration": date_before_production()}, {
-            "vin", "model", "first_registration"}),  # every bad field at once
+        (
+            {"vin": "LSVAMO18XC2184843", "model": "", "first_registration": date_before_production()},
+            {"vin", "model", "first_registration"},
+        ),  # every bad field at once
     ],
-)  # fmt: skip
+)
 async def test_a_bad_vehicle_is_refused_naming_every_bad_field_and_nothing_is_written(
     scoped: Scoped, seed: AsyncSession, tenants: Tenants, changes: dict[str, object], fields: set[str]
 ) -> None:
@@ -164,3 +166,40 @@ async def test_the_warranty_left_is_judged_by_the_policy_delivered_to_the_statio
         assert await vehicles.warranty_left(session, tenants.manager_b.scope, vehicle) == []
         with pytest.raises(ValidationFailed):
             await vehicles.warranty_left(session, tenants.manager_b.scope, vehicle, odometer_km=-1)
+
+
+async def test_field_actions_are_the_bulletins_in_force_naming_the_model_or_the_vin(
+    scoped: Scoped, tenants: Tenants
+) -> None:
+    hq, today = tenants.hq_x.scope, network_today()
+    to_a = publications.Target(station_ids=[tenants.station_a])
+    async with scoped(hq) as session:
+        for number, models, ranges in (
+            ("TSB-1", ["Lavida"], []),
+            ("TSB-2", [], [documents.VinRange("LSVAM400000000000", "LSVAM499999999999")]),
+            ("TSB-3", ["Passat"], [documents.VinRange("WVW00000000000000", "WVW99999999999999")]),  # not this car
+        ):
+            bulletin = await documents.draft_bulletin(
+                session,
+                hq,
+                title=f"Bulletin {number}",
+                effective_on=today,
+                number=number,
+                body="Check it.",
+                affected_models=models,
+                vin_ranges=ranges,
+                target=to_a,
+            )
+            await publications.publish(session, hq, publication_id=bulletin.id)
+        await vehicles.register_vehicle(session, hq, a_vehicle())
+        await session.commit()
+    for principal, expected in (
+        (tenants.manager_a, ["TSB-1", "TSB-2"]),
+        (tenants.hq_x, ["TSB-1", "TSB-2"]),
+        (tenants.manager_b, []),
+    ):
+        async with scoped(principal.scope) as session:
+            vehicle = await vehicles.vehicle_by_vin(session, principal.scope, VIN)
+            assert vehicle is not None
+            found = await vehicles.field_actions(session, principal.scope, vehicle)
+        assert sorted(a.number for a in found) == expected

@@ -18,7 +18,7 @@ from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.masking import Pii, pii
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
-from dealernet.graphql.relay import After, First, connection, keyset_after, load_nodes, uuid_of
+from dealernet.graphql.relay import After, First, connection, gid, keyset_after, load_nodes, uuid_of
 from dealernet.workshop import models, rules
 from dealernet.workshop.service import vehicles
 
@@ -64,6 +64,14 @@ class ServiceVisit:
         return cls(**visit.__dict__)
 
 
+@strawberry.type(description="A technical bulletin in force naming the vehicle's model or a VIN range holding it.")
+class FieldAction:
+    publication_id: strawberry.ID = strawberry.field(description="The bulletin's publication (global id).")
+    number: str = strawberry.field(description="The bulletin's number, e.g. TSB-2026-001.")
+    title: str = strawberry.field(description="Its title.")
+    effective_on: date = strawberry.field(description="The day it came into force.")
+
+
 @strawberry.type(description="A vehicle of the network's register, by VIN.")
 class Vehicle(relay.Node):
     id: relay.NodeID[UUID]
@@ -94,6 +102,22 @@ class Vehicle(relay.Node):
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
         rows = await load_nodes(info, "vehicle", vehicle_loader, node_ids)
         return [cls.from_row(row) if row else None for row in rows]
+
+    @strawberry.field(
+        extensions=needs(Permission.vehicles_read),
+        description="Field actions for it: bulletins in force (delivered to your station) naming its model or VIN.",
+    )
+    async def field_actions(self, info: Info) -> list[FieldAction]:
+        actions = await info.context.run(vehicles.field_actions, self.row)
+        return [
+            FieldAction(
+                publication_id=gid("Publication", a.publication_id),
+                number=a.number,
+                title=a.title,
+                effective_on=a.effective_on,
+            )
+            for a in actions
+        ]
 
     @strawberry.field(
         extensions=needs(Permission.vehicles_read),

@@ -201,3 +201,39 @@ async def service_history(session: AsyncSession, scope: Scope, vehicle: Vehicle)
     require(scope, Permission.vehicles_read)
     rows = await session.execute(text("SELECT * FROM vehicle_service_history(:v)"), {"v": vehicle.id})
     return [ServiceVisit(**row._mapping) for row in rows]
+
+
+@dataclass(frozen=True)
+class FieldAction:
+    """A technical bulletin in force that names the vehicle's model or a VIN range holding its VIN."""
+
+    publication_id: UUID
+    number: str
+    title: str
+    effective_on: date
+
+
+_FIELD_ACTIONS = text(
+    """
+    SELECT b.publication_id, b.number, p.title, p.effective_on
+    FROM technical_bulletins b JOIN publications p ON p.id = b.publication_id
+    WHERE p.status = 'published' AND p.effective_on <= CAST(:on AS date)
+      AND (upper(CAST(:model AS text)) = ANY(b.affected_models) OR EXISTS (  -- bulletins keep models upper-case
+           SELECT 1 FROM jsonb_array_elements(b.vin_ranges) r WHERE CAST(:vin AS text) BETWEEN r->>'from' AND r->>'to'))
+      AND (CAST(:station AS uuid) IS NULL OR EXISTS (SELECT 1 FROM publication_deliveries d
+           WHERE d.publication_id = p.id AND d.station_id = CAST(:station AS uuid)))
+    ORDER BY p.effective_on DESC, b.number
+    """
+)
+
+
+async def field_actions(session: AsyncSession, scope: Scope, vehicle: Vehicle) -> list[FieldAction]:
+    """The bulletins in force (delivered to the asking station) that name the vehicle's model or VIN."""
+    require(scope, Permission.vehicles_read)
+    params = {
+        "on": await network_today(session, scope.network_id),
+        "model": vehicle.model,
+        "vin": vehicle.vin,
+        "station": scope.station_id,
+    }
+    return [FieldAction(**row._mapping) for row in await session.execute(_FIELD_ACTIONS, params)]
