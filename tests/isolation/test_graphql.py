@@ -1585,6 +1585,17 @@ def _foreign_parts_step(field: str, document: str, status: str) -> Callable[[Env
     return case
 
 
+async def case_suggested_stock_order(env: Env) -> None:
+    """Each station hears its own suggestion only: another network's parts never appear in it."""
+    foreign = Part(id=new_id(), network_id=env.t.network_y, part_number="Y-1", name_zh="", name_en="y",
+                   component_group="G")  # fmt: skip
+    env.seed.add(foreign)
+    await env.seed.flush()
+    for principal in (env.t.manager_a, env.t.manager_c):
+        found = (await graphql(env.client, "{ suggestedStockOrder { partId } }", principal))["data"]
+        assert gid("Part", foreign.id) not in [s["partId"] for s in found["suggestedStockOrder"]]
+
+
 PARTS_ORDER_CASES = {
     "allocatePartsOrder": _foreign_parts_step(
         "allocatePartsOrder", "mutation($o: ID!, $l: ID!) { allocatePartsOrder(input: {partsOrderId: $o, lines: "
@@ -1650,6 +1661,7 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "partsOrders": case_parts_orders,
     "shippingAccuracy": case_shipping_accuracy,
     "placePartsOrder": case_place_parts_order,
+    "suggestedStockOrder": case_suggested_stock_order,
     **PARTS_ORDER_CASES,
     "serviceBom": case_service_bom,
     "createPart": case_create_part,

@@ -91,6 +91,7 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "repairOrders": ("{ repairOrders(first: 5) { edges { node { id } } } }", {}),
     "partsOrders": ("{ partsOrders(first: 5) { edges { node { id } } } }", {}),
     "shippingAccuracy": ('{ shippingAccuracy(month: "2026-11-01") { percent } }', {}),
+    "suggestedStockOrder": ("{ suggestedStockOrder { partId quantity } }", {}),
     "placePartsOrder": ("mutation { placePartsOrder(input: {kind: STOCK, lines: []}) { __typename } }", {}),
     "allocatePartsOrder": (
         "mutation($o: ID!) { allocatePartsOrder(input: {partsOrderId: $o, lines: []}) { __typename } }",

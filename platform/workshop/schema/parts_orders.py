@@ -137,6 +137,13 @@ class ShippingAccuracy:
     meets_target: bool = strawberry.field(description="At or above the 98% target.")
 
 
+@strawberry.type(description="A line the minimum stock suggests for a stock order.")
+class StockSuggestion:
+    part_id: strawberry.ID = strawberry.field(description="The part (global id).")
+    part_number: str = strawberry.field(description="Its part number.")
+    quantity: int = strawberry.field(description="How many: the station's minimum stock of it.")
+
+
 @strawberry.input(description="A part to order and how many, 1 to 100,000.")
 class PartsOrderLineInput:
     part_id: strawberry.ID = strawberry.field(description="The part (global id).")
@@ -229,6 +236,17 @@ class PartsOrdersQuery:
         return connection(
             rows, first=first, node=PartsOrder.from_row, key=lambda row: (row.submitted_at.isoformat(), row.id)
         )
+
+    @strawberry.field(
+        extensions=needs(Permission.parts_orders_place),
+        description="The stock order your station's minimum stock suggests (place it with placePartsOrder).",
+    )
+    async def suggested_stock_order(self, info: Info) -> list[StockSuggestion]:
+        figures = await info.context.run(parts_orders.suggested_stock_order)
+        return [
+            StockSuggestion(part_id=gid("Part", f.part_id), part_number=f.part_number, quantity=f.minimum)
+            for f in figures
+        ]
 
     @strawberry.field(
         extensions=needs(Permission.parts_orders_read),

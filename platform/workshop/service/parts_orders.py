@@ -18,9 +18,10 @@ from dealernet.core import journal
 from dealernet.core.access import Permission, require
 from dealernet.core.db import new_id
 from dealernet.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from dealernet.core.paging import check_page_size
+from dealernet.core.paging import MAX_PAGE, check_page_size
 from dealernet.core.scope import Scope
 from dealernet.policy.models import Part
+from dealernet.policy.service.stock import StockFigure, minimum_stock
 from dealernet.tenants.service.directory import network_today
 from dealernet.workshop import rules
 from dealernet.workshop.models import PartsOrder, PartsOrderLine, Vehicle
@@ -106,6 +107,17 @@ async def place_order(
     after = {"number": order.number, "kind": kind, "lines": len(lines)}
     await journal.record(session, scope, entity="parts_order", entity_id=order.id, action="submitted", after=after)
     return order
+
+
+async def suggested_stock_order(session: AsyncSession, scope: Scope) -> list[StockFigure]:
+    """What the minimum stock says to order today: every part with a minimum above zero, at its minimum (the
+    station's stock on hand is not kept here yet, so the suggestion is the whole minimum)."""
+    require(scope, Permission.parts_orders_place)
+    if scope.station_id is None:
+        raise Forbidden("a stock order is suggested to a station")
+    today = await network_today(session, scope.network_id)
+    figures = await minimum_stock(session, scope, station_id=scope.station_id, on=today, first=MAX_PAGE)
+    return [figure for figure in figures[:MAX_PAGE] if figure.minimum > 0]
 
 
 async def _order(session: AsyncSession, scope: Scope, order_id: UUID) -> PartsOrder:
