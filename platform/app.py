@@ -62,6 +62,7 @@ from dealernet.tenants.service import partners
 from dealernet.tenants.service.directory import with_standing
 from dealernet.tenants.service.keys import KeyStore
 from dealernet.worker import connect_queue, register_jobs, worker_health
+from dealernet.workshop.http import download_repair_order_file, upload_repair_order_file
 
 log = structlog.get_logger(__name__)
 
@@ -357,6 +358,8 @@ def create_app(
             upload_import,
             upload_attachment,
             download_attachment,
+            upload_repair_order_file,
+            download_repair_order_file,
             download_letter,
             download_certificate,
             hand_in_document,

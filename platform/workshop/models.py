@@ -167,3 +167,21 @@ class PartsOrderLine(Base):
     received: Mapped[int | None] = mapped_column(Integer)
     discrepancy: Mapped[str] = mapped_column(String(16), default="none")
     discrepancy_note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class RepairOrderFile(Base):
+    """A photo or document of a repair order (damage at reception, a part, a signed sheet), in the file store."""
+
+    __tablename__ = "repair_order_files"
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    repair_order_id: Mapped[UUID]
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(300), unique=True)
+    uploaded_by: Mapped[UUID | None]
+    uploaded_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -47,6 +47,7 @@ TENANT_TABLES = {
     "repair_orders": "station",
     "repair_order_lines": "station",
     "parts_orders": "station",
+    "repair_order_files": "station",
     "parts_order_lines": "station",
     "part_supersessions": "network",
     "service_bom_lines": "network",
@@ -271,3 +272,24 @@ async def test_the_service_history_function_returns_no_station_customer_or_amoun
     returned = [name for name, mode in zip(names, modes, strict=True) if mode == "t"]
     assert returned == SERVICE_HISTORY_COLUMNS
     assert (definer, owner) == (True, "dealernet_seed")
+
+
+async def test_the_sweep_knows_every_stored_file_column(connection: AsyncConnection) -> None:
+    """A table naming stored files that unreferenced_keys() does not check would lose its files at night."""
+    columns = (
+        await connection.execute(
+            text(
+                "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' "
+                "AND NOT a.attisdropped AND (a.attname = 'storage_key' OR a.attname LIKE '%certificate_key')"
+            )
+        )
+    ).all()
+    definition = (
+        await connection.execute(text("SELECT pg_get_functiondef('unreferenced_keys(text[])'::regprocedure)"))
+    ).scalar_one()
+    assert ("repair_order_files", "storage_key") in [tuple(c) for c in columns]
+    missing = [
+        f"{table}.{column}" for table, column in columns if f"FROM {table} WHERE {column} = key" not in definition
+    ]
+    assert missing == []

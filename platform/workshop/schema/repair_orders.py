@@ -67,6 +67,7 @@ expose(
 
 _order_loader = by_id_loader(repair_orders.repair_orders_by_id)
 _lines_loader = by_id_loader(repair_orders.lines_of)
+_files_loader = by_id_loader(repair_orders.files_of)
 
 
 @strawberry.type(description="A line of a repair order: a labour operation or a part, of one service type.")
@@ -108,6 +109,16 @@ class RepairOrderLine:
             cause=row.cause,
             correction=row.correction,
         )
+
+
+@strawberry.type(description="A photo or document of a repair order (download it from /repair-order-files/{id}).")
+class RepairOrderFile:
+    id: strawberry.ID = strawberry.field(description="The file (global id).")
+    filename: str = strawberry.field(description="Its name as uploaded.")
+    content_type: str = strawberry.field(description="Its media type.")
+    size: int = strawberry.field(description="Its size in bytes.")
+    sha256: str = strawberry.field(description="Its SHA-256, hex.")
+    uploaded_at: datetime = strawberry.field(description="When it was uploaded.")
 
 
 @strawberry.type(description="The settlement sheet's amounts, of the consented lines.")
@@ -194,6 +205,21 @@ class RepairOrder(relay.Node):
     async def lines(self, info: Info) -> list[RepairOrderLine]:
         rows = await info.context.loader("repair_order_lines", _lines_loader).load(self.row.id)
         return [RepairOrderLine.from_row(row) for row in rows or []]
+
+    @strawberry.field(description="Its photos and documents, oldest first.")
+    async def files(self, info: Info) -> list[RepairOrderFile]:
+        rows = await info.context.loader("repair_order_files", _files_loader).load(self.row.id)
+        return [
+            RepairOrderFile(
+                id=gid("RepairOrderFile", r.id),
+                filename=r.filename,
+                content_type=r.content_type,
+                size=r.size,
+                sha256=r.sha256,
+                uploaded_at=r.uploaded_at,
+            )
+            for r in rows or []
+        ]
 
     @strawberry.field(description="The amounts per service type of the consented lines.")
     async def totals(self, info: Info) -> RepairOrderTotals:

@@ -14,11 +14,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, select, text, tuple_
+from sqlalchemy import ColumnElement, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.core import journal
+from dealernet.core import journal, storage
 from dealernet.core.access import Permission, Role, require
 from dealernet.core.db import new_id
 from dealernet.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -32,7 +32,14 @@ from dealernet.policy.service.prices import price_as_of
 from dealernet.tenants.models import Membership, Station
 from dealernet.tenants.service.directory import network_today
 from dealernet.workshop import rules
-from dealernet.workshop.models import Customer, RepairOrder, RepairOrderLine, StationCounter, Vehicle
+from dealernet.workshop.models import (
+    Customer,
+    RepairOrder,
+    RepairOrderFile,
+    RepairOrderLine,
+    StationCounter,
+    Vehicle,
+)
 from dealernet.workshop.rules import Arrival, Consent, LineKind, RepairOrderStatus
 
 CENT = Decimal("0.01")
@@ -522,3 +529,67 @@ async def list_repair_orders(
         where.append(tuple_(RepairOrder.received_at, RepairOrder.id) < tuple_(*key))
     query = select(RepairOrder).where(*where).order_by(RepairOrder.received_at.desc(), RepairOrder.id.desc())
     return list(await session.scalars(query.limit(first + 1)))
+
+
+MAX_FILES = 50
+
+
+async def attach_file(
+    session: AsyncSession, scope: Scope, store: storage.Store, *, repair_order_id: UUID, filename: str, content: bytes
+) -> RepairOrderFile:
+    """A photo or document of a repair order (a PDF or an image): the bytes to the store under a key of ours,
+    the metadata here (the bytes go again if the row cannot be written). Not on a cancelled order."""
+    require(scope, Permission.repair_orders_work)
+    order = await _order(session, scope, repair_order_id)
+    if order.status == RepairOrderStatus.CANCELLED:
+        raise Conflict(f"repair order {order.number} is cancelled")
+    checked = storage.check_file(filename, content)
+    count = await session.scalar(
+        select(func.count()).where(
+            RepairOrderFile.station_id == order.station_id, RepairOrderFile.repair_order_id == order.id
+        )
+    )
+    if (count or 0) >= MAX_FILES:
+        raise ValidationFailed(f"at most {MAX_FILES} files per repair order", fields={"file": "too many"})
+    file_id = new_id()
+    row = RepairOrderFile(
+        station_id=order.station_id,
+        id=file_id,
+        network_id=order.network_id,
+        repair_order_id=order.id,
+        filename=checked.filename,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        storage_key=f"{order.network_id}/repair_orders/{order.station_id}/{order.id}/{file_id}",
+        uploaded_by=scope.actor_id,
+    )
+    await storage.keep(session, store, row.storage_key, content, row, conflict="the file exists already")
+    after = {"file": checked.filename, "sha256": checked.sha256}
+    await journal.record(session, scope, entity="repair_order", entity_id=order.id, action="file_attached", after=after)
+    return row
+
+
+async def files_of(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, list[RepairOrderFile]]:
+    """Each repair order's files, oldest first (for a DataLoader)."""
+    require(scope, Permission.repair_orders_read)
+    found: dict[UUID, list[RepairOrderFile]] = {i: [] for i in ids}
+    query = (
+        select(RepairOrderFile)
+        .where(RepairOrderFile.repair_order_id.in_(ids))
+        .order_by(RepairOrderFile.uploaded_at, RepairOrderFile.id)
+    )
+    for row in await session.scalars(query):
+        found[row.repair_order_id].append(row)
+    return found
+
+
+async def read_file(
+    session: AsyncSession, scope: Scope, store: storage.Store, *, file_id: UUID
+) -> tuple[RepairOrderFile, bytes]:
+    """A file the caller may see: its station's, or (HQ) its network's."""
+    require(scope, Permission.repair_orders_read)
+    row = await session.scalar(select(RepairOrderFile).where(RepairOrderFile.id == file_id))
+    if row is None:
+        raise NotFound("no such file", fields={"file_id": "not found"})
+    return row, await storage.get(store, row.storage_key)
