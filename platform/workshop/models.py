@@ -121,6 +121,8 @@ class RepairOrderLine(Base):
     concern: Mapped[str] = mapped_column(Text, default="")
     cause: Mapped[str] = mapped_column(Text, default="")
     correction: Mapped[str] = mapped_column(Text, default="")
+    corrects: Mapped[UUID | None]  # the settled line this one reverses
+    correction_reason: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

@@ -203,6 +203,14 @@ async def test_a_repair_order_from_reception_to_handover(
     assert locked["__typename"] == "ConflictError"  # settled: immutable
     handed = await call(client, a, step("handOverRepairOrder"), "handOverRepairOrder", id=order)
     assert handed["repairOrder"]["status"] == "HANDED_OVER"
+    # A week later the pads turn out to have been charged by mistake: a correction, not an edit.
+    reverse = "mutation($i: ReverseLineInput!) { reverseSettledLine(input: $i) " + RESULT + " }"
+    mistake = {"repairOrderId": order, "lineId": extra_line["id"], "reason": "pads were the customer's own"}
+    corrected = (await call(client, a, reverse, "reverseSettledLine", i=mistake))["repairOrder"]
+    assert (corrected["lines"][-1]["quantity"], corrected["lines"][-1]["amount"]) == ("-1.00", "-420.00")
+    assert corrected["totals"]["paid"] == "0.00"
+    twice = await call(client, a, reverse, "reverseSettledLine", i=mistake)
+    assert twice["__typename"] == "ConflictError"
 
     # Two weeks later the car is back with the same squeal, 1,000 km on: a comeback, its paid rework free.
     await seed.execute(

@@ -1443,6 +1443,10 @@ REPAIR_ORDER_CASES = {
         "recordConsent", "mutation($o: ID!, $l: ID!) { recordConsent(input: {repairOrderId: $o, lineIds: [$l], "
         "consented: true}) { __typename } }",
     ),
+    "reverseSettledLine": _foreign_step(
+        "reverseSettledLine", 'mutation($o: ID!, $l: ID!) { reverseSettledLine(input: {repairOrderId: $o, '
+        'lineId: $l, reason: "r"}) { __typename } }',
+    ),
     "recordWork": _foreign_step(
         "recordWork", 'mutation($o: ID!, $l: ID!) { recordWork(input: {repairOrderId: $o, lineId: $l, cause: "c", '
         'correction: "d"}) { __typename } }',

@@ -121,6 +121,11 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         __typename } }""",
         {"o": NOBODY},
     ),
+    "reverseSettledLine": (
+        """mutation($o: ID!) { reverseSettledLine(input: {repairOrderId: $o, lineId: $o, reason: ""}) {
+        __typename } }""",
+        {"o": NOBODY},
+    ),
     "recordWork": (
         """mutation($o: ID!) { recordWork(input: {repairOrderId: $o, lineId: $o, cause: "", correction: ""}) {
         __typename } }""",

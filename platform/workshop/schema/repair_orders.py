@@ -88,6 +88,10 @@ class RepairOrderLine:
     concern: str = strawberry.field(description="The concern this line answers (3C: concern).")
     cause: str = strawberry.field(description="What caused it, as the technician found (3C: cause).")
     correction: str = strawberry.field(description="What was done about it (3C: correction).")
+    corrects: strawberry.ID | None = strawberry.field(
+        description="The settled line this one reverses (a correction after settlement), global id."
+    )
+    correction_reason: str = strawberry.field(description="Why the settled line was reversed.")
 
     @classmethod
     def from_row(cls, row: models.RepairOrderLine) -> RepairOrderLine:
@@ -108,6 +112,8 @@ class RepairOrderLine:
             concern=row.concern,
             cause=row.cause,
             correction=row.correction,
+            corrects=maybe_gid("RepairOrderLine", row.corrects),
+            correction_reason=row.correction_reason,
         )
 
 
@@ -278,6 +284,13 @@ class RecordWorkInput:
     line_id: strawberry.ID = strawberry.field(description="The line (global id).")
     cause: str = strawberry.field(description="What caused the concern.")
     correction: str = strawberry.field(description="What was done about it.")
+
+
+@strawberry.input(description="A settled line to reverse, and why.")
+class ReverseLineInput:
+    repair_order_id: strawberry.ID = strawberry.field(description="The settled repair order (global id).")
+    line_id: strawberry.ID = strawberry.field(description="The line to reverse (global id).")
+    reason: str = strawberry.field(description="Why, in words (kept with the correction).")
 
 
 @strawberry.type(description="What the repair-order mutations answer when they worked.")
@@ -469,6 +482,24 @@ class RepairOrdersMutation:
                 session, scope, repair_order_id=order_id, line_id=line_id, cause=input.cause,
                 correction=input.correction,
             )  # fmt: skip
+            return await _reloaded(session, scope, order_id)
+
+        return await attempt(info.context, run, _success)
+
+    @strawberry.mutation(
+        extensions=needs(Permission.repair_orders_manage),
+        description="Correct a settled repair order: a new line reversing a settled one, with the reason.",
+    )
+    async def reverse_settled_line(
+        self, info: Info, input: Annotated[ReverseLineInput, strawberry.argument(description="Line and reason.")]
+    ) -> RepairOrderResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.RepairOrder:
+            with IdReader() as read:
+                order_id = read.one(input.repair_order_id, "RepairOrder", "repairOrderId")
+                line_id = read.one(input.line_id, "RepairOrderLine", "lineId")
+            await repair_orders.reverse_line(
+                session, scope, repair_order_id=order_id, line_id=line_id, reason=input.reason
+            )
             return await _reloaded(session, scope, order_id)
 
         return await attempt(info.context, run, _success)

@@ -476,6 +476,51 @@ async def cancel(session: AsyncSession, scope: Scope, *, repair_order_id: UUID) 
     return order
 
 
+async def reverse_line(
+    session: AsyncSession, scope: Scope, *, repair_order_id: UUID, line_id: UUID, reason: str
+) -> RepairOrderLine:
+    """Correct a settled order: a new line reversing a consented one (its quantity and amount negated),
+    naming it and why. The settled lines themselves never change; a line is reversed once."""
+    require(scope, Permission.repair_orders_manage)
+    order = await _order(session, scope, repair_order_id)
+    if order.status not in (RepairOrderStatus.SETTLED, RepairOrderStatus.HANDED_OVER):
+        raise Conflict(f"repair order {order.number} is {order.status}: until it is settled its lines change")
+    if not reason.strip() or len(reason.strip()) > 300:
+        raise ValidationFailed("say why the line is reversed", fields={"reason": "1 to 300 characters"})
+    lines = await _lines(session, order)
+    line = next((line for line in lines if line.id == line_id), None)
+    if line is None:
+        raise NotFound("no such line on this repair order", fields={"line_id": "not found"})
+    if line.corrects is not None or line.consent != Consent.CONSENTED:
+        raise Conflict(f"line {line.position} is not settled work that can be reversed")
+    if any(other.corrects == line.id for other in lines):
+        raise Conflict(f"line {line.position} is reversed already")
+    reversal = RepairOrderLine(
+        station_id=order.station_id,
+        id=new_id(),
+        network_id=order.network_id,
+        repair_order_id=order.id,
+        position=len(lines) + 1,
+        kind=line.kind,
+        service_type=line.service_type,
+        labour_operation_id=line.labour_operation_id,
+        part_id=line.part_id,
+        quantity=-line.quantity,
+        unit_price=line.unit_price,
+        amount=-line.amount,
+        price_source=line.price_source,
+        consent=Consent.CONSENTED,
+        technician_id=line.technician_id,
+        corrects=line.id,
+        correction_reason=reason.strip(),
+    )
+    session.add(reversal)
+    await session.flush()
+    after = {"reverses": line.position, "amount": str(reversal.amount), "reason": reversal.correction_reason}
+    await journal.record(session, scope, entity="repair_order", entity_id=order.id, action="line_reversed", after=after)
+    return reversal
+
+
 async def repair_orders_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, RepairOrder]:
     require(scope, Permission.repair_orders_read)
     return {row.id: row for row in await session.scalars(select(RepairOrder).where(RepairOrder.id.in_(ids)))}
