@@ -155,20 +155,19 @@ async def _grant(
             return _error(400, "invalid_request", "client_id and client_secret are required")
         requested = str(form.get("scope") or "").split()
         if client_id.startswith(station_clients.PREFIX):  # a station's DMS: its token is the station's
-            return await _throttled(
-                request,
-                f"client:{client_id}",
-                lambda: station_clients.station_client_credentials(
+
+            def grant() -> Awaitable[sign_in.TokenPair]:
+                return station_clients.station_client_credentials(
                     session, client_id=client_id, secret=secret, signer=signer
-                ),
-            )
-        return await _throttled(
-            request,
-            f"client:{client_id}",
-            lambda: partners.client_credentials(
-                session, client_id=client_id, secret=secret, requested=requested, signer=signer
-            ),
-        )
+                )
+        else:
+
+            def grant() -> Awaitable[sign_in.TokenPair]:
+                return partners.client_credentials(
+                    session, client_id=client_id, secret=secret, requested=requested, signer=signer
+                )
+
+        return await _throttled(request, f"client:{client_id}", grant)
     return _error(400, "unsupported_grant_type", f"grant_type must be {GRANTS}")
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import journal
 from dealernet.core.access import Permission, require
-from dealernet.core.db import new_id
+from dealernet.core.db import group_by, new_id
 from dealernet.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dealernet.core.paging import MAX_PAGE, check_page_size
 from dealernet.core.scope import Scope
@@ -129,11 +129,8 @@ async def _order(session: AsyncSession, scope: Scope, order_id: UUID) -> PartsOr
 
 async def lines_of(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, list[PartsOrderLine]]:
     require(scope, Permission.parts_orders_read)
-    found: dict[UUID, list[PartsOrderLine]] = {i: [] for i in ids}
     query = select(PartsOrderLine).where(PartsOrderLine.parts_order_id.in_(ids)).order_by(PartsOrderLine.position)
-    for line in await session.scalars(query):
-        found[line.parts_order_id].append(line)
-    return found
+    return group_by(await session.scalars(query), ids, lambda line: line.parts_order_id)
 
 
 def _quantities(

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import journal, storage
 from dealernet.core.access import Permission, Role, require
-from dealernet.core.db import new_id
+from dealernet.core.db import group_by, new_id
 from dealernet.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dealernet.core.paging import check_page_size
 from dealernet.core.scope import Scope
@@ -229,6 +229,13 @@ async def _lines(session: AsyncSession, order: RepairOrder) -> list[RepairOrderL
     return list(await session.scalars(query))
 
 
+def _line(lines: Sequence[RepairOrderLine], line_id: UUID) -> RepairOrderLine:
+    line = next((line for line in lines if line.id == line_id), None)
+    if line is None:
+        raise NotFound("no such line on this repair order", fields={"line_id": "not found"})
+    return line
+
+
 def _editable(order: RepairOrder) -> None:
     if order.status not in rules.EDITABLE:
         raise Conflict(f"repair order {order.number} is {order.status}: its lines no longer change")
@@ -372,9 +379,7 @@ async def assign_technician(
     require(scope, Permission.repair_orders_manage)
     order = await _order(session, scope, repair_order_id)
     _editable(order)
-    line = next((line for line in await _lines(session, order) if line.id == line_id), None)
-    if line is None:
-        raise NotFound("no such line on this repair order", fields={"line_id": "not found"})
+    line = _line(await _lines(session, order), line_id)
     if line.consent != Consent.CONSENTED:
         raise Conflict(f"line {line.position} is {line.consent}: only consented work is done")
     technician = await session.scalar(
@@ -412,9 +417,7 @@ async def record_work(
     require(scope, Permission.repair_orders_work)
     order = await _order(session, scope, repair_order_id)
     _editable(order)
-    line = next((line for line in await _lines(session, order) if line.id == line_id), None)
-    if line is None:
-        raise NotFound("no such line on this repair order", fields={"line_id": "not found"})
+    line = _line(await _lines(session, order), line_id)
     problems = {name: "at most 4,000 characters" for name, value in (("cause", cause), ("correction", correction))
                 if len(value) > 4_000}  # fmt: skip
     if problems:
@@ -488,9 +491,7 @@ async def reverse_line(
     if not reason.strip() or len(reason.strip()) > 300:
         raise ValidationFailed("say why the line is reversed", fields={"reason": "1 to 300 characters"})
     lines = await _lines(session, order)
-    line = next((line for line in lines if line.id == line_id), None)
-    if line is None:
-        raise NotFound("no such line on this repair order", fields={"line_id": "not found"})
+    line = _line(lines, line_id)
     if line.corrects is not None or line.consent != Consent.CONSENTED:
         raise Conflict(f"line {line.position} is not settled work that can be reversed")
     if any(other.corrects == line.id for other in lines):
@@ -529,11 +530,8 @@ async def repair_orders_by_id(session: AsyncSession, scope: Scope, ids: Sequence
 async def lines_of(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, list[RepairOrderLine]]:
     """Each repair order's lines in order (for a DataLoader)."""
     require(scope, Permission.repair_orders_read)
-    found: dict[UUID, list[RepairOrderLine]] = {i: [] for i in ids}
     query = select(RepairOrderLine).where(RepairOrderLine.repair_order_id.in_(ids)).order_by(RepairOrderLine.position)
-    for line in await session.scalars(query):
-        found[line.repair_order_id].append(line)
-    return found
+    return group_by(await session.scalars(query), ids, lambda line: line.repair_order_id)
 
 
 async def list_repair_orders(
@@ -618,15 +616,12 @@ async def attach_file(
 async def files_of(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, list[RepairOrderFile]]:
     """Each repair order's files, oldest first (for a DataLoader)."""
     require(scope, Permission.repair_orders_read)
-    found: dict[UUID, list[RepairOrderFile]] = {i: [] for i in ids}
     query = (
         select(RepairOrderFile)
         .where(RepairOrderFile.repair_order_id.in_(ids))
         .order_by(RepairOrderFile.uploaded_at, RepairOrderFile.id)
     )
-    for row in await session.scalars(query):
-        found[row.repair_order_id].append(row)
-    return found
+    return group_by(await session.scalars(query), ids, lambda row: row.repair_order_id)
 
 
 async def read_file(

@@ -19,7 +19,7 @@ from dealernet.core.errors import ValidationFailed
 from dealernet.policy.rules import ImportKind
 from dealernet.policy.service.imports import ImportKindSpec, Problem
 from dealernet.workshop.rules import normal_vin, vin_problem
-from dealernet.workshop.service.vehicles import VehicleInput, check_vehicle
+from dealernet.workshop.service.vehicles import MAX_DEALER, MAX_MODEL, VehicleInput, check_vehicle
 
 VEHICLES = ImportKind.VEHICLES
 # 2026-03-01, and what a spreadsheet's date cell reads as (2026-03-01 00:00:00).
@@ -61,8 +61,8 @@ def check_vehicle_row(line: int, row: Mapping[str, str]) -> tuple[tuple[Any, ...
         and (registration is not None or not registration_text)
         and (sale is None or sale >= production)
         and (registration is None or registration >= production)
-        and 0 < len(model) <= 40
-        and len(dealer) <= 200
+        and 0 < len(model) <= MAX_MODEL
+        and len(dealer) <= MAX_DEALER
         and vin_problem(vin) is None
     ):
         return (line, vin, model, production, sale, dealer, registration), []

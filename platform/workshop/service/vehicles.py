@@ -28,6 +28,7 @@ from dealernet.workshop.rules import CoverageLeft, coverage_left, normal_vin, vi
 
 _FIELDS = ("vin", "model", "production_date", "sale_date", "selling_dealer", "first_registration")
 MAX_ODOMETER_KM = 10_000_000
+MAX_MODEL, MAX_DEALER = 40, 200  # the columns' lengths; the bulk import's quick path checks the same
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,10 @@ def check_vehicle(data: VehicleInput) -> VehicleInput:
     problems: dict[str, str] = {}
     if (problem := vin_problem(cleaned.vin)) is not None:
         problems["vin"] = problem
-    if not cleaned.model or len(cleaned.model) > 40:
-        problems["model"] = "required, at most 40 characters"
-    if len(cleaned.selling_dealer) > 200:
-        problems["selling_dealer"] = "at most 200 characters"
+    if not cleaned.model or len(cleaned.model) > MAX_MODEL:
+        problems["model"] = f"required, at most {MAX_MODEL} characters"
+    if len(cleaned.selling_dealer) > MAX_DEALER:
+        problems["selling_dealer"] = f"at most {MAX_DEALER} characters"
     if cleaned.sale_date is not None and cleaned.sale_date < cleaned.production_date:
         problems["sale_date"] = f"before the production date {cleaned.production_date}"
     if cleaned.first_registration is not None and cleaned.first_registration < cleaned.production_date:
