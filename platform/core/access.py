@@ -62,6 +62,7 @@ class Permission(enum.StrEnum):
     catalogue_manage = "catalogue:manage"
     policy_read = "policy:read"
     policy_publish = "policy:publish"
+    imports_read = "imports:read"
     policy_acknowledge = "policy:acknowledge"
     journal_read = "journal:read"
     onboarding_read = "onboarding:read"
@@ -106,6 +107,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.catalogue_manage: frozenset({Role.HQ_ADMIN}),
     Permission.policy_read: HQ | STATION,
     Permission.policy_publish: frozenset({Role.HQ_ADMIN}),
+    # HQ follows every bulk file of the network; a station the ones it (or its DMS) sent.
+    Permission.imports_read: frozenset(
+        {Role.HQ_ADMIN, Role.STATION_MANAGER, Role.STATION_SERVICE_ADVISOR, Role.STATION_DMS}
+    ),
     Permission.policy_acknowledge: frozenset({Role.STATION_MANAGER, Role.STATION_PARTS_CLERK}),
     Permission.journal_read: frozenset(
         {Role.HQ_ADMIN, Role.HQ_WARRANTY_AUDITOR, Role.HQ_ASSESSOR, Role.STATION_MANAGER}

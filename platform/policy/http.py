@@ -37,7 +37,7 @@ class ImportForm:
 
 @post(
     "/imports",
-    summary="Upload a catalogue, price or vehicle register file to import",
+    summary="Upload a catalogue, price, vehicle register or (a station's DMS) repair-order file to import",
     request_max_body_size=imports.MAX_BYTES + 65_536,
 )
 async def upload_import(

@@ -133,13 +133,15 @@ class LabourOperation(IdMixin, Base):
 
 
 class Import(IdMixin, Base):
-    """One uploaded catalogue or price file and what became of it: rows written, rows rejected with their
+    """One uploaded bulk file (catalogue, prices, vehicle register, a station's repair orders) and what became
+    of it: rows written, rows rejected with their
     line numbers and reasons (the first 1,000)."""
 
     __tablename__ = "imports"
 
     network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # parts or prices
+    kind: Mapped[str] = mapped_column(String(16))  # an ImportKind
+    station_id: Mapped[UUID | None] = mapped_column(ForeignKey("stations.id"))  # a station's own file (its DMS's)
     publication_id: Mapped[UUID | None] = mapped_column(ForeignKey("publications.id"))  # the draft price list
     filename: Mapped[str] = mapped_column(String(200))
     file_format: Mapped[str] = mapped_column(String(8))

@@ -82,6 +82,7 @@ class ImportKind(enum.StrEnum):
     PARTS = "parts"  # catalogue parts
     PRICES = "prices"  # the prices of a draft price list
     VEHICLES = "vehicles"  # the vehicle register, from the sales system (the workshop context's kind)
+    REPAIR_ORDERS = "repair_orders"  # a station's day of repair orders, from its DMS (the workshop's too)
 
 
 class ImportMode(enum.StrEnum):

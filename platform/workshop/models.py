@@ -91,6 +91,7 @@ class RepairOrder(Base):
     settled_at: Mapped[datetime | None]
     handed_over_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    dms_reference: Mapped[str] = mapped_column(String(40), default="")  # the DMS's own number, once per station
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

@@ -7,10 +7,14 @@ import calendar
 import enum
 import operator
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 VIN_LENGTH = 17
+CENT = Decimal("0.01")
 CHECK_DIGIT_AT = 8  # the ninth character (ISO 3779; GB 16735 in China)
 # ISO 3779's values of the letters; I, O and Q are never used (they read as 1 and 0).
 _LETTER_VALUES = dict(
@@ -174,6 +178,23 @@ def is_comeback(*, days_since: int, km_since: int, guarantee_days: int, guarante
     """Back within the repair-quality guarantee: no more days and no more km than it allows since the
     completion, whichever ends first."""
     return 0 <= days_since <= guarantee_days and km_since <= guarantee_km
+
+
+def is_comeback_of(
+    guarantees: Sequence[Mapping[str, Any]], *, repair_level: str, days_since: int, km_since: int
+) -> bool:
+    """Back within the guarantee the terms give the earlier repair's level (none given: never a comeback)."""
+    guarantee = next((g for g in guarantees if guarantee_key(g["repair"]) == repair_level), None)
+    if guarantee is None:
+        return False
+    return is_comeback(
+        days_since=days_since, km_since=km_since, guarantee_days=guarantee["days"], guarantee_km=guarantee["km"]
+    )
+
+
+def line_amount(quantity: Decimal, unit_price: Decimal) -> Decimal:
+    """A line's amount in exact money: quantity x unit price, to the cent."""
+    return (quantity * unit_price).quantize(CENT)
 
 
 def guarantee_key(repair: str) -> str:

@@ -573,7 +573,8 @@ async def case_create_labour_operation(env: Env) -> None:
 
 
 async def case_imports(env: Env) -> None:
-    """HQ X sees its own imports only, and cannot upload prices into Y's draft; a station sees none."""
+    """HQ X sees its own network's imports only (its stations' too), and cannot upload prices into Y's draft; a
+    station sees its own (its DMS's repair orders), not another station's."""
     t = env.t
     files = {"file": ("p.csv", b"part_number,name_zh,name_en,component_group\nI-1,a,b,G\n", "text/csv")}
     for principal in (t.hq_x, t.hq_y):
@@ -588,13 +589,24 @@ async def case_imports(env: Env) -> None:
         files=prices,
     )
     assert (into_y.status_code, into_y.json()["code"]) == (404, "NOT_FOUND")
+    # Station A's DMS file (its header is enough to upload): station A sees it, station B does not.
+    header = b"dms_reference,vin,customer_id,received_at,odometer_km,fuel_eighths,concern,line_kind,service_type\n"
+    orders = {"file": ("day.csv", header, "text/csv")}
+    sent = await env.client.post("/imports", headers=t.manager_a.headers, data={"kind": "repair_orders"}, files=orders)
+    assert sent.status_code == 202, sent.text
     query = "{ imports(first: 10) { edges { node { id } } } }"
     for principal, network in ((t.hq_x, t.network_x), (t.hq_y, t.network_y)):
         edges = (await graphql(env.client, query, principal))["data"]["imports"]["edges"]
-        own = await env.seed.scalars(text("SELECT id FROM imports WHERE network_id = :n"), {"n": network})
+        own = await env.seed.scalars(
+            text("SELECT id FROM imports WHERE network_id = :n ORDER BY created_at DESC, id DESC"), {"n": network}
+        )
         assert [e["node"]["id"] for e in edges] == [gid("Import", i) for i in own]
-    body = await graphql(env.client, query, t.manager_a)
-    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    for principal, expected in ((t.manager_a, [sent.json()["id"]]), (t.manager_b, [])):
+        edges = (await graphql(env.client, query, principal))["data"]["imports"]["edges"]
+        assert [e["node"]["id"] for e in edges] == expected
+        assert (await graphql(env.client, NODE, principal, id=sent.json()["id"]))["data"]["node"] == (
+            {"id": sent.json()["id"], "__typename": "Import"} if expected else None
+        )
 
 
 async def _notification(env: Env, network: UUID, station: UUID | None) -> UUID:

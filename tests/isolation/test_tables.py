@@ -340,23 +340,36 @@ async def test_notifications_stay_in_their_inbox(scoped: Scoped, seed: AsyncSess
             )
 
 
-async def test_imports_are_hq_only_and_stay_in_their_network(
-    scoped: Scoped, seed: AsyncSession, tenants: Tenants
-) -> None:
-    for network in (tenants.network_x, tenants.network_y):
-        await seed.execute(
-            text(
-                "INSERT INTO imports (id, network_id, kind, filename, file_format, content, content_hash, mode, "
-                "status) VALUES (:id, :n, 'parts', 'f.csv', 'csv', 'x', :h, 'all_or_nothing', 'queued')"
-            ),
-            {"id": new_id(), "n": network, "h": new_id().hex},
-        )
+async def test_imports_stay_in_their_network_and_station(scoped: Scoped, seed: AsyncSession, tenants: Tenants) -> None:
+    """HQ sees its network's imports; a station only its own (its DMS's repair orders), and writes no other."""
+    insert = (
+        "INSERT INTO imports (id, network_id, station_id, kind, filename, file_format, content, content_hash, mode, "
+        "status) VALUES (:id, :n, :s, :k, 'f.csv', 'csv', 'x', :h, 'all_or_nothing', 'queued')"
+    )
+    rows = [
+        (tenants.network_x, None, "parts"),
+        (tenants.network_y, None, "parts"),
+        (tenants.network_x, tenants.station_a, "repair_orders"),
+        (tenants.network_x, tenants.station_b, "repair_orders"),
+    ]
+    for network, station, kind in rows:
+        await seed.execute(text(insert), {"id": new_id(), "n": network, "s": station, "k": kind, "h": new_id().hex})
     async with scoped(tenants.hq_y.scope) as session:
         seen = (await session.execute(text("SELECT DISTINCT network_id FROM imports"))).scalars().all()
         assert seen == [tenants.network_y]
+    async with scoped(tenants.hq_x.scope) as session:
+        assert await session.scalar(text("SELECT count(*) FROM imports")) == 3
     async with scoped(tenants.manager_a.scope) as session:
-        with pytest.raises(DBAPIError, match="permission denied"):
-            await session.execute(text("SELECT count(*) FROM imports"))
+        seen = (await session.execute(text("SELECT station_id FROM imports"))).scalars().all()
+        assert seen == [tenants.station_a]
+        others = text("UPDATE imports SET status = 'failed' WHERE station_id IS DISTINCT FROM :a")
+        changed = await session.execute(others, {"a": tenants.station_a})
+        assert changed.rowcount == 0
+        with pytest.raises(DBAPIError, match="row-level security"):
+            await session.execute(
+                text(insert),
+                {"id": new_id(), "n": tenants.network_x, "s": tenants.station_b, "k": "repair_orders", "h": "b"},
+            )
 
 
 DELIVERED_ONLY = {

@@ -28,6 +28,7 @@ expose(
         ImportKind.PARTS: "Catalogue parts.",
         ImportKind.PRICES: "The prices of a draft price list.",
         ImportKind.VEHICLES: "The network's vehicle register, from the sales system.",
+        ImportKind.REPAIR_ORDERS: "A station's repair orders (a day's, say) from its dealer management system.",
     },
 )
 expose(
@@ -57,12 +58,12 @@ class ImportProblem:
     reason: str = strawberry.field(description="What is wrong with it.")
 
 
-@strawberry.type(description="An uploaded catalogue or price file and what became of it.")
+@strawberry.type(description="An uploaded bulk file (catalogue, prices, vehicles, repair orders) and its outcome.")
 class Import(relay.Node):
     id: relay.NodeID[UUID]
     kind: ImportKind = strawberry.field(description="What the file imports.")
     filename: str = strawberry.field(description="The file's name as uploaded.")
-    file_format: str = strawberry.field(description="csv or xlsx.")
+    file_format: str = strawberry.field(description="csv, xlsx or jsonl.")
     mode: ImportMode = strawberry.field(description="What is done with a file that has bad rows.")
     status: ImportStatus = strawberry.field(description="Where the import is.")
     rows_total: int | None = strawberry.field(description="Data rows in the file; empty until checked.")
@@ -115,7 +116,10 @@ class Import(relay.Node):
 
 @strawberry.type
 class ImportsQuery:
-    @strawberry.field(extensions=needs(Permission.policy_publish), description="HQ: the imports, newest first.")
+    @strawberry.field(
+        extensions=needs(Permission.imports_read),
+        description="The bulk files and what became of them, newest first: HQ sees the network's, a station its own.",
+    )
     async def imports(
         self,
         info: Info,

@@ -17,6 +17,7 @@ import contextlib
 import csv
 import hashlib
 import io
+import json
 import re
 import zipfile
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -36,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.core import journal, outbox, storage
 from dealernet.core.access import Permission, require
 from dealernet.core.db import new_id
-from dealernet.core.errors import Conflict, NotFound, ValidationFailed
+from dealernet.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dealernet.core.paging import check_page_size
 from dealernet.core.scope import Scope
 from dealernet.policy.models import Import, Publication
@@ -81,7 +82,9 @@ def file_format(filename: str, content: bytes) -> str:
         return "xlsx"
     if name.endswith((".csv", ".txt")):
         return "csv"
-    raise ValidationFailed("upload a .csv or .xlsx file", fields={"file": "not CSV or XLSX"})
+    if name.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    raise ValidationFailed("upload a .csv, .xlsx or .jsonl file", fields={"file": "not CSV, XLSX or JSON lines"})
 
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
@@ -169,8 +172,41 @@ def _read_header(kind: str, rows: Iterator[tuple[int, list[str]]]) -> list[str]:
 
 
 def check_header(kind: str, content: bytes, fmt: str) -> list[str]:
-    """The file can be read and its header names the kind's columns."""
+    """The file can be read and its header names the kind's columns (JSON lines: it starts with an object)."""
+    if fmt == "jsonl":
+        first = next(iter(read_json_lines(content[:1_000_000])), None)
+        if first is None or not isinstance(first[1], dict):
+            raise ValidationFailed("a JSON lines file has one JSON object per line", fields={"file": "line 1"})
+        return sorted(first[1])
     return _read_header(kind, _raw_rows(content, fmt))
+
+
+def read_json_lines(content: bytes) -> list[tuple[int, Any]]:
+    """(line number, value) of every non-blank line of a JSON lines file; a line that is not JSON reads as
+    the JsonProblem saying why (it is that record's problem, not the file's)."""
+    try:
+        decoded = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        reason = f"byte {exc.start} is not UTF-8"
+        raise ValidationFailed("a JSON lines file must be UTF-8", fields={"file": reason}) from exc
+    values: list[tuple[int, Any]] = []
+    for number, text_line in enumerate(decoded.splitlines(), start=1):
+        if not text_line.strip():
+            continue
+        if len(values) == MAX_ROWS:
+            raise ValidationFailed(f"at most {MAX_ROWS:,} records per file", fields={"file": "too many rows"})
+        try:
+            values.append((number, json.loads(text_line)))
+        except ValueError as exc:  # a truncated last line, say: that line's problem
+            values.append((number, JsonProblem(str(exc)[:200])))
+    return values
+
+
+@dataclass(frozen=True)
+class JsonProblem:
+    """A line of a JSON lines file that is not JSON."""
+
+    reason: str
 
 
 def read_file(kind: str, content: bytes, fmt: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
@@ -240,6 +276,7 @@ async def check_rows(
     """Staging records of the good rows and the problems of the bad ones; a repeated part (and currency)
     is a problem on the later line."""
     spec = KINDS[kind]
+    assert spec.check is not None, f"{kind} loads its files itself"
     records: list[tuple[Any, ...]] = []
     problems: list[Problem] = []
     first_seen: dict[Any, int] = {}
@@ -271,21 +308,43 @@ class Unresolved:
 
 
 @dataclass(frozen=True)
+class Loaded:
+    """What a kind's own loader made of a file: its data rows, the rows written and the problems."""
+
+    total: int
+    written: int
+    problems: list[Problem]
+    rejected: int | None = None  # records refused, where problems' lines do not count them (lines of an order)
+
+
+# A kind whose records are not one row each (a repair order and its lines) loads the file itself:
+# (session, scope, the import, its content, progress) -> what it made of it; in ALL_OR_NOTHING mode it
+# writes nothing when there is a problem.
+Loader = Callable[[AsyncSession, Scope, Import, bytes, Progress], Awaitable[Loaded]]
+RowCheck = Callable[[int, Mapping[str, str]], tuple[tuple[Any, ...] | None, list[Problem]]]
+
+
+@dataclass(frozen=True)
 class ImportKindSpec:
     """One kind of bulk file: its columns, the check of one row (the API's own rules) into a staging record,
-    what may appear once per file, the staging table, and the one statement that merges it."""
+    what may appear once per file, the staging table, and the one statement that merges it — or, for a kind
+    whose records span rows, its own `load`. A station's kind (`station_owned`) is uploaded by a station and
+    seen by it and HQ only."""
 
     kind: str
     required: tuple[str, ...]
     optional: tuple[str, ...]
-    check: Callable[[int, Mapping[str, str]], tuple[tuple[Any, ...] | None, list[Problem]]]
-    key: Callable[[tuple[Any, ...]], Any]
-    key_column: str
-    staging: str  # the staging table's columns, `line` first
-    staging_columns: tuple[str, ...]
-    merge: str  # INSERT … SELECT … FROM {staging} …; parameters :network and the kind's own
     permission: Permission
+    check: RowCheck | None = None
+    key: Callable[[tuple[Any, ...]], Any] = lambda record: record
+    key_column: str = ""
+    staging: str = ""  # the staging table's columns, `line` first
+    staging_columns: tuple[str, ...] = ()
+    merge: str = ""  # INSERT … SELECT … FROM {staging} …; parameters :network and the kind's own
     unresolved: Unresolved | None = None
+    formats: tuple[str, ...] = ("csv", "xlsx")
+    load: Loader | None = None
+    station_owned: bool = False
 
 
 _PARTS_UNRESOLVED = Unresolved(
@@ -326,11 +385,16 @@ _MERGE = {
 }
 
 
-async def _copy(session: AsyncSession, table: str, columns: list[str], records: Sequence[tuple[Any, ...]]) -> None:
-    """COPY through the session's own connection, inside its transaction and tenant scope."""
+async def copy_records(
+    session: AsyncSession, table: str, records: Sequence[tuple[Any, ...]], columns: Sequence[str] | None = None
+) -> None:
+    """COPY through the session's own connection, inside its transaction and tenant scope (all the table's
+    columns in order, unless `columns` names them)."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(table, records=records, columns=columns)  # type: ignore[union-attr]
+    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+        table, records=records, columns=list(columns) if columns is not None else None
+    )
 
 
 async def stage(session: AsyncSession, kind: str, staging: str, records: Sequence[tuple[Any, ...]]) -> list[Problem]:
@@ -338,7 +402,7 @@ async def stage(session: AsyncSession, kind: str, staging: str, records: Sequenc
     which are then left out."""
     spec = KINDS[kind]
     await session.execute(text(f"CREATE TEMPORARY TABLE {staging} ({spec.staging}) ON COMMIT DROP"))
-    await _copy(session, staging, list(spec.staging_columns), records)
+    await copy_records(session, staging, records, spec.staging_columns)
     if spec.unresolved is None:
         return []
     lines = list((await session.execute(text(spec.unresolved.lines.format(staging=staging)))).scalars())
@@ -435,7 +499,14 @@ async def start_import(
     if len(content) > MAX_BYTES:
         raise ValidationFailed(f"at most {MAX_BYTES // 1024 // 1024} MB per file", fields={"file": "too large"})
     # Now, not in the job, and off the event loop: a workbook is parsed by native code for seconds.
+    spec = KINDS[kind]
+    if spec.station_owned and scope.station_id is None:
+        raise Forbidden("this file is a station's own: its people or its DMS upload it")
     fmt = await asyncio.to_thread(file_format, filename, content)
+    if fmt not in spec.formats:
+        raise ValidationFailed(
+            f"a {kind} file is {' or '.join(spec.formats)}", fields={"file": f"not {', '.join(spec.formats)}"}
+        )
     await asyncio.to_thread(check_header, kind, content, fmt)
     digest = hashlib.sha256(content).hexdigest()
     earlier = await _same_file(session, kind, publication_id, digest)
@@ -445,6 +516,7 @@ async def start_import(
         id=new_id(),
         network_id=scope.network_id,
         kind=kind,
+        station_id=scope.station_id if spec.station_owned else None,
         publication_id=publication_id,
         filename=storage.clean_filename(filename, default="upload"),
         file_format=fmt,
@@ -506,6 +578,16 @@ async def run_import(
             )
         params |= {"publication": draft.id, "region": draft.region_id, "effective_on": draft.effective_on}
     content = await session.scalar(select(Import.content).where(Import.id == row.id))
+    load = KINDS[row.kind].load
+    if load is not None:
+        try:
+            loaded = await load(session, scope, row, content or b"", progress)
+        except ValidationFailed as exc:
+            return await _finish(session, scope, row, ImportStatus.REJECTED, 0, 0, [Problem(0, "file", exc.message)])
+        status = ImportStatus.REJECTED if loaded.problems and row.mode == ALL_OR_NOTHING else ImportStatus.DONE
+        return await _finish(
+            session, scope, row, status, loaded.total, loaded.written, loaded.problems, rejected=loaded.rejected
+        )
     try:
         _, rows = await asyncio.to_thread(read_file, row.kind, content or b"", row.file_format)
     except ValidationFailed as exc:  # the file itself: a rejection with the reason, not a retry
@@ -531,10 +613,12 @@ async def _finish(
     total: int,
     written: int,
     problems: list[Problem],
+    *,
+    rejected: int | None = None,
 ) -> Import:
     problems.sort(key=lambda p: (p.line, p.column))
     row.status, row.rows_total, row.rows_written = status, total, written
-    row.rows_rejected = len({p.line for p in problems})
+    row.rows_rejected = len({p.line for p in problems}) if rejected is None else rejected
     row.errors = [p.as_dict() for p in problems[:MAX_ERRORS]]
     row.finished_at = datetime.now(UTC)
     await session.flush()
@@ -582,15 +666,15 @@ async def read_progress(redis: ArqRedis | None, import_id: UUID) -> tuple[int, i
 
 
 async def imports_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, Import]:
-    require(scope, Permission.policy_publish)
+    require(scope, Permission.imports_read)
     return {row.id: row for row in await session.scalars(select(Import).where(Import.id.in_(ids)))}
 
 
 async def list_imports(
     session: AsyncSession, scope: Scope, *, first: int, after: tuple[str, UUID] | None = None
 ) -> list[Import]:
-    """The network's imports, newest first; first + 1 rows."""
-    require(scope, Permission.policy_publish)
+    """HQ: the network's imports (its stations' too); a station: its own. Newest first; first + 1 rows."""
+    require(scope, Permission.imports_read)
     check_page_size(first)
     stmt = select(Import).order_by(Import.created_at.desc(), Import.id.desc()).limit(first + 1)
     if after is not None:

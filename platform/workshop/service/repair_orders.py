@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, func, select, text, tuple_
@@ -42,7 +43,6 @@ from dealernet.workshop.models import (
 )
 from dealernet.workshop.rules import Arrival, Consent, LineKind, RepairOrderStatus
 
-CENT = Decimal("0.01")
 MAX_QUANTITY = Decimal("99999999.99")
 MAX_BELONGINGS = 50
 
@@ -93,13 +93,15 @@ def _station_of(scope: Scope) -> UUID:
     return scope.station_id
 
 
-async def next_in_station_series(session: AsyncSession, scope: Scope, series: str) -> int:
-    """The next number of a station's own series (its repair orders, certificates, parts orders per year)."""
+async def next_in_station_series(session: AsyncSession, scope: Scope, series: str, count: int = 1) -> int:
+    """The next number of a station's own series (its repair orders, certificates, parts orders per year);
+    with `count`, the last of that many taken at once (a bulk file's orders)."""
     statement = (
         insert(StationCounter)
-        .values(station_id=scope.station_id, series=series, network_id=scope.network_id, value=1)
+        .values(station_id=scope.station_id, series=series, network_id=scope.network_id, value=count)
         .on_conflict_do_update(
-            index_elements=[StationCounter.station_id, StationCounter.series], set_={"value": StationCounter.value + 1}
+            index_elements=[StationCounter.station_id, StationCounter.series],
+            set_={"value": StationCounter.value + count},
         )
         .returning(StationCounter.value)
     )
@@ -200,17 +202,19 @@ async def _comeback_of(session: AsyncSession, scope: Scope, data: Reception, now
     )
     if previous is None or previous.completed_at is None or previous.repair_level is None:
         return None
-    guarantees = await session.scalar(_GUARANTEES, {"on": today, "station": scope.station_id}) or []
-    guarantee = next((g for g in guarantees if rules.guarantee_key(g["repair"]) == previous.repair_level), None)
-    if guarantee is None:
-        return None
-    back = rules.is_comeback(
+    guarantees = await repair_guarantees(session, scope.station_id, today)
+    back = rules.is_comeback_of(
+        guarantees,
+        repair_level=previous.repair_level,
         days_since=(now - previous.completed_at).days,
         km_since=data.odometer_km - previous.odometer_km,
-        guarantee_days=guarantee["days"],
-        guarantee_km=guarantee["km"],
     )
     return previous.id if back else None
+
+
+async def repair_guarantees(session: AsyncSession, station_id: UUID | None, on: date) -> list[dict[str, Any]]:
+    """The repair-quality guarantees of the warranty terms in force at the station on a date."""
+    return list(await session.scalar(_GUARANTEES, {"on": on, "station": station_id}) or [])
 
 
 async def _order(session: AsyncSession, scope: Scope, repair_order_id: UUID, *, lock: bool = True) -> RepairOrder:
@@ -285,7 +289,7 @@ async def add_line(
         part_id=part_id if kind == LineKind.PART else None,
         quantity=quantity,
         unit_price=unit_price,
-        amount=(quantity * unit_price).quantize(CENT),
+        amount=rules.line_amount(quantity, unit_price),
         price_source=source,
         consent=Consent.PENDING,
         added_after_consent=any(existing.consent == Consent.CONSENTED for existing in lines),
