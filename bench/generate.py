@@ -28,7 +28,7 @@ from dealernet.core import bootstrap
 from dealernet.core.db import new_id
 from dealernet.core.embedded import resolve_servers
 from dealernet.core.settings import load_settings
-from dealernet.workshop.rules import check_digit, repair_order_number
+from dealernet.workshop.rules import check_digit, customer_notice_at, repair_order_number
 
 GROUPS = ("BRAKES", "ENGINE", "BODY", "CHASSIS", "ELECTRICAL", "TRANSMISSION")
 MODELS = ("J6P", "J7", "JH6", "T5")
@@ -158,6 +158,7 @@ async def main(scale: float, seed: int, database: str) -> None:
                     rng.randint(0, 8),
                     "客户描述的故障",
                     received + timedelta(hours=6),
+                    customer_notice_at(received, received + timedelta(hours=6)),
                     received,
                     done,
                     done if status in ("settled", "handed_over") else None,
@@ -202,6 +203,7 @@ async def main(scale: float, seed: int, database: str) -> None:
                 "fuel_eighths",
                 "concern",
                 "promised_at",
+                "customer_notice_at",
                 "received_at",
                 "completed_at",
                 "settled_at",

@@ -92,6 +92,12 @@ class RepairOrder(Base):
     handed_over_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     dms_reference: Mapped[str] = mapped_column(String(40), default="")  # the DMS's own number, once per station
+    # When the customer is to hear the car is (nearly) ready (rules.customer_notice_at of the promise), when the
+    # adviser was reminded of it, and when and by whom the customer was told.
+    customer_notice_at: Mapped[datetime]
+    customer_reminded_at: Mapped[datetime | None]
+    customer_told_at: Mapped[datetime | None]
+    customer_told_by: Mapped[UUID | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

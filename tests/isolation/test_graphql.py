@@ -1370,7 +1370,7 @@ async def _repair_order(env: Env) -> RepairOrder:
     order = RepairOrder(
         station_id=env.t.station_a, id=new_id(), network_id=env.t.network_x, number="RO2026000001", status="received",
         vehicle_id=vehicle.id, customer_id=customer.id, arrival="walk_in", odometer_km=1000, fuel_eighths=4,
-        concern="noise", promised_at=now.replace(year=now.year + 1), received_at=now,
+        concern="noise", promised_at=now.replace(year=now.year + 1), received_at=now, customer_notice_at=now,
     )  # fmt: skip
     env.seed.add(order)
     await env.seed.flush()
@@ -1459,6 +1459,10 @@ REPAIR_ORDER_CASES = {
         "reverseSettledLine", 'mutation($o: ID!, $l: ID!) { reverseSettledLine(input: {repairOrderId: $o, '
         'lineId: $l, reason: "r"}) { __typename } }',
     ),
+    "delayRepairOrder": _foreign_step(
+        "delayRepairOrder", 'mutation($o: ID!) { delayRepairOrder(input: {repairOrderId: $o, '
+        'promisedAt: "2999-01-01T00:00:00Z", reason: "r"}) { __typename } }',
+    ),
     "recordWork": _foreign_step(
         "recordWork", 'mutation($o: ID!, $l: ID!) { recordWork(input: {repairOrderId: $o, lineId: $l, cause: "c", '
         'correction: "d"}) { __typename } }',
@@ -1470,7 +1474,8 @@ REPAIR_ORDER_CASES = {
     **{
         field: _foreign_step(field, _STEP.format(field=field))
         for field in (
-            "startWork", "completeRepairOrder", "settleRepairOrder", "handOverRepairOrder", "cancelRepairOrder"
+            "startWork", "completeRepairOrder", "settleRepairOrder", "handOverRepairOrder", "cancelRepairOrder",
+            "recordCustomerTold",
         )
     },
 }  # fmt: skip

@@ -144,8 +144,14 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
             "settleRepairOrder",
             "handOverRepairOrder",
             "cancelRepairOrder",
+            "recordCustomerTold",
         )
     },
+    "delayRepairOrder": (
+        """mutation($o: ID!) { delayRepairOrder(input: {repairOrderId: $o, promisedAt: "2000-01-01T00:00:00Z",
+        reason: ""}) { __typename } }""",
+        {"o": NOBODY},
+    ),
     "createCustomer": ('mutation { createCustomer(input: {name: "", phone: "x"}) { __typename } }', {}),
     "updateCustomer": (
         'mutation($c: ID!) { updateCustomer(input: {customerId: $c, name: "", phone: "x"}) { __typename } }',

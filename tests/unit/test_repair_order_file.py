@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dealernet.workshop.rules import RepairOrderStatus
 from dealernet.policy.service import imports
+from dealernet.workshop.rules import RepairOrderStatus
 from dealernet.workshop.service.repair_order_imports import REPAIR_ORDER_IMPORT, Document, check_order, read_documents
 
 ZONE = ZoneInfo("Asia/Shanghai")

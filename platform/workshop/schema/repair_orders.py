@@ -24,7 +24,7 @@ from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import After, First, connection, gid, keyset_after, load_nodes, maybe_gid, uuid_of
 from dealernet.graphql.scalars import Money
 from dealernet.policy.rules import RepairLevel, ServiceType
-from dealernet.workshop import models, rules
+from dealernet.workshop import models
 from dealernet.workshop.rules import Arrival, Consent, LineKind, RepairOrderStatus
 from dealernet.workshop.schema.customers import Customer, customer_loader
 from dealernet.workshop.schema.vehicles import Vehicle, vehicle_loader
@@ -149,7 +149,13 @@ class RepairOrder(relay.Node):
     repair_level: RepairLevel | None = strawberry.field(description="The repair level, when it has one.")
     promised_at: datetime = strawberry.field(description="When the car was promised ready.")
     customer_notice_at: datetime = strawberry.field(
-        description="When to tell the customer it is (nearly) ready: 1 h ahead for jobs under 2 days, else 4 h."
+        description=(
+            "When to tell the customer it is (nearly) ready, or delayed: 1 h ahead of the promise for jobs under "
+            "2 days, else 4 h. The station is reminded then."
+        )
+    )
+    customer_told_at: datetime | None = strawberry.field(
+        description="When the customer was told of the current promise; empty until then (a delay empties it)."
     )
     received_at: datetime = strawberry.field(description="When it was checked in.")
     work_started_at: datetime | None = strawberry.field(description="When the work started.")
@@ -181,7 +187,8 @@ class RepairOrder(relay.Node):
             concern=row.concern,
             repair_level=RepairLevel(row.repair_level) if row.repair_level else None,
             promised_at=row.promised_at,
-            customer_notice_at=rules.customer_notice_at(row.received_at, row.promised_at),
+            customer_notice_at=row.customer_notice_at,
+            customer_told_at=row.customer_told_at,
             received_at=row.received_at,
             work_started_at=row.work_started_at,
             completed_at=row.completed_at,
@@ -291,6 +298,13 @@ class ReverseLineInput:
     repair_order_id: strawberry.ID = strawberry.field(description="The settled repair order (global id).")
     line_id: strawberry.ID = strawberry.field(description="The line to reverse (global id).")
     reason: str = strawberry.field(description="Why, in words (kept with the correction).")
+
+
+@strawberry.input(description="A later promise for a car that will not be ready in time, and why.")
+class DelayRepairOrderInput:
+    repair_order_id: strawberry.ID = strawberry.field(description="The repair order (global id).")
+    promised_at: datetime = strawberry.field(description="The new promised time, later than the old one.")
+    reason: str = strawberry.field(description="Why the car is late, as the customer was told.")
 
 
 @strawberry.type(description="What the repair-order mutations answer when they worked.")
@@ -524,6 +538,28 @@ class RepairOrdersMutation:
     @strawberry.mutation(extensions=needs(Permission.repair_orders_manage), description="Hand the car over.")
     async def hand_over_repair_order(self, info: Info, id: RepairOrderId) -> RepairOrderResult:
         return await _step(info, repair_orders.hand_over, id)
+
+    @strawberry.mutation(
+        extensions=needs(Permission.repair_orders_manage),
+        description="Record that the customer was told the car is (nearly) ready, once per promise.",
+    )
+    async def record_customer_told(self, info: Info, id: RepairOrderId) -> RepairOrderResult:
+        return await _step(info, repair_orders.record_customer_told, id)
+
+    @strawberry.mutation(
+        extensions=needs(Permission.repair_orders_manage),
+        description="Move the promise of a car that will not be ready in time; the customer was told why.",
+    )
+    async def delay_repair_order(
+        self, info: Info, input: Annotated[DelayRepairOrderInput, strawberry.argument(description="The delay.")]
+    ) -> RepairOrderResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.RepairOrder:
+            order_id = uuid_of(input.repair_order_id, "RepairOrder", "repairOrderId")
+            return await repair_orders.delay(
+                session, scope, repair_order_id=order_id, promised_at=input.promised_at, reason=input.reason
+            )
+
+        return await attempt(info.context, run, _success)
 
     @strawberry.mutation(
         extensions=needs(Permission.repair_orders_manage), description="Cancel a repair order before completion."

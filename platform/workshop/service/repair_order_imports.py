@@ -612,20 +612,22 @@ async def _comebacks(
 _INSERT_ORDERS = """
     INSERT INTO repair_orders (station_id, id, network_id, number, status, vehicle_id, customer_id, arrival,
         odometer_km, odometer_reason, fuel_eighths, visible_damage, belongings, concern, repair_level, promised_at,
-        received_at, received_by, comeback_of, work_started_at, completed_at, inspected_by, certificate_number,
-        settled_at, handed_over_at, dms_reference)
+        customer_notice_at, received_at, received_by, comeback_of, work_started_at, completed_at, inspected_by,
+        certificate_number, settled_at, handed_over_at, dms_reference)
     SELECT :station, s.id, :network, n.number, n.status, s.vehicle_id, s.customer_id, n.arrival, s.odometer_km,
         s.odometer_reason, n.fuel_eighths, n.visible_damage, string_to_array(n.belongings, '|'), n.concern,
-        n.repair_level, n.promised_at, s.received_at, :actor, n.comeback_of, s.received_at, n.completed_at,
+        n.repair_level, n.promised_at, n.customer_notice_at, s.received_at, :actor, n.comeback_of, s.received_at,
+        n.completed_at,
         CASE WHEN n.completed_at IS NOT NULL THEN CAST(:actor AS uuid) END, n.certificate_number, n.settled_at,
         n.handed_over_at, s.reference
     FROM {orders} s JOIN unnest(CAST(:lines AS integer[]), CAST(:numbers AS text[]), CAST(:statuses AS text[]),
         CAST(:arrivals AS text[]), CAST(:fuel AS smallint[]), CAST(:damage AS text[]), CAST(:belongings AS text[]),
         CAST(:concerns AS text[]), CAST(:levels AS text[]), CAST(:promised AS timestamptz[]),
+        CAST(:notices AS timestamptz[]),
         CAST(:comebacks AS uuid[]), CAST(:completed AS timestamptz[]), CAST(:certificates AS text[]),
         CAST(:settled AS timestamptz[]), CAST(:handed_over AS timestamptz[]))
       AS n(line, number, status, arrival, fuel_eighths, visible_damage, belongings, concern, repair_level,
-           promised_at, comeback_of, completed_at, certificate_number, settled_at, handed_over_at)
+           promised_at, customer_notice_at, comeback_of, completed_at, certificate_number, settled_at, handed_over_at)
       ON n.line = s.line
     ORDER BY s.received_at, s.line
 """
@@ -700,6 +702,7 @@ async def _write(
             "fuel": [o.fuel_eighths for o in orders], "damage": [o.visible_damage for o in orders],
             "belongings": ["|".join(o.belongings) for o in orders], "concerns": [o.concern for o in orders],
             "levels": [o.repair_level for o in orders], "promised": [o.promised_at for o in orders],
+            "notices": [rules.customer_notice_at(o.received_at, o.promised_at) for o in orders],
             "comebacks": [comebacks.get(o.line) for o in orders], "completed": [o.completed_at for o in orders],
             "certificates": [certificates.get(o.line) for o in orders], "settled": [o.settled_at for o in orders],
             "handed_over": [o.handed_over_at for o in orders],

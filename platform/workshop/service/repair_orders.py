@@ -164,6 +164,7 @@ async def receive(session: AsyncSession, scope: Scope, data: Reception) -> Repai
         concern=data.concern.strip(),
         repair_level=data.repair_level,
         promised_at=data.promised_at,
+        customer_notice_at=rules.customer_notice_at(now, data.promised_at),
         received_at=now,
         received_by=scope.actor_id,
         comeback_of=comeback_of,
@@ -480,6 +481,52 @@ async def cancel(session: AsyncSession, scope: Scope, *, repair_order_id: UUID) 
     order = await _order(session, scope, repair_order_id)
     order.cancelled_at = datetime.now(UTC)
     await _move(session, scope, order, RepairOrderStatus.CANCELLED)
+    return order
+
+
+async def record_customer_told(session: AsyncSession, scope: Scope, *, repair_order_id: UUID) -> RepairOrder:
+    """The service adviser told the customer the car is (nearly) ready — once per promise."""
+    require(scope, Permission.repair_orders_manage)
+    order = await _order(session, scope, repair_order_id)
+    if order.status not in rules.EDITABLE | {RepairOrderStatus.COMPLETED}:
+        raise Conflict(f"repair order {order.number} is {order.status}: there is nothing to tell the customer")
+    if order.customer_told_at is not None:
+        raise Conflict(f"the customer was told at {order.customer_told_at.isoformat()}")
+    now = datetime.now(UTC)
+    order.customer_told_at, order.customer_told_by = now, scope.actor_id
+    await session.flush()
+    after = {"told_at": now.isoformat(), "on_time": now <= order.customer_notice_at}
+    await journal.record(session, scope, entity="repair_order", entity_id=order.id, action="customer_told", after=after)
+    return order
+
+
+async def delay(
+    session: AsyncSession, scope: Scope, *, repair_order_id: UUID, promised_at: datetime, reason: str
+) -> RepairOrder:
+    """The car will not be ready as promised: the customer is told (as ahead of the old promise as the rule
+    asks; journaled when later) and the new promise has its own notice time."""
+    require(scope, Permission.repair_orders_manage)
+    order = await _order(session, scope, repair_order_id)
+    if order.status not in rules.EDITABLE:
+        raise Conflict(f"repair order {order.number} is {order.status}: its promise no longer moves")
+    now, reason = datetime.now(UTC), reason.strip()
+    problems: dict[str, str] = {}
+    if promised_at <= max(now, order.promised_at):
+        problems["promised_at"] = "later than now and than the promise it moves"
+    if not reason or len(reason) > 300:
+        problems["reason"] = "1 to 300 characters: why the car is late"
+    if problems:
+        raise ValidationFailed("the delay is not complete", fields=problems)
+    before = {"promised_at": order.promised_at.isoformat(), "customer_notice_at": order.customer_notice_at.isoformat()}
+    told_late = now > order.customer_notice_at
+    order.promised_at = promised_at
+    order.customer_notice_at = rules.customer_notice_at(order.received_at, promised_at)
+    order.customer_reminded_at = order.customer_told_at = order.customer_told_by = None
+    await session.flush()
+    after = {"promised_at": promised_at.isoformat(), "reason": reason, "told_late": told_late}
+    await journal.record(
+        session, scope, entity="repair_order", entity_id=order.id, action="delayed", before=before, after=after
+    )
     return order
 
 
