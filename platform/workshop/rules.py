@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import calendar
 import enum
-import operator
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,9 +29,14 @@ def normal_vin(vin: str) -> str:
     return vin.strip().upper()
 
 
+# Each place's weighted value of each character, so a VIN's sum is one lookup per character (an import
+# checks 100,000 of them).
+_WEIGHTED = tuple({c: value * weight for c, value in _VALUES.items()} for weight in _WEIGHTS)
+
+
 def check_digit(vin: str) -> str:
     """The check digit a 17-character VIN of allowed characters must carry at its ninth place."""
-    remainder = sum(map(operator.mul, map(_VALUES.__getitem__, vin), _WEIGHTS)) % 11
+    remainder = sum(map(dict.__getitem__, _WEIGHTED, vin)) % 11
     return "X" if remainder == 10 else str(remainder)
 
 

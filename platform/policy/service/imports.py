@@ -143,8 +143,9 @@ def _raw_rows(content: bytes, fmt: str) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(decoded, newline=""))
     start = 1
     for cells in reader:
-        if any(c.strip() for c in cells):
-            yield start, [c.strip() for c in cells]
+        stripped = [c.strip() for c in cells]
+        if any(stripped):
+            yield start, stripped
         start = reader.line_num + 1
 
 
@@ -213,11 +214,15 @@ def read_file(kind: str, content: bytes, fmt: str) -> tuple[list[str], list[tupl
     """The header and the data rows as {column: text} with their line numbers."""
     rows = _raw_rows(content, fmt)
     names = _read_header(kind, rows)
+    all_named = all(names)
     data: list[tuple[int, dict[str, str]]] = []
     for line, cells in rows:
         if len(data) == MAX_ROWS:
             raise ValidationFailed(f"at most {MAX_ROWS:,} rows per file", fields={"file": "too many rows"})
-        data.append((line, {n: cells[i] if i < len(cells) else "" for i, n in enumerate(names) if n}))
+        if len(cells) == len(names) and all_named:  # the usual row: one cell per column
+            data.append((line, dict(zip(names, cells, strict=True))))
+        else:
+            data.append((line, {n: cells[i] if i < len(cells) else "" for i, n in enumerate(names) if n}))
     return names, data
 
 
@@ -340,7 +345,9 @@ class ImportKindSpec:
     key_column: str = ""
     staging: str = ""  # the staging table's columns, `line` first
     staging_columns: tuple[str, ...] = ()
-    merge: str = ""  # INSERT … SELECT … FROM {staging} …; parameters :network and the kind's own
+    # INSERT … SELECT … FROM {staging} … (or several statements, run in order); parameters :network and the
+    # kind's own
+    merge: str | tuple[str, ...] = ""
     unresolved: Unresolved | None = None
     formats: tuple[str, ...] = ("csv", "xlsx")
     load: Loader | None = None
@@ -413,8 +420,12 @@ async def stage(session: AsyncSession, kind: str, staging: str, records: Sequenc
 
 async def merge(session: AsyncSession, kind: str, staging: str, params: Mapping[str, Any]) -> int:
     """Write the staged rows; how many rows were new or changed."""
-    result = await session.execute(text(KINDS[kind].merge.format(staging=staging)), dict(params))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    statements = KINDS[kind].merge
+    written = 0
+    for statement in (statements,) if isinstance(statements, str) else statements:
+        result = await session.execute(text(statement.format(staging=staging)), dict(params))
+        written += int(result.rowcount)  # type: ignore[attr-defined]
+    return written
 
 
 # The kinds of file the import path takes: the policy context's here; the contexts to the right add theirs
