@@ -56,6 +56,12 @@ APPLICANTS = (
 LATER_STAGES = ("approved", "rectification", "active")
 COMMITTEE = ("committee1@demo-motors.test", "committee2@demo-motors.test", "committee3@demo-motors.test")
 DEMO_APPLICANT_LOGIN = "applicant@hz01.demo-motors.test"
+# The people of the station that went live through onboarding: its manager, and the technician whose
+# certificate lets it be dispatched paid and warranty work (the workshop demo completes its repair orders).
+LIVE_STATION_LOGINS = (
+    ("manager@east0001.demo-motors.test", "Manager of the new Shanghai station", Role.STATION_MANAGER),
+    ("technician@east0001.demo-motors.test", "赵磊 Zhao Lei", Role.STATION_TECHNICIAN),
+)
 
 
 async def seed_demo_onboarding(session: AsyncSession, network_id: UUID, password: str, store: storage.Store) -> None:
@@ -118,6 +124,7 @@ async def seed_demo_onboarding(session: AsyncSession, network_id: UUID, password
             )
         if stage == "active":
             await _go_live(session, hq, store, application)
+            await _live_station_people(session, application, password)
 
 
 _CHECKLIST = [c.code for c in ACCEPTANCE_CHECKLIST]
@@ -237,6 +244,21 @@ async def _go_live(session: AsyncSession, hq: Scope, store: storage.Store, appli
         passed_on=today - timedelta(days=30),
         expires_on=today + timedelta(days=700),
     )
+
+
+async def _live_station_people(session: AsyncSession, application: Application, password: str) -> None:
+    for email, name, role in LIVE_STATION_LOGINS:
+        user = User(id=new_id(), email=email, display_name=name, is_active=True)
+        user.password_hash = hash_password(password)
+        session.add(user)
+        await session.flush()
+        session.add(
+            Membership(
+                id=new_id(), user_id=user.id, network_id=application.network_id, station_id=application.station_id,
+                role=role.value,
+            )
+        )  # fmt: skip
+    await session.flush()
 
 
 async def _regions(session: AsyncSession, network_id: UUID) -> dict[str, UUID]:

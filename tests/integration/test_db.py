@@ -24,7 +24,7 @@ from dealernet.policy.demo import seed_demo_policy
 from dealernet.policy.models import Part, Publication, PublicationDelivery
 from dealernet.tenants.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
 from dealernet.tenants.models import Membership, Network, Station, User
-from dealernet.workshop.demo import DEMO_VEHICLES, STAGES, seed_demo_workshop
+from dealernet.workshop.demo import COMEBACKS, DEMO_VEHICLES, ROUNDS, STAGES, seed_demo_workshop
 from dealernet.workshop.models import Vehicle
 from tests.factories import NetworkFactory, StationFactory, persist
 
@@ -112,8 +112,12 @@ async def test_demo_seed_twice_changes_nothing(seed: AsyncSession) -> None:
     statuses = (await seed.execute(text("SELECT status, count(*) FROM repair_orders GROUP BY status"))).all()
     stations = await seed.scalar(text("SELECT count(DISTINCT station_id) FROM repair_orders"))
     assert stations >= 2  # SH01 and BJ02 at least
-    assert sum(n for _, n in statuses) == stations * len(STAGES)  # each station's orders, once
-    assert {"received", "in_work"} <= {status for status, _ in statuses}
+    assert sum(n for _, n in statuses) == stations * ROUNDS * len(STAGES) + COMEBACKS  # each order once
+    assert {"received", "in_work", "handed_over"} <= {status for status, _ in statuses}
+    comebacks = await seed.scalar(text("SELECT count(*) FROM repair_orders WHERE comeback_of IS NOT NULL"))
+    assert comebacks == COMEBACKS  # at the station that may be dispatched the work (it went live onboarding)
+    parts_orders = (await seed.execute(text("SELECT status, count(*) FROM parts_orders GROUP BY status"))).all()
+    assert dict(parts_orders) == {"submitted": stations, "shipped": stations, "received": stations}
     stages = (await seed.execute(text("SELECT stage FROM applications ORDER BY stage"))).scalars().all()
     assert stages == ["active", "approved", "draft", "rectification", "reserve", "shortlisted", "submitted"]
 
