@@ -46,6 +46,7 @@ from dealernet.tenants.schema.notifications import NotificationsMutation, Notifi
 from dealernet.tenants.schema.partners import Partner, PartnersMutation, PartnersQuery
 from dealernet.tenants.schema.sign_in import SignInMutation, SignInQuery
 from dealernet.tenants.schema.station_clients import StationClientsMutation, StationClientsQuery
+from dealernet.warranty.schema.claims import ClaimsMutation, ClaimsQuery
 from dealernet.workshop.schema.customers import CustomersMutation, CustomersQuery
 from dealernet.workshop.schema.parts_orders import PartsOrdersMutation, PartsOrdersQuery
 from dealernet.workshop.schema.repair_orders import RepairOrdersMutation, RepairOrdersQuery
@@ -90,6 +91,7 @@ class Query(
     CustomersQuery,
     RepairOrdersQuery,
     PartsOrdersQuery,
+    ClaimsQuery,
     AuditQuery,
     NodeQuery,
 ):
@@ -123,6 +125,7 @@ class Mutation(
     CustomersMutation,
     RepairOrdersMutation,
     PartsOrdersMutation,
+    ClaimsMutation,
 ):
     pass
 

@@ -87,6 +87,9 @@ class Permission(enum.StrEnum):
     # Also the OAuth scopes a partner's API client may hold.
     parts_read = "parts:read"
     claims_read = "claims:read"
+    warranty_claims_read = "warranty_claims:read"
+    warranty_claims_raise = "warranty_claims:raise"
+    warranty_claims_decide = "warranty_claims:decide"
     recovery_read = "recovery:read"
 
 
@@ -144,6 +147,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.parts_orders_fulfil: frozenset({Role.HQ_ADMIN}),
     Permission.parts_read: HQ | STATION | {Role.PARTNER_USER},
     Permission.claims_read: HQ | STATION | {Role.PARTNER_USER},
+    # Warranty claims: the station's warranty clerk (or manager) raises and submits; HQ's warranty auditors decide.
+    Permission.warranty_claims_read: HQ | STATION,
+    Permission.warranty_claims_raise: frozenset({Role.STATION_MANAGER, Role.STATION_WARRANTY_CLERK}),
+    Permission.warranty_claims_decide: frozenset({Role.HQ_ADMIN, Role.HQ_WARRANTY_AUDITOR}),
     Permission.recovery_read: frozenset({Role.HQ_ADMIN, Role.HQ_WARRANTY_AUDITOR, Role.PARTNER_USER}),
 }
 

@@ -49,6 +49,9 @@ TENANT_TABLES = {
     "parts_orders": "station",
     "repair_order_files": "station",
     "parts_order_lines": "station",
+    "claims": "station",
+    "claim_lines": "station",
+    "claim_adjudications": "station",
     "part_supersessions": "network",
     "service_bom_lines": "network",
     "publications": "network (stations: delivered)",
@@ -56,7 +59,7 @@ TENANT_TABLES = {
     "part_prices": "network (stations: delivered)",
     "labour_operations": "network",
     "notifications": "station",
-    "imports": "network (HQ only)",
+    "imports": "network (a station: its own)",
     "labour_rates": "network (stations: delivered)",
     "warranty_coverages": "network (stations: delivered)",
     "warranty_terms": "network (stations: delivered)",
@@ -112,9 +115,16 @@ async def test_station_owned_tables_of_the_workshop_on_are_keyed_by_station(conn
         if mapper.class_.__module__.startswith(COMPOSITE_KEYED_CONTEXTS)
         and {"station_id", "id"} <= set(mapper.local_table.columns.keys())  # a counter is keyed by its series
     ]
-    assert {"customers", "repair_orders", "repair_order_lines", "parts_orders", "parts_order_lines"} <= set(
-        tables
-    )  # it covers what it should
+    assert {
+        "customers",
+        "repair_orders",
+        "repair_order_lines",
+        "parts_orders",
+        "parts_order_lines",
+        "claims",
+        "claim_lines",
+        "claim_adjudications",
+    } <= set(tables)  # it covers what it should
     rows = await connection.execute(
         text(
             "SELECT c.relname, array_agg(a.attname ORDER BY k.ordinality) FROM pg_constraint p "

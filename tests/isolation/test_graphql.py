@@ -27,6 +27,7 @@ from dealernet.policy.models import LabourOperation, Part, Publication, Publicat
 from dealernet.tenants.models import ApiClient, Invitation, Membership, Region, StationClient
 from dealernet.tenants.service.sign_in import digest, scope_for
 from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
+from dealernet.warranty.models import Claim, ClaimLine
 from dealernet.workshop.models import Customer, PartsOrder, PartsOrderLine, RepairOrder, RepairOrderLine, Vehicle
 from tests.conftest import PartnerWorld, Principal, Tenants, graphql
 from tests.factories import network_today
@@ -1481,6 +1482,98 @@ REPAIR_ORDER_CASES = {
 }  # fmt: skip
 
 
+# --- Warranty claims (warranty) --------------------------------------------------------------------------
+
+
+async def _claim(env: Env) -> Claim:
+    """Station A's submitted claim of a warranty line of its repair order (written directly)."""
+    order = await _repair_order(env)
+    line = RepairOrderLine(
+        station_id=order.station_id, id=new_id(), network_id=order.network_id, repair_order_id=order.id,
+        position=1, kind="labour", service_type="warranty", labour_operation_id=(await _operation(env)),
+        quantity=1, unit_price=100, amount=100, consent="consented",
+    )  # fmt: skip
+    env.seed.add(line)
+    await env.seed.flush()
+    claim = Claim(
+        station_id=order.station_id, id=new_id(), network_id=order.network_id, number="WC2026000001",
+        repair_order_id=order.id, vehicle_id=order.vehicle_id, claim_type="normal", status="submitted",
+        repair_date=network_today(), odometer_km=1000, claimed_amount=100, version=2,
+        submitted_at=datetime.now(UTC),
+    )  # fmt: skip
+    env.seed.add(claim)
+    await env.seed.flush()
+    env.seed.add(
+        ClaimLine(
+            station_id=order.station_id, id=new_id(), network_id=order.network_id, claim_id=claim.id, position=1,
+            repair_order_line_id=line.id, kind="labour", labour_operation_id=line.labour_operation_id, quantity=1,
+            unit_price=100, amount=100,
+        )
+    )  # fmt: skip
+    await env.seed.flush()
+    return claim
+
+
+async def case_claims(env: Env) -> None:
+    claim = await _claim(env)
+    query = "{ claims(first: 10) { edges { node { id lines { amount } } } } }"
+    for principal, expected in ((env.t.manager_a, [gid("Claim", claim.id)]), (env.t.hq_x, [gid("Claim", claim.id)]),
+                                (env.t.manager_b, []), (env.t.hq_y, [])):  # fmt: skip
+        edges = (await graphql(env.client, query, principal))["data"]["claims"]["edges"]
+        assert [e["node"]["id"] for e in edges] == expected
+
+
+async def case_claim_review_queue(env: Env) -> None:
+    claim = await _claim(env)
+    query = "{ claimReviewQueue(first: 10) { edges { node { id } } } }"
+    for principal, expected in ((env.t.hq_x, [gid("Claim", claim.id)]), (env.t.hq_y, [])):
+        edges = (await graphql(env.client, query, principal))["data"]["claimReviewQueue"]["edges"]
+        assert [e["node"]["id"] for e in edges] == expected
+
+
+async def _claim_unchanged(env: Env, claim: Claim) -> None:
+    row = (await env.seed.execute(text("SELECT status, version FROM claims WHERE id = :i"), {"i": claim.id})).one()
+    assert tuple(row) == ("submitted", 2)
+    assert await env.seed.scalar(text("SELECT count(*) FROM claim_adjudications")) == 0
+
+
+async def case_raise_claim(env: Env) -> None:
+    """Station B (and C of network Y) cannot claim station A's repair order."""
+    order = await _repair_order(env)
+    document = "mutation($o: ID!) { raiseClaim(input: {repairOrderId: $o}) { __typename } }"
+    for principal in (env.t.manager_b, env.t.manager_c):
+        answer = await graphql(env.client, document, principal, o=gid("RepairOrder", order.id))
+        assert typename(answer, "raiseClaim") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM claims")) == 0
+
+
+async def case_submit_claim(env: Env) -> None:
+    claim = await _claim(env)
+    document = "mutation($c: ID!) { submitClaim(id: $c) { __typename } }"
+    for principal in (env.t.manager_b, env.t.manager_c):
+        assert typename(await graphql(env.client, document, principal, c=gid("Claim", claim.id)), "submitClaim") == (
+            "NotFoundError"
+        )
+    await _claim_unchanged(env, claim)
+
+
+async def case_decide_claim(env: Env) -> None:
+    """HQ of network Y cannot decide network X's claim."""
+    claim = await _claim(env)
+    document = "mutation($c: ID!) { decideClaim(input: {claimId: $c, version: 2, decision: APPROVE}) { __typename } }"
+    answer = await graphql(env.client, document, env.t.hq_y, c=gid("Claim", claim.id))
+    assert typename(answer, "decideClaim") == "NotFoundError"
+    await _claim_unchanged(env, claim)
+
+
+async def case_readjudicate_claim(env: Env) -> None:
+    claim = await _claim(env)
+    document = 'mutation($c: ID!) { readjudicateClaim(id: $c, reason: "again") { __typename } }'
+    answer = await graphql(env.client, document, env.t.hq_y, c=gid("Claim", claim.id))
+    assert typename(answer, "readjudicateClaim") == "NotFoundError"
+    await _claim_unchanged(env, claim)
+
+
 # --- A station's DMS clients (tenants) -------------------------------------------------------------------
 
 
@@ -1684,6 +1777,12 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "placePartsOrder": case_place_parts_order,
     "suggestedStockOrder": case_suggested_stock_order,
     **PARTS_ORDER_CASES,
+    "claims": case_claims,
+    "claimReviewQueue": case_claim_review_queue,
+    "raiseClaim": case_raise_claim,
+    "submitClaim": case_submit_claim,
+    "decideClaim": case_decide_claim,
+    "readjudicateClaim": case_readjudicate_claim,
     "serviceBom": case_service_bom,
     "createPart": case_create_part,
     "supersedePart": case_supersede_part,

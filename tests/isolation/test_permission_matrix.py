@@ -106,6 +106,15 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         "mutation($o: ID!) { receivePartsOrder(input: {partsOrderId: $o}) { __typename } }",
         {"o": NOBODY},
     ),
+    "claims": ("{ claims(first: 1) { edges { node { id } } } }", {}),
+    "claimReviewQueue": ("{ claimReviewQueue(first: 1) { edges { node { id } } } }", {}),
+    "raiseClaim": ("mutation($o: ID!) { raiseClaim(input: {repairOrderId: $o}) { __typename } }", {"o": NOBODY}),
+    "submitClaim": ("mutation($o: ID!) { submitClaim(id: $o) { __typename } }", {"o": NOBODY}),
+    "decideClaim": (
+        "mutation($o: ID!) { decideClaim(input: {claimId: $o, version: 1, decision: APPROVE}) { __typename } }",
+        {"o": NOBODY},
+    ),
+    "readjudicateClaim": ('mutation($o: ID!) { readjudicateClaim(id: $o, reason: "r") { __typename } }', {"o": NOBODY}),
     "receiveVehicle": (
         """mutation($v: ID!) { receiveVehicle(input: {vehicleId: $v, customerId: $v, odometerKm: -1, fuelEighths: 9,
         concern: "", promisedAt: "2020-01-01T00:00:00+00:00"}) { __typename } }""",

@@ -1,0 +1,88 @@
+"""The warranty context's tables: claims, their lines and their adjudications, keyed `(station_id, id)`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ForeignKey, Integer, Numeric, SmallInteger, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dealernet.core.db import Base
+
+
+class Claim(Base):
+    """A warranty claim (索赔单): raised from a repair order's warranty lines, judged as of the repair date,
+    decided by HQ (or by the rules, for a clean claim under the network's limit)."""
+
+    __tablename__ = "claims"
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    number: Mapped[str] = mapped_column(String(20))
+    repair_order_id: Mapped[UUID]
+    vehicle_id: Mapped[UUID] = mapped_column(ForeignKey("vehicles.id"))
+    claim_type: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    repair_date: Mapped[date]
+    odometer_km: Mapped[int] = mapped_column(Integer)
+    causal_part_id: Mapped[UUID | None] = mapped_column(ForeignKey("parts.id"))
+    concern: Mapped[str] = mapped_column(Text, default="")
+    cause: Mapped[str] = mapped_column(Text, default="")
+    correction: Mapped[str] = mapped_column(Text, default="")
+    goodwill_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    claimed_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    approved_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    adjudication_id: Mapped[UUID | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)  # a decision names it: two at once, one wins
+    created_by: Mapped[UUID | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    submitted_at: Mapped[datetime | None]
+    submitted_by: Mapped[UUID | None]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[UUID | None]
+    decision_reason: Mapped[str] = mapped_column(String(40), default="")
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ClaimLine(Base):
+    """A claimed labour or part line, copied from the repair order's warranty line it claims (once)."""
+
+    __tablename__ = "claim_lines"
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    claim_id: Mapped[UUID]
+    position: Mapped[int] = mapped_column(SmallInteger)
+    repair_order_line_id: Mapped[UUID]
+    kind: Mapped[str] = mapped_column(String(8))
+    labour_operation_id: Mapped[UUID | None] = mapped_column(ForeignKey("labour_operations.id"))
+    part_id: Mapped[UUID | None] = mapped_column(ForeignKey("parts.id"))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    approved_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    adjustment_reason: Mapped[str] = mapped_column(String(40), default="")
+
+
+class ClaimAdjudication(Base):
+    """One judgement of a claim as of its repair date: the policy versions it used and the flags it raised.
+    Never changed; re-adjudicating adds another."""
+
+    __tablename__ = "claim_adjudications"
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    claim_id: Mapped[UUID]
+    as_of: Mapped[date]
+    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    by: Mapped[UUID | None]
+    occasion: Mapped[str] = mapped_column(String(300))
+    versions: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    flags: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)

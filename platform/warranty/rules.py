@@ -1,0 +1,427 @@
+"""The warranty context's pure rules: claim types and statuses, the claim rules a warranty policy version
+carries, and the checks a claim is judged by as of its repair date — each a small function of the claim's
+facts that returns flags with a standard reason code and an explanation a station can read. The checks
+flag; they never reject. A clean claim under the network's limit may be approved by the rules; anything
+else goes to HQ's review queue.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+CENT = Decimal("0.01")
+
+
+class ClaimType(enum.StrEnum):
+    """What a claim asks the OEM to pay for."""
+
+    NORMAL = "normal"  # 保修索赔: a failure under warranty
+    FIRST_MAINTENANCE = "first_maintenance"  # 首保: the free first service
+    FIELD_ACTION = "field_action"  # a campaign or recall from a bulletin naming the VIN
+    PARTS_WARRANTY = "parts_warranty"  # a part fitted under an earlier repair failed
+    GOODWILL = "goodwill"  # 善意索赔: a share of a cost outside coverage, always reviewed
+
+
+class ClaimStatus(enum.StrEnum):
+    """Where a claim is: written by the station, then judged and decided."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"  # in HQ's review queue
+    APPROVED = "approved"  # 通过
+    PARTLY_APPROVED = "partly_approved"  # 部分通过: some lines adjusted, each with its reason
+    REJECTED = "rejected"  # 拒赔
+    RETURNED = "returned"  # 退回: HQ asks for information; the station answers and submits again
+
+
+class ClaimDecision(enum.StrEnum):
+    """HQ's decision on a submitted claim."""
+
+    APPROVE = "approve"
+    PARTLY_APPROVE = "partly_approve"
+    REJECT = "reject"
+    RETURN = "return"  # for information
+
+
+DECIDED = {
+    ClaimDecision.APPROVE: ClaimStatus.APPROVED,
+    ClaimDecision.PARTLY_APPROVE: ClaimStatus.PARTLY_APPROVED,
+    ClaimDecision.REJECT: ClaimStatus.REJECTED,
+    ClaimDecision.RETURN: ClaimStatus.RETURNED,
+}
+EDITABLE = frozenset({ClaimStatus.DRAFT, ClaimStatus.RETURNED})  # the station may change and submit it
+
+
+class ReasonCode(enum.StrEnum):
+    """The standard reason codes of the checks (and of HQ's adjustments)."""
+
+    COVERAGE_TIME_EXCEEDED = "coverage_time_exceeded"
+    COVERAGE_KM_EXCEEDED = "coverage_km_exceeded"
+    GROUP_NOT_COVERED = "group_not_covered"
+    EXCLUDED_BY_TERMS = "excluded_by_terms"
+    BEFORE_SALE = "before_sale"
+    BEFORE_PRODUCTION = "before_production"
+    DUPLICATE = "duplicate"
+    ODOMETER_BACKWARDS = "odometer_backwards"
+    LABOUR_ABOVE_FLAT_RATE = "labour_above_flat_rate"
+    OVERLAPPING_LABOUR = "overlapping_labour"
+    NEAR_COVERAGE_END = "near_coverage_end"
+    COMEBACK = "comeback"
+    SUBMITTED_LATE = "submitted_late"
+    PREAUTHORISATION_MISSING = "preauthorisation_missing"
+    POLICY_NOT_DELIVERED = "policy_not_delivered"
+    PRICE_DIFFERS = "price_differs"
+    GOODWILL = "goodwill"
+    OTHER = "other"  # an adjustment or rejection whose reason the note gives
+
+
+# --- The claim rules of a warranty policy version -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimRules:
+    """What a warranty policy version says about claims; a version that says nothing has these defaults."""
+
+    submit_within_days: int = 30  # after the repair's completion
+    duplicate_within_days: int = 90  # the same VIN and causal part at any station of the network
+    coverage_end_days: int = 30  # a repair this close to the end of coverage is flagged
+    coverage_end_km: int = 1_000
+    preauthorisation_above: Decimal = Decimal("5000.00")  # a claim above this needs HQ's approval first
+    auto_approve_below: Decimal = Decimal("2000.00")  # a clean claim under this is approved by the rules
+    appeal_within_days: int = 30
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any] | None) -> ClaimRules:
+        """The rules a version's `claim_rules` document gives (unknown keys ignored, the rest defaulted)."""
+        values = values or {}
+        known = {f.name: f.type for f in fields(cls)}
+        given: dict[str, Any] = {}
+        for name, value in values.items():
+            if name in known:
+                given[name] = Decimal(str(value)) if "Decimal" in str(known[name]) else int(value)
+        return cls(**given)
+
+
+# --- The facts a claim is judged by ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The coverage of the causal part's component group in force on the repair date at the station."""
+
+    component_group: str
+    months: int
+    km: int
+    ends_on: date  # the first day it no longer covers (from the sale date)
+    version: str  # how the explanation names the warranty policy version
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    """One claimed line and what the policy in force on the repair date says it is worth."""
+
+    position: int
+    kind: str  # labour or part
+    code: str  # the operation code or the part number
+    quantity: Decimal  # hours for labour, units for parts
+    unit_price: Decimal
+    flat_rate_hours: Decimal | None = None  # labour: the operation's
+    as_of_unit_price: Decimal | None = None  # what the price list or rate card in force says
+    price_version: str = ""  # how the explanation names that version
+
+
+@dataclass(frozen=True)
+class ClaimFacts:
+    claim_type: ClaimType
+    repair_date: date
+    completed_on: date | None
+    submitted_on: date
+    odometer_km: int
+    production_date: date
+    sale_date: date | None
+    causal_part: str  # its number and name, as the explanations cite it
+    causal_part_words: tuple[str, ...]  # the words of its names an exclusion may name
+    coverage: Coverage | None
+    group: str  # the causal part's component group (or the first operation's)
+    exclusions: tuple[str, ...]
+    terms_version: str
+    delivered: bool  # the warranty policy in force was delivered to the station
+    lines: tuple[LineFacts, ...]
+    rules: ClaimRules = field(default_factory=ClaimRules)
+    duplicates: int = 0  # other claims naming the VIN and causal part within the window
+    odometer_before: int | None = None  # the highest reading on the vehicle before this repair
+    comeback: bool = False  # the repair order is back within an earlier repair's guarantee
+    preauthorised: bool = False
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.quantity * line.unit_price).quantize(CENT) for line in self.lines) or Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: ReasonCode
+    explanation: str
+    line: int | None = None  # the claim line it is about (none: the claim)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": str(self.code), "explanation": self.explanation, "line": self.line}
+
+
+Check = Callable[[ClaimFacts], list[Flag]]
+
+
+def _km(value: int) -> str:
+    return f"{value:,} km"
+
+
+# --- The checks ------------------------------------------------------------------------------------------
+
+
+def check_dates(f: ClaimFacts) -> list[Flag]:
+    """A repair before the vehicle was built, or (warranty) before it was sold."""
+    if f.repair_date < f.production_date:
+        return [
+            Flag(
+                ReasonCode.BEFORE_PRODUCTION,
+                f"repaired on {f.repair_date}, before its production on {f.production_date}",
+            )
+        ]
+    if f.claim_type != ClaimType.GOODWILL and (f.sale_date is None or f.repair_date < f.sale_date):
+        sold = f"sold on {f.sale_date}" if f.sale_date else "not sold yet: its warranty has not started"
+        return [Flag(ReasonCode.BEFORE_SALE, f"repaired on {f.repair_date}; the vehicle was {sold}")]
+    return []
+
+
+def check_coverage(f: ClaimFacts) -> list[Flag]:
+    """The component group covered, within its months and km, and not too close to the end of either."""
+    if f.claim_type in (ClaimType.GOODWILL, ClaimType.FIELD_ACTION, ClaimType.FIRST_MAINTENANCE):
+        return []  # goodwill is outside coverage by definition; a field action and 首保 have their own basis
+    if f.coverage is None:
+        return [
+            Flag(
+                ReasonCode.GROUP_NOT_COVERED,
+                f"no coverage of {f.group} in force on {f.repair_date} ({f.terms_version})",
+            )
+        ]
+    c, flags = f.coverage, []
+    if f.repair_date >= c.ends_on:
+        flags.append(
+            Flag(
+                ReasonCode.COVERAGE_TIME_EXCEEDED,
+                f"{c.component_group} is covered {c.months} months, until "
+                f"{c.ends_on - timedelta(days=1)}; repaired on {f.repair_date} ({c.version})",
+            )
+        )
+    if f.odometer_km > c.km:
+        flags.append(
+            Flag(
+                ReasonCode.COVERAGE_KM_EXCEEDED,
+                f"{c.component_group} is covered to {_km(c.km)}; the odometer read {_km(f.odometer_km)} ({c.version})",
+            )
+        )
+    if not flags:
+        days_left, km_left = (c.ends_on - f.repair_date).days, c.km - f.odometer_km
+        if days_left <= f.rules.coverage_end_days or km_left <= f.rules.coverage_end_km:
+            flags.append(
+                Flag(
+                    ReasonCode.NEAR_COVERAGE_END,
+                    f"repaired {days_left} days and {_km(km_left)} before the end "
+                    f"of {c.component_group}'s coverage ({c.version})",
+                )
+            )
+    return flags
+
+
+def check_exclusions(f: ClaimFacts) -> list[Flag]:
+    """An exclusion of the terms that names the causal part."""
+    for exclusion in f.exclusions:
+        named = [w for w in f.causal_part_words if _names(exclusion, w)]
+        if named:
+            return [
+                Flag(
+                    ReasonCode.EXCLUDED_BY_TERMS,
+                    f"the terms exclude “{exclusion}”, which names {named[0]!r} "
+                    f"(causal part {f.causal_part}, {f.terms_version})",
+                )
+            ]
+    return []
+
+
+def _names(exclusion: str, word: str) -> bool:
+    """Does an exclusion's text name the word (a whole word, plurals included; any Chinese substring)?"""
+    if not word.isascii():
+        return word in exclusion
+    return re.search(rf"\b{re.escape(word.lower())}(e?s)?\b", exclusion.lower()) is not None
+
+
+def check_duplicate(f: ClaimFacts) -> list[Flag]:
+    if f.duplicates:
+        return [
+            Flag(
+                ReasonCode.DUPLICATE,
+                f"{f.duplicates} other claim(s) name this VIN and causal part {f.causal_part} "
+                f"within {f.rules.duplicate_within_days} days of {f.repair_date}",
+            )
+        ]
+    return []
+
+
+def check_odometer(f: ClaimFacts) -> list[Flag]:
+    if f.odometer_before is not None and f.odometer_km < f.odometer_before:
+        return [
+            Flag(
+                ReasonCode.ODOMETER_BACKWARDS,
+                f"the odometer read {_km(f.odometer_km)}, lower than the {_km(f.odometer_before)} of an earlier repair",
+            )
+        ]
+    return []
+
+
+def check_labour(f: ClaimFacts) -> list[Flag]:
+    """Hours above the operation's flat rate; the same operation claimed twice."""
+    flags: list[Flag] = []
+    seen: dict[str, int] = {}
+    for line in f.lines:
+        if line.kind != "labour":
+            continue
+        if line.flat_rate_hours is not None and line.quantity > line.flat_rate_hours:
+            flags.append(
+                Flag(
+                    ReasonCode.LABOUR_ABOVE_FLAT_RATE,
+                    f"labour {line.quantity} h claimed, flat rate {line.flat_rate_hours} h for operation {line.code}",
+                    line.position,
+                )
+            )
+        if line.code in seen:
+            flags.append(
+                Flag(
+                    ReasonCode.OVERLAPPING_LABOUR,
+                    f"operation {line.code} is claimed on lines {seen[line.code]} and {line.position}",
+                    line.position,
+                )
+            )
+        seen.setdefault(line.code, line.position)
+    return flags
+
+
+def check_prices(f: ClaimFacts) -> list[Flag]:
+    """A unit price other than the one in force on the repair date (or none in force)."""
+    flags: list[Flag] = []
+    for line in f.lines:
+        what = f"operation {line.code}'s labour rate" if line.kind == "labour" else f"part {line.code}"
+        if line.as_of_unit_price is None:
+            flags.append(
+                Flag(
+                    ReasonCode.PRICE_DIFFERS,
+                    f"{what}: no price in force at the station on {f.repair_date}",
+                    line.position,
+                )
+            )
+        elif line.unit_price != line.as_of_unit_price:
+            flags.append(
+                Flag(
+                    ReasonCode.PRICE_DIFFERS,
+                    f"{what}: {line.unit_price} claimed, {line.as_of_unit_price} in "
+                    f"force on {f.repair_date} ({line.price_version})",
+                    line.position,
+                )
+            )
+    return flags
+
+
+def check_comeback(f: ClaimFacts) -> list[Flag]:
+    if f.comeback:
+        return [
+            Flag(
+                ReasonCode.COMEBACK,
+                "the vehicle is back within an earlier repair's quality guarantee: the rework is the station's cost",
+            )
+        ]
+    return []
+
+
+def check_submission(f: ClaimFacts) -> list[Flag]:
+    """Submitted later than the terms allow after the repair's completion."""
+    if f.completed_on is None:
+        return []
+    late = (f.submitted_on - f.completed_on).days - f.rules.submit_within_days
+    if late > 0:
+        return [
+            Flag(
+                ReasonCode.SUBMITTED_LATE,
+                f"submitted {f.submitted_on}, {late} days after the "
+                f"{f.rules.submit_within_days} the terms allow from the completion on {f.completed_on}",
+            )
+        ]
+    return []
+
+
+def check_preauthorisation(f: ClaimFacts) -> list[Flag]:
+    if f.total > f.rules.preauthorisation_above and not f.preauthorised:
+        return [
+            Flag(
+                ReasonCode.PREAUTHORISATION_MISSING,
+                f"{f.total} claimed, above the {f.rules.preauthorisation_above} "
+                "that needs HQ's pre-authorisation, and none was given",
+            )
+        ]
+    return []
+
+
+def check_delivery(f: ClaimFacts) -> list[Flag]:
+    if not f.delivered:
+        return [
+            Flag(
+                ReasonCode.POLICY_NOT_DELIVERED,
+                f"the warranty policy in force on {f.repair_date} ({f.terms_version}) was not delivered to the station",
+            )
+        ]
+    return []
+
+
+def check_goodwill(f: ClaimFacts) -> list[Flag]:
+    if f.claim_type == ClaimType.GOODWILL:
+        return [Flag(ReasonCode.GOODWILL, "a goodwill claim (a cost share outside coverage) is always reviewed")]
+    return []
+
+
+CHECKS: tuple[Check, ...] = (
+    check_dates,
+    check_coverage,
+    check_exclusions,
+    check_duplicate,
+    check_odometer,
+    check_labour,
+    check_prices,
+    check_comeback,
+    check_submission,
+    check_preauthorisation,
+    check_delivery,
+    check_goodwill,
+)
+
+
+def judge(facts: ClaimFacts, checks: Sequence[Check] = CHECKS) -> list[Flag]:
+    """Every flag the checks raise, in the checks' order."""
+    return [flag for check in checks for flag in check(facts)]
+
+
+def may_auto_approve(flags: Sequence[Flag], total: Decimal, rules: ClaimRules, *, standing_allows: bool) -> bool:
+    """A clean claim under the limit, from a station whose standing allows it, is approved by the rules."""
+    return not flags and total < rules.auto_approve_below and standing_allows
+
+
+def claim_number(year: int, seq: int) -> str:
+    """WC2026000123: the station's warranty claims, numbered per year."""
+    return f"WC{year}{seq:06d}"
+
+
+def goodwill_amount(amount: Decimal, percent: Decimal) -> Decimal:
+    """The OEM's share of a goodwill line, to the cent."""
+    return (amount * percent / 100).quantize(CENT)

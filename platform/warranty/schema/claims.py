@@ -1,0 +1,404 @@
+"""GraphQL for warranty claims: the station raises a claim from a repair order and submits it; each
+adjudication shows its flags and the policy versions it used; HQ decides from its review queue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from dealernet.core.access import Permission
+from dealernet.core.errors import ValidationFailed
+from dealernet.core.ids import IdReader
+from dealernet.core.scope import Scope
+from dealernet.graphql.context import Info, by_id_loader
+from dealernet.graphql.enums import expose
+from dealernet.graphql.payloads import ConflictError, ForbiddenError, NotFoundError, ValidationError, attempt
+from dealernet.graphql.permissions import needs
+from dealernet.graphql.relay import After, First, connection, gid, keyset_after, load_nodes, maybe_gid, uuid_of
+from dealernet.graphql.scalars import Money
+from dealernet.warranty import models
+from dealernet.warranty.rules import ClaimDecision, ClaimStatus, ClaimType, ReasonCode
+from dealernet.warranty.service import claims
+
+expose(
+    ClaimType,
+    description="What a claim asks the OEM to pay for.",
+    values={
+        ClaimType.NORMAL: "保修索赔: a failure under warranty.",
+        ClaimType.FIRST_MAINTENANCE: "首保: the free first maintenance.",
+        ClaimType.FIELD_ACTION: "A campaign or recall from a bulletin naming the VIN.",
+        ClaimType.PARTS_WARRANTY: "A part fitted under an earlier repair failed.",
+        ClaimType.GOODWILL: "善意索赔: a share of a cost outside coverage; always reviewed.",
+    },
+)
+expose(
+    ClaimStatus,
+    description="Where a claim is.",
+    values={
+        ClaimStatus.DRAFT: "Written by the station, not submitted.",
+        ClaimStatus.SUBMITTED: "Judged as of the repair date and waiting in HQ's review queue.",
+        ClaimStatus.APPROVED: "通过: approved in full (by HQ, or by the rules when clean and under the limit).",
+        ClaimStatus.PARTLY_APPROVED: "部分通过: some lines approved for less, each with its reason.",
+        ClaimStatus.REJECTED: "拒赔: rejected, with the reason.",
+        ClaimStatus.RETURNED: "退回: HQ asks for information; answer it and submit again.",
+    },
+)
+expose(
+    ClaimDecision,
+    description="HQ's decision on a submitted claim.",
+    values={
+        ClaimDecision.APPROVE: "Approve every line in full.",
+        ClaimDecision.PARTLY_APPROVE: "Approve, some lines for less (each with its reason code).",
+        ClaimDecision.REJECT: "Reject, with a reason code.",
+        ClaimDecision.RETURN: "Return to the station with a question.",
+    },
+)
+expose(
+    ReasonCode,
+    description="The standard reason codes of the claim checks and of HQ's adjustments and rejections.",
+    values={
+        ReasonCode.COVERAGE_TIME_EXCEEDED: "Repaired after the coverage's months ran out.",
+        ReasonCode.COVERAGE_KM_EXCEEDED: "The odometer is past the coverage's km.",
+        ReasonCode.GROUP_NOT_COVERED: "No coverage of the component group in force on the repair date.",
+        ReasonCode.EXCLUDED_BY_TERMS: "An exclusion of the warranty terms names the causal part.",
+        ReasonCode.BEFORE_SALE: "Repaired before the vehicle was sold (its warranty had not started).",
+        ReasonCode.BEFORE_PRODUCTION: "Repaired before the vehicle was built.",
+        ReasonCode.DUPLICATE: "Another claim names the same VIN and causal part within the window, at any station.",
+        ReasonCode.ODOMETER_BACKWARDS: "The odometer reads lower than at an earlier repair.",
+        ReasonCode.LABOUR_ABOVE_FLAT_RATE: "More labour hours than the operation's flat rate.",
+        ReasonCode.OVERLAPPING_LABOUR: "The same operation claimed twice.",
+        ReasonCode.NEAR_COVERAGE_END: "Repaired within the last days or km of the coverage.",
+        ReasonCode.COMEBACK: "Back within an earlier repair's quality guarantee: the station's cost.",
+        ReasonCode.SUBMITTED_LATE: "Submitted later than the terms allow after the completion.",
+        ReasonCode.PREAUTHORISATION_MISSING: "Above the amount that needs pre-authorisation, without one.",
+        ReasonCode.POLICY_NOT_DELIVERED: "The warranty policy in force was not delivered to the station.",
+        ReasonCode.PRICE_DIFFERS: "A unit price other than the one in force on the repair date.",
+        ReasonCode.GOODWILL: "A goodwill claim, reviewed always.",
+        ReasonCode.OTHER: "Another reason, which the note gives.",
+    },
+)
+
+_claim_loader = by_id_loader(claims.claims_by_id)
+_lines_loader = by_id_loader(claims.lines_of)
+_adjudications_loader = by_id_loader(claims.adjudications_of)
+
+
+@strawberry.type(description="A check's finding: its reason code and an explanation a station can read.")
+class ClaimFlag:
+    code: ReasonCode = strawberry.field(description="The standard reason code.")
+    explanation: str = strawberry.field(description="What the check found, with the figures and versions it used.")
+    line: int | None = strawberry.field(description="The claim line it is about; empty: the whole claim.")
+
+
+@strawberry.type(description="One judgement of a claim as of its repair date, kept as it was made.")
+class ClaimAdjudication:
+    id: strawberry.ID = strawberry.field(description="The adjudication (global id).")
+    as_of: date = strawberry.field(description="The repair date it judged by.")
+    at: datetime = strawberry.field(description="When it was made.")
+    occasion: str = strawberry.field(description="Why: submitted, resubmitted with the answer, or HQ's reason.")
+    flags: list[ClaimFlag] = strawberry.field(description="What the checks found; empty: a clean claim.")
+    versions: JSON = strawberry.field(
+        description="The policy versions it used: warranty terms, coverage, labour rate and each line's price."
+    )
+
+    @classmethod
+    def from_row(cls, row: models.ClaimAdjudication) -> ClaimAdjudication:
+        return cls(
+            id=gid("ClaimAdjudication", row.id),
+            as_of=row.as_of,
+            at=row.at,
+            occasion=row.occasion,
+            flags=[
+                ClaimFlag(code=ReasonCode(f["code"]), explanation=f["explanation"], line=f["line"]) for f in row.flags
+            ],
+            versions=row.versions,
+        )
+
+
+@strawberry.type(description="A claimed labour or part line and what HQ approved of it.")
+class ClaimLine:
+    id: strawberry.ID = strawberry.field(description="The line (global id).")
+    position: int = strawberry.field(description="Its place on the claim, from 1.")
+    repair_order_line_id: strawberry.ID = strawberry.field(description="The repair-order line it claims.")
+    kind: str = strawberry.field(description="labour or part.")
+    labour_operation_id: strawberry.ID | None = strawberry.field(description="The labour operation (labour lines).")
+    part_id: strawberry.ID | None = strawberry.field(description="The part (part lines).")
+    quantity: Decimal = strawberry.field(description="Hours (labour) or units (parts).")
+    unit_price: Money = strawberry.field(description="The unit price claimed.")
+    amount: Money = strawberry.field(description="What is claimed for the line.")
+    approved_amount: Money | None = strawberry.field(description="What HQ approved; empty until decided.")
+    adjustment_reason: ReasonCode | None = strawberry.field(description="Why less was approved than claimed.")
+
+    @classmethod
+    def from_row(cls, row: models.ClaimLine) -> ClaimLine:
+        return cls(
+            id=gid("ClaimLine", row.id),
+            position=row.position,
+            repair_order_line_id=gid("RepairOrderLine", row.repair_order_line_id),
+            kind=row.kind,
+            labour_operation_id=maybe_gid("LabourOperation", row.labour_operation_id),
+            part_id=maybe_gid("Part", row.part_id),
+            quantity=row.quantity,
+            unit_price=row.unit_price,
+            amount=row.amount,
+            approved_amount=row.approved_amount,
+            adjustment_reason=ReasonCode(row.adjustment_reason) if row.adjustment_reason else None,
+        )
+
+
+@strawberry.type(description="A warranty claim (索赔单), raised from a repair order's warranty lines.")
+class Claim(relay.Node):
+    id: relay.NodeID[UUID]
+    number: str = strawberry.field(description="The station's number of the year, e.g. WC2026000042.")
+    station_id: strawberry.ID = strawberry.field(description="The station that did the repair (global id).")
+    repair_order_id: strawberry.ID = strawberry.field(description="The repair order it claims from (global id).")
+    vehicle_id: strawberry.ID = strawberry.field(description="The vehicle (global id).")
+    claim_type: ClaimType = strawberry.field(description="What it claims for.")
+    status: ClaimStatus = strawberry.field(description="Where it is.")
+    repair_date: date = strawberry.field(description="The day the vehicle came in: the claim is judged as of it.")
+    odometer_km: int = strawberry.field(description="The odometer at the repair, in km.")
+    causal_part_id: strawberry.ID | None = strawberry.field(description="The causal part (主损件), global id.")
+    concern: str = strawberry.field(description="The customer's concern (3C).")
+    cause: str = strawberry.field(description="The cause found (3C).")
+    correction: str = strawberry.field(description="What was done (3C).")
+    goodwill_percent: Decimal | None = strawberry.field(description="The OEM's share of a goodwill claim, percent.")
+    claimed_amount: Money = strawberry.field(description="What is claimed.")
+    approved_amount: Money | None = strawberry.field(description="What was approved; empty until decided.")
+    version: int = strawberry.field(description="Its version: a decision names the version it read.")
+    submitted_at: datetime | None = strawberry.field(description="When it was (last) submitted.")
+    decided_at: datetime | None = strawberry.field(description="When it was decided.")
+    decided_by_rules: bool = strawberry.field(description="Approved by the rules (clean and under the limit).")
+    decision_reason: ReasonCode | None = strawberry.field(description="The reason code of a rejection.")
+    decision_note: str = strawberry.field(description="HQ's note: a question when returned.")
+    adjudication_id: strawberry.Private[UUID | None]
+
+    @classmethod
+    def from_row(cls, row: models.Claim) -> Claim:
+        return cls(
+            id=row.id,
+            number=row.number,
+            station_id=gid("Station", row.station_id),
+            repair_order_id=gid("RepairOrder", row.repair_order_id),
+            vehicle_id=gid("Vehicle", row.vehicle_id),
+            claim_type=ClaimType(row.claim_type),
+            status=ClaimStatus(row.status),
+            repair_date=row.repair_date,
+            odometer_km=row.odometer_km,
+            causal_part_id=maybe_gid("Part", row.causal_part_id),
+            concern=row.concern,
+            cause=row.cause,
+            correction=row.correction,
+            goodwill_percent=row.goodwill_percent,
+            claimed_amount=row.claimed_amount,
+            approved_amount=row.approved_amount,
+            version=row.version,
+            submitted_at=row.submitted_at,
+            decided_at=row.decided_at,
+            decided_by_rules=row.decision_reason == "auto",
+            decision_reason=ReasonCode(row.decision_reason) if row.decision_reason not in ("", "auto") else None,
+            decision_note=row.decision_note,
+            adjudication_id=row.adjudication_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        rows = await load_nodes(info, "claim", _claim_loader, node_ids)
+        return [cls.from_row(row) if row else None for row in rows]
+
+    @strawberry.field(description="The lines, in order.")
+    async def lines(self, info: Info) -> list[ClaimLine]:
+        rows = await info.context.loader("claim_lines", _lines_loader).load(self.id)
+        return [ClaimLine.from_row(row) for row in rows or []]
+
+    @strawberry.field(description="Every judgement of the claim, oldest first (HQ's re-adjudications too).")
+    async def adjudications(self, info: Info) -> list[ClaimAdjudication]:
+        rows = await info.context.loader("claim_adjudications", _adjudications_loader).load(self.id)
+        return [ClaimAdjudication.from_row(row) for row in rows or []]
+
+    @strawberry.field(description="The judgement in force: the latest; empty while a draft.")
+    async def adjudication(self, info: Info) -> ClaimAdjudication | None:
+        rows = await info.context.loader("claim_adjudications", _adjudications_loader).load(self.id)
+        current = next((row for row in rows or [] if row.id == self.adjudication_id), None)
+        return ClaimAdjudication.from_row(current) if current else None
+
+
+@strawberry.input(description="A claim of a completed repair order's warranty lines.")
+class RaiseClaimInput:
+    repair_order_id: strawberry.ID = strawberry.field(description="The repair order (global id).")
+    claim_type: ClaimType = strawberry.field(default=ClaimType.NORMAL, description="What it claims for.")
+    causal_part_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The causal part (global id); by default the first claimed part."
+    )
+    goodwill_percent: Decimal | None = strawberry.field(
+        default=None, description="A goodwill claim: the OEM's share in percent (0.01 to 100)."
+    )
+
+
+@strawberry.input(description="A line approved for less than claimed, and why.")
+class ClaimAdjustmentInput:
+    line_id: strawberry.ID = strawberry.field(description="The claim line (global id).")
+    approved_amount: Money = strawberry.field(description="What is approved of it, less than claimed.")
+    reason: ReasonCode = strawberry.field(description="Why (a standard reason code).")
+
+
+@strawberry.input(description="HQ's decision on a submitted claim.")
+class DecideClaimInput:
+    claim_id: strawberry.ID = strawberry.field(description="The claim (global id).")
+    version: int = strawberry.field(description="The claim's version you read: a newer one refuses the decision.")
+    decision: ClaimDecision = strawberry.field(description="Approve, partly approve, reject or return.")
+    reason: ReasonCode | None = strawberry.field(default=None, description="A rejection's reason code.")
+    note: str = strawberry.field(default="", description="A note; the question when returning the claim.")
+    adjustments: list[ClaimAdjustmentInput] = strawberry.field(
+        default_factory=list, description="A partial approval's adjusted lines."
+    )
+
+
+@strawberry.type(description="What the claim mutations answer when they worked.")
+class ClaimSuccess:
+    claim: Claim = strawberry.field(description="The claim as it is now.")
+
+
+ClaimResult = Annotated[
+    ClaimSuccess | ValidationError | NotFoundError | ConflictError | ForbiddenError,
+    strawberry.union(
+        "ClaimResult",
+        description=(
+            "ClaimSuccess when it worked; otherwise ValidationError, NotFoundError, ConflictError or ForbiddenError "
+            "saying why nothing changed."
+        ),
+    ),
+]
+
+
+def _success(row: models.Claim) -> ClaimSuccess:
+    return ClaimSuccess(claim=Claim.from_row(row))
+
+
+def _key(row: models.Claim) -> tuple[str, UUID]:
+    return (row.created_at.isoformat(), row.id)
+
+
+@strawberry.type
+class ClaimsQuery:
+    @strawberry.field(
+        extensions=needs(Permission.warranty_claims_read),
+        description="Warranty claims, newest first: a station its own, HQ its network's.",
+    )
+    async def claims(
+        self,
+        info: Info,
+        first: First,
+        after: After = None,
+        status: Annotated[list[ClaimStatus] | None, strawberry.argument(description="Only these statuses.")] = None,
+    ) -> relay.Connection[Claim]:
+        rows = await info.context.run(claims.list_claims, first=first, after=keyset_after(after), status=status or ())
+        return connection(rows, first=first, node=Claim.from_row, key=_key)
+
+    @strawberry.field(
+        extensions=needs(Permission.warranty_claims_decide),
+        description="HQ's review queue: the network's submitted claims, oldest first.",
+    )
+    async def claim_review_queue(self, info: Info, first: First, after: After = None) -> relay.Connection[Claim]:
+        rows = await info.context.run(claims.review_queue, first=first, after=keyset_after(after))
+        return connection(
+            rows, first=first, node=Claim.from_row, key=lambda r: ((r.submitted_at or r.created_at).isoformat(), r.id)
+        )
+
+
+@strawberry.type
+class ClaimsMutation:
+    @strawberry.mutation(
+        extensions=needs(Permission.warranty_claims_raise),
+        description="Raise a draft claim from a completed repair order's consented warranty lines.",
+    )
+    async def raise_claim(
+        self, info: Info, input: Annotated[RaiseClaimInput, strawberry.argument(description="The claim.")]
+    ) -> ClaimResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.Claim:
+            with IdReader() as read:
+                order = read.one(input.repair_order_id, "RepairOrder", "repairOrderId")
+                part = read.one(input.causal_part_id, "Part", "causalPartId") if input.causal_part_id else None
+            return await claims.raise_claim(
+                session,
+                scope,
+                repair_order_id=order,
+                claim_type=input.claim_type,
+                causal_part_id=part,
+                goodwill_percent=input.goodwill_percent,
+            )
+
+        return await attempt(info.context, run, _success)
+
+    @strawberry.mutation(
+        extensions=needs(Permission.warranty_claims_raise),
+        description="Submit a draft (or a returned claim with your answer): it is judged as of its repair date.",
+    )
+    async def submit_claim(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The claim (global id).")],
+        note: Annotated[str, strawberry.argument(description="Your answer to HQ's question, when returned.")] = "",
+    ) -> ClaimResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.Claim:
+            return await claims.submit_claim(session, scope, claim_id=uuid_of(id, "Claim", "id"), note=note)
+
+        return await attempt(info.context, run, _success)
+
+    @strawberry.mutation(
+        extensions=needs(Permission.warranty_claims_decide),
+        description="Decide a submitted claim: approve, partly approve, reject or return for information.",
+    )
+    async def decide_claim(
+        self, info: Info, input: Annotated[DecideClaimInput, strawberry.argument(description="The decision.")]
+    ) -> ClaimResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.Claim:
+            with IdReader() as read:
+                claim_id = read.one(input.claim_id, "Claim", "claimId")
+                lines = [
+                    read.one(a.line_id, "ClaimLine", f"adjustments.{n}.lineId") for n, a in enumerate(input.adjustments)
+                ]
+            adjustments = [
+                claims.Adjustment(line, _money(a.approved_amount, f"adjustments.{n}.approvedAmount"), a.reason)
+                for n, (line, a) in enumerate(zip(lines, input.adjustments, strict=True))
+            ]
+            return await claims.decide_claim(
+                session,
+                scope,
+                claim_id=claim_id,
+                version=input.version,
+                decision=input.decision,
+                reason=input.reason,
+                note=input.note,
+                adjustments=adjustments,
+            )
+
+        return await attempt(info.context, run, _success)
+
+    @strawberry.mutation(
+        extensions=needs(Permission.warranty_claims_decide),
+        description="Judge a submitted claim again on purpose; both judgements are kept.",
+    )
+    async def readjudicate_claim(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The claim (global id).")],
+        reason: Annotated[str, strawberry.argument(description="Why it is judged again.")],
+    ) -> ClaimResult:
+        async def run(session: AsyncSession, scope: Scope) -> models.Claim:
+            return await claims.readjudicate(session, scope, claim_id=uuid_of(id, "Claim", "id"), reason=reason)
+
+        return await attempt(info.context, run, _success)
+
+
+def _money(value: Decimal, field: str) -> Decimal:
+    if not value.is_finite() or value < 0 or value != round(value, 2):
+        raise ValidationFailed("an amount of 0.00 or more, in cents", fields={field: "0.00 or more"})
+    return value

@@ -1,0 +1,195 @@
+"""Warranty claims over HTTP (issue 16, first part): a completed repair order's warranty lines become a
+claim; submitted, it is judged as of the repair date — a line over the flat rate, a part the terms exclude
+and a duplicate flagged with their codes, explanations and the versions used; HQ partly approves with a
+reason code per adjusted line; a stale decision is refused; a claim returned for information is answered and
+judged again; HQ's re-adjudication keeps both judgements; a clean small claim is approved by the rules;
+another station sees none of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.relay import GlobalID
+
+from dealernet.core.access import Role
+from dealernet.core.db import new_id
+from dealernet.core.journal import JournalEntry
+from dealernet.policy.models import Part
+from tests.conftest import MakePrincipal, Principal, Scoped, Tenants, graphql
+from tests.e2e.test_repair_orders_http import ASSIGN, CONSENT, QUOTE, RECEIVE, Workshop, call, reception, step
+from tests.e2e.test_repair_orders_http import workshop as station_under_contract
+from tests.factories import network_today
+
+CLAIM = """id number status claimType claimedAmount approvedAmount version decidedByRules decisionNote
+  lines { id position kind quantity unitPrice amount approvedAmount adjustmentReason }
+  adjudication { asOf occasion flags { code line explanation } versions }
+  adjudications { occasion }"""
+RESULT = (
+    "{ __typename ... on ClaimSuccess { claim { " + CLAIM + " } } ... on ValidationError { message fields { field } } "
+    "... on ConflictError { message } ... on NotFoundError { message } ... on ForbiddenError { message } }"
+)
+RAISE = "mutation($i: RaiseClaimInput!) { raiseClaim(input: $i) " + RESULT + " }"
+SUBMIT = 'mutation($id: ID!, $note: String! = "") { submitClaim(id: $id, note: $note) ' + RESULT + " }"
+DECIDE = "mutation($i: DecideClaimInput!) { decideClaim(input: $i) " + RESULT + " }"
+READJUDICATE = "mutation($id: ID!, $r: String!) { readjudicateClaim(id: $id, reason: $r) " + RESULT + " }"
+QUEUE = "{ claimReviewQueue(first: 10) { edges { node { number status } } } }"
+
+
+async def completed_order(client: httpx.AsyncClient, w: Workshop, a: Principal, lines: list[dict[str, Any]]) -> str:
+    """A repair order received, quoted with `lines`, consented, worked by the certified technician and
+    inspected: its id."""
+    order = (await call(client, a, RECEIVE, "receiveVehicle", i=reception(w)))["repairOrder"]["id"]
+    for line in lines:
+        quoted = await call(client, a, QUOTE, "quoteLine", i={"repairOrderId": order, **line})
+        assert quoted["__typename"] == "RepairOrderSuccess", quoted
+    ids = [line["id"] for line in quoted["repairOrder"]["lines"]]
+    await call(client, a, CONSENT, "recordConsent", i={"repairOrderId": order, "lineIds": ids, "consented": True})
+    await call(client, a, step("startWork"), "startWork", id=order)
+    for line_id in ids:
+        assigned = await call(
+            client, a, ASSIGN, "assignTechnician", i={"repairOrderId": order, "lineId": line_id, "technicianId":
+                                                     w.technician}
+        )  # fmt: skip
+        assert assigned["__typename"] == "RepairOrderSuccess", assigned
+    done = await call(client, a, step("completeRepairOrder"), "completeRepairOrder", id=order)
+    assert done["repairOrder"]["status"] == "COMPLETED", done
+    return order
+
+
+async def test_a_claim_from_repair_order_to_decision(
+    client: httpx.AsyncClient, scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_principal: MakePrincipal
+) -> None:
+    auditor = await make_principal(tenants.network_x, None, Role.HQ_WARRANTY_AUDITOR)  # seed writes first
+    w = await station_under_contract(scoped, seed, tenants, make_principal)
+    a = tenants.manager_a
+    warranty_lines = [
+        {"kind": "LABOUR", "serviceType": "WARRANTY", "labourOperationId": w.operation, "quantity": "2.50"},
+        {"kind": "PART", "serviceType": "WARRANTY", "partId": w.part, "quantity": "2"},
+    ]
+    order = await completed_order(client, w, a, warranty_lines)
+
+    raised = (await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": order}))["claim"]
+    year = network_today().year
+    assert (raised["number"], raised["status"], raised["claimedAmount"]) == (f"WC{year}000001", "DRAFT", "1040.00")
+    assert [(x["kind"], x["amount"]) for x in raised["lines"]] == [("labour", "200.00"), ("part", "840.00")]
+    again = await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": order})
+    assert again["__typename"] == "ConflictError"  # its warranty lines are claimed
+
+    submitted = (await call(client, a, SUBMIT, "submitClaim", id=raised["id"]))["claim"]
+    assert submitted["status"] == "SUBMITTED"
+    flags = submitted["adjudication"]["flags"]
+    assert [(f["code"], f["line"]) for f in flags] == [("EXCLUDED_BY_TERMS", None), ("LABOUR_ABOVE_FLAT_RATE", 1)]
+    assert flags[1]["explanation"] == "labour 2.50 h claimed, flat rate 1.50 h for operation BR-01"
+    versions = submitted["adjudication"]["versions"]
+    assert versions["coverage"]["months"] == 24
+    assert versions["labour_rate"]["hourly_rate"] == "80.00"
+    assert submitted["adjudication"]["asOf"] == network_today().isoformat()
+
+    # A second claim of the same VIN and causal part within the window: flagged as a duplicate.
+    second_order = await completed_order(client, w, a, [warranty_lines[1]])
+    second = (await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": second_order}))["claim"]
+    second = (await call(client, a, SUBMIT, "submitClaim", id=second["id"]))["claim"]
+    assert "DUPLICATE" in [f["code"] for f in second["adjudication"]["flags"]]
+    queue = await graphql(client, QUEUE, auditor)
+    assert [e["node"]["number"] for e in queue["data"]["claimReviewQueue"]["edges"]] == [
+        f"WC{year}000001", f"WC{year}000002"
+    ]  # fmt: skip
+
+    # HQ partly approves: the labour line at its flat rate, with the reason code.
+    labour = submitted["lines"][0]
+    decision = {"claimId": raised["id"], "version": submitted["version"], "decision": "PARTLY_APPROVE",
+                "adjustments": [{"lineId": labour["id"], "approvedAmount": "120.00",
+                                 "reason": "LABOUR_ABOVE_FLAT_RATE"}]}  # fmt: skip
+    partly = (await call(client, auditor, DECIDE, "decideClaim", i=decision))["claim"]
+    assert (partly["status"], partly["approvedAmount"]) == ("PARTLY_APPROVED", "960.00")
+    assert [(x["approvedAmount"], x["adjustmentReason"]) for x in partly["lines"]] == [
+        ("120.00", "LABOUR_ABOVE_FLAT_RATE"), ("840.00", None)
+    ]  # fmt: skip
+    stale = await call(client, auditor, DECIDE, "decideClaim", i={**decision, "decision": "APPROVE", "adjustments": []})
+    assert stale["__typename"] == "ConflictError"  # decided already (and its version moved on)
+
+    # The second claim is returned with a question, answered and judged again; HQ re-adjudicates it too.
+    returned = await call(
+        client,
+        auditor,
+        DECIDE,
+        "decideClaim",
+        i={"claimId": second["id"], "version": second["version"], "decision": "RETURN", "note": "photo of the pads?"},
+    )
+    assert returned["claim"]["status"] == "RETURNED"
+    unanswered = await call(client, a, SUBMIT, "submitClaim", id=second["id"])
+    assert unanswered["__typename"] == "ValidationError"
+    answered = (await call(client, a, SUBMIT, "submitClaim", id=second["id"], note="photos attached"))["claim"]
+    assert answered["status"] == "SUBMITTED"
+    again = await call(client, auditor, READJUDICATE, "readjudicateClaim", id=second["id"], r="terms corrected")
+    assert [x["occasion"] for x in again["claim"]["adjudications"]] == [
+        "submitted", "resubmitted: photos attached", "HQ re-adjudication: terms corrected"
+    ]  # fmt: skip
+    rejected = await call(
+        client,
+        auditor,
+        DECIDE,
+        "decideClaim",
+        i={"claimId": second["id"], "version": again["claim"]["version"], "decision": "REJECT", "reason": "DUPLICATE"},
+    )
+    assert (rejected["claim"]["status"], rejected["claim"]["approvedAmount"]) == ("REJECTED", "0.00")
+    decided = select(func.count()).where(JournalEntry.entity == "claim", JournalEntry.action == "decided")
+    assert await seed.scalar(decided) == 3
+
+    # Station B sees none of it and decides nothing; the station decides nothing either.
+    theirs = await graphql(client, "{ claims(first: 10) { edges { node { id } } } }", tenants.manager_b)
+    assert theirs["data"]["claims"]["edges"] == []
+    node = await graphql(client, "query($id: ID!) { node(id: $id) { id } }", tenants.manager_b, id=raised["id"])
+    assert node["data"]["node"] is None
+    own = await graphql(client, DECIDE, a, i={**decision, "claimId": second["id"]})
+    assert own["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_clean_small_claim_is_approved_by_the_rules(
+    client: httpx.AsyncClient, scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_principal: MakePrincipal
+) -> None:
+    caliper = Part(id=new_id(), network_id=tenants.network_x, part_number="CAL-1", name_zh="卡钳", name_en="caliper",
+                   component_group="BRAKES")  # fmt: skip
+    seed.add(caliper)
+    await seed.flush()  # seed writes first
+    w = await station_under_contract(scoped, seed, tenants, make_principal)
+    a = tenants.manager_a
+    order = await completed_order(
+        client, w, a, [{"kind": "LABOUR", "serviceType": "WARRANTY", "labourOperationId": w.operation}]
+    )
+    labour_only = await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": order})
+    assert labour_only["__typename"] == "ValidationError"  # no part claimed: name the causal part
+    causal = str(GlobalID("Part", str(caliper.id)))
+    claim = (await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": order, "causalPartId": causal}))["claim"]
+    done = (await call(client, a, SUBMIT, "submitClaim", id=claim["id"]))["claim"]
+    assert done["adjudication"]["flags"] == []
+    assert (done["status"], done["approvedAmount"], done["decidedByRules"]) == ("APPROVED", "120.00", True)
+    queue = await graphql(client, QUEUE, tenants.hq_x)
+    assert queue["data"]["claimReviewQueue"]["edges"] == []
+
+
+async def test_bad_claims_answer_typed_and_write_nothing(
+    client: httpx.AsyncClient, scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_principal: MakePrincipal
+) -> None:
+    w = await station_under_contract(scoped, seed, tenants, make_principal)
+    a = tenants.manager_a
+    open_order = (await call(client, a, RECEIVE, "receiveVehicle", i=reception(w)))["repairOrder"]["id"]
+    paid_only = await completed_order(client, w, a, [{"kind": "PART", "serviceType": "PAID", "partId": w.part}])
+    cases = [
+        ({"repairOrderId": open_order}, "ConflictError"),  # not inspected yet
+        ({"repairOrderId": paid_only}, "ConflictError"),  # no warranty line
+        ({"repairOrderId": "nonsense"}, "ValidationError"),
+        ({"repairOrderId": paid_only, "claimType": "GOODWILL"}, "ValidationError"),  # no share named
+        ({"repairOrderId": paid_only, "claimType": "GOODWILL", "goodwillPercent": "120"}, "ValidationError"),
+        ({"repairOrderId": paid_only, "goodwillPercent": "10"}, "ValidationError"),  # a share without goodwill
+    ]
+    for given, expected in cases:
+        answer = await call(client, a, RAISE, "raiseClaim", i=given)
+        assert answer["__typename"] == expected, (given, answer)
+    theirs = await call(client, tenants.manager_b, RAISE, "raiseClaim", i={"repairOrderId": paid_only})
+    assert theirs["__typename"] == "NotFoundError"
+    listed = await graphql(client, "{ claims(first: 10) { edges { node { id } } } }", a)
+    assert listed["data"]["claims"]["edges"] == []
