@@ -47,6 +47,7 @@ from dealernet.tenants.schema.partners import Partner, PartnersMutation, Partner
 from dealernet.tenants.schema.sign_in import SignInMutation, SignInQuery
 from dealernet.tenants.schema.station_clients import StationClientsMutation, StationClientsQuery
 from dealernet.warranty.schema.claims import ClaimsMutation, ClaimsQuery
+from dealernet.warranty.schema.preauthorisations import PreauthorisationsMutation, PreauthorisationsQuery
 from dealernet.workshop.schema.customers import CustomersMutation, CustomersQuery
 from dealernet.workshop.schema.parts_orders import PartsOrdersMutation, PartsOrdersQuery
 from dealernet.workshop.schema.repair_orders import RepairOrdersMutation, RepairOrdersQuery
@@ -92,6 +93,7 @@ class Query(
     RepairOrdersQuery,
     PartsOrdersQuery,
     ClaimsQuery,
+    PreauthorisationsQuery,
     AuditQuery,
     NodeQuery,
 ):
@@ -126,6 +128,7 @@ class Mutation(
     RepairOrdersMutation,
     PartsOrdersMutation,
     ClaimsMutation,
+    PreauthorisationsMutation,
 ):
     pass
 

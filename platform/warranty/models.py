@@ -86,3 +86,27 @@ class ClaimAdjudication(Base):
     occasion: Mapped[str] = mapped_column(String(300))
     versions: Mapped[dict[str, Any]] = mapped_column(JSONB)
     flags: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+
+
+class ClaimPreauthorisation(Base):
+    """A pre-authorisation (索赔预申请) of warranty work on a repair order: asked by the station, approved by HQ
+    with a number, an amount and a validity, or declined."""
+
+    __tablename__ = "claim_preauthorisations"
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    number: Mapped[str] = mapped_column(String(20))
+    repair_order_id: Mapped[UUID]
+    requested_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    approval_number: Mapped[str] = mapped_column(String(40), default="")
+    approved_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    valid_until: Mapped[date | None]
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    requested_by: Mapped[UUID | None]
+    requested_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    decided_by: Mapped[UUID | None]
+    decided_at: Mapped[datetime | None]

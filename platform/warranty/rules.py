@@ -57,6 +57,14 @@ DECIDED = {
 EDITABLE = frozenset({ClaimStatus.DRAFT, ClaimStatus.RETURNED})  # the station may change and submit it
 
 
+class PreauthorisationStatus(enum.StrEnum):
+    """Where a pre-authorisation request (索赔预申请) is."""
+
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
 class ReasonCode(enum.StrEnum):
     """The standard reason codes of the checks (and of HQ's adjustments)."""
 
@@ -74,6 +82,8 @@ class ReasonCode(enum.StrEnum):
     COMEBACK = "comeback"
     SUBMITTED_LATE = "submitted_late"
     PREAUTHORISATION_MISSING = "preauthorisation_missing"
+    PREAUTHORISATION_EXPIRED = "preauthorisation_expired"
+    PREAUTHORISATION_EXCEEDED = "preauthorisation_exceeded"
     POLICY_NOT_DELIVERED = "policy_not_delivered"
     PRICE_DIFFERS = "price_differs"
     GOODWILL = "goodwill"
@@ -122,6 +132,15 @@ class Coverage:
 
 
 @dataclass(frozen=True)
+class Preauthorised:
+    """HQ's approval of the repair order's work before it was done."""
+
+    approval_number: str
+    amount: Decimal
+    valid_until: date
+
+
+@dataclass(frozen=True)
 class LineFacts:
     """One claimed line and what the policy in force on the repair date says it is worth."""
 
@@ -156,7 +175,7 @@ class ClaimFacts:
     duplicates: int = 0  # other claims naming the VIN and causal part within the window
     odometer_before: int | None = None  # the highest reading on the vehicle before this repair
     comeback: bool = False  # the repair order is back within an earlier repair's guarantee
-    preauthorised: bool = False
+    preauthorisation: Preauthorised | None = None
 
     @property
     def total(self) -> Decimal:
@@ -363,12 +382,31 @@ def check_submission(f: ClaimFacts) -> list[Flag]:
 
 
 def check_preauthorisation(f: ClaimFacts) -> list[Flag]:
-    if f.total > f.rules.preauthorisation_above and not f.preauthorised:
+    """Above the amount the terms set, HQ's approval before the work: given, valid on the repair date, and
+    covering what is claimed."""
+    above, given = f.rules.preauthorisation_above, f.preauthorisation
+    if f.total <= above:
+        return []
+    if given is None:
         return [
             Flag(
                 ReasonCode.PREAUTHORISATION_MISSING,
-                f"{f.total} claimed, above the {f.rules.preauthorisation_above} "
-                "that needs HQ's pre-authorisation, and none was given",
+                f"{f.total} claimed, above the {above} that needs HQ's pre-authorisation, and none was given",
+            )
+        ]
+    if f.repair_date > given.valid_until:
+        return [
+            Flag(
+                ReasonCode.PREAUTHORISATION_EXPIRED,
+                f"pre-authorisation {given.approval_number} was valid "
+                f"until {given.valid_until}; repaired on {f.repair_date}",
+            )
+        ]
+    if f.total > given.amount:
+        return [
+            Flag(
+                ReasonCode.PREAUTHORISATION_EXCEEDED,
+                f"{f.total} claimed, above the {given.amount} pre-authorisation {given.approval_number} approved",
             )
         ]
     return []
@@ -420,6 +458,16 @@ def may_auto_approve(flags: Sequence[Flag], total: Decimal, rules: ClaimRules, *
 def claim_number(year: int, seq: int) -> str:
     """WC2026000123: the station's warranty claims, numbered per year."""
     return f"WC{year}{seq:06d}"
+
+
+def preauthorisation_number(year: int, seq: int) -> str:
+    """PA2026000003: the station's pre-authorisation requests, numbered per year."""
+    return f"PA{year}{seq:06d}"
+
+
+def approval_number(request_number: str) -> str:
+    """HQ's approval number of a request: APR2026000003 for PA2026000003."""
+    return f"APR{request_number[2:]}"
 
 
 def goodwill_amount(amount: Decimal, percent: Decimal) -> Decimal:

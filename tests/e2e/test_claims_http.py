@@ -7,6 +7,7 @@ another station sees none of it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -45,7 +46,15 @@ async def completed_order(client: httpx.AsyncClient, w: Workshop, a: Principal, 
     for line in lines:
         quoted = await call(client, a, QUOTE, "quoteLine", i={"repairOrderId": order, **line})
         assert quoted["__typename"] == "RepairOrderSuccess", quoted
-    ids = [line["id"] for line in quoted["repairOrder"]["lines"]]
+    await finish(client, w, a, order)
+    return order
+
+
+async def finish(client: httpx.AsyncClient, w: Workshop, a: Principal, order: str) -> None:
+    """Consent to every quoted line, work them with the certified technician and sign the order off."""
+    shown = await graphql(client, "query($id: ID!) { node(id: $id) { ... on RepairOrder { lines { id } } } }", a,
+                          id=order)  # fmt: skip
+    ids = [line["id"] for line in shown["data"]["node"]["lines"]]
     await call(client, a, CONSENT, "recordConsent", i={"repairOrderId": order, "lineIds": ids, "consented": True})
     await call(client, a, step("startWork"), "startWork", id=order)
     for line_id in ids:
@@ -56,7 +65,6 @@ async def completed_order(client: httpx.AsyncClient, w: Workshop, a: Principal, 
         assert assigned["__typename"] == "RepairOrderSuccess", assigned
     done = await call(client, a, step("completeRepairOrder"), "completeRepairOrder", id=order)
     assert done["repairOrder"]["status"] == "COMPLETED", done
-    return order
 
 
 async def test_a_claim_from_repair_order_to_decision(
@@ -193,3 +201,72 @@ async def test_bad_claims_answer_typed_and_write_nothing(
     assert theirs["__typename"] == "NotFoundError"
     listed = await graphql(client, "{ claims(first: 10) { edges { node { id } } } }", a)
     assert listed["data"]["claims"]["edges"] == []
+
+
+PREAUTH = """{ __typename ... on PreauthorisationSuccess { preauthorisation { id number status approvalNumber
+  approvedAmount validUntil declineReason } } ... on ValidationError { fields { field } } ... on ConflictError {
+  message } ... on NotFoundError { message } }"""
+REQUEST = "mutation($i: RequestPreauthorisationInput!) { requestPreauthorisation(input: $i) " + PREAUTH + " }"
+ANSWER = "mutation($i: DecidePreauthorisationInput!) { decidePreauthorisation(input: $i) " + PREAUTH + " }"
+
+
+async def test_expensive_work_asks_hq_first(
+    client: httpx.AsyncClient, scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_principal: MakePrincipal
+) -> None:
+    """Above the terms' amount a claim needs HQ's pre-authorisation: without one it is flagged (not refused);
+    approved before the work, the claim is clean; a declined request says why."""
+    w = await station_under_contract(scoped, seed, tenants, make_principal)
+    a, hq = tenants.manager_a, tenants.hq_x
+    expensive = [{"kind": "PART", "serviceType": "WARRANTY", "partId": w.part, "quantity": "13"}]  # 5,460.00
+
+    unasked = await completed_order(client, w, a, expensive)
+    claim = (await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": unasked}))["claim"]
+    flagged = (await call(client, a, SUBMIT, "submitClaim", id=claim["id"]))["claim"]
+    assert flagged["status"] == "SUBMITTED"
+    assert "PREAUTHORISATION_MISSING" in [f["code"] for f in flagged["adjudication"]["flags"]]
+
+    order = (await call(client, a, RECEIVE, "receiveVehicle", i=reception(w, odometerKm=43_000)))["repairOrder"]["id"]
+    bad = await call(client, a, REQUEST, "requestPreauthorisation", i={"repairOrderId": order, "amount": "0.00",
+                                                                        "reason": " "})  # fmt: skip
+    assert {f["field"] for f in bad["fields"]} == {"amount", "reason"}
+    asked = (
+        await call(
+            client,
+            a,
+            REQUEST,
+            "requestPreauthorisation",
+            i={"repairOrderId": order, "amount": "5500.00", "reason": "caliper seized, pads and discs"},
+        )
+    )["preauthorisation"]
+    assert (asked["number"], asked["status"]) == (f"PA{network_today().year}000001", "REQUESTED")
+    past = await call(client, hq, ANSWER, "decidePreauthorisation", i={"preauthorisationId": asked["id"],
+        "approve": True, "approvedAmount": "5500.00", "validUntil": "2000-01-01"})  # fmt: skip
+    assert [f["field"] for f in past["fields"]] == ["validUntil"]
+    until = (network_today() + timedelta(days=7)).isoformat()
+    approved = (await call(client, hq, ANSWER, "decidePreauthorisation", i={"preauthorisationId": asked["id"],
+        "approve": True, "approvedAmount": "5500.00", "validUntil": until}))["preauthorisation"]  # fmt: skip
+    assert (approved["status"], approved["approvalNumber"]) == ("APPROVED", f"APR{network_today().year}000001")
+    again = await call(client, hq, ANSWER, "decidePreauthorisation", i={"preauthorisationId": asked["id"],
+        "approve": False, "reason": "changed my mind"})  # fmt: skip
+    assert again["__typename"] == "ConflictError"
+
+    # The work, then its claim: judged with the approval, nothing about pre-authorisation flagged.
+    for line in expensive:
+        await call(client, a, QUOTE, "quoteLine", i={"repairOrderId": order, **line})
+    await finish(client, w, a, order)
+    covered = (await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": order}))["claim"]
+    covered = (await call(client, a, SUBMIT, "submitClaim", id=covered["id"]))["claim"]
+    assert not [f for f in covered["adjudication"]["flags"] if f["code"].startswith("PREAUTHORISATION")]
+
+    # A declined request says why; the station cannot decide its own, another station cannot ask for A's order.
+    later = (await call(client, a, RECEIVE, "receiveVehicle", i=reception(w, odometerKm=44_000)))["repairOrder"]["id"]
+    asked = (await call(client, a, REQUEST, "requestPreauthorisation", i={
+        "repairOrderId": later, "amount": "9000.00", "reason": "engine"}))["preauthorisation"]  # fmt: skip
+    own = await graphql(client, ANSWER, a, i={"preauthorisationId": asked["id"], "approve": True})
+    assert own["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    declined = (await call(client, hq, ANSWER, "decidePreauthorisation", i={"preauthorisationId": asked["id"],
+        "approve": False, "reason": "a goodwill case, not warranty"}))["preauthorisation"]  # fmt: skip
+    assert (declined["status"], declined["declineReason"]) == ("DECLINED", "a goodwill case, not warranty")
+    theirs = await call(client, tenants.manager_b, REQUEST, "requestPreauthorisation", i={
+        "repairOrderId": later, "amount": "1.00", "reason": "x"})  # fmt: skip
+    assert theirs["__typename"] == "NotFoundError"

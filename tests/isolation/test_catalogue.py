@@ -52,6 +52,7 @@ TENANT_TABLES = {
     "claims": "station",
     "claim_lines": "station",
     "claim_adjudications": "station",
+    "claim_preauthorisations": "station",
     "part_supersessions": "network",
     "service_bom_lines": "network",
     "publications": "network (stations: delivered)",

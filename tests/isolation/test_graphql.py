@@ -27,7 +27,7 @@ from dealernet.policy.models import LabourOperation, Part, Publication, Publicat
 from dealernet.tenants.models import ApiClient, Invitation, Membership, Region, StationClient
 from dealernet.tenants.service.sign_in import digest, scope_for
 from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
-from dealernet.warranty.models import Claim, ClaimLine
+from dealernet.warranty.models import Claim, ClaimLine, ClaimPreauthorisation
 from dealernet.workshop.models import Customer, PartsOrder, PartsOrderLine, RepairOrder, RepairOrderLine, Vehicle
 from tests.conftest import PartnerWorld, Principal, Tenants, graphql
 from tests.factories import network_today
@@ -1574,6 +1574,47 @@ async def case_readjudicate_claim(env: Env) -> None:
     await _claim_unchanged(env, claim)
 
 
+async def _preauthorisation(env: Env) -> ClaimPreauthorisation:
+    order = await _repair_order(env)
+    row = ClaimPreauthorisation(
+        station_id=order.station_id, id=new_id(), network_id=order.network_id, number="PA2026000001",
+        repair_order_id=order.id, requested_amount=6000, reason="engine", status="requested",
+    )  # fmt: skip
+    env.seed.add(row)
+    await env.seed.flush()
+    return row
+
+
+async def case_preauthorisations(env: Env) -> None:
+    row = await _preauthorisation(env)
+    query = "{ preauthorisations(first: 10) { edges { node { id } } } }"
+    for principal, expected in ((env.t.manager_a, [gid("Preauthorisation", row.id)]),
+                                (env.t.hq_x, [gid("Preauthorisation", row.id)]), (env.t.manager_b, []),
+                                (env.t.hq_y, [])):  # fmt: skip
+        edges = (await graphql(env.client, query, principal))["data"]["preauthorisations"]["edges"]
+        assert [e["node"]["id"] for e in edges] == expected
+
+
+async def case_request_preauthorisation(env: Env) -> None:
+    order = await _repair_order(env)
+    document = 'mutation($o: ID!) { requestPreauthorisation(input: {repairOrderId: $o, amount: "10.00", ' \
+        'reason: "r"}) { __typename } }'  # fmt: skip
+    for principal in (env.t.manager_b, env.t.manager_c):
+        answer = await graphql(env.client, document, principal, o=gid("RepairOrder", order.id))
+        assert typename(answer, "requestPreauthorisation") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM claim_preauthorisations")) == 0
+
+
+async def case_decide_preauthorisation(env: Env) -> None:
+    row = await _preauthorisation(env)
+    document = 'mutation($p: ID!) { decidePreauthorisation(input: {preauthorisationId: $p, approve: false, ' \
+        'reason: "no"}) { __typename } }'  # fmt: skip
+    answer = await graphql(env.client, document, env.t.hq_y, p=gid("Preauthorisation", row.id))
+    assert typename(answer, "decidePreauthorisation") == "NotFoundError"
+    status = await env.seed.scalar(text("SELECT status FROM claim_preauthorisations WHERE id = :i"), {"i": row.id})
+    assert status == "requested"
+
+
 # --- A station's DMS clients (tenants) -------------------------------------------------------------------
 
 
@@ -1783,6 +1824,9 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "submitClaim": case_submit_claim,
     "decideClaim": case_decide_claim,
     "readjudicateClaim": case_readjudicate_claim,
+    "preauthorisations": case_preauthorisations,
+    "requestPreauthorisation": case_request_preauthorisation,
+    "decidePreauthorisation": case_decide_preauthorisation,
     "serviceBom": case_service_bom,
     "createPart": case_create_part,
     "supersedePart": case_supersede_part,

@@ -115,6 +115,16 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         {"o": NOBODY},
     ),
     "readjudicateClaim": ('mutation($o: ID!) { readjudicateClaim(id: $o, reason: "r") { __typename } }', {"o": NOBODY}),
+    "preauthorisations": ("{ preauthorisations(first: 1) { edges { node { id } } } }", {}),
+    "requestPreauthorisation": (
+        'mutation($o: ID!) { requestPreauthorisation(input: {repairOrderId: $o, amount: "0.00", reason: ""}) '
+        "{ __typename } }",
+        {"o": NOBODY},
+    ),
+    "decidePreauthorisation": (
+        "mutation($o: ID!) { decidePreauthorisation(input: {preauthorisationId: $o, approve: false}) { __typename } }",
+        {"o": NOBODY},
+    ),
     "receiveVehicle": (
         """mutation($v: ID!) { receiveVehicle(input: {vehicleId: $v, customerId: $v, odometerKm: -1, fuelEighths: 9,
         concern: "", promisedAt: "2020-01-01T00:00:00+00:00"}) { __typename } }""",

@@ -15,6 +15,7 @@ from dealernet.warranty.rules import ClaimFacts, ClaimRules, ClaimType, Coverage
 
 REPAIRED = date(2030, 6, 1)  # the rules take every date as a fact: no calendar here
 LABOUR = LineFacts(1, "labour", "BR-01", Decimal("1.50"), Decimal("80.00"), Decimal("1.50"), Decimal("80.00"), "rc")
+GIVEN = rules.Preauthorised("APR2030000001", Decimal("6000.00"), REPAIRED)
 PART = LineFacts(2, "part", "BP-1", Decimal("2.00"), Decimal("420.00"), None, Decimal("420.00"), "pl")
 
 
@@ -72,7 +73,18 @@ C = ReasonCode
         ({"submitted_on": REPAIRED + timedelta(days=31)}, [C.SUBMITTED_LATE]),
         ({"submitted_on": REPAIRED + timedelta(days=30)}, []),
         ({"lines": (replace(PART, quantity=Decimal("12.00")),)}, [C.PREAUTHORISATION_MISSING]),  # 5,040.00
-        ({"lines": (replace(PART, quantity=Decimal("12.00")),), "preauthorised": True}, []),
+        ({"lines": (replace(PART, quantity=Decimal("12.00")),), "preauthorisation": GIVEN}, []),
+        (
+            {
+                "lines": (replace(PART, quantity=Decimal("12.00")),),
+                "preauthorisation": replace(GIVEN, valid_until=REPAIRED - timedelta(days=1)),
+            },
+            [C.PREAUTHORISATION_EXPIRED],
+        ),
+        (
+            {"lines": (replace(PART, quantity=Decimal("15.00")),), "preauthorisation": GIVEN},
+            [C.PREAUTHORISATION_EXCEEDED],
+        ),
         ({"delivered": False}, [C.POLICY_NOT_DELIVERED]),
         ({"claim_type": ClaimType.GOODWILL, "coverage": None, "sale_date": None}, [C.GOODWILL]),
         ({"claim_type": ClaimType.FIELD_ACTION, "coverage": None}, []),  # a campaign has its own basis

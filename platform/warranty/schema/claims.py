@@ -79,6 +79,8 @@ expose(
         ReasonCode.COMEBACK: "Back within an earlier repair's quality guarantee: the station's cost.",
         ReasonCode.SUBMITTED_LATE: "Submitted later than the terms allow after the completion.",
         ReasonCode.PREAUTHORISATION_MISSING: "Above the amount that needs pre-authorisation, without one.",
+        ReasonCode.PREAUTHORISATION_EXPIRED: "Repaired after the pre-authorisation's validity.",
+        ReasonCode.PREAUTHORISATION_EXCEEDED: "Claimed more than the pre-authorisation approved.",
         ReasonCode.POLICY_NOT_DELIVERED: "The warranty policy in force was not delivered to the station.",
         ReasonCode.PRICE_DIFFERS: "A unit price other than the one in force on the repair date.",
         ReasonCode.GOODWILL: "A goodwill claim, reviewed always.",

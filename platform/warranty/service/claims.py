@@ -32,8 +32,9 @@ from dealernet.policy.service.prices import price_as_of
 from dealernet.tenants.models import Network, Station
 from dealernet.tenants.service.directory import network_today
 from dealernet.warranty import rules
-from dealernet.warranty.models import Claim, ClaimAdjudication, ClaimLine
+from dealernet.warranty.models import Claim, ClaimAdjudication, ClaimLine, ClaimPreauthorisation
 from dealernet.warranty.rules import ClaimDecision, ClaimStatus, ClaimType, ReasonCode
+from dealernet.warranty.service.preauthorisations import approved_for
 from dealernet.workshop.models import RepairOrder, RepairOrderLine, Vehicle
 from dealernet.workshop.rules import Consent, RepairOrderStatus, add_months
 from dealernet.workshop.service.repair_orders import next_in_station_series
@@ -379,6 +380,7 @@ async def adjudicate(
         duplicates=duplicates,
         odometer_before=before,
         comeback=order.comeback_of is not None,
+        preauthorisation=_preauthorised(await approved_for(session, claim.station_id, order.id)),
     )
     flags = rules.judge(facts)
     versions = {
@@ -415,6 +417,12 @@ async def adjudicate(
     await session.flush()
     claim.adjudication_id = adjudication.id
     return adjudication, flags, facts
+
+
+def _preauthorised(row: ClaimPreauthorisation | None) -> rules.Preauthorised | None:
+    if row is None or row.approved_amount is None or row.valid_until is None:
+        return None
+    return rules.Preauthorised(row.approval_number, row.approved_amount, row.valid_until)
 
 
 # --- HQ's decisions ----------------------------------------------------------------------------------------
