@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.relay import GlobalID
 
@@ -136,6 +136,19 @@ async def test_a_claim_from_repair_order_to_decision(
     assert [x["occasion"] for x in again["claim"]["adjudications"]] == [
         "submitted", "resubmitted: photos attached", "HQ re-adjudication: terms corrected"
     ]  # fmt: skip
+    # The warranty policy is withdrawn after submission: the claim's judgement stands as it was made; only a
+    # re-adjudication on purpose judges by what is in force now, and both are kept.
+    policy_id = await seed.scalar(text("SELECT id FROM publications WHERE kind = 'warranty_policy'"))
+    withdraw = 'mutation($id: ID!) { withdrawPublication(id: $id, reason: "wrong km") { __typename } }'
+    withdrawn = await graphql(client, withdraw, tenants.hq_x, id=str(GlobalID("Publication", str(policy_id))))
+    assert "errors" not in withdrawn, withdrawn
+    read = "query($id: ID!) { node(id: $id) { ... on Claim { adjudication { flags { code } versions } } } }"
+    unchanged = (await graphql(client, read, auditor, id=second["id"]))["data"]["node"]["adjudication"]
+    current = again["claim"]["adjudication"]
+    assert unchanged == {"flags": [{"code": f["code"]} for f in current["flags"]], "versions": current["versions"]}
+    again = await call(client, auditor, READJUDICATE, "readjudicateClaim", id=second["id"], r="policy withdrawn")
+    assert "GROUP_NOT_COVERED" in [f["code"] for f in again["claim"]["adjudication"]["flags"]]
+    assert len(again["claim"]["adjudications"]) == 4
     rejected = await call(
         client,
         auditor,
@@ -146,6 +159,12 @@ async def test_a_claim_from_repair_order_to_decision(
     assert (rejected["claim"]["status"], rejected["claim"]["approvedAmount"]) == ("REJECTED", "0.00")
     decided = select(func.count()).where(JournalEntry.entity == "claim", JournalEntry.action == "decided")
     assert await seed.scalar(decided) == 3
+
+    # The claim's timeline, by its global id.
+    journal = "query($id: ID!) { journal(first: 20, entityId: $id) { edges { node { action } } } }"
+    timeline = await graphql(client, journal, tenants.hq_x, id=second["id"])
+    actions = [e["node"]["action"] for e in timeline["data"]["journal"]["edges"]]
+    assert actions == ["decided", "readjudicated", "readjudicated", "submitted", "decided", "submitted", "raised"]
 
     # Station B sees none of it and decides nothing; the station decides nothing either.
     theirs = await graphql(client, "{ claims(first: 10) { edges { node { id } } } }", tenants.manager_b)
