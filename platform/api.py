@@ -46,6 +46,7 @@ from dealernet.tenants.schema.notifications import NotificationsMutation, Notifi
 from dealernet.tenants.schema.partners import Partner, PartnersMutation, PartnersQuery
 from dealernet.tenants.schema.sign_in import SignInMutation, SignInQuery
 from dealernet.tenants.schema.station_clients import StationClientsMutation, StationClientsQuery
+from dealernet.warranty.schema.appeals import AppealsMutation
 from dealernet.warranty.schema.claims import ClaimsMutation, ClaimsQuery
 from dealernet.warranty.schema.preauthorisations import PreauthorisationsMutation, PreauthorisationsQuery
 from dealernet.workshop.schema.customers import CustomersMutation, CustomersQuery
@@ -128,6 +129,7 @@ class Mutation(
     RepairOrdersMutation,
     PartsOrdersMutation,
     ClaimsMutation,
+    AppealsMutation,
     PreauthorisationsMutation,
 ):
     pass

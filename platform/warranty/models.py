@@ -110,3 +110,24 @@ class ClaimPreauthorisation(Base):
     requested_at: Mapped[datetime] = mapped_column(server_default=func.now())
     decided_by: Mapped[UUID | None]
     decided_at: Mapped[datetime | None]
+
+
+class ClaimAppeal(Base):
+    """A station's appeal (复判 / 申诉) of a decided claim, once per claim, decided by another reviewer."""
+
+    __tablename__ = "claim_appeals"
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    claim_id: Mapped[UUID]
+    appealed_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    filed_by: Mapped[UUID | None]
+    filed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    first_reviewer: Mapped[UUID]
+    decided_by: Mapped[UUID | None]
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str] = mapped_column(Text, default="")

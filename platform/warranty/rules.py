@@ -37,6 +37,7 @@ class ClaimStatus(enum.StrEnum):
     PARTLY_APPROVED = "partly_approved"  # 部分通过: some lines adjusted, each with its reason
     REJECTED = "rejected"  # 拒赔
     RETURNED = "returned"  # 退回: HQ asks for information; the station answers and submits again
+    APPEALED = "appealed"  # 复判: the station appealed the decision; another reviewer decides
 
 
 class ClaimDecision(enum.StrEnum):
@@ -55,6 +56,22 @@ DECIDED = {
     ClaimDecision.RETURN: ClaimStatus.RETURNED,
 }
 EDITABLE = frozenset({ClaimStatus.DRAFT, ClaimStatus.RETURNED})  # the station may change and submit it
+
+
+APPEALABLE = frozenset({ClaimStatus.REJECTED, ClaimStatus.PARTLY_APPROVED})
+
+
+class AppealStatus(enum.StrEnum):
+    """Where an appeal is."""
+
+    OPEN = "open"
+    GRANTED = "granted"  # the claim is approved in full
+    UPHELD = "upheld"  # the decision stands
+
+
+def appeal_closes_on(decided_on: date, claim_rules: ClaimRules) -> date:
+    """The last day a decision may be appealed."""
+    return decided_on + timedelta(days=claim_rules.appeal_within_days)
 
 
 class PreauthorisationStatus(enum.StrEnum):

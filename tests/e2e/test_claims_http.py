@@ -289,3 +289,52 @@ async def test_expensive_work_asks_hq_first(
     theirs = await call(client, tenants.manager_b, REQUEST, "requestPreauthorisation", i={
         "repairOrderId": later, "amount": "1.00", "reason": "x"})  # fmt: skip
     assert theirs["__typename"] == "NotFoundError"
+
+
+APPEAL = "mutation($i: AppealClaimInput!) { appealClaim(input: $i) " + RESULT + " }"
+DECIDE_APPEAL = "mutation($i: DecideAppealInput!) { decideAppeal(input: $i) " + RESULT + " }"
+
+
+async def test_an_appeal_is_decided_by_another_reviewer(
+    client: httpx.AsyncClient, scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_principal: MakePrincipal
+) -> None:
+    first = await make_principal(tenants.network_x, None, Role.HQ_WARRANTY_AUDITOR)  # seed writes first
+    second = await make_principal(tenants.network_x, None, Role.HQ_WARRANTY_AUDITOR)
+    w = await station_under_contract(scoped, seed, tenants, make_principal)
+    a = tenants.manager_a
+    line = [{"kind": "PART", "serviceType": "WARRANTY", "partId": w.part}]
+
+    async def rejected_claim() -> dict[str, Any]:
+        order = await completed_order(client, w, a, line)
+        claim = (await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": order}))["claim"]
+        claim = (await call(client, a, SUBMIT, "submitClaim", id=claim["id"]))["claim"]
+        decision = {"claimId": claim["id"], "version": claim["version"], "decision": "REJECT",
+                    "reason": "EXCLUDED_BY_TERMS"}  # fmt: skip
+        return dict((await call(client, first, DECIDE, "decideClaim", i=decision))["claim"])
+
+    granted = await rejected_claim()
+    no_evidence = await call(
+        client, a, APPEAL, "appealClaim", i={"claimId": granted["id"], "reason": "x", "evidence": ""}
+    )
+    assert [f["field"] for f in no_evidence["fields"]] == ["evidence"]
+    grounds = {"claimId": granted["id"], "reason": "the pad cracked: a defect, not wear", "evidence": "photos 1-3"}
+    appealed = (await call(client, a, APPEAL, "appealClaim", i=grounds))["claim"]
+    assert appealed["status"] == "APPEALED"
+    twice = await call(client, a, APPEAL, "appealClaim", i=grounds)
+    assert twice["__typename"] == "ConflictError"
+    own = await call(client, first, DECIDE_APPEAL, "decideAppeal", i={"claimId": granted["id"], "grant": True,
+                                                                      "note": "fine"})  # fmt: skip
+    assert own["__typename"] == "ConflictError"  # the reviewer who decided the claim does not decide its appeal
+    grant = {"claimId": granted["id"], "grant": True, "note": "a crack is a defect"}
+    done = (await call(client, second, DECIDE_APPEAL, "decideAppeal", i=grant))["claim"]
+    assert (done["status"], done["approvedAmount"]) == ("APPROVED", "420.00")
+
+    upheld = await rejected_claim()
+    await call(client, a, APPEAL, "appealClaim", i={**grounds, "claimId": upheld["id"]})
+    uphold = {"claimId": upheld["id"], "grant": False, "note": "worn, not cracked"}
+    stands = (await call(client, second, DECIDE_APPEAL, "decideAppeal", i=uphold))["claim"]
+    assert (stands["status"], stands["approvedAmount"]) == ("REJECTED", "0.00")
+    again = await call(client, a, APPEAL, "appealClaim", i={**grounds, "claimId": upheld["id"]})
+    assert again["__typename"] == "ConflictError"  # once per claim
+    theirs = await call(client, tenants.manager_b, APPEAL, "appealClaim", i={**grounds, "claimId": upheld["id"]})
+    assert theirs["__typename"] == "NotFoundError"

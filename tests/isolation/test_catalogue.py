@@ -53,6 +53,7 @@ TENANT_TABLES = {
     "claim_lines": "station",
     "claim_adjudications": "station",
     "claim_preauthorisations": "station",
+    "claim_appeals": "station",
     "part_supersessions": "network",
     "service_bom_lines": "network",
     "publications": "network (stations: delivered)",

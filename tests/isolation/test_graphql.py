@@ -1574,6 +1574,25 @@ async def case_readjudicate_claim(env: Env) -> None:
     await _claim_unchanged(env, claim)
 
 
+async def case_appeal_claim(env: Env) -> None:
+    """Station B (and C of network Y) cannot appeal station A's claim."""
+    claim = await _claim(env)
+    document = 'mutation($c: ID!) { appealClaim(input: {claimId: $c, reason: "r", evidence: "e"}) { __typename } }'
+    for principal in (env.t.manager_b, env.t.manager_c):
+        assert typename(await graphql(env.client, document, principal, c=gid("Claim", claim.id)), "appealClaim") == (
+            "NotFoundError"
+        )
+    await _claim_unchanged(env, claim)
+
+
+async def case_decide_appeal(env: Env) -> None:
+    claim = await _claim(env)
+    document = 'mutation($c: ID!) { decideAppeal(input: {claimId: $c, grant: true, note: "n"}) { __typename } }'
+    answer = await graphql(env.client, document, env.t.hq_y, c=gid("Claim", claim.id))
+    assert typename(answer, "decideAppeal") == "NotFoundError"
+    await _claim_unchanged(env, claim)
+
+
 async def _preauthorisation(env: Env) -> ClaimPreauthorisation:
     order = await _repair_order(env)
     row = ClaimPreauthorisation(
@@ -1825,6 +1844,8 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "decideClaim": case_decide_claim,
     "readjudicateClaim": case_readjudicate_claim,
     "preauthorisations": case_preauthorisations,
+    "appealClaim": case_appeal_claim,
+    "decideAppeal": case_decide_appeal,
     "requestPreauthorisation": case_request_preauthorisation,
     "decidePreauthorisation": case_decide_preauthorisation,
     "serviceBom": case_service_bom,

@@ -115,6 +115,14 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         {"o": NOBODY},
     ),
     "readjudicateClaim": ('mutation($o: ID!) { readjudicateClaim(id: $o, reason: "r") { __typename } }', {"o": NOBODY}),
+    "appealClaim": (
+        'mutation($o: ID!) { appealClaim(input: {claimId: $o, reason: "", evidence: ""}) { __typename } }',
+        {"o": NOBODY},
+    ),
+    "decideAppeal": (
+        'mutation($o: ID!) { decideAppeal(input: {claimId: $o, grant: true, note: ""}) { __typename } }',
+        {"o": NOBODY},
+    ),
     "preauthorisations": ("{ preauthorisations(first: 1) { edges { node { id } } } }", {}),
     "requestPreauthorisation": (
         'mutation($o: ID!) { requestPreauthorisation(input: {repairOrderId: $o, amount: "0.00", reason: ""}) '

@@ -128,3 +128,8 @@ def test_numbers_and_goodwill_shares() -> None:
     assert rules.claim_number(2030, 42) == "WC2030000042"
     assert rules.goodwill_amount(Decimal("333.33"), Decimal("50")) == Decimal("166.66")  # half a cent rounds even
     assert rules.goodwill_amount(Decimal("100.00"), Decimal("33.33")) == Decimal("33.33")
+
+
+def test_the_appeal_period_runs_from_the_decision() -> None:
+    assert rules.appeal_closes_on(date(2030, 6, 1), ClaimRules()) == date(2030, 7, 1)
+    assert rules.appeal_closes_on(date(2030, 6, 1), ClaimRules.of({"appeal_within_days": 7})) == date(2030, 6, 8)

@@ -25,8 +25,8 @@ from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import After, First, connection, gid, keyset_after, load_nodes, maybe_gid, uuid_of
 from dealernet.graphql.scalars import Money
 from dealernet.warranty import models
-from dealernet.warranty.rules import ClaimDecision, ClaimStatus, ClaimType, ReasonCode
-from dealernet.warranty.service import claims
+from dealernet.warranty.rules import AppealStatus, ClaimDecision, ClaimStatus, ClaimType, ReasonCode
+from dealernet.warranty.service import appeals, claims
 
 expose(
     ClaimType,
@@ -49,6 +49,7 @@ expose(
         ClaimStatus.PARTLY_APPROVED: "部分通过: some lines approved for less, each with its reason.",
         ClaimStatus.REJECTED: "拒赔: rejected, with the reason.",
         ClaimStatus.RETURNED: "退回: HQ asks for information; answer it and submit again.",
+        ClaimStatus.APPEALED: "复判: the station appealed the decision; another reviewer decides.",
     },
 )
 expose(
@@ -88,7 +89,18 @@ expose(
     },
 )
 
+expose(
+    AppealStatus,
+    description="Where an appeal is.",
+    values={
+        AppealStatus.OPEN: "Filed; waiting for a reviewer other than the claim's.",
+        AppealStatus.GRANTED: "Granted: the claim is approved in full.",
+        AppealStatus.UPHELD: "Upheld: the decision stands.",
+    },
+)
+
 _claim_loader = by_id_loader(claims.claims_by_id)
+_appeal_loader = by_id_loader(appeals.appeals_of)
 _lines_loader = by_id_loader(claims.lines_of)
 _adjudications_loader = by_id_loader(claims.adjudications_of)
 
@@ -153,6 +165,29 @@ class ClaimLine:
             amount=row.amount,
             approved_amount=row.approved_amount,
             adjustment_reason=ReasonCode(row.adjustment_reason) if row.adjustment_reason else None,
+        )
+
+
+@strawberry.type(description="A station's appeal of HQ's decision on a claim.")
+class ClaimAppeal:
+    appealed_status: ClaimStatus = strawberry.field(description="The decision appealed.")
+    reason: str = strawberry.field(description="Why the station appeals.")
+    evidence: str = strawberry.field(description="The evidence it offers.")
+    status: AppealStatus = strawberry.field(description="Where the appeal is.")
+    filed_at: datetime = strawberry.field(description="When it was filed.")
+    decided_at: datetime | None = strawberry.field(description="When it was decided.")
+    decision_note: str = strawberry.field(description="The reviewer's reasons.")
+
+    @classmethod
+    def from_row(cls, row: models.ClaimAppeal) -> ClaimAppeal:
+        return cls(
+            appealed_status=ClaimStatus(row.appealed_status),
+            reason=row.reason,
+            evidence=row.evidence,
+            status=AppealStatus(row.status),
+            filed_at=row.filed_at,
+            decided_at=row.decided_at,
+            decision_note=row.decision_note,
         )
 
 
@@ -225,6 +260,11 @@ class Claim(relay.Node):
         rows = await info.context.loader("claim_adjudications", _adjudications_loader).load(self.id)
         return [ClaimAdjudication.from_row(row) for row in rows or []]
 
+    @strawberry.field(description="The station's appeal of the decision, if it appealed (once per claim).")
+    async def appeal(self, info: Info) -> ClaimAppeal | None:
+        row = await info.context.loader("claim_appeal", _appeal_loader).load(self.id)
+        return ClaimAppeal.from_row(row) if row else None
+
     @strawberry.field(description="The judgement in force: the latest; empty while a draft.")
     async def adjudication(self, info: Info) -> ClaimAdjudication | None:
         rows = await info.context.loader("claim_adjudications", _adjudications_loader).load(self.id)
@@ -280,7 +320,7 @@ ClaimResult = Annotated[
 ]
 
 
-def _success(row: models.Claim) -> ClaimSuccess:
+def success(row: models.Claim) -> ClaimSuccess:
     return ClaimSuccess(claim=Claim.from_row(row))
 
 
@@ -337,7 +377,7 @@ class ClaimsMutation:
                 goodwill_percent=input.goodwill_percent,
             )
 
-        return await attempt(info.context, run, _success)
+        return await attempt(info.context, run, success)
 
     @strawberry.mutation(
         extensions=needs(Permission.warranty_claims_raise),
@@ -352,7 +392,7 @@ class ClaimsMutation:
         async def run(session: AsyncSession, scope: Scope) -> models.Claim:
             return await claims.submit_claim(session, scope, claim_id=uuid_of(id, "Claim", "id"), note=note)
 
-        return await attempt(info.context, run, _success)
+        return await attempt(info.context, run, success)
 
     @strawberry.mutation(
         extensions=needs(Permission.warranty_claims_decide),
@@ -382,7 +422,7 @@ class ClaimsMutation:
                 adjustments=adjustments,
             )
 
-        return await attempt(info.context, run, _success)
+        return await attempt(info.context, run, success)
 
     @strawberry.mutation(
         extensions=needs(Permission.warranty_claims_decide),
@@ -397,7 +437,7 @@ class ClaimsMutation:
         async def run(session: AsyncSession, scope: Scope) -> models.Claim:
             return await claims.readjudicate(session, scope, claim_id=uuid_of(id, "Claim", "id"), reason=reason)
 
-        return await attempt(info.context, run, _success)
+        return await attempt(info.context, run, success)
 
 
 def _money(value: Decimal, field: str) -> Decimal:

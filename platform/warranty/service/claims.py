@@ -49,7 +49,7 @@ def _station_of(scope: Scope) -> UUID:
     return scope.station_id
 
 
-async def _zone(session: AsyncSession, network_id: UUID) -> ZoneInfo:
+async def zone_of(session: AsyncSession, network_id: UUID) -> ZoneInfo:
     name = await session.scalar(select(Network.time_zone).where(Network.id == network_id))
     return ZoneInfo(name or "UTC")
 
@@ -85,7 +85,7 @@ async def raise_claim(
     if causal_part_id is not None and await session.get(Part, causal_part_id) is None:
         raise NotFound("no such part in the catalogue", fields={"causal_part_id": "not found"})
     zone, today = (
-        await _zone(session, scope.network_id or order.network_id),
+        await zone_of(session, scope.network_id or order.network_id),
         await network_today(session, scope.network_id),
     )
     claim = Claim(
@@ -190,7 +190,7 @@ async def submit_claim(session: AsyncSession, scope: Scope, *, claim_id: UUID, n
     """Send a draft (or a returned claim, with the station's answer) to HQ: it is judged as of its repair date
     and, clean and under the limit, approved by the rules; otherwise it waits in HQ's review queue."""
     require(scope, Permission.warranty_claims_raise)
-    claim = await _claim(session, _station_of(scope), claim_id)
+    claim = await claim_for_update(session, _station_of(scope), claim_id)
     if claim.status not in rules.EDITABLE:
         raise Conflict(f"claim {claim.number} is {claim.status}: it is submitted already")
     if len(note) > MAX_NOTE:
@@ -206,7 +206,7 @@ async def submit_claim(session: AsyncSession, scope: Scope, *, claim_id: UUID, n
     claim.decision_reason, claim.decision_note, claim.version = "", "", claim.version + 1
     station = await session.get(Station, claim.station_id)
     if rules.may_auto_approve(flags, claim.claimed_amount, facts.rules, standing_allows=standing_allows(station)):
-        await _approve_all(session, claim, now, reason="auto")
+        await approve_in_full(session, claim, now, reason="auto")
     await session.flush()
     after = {"status": claim.status, "adjudication": str(adjudication.id), "flags": [f.code for f in flags]}
     await journal.record(session, scope, entity="claim", entity_id=claim.id, action="submitted", after=after)
@@ -219,7 +219,7 @@ def standing_allows(station: Station | None) -> bool:
     return station is not None and station.status == "active"
 
 
-async def _approve_all(session: AsyncSession, claim: Claim, now: datetime, *, reason: str) -> None:
+async def approve_in_full(session: AsyncSession, claim: Claim, now: datetime, *, reason: str) -> None:
     for line in await _lines(session, claim):
         line.approved_amount, line.adjustment_reason = line.amount, ""
     claim.status, claim.approved_amount = ClaimStatus.APPROVED, claim.claimed_amount
@@ -256,6 +256,11 @@ async def _terms(session: AsyncSession, station: Station, on: date) -> _Terms:
     return _Terms(versions, label, tuple(row.exclusions), rules.ClaimRules.of(row.claim_rules), bool(row.delivered))
 
 
+async def claim_rules_for(session: AsyncSession, station: Station, on: date) -> rules.ClaimRules:
+    """The claim rules of the warranty policy version in force at the station on a date."""
+    return (await _terms(session, station, on)).rules
+
+
 async def _titles(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, str]:
     rows = await session.execute(
         select(Publication.id, Publication.title, Publication.effective_on).where(Publication.id.in_(ids))
@@ -274,7 +279,7 @@ async def adjudicate(
     vehicle = await session.get(Vehicle, claim.vehicle_id)
     if station is None or order is None or vehicle is None:  # the foreign keys hold them: never
         raise NotFound("the claim's station, repair order or vehicle is gone")
-    on, zone = claim.repair_date, await _zone(session, claim.network_id)
+    on, zone = claim.repair_date, await zone_of(session, claim.network_id)
     lines = await _lines(session, claim)
     part = await session.get(Part, claim.causal_part_id) if claim.causal_part_id else None
     operations = {
@@ -451,7 +456,7 @@ async def decide_claim(
     """HQ's decision on a submitted claim, naming the version it read: approve, partly approve (each adjusted
     line with its amount and reason code), reject (a reason code), or return with a question."""
     require(scope, Permission.warranty_claims_decide)
-    claim = await _claim(session, None, claim_id)
+    claim = await claim_for_update(session, None, claim_id)
     if claim.status != ClaimStatus.SUBMITTED:
         raise Conflict(f"claim {claim.number} is {claim.status}: only a submitted claim is decided")
     if claim.version != version:
@@ -464,7 +469,7 @@ async def decide_claim(
         raise ValidationFailed("the decision is not complete", fields=problems)
     now, lines = datetime.now(UTC), await _lines(session, claim)
     if decision == ClaimDecision.APPROVE:
-        await _approve_all(session, claim, now, reason="")
+        await approve_in_full(session, claim, now, reason="")
     elif decision == ClaimDecision.PARTLY_APPROVE:
         _partly(claim, lines, adjustments)
     elif decision == ClaimDecision.REJECT:
@@ -537,7 +542,7 @@ async def readjudicate(session: AsyncSession, scope: Scope, *, claim_id: UUID, r
     require(scope, Permission.warranty_claims_decide)
     if not reason.strip() or len(reason) > 250:
         raise ValidationFailed("say why the claim is judged again", fields={"reason": "1 to 250 characters"})
-    claim = await _claim(session, None, claim_id)
+    claim = await claim_for_update(session, None, claim_id)
     if claim.status != ClaimStatus.SUBMITTED:
         raise Conflict(f"claim {claim.number} is {claim.status}: only a submitted claim is judged again")
     earlier = claim.adjudication_id
@@ -552,7 +557,8 @@ async def readjudicate(session: AsyncSession, scope: Scope, *, claim_id: UUID, r
 # --- Reading -----------------------------------------------------------------------------------------------
 
 
-async def _claim(session: AsyncSession, station_id: UUID | None, claim_id: UUID) -> Claim:
+async def claim_for_update(session: AsyncSession, station_id: UUID | None, claim_id: UUID) -> Claim:
+    """The claim, locked (a station's own when `station_id` is given); NOT_FOUND otherwise."""
     query = select(Claim).where(Claim.id == claim_id).with_for_update()
     if station_id is not None:
         query = query.where(Claim.station_id == station_id)
