@@ -64,6 +64,7 @@ async def _seed_demo(settings: Settings, servers: Servers) -> None:
     from dealernet.network.demo import seed_demo_onboarding
     from dealernet.policy.demo import seed_demo_policy
     from dealernet.tenants.demo import DEMO_PASSWORD, seed_demo
+    from dealernet.warranty.demo import seed_demo_warranty
     from dealernet.workshop.demo import seed_demo_workshop
 
     async with bootstrap.seed_session(settings, servers.postgres_admin_url) as session:
@@ -71,6 +72,7 @@ async def _seed_demo(settings: Settings, servers: Servers) -> None:
         await seed_demo_policy(session, network_id)
         await seed_demo_onboarding(session, network_id, DEMO_PASSWORD, storage.open_store(settings))
         await seed_demo_workshop(session, network_id)
+        await seed_demo_warranty(session, network_id)
 
 
 def _refuse_demo_in_production(settings: Settings) -> None:

@@ -39,6 +39,9 @@ DEMO_STATIONS = (
 )
 DEMO_LOGINS = (
     DemoLogin("hq@demo-motors.test", "HQ administrator of Demo Motors", Role.HQ_ADMIN, None),
+    DemoLogin(
+        "warranty@demo-motors.test", "HQ warranty auditor (the claim review queue)", Role.HQ_WARRANTY_AUDITOR, None
+    ),
     DemoLogin("manager@sh01.demo-motors.test", "manager of station SH01", Role.STATION_MANAGER, "SH01"),
     DemoLogin("manager@bj02.demo-motors.test", "manager of station BJ02", Role.STATION_MANAGER, "BJ02"),
 )

@@ -24,6 +24,8 @@ from dealernet.policy.demo import seed_demo_policy
 from dealernet.policy.models import Part, Publication, PublicationDelivery
 from dealernet.tenants.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
 from dealernet.tenants.models import Membership, Network, Station, User
+from dealernet.warranty.demo import STAGES as CLAIM_STAGES
+from dealernet.warranty.demo import seed_demo_warranty
 from dealernet.workshop.demo import COMEBACKS, DEMO_VEHICLES, ROUNDS, STAGES, seed_demo_workshop
 from dealernet.workshop.models import Vehicle
 from tests.factories import NetworkFactory, StationFactory, persist
@@ -96,11 +98,13 @@ async def test_demo_seed_twice_changes_nothing(seed: AsyncSession) -> None:
     await seed_demo_policy(seed, first)
     await seed_demo_onboarding(seed, first, DEMO_PASSWORD, MemoryStore())
     await seed_demo_workshop(seed, first)
+    await seed_demo_warranty(seed, first)
     after_first = await counts()
     second = await seed_demo(seed)
     await seed_demo_policy(seed, second)
     await seed_demo_onboarding(seed, second, DEMO_PASSWORD, MemoryStore())
     await seed_demo_workshop(seed, second)
+    await seed_demo_warranty(seed, second)
 
     assert first == second
     assert await counts() == after_first
@@ -120,6 +124,10 @@ async def test_demo_seed_twice_changes_nothing(seed: AsyncSession) -> None:
     assert dict(parts_orders) == {"submitted": stations, "shipped": stations, "received": stations}
     stages = (await seed.execute(text("SELECT stage FROM applications ORDER BY stage"))).scalars().all()
     assert stages == ["active", "approved", "draft", "rectification", "reserve", "shortlisted", "submitted"]
+    claims = dict((await seed.execute(text("SELECT status, count(*) FROM claims GROUP BY status"))).all())
+    assert sum(claims.values()) == len(CLAIM_STAGES)  # the station under contract's, once
+    assert claims == {"draft": 2, "submitted": 4, "approved": 2, "partly_approved": 2, "rejected": 2, "returned": 1,
+                      "appealed": 1}  # fmt: skip
 
 
 async def test_the_demo_pipeline_stands_without_the_demo_policy(seed: AsyncSession) -> None:
