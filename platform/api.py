@@ -48,6 +48,7 @@ from dealernet.tenants.schema.sign_in import SignInMutation, SignInQuery
 from dealernet.tenants.schema.station_clients import StationClientsMutation, StationClientsQuery
 from dealernet.warranty.schema.appeals import AppealsMutation
 from dealernet.warranty.schema.claims import ClaimsMutation, ClaimsQuery
+from dealernet.warranty.schema.part_returns import PartReturnsMutation, PartReturnsQuery
 from dealernet.warranty.schema.preauthorisations import PreauthorisationsMutation, PreauthorisationsQuery
 from dealernet.workshop.schema.customers import CustomersMutation, CustomersQuery
 from dealernet.workshop.schema.parts_orders import PartsOrdersMutation, PartsOrdersQuery
@@ -95,6 +96,7 @@ class Query(
     PartsOrdersQuery,
     ClaimsQuery,
     PreauthorisationsQuery,
+    PartReturnsQuery,
     AuditQuery,
     NodeQuery,
 ):
@@ -130,6 +132,7 @@ class Mutation(
     PartsOrdersMutation,
     ClaimsMutation,
     AppealsMutation,
+    PartReturnsMutation,
     PreauthorisationsMutation,
 ):
     pass

@@ -131,3 +131,31 @@ class ClaimAppeal(Base):
     decided_by: Mapped[UUID | None]
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class PartReturn(Base):
+    """A failed part's return authorisation (旧件回运) and what became of it: shipped by the station, received
+    and inspected by HQ (the identification sheet's verdict, 鉴定单)."""
+
+    __tablename__ = "part_returns"
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    claim_id: Mapped[UUID]
+    claim_line_id: Mapped[UUID]
+    part_id: Mapped[UUID] = mapped_column(ForeignKey("parts.id"))
+    tag_number: Mapped[str] = mapped_column(String(40))
+    due_on: Mapped[date]
+    send_to: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16))
+    carrier: Mapped[str] = mapped_column(String(100), default="")
+    tracking_number: Mapped[str] = mapped_column(String(100), default="")
+    shipped_at: Mapped[datetime | None]
+    received_at: Mapped[datetime | None]
+    condition: Mapped[str] = mapped_column(String(500), default="")
+    verdict: Mapped[str | None] = mapped_column(String(20))
+    verdict_note: Mapped[str] = mapped_column(Text, default="")
+    inspected_at: Mapped[datetime | None]
+    inspected_by: Mapped[UUID | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

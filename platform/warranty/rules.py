@@ -121,17 +121,32 @@ class ClaimRules:
     preauthorisation_above: Decimal = Decimal("5000.00")  # a claim above this needs HQ's approval first
     auto_approve_below: Decimal = Decimal("2000.00")  # a clean claim under this is approved by the rules
     appeal_within_days: int = 30
+    # The failed parts HQ wants back (旧件回运): their component groups ("*": every part), when and where.
+    return_component_groups: tuple[str, ...] = ()
+    return_within_days: int = 15
+    return_to: str = "the OEM's claim office (索赔室)"
 
     @classmethod
     def of(cls, values: Mapping[str, Any] | None) -> ClaimRules:
         """The rules a version's `claim_rules` document gives (unknown keys ignored, the rest defaulted)."""
         values = values or {}
-        known = {f.name: f.type for f in fields(cls)}
+        known = {f.name: str(f.type) for f in fields(cls)}
         given: dict[str, Any] = {}
         for name, value in values.items():
-            if name in known:
-                given[name] = Decimal(str(value)) if "Decimal" in str(known[name]) else int(value)
+            kind = known.get(name, "")
+            if "Decimal" in kind:
+                given[name] = Decimal(str(value))
+            elif "tuple" in kind:
+                given[name] = tuple(str(v).strip().upper() for v in value)
+            elif kind == "str":
+                given[name] = str(value)
+            elif kind:
+                given[name] = int(value)
         return cls(**given)
+
+    def wants_back(self, component_group: str) -> bool:
+        """Does HQ want a failed part of this group returned?"""
+        return "*" in self.return_component_groups or component_group.upper() in self.return_component_groups
 
 
 # --- The facts a claim is judged by ----------------------------------------------------------------------
@@ -475,6 +490,29 @@ def may_auto_approve(flags: Sequence[Flag], total: Decimal, rules: ClaimRules, *
 def claim_number(year: int, seq: int) -> str:
     """WC2026000123: the station's warranty claims, numbered per year."""
     return f"WC{year}{seq:06d}"
+
+
+class ReturnStatus(enum.StrEnum):
+    """Where a failed part's return is."""
+
+    AUTHORISED = "authorised"  # the station is to send it, tagged, by the due date
+    SHIPPED = "shipped"
+    RECEIVED = "received"  # at HQ's claim office
+    INSPECTED = "inspected"  # the identification sheet's verdict is in
+
+
+class Verdict(enum.StrEnum):
+    """The identification sheet's (鉴定单) finding on a returned part."""
+
+    SUPPLIER_DEFECT = "supplier_defect"  # the supplier's: a recovery claim
+    STATION_FAULT = "station_fault"  # misdiagnosis or handling damage: the station's liability
+    NO_FAULT_FOUND = "no_fault_found"
+    WEAR_AND_TEAR = "wear_and_tear"
+
+
+def tag_number(claim_number: str, position: int) -> str:
+    """换下件标签: the tag a returned part carries, e.g. TAG-WC2026000042-2 for the claim's second line."""
+    return f"TAG-{claim_number}-{position}"
 
 
 def preauthorisation_number(year: int, seq: int) -> str:

@@ -338,3 +338,56 @@ async def test_an_appeal_is_decided_by_another_reviewer(
     assert again["__typename"] == "ConflictError"  # once per claim
     theirs = await call(client, tenants.manager_b, APPEAL, "appealClaim", i={**grounds, "claimId": upheld["id"]})
     assert theirs["__typename"] == "NotFoundError"
+
+
+RETURNED = """{ __typename ... on PartReturnsSuccess { partReturns { id tagNumber status dueOn carrier verdict } }
+  ... on ValidationError { fields { field } } ... on ConflictError { message } ... on NotFoundError { message } }"""
+ASK_BACK = "mutation($i: RequestPartReturnInput!) { requestPartReturn(input: $i) " + RETURNED + " }"
+SHIP = "mutation($i: ShipPartReturnsInput!) { shipPartReturns(input: $i) " + RETURNED + " }"
+BOOK_IN = 'mutation($id: ID!) { receivePartReturn(id: $id, condition: "oily, tag intact") ' + RETURNED + " }"
+INSPECT = "mutation($i: InspectPartReturnInput!) { inspectPartReturn(input: $i) " + RETURNED + " }"
+
+
+async def test_a_failed_part_goes_back_and_is_inspected(
+    client: httpx.AsyncClient, scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_principal: MakePrincipal
+) -> None:
+    """The policy version wants brake parts back: submitting the claim authorises the pad's return (tag, due
+    date); HQ asks another part back; the station ships both; HQ books them in and inspects them."""
+    w = await station_under_contract(scoped, seed, tenants, make_principal)
+    a, hq = tenants.manager_a, tenants.hq_x
+    rules = '{"return_component_groups": ["brakes"], "return_within_days": 10}'  # no API sets them yet
+    await seed.execute(text("UPDATE warranty_terms SET claim_rules = CAST(:r AS jsonb)"), {"r": rules})
+    await seed.flush()
+    lines = [{"kind": "PART", "serviceType": "WARRANTY", "partId": w.part},
+             {"kind": "LABOUR", "serviceType": "WARRANTY", "labourOperationId": w.operation}]  # fmt: skip
+    order = await completed_order(client, w, a, lines)
+    claim = (await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": order}))["claim"]
+    await call(client, a, SUBMIT, "submitClaim", id=claim["id"])
+    listed = await graphql(client, "{ partReturns(first: 10) { edges { node { id tagNumber status dueOn } } } }", a)
+    [authorised] = [e["node"] for e in listed["data"]["partReturns"]["edges"]]
+    assert (authorised["tagNumber"], authorised["status"]) == (f"TAG-{claim['number']}-1", "AUTHORISED")
+    assert authorised["dueOn"] == (network_today() + timedelta(days=10)).isoformat()
+
+    twice = await call(client, hq, ASK_BACK, "requestPartReturn", i={"claimLineId": claim["lines"][0]["id"]})
+    assert twice["__typename"] == "ConflictError"  # asked back already
+    labour = await call(client, hq, ASK_BACK, "requestPartReturn", i={"claimLineId": claim["lines"][1]["id"]})
+    assert labour["__typename"] == "NotFoundError"  # a labour line has no part to return
+
+    theirs = await call(client, tenants.manager_b, SHIP, "shipPartReturns", i={"returnIds": [authorised["id"]],
+                                                                             "carrier": "SF"})  # fmt: skip
+    assert theirs["__typename"] == "NotFoundError"
+    too_soon = {"returnId": authorised["id"], "verdict": "SUPPLIER_DEFECT", "note": "x"}
+    early = await call(client, hq, INSPECT, "inspectPartReturn", i=too_soon)
+    assert early["__typename"] == "ConflictError"  # not received yet
+    shipped = await call(client, a, SHIP, "shipPartReturns", i={"returnIds": [authorised["id"]], "carrier": "顺丰",
+                                                                "trackingNumber": "SF123"})  # fmt: skip
+    assert [(r["status"], r["carrier"]) for r in shipped["partReturns"]] == [("SHIPPED", "顺丰")]
+    booked = await call(client, hq, BOOK_IN, "receivePartReturn", id=authorised["id"])
+    assert booked["partReturns"][0]["status"] == "RECEIVED"
+    verdict = {"returnId": authorised["id"], "verdict": "SUPPLIER_DEFECT", "note": "friction layer delaminated"}
+    inspected = await call(client, hq, INSPECT, "inspectPartReturn", i=verdict)
+    assert (inspected["partReturns"][0]["status"], inspected["partReturns"][0]["verdict"]) == (
+        "INSPECTED", "SUPPLIER_DEFECT"
+    )  # fmt: skip
+    again = await call(client, hq, INSPECT, "inspectPartReturn", i=verdict)
+    assert again["__typename"] == "ConflictError"

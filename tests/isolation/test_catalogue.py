@@ -54,6 +54,7 @@ TENANT_TABLES = {
     "claim_adjudications": "station",
     "claim_preauthorisations": "station",
     "claim_appeals": "station",
+    "part_returns": "station",
     "part_supersessions": "network",
     "service_bom_lines": "network",
     "publications": "network (stations: delivered)",

@@ -27,7 +27,7 @@ from dealernet.policy.models import LabourOperation, Part, Publication, Publicat
 from dealernet.tenants.models import ApiClient, Invitation, Membership, Region, StationClient
 from dealernet.tenants.service.sign_in import digest, scope_for
 from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
-from dealernet.warranty.models import Claim, ClaimLine, ClaimPreauthorisation
+from dealernet.warranty.models import Claim, ClaimLine, ClaimPreauthorisation, PartReturn
 from dealernet.workshop.models import Customer, PartsOrder, PartsOrderLine, RepairOrder, RepairOrderLine, Vehicle
 from tests.conftest import PartnerWorld, Principal, Tenants, graphql
 from tests.factories import network_today
@@ -1593,6 +1593,74 @@ async def case_decide_appeal(env: Env) -> None:
     await _claim_unchanged(env, claim)
 
 
+async def _part_return(env: Env) -> PartReturn:
+    """An authorised return of a part line of station A's claim."""
+    claim = await _claim(env)
+    part = Part(id=new_id(), network_id=env.t.network_x, part_number=f"R-{new_id().hex[-6:].upper()}", name_zh="件",
+                name_en="part", component_group="G")  # fmt: skip
+    env.seed.add(part)
+    await env.seed.flush()
+    line = await env.seed.scalar(select(ClaimLine).where(ClaimLine.claim_id == claim.id))
+    assert line is not None
+    row = PartReturn(
+        station_id=claim.station_id, id=new_id(), network_id=claim.network_id, claim_id=claim.id,
+        claim_line_id=line.id, part_id=part.id, tag_number="TAG-WC2026000001-1", due_on=network_today(),
+        send_to="HQ", status="authorised",
+    )  # fmt: skip
+    env.seed.add(row)
+    await env.seed.flush()
+    return row
+
+
+async def _return_unchanged(env: Env, row: PartReturn) -> None:
+    status = await env.seed.scalar(text("SELECT status FROM part_returns WHERE id = :i"), {"i": row.id})
+    assert status == "authorised"
+
+
+async def case_part_returns(env: Env) -> None:
+    row = await _part_return(env)
+    query = "{ partReturns(first: 10) { edges { node { id } } } }"
+    for principal, expected in ((env.t.manager_a, [gid("PartReturn", row.id)]), (env.t.hq_x, [gid("PartReturn",
+                                row.id)]), (env.t.manager_b, []), (env.t.hq_y, [])):  # fmt: skip
+        edges = (await graphql(env.client, query, principal))["data"]["partReturns"]["edges"]
+        assert [e["node"]["id"] for e in edges] == expected
+
+
+async def case_request_part_return(env: Env) -> None:
+    claim = await _claim(env)
+    line = await env.seed.scalar(select(ClaimLine.id).where(ClaimLine.claim_id == claim.id))
+    document = "mutation($l: ID!) { requestPartReturn(input: {claimLineId: $l}) { __typename } }"
+    answer = await graphql(env.client, document, env.t.hq_y, l=gid("ClaimLine", line))
+    assert typename(answer, "requestPartReturn") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM part_returns")) == 0
+
+
+async def case_ship_part_returns(env: Env) -> None:
+    row = await _part_return(env)
+    document = 'mutation($r: ID!) { shipPartReturns(input: {returnIds: [$r], carrier: "SF"}) { __typename } }'
+    for principal in (env.t.manager_b, env.t.manager_c):
+        answer = await graphql(env.client, document, principal, r=gid("PartReturn", row.id))
+        assert typename(answer, "shipPartReturns") == "NotFoundError"
+    await _return_unchanged(env, row)
+
+
+async def case_receive_part_return(env: Env) -> None:
+    row = await _part_return(env)
+    document = "mutation($r: ID!) { receivePartReturn(id: $r) { __typename } }"
+    assert typename(await graphql(env.client, document, env.t.hq_y, r=gid("PartReturn", row.id)),
+                    "receivePartReturn") == "NotFoundError"  # fmt: skip
+    await _return_unchanged(env, row)
+
+
+async def case_inspect_part_return(env: Env) -> None:
+    row = await _part_return(env)
+    document = ('mutation($r: ID!) { inspectPartReturn(input: {returnId: $r, verdict: WEAR_AND_TEAR, note: "n"}) '
+                "{ __typename } }")  # fmt: skip
+    assert typename(await graphql(env.client, document, env.t.hq_y, r=gid("PartReturn", row.id)),
+                    "inspectPartReturn") == "NotFoundError"  # fmt: skip
+    await _return_unchanged(env, row)
+
+
 async def _preauthorisation(env: Env) -> ClaimPreauthorisation:
     order = await _repair_order(env)
     row = ClaimPreauthorisation(
@@ -1845,6 +1913,11 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "readjudicateClaim": case_readjudicate_claim,
     "preauthorisations": case_preauthorisations,
     "appealClaim": case_appeal_claim,
+    "partReturns": case_part_returns,
+    "requestPartReturn": case_request_part_return,
+    "shipPartReturns": case_ship_part_returns,
+    "receivePartReturn": case_receive_part_return,
+    "inspectPartReturn": case_inspect_part_return,
     "decideAppeal": case_decide_appeal,
     "requestPreauthorisation": case_request_preauthorisation,
     "decidePreauthorisation": case_decide_preauthorisation,

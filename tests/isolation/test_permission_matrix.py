@@ -123,6 +123,21 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         'mutation($o: ID!) { decideAppeal(input: {claimId: $o, grant: true, note: ""}) { __typename } }',
         {"o": NOBODY},
     ),
+    "partReturns": ("{ partReturns(first: 1) { edges { node { id } } } }", {}),
+    "requestPartReturn": (
+        "mutation($o: ID!) { requestPartReturn(input: {claimLineId: $o}) { __typename } }",
+        {"o": NOBODY},
+    ),
+    "shipPartReturns": (
+        'mutation($o: ID!) { shipPartReturns(input: {returnIds: [$o], carrier: ""}) { __typename } }',
+        {"o": NOBODY},
+    ),
+    "receivePartReturn": ("mutation($o: ID!) { receivePartReturn(id: $o) { __typename } }", {"o": NOBODY}),
+    "inspectPartReturn": (
+        'mutation($o: ID!) { inspectPartReturn(input: {returnId: $o, verdict: WEAR_AND_TEAR, note: ""}) '
+        "{ __typename } }",
+        {"o": NOBODY},
+    ),
     "preauthorisations": ("{ preauthorisations(first: 1) { edges { node { id } } } }", {}),
     "requestPreauthorisation": (
         'mutation($o: ID!) { requestPreauthorisation(input: {repairOrderId: $o, amount: "0.00", reason: ""}) '

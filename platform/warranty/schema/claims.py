@@ -26,6 +26,7 @@ from dealernet.graphql.relay import After, First, connection, gid, keyset_after,
 from dealernet.graphql.scalars import Money
 from dealernet.warranty import models
 from dealernet.warranty.rules import AppealStatus, ClaimDecision, ClaimStatus, ClaimType, ReasonCode
+from dealernet.warranty.schema.part_returns import PartReturn, returns_loader
 from dealernet.warranty.service import appeals, claims
 
 expose(
@@ -259,6 +260,11 @@ class Claim(relay.Node):
     async def adjudications(self, info: Info) -> list[ClaimAdjudication]:
         rows = await info.context.loader("claim_adjudications", _adjudications_loader).load(self.id)
         return [ClaimAdjudication.from_row(row) for row in rows or []]
+
+    @strawberry.field(description="The failed parts to return for inspection, by tag.")
+    async def part_returns(self, info: Info) -> list[PartReturn]:
+        rows = await info.context.loader("claim_part_returns", returns_loader).load(self.id)
+        return [PartReturn.from_row(row) for row in rows or []]
 
     @strawberry.field(description="The station's appeal of the decision, if it appealed (once per claim).")
     async def appeal(self, info: Info) -> ClaimAppeal | None:

@@ -34,6 +34,7 @@ from dealernet.tenants.service.directory import network_today
 from dealernet.warranty import rules
 from dealernet.warranty.models import Claim, ClaimAdjudication, ClaimLine, ClaimPreauthorisation
 from dealernet.warranty.rules import ClaimDecision, ClaimStatus, ClaimType, ReasonCode
+from dealernet.warranty.service import part_returns
 from dealernet.warranty.service.preauthorisations import approved_for
 from dealernet.workshop.models import RepairOrder, RepairOrderLine, Vehicle
 from dealernet.workshop.rules import Consent, RepairOrderStatus, add_months
@@ -200,6 +201,7 @@ async def submit_claim(session: AsyncSession, scope: Scope, *, claim_id: UUID, n
         raise ValidationFailed("answer HQ's question before submitting again", fields={"note": "required"})
     occasion = f"resubmitted: {note.strip()}" if answering else "submitted"
     adjudication, flags, facts = await adjudicate(session, scope, claim, occasion=occasion[:300])
+    await part_returns.authorise_on_submission(session, scope, claim, await _lines(session, claim), facts.rules)
     now = datetime.now(UTC)
     claim.status, claim.submitted_at, claim.submitted_by = ClaimStatus.SUBMITTED, now, scope.actor_id
     claim.decided_at = claim.decided_by = None
