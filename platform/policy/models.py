@@ -201,6 +201,7 @@ class WarrantyTerms(IdMixin, Base):
     repair_guarantees: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     service_types: Mapped[list[str]] = mapped_column(ARRAY(String(16)))
     three_guarantees: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    claim_rules: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)  # policy.rules.ClaimRules, as stored
 
 
 class ServiceCommitments(IdMixin, Base):

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
+from typing import Any
 
 
 class ServiceType(enum.StrEnum):
@@ -142,3 +143,51 @@ def effective_minimum(derived: int, override: int | None) -> int:
     if override is not None and override < 0:
         raise ValueError("an override is not negative")
     return derived if override is None else override
+
+
+# --- The claim rules of a warranty policy version -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimRules:
+    """What a warranty policy version says about claims; a version that says nothing has these defaults."""
+
+    submit_within_days: int = 30  # after the repair's completion
+    duplicate_within_days: int = 90  # the same VIN and causal part at any station of the network
+    coverage_end_days: int = 30  # a repair this close to the end of coverage is flagged
+    coverage_end_km: int = 1_000
+    preauthorisation_above: Decimal = Decimal("5000.00")  # a claim above this needs HQ's approval first
+    auto_approve_below: Decimal = Decimal("2000.00")  # a clean claim under this is approved by the rules
+    appeal_within_days: int = 30
+    # The failed parts HQ wants back (旧件回运): their component groups ("*": every part), when and where.
+    return_component_groups: tuple[str, ...] = ()
+    return_within_days: int = 15
+    return_to: str = "the OEM's claim office (索赔室)"
+    preauthorisation_operations: tuple[str, ...] = ()  # labour operations that always need pre-authorisation
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any] | None) -> ClaimRules:
+        """The rules a version's `claim_rules` document gives (unknown keys ignored, the rest defaulted)."""
+        values = values or {}
+        known = {f.name: str(f.type) for f in fields(cls)}
+        given: dict[str, Any] = {}
+        for name, value in values.items():
+            kind = known.get(name, "")
+            if "Decimal" in kind:
+                given[name] = Decimal(str(value))
+            elif "tuple" in kind:
+                given[name] = tuple(str(v).strip().upper() for v in value)
+            elif kind == "str":
+                given[name] = str(value)
+            elif kind:
+                given[name] = int(value)
+        return cls(**given)
+
+    def as_document(self) -> dict[str, Any]:
+        """The rules as a version stores them (its `claim_rules`)."""
+        return {f.name: (str(v) if isinstance(v, Decimal) else list(v) if isinstance(v, tuple) else v)
+                for f in fields(self) if (v := getattr(self, f.name)) is not None}  # fmt: skip
+
+    def wants_back(self, component_group: str) -> bool:
+        """Does HQ want a failed part of this group returned?"""
+        return "*" in self.return_component_groups or component_group.upper() in self.return_component_groups

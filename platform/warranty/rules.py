@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from dealernet.policy.rules import ClaimRules
+
 CENT = Decimal("0.01")
+__all__ = ["ClaimRules"]  # the claim rules are the warranty policy's own (policy.rules); the checks read them
 
 
 class ClaimType(enum.StrEnum):
@@ -105,48 +108,6 @@ class ReasonCode(enum.StrEnum):
     PRICE_DIFFERS = "price_differs"
     GOODWILL = "goodwill"
     OTHER = "other"  # an adjustment or rejection whose reason the note gives
-
-
-# --- The claim rules of a warranty policy version -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClaimRules:
-    """What a warranty policy version says about claims; a version that says nothing has these defaults."""
-
-    submit_within_days: int = 30  # after the repair's completion
-    duplicate_within_days: int = 90  # the same VIN and causal part at any station of the network
-    coverage_end_days: int = 30  # a repair this close to the end of coverage is flagged
-    coverage_end_km: int = 1_000
-    preauthorisation_above: Decimal = Decimal("5000.00")  # a claim above this needs HQ's approval first
-    auto_approve_below: Decimal = Decimal("2000.00")  # a clean claim under this is approved by the rules
-    appeal_within_days: int = 30
-    # The failed parts HQ wants back (旧件回运): their component groups ("*": every part), when and where.
-    return_component_groups: tuple[str, ...] = ()
-    return_within_days: int = 15
-    return_to: str = "the OEM's claim office (索赔室)"
-
-    @classmethod
-    def of(cls, values: Mapping[str, Any] | None) -> ClaimRules:
-        """The rules a version's `claim_rules` document gives (unknown keys ignored, the rest defaulted)."""
-        values = values or {}
-        known = {f.name: str(f.type) for f in fields(cls)}
-        given: dict[str, Any] = {}
-        for name, value in values.items():
-            kind = known.get(name, "")
-            if "Decimal" in kind:
-                given[name] = Decimal(str(value))
-            elif "tuple" in kind:
-                given[name] = tuple(str(v).strip().upper() for v in value)
-            elif kind == "str":
-                given[name] = str(value)
-            elif kind:
-                given[name] = int(value)
-        return cls(**given)
-
-    def wants_back(self, component_group: str) -> bool:
-        """Does HQ want a failed part of this group returned?"""
-        return "*" in self.return_component_groups or component_group.upper() in self.return_component_groups
 
 
 # --- The facts a claim is judged by ----------------------------------------------------------------------
@@ -417,8 +378,18 @@ def check_preauthorisation(f: ClaimFacts) -> list[Flag]:
     """Above the amount the terms set, HQ's approval before the work: given, valid on the repair date, and
     covering what is claimed."""
     above, given = f.rules.preauthorisation_above, f.preauthorisation
-    if f.total <= above:
+    listed = [
+        line.code for line in f.lines if line.kind == "labour" and line.code in f.rules.preauthorisation_operations
+    ]
+    if f.total <= above and not listed:
         return []
+    if given is None and listed:
+        return [
+            Flag(
+                ReasonCode.PREAUTHORISATION_MISSING,
+                f"operation {listed[0]} always needs HQ's pre-authorisation, and none was given",
+            )
+        ]
     if given is None:
         return [
             Flag(

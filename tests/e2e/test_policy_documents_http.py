@@ -81,6 +81,12 @@ async def test_documents_walk(client: httpx.AsyncClient, seed: AsyncSession, ten
         },
     )
     assert refused["fields"] == [{"field": "terms.threeGuarantees", "message": "unknown parameter refund_whenever"}]
+    bad_rules = {"submitWithinDays": 0, "coverageEndKm": -5, "returnTo": " "}
+    refused = await call(client, hq, draft_policy, "draftWarrantyPolicy",
+                         i={"title": "W", "effectiveOn": str(network_today()), "claimRules": bad_rules})  # fmt: skip
+    assert sorted(f["field"] for f in refused["fields"]) == [
+        "terms.claimRules.coverageEndKm", "terms.claimRules.returnTo", "terms.claimRules.submitWithinDays"
+    ]  # fmt: skip
     policy = await call(
         client,
         hq,
@@ -93,6 +99,11 @@ async def test_documents_walk(client: httpx.AsyncClient, seed: AsyncSession, ten
             "repairGuarantees": [{"repair": "overhaul", "km": 20000, "days": 100}],
             "serviceTypes": ["PAID", "WARRANTY"],
             "threeGuarantees": [{"name": "repair_period_months", "value": 36}],
+            "claimRules": {
+                "returnComponentGroups": ["brakes"],
+                "preauthorisationAbove": "8000.00",
+                "preauthorisationOperations": ["en-01"],
+            },
         },
     )
     policy_id = policy["publication"]["id"]
@@ -119,7 +130,8 @@ async def test_documents_walk(client: httpx.AsyncClient, seed: AsyncSession, ten
     as_of = """query($p: ID!, $o: ID!, $on: Date!) { policyAsOf(on: $on, partId: $p, operationId: $o) {
       labourRate { hourlyRate regional rateCardId } operation { code flatRateHours } labourAmount
       coverage { componentGroup months km policy { id warrantyTerms { exclusions serviceTypes
-      repairGuarantees { repair km days } threeGuarantees { name value } } } } } }"""
+      repairGuarantees { repair km days } threeGuarantees { name value } claimRules { returnComponentGroups
+      preauthorisationAbove preauthorisationOperations submitWithinDays } } } } } }"""
     found = await graphql(
         client, as_of, t.manager_a, p=part["part"]["id"], o=operation["labourOperation"]["id"], on=str(network_today())
     )
@@ -138,6 +150,12 @@ async def test_documents_walk(client: httpx.AsyncClient, seed: AsyncSession, ten
                     "serviceTypes": ["PAID", "WARRANTY"],
                     "repairGuarantees": [{"repair": "overhaul", "km": 20000, "days": 100}],
                     "threeGuarantees": [{"name": "repair_period_months", "value": 36}],
+                    "claimRules": {
+                        "returnComponentGroups": ["BRAKES"],
+                        "preauthorisationAbove": "8000.00",
+                        "preauthorisationOperations": ["EN-01"],
+                        "submitWithinDays": 30,  # what the version leaves out is defaulted
+                    },
                 },
             },
         },

@@ -85,6 +85,8 @@ C = ReasonCode
             {"lines": (replace(PART, quantity=Decimal("15.00")),), "preauthorisation": GIVEN},
             [C.PREAUTHORISATION_EXCEEDED],
         ),
+        ({"rules": ClaimRules(preauthorisation_operations=("BR-01",))}, [C.PREAUTHORISATION_MISSING]),
+        ({"rules": ClaimRules(preauthorisation_operations=("BR-01",)), "preauthorisation": GIVEN}, []),
         ({"delivered": False}, [C.POLICY_NOT_DELIVERED]),
         ({"claim_type": ClaimType.GOODWILL, "coverage": None, "sale_date": None}, [C.GOODWILL]),
         ({"claim_type": ClaimType.FIELD_ACTION, "coverage": None}, []),  # a campaign has its own basis

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
@@ -28,8 +29,9 @@ from dealernet.policy.service import labour, prices
 if TYPE_CHECKING:
     pass
 
+from dealernet.graphql.scalars import Money
 from dealernet.policy import rules
-from dealernet.policy.rules import PublicationKind, PublicationPhase, PublicationStatus
+from dealernet.policy.rules import ClaimRules, PublicationKind, PublicationPhase, PublicationStatus
 from dealernet.policy.schema.documents import (
     Bulletin,
     ServiceCommitments,
@@ -366,6 +368,45 @@ class GuaranteeParameterInput:
     value: int = strawberry.field(description="Its value.")
 
 
+@strawberry.input(description="What a warranty policy version says about claims; what it leaves out is defaulted.")
+class ClaimRulesInput:
+    submit_within_days: int = strawberry.field(default=30, description="Days after completion to submit a claim.")
+    duplicate_within_days: int = strawberry.field(
+        default=90, description="A claim of the same VIN and causal part this close to another is a duplicate."
+    )
+    coverage_end_days: int = strawberry.field(
+        default=30, description="A repair this close to coverage's end is flagged."
+    )
+    coverage_end_km: int = strawberry.field(default=1_000, description="…or this close in km.")
+    preauthorisation_above: Money = strawberry.field(
+        default=Decimal("5000.00"), description="A claim above this needs pre-authorisation."
+    )
+    preauthorisation_operations: list[str] = strawberry.field(
+        default_factory=list, description="Labour operation codes that always need pre-authorisation."
+    )
+    auto_approve_below: Money = strawberry.field(
+        default=Decimal("2000.00"), description="A clean claim under this is approved by the rules."
+    )
+    appeal_within_days: int = strawberry.field(default=30, description="Days after a decision to appeal it.")
+    return_component_groups: list[str] = strawberry.field(
+        default_factory=list, description="The component groups whose failed parts come back (* for every part)."
+    )
+    return_within_days: int = strawberry.field(default=15, description="Days the station has to send a part back.")
+    return_to: str = strawberry.field(
+        default="the OEM's claim office (索赔室)", description="Where failed parts are sent."
+    )
+
+    def to_rules(self) -> ClaimRules:
+        return ClaimRules(
+            submit_within_days=self.submit_within_days, duplicate_within_days=self.duplicate_within_days,
+            coverage_end_days=self.coverage_end_days, coverage_end_km=self.coverage_end_km,
+            preauthorisation_above=self.preauthorisation_above, auto_approve_below=self.auto_approve_below,
+            appeal_within_days=self.appeal_within_days, return_component_groups=tuple(self.return_component_groups),
+            return_within_days=self.return_within_days, return_to=self.return_to,
+            preauthorisation_operations=tuple(self.preauthorisation_operations),
+        )  # fmt: skip
+
+
 @strawberry.input(description="A new draft warranty policy: its terms; coverage is set per group.")
 class DraftWarrantyPolicyInput:
     title: str = strawberry.field(description="Its title.")
@@ -381,6 +422,9 @@ class DraftWarrantyPolicyInput:
     )
     three_guarantees: list[GuaranteeParameterInput] = strawberry.field(
         default_factory=list, description="The three-guarantees (三包) parameters."
+    )
+    claim_rules: ClaimRulesInput | None = strawberry.field(
+        default=None, description="What the version says about claims; empty: the defaults."
     )
     target: TargetInput | None = strawberry.field(
         default=None, description="Whom it reaches; empty: every active station."
@@ -511,6 +555,7 @@ class PublicationsMutation:
             repair_guarantees=[warranty.RepairGuarantee(g.repair, g.km, g.days) for g in input.repair_guarantees],
             service_types=[t.value for t in input.service_types],
             three_guarantees={p.name: p.value for p in input.three_guarantees},
+            claim_rules=input.claim_rules.to_rules() if input.claim_rules else ClaimRules(),
         )
 
         async def run(session: AsyncSession, scope: Scope) -> models.Publication:

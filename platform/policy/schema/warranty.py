@@ -4,7 +4,7 @@ three-guarantees parameters) and the coverage of each component group in months 
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,7 @@ from dealernet.graphql.enums import expose
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
 from dealernet.graphql.relay import uuid_of
+from dealernet.graphql.scalars import Money
 from dealernet.policy import models, rules
 
 if TYPE_CHECKING:
@@ -76,6 +77,38 @@ class GuaranteeParameter:
     meaning: str = strawberry.field(description="What it means, in words.")
 
 
+@strawberry.type(description="What a warranty policy version says about claims.")
+class ClaimRules:
+    submit_within_days: int = strawberry.field(description="Days after completion to submit a claim.")
+    duplicate_within_days: int = strawberry.field(description="The duplicate check's window, in days.")
+    coverage_end_days: int = strawberry.field(description="Days before coverage ends that flag a repair.")
+    coverage_end_km: int = strawberry.field(description="Km before coverage ends that flag a repair.")
+    preauthorisation_above: Money = strawberry.field(description="A claim above this needs pre-authorisation.")
+    preauthorisation_operations: list[str] = strawberry.field(description="Operations always pre-authorised.")
+    auto_approve_below: Money = strawberry.field(description="A clean claim under this is approved by the rules.")
+    appeal_within_days: int = strawberry.field(description="Days after a decision to appeal it.")
+    return_component_groups: list[str] = strawberry.field(description="Groups whose failed parts come back.")
+    return_within_days: int = strawberry.field(description="Days to send a failed part back.")
+    return_to: str = strawberry.field(description="Where failed parts are sent.")
+
+    @classmethod
+    def of(cls, document: dict[str, Any]) -> ClaimRules:
+        given = rules.ClaimRules.of(document)
+        return cls(
+            submit_within_days=given.submit_within_days,
+            duplicate_within_days=given.duplicate_within_days,
+            coverage_end_days=given.coverage_end_days,
+            coverage_end_km=given.coverage_end_km,
+            preauthorisation_above=given.preauthorisation_above,
+            preauthorisation_operations=list(given.preauthorisation_operations),
+            auto_approve_below=given.auto_approve_below,
+            appeal_within_days=given.appeal_within_days,
+            return_component_groups=list(given.return_component_groups),
+            return_within_days=given.return_within_days,
+            return_to=given.return_to,
+        )
+
+
 @strawberry.type(description="A warranty policy version's terms.")
 class WarrantyTerms:
     exclusions: list[str] = strawberry.field(description="What the warranty does not cover.")
@@ -84,6 +117,7 @@ class WarrantyTerms:
     )
     service_types: list[rules.ServiceType] = strawberry.field(description="The service types the policy covers.")
     three_guarantees: list[GuaranteeParameter] = strawberry.field(description="The three-guarantees (三包) parameters.")
+    claim_rules: ClaimRules = strawberry.field(description="What it says about claims (defaults where silent).")
 
     @classmethod
     def from_row(cls, row: models.WarrantyTerms) -> WarrantyTerms:
@@ -95,6 +129,7 @@ class WarrantyTerms:
                 GuaranteeParameter(name=n, value=v, meaning=warranty.THREE_GUARANTEES.get(n, ""))
                 for n, v in sorted(row.three_guarantees.items())
             ],
+            claim_rules=ClaimRules.of(row.claim_rules),
         )
 
 

@@ -9,7 +9,7 @@ them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,7 +23,7 @@ from dealernet.core.db import new_id
 from dealernet.core.errors import ValidationFailed
 from dealernet.core.scope import Scope
 from dealernet.policy.models import Publication, WarrantyCoverage, WarrantyTerms
-from dealernet.policy.rules import SERVICE_TYPES
+from dealernet.policy.rules import SERVICE_TYPES, ClaimRules
 from dealernet.policy.service.publications import WARRANTY_POLICY, Target, draft_publication, open_draft, rows_of
 
 # The three-guarantees parameters a policy may set, and what each means (all whole numbers).
@@ -55,6 +55,42 @@ class Terms:
     repair_guarantees: Sequence[RepairGuarantee] = ()
     service_types: Sequence[str] = SERVICE_TYPES
     three_guarantees: Mapping[str, int] = field(default_factory=dict)
+    claim_rules: ClaimRules = field(default_factory=ClaimRules)
+
+
+def check_claim_rules(given: ClaimRules) -> tuple[ClaimRules, dict[str, str]]:
+    """The claim rules as stored (groups and codes upper case), and what is wrong with them."""
+    problems: dict[str, str] = {}
+    days = {
+        "submit_within_days": given.submit_within_days,
+        "duplicate_within_days": given.duplicate_within_days,
+        "coverage_end_days": given.coverage_end_days,
+        "appeal_within_days": given.appeal_within_days,
+        "return_within_days": given.return_within_days,
+    }
+    for name, value in days.items():
+        if not 1 <= value <= 3_650:
+            problems[f"terms.claim_rules.{name}"] = "1 to 3,650 days"
+    if not 0 <= given.coverage_end_km <= 1_000_000:
+        problems["terms.claim_rules.coverage_end_km"] = "0 to 1,000,000 km"
+    for name, amount in (
+        ("preauthorisation_above", given.preauthorisation_above),
+        ("auto_approve_below", given.auto_approve_below),
+    ):
+        if not amount.is_finite() or amount < 0 or amount != round(amount, 2):
+            problems[f"terms.claim_rules.{name}"] = "an amount of 0.00 or more"
+    groups = tuple(g.strip().upper() for g in given.return_component_groups if g.strip())
+    operations = tuple(o.strip().upper() for o in given.preauthorisation_operations if o.strip())
+    if len(groups) > MAX_LIST or any(len(g) > 40 for g in groups):
+        problems["terms.claim_rules.return_component_groups"] = f"at most {MAX_LIST} groups (or *)"
+    if len(operations) > MAX_LIST or any(len(o) > 20 for o in operations):
+        problems["terms.claim_rules.preauthorisation_operations"] = f"at most {MAX_LIST} operation codes"
+    if not given.return_to.strip() or len(given.return_to) > 300:
+        problems["terms.claim_rules.return_to"] = "1 to 300 characters"
+    cleaned = replace(
+        given, return_component_groups=groups, preauthorisation_operations=operations, return_to=given.return_to.strip()
+    )
+    return cleaned, problems
 
 
 def check_terms(terms: Terms) -> Terms:
@@ -78,9 +114,11 @@ def check_terms(terms: Terms) -> Terms:
         not isinstance(v, int) or isinstance(v, bool) or not 0 < v < 1_000_000 for v in terms.three_guarantees.values()
     ):
         problems["terms.three_guarantees"] = "whole numbers above 0"
+    claim_rules, bad_rules = check_claim_rules(terms.claim_rules)
+    problems |= bad_rules
     if problems:
         raise ValidationFailed("the warranty terms are not valid", fields=problems)
-    return Terms(exclusions, repairs, types, dict(terms.three_guarantees))
+    return Terms(exclusions, repairs, types, dict(terms.three_guarantees), claim_rules)
 
 
 async def draft_warranty_policy(
@@ -113,6 +151,7 @@ async def draft_warranty_policy(
             repair_guarantees=[{"repair": g.repair, "km": g.km, "days": g.days} for g in terms.repair_guarantees],
             service_types=list(terms.service_types),
             three_guarantees=dict(terms.three_guarantees),
+            claim_rules=terms.claim_rules.as_document(),
         )
     )
     await session.flush()
