@@ -159,3 +159,20 @@ class PartReturn(Base):
     inspected_at: Mapped[datetime | None]
     inspected_by: Mapped[UUID | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ClaimChargeback(Base):
+    """Money a station owes back on a claim (扣款): the returned part was its liability, or never came back."""
+
+    __tablename__ = "claim_chargebacks"
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    claim_id: Mapped[UUID]
+    part_return_id: Mapped[UUID]
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    reason: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[UUID | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

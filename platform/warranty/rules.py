@@ -481,6 +481,17 @@ class Verdict(enum.StrEnum):
     WEAR_AND_TEAR = "wear_and_tear"
 
 
+# Whose cost a returned part's verdict makes the repair: the supplier's defect is recovered from the supplier;
+# every other verdict is the station's liability (a misdiagnosis, handling damage, no fault, wear and tear).
+STATION_LIABLE = frozenset({Verdict.STATION_FAULT, Verdict.NO_FAULT_FOUND, Verdict.WEAR_AND_TEAR})
+PART_NOT_RETURNED = "part_not_returned"  # a chargeback's reason when the part never came back
+
+
+def chargeback_amount(claimed: Decimal, approved: Decimal | None) -> Decimal:
+    """What the station owes back for a line: what was approved of it, or (not decided yet) what it claimed."""
+    return approved if approved is not None else claimed
+
+
 def tag_number(claim_number: str, position: int) -> str:
     """换下件标签: the tag a returned part carries, e.g. TAG-WC2026000042-2 for the claim's second line."""
     return f"TAG-{claim_number}-{position}"

@@ -391,3 +391,28 @@ async def test_a_failed_part_goes_back_and_is_inspected(
     )  # fmt: skip
     again = await call(client, hq, INSPECT, "inspectPartReturn", i=verdict)
     assert again["__typename"] == "ConflictError"
+
+
+async def test_a_verdict_of_the_station_s_liability_charges_it_back(
+    client: httpx.AsyncClient, scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_principal: MakePrincipal
+) -> None:
+    w = await station_under_contract(scoped, seed, tenants, make_principal)
+    a, hq = tenants.manager_a, tenants.hq_x
+    rules = '{"return_component_groups": ["*"]}'
+    await seed.execute(text("UPDATE warranty_terms SET claim_rules = CAST(:r AS jsonb)"), {"r": rules})
+    await seed.flush()
+    charged = "query($id: ID!) { node(id: $id) { ... on Claim { chargebacks { amount reason note } } } }"
+    outcomes = []
+    for verdict in ("SUPPLIER_DEFECT", "NO_FAULT_FOUND"):
+        order = await completed_order(client, w, a, [{"kind": "PART", "serviceType": "WARRANTY", "partId": w.part}])
+        claim = (await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": order}))["claim"]
+        await call(client, a, SUBMIT, "submitClaim", id=claim["id"])
+        shown = await graphql(client, "query($id: ID!) { node(id: $id) { ... on Claim { partReturns { id } } } }", a,
+                              id=claim["id"])  # fmt: skip
+        [returned] = shown["data"]["node"]["partReturns"]
+        await call(client, a, SHIP, "shipPartReturns", i={"returnIds": [returned["id"]], "carrier": "SF"})
+        await call(client, hq, BOOK_IN, "receivePartReturn", id=returned["id"])
+        sheet = {"returnId": returned["id"], "verdict": verdict, "note": "bench test: pad within spec"}
+        await call(client, hq, INSPECT, "inspectPartReturn", i=sheet)
+        outcomes.append((await graphql(client, charged, a, id=claim["id"]))["data"]["node"]["chargebacks"])
+    assert outcomes == [[], [{"amount": "420.00", "reason": "no_fault_found", "note": "bench test: pad within spec"}]]

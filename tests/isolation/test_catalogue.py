@@ -55,6 +55,7 @@ TENANT_TABLES = {
     "claim_preauthorisations": "station",
     "claim_appeals": "station",
     "part_returns": "station",
+    "claim_chargebacks": "station",
     "part_supersessions": "network",
     "service_bom_lines": "network",
     "publications": "network (stations: delivered)",

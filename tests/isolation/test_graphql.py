@@ -27,7 +27,7 @@ from dealernet.policy.models import LabourOperation, Part, Publication, Publicat
 from dealernet.tenants.models import ApiClient, Invitation, Membership, Region, StationClient
 from dealernet.tenants.service.sign_in import digest, scope_for
 from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
-from dealernet.warranty.models import Claim, ClaimLine, ClaimPreauthorisation, PartReturn
+from dealernet.warranty.models import Claim, ClaimChargeback, ClaimLine, ClaimPreauthorisation, PartReturn
 from dealernet.workshop.models import Customer, PartsOrder, PartsOrderLine, RepairOrder, RepairOrderLine, Vehicle
 from tests.conftest import PartnerWorld, Principal, Tenants, graphql
 from tests.factories import network_today
@@ -1624,6 +1624,21 @@ async def case_part_returns(env: Env) -> None:
                                 row.id)]), (env.t.manager_b, []), (env.t.hq_y, [])):  # fmt: skip
         edges = (await graphql(env.client, query, principal))["data"]["partReturns"]["edges"]
         assert [e["node"]["id"] for e in edges] == expected
+    # Its chargeback: station A and HQ X read it, nobody else; a station never writes one.
+    chargeback = ClaimChargeback(
+        station_id=row.station_id,
+        id=new_id(),
+        network_id=row.network_id,
+        claim_id=row.claim_id,
+        part_return_id=row.id,
+        amount=100,
+        reason="station_fault",
+    )
+    env.seed.add(chargeback)
+    await env.seed.flush()
+    for principal, expected_count in ((env.t.manager_a, 1), (env.t.hq_x, 1), (env.t.manager_b, 0), (env.t.hq_y, 0)):
+        async with env.scoped(principal.scope) as session:
+            assert await session.scalar(text("SELECT count(*) FROM claim_chargebacks")) == expected_count
 
 
 async def case_request_part_return(env: Env) -> None:

@@ -27,7 +27,7 @@ from dealernet.graphql.scalars import Money
 from dealernet.warranty import models
 from dealernet.warranty.rules import AppealStatus, ClaimDecision, ClaimStatus, ClaimType, ReasonCode
 from dealernet.warranty.schema.part_returns import PartReturn, returns_loader
-from dealernet.warranty.service import appeals, claims
+from dealernet.warranty.service import appeals, claims, part_returns
 
 expose(
     ClaimType,
@@ -102,6 +102,7 @@ expose(
 
 _claim_loader = by_id_loader(claims.claims_by_id)
 _appeal_loader = by_id_loader(appeals.appeals_of)
+_chargebacks_loader = by_id_loader(part_returns.chargebacks_of)
 _lines_loader = by_id_loader(claims.lines_of)
 _adjudications_loader = by_id_loader(claims.adjudications_of)
 
@@ -166,6 +167,27 @@ class ClaimLine:
             amount=row.amount,
             approved_amount=row.approved_amount,
             adjustment_reason=ReasonCode(row.adjustment_reason) if row.adjustment_reason else None,
+        )
+
+
+@strawberry.type(description="Money the station owes back on a claim (扣款), for its next settlement.")
+class ClaimChargeback:
+    part_return_id: strawberry.ID = strawberry.field(description="The part return it comes from (global id).")
+    amount: Money = strawberry.field(description="What the station owes back.")
+    reason: str = strawberry.field(
+        description="station_fault, no_fault_found, wear_and_tear (the verdict) or part_not_returned."
+    )
+    note: str = strawberry.field(description="The inspector's findings, or why.")
+    created_at: datetime = strawberry.field(description="When it was charged.")
+
+    @classmethod
+    def from_row(cls, row: models.ClaimChargeback) -> ClaimChargeback:
+        return cls(
+            part_return_id=gid("PartReturn", row.part_return_id),
+            amount=row.amount,
+            reason=row.reason,
+            note=row.note,
+            created_at=row.created_at,
         )
 
 
@@ -265,6 +287,11 @@ class Claim(relay.Node):
     async def part_returns(self, info: Info) -> list[PartReturn]:
         rows = await info.context.loader("claim_part_returns", returns_loader).load(self.id)
         return [PartReturn.from_row(row) for row in rows or []]
+
+    @strawberry.field(description="What the station owes back on the claim (its returned parts' verdicts).")
+    async def chargebacks(self, info: Info) -> list[ClaimChargeback]:
+        rows = await info.context.loader("claim_chargebacks", _chargebacks_loader).load(self.id)
+        return [ClaimChargeback.from_row(row) for row in rows or []]
 
     @strawberry.field(description="The station's appeal of the decision, if it appealed (once per claim).")
     async def appeal(self, info: Info) -> ClaimAppeal | None:

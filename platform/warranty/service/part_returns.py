@@ -22,7 +22,7 @@ from dealernet.core.scope import Scope
 from dealernet.policy.models import Part
 from dealernet.tenants.service.directory import network_today
 from dealernet.warranty import rules
-from dealernet.warranty.models import Claim, ClaimLine, PartReturn
+from dealernet.warranty.models import Claim, ClaimChargeback, ClaimLine, PartReturn
 from dealernet.warranty.rules import ReturnStatus, Verdict
 
 MAX_NOTE = 4_000
@@ -191,7 +191,41 @@ async def inspect_return(
     await session.flush()
     after = {"tag": row.tag_number, "verdict": verdict, "note": row.verdict_note}
     await journal.record(session, scope, entity="claim", entity_id=row.claim_id, action="part_inspected", after=after)
+    if verdict in rules.STATION_LIABLE:  # in the same transaction: the verdict and what it costs the station
+        await charge_back(session, scope, row, reason=str(verdict), note=row.verdict_note)
     return row
+
+
+async def charge_back(
+    session: AsyncSession, scope: Scope, row: PartReturn, *, reason: str, note: str
+) -> ClaimChargeback:
+    """The station's liability for a returned (or unreturned) part: its claim line's amount, once per return,
+    for the station's next settlement."""
+    line = await session.get(ClaimLine, (row.station_id, row.claim_line_id))
+    assert line is not None  # the return's foreign key
+    chargeback = ClaimChargeback(
+        station_id=row.station_id,
+        id=new_id(),
+        network_id=row.network_id,
+        claim_id=row.claim_id,
+        part_return_id=row.id,
+        amount=rules.chargeback_amount(line.amount, line.approved_amount),
+        reason=reason,
+        note=note,
+        created_by=scope.actor_id,
+    )
+    session.add(chargeback)
+    await session.flush()
+    after = {"tag": row.tag_number, "amount": str(chargeback.amount), "reason": reason}
+    await journal.record(session, scope, entity="claim", entity_id=row.claim_id, action="charged_back", after=after)
+    return chargeback
+
+
+async def chargebacks_of(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, list[ClaimChargeback]]:
+    """Each claim's chargebacks, oldest first (for a DataLoader)."""
+    require(scope, Permission.warranty_claims_read)
+    query = select(ClaimChargeback).where(ClaimChargeback.claim_id.in_(ids)).order_by(ClaimChargeback.created_at)
+    return group_by(await session.scalars(query), ids, lambda row: row.claim_id)
 
 
 async def returns_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, PartReturn]:
