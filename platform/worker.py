@@ -31,6 +31,7 @@ from dealernet.network import jobs as network_jobs
 from dealernet.policy import jobs as policy_jobs
 from dealernet.policy.service import imports
 from dealernet.tenants import jobs as tenants_jobs
+from dealernet.warranty import jobs as warranty_jobs
 from dealernet.workshop import jobs as workshop_jobs
 
 log = structlog.get_logger(__name__)
@@ -108,6 +109,7 @@ CRONS = [
     *policy_jobs.CRONS,
     *network_jobs.CRONS,
     *workshop_jobs.CRONS,
+    *warranty_jobs.CRONS,
 ]
 CRON_TIMEOUT = timedelta(minutes=5)  # a cron's run (a nightly sweep is the longest)
 

@@ -158,6 +158,7 @@ class PartReturn(Base):
     verdict_note: Mapped[str] = mapped_column(Text, default="")
     inspected_at: Mapped[datetime | None]
     inspected_by: Mapped[UUID | None]
+    reminded_at: Mapped[datetime | None]  # overdue: the station was reminded
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
