@@ -78,7 +78,7 @@ async def _claim_with(seed: AsyncSession, t: Tenants, amounts: list[Decimal], pe
     return claim
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=LINES, goodwill=st.sampled_from([None, Decimal("50.00"), Decimal("33.33")]), reject=st.booleans())
 async def test_a_claim_s_amounts_are_its_lines_sums_after_any_decision(
     scoped: Scoped, seed: AsyncSession, tenants: Tenants, lines: list[tuple[Decimal, int]], goodwill: Decimal | None,
