@@ -201,7 +201,8 @@ async def submit_claim(session: AsyncSession, scope: Scope, *, claim_id: UUID, n
         raise ValidationFailed("answer HQ's question before submitting again", fields={"note": "required"})
     occasion = f"resubmitted: {note.strip()}" if answering else "submitted"
     adjudication, flags, facts = await adjudicate(session, scope, claim, occasion=occasion[:300])
-    await part_returns.authorise_on_submission(session, scope, claim, await _lines(session, claim), facts.rules)
+    if facts.rules.return_component_groups:  # most versions want no parts back: nothing to read then
+        await part_returns.authorise_on_submission(session, scope, claim, await _lines(session, claim), facts.rules)
     now = datetime.now(UTC)
     claim.status, claim.submitted_at, claim.submitted_by = ClaimStatus.SUBMITTED, now, scope.actor_id
     claim.decided_at = claim.decided_by = None
@@ -371,7 +372,7 @@ async def adjudicate(
         claim_type=ClaimType(claim.claim_type),
         repair_date=on,
         completed_on=order.completed_at.astimezone(zone).date() if order.completed_at else None,
-        submitted_on=await network_today(session, claim.network_id),
+        submitted_on=datetime.now(zone).date(),
         odometer_km=claim.odometer_km,
         production_date=vehicle.production_date,
         sale_date=vehicle.sale_date,
