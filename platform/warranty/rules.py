@@ -107,6 +107,8 @@ class ReasonCode(enum.StrEnum):
     POLICY_NOT_DELIVERED = "policy_not_delivered"
     PRICE_DIFFERS = "price_differs"
     GOODWILL = "goodwill"
+    NO_FIELD_ACTION = "no_field_action"
+    FIRST_MAINTENANCE = "first_maintenance"
     OTHER = "other"  # an adjustment or rejection whose reason the note gives
 
 
@@ -169,6 +171,8 @@ class ClaimFacts:
     odometer_before: int | None = None  # the highest reading on the vehicle before this repair
     comeback: bool = False  # the repair order is back within an earlier repair's guarantee
     preauthorisation: Preauthorised | None = None
+    vehicle: str = ""  # its model and VIN, as the explanations cite it
+    field_actions: tuple[str, ...] = ()  # the bulletins in force on the repair date that name the vehicle
 
     @property
     def total(self) -> Decimal:
@@ -432,6 +436,30 @@ def check_goodwill(f: ClaimFacts) -> list[Flag]:
     return []
 
 
+def check_field_action(f: ClaimFacts) -> list[Flag]:
+    """A field action is claimed against a bulletin in force that names the vehicle (its model or VIN range)."""
+    if f.claim_type == ClaimType.FIELD_ACTION and not f.field_actions:
+        return [
+            Flag(
+                ReasonCode.NO_FIELD_ACTION,
+                f"no technical bulletin in force on {f.repair_date} names this vehicle ({f.vehicle})",
+            )
+        ]
+    return []
+
+
+def check_first_maintenance(f: ClaimFacts) -> list[Flag]:
+    """首保 has no coverage to check against: HQ reviews each (its window and once per vehicle)."""
+    if f.claim_type == ClaimType.FIRST_MAINTENANCE:
+        return [
+            Flag(
+                ReasonCode.FIRST_MAINTENANCE,
+                "a first-maintenance claim is reviewed: once per vehicle, in its window after the sale",
+            )
+        ]
+    return []
+
+
 CHECKS: tuple[Check, ...] = (
     check_dates,
     check_coverage,
@@ -445,6 +473,8 @@ CHECKS: tuple[Check, ...] = (
     check_preauthorisation,
     check_delivery,
     check_goodwill,
+    check_field_action,
+    check_first_maintenance,
 )
 
 

@@ -416,3 +416,31 @@ async def test_a_verdict_of_the_station_s_liability_charges_it_back(
         await call(client, hq, INSPECT, "inspectPartReturn", i=sheet)
         outcomes.append((await graphql(client, charged, a, id=claim["id"]))["data"]["node"]["chargebacks"])
     assert outcomes == [[], [{"amount": "420.00", "reason": "no_fault_found", "note": "bench test: pad within spec"}]]
+
+
+async def test_a_field_action_needs_a_bulletin_naming_the_vehicle(
+    client: httpx.AsyncClient, scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_principal: MakePrincipal
+) -> None:
+    """Without a bulletin in force naming the vehicle, a field-action claim is flagged, never approved by the
+    rules; once HQ publishes one for its model, the same kind of claim is clean."""
+    w = await station_under_contract(scoped, seed, tenants, make_principal)
+    a, hq = tenants.manager_a, tenants.hq_x
+    line = [{"kind": "LABOUR", "serviceType": "WARRANTY", "labourOperationId": w.operation}]
+    campaign = {"claimType": "FIELD_ACTION", "causalPartId": w.part}
+    order = await completed_order(client, w, a, line)
+    claim = (await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": order, **campaign}))["claim"]
+    flagged = (await call(client, a, SUBMIT, "submitClaim", id=claim["id"]))["claim"]
+    assert flagged["status"] == "SUBMITTED"
+    assert [f["code"] for f in flagged["adjudication"]["flags"]] == ["EXCLUDED_BY_TERMS", "NO_FIELD_ACTION"]
+
+    draft = """mutation($on: Date!) { draftBulletin(input: {title: "Caliper recall", effectiveOn: $on,
+      number: "TSB-9", body: "# Replace caliper bolts", affectedModels: ["J6P"]}) {
+      ... on PublicationSuccess { publication { id } } } }"""
+    drafted = await graphql(client, draft, hq, on=network_today().isoformat())
+    bulletin = drafted["data"]["draftBulletin"]["publication"]["id"]
+    published = await graphql(client, "mutation($id: ID!) { publish(id: $id) { __typename } }", hq, id=bulletin)
+    assert "errors" not in published, published
+    order = await completed_order(client, w, a, line)
+    claim = (await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": order, **campaign}))["claim"]
+    named = (await call(client, a, SUBMIT, "submitClaim", id=claim["id"]))["claim"]
+    assert "NO_FIELD_ACTION" not in [f["code"] for f in named["adjudication"]["flags"]]

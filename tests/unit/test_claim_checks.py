@@ -89,7 +89,9 @@ C = ReasonCode
         ({"rules": ClaimRules(preauthorisation_operations=("BR-01",)), "preauthorisation": GIVEN}, []),
         ({"delivered": False}, [C.POLICY_NOT_DELIVERED]),
         ({"claim_type": ClaimType.GOODWILL, "coverage": None, "sale_date": None}, [C.GOODWILL]),
-        ({"claim_type": ClaimType.FIELD_ACTION, "coverage": None}, []),  # a campaign has its own basis
+        ({"claim_type": ClaimType.FIELD_ACTION, "coverage": None, "field_actions": ("TSB-7",)}, []),  # its basis
+        ({"claim_type": ClaimType.FIELD_ACTION, "coverage": None}, [C.NO_FIELD_ACTION]),
+        ({"claim_type": ClaimType.FIRST_MAINTENANCE, "coverage": None}, [C.FIRST_MAINTENANCE]),
     ],
 )
 def test_each_check(changes: dict[str, object], expected: list[ReasonCode]) -> None:

@@ -86,6 +86,8 @@ expose(
         ReasonCode.POLICY_NOT_DELIVERED: "The warranty policy in force was not delivered to the station.",
         ReasonCode.PRICE_DIFFERS: "A unit price other than the one in force on the repair date.",
         ReasonCode.GOODWILL: "A goodwill claim, reviewed always.",
+        ReasonCode.NO_FIELD_ACTION: "A field action claimed without a bulletin in force that names the vehicle.",
+        ReasonCode.FIRST_MAINTENANCE: "A first-maintenance claim, reviewed always.",
         ReasonCode.OTHER: "Another reason, which the note gives.",
     },
 )

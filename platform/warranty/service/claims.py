@@ -39,6 +39,7 @@ from dealernet.warranty.service.preauthorisations import approved_for
 from dealernet.workshop.models import RepairOrder, RepairOrderLine, Vehicle
 from dealernet.workshop.rules import Consent, RepairOrderStatus, add_months
 from dealernet.workshop.service.repair_orders import next_in_station_series
+from dealernet.workshop.service.vehicles import field_actions
 
 CLAIMABLE = frozenset({RepairOrderStatus.COMPLETED, RepairOrderStatus.SETTLED, RepairOrderStatus.HANDED_OVER})
 MAX_NOTE = 4_000
@@ -389,6 +390,8 @@ async def adjudicate(
         odometer_before=before,
         comeback=order.comeback_of is not None,
         preauthorisation=_preauthorised(await approved_for(session, claim.station_id, order.id)),
+        vehicle=f"{vehicle.model}, VIN {vehicle.vin}",
+        field_actions=await _field_actions(session, scope, claim, vehicle),
     )
     flags = rules.judge(facts)
     versions = {
@@ -425,6 +428,15 @@ async def adjudicate(
     await session.flush()
     claim.adjudication_id = adjudication.id
     return adjudication, flags, facts
+
+
+async def _field_actions(session: AsyncSession, scope: Scope, claim: Claim, vehicle: Vehicle) -> tuple[str, ...]:
+    """The bulletins naming the vehicle, in force on the repair date at the claim's station (a field action's
+    basis); read for field-action claims only."""
+    if claim.claim_type != ClaimType.FIELD_ACTION:
+        return ()
+    found = await field_actions(session, scope, vehicle, on=claim.repair_date, station_id=claim.station_id)
+    return tuple(action.number for action in found)
 
 
 def _preauthorised(row: ClaimPreauthorisation | None) -> rules.Preauthorised | None:

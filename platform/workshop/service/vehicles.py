@@ -228,13 +228,16 @@ _FIELD_ACTIONS = text(
 )
 
 
-async def field_actions(session: AsyncSession, scope: Scope, vehicle: Vehicle) -> list[FieldAction]:
-    """The bulletins in force (delivered to the asking station) that name the vehicle's model or VIN."""
+async def field_actions(
+    session: AsyncSession, scope: Scope, vehicle: Vehicle, *, on: date | None = None, station_id: UUID | None = None
+) -> list[FieldAction]:
+    """The bulletins in force (today, or on `on`) that name the vehicle's model or VIN, delivered to the asking
+    station (or to `station_id`: a claim's station, when HQ judges it)."""
     require(scope, Permission.vehicles_read)
     params = {
-        "on": await network_today(session, scope.network_id),
+        "on": on or await network_today(session, scope.network_id),
         "model": vehicle.model,
         "vin": vehicle.vin,
-        "station": scope.station_id,
+        "station": station_id or scope.station_id,
     }
     return [FieldAction(**row._mapping) for row in await session.execute(_FIELD_ACTIONS, params)]
