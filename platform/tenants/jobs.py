@@ -36,8 +36,18 @@ async def send_invitation_mail(
     await env.mailer.send(invitation_mail(env.settings.base_url, invitation, token))
 
 
-# Who is e-mailed: a station's managers, HQ's admins.
-_RECIPIENTS = {True: Role.STATION_MANAGER, False: Role.HQ_ADMIN}
+# Who is e-mailed: HQ's admins for HQ; a station's managers — and for what a service adviser does (telling a
+# customer the car is ready or late), its service advisers too.
+_HQ_RECIPIENTS = (Role.HQ_ADMIN,)
+_STATION_RECIPIENTS = (Role.STATION_MANAGER,)
+_STATION_RECIPIENTS_OF = {"customer_notice": (Role.STATION_MANAGER, Role.STATION_SERVICE_ADVISOR)}
+_MAILED_ROLES = {Role.HQ_ADMIN.value, Role.STATION_MANAGER.value, Role.STATION_SERVICE_ADVISOR.value}
+
+
+def _recipients(notification: Notification) -> tuple[Role, ...]:
+    if notification.station_id is None:
+        return _HQ_RECIPIENTS
+    return _STATION_RECIPIENTS_OF.get(notification.kind, _STATION_RECIPIENTS)
 
 
 async def mail_notifications(
@@ -63,21 +73,20 @@ async def mail_notifications(
         .join(User, User.id == Membership.user_id)
         .where(
             User.is_active,
-            Membership.role.in_([Role.STATION_MANAGER.value, Role.HQ_ADMIN.value]),
+            Membership.role.in_(sorted(_MAILED_ROLES)),
             (Membership.station_id.in_(stations)) | Membership.station_id.is_(None),
         )
     )
-    to: dict[UUID | None, list[str]] = {}
+    to: dict[tuple[UUID | None, str], list[str]] = {}
     for station_id, role, email in members:
-        if role == _RECIPIENTS[station_id is not None].value:
-            to.setdefault(station_id, []).append(email)
+        to.setdefault((station_id, role), []).append(email)
     now = datetime.now(UTC)
     messages = []
     for notification in pending:
-        messages += [
-            Message(to=address, subject=notification.subject, body=notification.body)
-            for address in to.get(notification.station_id, [])
-        ]
+        addresses = dict.fromkeys(  # once each, a person holding two of the roles included
+            address for role in _recipients(notification) for address in to.get((notification.station_id, role), [])
+        )
+        messages += [Message(to=a, subject=notification.subject, body=notification.body) for a in addresses]
         notification.mailed_at = now
 
     async def send() -> None:

@@ -7,14 +7,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from arq import ArqRedis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.relay import GlobalID
 
+from dealernet.core import outbox
+from dealernet.core.access import Role
 from dealernet.core.journal import JournalEntry
+from dealernet.core.mail import MemoryMailer
 from dealernet.tenants.models import Notification
 from dealernet.workshop import jobs
-from tests.conftest import MakePrincipal, Scoped, Tenants
+from tests.conftest import Deliver, MakePrincipal, Scoped, Tenants
 from tests.e2e.test_repair_orders_http import call, reception, step, workshop
 
 NOTICE = "{ __typename ... on RepairOrderSuccess { repairOrder { id promisedAt customerNoticeAt customerToldAt } } " \
@@ -35,7 +39,11 @@ async def test_the_customer_hears_on_time_and_of_a_delay(
     tenants: Tenants,
     make_principal: MakePrincipal,
     sessionmaker: async_sessionmaker[AsyncSession],
+    deliver: Deliver,
+    mailer: MemoryMailer,
+    redis: ArqRedis,
 ) -> None:
+    adviser = await make_principal(tenants.network_x, tenants.station_a, Role.STATION_SERVICE_ADVISOR)  # seed first
     w = await workshop(scoped, seed, tenants, make_principal)
     a = tenants.manager_a
     promised = datetime.now(UTC) + timedelta(minutes=30)  # a short job: told an hour ahead, i.e. now
@@ -53,6 +61,10 @@ async def test_the_customer_hears_on_time_and_of_a_delay(
     assert await jobs.remind_customer_notices(sessionmaker) == 0
     reminders = select(Notification.entity_id).where(Notification.kind == "customer_notice")
     assert [str(i) for i in await seed.scalars(reminders)] == [GlobalID.from_id(order["id"]).node_id]
+    await outbox.relay(sessionmaker, redis, older_than=timedelta(0))  # the mail job the reminder left
+    assert await deliver() >= 1  # the service adviser hears of it, and the manager
+    told_by_mail = sorted(m.to for m in mailer.sent if m.subject.startswith("Tell the customer"))
+    assert told_by_mail == sorted([adviser.email, a.email])
 
     told = (await call(client, a, TOLD, "recordCustomerTold", id=order["id"]))["repairOrder"]
     assert told["customerToldAt"] is not None
