@@ -10,6 +10,7 @@ a permission says which operations a role may call, the tenant scope says on whi
 from __future__ import annotations
 
 import enum
+from uuid import UUID
 
 from dealernet.core.errors import Forbidden
 from dealernet.core.scope import Scope
@@ -208,6 +209,13 @@ def may_invite(inviter: Role, invitee: Role) -> bool:
 
 
 SUSPENDED_MESSAGE = "the station is suspended: its people can read, not submit new work"
+
+
+def require_station(scope: Scope, why: str) -> UUID:
+    """The scope's station, for work only a station does; FORBIDDEN saying `why` for any other caller."""
+    if scope.station_id is None:
+        raise Forbidden(why)
+    return scope.station_id
 
 
 def require(scope: Scope, permission: Permission) -> None:

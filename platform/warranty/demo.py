@@ -7,7 +7,6 @@ has claims."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from uuid import UUID
 
@@ -109,11 +108,12 @@ async def _take(session: AsyncSession, stage: str, claim: Claim, station: Scope,
     if stage == "draft":
         return
     claim = await claims.submit_claim(session, station, claim_id=claim.id)
-    decide: Callable[..., Awaitable[Claim]] = claims.decide_claim
     if stage == "submitted" or claim.status != "submitted":  # a clean small claim the rules approved
         return
     if stage == "approved":
-        await decide(session, auditor, claim_id=claim.id, version=claim.version, decision=ClaimDecision.APPROVE)
+        await claims.decide_claim(
+            session, auditor, claim_id=claim.id, version=claim.version, decision=ClaimDecision.APPROVE
+        )
     elif stage == "partly_approved":
         labour = await session.scalar(
             select(ClaimLine).where(ClaimLine.claim_id == claim.id, ClaimLine.kind == "labour")
@@ -121,7 +121,7 @@ async def _take(session: AsyncSession, stage: str, claim: Claim, station: Scope,
         assert labour is not None  # the demo's warranty lines are labour
         half = (labour.amount / 2).quantize(Decimal("0.01"))
         adjustment = claims.Adjustment(labour.id, half, ReasonCode.LABOUR_ABOVE_FLAT_RATE)
-        await decide(
+        await claims.decide_claim(
             session,
             auditor,
             claim_id=claim.id,
@@ -130,7 +130,7 @@ async def _take(session: AsyncSession, stage: str, claim: Claim, station: Scope,
             adjustments=[adjustment],
         )
     elif stage == "returned":
-        await decide(
+        await claims.decide_claim(
             session,
             auditor,
             claim_id=claim.id,
@@ -139,7 +139,7 @@ async def _take(session: AsyncSession, stage: str, claim: Claim, station: Scope,
             note="请补充旧件照片 / please add photos of the removed pads",
         )
     else:  # rejected, then appealed (and upheld)
-        claim = await decide(
+        claim = await claims.decide_claim(
             session,
             auditor,
             claim_id=claim.id,

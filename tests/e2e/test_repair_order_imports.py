@@ -164,13 +164,14 @@ async def test_bad_orders_name_their_lines_and_write_nothing(
         f"A-5,{VIN},{w.customer},{received},42000,4,noise,{completed},labour,paid,BR-01,,,",  # no technician
         f"A-6,{VIN},{w.customer},{received},42000,4,noise,,part,paid,,BP-1,12.50 CNY,",
         f"A-1,{VIN},{w.customer},{received},43000,4,noise,,labour,paid,BR-01,,,",  # changes A-1's odometer
+        f"A-7,{VIN},{w.customer},{received},42000,4,noise,,labour,contract,BR-01,,,{w.tech.email}",  # no contract
     ]
     sent = await upload(client, dms, (head + "\n".join(rows) + "\n").encode(), name="day.csv")
     assert sent.status_code == 202, sent.text
     assert await deliver() == 1
     followed = await follow(client, dms, sent.json()["id"])
     assert followed is not None
-    assert (followed["status"], followed["rowsTotal"], followed["rowsWritten"]) == ("REJECTED", 6, 0)
+    assert (followed["status"], followed["rowsTotal"], followed["rowsWritten"]) == ("REJECTED", 7, 0)
     assert {(e["line"], e["column"]) for e in followed["errors"]} == {
         (4, "vin"),
         (5, "operation_code"),
@@ -178,17 +179,18 @@ async def test_bad_orders_name_their_lines_and_write_nothing(
         (7, "technician_email"),
         (8, "quantity"),
         (9, "odometer_km"),
+        (10, "service_type"),  # the dispatch check: the station's contract covers paid and warranty work only
     }
-    assert followed["rowsRejected"] == 6  # A-1 too: its last row contradicts its first
+    assert followed["rowsRejected"] == 7  # A-1 too: its last row contradicts its first
     assert await seed.scalar(select(func.count()).select_from(RepairOrder)) == 0
 
     # In VALID_ROWS mode the good order is written and the others are reported.
-    rows[-1] = f"A-1,,,,,,,,labour,paid,BR-01,,,{w.tech.email}"
+    rows[-2] = f"A-1,,,,,,,,labour,paid,BR-01,,,{w.tech.email}"
     valid = await upload(client, dms, (head + "\n".join(rows) + "\n").encode(), name="day.csv", mode="valid_rows")
     assert await deliver() == 1
     followed = await follow(client, dms, valid.json()["id"])
     assert followed is not None
-    assert (followed["status"], followed["rowsWritten"], followed["rowsRejected"]) == ("DONE", 1, 5)
+    assert (followed["status"], followed["rowsWritten"], followed["rowsRejected"]) == ("DONE", 1, 6)
     lines = select(func.count()).select_from(RepairOrderLine)
     assert await seed.scalar(lines) == 3
 

@@ -15,7 +15,6 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from dealernet.core.access import Permission
-from dealernet.core.errors import ValidationFailed
 from dealernet.core.ids import IdReader
 from dealernet.core.scope import Scope
 from dealernet.graphql.context import Info, by_id_loader
@@ -443,7 +442,7 @@ class ClaimsMutation:
                     read.one(a.line_id, "ClaimLine", f"adjustments.{n}.lineId") for n, a in enumerate(input.adjustments)
                 ]
             adjustments = [
-                claims.Adjustment(line, _money(a.approved_amount, f"adjustments.{n}.approvedAmount"), a.reason)
+                claims.Adjustment(line, a.approved_amount, a.reason)
                 for n, (line, a) in enumerate(zip(lines, input.adjustments, strict=True))
             ]
             return await claims.decide_claim(
@@ -473,9 +472,3 @@ class ClaimsMutation:
             return await claims.readjudicate(session, scope, claim_id=uuid_of(id, "Claim", "id"), reason=reason)
 
         return await attempt(info.context, run, success)
-
-
-def _money(value: Decimal, field: str) -> Decimal:
-    if not value.is_finite() or value < 0 or value != round(value, 2):
-        raise ValidationFailed("an amount of 0.00 or more, in cents", fields={field: "0.00 or more"})
-    return value

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import journal
-from dealernet.core.access import Permission, require
+from dealernet.core.access import Permission, require, require_station
 from dealernet.core.db import new_id
-from dealernet.core.errors import Conflict, Forbidden, ValidationFailed
+from dealernet.core.errors import Conflict, ValidationFailed
 from dealernet.core.scope import Scope
 from dealernet.tenants.models import Station
 from dealernet.tenants.service.directory import network_today
@@ -27,13 +27,12 @@ from dealernet.warranty.service.claims import MAX_NOTE, approve_in_full, claim_f
 async def appeal_claim(session: AsyncSession, scope: Scope, *, claim_id: UUID, reason: str, evidence: str) -> Claim:
     """The station appeals HQ's decision on its claim: once, in time, saying why and with what evidence."""
     require(scope, Permission.warranty_claims_raise)
-    if scope.station_id is None:
-        raise Forbidden("a claim is appealed by its station")
+    station_id = require_station(scope, "a claim is appealed by its station")
     problems = {name: f"1 to {MAX_NOTE:,} characters" for name, value in (("reason", reason), ("evidence", evidence))
                 if not value.strip() or len(value) > MAX_NOTE}  # fmt: skip
     if problems:
         raise ValidationFailed("an appeal says why, and with what evidence", fields=problems)
-    claim = await claim_for_update(session, scope.station_id, claim_id)
+    claim = await claim_for_update(session, station_id, claim_id)
     if claim.status not in rules.APPEALABLE or claim.decided_by is None or claim.decided_at is None:
         raise Conflict(f"claim {claim.number} is {claim.status}: only a rejection or a partial approval is appealed")
     if await _appeal(session, claim) is not None:

@@ -20,9 +20,9 @@ from sqlalchemy import ColumnElement, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import journal
-from dealernet.core.access import Permission, require
+from dealernet.core.access import Permission, require, require_station
 from dealernet.core.db import group_by, new_id
-from dealernet.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.paging import check_page_size
 from dealernet.core.scope import Scope
 from dealernet.policy.models import LabourOperation, Part, Publication
@@ -46,9 +46,7 @@ MAX_NOTE = 4_000
 
 
 def _station_of(scope: Scope) -> UUID:
-    if scope.station_id is None:
-        raise Forbidden("a claim is raised by the station that did the repair")
-    return scope.station_id
+    return require_station(scope, "a claim is raised by the station that did the repair")
 
 
 async def zone_of(session: AsyncSession, network_id: UUID) -> ZoneInfo:
@@ -298,13 +296,21 @@ async def adjudicate(
     terms = await _terms(session, station, on)
     coverage = await coverage_as_of(session, station, group=group, on=on) if group else None
     rate = await labour_rate_as_of(session, station, on=on)
+    prices = {
+        line.id: await price_as_of(session, scope, part_id=line.part_id, station_id=station.id, on=on)
+        for line in lines
+        if line.kind == "part" and line.part_id is not None
+    }
+    part_numbers: dict[UUID | None, str] = dict(
+        (await session.execute(select(Part.id, Part.part_number).where(Part.id.in_([x.part_id for x in lines])))).all()
+    )
+    versions_used = [v.publication_id for v in (rate, coverage, *prices.values()) if v is not None]
+    titles = await _titles(session, versions_used)  # every version's name, in one statement
     priced: list[rules.LineFacts] = []
     versions_of_lines: list[dict[str, Any]] = []
-    titles = await _titles(session, [rate.publication_id] if rate else [])
     for line in lines:
         if line.kind == "labour":
-            operation = operations[line.labour_operation_id] if line.labour_operation_id else None
-            as_of, version = (rate.hourly_rate, titles.get(rate.publication_id, "")) if rate else (None, "")
+            operation = operations.get(line.labour_operation_id) if line.labour_operation_id else None
             priced.append(
                 rules.LineFacts(
                     line.position,
@@ -313,29 +319,23 @@ async def adjudicate(
                     line.quantity,
                     line.unit_price,
                     operation.flat_rate_hours if operation else None,
-                    as_of,
-                    f"rate card {version}",
+                    rate.hourly_rate if rate else None,
+                    f"rate card {titles.get(rate.publication_id, '')}" if rate else "no rate card",
                 )
             )
             versions_of_lines.append({"line": line.position, "labour_rate_id": str(rate.rate_id) if rate else None})
         else:
-            price = (
-                await price_as_of(session, scope, part_id=line.part_id, station_id=station.id, on=on)
-                if line.part_id
-                else None
-            )
-            line_part = await session.get(Part, line.part_id) if line.part_id else None
-            label = (await _titles(session, [price.publication_id])).get(price.publication_id, "") if price else ""
+            price = prices.get(line.id)
             priced.append(
                 rules.LineFacts(
                     line.position,
                     "part",
-                    line_part.part_number if line_part else "?",
+                    part_numbers.get(line.part_id, "?"),
                     line.quantity,
                     line.unit_price,
                     None,
                     price.list_price if price else None,
-                    f"price list {label}",
+                    f"price list {titles.get(price.publication_id, '')}" if price else "no price list",
                 )
             )
             versions_of_lines.append({"line": line.position, "price_id": str(price.price_id) if price else None})
@@ -361,13 +361,12 @@ async def adjudicate(
     )
     coverage_facts = None
     if coverage is not None and vehicle.sale_date is not None:
-        label = (await _titles(session, [coverage.publication_id])).get(coverage.publication_id, "")
         coverage_facts = rules.Coverage(
             group,
             coverage.months,
             coverage.km,
             add_months(vehicle.sale_date, coverage.months),
-            f"warranty policy {label}",
+            f"warranty policy {titles.get(coverage.publication_id, '')}",
         )
     facts = rules.ClaimFacts(
         claim_type=ClaimType(claim.claim_type),

@@ -14,9 +14,9 @@ from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import journal
-from dealernet.core.access import Permission, require
+from dealernet.core.access import Permission, require, require_station
 from dealernet.core.db import group_by, new_id
-from dealernet.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.paging import check_page_size
 from dealernet.core.scope import Scope
 from dealernet.policy.models import Part
@@ -115,8 +115,7 @@ async def ship_returns(
 ) -> list[PartReturn]:
     """The station sends tagged parts in one shipment."""
     require(scope, Permission.warranty_claims_raise)
-    if scope.station_id is None:
-        raise Forbidden("failed parts are shipped by the station that replaced them")
+    station_id = require_station(scope, "failed parts are shipped by the station that replaced them")
     problems: dict[str, str] = {}
     if not return_ids or len(set(return_ids)) != len(return_ids) or len(return_ids) > 200:
         problems["return_ids"] = "1 to 200 returns, each once"
@@ -129,7 +128,7 @@ async def ship_returns(
     rows = list(
         await session.scalars(
             select(PartReturn)
-            .where(PartReturn.station_id == scope.station_id, PartReturn.id.in_(return_ids))
+            .where(PartReturn.station_id == station_id, PartReturn.id.in_(return_ids))
             .with_for_update()
         )
     )

@@ -14,11 +14,12 @@ from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import journal
-from dealernet.core.access import Permission, require
+from dealernet.core.access import Permission, require, require_station
 from dealernet.core.db import new_id
-from dealernet.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.paging import check_page_size
 from dealernet.core.scope import Scope
+from dealernet.policy.service.prices import check_money
 from dealernet.tenants.service.directory import network_today
 from dealernet.warranty import rules
 from dealernet.warranty.models import ClaimPreauthorisation
@@ -31,9 +32,12 @@ MAX_REASON = 2_000
 
 
 def _money(value: Decimal, field: str) -> dict[str, str]:
-    if not value.is_finite() or value <= 0 or value != round(value, 2) or value >= Decimal("1000000000"):
-        return {field: "an amount above 0.00, in cents"}
-    return {}
+    """What is wrong with an amount that must be money above zero (collected with the request's other fields)."""
+    try:
+        check_money(value, field)
+    except ValidationFailed as exc:
+        return dict(exc.fields)
+    return {} if value > 0 else {field: "above 0.00"}
 
 
 async def request_preauthorisation(
@@ -41,14 +45,13 @@ async def request_preauthorisation(
 ) -> ClaimPreauthorisation:
     """Ask HQ before the work: the repair order is still open (received or in work)."""
     require(scope, Permission.warranty_claims_raise)
-    if scope.station_id is None:
-        raise Forbidden("a pre-authorisation is asked by the station doing the repair")
+    station_id = require_station(scope, "a pre-authorisation is asked by the station doing the repair")
     problems = _money(amount, "amount")
     if not reason.strip() or len(reason) > MAX_REASON:
         problems["reason"] = f"why the work is needed, 1 to {MAX_REASON:,} characters"
     if problems:
         raise ValidationFailed("the request is not complete", fields=problems)
-    order = await session.get(RepairOrder, (scope.station_id, repair_order_id))
+    order = await session.get(RepairOrder, (station_id, repair_order_id))
     if order is None:
         raise NotFound("no such repair order of your station", fields={"repair_order_id": "not found"})
     if order.status not in EDITABLE:
@@ -56,7 +59,7 @@ async def request_preauthorisation(
     today = await network_today(session, scope.network_id)
     seq = await next_in_station_series(session, scope, f"preauthorisation:{today.year}")
     row = ClaimPreauthorisation(
-        station_id=scope.station_id,
+        station_id=station_id,
         id=new_id(),
         network_id=order.network_id,
         number=rules.preauthorisation_number(today.year, seq),

@@ -17,15 +17,16 @@ from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import journal
-from dealernet.core.access import Permission, require
+from dealernet.core.access import Permission, require, require_station
 from dealernet.core.db import new_id
-from dealernet.core.errors import Forbidden, NotFound, ValidationFailed
+from dealernet.core.errors import NotFound, ValidationFailed
 from dealernet.core.paging import check_page_size
 from dealernet.core.scope import Scope
 from dealernet.workshop.models import Customer
 
 PHONE = re.compile(r"^\+?[0-9][0-9 -]{4,38}$")
 _FIELDS = ("name", "phone", "address")
+KEPT_BY_STATIONS = "customers are kept by the station that serves them"
 
 
 @dataclass(frozen=True)
@@ -50,15 +51,9 @@ def check_customer(data: CustomerInput) -> CustomerInput:
     return cleaned
 
 
-def _station_of(scope: Scope) -> UUID:
-    if scope.station_id is None:
-        raise Forbidden("customers are kept by the station that serves them")
-    return scope.station_id
-
-
 async def create_customer(session: AsyncSession, scope: Scope, data: CustomerInput) -> Customer:
     require(scope, Permission.customers_manage)
-    station_id = _station_of(scope)
+    station_id = require_station(scope, KEPT_BY_STATIONS)
     data = check_customer(data)
     customer = Customer(id=new_id(), station_id=station_id, network_id=scope.network_id, **data.__dict__)
     session.add(customer)
@@ -70,7 +65,7 @@ async def create_customer(session: AsyncSession, scope: Scope, data: CustomerInp
 
 async def update_customer(session: AsyncSession, scope: Scope, customer_id: UUID, data: CustomerInput) -> Customer:
     require(scope, Permission.customers_manage)
-    station_id = _station_of(scope)
+    station_id = require_station(scope, KEPT_BY_STATIONS)
     data = check_customer(data)
     customer = await session.get(Customer, (station_id, customer_id))
     if customer is None:
@@ -107,7 +102,7 @@ async def find_customers(
     """The station's customers by name (a phone number or the start of a name narrows it); first + 1 rows.
     HQ finds customers through repair orders and claims, not by browsing."""
     require(scope, Permission.customers_manage)
-    _station_of(scope)
+    require_station(scope, KEPT_BY_STATIONS)
     check_page_size(first)
     where: list[ColumnElement[bool]] = []
     if phone:

@@ -20,9 +20,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import journal, storage
-from dealernet.core.access import Permission, Role, require
+from dealernet.core.access import Permission, Role, require, require_station
 from dealernet.core.db import group_by, new_id
-from dealernet.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.paging import check_page_size
 from dealernet.core.scope import Scope
 from dealernet.network.service.training import can_dispatch
@@ -88,9 +88,7 @@ def totals_of(lines: Sequence[RepairOrderLine]) -> Totals:
 
 
 def _station_of(scope: Scope) -> UUID:
-    if scope.station_id is None:
-        raise Forbidden("repair orders are written by the station doing the work")
-    return scope.station_id
+    return require_station(scope, "repair orders are written by the station doing the work")
 
 
 async def next_in_station_series(session: AsyncSession, scope: Scope, series: str, count: int = 1) -> int:
