@@ -50,6 +50,8 @@ from dealernet.warranty.schema.appeals import AppealsMutation
 from dealernet.warranty.schema.claims import ClaimsMutation, ClaimsQuery
 from dealernet.warranty.schema.part_returns import PartReturnsMutation, PartReturnsQuery
 from dealernet.warranty.schema.preauthorisations import PreauthorisationsMutation, PreauthorisationsQuery
+from dealernet.warranty.schema.recovery import RecoveryMutation, RecoveryQuery
+from dealernet.warranty.schema.settlements import SettlementsMutation, SettlementsQuery
 from dealernet.workshop.schema.customers import CustomersMutation, CustomersQuery
 from dealernet.workshop.schema.parts_orders import PartsOrdersMutation, PartsOrdersQuery
 from dealernet.workshop.schema.repair_orders import RepairOrdersMutation, RepairOrdersQuery
@@ -97,6 +99,8 @@ class Query(
     ClaimsQuery,
     PreauthorisationsQuery,
     PartReturnsQuery,
+    RecoveryQuery,
+    SettlementsQuery,
     AuditQuery,
     NodeQuery,
 ):
@@ -134,6 +138,8 @@ class Mutation(
     AppealsMutation,
     PartReturnsMutation,
     PreauthorisationsMutation,
+    RecoveryMutation,
+    SettlementsMutation,
 ):
     pass
 

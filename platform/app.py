@@ -61,6 +61,7 @@ from dealernet.tenants.http import (
 from dealernet.tenants.service import partners
 from dealernet.tenants.service.directory import with_standing
 from dealernet.tenants.service.keys import KeyStore
+from dealernet.warranty.http import download_recovery_statement, download_settlement
 from dealernet.worker import connect_queue, register_jobs, worker_health
 from dealernet.workshop.http import download_repair_order_file, upload_repair_order_file
 
@@ -360,6 +361,8 @@ def create_app(
             download_attachment,
             upload_repair_order_file,
             download_repair_order_file,
+            download_settlement,
+            download_recovery_statement,
             download_letter,
             download_certificate,
             hand_in_document,

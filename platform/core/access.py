@@ -92,6 +92,11 @@ class Permission(enum.StrEnum):
     warranty_claims_raise = "warranty_claims:raise"
     warranty_claims_decide = "warranty_claims:decide"
     recovery_read = "recovery:read"
+    recovery_respond = "recovery:respond"
+    recovery_manage = "recovery:manage"
+    settlements_read = "settlements:read"
+    settlements_run = "settlements:run"
+    settlements_acknowledge = "settlements:acknowledge"
 
 
 HQ = frozenset(r for r in Role if r.is_hq_role)
@@ -119,7 +124,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.journal_read: frozenset(
         {Role.HQ_ADMIN, Role.HQ_WARRANTY_AUDITOR, Role.HQ_ASSESSOR, Role.STATION_MANAGER}
     ),
-    Permission.notifications_read: HQ | STATION,
+    Permission.notifications_read: HQ | STATION | {Role.PARTNER_USER},
     # Onboarding: network development runs the pipeline; an applicant's manager fills in its application.
     Permission.onboarding_read: HQ | {Role.STATION_MANAGER},
     Permission.onboarding_manage: frozenset({Role.HQ_ADMIN, Role.HQ_NETWORK_DEVELOPMENT}),
@@ -152,7 +157,16 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.warranty_claims_read: HQ | STATION,
     Permission.warranty_claims_raise: frozenset({Role.STATION_MANAGER, Role.STATION_WARRANTY_CLERK}),
     Permission.warranty_claims_decide: frozenset({Role.HQ_ADMIN, Role.HQ_WARRANTY_AUDITOR}),
+    # Supplier recovery: HQ's warranty department keeps the agreements and resolves disputes; the supplier
+    # reads its own recovery claims and accepts or disputes them.
     Permission.recovery_read: frozenset({Role.HQ_ADMIN, Role.HQ_WARRANTY_AUDITOR, Role.PARTNER_USER}),
+    Permission.recovery_respond: frozenset({Role.PARTNER_USER}),
+    Permission.recovery_manage: frozenset({Role.HQ_ADMIN, Role.HQ_WARRANTY_AUDITOR}),
+    # Settlement: HQ runs a period's settlement and records payment; the station reads and acknowledges its
+    # statements (a supplier its recovery statements, under recovery_read / recovery_respond).
+    Permission.settlements_read: HQ | {Role.STATION_MANAGER, Role.STATION_WARRANTY_CLERK},
+    Permission.settlements_run: frozenset({Role.HQ_ADMIN, Role.HQ_WARRANTY_AUDITOR}),
+    Permission.settlements_acknowledge: frozenset({Role.STATION_MANAGER}),
 }
 
 # An applicant (a station in onboarding) sees its own application and what filling it in needs: not the
@@ -171,7 +185,9 @@ APPLICANT_PERMISSIONS = frozenset(
 )
 
 # A partner's API client holds OAuth scopes instead of a role: these, and nothing else.
-CLIENT_SCOPES = frozenset({Permission.parts_read, Permission.claims_read, Permission.recovery_read})
+CLIENT_SCOPES = frozenset(
+    {Permission.parts_read, Permission.claims_read, Permission.recovery_read, Permission.recovery_respond}
+)
 
 
 # An HQ admin holds the keys to a whole network: these of its permissions need a login that passed a

@@ -41,10 +41,18 @@ async def send_invitation_mail(
 _HQ_RECIPIENTS = (Role.HQ_ADMIN,)
 _STATION_RECIPIENTS = (Role.STATION_MANAGER,)
 _STATION_RECIPIENTS_OF = {"customer_notice": (Role.STATION_MANAGER, Role.STATION_SERVICE_ADVISOR)}
-_MAILED_ROLES = {Role.HQ_ADMIN.value, Role.STATION_MANAGER.value, Role.STATION_SERVICE_ADVISOR.value}
+_PARTNER_RECIPIENTS = (Role.PARTNER_USER,)  # a supplier's people (its API clients read the API)
+_MAILED_ROLES = {
+    Role.HQ_ADMIN.value,
+    Role.STATION_MANAGER.value,
+    Role.STATION_SERVICE_ADVISOR.value,
+    Role.PARTNER_USER.value,
+}
 
 
 def _recipients(notification: Notification) -> tuple[Role, ...]:
+    if notification.partner_id is not None:
+        return _PARTNER_RECIPIENTS
     if notification.station_id is None:
         return _HQ_RECIPIENTS
     return _STATION_RECIPIENTS_OF.get(notification.kind, _STATION_RECIPIENTS)
@@ -69,7 +77,7 @@ async def mail_notifications(
         return 0
     stations = {n.station_id for n in pending if n.station_id is not None}
     members = await session.execute(
-        select(Membership.station_id, Membership.role, User.email)
+        select(Membership.station_id, Membership.partner_id, Membership.role, User.email)
         .join(User, User.id == Membership.user_id)
         .where(
             User.is_active,
@@ -77,14 +85,16 @@ async def mail_notifications(
             (Membership.station_id.in_(stations)) | Membership.station_id.is_(None),
         )
     )
-    to: dict[tuple[UUID | None, str], list[str]] = {}
-    for station_id, role, email in members:
-        to.setdefault((station_id, role), []).append(email)
+    to: dict[tuple[UUID | None, UUID | None, str], list[str]] = {}
+    for station_id, partner_id, role, email in members:
+        to.setdefault((station_id, partner_id, role), []).append(email)
     now = datetime.now(UTC)
     messages = []
     for notification in pending:
         addresses = dict.fromkeys(  # once each, a person holding two of the roles included
-            address for role in _recipients(notification) for address in to.get((notification.station_id, role), [])
+            address
+            for role in _recipients(notification)
+            for address in to.get((notification.station_id, notification.partner_id, role), [])
         )
         messages += [Message(to=a, subject=notification.subject, body=notification.body) for a in addresses]
         notification.mailed_at = now

@@ -308,13 +308,14 @@ class UserFactor(Base):
 
 
 class Notification(IdMixin, Base):
-    """An in-app message to a station (or to HQ, station_id empty) about an entity, e-mailed once
+    """An in-app message to a station, a partner (or to HQ, both empty) about an entity, e-mailed once
     (mailed_at) by the notifications job."""
 
     __tablename__ = "notifications"
 
     network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
     station_id: Mapped[UUID | None]
+    partner_id: Mapped[UUID | None]  # a supplier's (migration 0049); neither: HQ's own
     kind: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(default="")

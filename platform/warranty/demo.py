@@ -1,12 +1,16 @@
 """The demo network's warranty claims (development and test only): at the station under contract, claims of
 its completed repair orders' warranty lines at every stage — drafts, submitted ones waiting in HQ's review
 queue with their flags, approved, partly approved (the labour at its flat rate), rejected, one returned with
-a question, one appealed and one appeal upheld. All through the services, as the station's manager and HQ's
-warranty auditor (the admin decides the appeals: another reviewer). Seeding again adds nothing once the demo
-has claims."""
+a question, one appealed and one appeal upheld. The decided claims' pads go back to HQ: two are found the
+supplier's defect (its recovery claims, one accepted by the supplier, one disputed), one the station's
+liability (a chargeback), one still waits for inspection; this month is settled (acknowledged and paid) and the
+supplier's agreed claim is on its recovery statement. All through the services, as the station's manager,
+HQ's warranty auditor (the admin decides the appeals: another reviewer) and the supplier's API client.
+Seeding again adds nothing once the demo has claims."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -16,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.core.access import Role, permissions_of
 from dealernet.core.scope import DbRole, Scope
 from dealernet.policy.models import Part
-from dealernet.tenants.models import Membership, Station
-from dealernet.warranty.models import Claim, ClaimLine
-from dealernet.warranty.rules import ClaimDecision, ClaimType, ReasonCode
-from dealernet.warranty.service import appeals, claims
+from dealernet.tenants.models import ApiClient, Membership, Partner, Station
+from dealernet.tenants.service.directory import network_today
+from dealernet.warranty.models import Claim, ClaimLine, RecoveryClaim
+from dealernet.warranty.rules import ClaimDecision, ClaimType, ReasonCode, RecoveryResponse, Verdict
+from dealernet.warranty.service import appeals, claims, part_returns, recovery, settlements
 from dealernet.workshop.models import RepairOrder, RepairOrderLine
 from dealernet.workshop.rules import RepairOrderStatus
 
@@ -77,6 +82,7 @@ async def seed_demo_warranty(session: AsyncSession, network_id: UUID) -> None:
         return  # a database without the policy or tenants demo
     auditor = _scope(network_id, people[Role.HQ_WARRANTY_AUDITOR], Role.HQ_WARRANTY_AUDITOR)
     admin = _scope(network_id, people[Role.HQ_ADMIN], Role.HQ_ADMIN)
+    await seed_demo_agreement(session, network_id, auditor)
     for manager, station_id in found:
         station = _scope(network_id, manager, Role.STATION_MANAGER, station_id)
         orders = await _orders_with_warranty_work(session, station_id)
@@ -85,6 +91,8 @@ async def seed_demo_warranty(session: AsyncSession, network_id: UUID) -> None:
                 session, station, repair_order_id=order_id, claim_type=ClaimType.NORMAL, causal_part_id=part
             )
             await _take(session, stage, claim, station, auditor, admin)
+        await _return_pads(session, station, auditor, part)
+    await _recover_and_settle(session, network_id, auditor, admin)
 
 
 async def _orders_with_warranty_work(session: AsyncSession, station_id: UUID) -> list[UUID]:
@@ -157,3 +165,82 @@ async def _take(session: AsyncSession, stage: str, claim: Claim, station: Scope,
             )
         if stage == "upheld":
             await appeals.decide_appeal(session, admin, claim_id=claim.id, grant=False, note="worn, not cracked")
+
+
+# What the identification sheet finds of each decided claim's returned pads, oldest claim first; the rest wait.
+VERDICTS = (Verdict.SUPPLIER_DEFECT, Verdict.SUPPLIER_DEFECT, Verdict.NO_FAULT_FOUND)
+
+
+async def _return_pads(session: AsyncSession, station: Scope, auditor: Scope, part: UUID) -> None:
+    """HQ asks the decided claims' pads back; the station ships them; HQ books them in and inspects three."""
+    decided = await session.scalars(
+        select(ClaimLine)
+        .join(Claim, (Claim.station_id == ClaimLine.station_id) & (Claim.id == ClaimLine.claim_id))
+        .where(Claim.station_id == station.station_id, Claim.status.in_(("approved", "partly_approved")))
+        .where(ClaimLine.part_id == part)
+        .order_by(Claim.number)
+    )
+    returns = [await part_returns.request_return(session, auditor, claim_line_id=line.id) for line in decided]
+    if not returns:
+        return
+    await part_returns.ship_returns(session, station, return_ids=[r.id for r in returns], carrier="顺丰 SF Express",
+                                    tracking_number="SF-DEMO-PADS")  # fmt: skip
+    for row, verdict in zip(returns, (*VERDICTS, None), strict=False):
+        await part_returns.receive_return(session, auditor, return_id=row.id, condition="tag intact, oily")
+        if verdict is not None:
+            note = "摩擦层脱落 friction layer delaminated" if verdict is Verdict.SUPPLIER_DEFECT else "pad within spec"
+            await part_returns.inspect_return(session, auditor, return_id=row.id, verdict=verdict, note=note)
+
+
+async def _supplier_scope(session: AsyncSession, network_id: UUID) -> Scope | None:
+    client = await session.scalar(select(ApiClient).where(ApiClient.network_id == network_id).limit(1))
+    if client is None:
+        return None
+    return Scope(db_role=DbRole.partner, network_id=network_id, partner_id=client.partner_id, actor_id=client.id,
+                 client_id=client.id, permissions=frozenset(client.scopes))  # fmt: skip
+
+
+async def _recover_and_settle(session: AsyncSession, network_id: UUID, auditor: Scope, admin: Scope) -> None:
+    """The supplier's agreement (made before the verdicts in the demo's story, priced by the repair date),
+    its answers, HQ's resolution; this month's settlement, acknowledged and paid; the recovery statement."""
+    supplier = await _supplier_scope(session, network_id)
+    made = list(
+        await session.scalars(
+            select(RecoveryClaim).where(RecoveryClaim.network_id == network_id).order_by(RecoveryClaim.number)
+        )
+    )
+    if supplier is not None and made:
+        for n, row in enumerate(made):
+            lines = (await recovery.lines_of(session, supplier, [row.id]))[row.id]
+            answers = [
+                recovery.LineResponse(line.id, RecoveryResponse.DISPUTED, "labour above the flat rate is not ours")
+                if n % 2 and line.kind == "labour"
+                else recovery.LineResponse(line.id, RecoveryResponse.ACCEPTED)
+                for line in lines
+            ]
+            await recovery.respond(session, supplier, recovery_claim_id=row.id, responses=answers)
+    today = await network_today(session, network_id)
+    for statement in await settlements.run_settlement(
+        session, auditor, period_start=today.replace(day=1), period_end=today
+    ):
+        manager = await session.scalar(
+            select(Membership.user_id).where(Membership.station_id == statement.station_id,
+                                             Membership.role == Role.STATION_MANAGER.value)
+        )  # fmt: skip
+        station = _scope(network_id, manager, Role.STATION_MANAGER, statement.station_id)
+        await settlements.acknowledge(session, station, settlement_id=statement.id)
+        await settlements.record_payment(session, admin, settlement_id=statement.id, paid_on=today,
+                                         reference=f"BOC-{statement.number}")  # fmt: skip
+    await settlements.run_recovery_statements(session, auditor, period_start=today.replace(day=1), period_end=today)
+
+
+async def seed_demo_agreement(session: AsyncSession, network_id: UUID, auditor: Scope) -> None:
+    """The demo supplier bears all of a brake part, half the labour and 5 % handling, for a year back."""
+    supplier = await session.scalar(select(Partner.id).where(Partner.code == "DEMO-SUPPLIER"))
+    if supplier is None:
+        return
+    today = await network_today(session, network_id)
+    terms = recovery.AgreementTerms(partner_id=supplier, component_group="BRAKES", part_share=Decimal(100),
+                                    labour_share=Decimal(50), handling_share=Decimal(5),
+                                    effective_from=today - timedelta(days=365), note="DEMO-SQA-001")  # fmt: skip
+    await recovery.make_agreement(session, auditor, terms)

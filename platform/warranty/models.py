@@ -177,3 +177,143 @@ class ClaimChargeback(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[UUID | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class RecoveryAgreement(Base):
+    """HQ's agreement with a supplier (追溯协议) on the share of a component group's warranty cost it bears:
+    of the part, the labour and the handling, in force from its day until the next one of that group."""
+
+    __tablename__ = "recovery_agreements"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    partner_id: Mapped[UUID]
+    component_group: Mapped[str] = mapped_column(String(40))
+    part_share: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    labour_share: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    handling_share: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    effective_from: Mapped[date]
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[UUID | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class RecoveryClaim(Base):
+    """What the OEM claims back from a supplier (追溯索赔) for a part the identification sheet found defective,
+    priced by the agreement in force on the repair date, with the failure data the supplier may read."""
+
+    __tablename__ = "recovery_claims"
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    partner_id: Mapped[UUID]
+    number: Mapped[str] = mapped_column(String(20))
+    claim_id: Mapped[UUID]
+    part_return_id: Mapped[UUID]
+    agreement_id: Mapped[UUID] = mapped_column(ForeignKey("recovery_agreements.id"))
+    part_id: Mapped[UUID] = mapped_column(ForeignKey("parts.id"))
+    part_number: Mapped[str] = mapped_column(String(40))
+    component_group: Mapped[str] = mapped_column(String(40))
+    vin: Mapped[str] = mapped_column(String(17))
+    repair_date: Mapped[date]
+    odometer_km: Mapped[int] = mapped_column(Integer)
+    concern: Mapped[str] = mapped_column(Text)
+    cause: Mapped[str] = mapped_column(Text)
+    correction: Mapped[str] = mapped_column(Text)
+    verdict_note: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    statement_id: Mapped[UUID | None] = mapped_column(ForeignKey("recovery_statements.id"))
+    created_by: Mapped[UUID | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class RecoveryClaimLine(Base):
+    """One recovered share of a claim line — the part, the labour or the handling — that the supplier accepts
+    or disputes (with its reason) and HQ resolves."""
+
+    __tablename__ = "recovery_claim_lines"
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    partner_id: Mapped[UUID]
+    recovery_claim_id: Mapped[UUID]
+    position: Mapped[int] = mapped_column(SmallInteger)
+    kind: Mapped[str] = mapped_column(String(10))
+    claim_line_id: Mapped[UUID]
+    base_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    share: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    response: Mapped[str | None] = mapped_column(String(10))
+    response_reason: Mapped[str] = mapped_column(Text, default="")
+    responded_by: Mapped[UUID | None]
+    responded_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(String(10))
+    resolved_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    resolution_note: Mapped[str] = mapped_column(Text, default="")
+    resolved_by: Mapped[UUID | None]
+    resolved_at: Mapped[datetime | None]
+
+
+class _Statement:
+    """What a station's settlement and a supplier's recovery statement share: a period, and their life."""
+
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[UUID | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    acknowledged_by: Mapped[UUID | None]
+    acknowledged_at: Mapped[datetime | None]
+    paid_on: Mapped[date | None]
+    payment_reference: Mapped[str] = mapped_column(String(100), default="")
+    paid_by: Mapped[UUID | None]
+
+
+class Settlement(_Statement, Base):
+    """A station's settlement statement (结算单) for a period: its approved claim lines not paid before, the
+    adjustments of later decisions, less its chargebacks."""
+
+    __tablename__ = "settlements"
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    number: Mapped[str] = mapped_column(String(60))
+    claims_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    adjustments_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    chargebacks_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    line_count: Mapped[int] = mapped_column(Integer)
+
+
+class SettlementLine(Base):
+    """One line of a settlement: a claim line paid, an adjustment of one, or a chargeback (negative)."""
+
+    __tablename__ = "settlement_lines"
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    settlement_id: Mapped[UUID]
+    kind: Mapped[str] = mapped_column(String(12))
+    claim_id: Mapped[UUID]
+    claim_line_id: Mapped[UUID | None]
+    chargeback_id: Mapped[UUID | None]
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    description: Mapped[str] = mapped_column(String(300))
+
+
+class RecoveryStatement(_Statement, Base):
+    """A supplier's recovery statement for a period: its agreed recovery claims not on a statement before."""
+
+    __tablename__ = "recovery_statements"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    partner_id: Mapped[UUID]
+    number: Mapped[str] = mapped_column(String(60))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    claim_count: Mapped[int] = mapped_column(Integer)

@@ -12,8 +12,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from uuid import UUID
 
 from dealernet.policy.rules import ClaimRules
 
@@ -540,3 +541,124 @@ def approval_number(request_number: str) -> str:
 def goodwill_amount(amount: Decimal, percent: Decimal) -> Decimal:
     """The OEM's share of a goodwill line, to the cent."""
     return (amount * percent / 100).quantize(CENT)
+
+
+# --- Supplier recovery (追溯索赔) ---------------------------------------------------------------------------
+
+
+class RecoveryStatus(enum.StrEnum):
+    """Where a recovery claim against a supplier is."""
+
+    OPEN = "open"  # lines the supplier has not answered yet
+    DISPUTED = "disputed"  # a disputed line waits for HQ's resolution
+    AGREED = "agreed"  # every line accepted or resolved: it goes on the supplier's statement
+
+
+class RecoveryKind(enum.StrEnum):
+    """What share of a claim line a recovery line claims back."""
+
+    PART = "part"
+    LABOUR = "labour"
+    HANDLING = "handling"  # the handling of the part (freight, storage), a share of the part's amount
+
+
+class RecoveryResponse(enum.StrEnum):
+    """The supplier's answer to a recovery line."""
+
+    ACCEPTED = "accepted"
+    DISPUTED = "disputed"
+
+
+class Resolution(enum.StrEnum):
+    """HQ's resolution of a disputed recovery line."""
+
+    UPHELD = "upheld"  # the supplier pays the line as claimed
+    WAIVED = "waived"  # the supplier is right: nothing is recovered
+    ADJUSTED = "adjusted"  # a lower amount, agreed
+
+
+@dataclass(frozen=True, slots=True)
+class Shares:
+    """An agreement's shares, in percent."""
+
+    part: Decimal
+    labour: Decimal
+    handling: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryBasis:
+    """A claim line a recovery may claim a share of."""
+
+    claim_line_id: UUID
+    kind: str  # the claim line's: part or labour
+    amount: Decimal  # what the OEM pays for it: the approved amount, or the claimed one before a decision
+    returned: bool  # the defective part itself (only its line is recovered as a part and handling)
+
+
+def share_of(amount: Decimal, percent: Decimal) -> Decimal:
+    """A percentage of an amount, to the cent (half up, as the statement prints it)."""
+    return (amount * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryShare:
+    """One line of a recovery claim: the share of a claim line's amount the supplier bears."""
+
+    kind: RecoveryKind
+    claim_line_id: UUID
+    base: Decimal
+    share: Decimal
+    amount: Decimal
+
+
+def _share(kind: RecoveryKind, line: RecoveryBasis, percent: Decimal) -> RecoveryShare:
+    return RecoveryShare(kind, line.claim_line_id, line.amount, percent, share_of(line.amount, percent))
+
+
+def recovery_lines(basis: Sequence[RecoveryBasis], shares: Shares) -> list[RecoveryShare]:
+    """What a supplier-defect verdict claims back: the returned part's line at the part share and its handling
+    share, and the claim's labour at the labour share; nothing for a share that comes to zero."""
+    made: list[RecoveryShare] = []
+    for line in basis:
+        if line.kind == "part" and line.returned:
+            made += [_share(RecoveryKind.PART, line, shares.part), _share(RecoveryKind.HANDLING, line, shares.handling)]
+        elif line.kind == "labour":
+            made.append(_share(RecoveryKind.LABOUR, line, shares.labour))
+    return [row for row in made if row.amount > 0]
+
+
+def recovered_amount(amount: Decimal, resolved: Decimal | None) -> Decimal:
+    """What a recovery line recovers now: as claimed, unless HQ resolved its dispute at another amount."""
+    return amount if resolved is None else resolved
+
+
+def recovery_status(lines: Sequence[tuple[str | None, str | None]]) -> RecoveryStatus:
+    """A recovery claim's status from its lines' (response, resolution)."""
+    if any(response == RecoveryResponse.DISPUTED and resolution is None for response, resolution in lines):
+        return RecoveryStatus.DISPUTED
+    if any(response is None for response, _ in lines):
+        return RecoveryStatus.OPEN
+    return RecoveryStatus.AGREED
+
+
+def recovery_number(year: int, seq: int) -> str:
+    """RC2026000004: the network's recovery claims against its suppliers, numbered per year."""
+    return f"RC{year}{seq:06d}"
+
+
+# --- Settlement (结算) -------------------------------------------------------------------------------------
+
+
+class StatementStatus(enum.StrEnum):
+    """Where a settlement (or a supplier's recovery statement) is."""
+
+    PUBLISHED = "published"  # to its addressee, who checks it
+    ACKNOWLEDGED = "acknowledged"  # confirmed by the station (the supplier)
+    PAID = "paid"  # the payment is recorded: the day and the bank's reference
+
+
+def previous_month(today: date) -> tuple[date, date]:
+    """The month before today's: a settlement run's default period."""
+    end = today.replace(day=1) - timedelta(days=1)
+    return end.replace(day=1), end

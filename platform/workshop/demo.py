@@ -204,8 +204,14 @@ async def _one(
         labour_operation_id=operation,
         concern="brakes squeal",
     )
+    # Under warranty the pads are claimed with the labour (their return and the supplier's recovery follow).
     pads = await repair_orders.add_line(
-        session, scope, repair_order_id=order.id, kind=LineKind.PART, service_type=ServiceType.PAID, part_id=part
+        session,
+        scope,
+        repair_order_id=order.id,
+        kind=LineKind.PART,
+        service_type=ServiceType.WARRANTY if visit.k % 2 else ServiceType.PAID,
+        part_id=part,
     )
     if stage == "received":
         return True

@@ -128,6 +128,13 @@ async def test_demo_seed_twice_changes_nothing(seed: AsyncSession) -> None:
     assert sum(claims.values()) == len(CLAIM_STAGES)  # the station under contract's, once
     assert claims == {"draft": 2, "submitted": 4, "approved": 2, "partly_approved": 2, "rejected": 2, "returned": 1,
                       "appealed": 1}  # fmt: skip
+    # The decided claims' pads: two supplier defects (one recovery claim agreed, one disputed), one chargeback;
+    # the month settled and paid, the supplier's agreed claim on its statement.
+    recoveries = dict((await seed.execute(text("SELECT status, count(*) FROM recovery_claims GROUP BY 1"))).all())
+    assert recoveries == {"agreed": 1, "disputed": 1}
+    assert await seed.scalar(text("SELECT count(*) FROM claim_chargebacks")) == 1
+    assert (await seed.execute(text("SELECT status, count(*) FROM settlements GROUP BY 1"))).all() == [("paid", 1)]
+    assert await seed.scalar(text("SELECT count(*) FROM recovery_statements WHERE claim_count = 1")) == 1
 
 
 async def test_the_demo_pipeline_stands_without_the_demo_policy(seed: AsyncSession) -> None:

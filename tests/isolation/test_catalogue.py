@@ -56,6 +56,12 @@ TENANT_TABLES = {
     "claim_appeals": "station",
     "part_returns": "station",
     "claim_chargebacks": "station",
+    "recovery_agreements": "network (HQ; a supplier its own)",
+    "recovery_claims": "station (HQ; a supplier its own; not the station)",
+    "recovery_claim_lines": "station (HQ; a supplier its own; not the station)",
+    "settlements": "station",
+    "settlement_lines": "station",
+    "recovery_statements": "network (HQ; a supplier its own)",
     "part_supersessions": "network",
     "service_bom_lines": "network",
     "publications": "network (stations: delivered)",
@@ -128,6 +134,9 @@ async def test_station_owned_tables_of_the_workshop_on_are_keyed_by_station(conn
         "claims",
         "claim_lines",
         "claim_adjudications",
+        "recovery_claims",
+        "settlements",
+        "settlement_lines",
     } <= set(tables)  # it covers what it should
     rows = await connection.execute(
         text(

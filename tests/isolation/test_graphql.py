@@ -24,10 +24,22 @@ from dealernet.core.ids import any_uuid
 from dealernet.core.scope import Scope
 from dealernet.matrix import operations
 from dealernet.policy.models import LabourOperation, Part, Publication, PublicationDelivery, ServiceBomLine
-from dealernet.tenants.models import ApiClient, Invitation, Membership, Region, StationClient
+from dealernet.tenants.models import ApiClient, Invitation, Membership, Region, StationClient, User
 from dealernet.tenants.service.sign_in import digest, scope_for
 from dealernet.tenants.service.tokens import AccessClaims, TokenSigner
-from dealernet.warranty.models import Claim, ClaimChargeback, ClaimLine, ClaimPreauthorisation, PartReturn
+from dealernet.warranty.models import (
+    Claim,
+    ClaimChargeback,
+    ClaimLine,
+    ClaimPreauthorisation,
+    PartReturn,
+    RecoveryAgreement,
+    RecoveryClaim,
+    RecoveryClaimLine,
+    RecoveryStatement,
+    Settlement,
+    SettlementLine,
+)
 from dealernet.workshop.models import Customer, PartsOrder, PartsOrderLine, RepairOrder, RepairOrderLine, Vehicle
 from tests.conftest import PartnerWorld, Principal, Tenants, graphql
 from tests.factories import network_today
@@ -628,8 +640,12 @@ async def case_notifications(env: Env) -> None:
     a = await _notification(env, t.network_x, t.station_a)
     await _notification(env, t.network_x, t.station_b)
     hq_y = await _notification(env, t.network_y, None)
+    supplier = await _notification(env, t.network_x, None)
+    await env.seed.execute(text("UPDATE notifications SET partner_id = :p WHERE id = :i"),
+                           {"p": env.pw.partner_p, "i": supplier})  # fmt: skip
     query = "{ notifications(first: 100) { edges { node { id } } } }"
-    for principal, expected in ((t.manager_a, {a}), (t.hq_x, {hq_x}), (t.hq_y, {hq_y})):
+    person = await _partner_user(env, env.pw.partner_p)
+    for principal, expected in ((t.manager_a, {a}), (t.hq_x, {hq_x}), (t.hq_y, {hq_y}), (person, {supplier})):
         edges = (await graphql(env.client, query, principal))["data"]["notifications"]["edges"]
         assert {e["node"]["id"] for e in edges} == {gid("Notification", i) for i in expected}
 
@@ -1869,6 +1885,263 @@ PARTS_ORDER_CASES = {
 }  # fmt: skip
 
 
+# --- Supplier recovery and settlement -----------------------------------------------------------------------
+
+
+def _supplier(env: Env, partner: UUID, client: UUID, network: UUID) -> Principal:
+    """A supplier's API client holding the recovery scopes."""
+    claims = AccessClaims(subject=client, network_id=network, role="partner_client", partner_id=partner,
+                          client_id=client, scopes=("recovery:read", "recovery:respond"))  # fmt: skip
+    return Principal(client, "", network, None, scope_for(claims), env.signer.issue(claims))
+
+
+async def _partner_user(env: Env, partner: UUID) -> Principal:
+    user, membership = new_id(), new_id()
+    env.seed.add(User(id=user, email=f"{user.hex}@supplier.test"))
+    await env.seed.flush()
+    env.seed.add(Membership(id=membership, user_id=user, network_id=env.t.network_x, role="partner_user",
+                            partner_id=partner))  # fmt: skip
+    await env.seed.flush()
+    claims = AccessClaims(subject=user, network_id=env.t.network_x, role="partner_user", membership_id=membership,
+                          partner_id=partner)  # fmt: skip
+    return Principal(user, "", env.t.network_x, None, scope_for(claims), env.signer.issue(claims))
+
+
+async def _recovery(env: Env, status: str = "open") -> RecoveryClaim:
+    """Supplier P's recovery claim of station A's claim line (written directly)."""
+    row = await _part_return(env)
+    agreement = RecoveryAgreement(id=new_id(), network_id=env.t.network_x, partner_id=env.pw.partner_p,
+                                  component_group="G", part_share=100, labour_share=0, handling_share=0,
+                                  effective_from=network_today())  # fmt: skip
+    env.seed.add(agreement)
+    await env.seed.flush()
+    claim = RecoveryClaim(station_id=row.station_id, id=new_id(), network_id=row.network_id,
+                          partner_id=env.pw.partner_p, number=f"RC2026{new_id().hex[-6:]}", claim_id=row.claim_id,
+                          part_return_id=row.id, agreement_id=agreement.id, part_id=row.part_id, part_number="R",
+                          component_group="G", vin="LSVAM418XC2184843", repair_date=network_today(), odometer_km=1,
+                          concern="c", cause="c", correction="c", verdict_note="v", status=status,
+                          amount=100)  # fmt: skip
+    env.seed.add(claim)
+    await env.seed.flush()
+    env.seed.add(RecoveryClaimLine(station_id=row.station_id, id=new_id(), network_id=row.network_id,
+                                   partner_id=env.pw.partner_p, recovery_claim_id=claim.id, position=1, kind="part",
+                                   claim_line_id=row.claim_line_id, base_amount=100, share=100, amount=100,
+                                   response="disputed" if status == "disputed" else None,
+                                   response_reason="r" if status == "disputed" else ""))  # fmt: skip
+    await env.seed.flush()
+    return claim
+
+
+async def _line_of(env: Env, claim: RecoveryClaim) -> UUID:
+    line = await env.seed.scalar(select(RecoveryClaimLine.id).where(RecoveryClaimLine.recovery_claim_id == claim.id))
+    assert line is not None
+    return line
+
+
+async def case_recovery_claims(env: Env) -> None:
+    claim = await _recovery(env)
+    p = _supplier(env, env.pw.partner_p, env.pw.client_p, env.t.network_x)
+    q = _supplier(env, env.pw.partner_q, env.pw.client_q, env.t.network_y)
+    query = "{ recoveryClaims(first: 10) { edges { node { id vin } } } }"
+    expected = {env.t.hq_x: [(gid("RecoveryClaim", claim.id), claim.vin)],
+                p: [(gid("RecoveryClaim", claim.id), "LSV**********4843")], env.t.hq_y: [], q: []}  # fmt: skip
+    for principal, rows in expected.items():
+        edges = (await graphql(env.client, query, principal))["data"]["recoveryClaims"]["edges"]
+        assert [(e["node"]["id"], e["node"]["vin"]) for e in edges] == rows
+    station = await graphql(env.client, query, env.t.manager_a)
+    assert station["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    for principal in (q, env.t.hq_y):
+        assert (await graphql(env.client, NODE, principal, id=gid("RecoveryClaim", claim.id)))["data"]["node"] is None
+    # A station's role has no grant on it at all; under RLS a supplier reads only its own rows.
+    granted = "SELECT has_table_privilege('app_station', :t, 'SELECT')"
+    for table in ("recovery_claims", "recovery_claim_lines", "recovery_agreements"):
+        assert await env.seed.scalar(text(granted), {"t": table}) is False
+    async with env.scoped(q.scope) as session:
+        assert await session.scalar(text("SELECT count(*) FROM recovery_claim_lines")) == 0
+
+
+async def case_recovery_agreements(env: Env) -> None:
+    await _recovery(env)
+    p = _supplier(env, env.pw.partner_p, env.pw.client_p, env.t.network_x)
+    q = _supplier(env, env.pw.partner_q, env.pw.client_q, env.t.network_y)
+    query = "{ recoveryAgreements { partnerId } }"
+    for principal, count in ((env.t.hq_x, 1), (p, 1), (env.t.hq_y, 0), (q, 0)):
+        assert len((await graphql(env.client, query, principal))["data"]["recoveryAgreements"]) == count
+
+
+async def case_make_recovery_agreement(env: Env) -> None:
+    document = """mutation($p: ID!) { makeRecoveryAgreement(input: {partnerId: $p, componentGroup: "G",
+      partShare: "100", labourShare: "0", effectiveFrom: "2026-01-01"}) { __typename } }"""
+    answer = await graphql(env.client, document, env.t.hq_y, p=gid("Partner", env.pw.partner_p))
+    assert typename(answer, "makeRecoveryAgreement") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM recovery_agreements")) == 0
+
+
+async def case_answer_recovery_claim(env: Env) -> None:
+    claim = await _recovery(env)
+    q = _supplier(env, env.pw.partner_q, env.pw.client_q, env.t.network_y)
+    document = """mutation($c: ID!, $l: ID!) { answerRecoveryClaim(input: {recoveryClaimId: $c, lines: [{lineId: $l,
+      response: ACCEPTED}]}) { __typename } }"""
+    line = await _line_of(env, claim)
+    answer = await graphql(env.client, document, q, c=gid("RecoveryClaim", claim.id), l=gid("RecoveryClaimLine", line))
+    assert typename(answer, "answerRecoveryClaim") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM recovery_claim_lines WHERE response IS NOT NULL")) == 0
+
+
+async def case_resolve_recovery_claim(env: Env) -> None:
+    claim = await _recovery(env, status="disputed")
+    document = """mutation($c: ID!, $l: ID!) { resolveRecoveryClaim(input: {recoveryClaimId: $c, lines: [{lineId: $l,
+      resolution: WAIVED, note: "n"}]}) { __typename } }"""
+    line = await _line_of(env, claim)
+    answer = await graphql(env.client, document, env.t.hq_y, c=gid("RecoveryClaim", claim.id),
+                           l=gid("RecoveryClaimLine", line))  # fmt: skip
+    assert typename(answer, "resolveRecoveryClaim") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT count(*) FROM recovery_claim_lines WHERE resolution IS NOT NULL")) == 0
+
+
+async def _approved_claim(env: Env) -> Claim:
+    claim = await _claim(env)
+    await env.seed.execute(text("UPDATE claims SET status = 'approved', approved_amount = 100, decided_at = now() "
+                                "WHERE id = :i"), {"i": claim.id})  # fmt: skip
+    await env.seed.execute(text("UPDATE claim_lines SET approved_amount = 100 WHERE claim_id = :i"), {"i": claim.id})
+    return claim
+
+
+async def _settlement(env: Env) -> Settlement:
+    claim = await _approved_claim(env)
+    line = await env.seed.scalar(select(ClaimLine.id).where(ClaimLine.claim_id == claim.id))
+    row = Settlement(station_id=claim.station_id, id=new_id(), network_id=claim.network_id, number="ST-A",
+                     claims_amount=100, adjustments_amount=0, chargebacks_amount=0, total=100, line_count=1,
+                     period_start=network_today(), period_end=network_today(), status="published")  # fmt: skip
+    env.seed.add(row)
+    await env.seed.flush()
+    env.seed.add(SettlementLine(station_id=claim.station_id, id=new_id(), network_id=claim.network_id,
+                                settlement_id=row.id, kind="claim_line", claim_id=claim.id, claim_line_id=line,
+                                amount=100, description="WC line 1"))  # fmt: skip
+    await env.seed.flush()
+    return row
+
+
+async def case_settlements(env: Env) -> None:
+    row = await _settlement(env)
+    query = "{ settlements(first: 10) { edges { node { id lines { amount } } } } }"
+    mine = [gid("Settlement", row.id)]
+    for principal, expected in ((env.t.manager_a, mine), (env.t.hq_x, mine), (env.t.manager_b, []), (env.t.hq_y, [])):
+        edges = (await graphql(env.client, query, principal))["data"]["settlements"]["edges"]
+        assert [e["node"]["id"] for e in edges] == expected
+    for principal in (env.t.manager_b, env.t.hq_y):
+        response = await env.client.get(f"/settlements/{gid('Settlement', row.id)}/statement.pdf",
+                                        headers={"Authorization": f"Bearer {principal.token}"})  # fmt: skip
+        assert response.status_code == 404
+
+
+async def _statement(env: Env) -> RecoveryStatement:
+    claim = await _recovery(env, status="agreed")
+    row = RecoveryStatement(id=new_id(), network_id=env.t.network_x, partner_id=env.pw.partner_p, number="RS-P",
+                            amount=100, claim_count=1, period_start=network_today(), period_end=network_today(),
+                            status="published")  # fmt: skip
+    env.seed.add(row)
+    await env.seed.flush()
+    await env.seed.execute(text("UPDATE recovery_claims SET statement_id = :s WHERE id = :i"),
+                           {"s": row.id, "i": claim.id})  # fmt: skip
+    return row
+
+
+async def case_recovery_statements(env: Env) -> None:
+    row = await _statement(env)
+    p = _supplier(env, env.pw.partner_p, env.pw.client_p, env.t.network_x)
+    q = _supplier(env, env.pw.partner_q, env.pw.client_q, env.t.network_y)
+    query = "{ recoveryStatements(first: 10) { edges { node { id recoveryClaims { number } } } } }"
+    mine = [gid("RecoveryStatement", row.id)]
+    for principal, expected in ((env.t.hq_x, mine), (p, mine), (env.t.hq_y, []), (q, [])):
+        edges = (await graphql(env.client, query, principal))["data"]["recoveryStatements"]["edges"]
+        assert [e["node"]["id"] for e in edges] == expected
+    response = await env.client.get(f"/recovery-statements/{gid('RecoveryStatement', row.id)}/statement.xlsx",
+                                    headers={"Authorization": f"Bearer {q.token}"})  # fmt: skip
+    assert response.status_code == 404
+
+
+RUN_SETTLEMENT = """mutation($d: Date!) { runSettlement(input: {periodStart: $d, periodEnd: $d}) { __typename
+  ... on SettlementRunSuccess { settlements { id } } } }"""
+
+
+async def case_run_settlement(env: Env) -> None:
+    await _approved_claim(env)
+    today = network_today().isoformat()
+    theirs = await graphql(env.client, RUN_SETTLEMENT, env.t.hq_y, d=today)
+    assert theirs["data"]["runSettlement"]["settlements"] == []  # network Y has nothing; X's claim is not its
+    assert await env.seed.scalar(text("SELECT count(*) FROM settlements")) == 0
+    ours = await graphql(env.client, RUN_SETTLEMENT, env.t.hq_x, d=today)
+    assert len(ours["data"]["runSettlement"]["settlements"]) == 1
+
+
+async def case_acknowledge_settlement(env: Env) -> None:
+    row = await _settlement(env)
+    document = "mutation($s: ID!) { acknowledgeSettlement(id: $s) { __typename } }"
+    answer = await graphql(env.client, document, env.t.manager_b, s=gid("Settlement", row.id))
+    assert typename(answer, "acknowledgeSettlement") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT status FROM settlements")) == "published"
+
+
+PAYMENT = (
+    """mutation($s: ID!, $d: Date!) {{ {field}(input: {{id: $s, paidOn: $d, reference: "R"}}) {{ __typename }} }}"""
+)
+
+
+async def case_record_settlement_payment(env: Env) -> None:
+    row = await _settlement(env)
+    await env.seed.execute(text("UPDATE settlements SET status = 'acknowledged', acknowledged_at = now()"))
+    document = PAYMENT.format(field="recordSettlementPayment")
+    answer = await graphql(env.client, document, env.t.hq_y, s=gid("Settlement", row.id), d=network_today().isoformat())
+    assert typename(answer, "recordSettlementPayment") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT status FROM settlements")) == "acknowledged"
+
+
+async def case_run_recovery_statements(env: Env) -> None:
+    await _recovery(env, status="agreed")
+    document = """mutation($d: Date!) { runRecoveryStatements(input: {periodStart: $d, periodEnd: $d}) {
+      ... on RecoveryStatementRunSuccess { recoveryStatements { id } } } }"""
+    theirs = await graphql(env.client, document, env.t.hq_y, d=network_today().isoformat())
+    assert theirs["data"]["runRecoveryStatements"]["recoveryStatements"] == []
+    assert await env.seed.scalar(text("SELECT count(*) FROM recovery_statements")) == 0
+
+
+async def case_acknowledge_recovery_statement(env: Env) -> None:
+    row = await _statement(env)
+    q = _supplier(env, env.pw.partner_q, env.pw.client_q, env.t.network_y)
+    document = "mutation($s: ID!) { acknowledgeRecoveryStatement(id: $s) { __typename } }"
+    answer = await graphql(env.client, document, q, s=gid("RecoveryStatement", row.id))
+    assert typename(answer, "acknowledgeRecoveryStatement") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT status FROM recovery_statements")) == "published"
+
+
+async def case_record_recovery_payment(env: Env) -> None:
+    row = await _statement(env)
+    await env.seed.execute(text("UPDATE recovery_statements SET status = 'acknowledged', acknowledged_at = now()"))
+    document = PAYMENT.format(field="recordRecoveryPayment")
+    answer = await graphql(env.client, document, env.t.hq_y, s=gid("RecoveryStatement", row.id),
+                           d=network_today().isoformat())  # fmt: skip
+    assert typename(answer, "recordRecoveryPayment") == "NotFoundError"
+    assert await env.seed.scalar(text("SELECT status FROM recovery_statements")) == "acknowledged"
+
+
+RECOVERY_CASES = {
+    "recoveryClaims": case_recovery_claims,
+    "recoveryAgreements": case_recovery_agreements,
+    "makeRecoveryAgreement": case_make_recovery_agreement,
+    "answerRecoveryClaim": case_answer_recovery_claim,
+    "resolveRecoveryClaim": case_resolve_recovery_claim,
+    "settlements": case_settlements,
+    "recoveryStatements": case_recovery_statements,
+    "runSettlement": case_run_settlement,
+    "acknowledgeSettlement": case_acknowledge_settlement,
+    "recordSettlementPayment": case_record_settlement_payment,
+    "runRecoveryStatements": case_run_recovery_statements,
+    "acknowledgeRecoveryStatement": case_acknowledge_recovery_statement,
+    "recordRecoveryPayment": case_record_recovery_payment,
+}
+
+
 CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "viewer": case_viewer,
     "stations": case_stations,
@@ -1936,6 +2209,7 @@ CASES: dict[str, Callable[[Env], Awaitable[None]]] = {
     "decideAppeal": case_decide_appeal,
     "requestPreauthorisation": case_request_preauthorisation,
     "decidePreauthorisation": case_decide_preauthorisation,
+    **RECOVERY_CASES,
     "serviceBom": case_service_bom,
     "createPart": case_create_part,
     "supersedePart": case_supersede_part,

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dealernet.core.access import Role
+from dealernet.core.access import CLIENT_SCOPES, Role
 from dealernet.core.db import new_id
 from dealernet.matrix import ADMIN_WITHOUT_SECOND_FACTOR, PARTNER_CLIENT, PRINCIPALS, operations, render_matrix
 from dealernet.tenants.service.sign_in import scope_for
@@ -139,6 +139,43 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         {"o": NOBODY},
     ),
     "preauthorisations": ("{ preauthorisations(first: 1) { edges { node { id } } } }", {}),
+    "recoveryClaims": ("{ recoveryClaims(first: 1) { edges { node { id } } } }", {}),
+    "recoveryAgreements": ("{ recoveryAgreements { id } }", {}),
+    "makeRecoveryAgreement": (
+        """mutation($o: ID!) { makeRecoveryAgreement(input: {partnerId: $o, componentGroup: "", partShare: "0",
+        labourShare: "0", effectiveFrom: "2026-01-01"}) { __typename } }""",
+        {"o": NOBODY},
+    ),
+    "answerRecoveryClaim": (
+        "mutation($o: ID!) { answerRecoveryClaim(input: {recoveryClaimId: $o, lines: []}) { __typename } }",
+        {"o": NOBODY},
+    ),
+    "resolveRecoveryClaim": (
+        "mutation($o: ID!) { resolveRecoveryClaim(input: {recoveryClaimId: $o, lines: []}) { __typename } }",
+        {"o": NOBODY},
+    ),
+    "settlements": ("{ settlements(first: 1) { edges { node { id } } } }", {}),
+    "recoveryStatements": ("{ recoveryStatements(first: 1) { edges { node { id } } } }", {}),
+    "runSettlement": (
+        'mutation { runSettlement(input: {periodStart: "2000-02-01", periodEnd: "2000-01-01"}) { __typename } }',
+        {},
+    ),
+    "runRecoveryStatements": (
+        'mutation { runRecoveryStatements(input: {periodStart: "2000-02-01", periodEnd: "2000-01-01"}) '
+        "{ __typename } }",
+        {},
+    ),
+    **{
+        field: (f"mutation($o: ID!) {{ {field}(id: $o) {{ __typename }} }}", {"o": NOBODY})
+        for field in ("acknowledgeSettlement", "acknowledgeRecoveryStatement")
+    },
+    **{
+        field: (
+            f'mutation($o: ID!) {{ {field}(input: {{id: $o, paidOn: "2000-01-01", reference: ""}}) {{ __typename }} }}',
+            {"o": NOBODY},
+        )
+        for field in ("recordSettlementPayment", "recordRecoveryPayment")
+    },
     "requestPreauthorisation": (
         'mutation($o: ID!) { requestPreauthorisation(input: {repairOrderId: $o, amount: "0.00", reason: ""}) '
         "{ __typename } }",
@@ -417,7 +454,7 @@ async def _principals(
         role="partner_client",
         partner_id=partner_world.partner_p,
         client_id=partner_world.client_p,
-        scopes=("claims:read", "parts:read"),
+        scopes=tuple(sorted(p.value for p in CLIENT_SCOPES)),  # the matrix's partner client holds every scope
     )
     found[PARTNER_CLIENT] = Principal(
         partner_world.client_p, "", tenants.network_x, None, scope_for(claims), signer.issue(claims)

@@ -17,7 +17,9 @@ import structlog
 from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dealernet.core import outbox
 from dealernet.core.access import Permission, require
+from dealernet.core.db import new_id
 from dealernet.core.errors import NotFound
 from dealernet.core.paging import check_page_size
 from dealernet.core.scope import Scope
@@ -32,8 +34,43 @@ REMIND_EVERY = timedelta(days=1)  # and then once a day until acknowledged
 
 
 def _addressed_to(scope: Scope) -> ColumnElement[bool]:
-    """A station's own notifications; HQ's own (HQ does not read its stations' inboxes)."""
-    return Notification.station_id == scope.station_id if scope.is_station else Notification.station_id.is_(None)
+    """A station's own notifications, a partner's own; HQ's own (HQ does not read its stations' inboxes)."""
+    if scope.is_station:
+        return Notification.station_id == scope.station_id
+    if scope.partner_id is not None:
+        return Notification.partner_id == scope.partner_id
+    return Notification.station_id.is_(None) & Notification.partner_id.is_(None)
+
+
+async def notify(
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    kind: str,
+    subject: str,
+    body: str,
+    entity: str,
+    entity_id: UUID,
+    station_id: UUID | None = None,
+    partner_id: UUID | None = None,
+) -> Notification:
+    """One in-app notification to a station, a partner or (neither) HQ, e-mailed by the network's mail job."""
+    assert scope.network_id is not None  # HQ or a station of a network writes it
+    row = Notification(
+        id=new_id(),
+        network_id=scope.network_id,
+        station_id=station_id,
+        partner_id=partner_id,
+        kind=kind,
+        subject=subject[:300],
+        body=body,
+        entity=entity,
+        entity_id=entity_id,
+    )
+    session.add(row)
+    await session.flush()
+    await outbox.add(session, scope, MAIL, {})
+    return row
 
 
 async def notifications_by_id(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, Notification]:
@@ -73,7 +110,10 @@ async def mark_read(session: AsyncSession, scope: Scope, *, notification_id: UUI
     """Mark one of the caller's notifications read (again: no change)."""
     require(scope, Permission.notifications_read)
     notification = await session.get(Notification, notification_id, with_for_update=True)
-    if notification is None or notification.station_id != scope.station_id:  # HQ: only HQ's own
+    if notification is None or (notification.station_id, notification.partner_id) != (
+        scope.station_id,
+        scope.partner_id,
+    ):  # HQ: only HQ's own
         raise NotFound("no such notification", fields={"notification_id": "not found"})
     if notification.read_at is None:
         notification.read_at, notification.read_by = datetime.now(UTC), scope.actor_id

@@ -24,6 +24,7 @@ from dealernet.tenants.service.directory import network_today
 from dealernet.warranty import rules
 from dealernet.warranty.models import Claim, ClaimChargeback, ClaimLine, PartReturn
 from dealernet.warranty.rules import ReturnStatus, Verdict
+from dealernet.warranty.service import recovery
 
 MAX_NOTE = 4_000
 
@@ -190,8 +191,11 @@ async def inspect_return(
     await session.flush()
     after = {"tag": row.tag_number, "verdict": verdict, "note": row.verdict_note}
     await journal.record(session, scope, entity="claim", entity_id=row.claim_id, action="part_inspected", after=after)
-    if verdict in rules.STATION_LIABLE:  # in the same transaction: the verdict and what it costs the station
+    # In the same transaction: the verdict and whose liability it makes the repair.
+    if verdict in rules.STATION_LIABLE:
         await charge_back(session, scope, row, reason=str(verdict), note=row.verdict_note)
+    elif verdict is Verdict.SUPPLIER_DEFECT:
+        await recovery.recover(session, scope, row)
     return row
 
 
