@@ -24,7 +24,7 @@ from dealernet.core.unit_of_work import new_unit_of_work
 from dealernet.policy.models import LabourOperation
 from dealernet.warranty.models import Claim, ClaimLine
 from dealernet.warranty.rules import ClaimDecision
-from dealernet.warranty.service import claims
+from dealernet.warranty.service import claims, settlements
 from dealernet.workshop.models import Customer, RepairOrder, RepairOrderLine, Vehicle
 from tests.factories import NetworkFactory, StationFactory, network_today, persist
 
@@ -80,7 +80,7 @@ async def committed(engine: AsyncEngine) -> AsyncIterator[Committed]:
     finally:
         async with maker(info={"scope": SEED_SCOPE}) as session:
             for table in (
-                "claim_lines", "claims", "repair_order_lines", "repair_orders", "customers", "vehicles",
+                "settlement_lines", "settlements", "claim_lines", "claims", "repair_order_lines", "repair_orders", "customers", "vehicles",
                 "labour_operations", "journal", "journal_heads", "stations",
             ):  # fmt: skip
                 await session.execute(text(f"DELETE FROM {table} WHERE network_id = :n"), {"n": network.id})
@@ -125,3 +125,13 @@ async def test_twenty_approvals_at_once_one_wins(committed: Committed) -> None:
             {"c": committed.claim_id},
         )
         assert decided == 1
+    # The month's settlement pays the one approval once, however often it runs.
+    for _ in range(2):
+        async with new_unit_of_work(committed.maker, auditor, queue=None) as session:
+            await settlements.run_settlement(session, auditor, period_start=network_today().replace(day=1),
+                                             period_end=network_today())  # fmt: skip
+    async with committed.maker(info={"scope": SEED_SCOPE}) as session:
+        paid = await session.execute(
+            text("SELECT count(*), sum(amount) FROM settlement_lines WHERE claim_id = :c"), {"c": committed.claim_id}
+        )
+        assert tuple(paid.one()) == (1, Decimal("120.00"))

@@ -1,6 +1,6 @@
 """Money stays exact through a claim's decisions (issue 16): for any lines, any goodwill share and any
-partial approval or rejection, the claim's amounts are its lines' sums to the cent as PostgreSQL stores them
-— drift 0.00. A property test over the service and the database."""
+partial approval or rejection, the claim's amounts are its lines' sums to the cent as PostgreSQL stores them,
+and the settlement pays exactly the approved amount — drift 0.00. A property test over the service and the database."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from dealernet.core.scope import DbRole, Scope
 from dealernet.policy.models import LabourOperation
 from dealernet.warranty.models import Claim, ClaimLine
 from dealernet.warranty.rules import CENT, ClaimDecision, ReasonCode, goodwill_amount
-from dealernet.warranty.service import claims
+from dealernet.warranty.service import claims, settlements
 from dealernet.workshop.demo import demo_vin
 from dealernet.workshop.models import Customer, RepairOrder, RepairOrderLine, Vehicle
 from tests.conftest import Scoped, Tenants
@@ -113,4 +113,13 @@ async def test_a_claim_s_amounts_are_its_lines_sums_after_any_decision(
         assert approved == lines_approved
         assert Decimal("0.00") <= approved <= claimed
         assert (approved == Decimal("0.00")) if reject else True
+        # The settlement pays exactly what was approved, line by line, and its statement adds up.
+        today = network_today()
+        made = await settlements.run_settlement(session, auditor, period_start=today.replace(day=1), period_end=today)
+        assert sum((s.total for s in made), Decimal("0.00")) == approved
+        for statement in made:
+            total = await session.scalar(
+                text("SELECT sum(amount) FROM settlement_lines WHERE settlement_id = :s"), {"s": statement.id}
+            )
+            assert total == statement.total == statement.claims_amount + statement.adjustments_amount
         await session.rollback()
