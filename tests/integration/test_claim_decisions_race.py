@@ -80,7 +80,8 @@ async def committed(engine: AsyncEngine) -> AsyncIterator[Committed]:
     finally:
         async with maker(info={"scope": SEED_SCOPE}) as session:
             for table in (
-                "settlement_lines", "settlements", "claim_lines", "claims", "repair_order_lines", "repair_orders", "customers", "vehicles",
+                "settlement_lines", "settlements", "claim_lines", "claims", "repair_order_lines", "repair_orders",
+                "customers", "vehicles",
                 "labour_operations", "journal", "journal_heads", "stations",
             ):  # fmt: skip
                 await session.execute(text(f"DELETE FROM {table} WHERE network_id = :n"), {"n": network.id})
