@@ -164,6 +164,9 @@ class ClaimRules:
     return_within_days: int = 15
     return_to: str = "the OEM's claim office (索赔室)"
     preauthorisation_operations: tuple[str, ...] = ()  # labour operations that always need pre-authorisation
+    # 首保: the free first maintenance, once per vehicle, within these months or km of the sale.
+    first_maintenance_months: int = 6
+    first_maintenance_km: int = 5_000
 
     @classmethod
     def of(cls, values: Mapping[str, Any] | None) -> ClaimRules:

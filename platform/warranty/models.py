@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, Integer, Numeric, SmallInteger, String, Text, func
+from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, SmallInteger, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -296,7 +296,7 @@ class SettlementLine(Base):
 
     station_id: Mapped[UUID] = mapped_column(primary_key=True)
     id: Mapped[UUID] = mapped_column(primary_key=True)
-    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    network_id: Mapped[UUID]  # its settlement's (migration 0052: no key of its own)
     settlement_id: Mapped[UUID]
     kind: Mapped[str] = mapped_column(String(12))
     claim_id: Mapped[UUID]
@@ -317,3 +317,19 @@ class RecoveryStatement(_Statement, Base):
     number: Mapped[str] = mapped_column(String(60))
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     claim_count: Mapped[int] = mapped_column(Integer)
+
+
+class StationClaimRate(Base):
+    """A station's claims per 100 repair orders this month beside its network's median (a daily cron's)."""
+
+    __tablename__ = "station_claim_rates"
+
+    station_id: Mapped[UUID] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    network_id: Mapped[UUID] = mapped_column(ForeignKey("networks.id"))
+    claims: Mapped[int] = mapped_column(Integer)
+    repair_orders: Mapped[int] = mapped_column(Integer)
+    rate: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    network_rate: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    spiking: Mapped[bool] = mapped_column(Boolean)
+    computed_at: Mapped[datetime] = mapped_column(server_default=func.now())

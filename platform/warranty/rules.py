@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from dealernet.policy.rules import ClaimRules
+from dealernet.workshop.rules import add_months
 
 CENT = Decimal("0.01")
 __all__ = ["ClaimRules"]  # the claim rules are the warranty policy's own (policy.rules); the checks read them
@@ -110,6 +111,7 @@ class ReasonCode(enum.StrEnum):
     GOODWILL = "goodwill"
     NO_FIELD_ACTION = "no_field_action"
     FIRST_MAINTENANCE = "first_maintenance"
+    CLAIM_RATE_SPIKE = "claim_rate_spike"
     OTHER = "other"  # an adjustment or rejection whose reason the note gives
 
 
@@ -134,6 +136,17 @@ class Preauthorised:
     approval_number: str
     amount: Decimal
     valid_until: date
+
+
+@dataclass(frozen=True)
+class ClaimRate:
+    """The station's claims per 100 repair orders this month and its network's median, as last computed."""
+
+    rate: Decimal
+    network_rate: Decimal
+    claims: int
+    spiking: bool
+    computed_on: date
 
 
 @dataclass(frozen=True)
@@ -174,6 +187,8 @@ class ClaimFacts:
     preauthorisation: Preauthorised | None = None
     vehicle: str = ""  # its model and VIN, as the explanations cite it
     field_actions: tuple[str, ...] = ()  # the bulletins in force on the repair date that name the vehicle
+    first_maintenances: int = 0  # the vehicle's other first-maintenance claims, at any station
+    claim_rate: ClaimRate | None = None  # the station's this month, as the daily job last computed it
 
     @property
     def total(self) -> Decimal:
@@ -256,7 +271,9 @@ def check_coverage(f: ClaimFacts) -> list[Flag]:
 
 
 def check_exclusions(f: ClaimFacts) -> list[Flag]:
-    """An exclusion of the terms that names the causal part."""
+    """An exclusion of the terms that names the causal part (not of 首保: maintenance replaces wear parts)."""
+    if f.claim_type == ClaimType.FIRST_MAINTENANCE:
+        return []
     for exclusion in f.exclusions:
         named = [w for w in f.causal_part_words if _names(exclusion, w)]
         if named:
@@ -450,15 +467,42 @@ def check_field_action(f: ClaimFacts) -> list[Flag]:
 
 
 def check_first_maintenance(f: ClaimFacts) -> list[Flag]:
-    """首保 has no coverage to check against: HQ reviews each (its window and once per vehicle)."""
-    if f.claim_type == ClaimType.FIRST_MAINTENANCE:
-        return [
+    """首保 once per vehicle (at any station), within its months or km of the sale."""
+    if f.claim_type != ClaimType.FIRST_MAINTENANCE:
+        return []
+    flags = []
+    if f.first_maintenances:
+        flags.append(
             Flag(
                 ReasonCode.FIRST_MAINTENANCE,
-                "a first-maintenance claim is reviewed: once per vehicle, in its window after the sale",
+                f"the first maintenance of {f.vehicle or 'this vehicle'} is claimed already "
+                f"({f.first_maintenances} other claim{'s' if f.first_maintenances > 1 else ''}): once per vehicle",
             )
-        ]
-    return []
+        )
+    months, km = f.rules.first_maintenance_months, f.rules.first_maintenance_km
+    if f.sale_date is not None and (f.repair_date >= add_months(f.sale_date, months) or f.odometer_km > km):
+        flags.append(
+            Flag(
+                ReasonCode.FIRST_MAINTENANCE,
+                f"the first maintenance is due within {months} months or {_km(km)} of the sale on {f.sale_date}; "
+                f"done on {f.repair_date} at {_km(f.odometer_km)} ({f.terms_version})",
+            )
+        )
+    return flags
+
+
+def check_claim_rate(f: ClaimFacts) -> list[Flag]:
+    """The station claims far more this month than its network's stations do (the daily job's finding)."""
+    r = f.claim_rate
+    if r is None or not r.spiking:
+        return []
+    return [
+        Flag(
+            ReasonCode.CLAIM_RATE_SPIKE,
+            f"the station's claims this month: {r.claims}, {r.rate} per 100 repair orders against its network's "
+            f"median of {r.network_rate} (computed {r.computed_on})",
+        )
+    ]
 
 
 CHECKS: tuple[Check, ...] = (
@@ -476,6 +520,7 @@ CHECKS: tuple[Check, ...] = (
     check_goodwill,
     check_field_action,
     check_first_maintenance,
+    check_claim_rate,
 )
 
 

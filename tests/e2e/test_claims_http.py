@@ -444,3 +444,50 @@ async def test_a_field_action_needs_a_bulletin_naming_the_vehicle(
     claim = (await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": order, **campaign}))["claim"]
     named = (await call(client, a, SUBMIT, "submitClaim", id=claim["id"]))["claim"]
     assert "NO_FIELD_ACTION" not in [f["code"] for f in named["adjudication"]["flags"]]
+
+
+async def test_a_first_maintenance_is_claimed_once_per_vehicle_within_its_window(
+    client: httpx.AsyncClient, scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_principal: MakePrincipal
+) -> None:
+    """首保: in its window after the sale a clean first maintenance is approved by the rules; the vehicle's
+    second is flagged (the other claim found through the cross-station function), as is one past the window."""
+    w = await station_under_contract(scoped, seed, tenants, make_principal)
+    a = tenants.manager_a
+    window = '{"first_maintenance_months": 24, "first_maintenance_km": 50000}'  # the vehicle was sold 380 days ago
+    await seed.execute(text("UPDATE warranty_terms SET claim_rules = CAST(:r AS jsonb)"), {"r": window})
+    service = [{"kind": "LABOUR", "serviceType": "WARRANTY", "labourOperationId": w.operation}]
+    given = {"claimType": "FIRST_MAINTENANCE", "causalPartId": w.part}
+    first = await call(
+        client, a, RAISE, "raiseClaim", i={"repairOrderId": await completed_order(client, w, a, service), **given}
+    )
+    first = (await call(client, a, SUBMIT, "submitClaim", id=first["claim"]["id"]))["claim"]
+    assert (first["adjudication"]["flags"], first["status"]) == ([], "APPROVED")
+    second = await call(
+        client, a, RAISE, "raiseClaim", i={"repairOrderId": await completed_order(client, w, a, service), **given}
+    )
+    second = (await call(client, a, SUBMIT, "submitClaim", id=second["claim"]["id"]))["claim"]
+    [flag] = [f for f in second["adjudication"]["flags"] if f["code"] == "FIRST_MAINTENANCE"]
+    assert "claimed already (1 other claim): once per vehicle" in flag["explanation"]
+    assert second["status"] == "SUBMITTED"  # HQ decides
+
+
+async def test_a_station_claiming_far_above_its_network_is_flagged(
+    client: httpx.AsyncClient, scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_principal: MakePrincipal
+) -> None:
+    """The daily job found station A spiking this month: its next claim says so, with the figures."""
+    w = await station_under_contract(scoped, seed, tenants, make_principal)
+    a = tenants.manager_a
+    await seed.execute(
+        text(
+            "INSERT INTO station_claim_rates (station_id, month, network_id, claims, repair_orders, rate, "
+            "network_rate, spiking) VALUES (:s, :m, :n, 12, 40, 30.00, 6.50, true)"
+        ),
+        {"s": tenants.station_a, "m": network_today().replace(day=1), "n": tenants.network_x},
+    )
+    order = await completed_order(client, w, a, [{"kind": "LABOUR", "serviceType": "WARRANTY",
+                                                  "labourOperationId": w.operation}])  # fmt: skip
+    claim = (await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": order, "causalPartId": w.part}))["claim"]
+    submitted = (await call(client, a, SUBMIT, "submitClaim", id=claim["id"]))["claim"]
+    [flag] = [f for f in submitted["adjudication"]["flags"] if f["code"] == "CLAIM_RATE_SPIKE"]
+    assert flag["explanation"].startswith("the station's claims this month: 12, 30.00 per 100 repair orders against")
+    assert submitted["status"] == "SUBMITTED"  # not approved by the rules

@@ -62,6 +62,7 @@ TENANT_TABLES = {
     "settlements": "station",
     "settlement_lines": "station",
     "recovery_statements": "network (HQ; a supplier its own)",
+    "station_claim_rates": "station",
     "part_supersessions": "network",
     "service_bom_lines": "network",
     "publications": "network (stations: delivered)",
@@ -294,6 +295,26 @@ async def test_the_service_history_function_returns_no_station_customer_or_amoun
     names, modes, definer, owner = row
     returned = [name for name, mode in zip(names, modes, strict=True) if mode == "t"]
     assert returned == SERVICE_HISTORY_COLUMNS
+    assert (definer, owner) == (True, "dealernet_seed")
+
+
+async def test_the_claim_checks_cross_stations_through_one_function_that_answers_counts(
+    connection: AsyncConnection,
+) -> None:
+    """A claim's duplicate, odometer and first-maintenance checks read other stations only through this
+    function: counts and a reading, never a row. A column added to what it returns fails here first."""
+    rows = (
+        await connection.execute(
+            text(
+                "SELECT p.proname, p.proargnames, p.proargmodes::text[], p.prosecdef, pg_get_userbyid(p.proowner) "
+                "FROM pg_proc p WHERE p.proname IN ('claim_cross_station_facts', 'claim_duplicates', "
+                "'vehicle_odometer_before')"
+            )
+        )
+    ).all()
+    [(name, names, modes, definer, owner)] = rows  # the two it replaced are gone
+    returned = [n for n, mode in zip(names, modes, strict=True) if mode == "t"]
+    assert (name, returned) == ("claim_cross_station_facts", ["duplicates", "odometer_before", "first_maintenances"])
     assert (definer, owner) == (True, "dealernet_seed")
 
 

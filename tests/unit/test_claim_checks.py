@@ -91,7 +91,24 @@ C = ReasonCode
         ({"claim_type": ClaimType.GOODWILL, "coverage": None, "sale_date": None}, [C.GOODWILL]),
         ({"claim_type": ClaimType.FIELD_ACTION, "coverage": None, "field_actions": ("TSB-7",)}, []),  # its basis
         ({"claim_type": ClaimType.FIELD_ACTION, "coverage": None}, [C.NO_FIELD_ACTION]),
-        ({"claim_type": ClaimType.FIRST_MAINTENANCE, "coverage": None}, [C.FIRST_MAINTENANCE]),
+        ({"claim_type": ClaimType.FIRST_MAINTENANCE, "coverage": None}, [C.FIRST_MAINTENANCE]),  # 15 months on
+        (
+            {"claim_type": ClaimType.FIRST_MAINTENANCE, "sale_date": date(2030, 1, 15), "odometer_km": 4_800},
+            [],
+        ),  # within 6 months and 5,000 km of the sale
+        (
+            {"claim_type": ClaimType.FIRST_MAINTENANCE, "sale_date": date(2030, 1, 15), "odometer_km": 5_200},
+            [C.FIRST_MAINTENANCE],
+        ),
+        (
+            {
+                "claim_type": ClaimType.FIRST_MAINTENANCE,
+                "sale_date": date(2030, 1, 15),
+                "odometer_km": 4_800,
+                "first_maintenances": 1,
+            },
+            [C.FIRST_MAINTENANCE],
+        ),  # once per vehicle
     ],
 )
 def test_each_check(changes: dict[str, object], expected: list[ReasonCode]) -> None:

@@ -86,7 +86,8 @@ expose(
         ReasonCode.PRICE_DIFFERS: "A unit price other than the one in force on the repair date.",
         ReasonCode.GOODWILL: "A goodwill claim, reviewed always.",
         ReasonCode.NO_FIELD_ACTION: "A field action claimed without a bulletin in force that names the vehicle.",
-        ReasonCode.FIRST_MAINTENANCE: "A first-maintenance claim, reviewed always.",
+        ReasonCode.FIRST_MAINTENANCE: "A first maintenance claimed twice for a vehicle, or outside its window.",
+        ReasonCode.CLAIM_RATE_SPIKE: "The station's claim rate this month is far above its network's median.",
         ReasonCode.OTHER: "Another reason, which the note gives.",
     },
 )

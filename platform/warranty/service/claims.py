@@ -41,6 +41,14 @@ from dealernet.workshop.rules import Consent, RepairOrderStatus, add_months
 from dealernet.workshop.service.repair_orders import next_in_station_series
 from dealernet.workshop.service.vehicles import field_actions
 
+_CROSS_STATION_FACTS = text(
+    """
+    SELECT f.duplicates, f.odometer_before, f.first_maintenances,
+           r.rate, r.network_rate, r.claims, r.spiking, r.computed_at
+    FROM claim_cross_station_facts(:v, :p, :since, :until, :claim, :at, :order) f
+    LEFT JOIN station_claim_rates r ON r.station_id = :station AND r.month = :month
+    """
+)
 CLAIMABLE = frozenset({RepairOrderStatus.COMPLETED, RepairOrderStatus.SETTLED, RepairOrderStatus.HANDED_OVER})
 MAX_NOTE = 4_000
 
@@ -340,24 +348,31 @@ async def adjudicate(
             )
             versions_of_lines.append({"line": line.position, "price_id": str(price.price_id) if price else None})
     window = timedelta(days=terms.rules.duplicate_within_days)
-    duplicates = 0
-    if claim.causal_part_id is not None:
-        duplicates = int(
-            await session.scalar(
-                text("SELECT claim_duplicates(:v, :p, :since, :until, :claim)"),
-                {
-                    "v": claim.vehicle_id,
-                    "p": claim.causal_part_id,
-                    "since": on - window,
-                    "until": on + window,
-                    "claim": claim.id,
-                },
-            )
-            or 0
+    # Across stations, one reviewed function answers counts and a number, never another station's rows.
+    # With them, the station's own claim rate this month (the daily job's), in the same statement.
+    submitted_on = datetime.now(zone).date()
+    cross = (
+        await session.execute(
+            _CROSS_STATION_FACTS,
+            {
+                "v": claim.vehicle_id,
+                "p": claim.causal_part_id,
+                "since": on - window,
+                "until": on + window,
+                "claim": claim.id,
+                "at": order.received_at,
+                "order": order.id,
+                "station": claim.station_id,
+                "month": submitted_on.replace(day=1),
+            },
         )
-    before = await session.scalar(
-        text("SELECT vehicle_odometer_before(:v, :at, :order)"),
-        {"v": claim.vehicle_id, "at": order.received_at, "order": order.id},
+    ).one()
+    claim_rate = (
+        None
+        if cross.rate is None
+        else rules.ClaimRate(
+            cross.rate, cross.network_rate, cross.claims, cross.spiking, cross.computed_at.astimezone(zone).date()
+        )
     )
     coverage_facts = None
     if coverage is not None and vehicle.sale_date is not None:
@@ -372,7 +387,7 @@ async def adjudicate(
         claim_type=ClaimType(claim.claim_type),
         repair_date=on,
         completed_on=order.completed_at.astimezone(zone).date() if order.completed_at else None,
-        submitted_on=datetime.now(zone).date(),
+        submitted_on=submitted_on,
         odometer_km=claim.odometer_km,
         production_date=vehicle.production_date,
         sale_date=vehicle.sale_date,
@@ -385,8 +400,10 @@ async def adjudicate(
         delivered=terms.delivered,
         lines=tuple(priced),
         rules=terms.rules,
-        duplicates=duplicates,
-        odometer_before=before,
+        duplicates=cross.duplicates,
+        odometer_before=cross.odometer_before,
+        first_maintenances=cross.first_maintenances,
+        claim_rate=claim_rate,
         comeback=order.comeback_of is not None,
         preauthorisation=_preauthorised(await approved_for(session, claim.station_id, order.id)),
         vehicle=f"{vehicle.model}, VIN {vehicle.vin}",
