@@ -129,6 +129,8 @@ class LabourOperation(IdMixin, Base):
     description: Mapped[str] = mapped_column(String(300))
     flat_rate_hours: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     component_group: Mapped[str] = mapped_column(String(40))
+    # The operations the labour standard declares included in this one (claimed together: overlapping).
+    includes: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

@@ -161,6 +161,7 @@ class LineFacts:
     flat_rate_hours: Decimal | None = None  # labour: the operation's
     as_of_unit_price: Decimal | None = None  # what the price list or rate card in force says
     price_version: str = ""  # how the explanation names that version
+    includes: tuple[str, ...] = ()  # labour: the operations the labour standard says its time covers
 
 
 @dataclass(frozen=True)
@@ -318,9 +319,11 @@ def check_odometer(f: ClaimFacts) -> list[Flag]:
 
 
 def check_labour(f: ClaimFacts) -> list[Flag]:
-    """Hours above the operation's flat rate; the same operation claimed twice."""
+    """Hours above the operation's flat rate; the same operation claimed twice, or one the labour standard
+    declares included in another claimed operation."""
     flags: list[Flag] = []
     seen: dict[str, int] = {}
+    claimed = {line.code: line for line in f.lines if line.kind == "labour"}
     for line in f.lines:
         if line.kind != "labour":
             continue
@@ -341,6 +344,16 @@ def check_labour(f: ClaimFacts) -> list[Flag]:
                 )
             )
         seen.setdefault(line.code, line.position)
+        for included in line.includes:
+            if included in claimed:
+                flags.append(
+                    Flag(
+                        ReasonCode.OVERLAPPING_LABOUR,
+                        f"operation {included} (line {claimed[included].position}) is included in operation "
+                        f"{line.code} (line {line.position}) by the labour standard",
+                        claimed[included].position,
+                    )
+                )
     return flags
 
 

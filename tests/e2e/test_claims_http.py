@@ -491,3 +491,24 @@ async def test_a_station_claiming_far_above_its_network_is_flagged(
     [flag] = [f for f in submitted["adjudication"]["flags"] if f["code"] == "CLAIM_RATE_SPIKE"]
     assert flag["explanation"].startswith("the station's claims this month: 12, 30.00 per 100 repair orders against")
     assert submitted["status"] == "SUBMITTED"  # not approved by the rules
+
+
+async def test_an_operation_the_standard_includes_in_another_is_overlapping_labour(
+    client: httpx.AsyncClient, scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_principal: MakePrincipal
+) -> None:
+    w = await station_under_contract(scoped, seed, tenants, make_principal)
+    a = tenants.manager_a
+    create = """mutation($i: CreateLabourOperationInput!) { createLabourOperation(input: $i) { __typename
+      ... on LabourOperationSuccess { labourOperation { id includes } }
+      ... on ValidationError { fields { field } } } }"""
+    caliper = {"code": "BR-10", "description": "replace caliper", "flatRateHours": "2.00", "componentGroup": "BRAKES"}
+    unknown = await call(client, tenants.hq_x, create, "createLabourOperation", i={**caliper, "includes": ["NOPE"]})
+    assert [f["field"] for f in unknown["fields"]] == ["includes"]
+    made = await call(client, tenants.hq_x, create, "createLabourOperation", i={**caliper, "includes": ["br-01"]})
+    assert made["labourOperation"]["includes"] == ["BR-01"]
+    both = [{"kind": "LABOUR", "serviceType": "WARRANTY", "labourOperationId": made["labourOperation"]["id"]},
+            {"kind": "LABOUR", "serviceType": "WARRANTY", "labourOperationId": w.operation}]  # fmt: skip
+    order = await completed_order(client, w, a, both)
+    claim = (await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": order, "causalPartId": w.part}))["claim"]
+    flags = (await call(client, a, SUBMIT, "submitClaim", id=claim["id"]))["claim"]["adjudication"]["flags"]
+    assert [(f["code"], f["line"]) for f in flags if f["code"] == "OVERLAPPING_LABOUR"] == [("OVERLAPPING_LABOUR", 2)]

@@ -262,7 +262,7 @@ async def test_from_repair_order_to_settlement_and_supplier_recovery(
     assert Decimal(statement["total"]) == Decimal("1500.00") - Decimal("420.00")
 
 
-async def test_a_goodwill_claim_asks_the_oem_s_share_and_is_always_reviewed(
+async def test_a_goodwill_claim_asks_the_oem_s_share_is_always_reviewed_and_shows_its_photos(
     client: httpx.AsyncClient, scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_principal: MakePrincipal
 ) -> None:
     w = await station_under_contract(scoped, seed, tenants, make_principal)
@@ -274,3 +274,13 @@ async def test_a_goodwill_claim_asks_the_oem_s_share_and_is_always_reviewed(
     submitted = (await call(client, a, SUBMIT, "submitClaim", id=claim["id"]))["claim"]
     assert submitted["status"] == "SUBMITTED"  # never approved by the rules
     assert "GOODWILL" in [f["code"] for f in submitted["adjudication"]["flags"]]
+
+    # Its photos are the repair order's: uploaded there, shown with the claim, downloaded by HQ.
+    photo = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    uploaded = await client.post(f"/repair-orders/{order}/files", headers=a.headers,
+                                 files={"file": ("裂纹 crack.png", photo, "image/png")})  # fmt: skip
+    assert uploaded.status_code == 201
+    evidence = "query($id: ID!) { node(id: $id) { ... on Claim { evidence { filename size downloadUrl } } } }"
+    [shown] = (await graphql(client, evidence, tenants.hq_x, id=claim["id"]))["data"]["node"]["evidence"]
+    assert (shown["filename"], shown["size"]) == ("裂纹 crack.png", len(photo))
+    assert (await _download(client, tenants.hq_x, shown["downloadUrl"])).content == photo

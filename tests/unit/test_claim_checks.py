@@ -91,6 +91,17 @@ C = ReasonCode
         ({"claim_type": ClaimType.GOODWILL, "coverage": None, "sale_date": None}, [C.GOODWILL]),
         ({"claim_type": ClaimType.FIELD_ACTION, "coverage": None, "field_actions": ("TSB-7",)}, []),  # its basis
         ({"claim_type": ClaimType.FIELD_ACTION, "coverage": None}, [C.NO_FIELD_ACTION]),
+        (
+            {
+                "lines": (
+                    replace(LABOUR, includes=("BR-02",)),
+                    replace(LABOUR, position=2, code="BR-02"),
+                    replace(PART, position=3),
+                )
+            },
+            [C.OVERLAPPING_LABOUR],
+        ),  # BR-02 is included in BR-01
+        ({"lines": (replace(LABOUR, includes=("BR-09",)), PART)}, []),  # what it includes is not claimed
         ({"claim_type": ClaimType.FIRST_MAINTENANCE, "coverage": None}, [C.FIRST_MAINTENANCE]),  # 15 months on
         (
             {"claim_type": ClaimType.FIRST_MAINTENANCE, "sale_date": date(2030, 1, 15), "odometer_km": 4_800},
@@ -113,6 +124,15 @@ C = ReasonCode
 )
 def test_each_check(changes: dict[str, object], expected: list[ReasonCode]) -> None:
     assert codes(facts(**changes)) == expected
+
+
+def test_an_included_operation_is_named_with_the_one_that_includes_it() -> None:
+    lines = (replace(LABOUR, includes=("BR-02",)), replace(LABOUR, position=2, code="BR-02"))
+    [flag] = rules.judge(facts(lines=lines))
+    assert (flag.line, flag.explanation) == (
+        2,
+        "operation BR-02 (line 2) is included in operation BR-01 (line 1) by the labour standard",
+    )
 
 
 def test_the_explanations_give_the_figures() -> None:

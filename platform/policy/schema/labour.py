@@ -37,6 +37,9 @@ class LabourOperation(relay.Node):
     description: str = strawberry.field(description="What the operation is.")
     flat_rate_hours: str = strawberry.field(description='Allowed time in hours, as a decimal string, e.g. "1.50".')
     component_group: str = strawberry.field(description="The component group it works on.")
+    includes: list[str] = strawberry.field(
+        description="The operations its time already covers (claimed with it: overlapping labour)."
+    )
 
     @classmethod
     def from_row(cls, row: models.LabourOperation) -> LabourOperation:
@@ -46,6 +49,7 @@ class LabourOperation(relay.Node):
             description=row.description,
             flat_rate_hours=f"{row.flat_rate_hours:.2f}",
             component_group=row.component_group,
+            includes=list(row.includes),
         )
 
     @classmethod
@@ -60,6 +64,9 @@ class CreateLabourOperationInput:
     description: str = strawberry.field(description="What the operation is.")
     flat_rate_hours: str = strawberry.field(description='Hours as a decimal string, e.g. "1.50".')
     component_group: str = strawberry.field(description="The component group it works on.")
+    includes: list[str] = strawberry.field(
+        default_factory=list, description="Codes of existing operations its time already covers."
+    )
 
 
 @strawberry.type(description="What `createLabourOperation` answers when it worked.")
@@ -168,6 +175,7 @@ class LabourMutation:
                 description=input.description,
                 flat_rate_hours=_decimal(input.flat_rate_hours, "flatRateHours"),
                 component_group=input.component_group,
+                includes=input.includes,
             )
 
         return await attempt(

@@ -34,10 +34,15 @@ async def create_operation(
     description: str,
     flat_rate_hours: Decimal,
     component_group: str,
+    includes: Sequence[str] = (),
 ) -> LabourOperation:
+    """An operation of the labour standard; `includes` names the operations its time already covers."""
     require(scope, Permission.catalogue_manage)
     code, group, description = code.strip().upper(), component_group.strip().upper(), description.strip()
+    included = list(dict.fromkeys(c.strip().upper() for c in includes))
     problems: dict[str, str] = {}
+    if len(included) > 20 or code in included:
+        problems["includes"] = "at most 20 other operations' codes"
     if not PART_NUMBER.match(code) or len(code) > 20:
         problems["code"] = "letters, digits, dots and dashes, at most 20"
     if not description or len(description) > 300:
@@ -52,6 +57,10 @@ async def create_operation(
         problems["component_group"] = "1 to 40 characters"
     if problems:
         raise ValidationFailed("the labour operation is not valid", fields=problems)
+    known = set(await session.scalars(select(LabourOperation.code).where(LabourOperation.code.in_(included))))
+    if unknown := [c for c in included if c not in known]:
+        problem = {"includes": f"no such operation: {', '.join(unknown)}"}
+        raise ValidationFailed("the labour operation includes operations the standard does not have", fields=problem)
     operation = LabourOperation(
         id=new_id(),
         network_id=scope.network_id,
@@ -59,13 +68,14 @@ async def create_operation(
         description=description,
         flat_rate_hours=flat_rate_hours,
         component_group=group,
+        includes=included,
     )
     session.add(operation)
     try:
         await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"labour operation {code} already exists") from exc
-    after = {"code": code, "flat_rate_hours": str(flat_rate_hours), "component_group": group}
+    after = {"code": code, "flat_rate_hours": str(flat_rate_hours), "component_group": group, "includes": included}
     await journal.record(
         session, scope, entity="labour_operation", entity_id=operation.id, action="created", after=after
     )

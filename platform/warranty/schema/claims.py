@@ -27,6 +27,7 @@ from dealernet.warranty import models
 from dealernet.warranty.rules import AppealStatus, ClaimDecision, ClaimStatus, ClaimType, ReasonCode
 from dealernet.warranty.schema.part_returns import PartReturn, returns_loader
 from dealernet.warranty.service import appeals, claims, part_returns
+from dealernet.workshop.service import repair_orders
 
 expose(
     ClaimType,
@@ -75,7 +76,7 @@ expose(
         ReasonCode.DUPLICATE: "Another claim names the same VIN and causal part within the window, at any station.",
         ReasonCode.ODOMETER_BACKWARDS: "The odometer reads lower than at an earlier repair.",
         ReasonCode.LABOUR_ABOVE_FLAT_RATE: "More labour hours than the operation's flat rate.",
-        ReasonCode.OVERLAPPING_LABOUR: "The same operation claimed twice.",
+        ReasonCode.OVERLAPPING_LABOUR: "The same operation twice, or one the labour standard includes in another.",
         ReasonCode.NEAR_COVERAGE_END: "Repaired within the last days or km of the coverage.",
         ReasonCode.COMEBACK: "Back within an earlier repair's quality guarantee: the station's cost.",
         ReasonCode.SUBMITTED_LATE: "Submitted later than the terms allow after the completion.",
@@ -107,6 +108,17 @@ _appeal_loader = by_id_loader(appeals.appeals_of)
 _chargebacks_loader = by_id_loader(part_returns.chargebacks_of)
 _lines_loader = by_id_loader(claims.lines_of)
 _adjudications_loader = by_id_loader(claims.adjudications_of)
+_evidence_loader = by_id_loader(repair_orders.files_of)
+
+
+@strawberry.type(description="A photo or document of the claim's repair (uploaded to its repair order).")
+class ClaimEvidence:
+    id: strawberry.ID = strawberry.field(description="The repair order's file (global id).")
+    filename: str = strawberry.field(description="Its name as uploaded.")
+    content_type: str = strawberry.field(description="Its media type.")
+    size: int = strawberry.field(description="Its size in bytes.")
+    uploaded_at: datetime = strawberry.field(description="When it was uploaded.")
+    download_url: str = strawberry.field(description="Where to download it (with your bearer token).")
 
 
 @strawberry.type(description="A check's finding: its reason code and an explanation a station can read.")
@@ -241,6 +253,7 @@ class Claim(relay.Node):
     decision_reason: ReasonCode | None = strawberry.field(description="The reason code of a rejection.")
     decision_note: str = strawberry.field(description="HQ's note: a question when returned.")
     adjudication_id: strawberry.Private[UUID | None]
+    order_id: strawberry.Private[UUID]
 
     @classmethod
     def from_row(cls, row: models.Claim) -> Claim:
@@ -268,6 +281,7 @@ class Claim(relay.Node):
             decision_reason=ReasonCode(row.decision_reason) if row.decision_reason not in ("", "auto") else None,
             decision_note=row.decision_note,
             adjudication_id=row.adjudication_id,
+            order_id=row.repair_order_id,
         )
 
     @classmethod
@@ -299,6 +313,23 @@ class Claim(relay.Node):
     async def appeal(self, info: Info) -> ClaimAppeal | None:
         row = await info.context.loader("claim_appeal", _appeal_loader).load(self.id)
         return ClaimAppeal.from_row(row) if row else None
+
+    @strawberry.field(
+        description="Its photos and documents: the repair order's files (POST /repair-orders/<id>/files adds one)."
+    )
+    async def evidence(self, info: Info) -> list[ClaimEvidence]:
+        rows = await info.context.loader("claim_evidence", _evidence_loader).load(self.order_id)
+        return [
+            ClaimEvidence(
+                id=gid("RepairOrderFile", r.id),
+                filename=r.filename,
+                content_type=r.content_type,
+                size=r.size,
+                uploaded_at=r.uploaded_at,
+                download_url=f"/repair-order-files/{gid('RepairOrderFile', r.id)}",
+            )
+            for r in rows or []
+        ]
 
     @strawberry.field(description="The judgement in force: the latest; empty while a draft.")
     async def adjudication(self, info: Info) -> ClaimAdjudication | None:

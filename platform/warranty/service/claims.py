@@ -329,6 +329,7 @@ async def adjudicate(
                     operation.flat_rate_hours if operation else None,
                     rate.hourly_rate if rate else None,
                     f"rate card {titles.get(rate.publication_id, '')}" if rate else "no rate card",
+                    tuple(operation.includes) if operation else (),
                 )
             )
             versions_of_lines.append({"line": line.position, "labour_rate_id": str(rate.rate_id) if rate else None})
