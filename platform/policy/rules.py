@@ -167,6 +167,9 @@ class ClaimRules:
     # 首保: the free first maintenance, once per vehicle, within these months or km of the sale.
     first_maintenance_months: int = 6
     first_maintenance_km: int = 5_000
+    # A part fitted under an earlier repair has its own warranty, from that repair on.
+    parts_warranty_months: int = 12
+    parts_warranty_km: int = 20_000
 
     @classmethod
     def of(cls, values: Mapping[str, Any] | None) -> ClaimRules:

@@ -112,6 +112,8 @@ class ReasonCode(enum.StrEnum):
     NO_FIELD_ACTION = "no_field_action"
     FIRST_MAINTENANCE = "first_maintenance"
     CLAIM_RATE_SPIKE = "claim_rate_spike"
+    NO_EARLIER_FITTING = "no_earlier_fitting"
+    PARTS_WARRANTY_EXPIRED = "parts_warranty_expired"
     OTHER = "other"  # an adjustment or rejection whose reason the note gives
 
 
@@ -136,6 +138,14 @@ class Preauthorised:
     approval_number: str
     amount: Decimal
     valid_until: date
+
+
+@dataclass(frozen=True)
+class Fitting:
+    """An earlier finished repair that fitted the causal part: its day and odometer."""
+
+    on: date
+    km: int
 
 
 @dataclass(frozen=True)
@@ -190,6 +200,7 @@ class ClaimFacts:
     field_actions: tuple[str, ...] = ()  # the bulletins in force on the repair date that name the vehicle
     first_maintenances: int = 0  # the vehicle's other first-maintenance claims, at any station
     claim_rate: ClaimRate | None = None  # the station's this month, as the daily job last computed it
+    fitted: Fitting | None = None  # when the vehicle last had the causal part fitted, at any station
 
     @property
     def total(self) -> Decimal:
@@ -233,8 +244,13 @@ def check_dates(f: ClaimFacts) -> list[Flag]:
 
 def check_coverage(f: ClaimFacts) -> list[Flag]:
     """The component group covered, within its months and km, and not too close to the end of either."""
-    if f.claim_type in (ClaimType.GOODWILL, ClaimType.FIELD_ACTION, ClaimType.FIRST_MAINTENANCE):
-        return []  # goodwill is outside coverage by definition; a field action and 首保 have their own basis
+    if f.claim_type in (
+        ClaimType.GOODWILL,
+        ClaimType.FIELD_ACTION,
+        ClaimType.FIRST_MAINTENANCE,
+        ClaimType.PARTS_WARRANTY,
+    ):
+        return []  # goodwill is outside coverage by definition; the others have their own basis
     if f.coverage is None:
         return [
             Flag(
@@ -504,6 +520,30 @@ def check_first_maintenance(f: ClaimFacts) -> list[Flag]:
     return flags
 
 
+def check_parts_warranty(f: ClaimFacts) -> list[Flag]:
+    """A part fitted under an earlier repair: that repair found, and the part within its own warranty since."""
+    if f.claim_type != ClaimType.PARTS_WARRANTY:
+        return []
+    if f.fitted is None:
+        return [
+            Flag(
+                ReasonCode.NO_EARLIER_FITTING,
+                f"no earlier finished repair of {f.vehicle or 'this vehicle'} fitted {f.causal_part}, at any station",
+            )
+        ]
+    months, km = f.rules.parts_warranty_months, f.rules.parts_warranty_km
+    driven = f.odometer_km - f.fitted.km
+    if f.repair_date >= add_months(f.fitted.on, months) or driven > km:
+        return [
+            Flag(
+                ReasonCode.PARTS_WARRANTY_EXPIRED,
+                f"{f.causal_part} was fitted on {f.fitted.on} at {_km(f.fitted.km)}: its warranty is {months} "
+                f"months or {_km(km)}; it failed on {f.repair_date}, {_km(driven)} later ({f.terms_version})",
+            )
+        ]
+    return []
+
+
 def check_claim_rate(f: ClaimFacts) -> list[Flag]:
     """The station claims far more this month than its network's stations do (the daily job's finding)."""
     r = f.claim_rate
@@ -533,6 +573,7 @@ CHECKS: tuple[Check, ...] = (
     check_goodwill,
     check_field_action,
     check_first_maintenance,
+    check_parts_warranty,
     check_claim_rate,
 )
 

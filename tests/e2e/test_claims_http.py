@@ -512,3 +512,23 @@ async def test_an_operation_the_standard_includes_in_another_is_overlapping_labo
     claim = (await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": order, "causalPartId": w.part}))["claim"]
     flags = (await call(client, a, SUBMIT, "submitClaim", id=claim["id"]))["claim"]["adjudication"]["flags"]
     assert [(f["code"], f["line"]) for f in flags if f["code"] == "OVERLAPPING_LABOUR"] == [("OVERLAPPING_LABOUR", 2)]
+
+
+async def test_a_parts_warranty_claim_is_judged_from_the_repair_that_fitted_the_part(
+    client: httpx.AsyncClient, scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_principal: MakePrincipal
+) -> None:
+    w = await station_under_contract(scoped, seed, tenants, make_principal)
+    a = tenants.manager_a
+    pad = [{"kind": "PART", "serviceType": "WARRANTY", "partId": w.part}]
+    given = {"claimType": "PARTS_WARRANTY"}
+    first = await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": await completed_order(client, w, a, pad),
+                                                          **given})  # fmt: skip
+    first = (await call(client, a, SUBMIT, "submitClaim", id=first["claim"]["id"]))["claim"]
+    codes = [f["code"] for f in first["adjudication"]["flags"]]
+    assert "NO_EARLIER_FITTING" in codes
+    assert "GROUP_NOT_COVERED" not in codes  # its basis is the part's own warranty, not the vehicle's coverage
+    again = await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": await completed_order(client, w, a, pad),
+                                                          **given})  # fmt: skip
+    again = (await call(client, a, SUBMIT, "submitClaim", id=again["claim"]["id"]))["claim"]
+    codes = [f["code"] for f in again["adjudication"]["flags"]]
+    assert not {"NO_EARLIER_FITTING", "PARTS_WARRANTY_EXPIRED"} & set(codes)  # fitted by the first, just now

@@ -301,8 +301,9 @@ async def test_the_service_history_function_returns_no_station_customer_or_amoun
 async def test_the_claim_checks_cross_stations_through_one_function_that_answers_counts(
     connection: AsyncConnection,
 ) -> None:
-    """A claim's duplicate, odometer and first-maintenance checks read other stations only through this
-    function: counts and a reading, never a row. A column added to what it returns fails here first."""
+    """A claim's duplicate, odometer, first-maintenance and parts-warranty checks read other stations only
+    through this function: counts, readings and a day, never a row. A column added to what it returns fails
+    here first."""
     rows = (
         await connection.execute(
             text(
@@ -314,7 +315,10 @@ async def test_the_claim_checks_cross_stations_through_one_function_that_answers
     ).all()
     [(name, names, modes, definer, owner)] = rows  # the two it replaced are gone
     returned = [n for n, mode in zip(names, modes, strict=True) if mode == "t"]
-    assert (name, returned) == ("claim_cross_station_facts", ["duplicates", "odometer_before", "first_maintenances"])
+    assert (name, returned) == (
+        "claim_cross_station_facts",
+        ["duplicates", "odometer_before", "first_maintenances", "fitted_at", "fitted_km"],
+    )
     assert (definer, owner) == (True, "dealernet_seed")
 
 

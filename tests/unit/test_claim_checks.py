@@ -102,6 +102,16 @@ C = ReasonCode
             [C.OVERLAPPING_LABOUR],
         ),  # BR-02 is included in BR-01
         ({"lines": (replace(LABOUR, includes=("BR-09",)), PART)}, []),  # what it includes is not claimed
+        ({"claim_type": ClaimType.PARTS_WARRANTY, "coverage": None}, [C.NO_EARLIER_FITTING]),
+        ({"claim_type": ClaimType.PARTS_WARRANTY, "fitted": rules.Fitting(date(2029, 9, 1), 30_000)}, []),
+        (
+            {"claim_type": ClaimType.PARTS_WARRANTY, "fitted": rules.Fitting(date(2029, 6, 1), 30_000)},
+            [C.PARTS_WARRANTY_EXPIRED],
+        ),  # twelve months to the day
+        (
+            {"claim_type": ClaimType.PARTS_WARRANTY, "fitted": rules.Fitting(date(2029, 9, 1), 20_000)},
+            [C.PARTS_WARRANTY_EXPIRED],
+        ),  # 22,000 km since
         ({"claim_type": ClaimType.FIRST_MAINTENANCE, "coverage": None}, [C.FIRST_MAINTENANCE]),  # 15 months on
         (
             {"claim_type": ClaimType.FIRST_MAINTENANCE, "sale_date": date(2030, 1, 15), "odometer_km": 4_800},

@@ -89,6 +89,8 @@ expose(
         ReasonCode.NO_FIELD_ACTION: "A field action claimed without a bulletin in force that names the vehicle.",
         ReasonCode.FIRST_MAINTENANCE: "A first maintenance claimed twice for a vehicle, or outside its window.",
         ReasonCode.CLAIM_RATE_SPIKE: "The station's claim rate this month is far above its network's median.",
+        ReasonCode.NO_EARLIER_FITTING: "A parts-warranty claim without an earlier repair that fitted the part.",
+        ReasonCode.PARTS_WARRANTY_EXPIRED: "The part fitted earlier is past its own warranty's months or km.",
         ReasonCode.OTHER: "Another reason, which the note gives.",
     },
 )

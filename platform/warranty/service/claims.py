@@ -43,7 +43,7 @@ from dealernet.workshop.service.vehicles import field_actions
 
 _CROSS_STATION_FACTS = text(
     """
-    SELECT f.duplicates, f.odometer_before, f.first_maintenances,
+    SELECT f.duplicates, f.odometer_before, f.first_maintenances, f.fitted_at, f.fitted_km,
            r.rate, r.network_rate, r.claims, r.spiking, r.computed_at
     FROM claim_cross_station_facts(:v, :p, :since, :until, :claim, :at, :order) f
     LEFT JOIN station_claim_rates r ON r.station_id = :station AND r.month = :month
@@ -405,6 +405,9 @@ async def adjudicate(
         odometer_before=cross.odometer_before,
         first_maintenances=cross.first_maintenances,
         claim_rate=claim_rate,
+        fitted=None
+        if cross.fitted_at is None
+        else rules.Fitting(cross.fitted_at.astimezone(zone).date(), cross.fitted_km),
         comeback=order.comeback_of is not None,
         preauthorisation=_preauthorised(await approved_for(session, claim.station_id, order.id)),
         vehicle=f"{vehicle.model}, VIN {vehicle.vin}",
