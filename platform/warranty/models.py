@@ -68,6 +68,7 @@ class ClaimLine(Base):
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     approved_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     adjustment_reason: Mapped[str] = mapped_column(String(40), default="")
+    description: Mapped[str] = mapped_column(String(300), default="")  # a sublet or other cost's, with its invoice
 
 
 class ClaimAdjudication(Base):

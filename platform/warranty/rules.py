@@ -112,6 +112,7 @@ class ReasonCode(enum.StrEnum):
     NO_FIELD_ACTION = "no_field_action"
     FIRST_MAINTENANCE = "first_maintenance"
     CLAIM_RATE_SPIKE = "claim_rate_spike"
+    INVOICED_COST = "invoiced_cost"
     NO_EARLIER_FITTING = "no_earlier_fitting"
     PARTS_WARRANTY_EXPIRED = "parts_warranty_expired"
     OTHER = "other"  # an adjustment or rejection whose reason the note gives
@@ -164,8 +165,8 @@ class LineFacts:
     """One claimed line and what the policy in force on the repair date says it is worth."""
 
     position: int
-    kind: str  # labour or part
-    code: str  # the operation code or the part number
+    kind: str  # labour, part, sublet or other
+    code: str  # the operation code, the part number, or what the sublet work or other cost is
     quantity: Decimal  # hours for labour, units for parts
     unit_price: Decimal
     flat_rate_hours: Decimal | None = None  # labour: the operation's
@@ -377,6 +378,8 @@ def check_prices(f: ClaimFacts) -> list[Flag]:
     """A unit price other than the one in force on the repair date (or none in force)."""
     flags: list[Flag] = []
     for line in f.lines:
+        if line.kind not in POLICY_PRICED:
+            continue  # sublet work and other costs are priced by their invoice
         what = f"operation {line.code}'s labour rate" if line.kind == "labour" else f"part {line.code}"
         if line.as_of_unit_price is None:
             flags.append(
@@ -396,6 +399,23 @@ def check_prices(f: ClaimFacts) -> list[Flag]:
                 )
             )
     return flags
+
+
+POLICY_PRICED = ("labour", "part")
+_INVOICED = {"sublet": "sublet work (外协)", "other": "another cost (其他费用)"}
+
+
+def check_invoiced_costs(f: ClaimFacts) -> list[Flag]:
+    """Sublet work and other costs have no price in the policy: HQ reviews each against its invoice."""
+    return [
+        Flag(
+            ReasonCode.INVOICED_COST,
+            f"{_INVOICED[line.kind]} “{line.code}”: {line.unit_price} x {line.quantity}, reviewed against its invoice",
+            line.position,
+        )
+        for line in f.lines
+        if line.kind in _INVOICED
+    ]
 
 
 def check_comeback(f: ClaimFacts) -> list[Flag]:
@@ -566,6 +586,7 @@ CHECKS: tuple[Check, ...] = (
     check_odometer,
     check_labour,
     check_prices,
+    check_invoiced_costs,
     check_comeback,
     check_submission,
     check_preauthorisation,

@@ -102,8 +102,8 @@ class RepairOrder(Base):
 
 
 class RepairOrderLine(Base):
-    """A line of a repair order: a labour operation or a part, of one service type, with the customer's
-    consent and (once worked) its technician and the 3C narrative."""
+    """A line of a repair order: a labour operation, a part, sublet work or another cost, of one service type,
+    with the customer's consent and (once worked) its technician and the 3C narrative."""
 
     __tablename__ = "repair_order_lines"
 
@@ -130,6 +130,8 @@ class RepairOrderLine(Base):
     correction: Mapped[str] = mapped_column(Text, default="")
     corrects: Mapped[UUID | None]  # the settled line this one reverses
     correction_reason: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(String(300), default="")  # a sublet or other cost: what it is
+    reference: Mapped[str] = mapped_column(String(100), default="")  # and its invoice's number
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

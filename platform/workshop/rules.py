@@ -132,6 +132,11 @@ class LineKind(enum.StrEnum):
 
     LABOUR = "labour"  # a labour operation: flat-rate hours x the labour rate
     PART = "part"  # a part: quantity x its price
+    SUBLET = "sublet"  # 外协: work sent out to a specialist, at its invoice
+    OTHER = "other"  # 其他费用: towing, materials and the like, at their invoice
+
+
+PRICED_BY_POLICY = frozenset({LineKind.LABOUR, LineKind.PART})  # the rest are priced by their invoice
 
 
 class Consent(enum.StrEnum):

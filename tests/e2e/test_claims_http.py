@@ -532,3 +532,34 @@ async def test_a_parts_warranty_claim_is_judged_from_the_repair_that_fitted_the_
     again = (await call(client, a, SUBMIT, "submitClaim", id=again["claim"]["id"]))["claim"]
     codes = [f["code"] for f in again["adjudication"]["flags"]]
     assert not {"NO_EARLIER_FITTING", "PARTS_WARRANTY_EXPIRED"} & set(codes)  # fitted by the first, just now
+
+
+QUOTE_FIELDS = ("mutation($i: QuoteLineInput!) { quoteLine(input: $i) { __typename ... on ValidationError { fields {"
+                " field } } } }")  # fmt: skip
+
+
+async def test_sublet_work_is_claimed_at_its_invoice_and_reviewed(
+    client: httpx.AsyncClient, scoped: Scoped, seed: AsyncSession, tenants: Tenants, make_principal: MakePrincipal
+) -> None:
+    w = await station_under_contract(scoped, seed, tenants, make_principal)
+    a = tenants.manager_a
+    order = (await call(client, a, RECEIVE, "receiveVehicle", i=reception(w)))["repairOrder"]["id"]
+    sublet = {"repairOrderId": order, "kind": "SUBLET", "serviceType": "WARRANTY"}
+    for bad, field in (({}, "description"), ({"description": "alignment", "unitPrice": "0.00"}, "unitPrice"),
+                       ({"description": "x" * 301, "unitPrice": "10.00"}, "description")):  # fmt: skip
+        refused = await call(client, a, QUOTE_FIELDS, "quoteLine", i={**sublet, **bad})
+        assert (refused["__typename"], field in {f["field"] for f in refused["fields"]}) == ("ValidationError", True)
+    invoiced = {**sublet, "description": "四轮定位 wheel alignment at 城东轮胎", "unitPrice": "350.00",
+                "reference": "INV-2026-118"}  # fmt: skip
+    quoted = await call(client, a, QUOTE, "quoteLine", i=invoiced)
+    assert [(x["kind"], x["amount"]) for x in quoted["repairOrder"]["lines"]] == [("SUBLET", "350.00")]
+    await call(client, a, QUOTE, "quoteLine", i={"repairOrderId": order, "kind": "PART", "serviceType": "WARRANTY",
+                                                 "partId": w.part})  # fmt: skip
+    await finish(client, w, a, order)  # the sublet line needs no technician of the station
+    claim = (await call(client, a, RAISE, "raiseClaim", i={"repairOrderId": order}))["claim"]
+    assert [(x["kind"], x["amount"]) for x in claim["lines"]] == [("sublet", "350.00"), ("part", "420.00")]
+    submitted = (await call(client, a, SUBMIT, "submitClaim", id=claim["id"]))["claim"]
+    [flag] = [f for f in submitted["adjudication"]["flags"] if f["code"] == "INVOICED_COST"]
+    assert (flag["line"], submitted["status"]) == (1, "SUBMITTED")
+    assert "四轮定位 wheel alignment at 城东轮胎, invoice INV-2026-118" in flag["explanation"]
+    assert "PRICE_DIFFERS" not in [f["code"] for f in submitted["adjudication"]["flags"]]

@@ -89,6 +89,7 @@ expose(
         ReasonCode.NO_FIELD_ACTION: "A field action claimed without a bulletin in force that names the vehicle.",
         ReasonCode.FIRST_MAINTENANCE: "A first maintenance claimed twice for a vehicle, or outside its window.",
         ReasonCode.CLAIM_RATE_SPIKE: "The station's claim rate this month is far above its network's median.",
+        ReasonCode.INVOICED_COST: "Sublet work or another cost: reviewed against its invoice.",
         ReasonCode.NO_EARLIER_FITTING: "A parts-warranty claim without an earlier repair that fitted the part.",
         ReasonCode.PARTS_WARRANTY_EXPIRED: "The part fitted earlier is past its own warranty's months or km.",
         ReasonCode.OTHER: "Another reason, which the note gives.",
@@ -160,7 +161,8 @@ class ClaimLine:
     id: strawberry.ID = strawberry.field(description="The line (global id).")
     position: int = strawberry.field(description="Its place on the claim, from 1.")
     repair_order_line_id: strawberry.ID = strawberry.field(description="The repair-order line it claims.")
-    kind: str = strawberry.field(description="labour or part.")
+    kind: str = strawberry.field(description="labour, part, sublet or other.")
+    description: str = strawberry.field(description="Sublet work or another cost: what it is, and its invoice.")
     labour_operation_id: strawberry.ID | None = strawberry.field(description="The labour operation (labour lines).")
     part_id: strawberry.ID | None = strawberry.field(description="The part (part lines).")
     quantity: Decimal = strawberry.field(description="Hours (labour) or units (parts).")
@@ -176,6 +178,7 @@ class ClaimLine:
             position=row.position,
             repair_order_line_id=gid("RepairOrderLine", row.repair_order_line_id),
             kind=row.kind,
+            description=row.description,
             labour_operation_id=maybe_gid("LabourOperation", row.labour_operation_id),
             part_id=maybe_gid("Part", row.part_id),
             quantity=row.quantity,

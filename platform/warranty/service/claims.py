@@ -188,6 +188,7 @@ def _claim_line(claim: Claim, position: int, line: RepairOrderLine) -> ClaimLine
         quantity=line.quantity,
         unit_price=line.unit_price,
         amount=amount,
+        description=", invoice ".join(x for x in (line.description, line.reference) if x)[:300],
     )
 
 
@@ -333,6 +334,9 @@ async def adjudicate(
                 )
             )
             versions_of_lines.append({"line": line.position, "labour_rate_id": str(rate.rate_id) if rate else None})
+        elif line.kind != "part":  # sublet work or another cost, at its invoice
+            priced.append(rules.LineFacts(line.position, line.kind, line.description, line.quantity, line.unit_price))
+            versions_of_lines.append({"line": line.position, "invoice": line.description})
         else:
             price = prices.get(line.id)
             priced.append(

@@ -53,6 +53,8 @@ expose(
     values={
         LineKind.LABOUR: "A labour operation: hours x the labour rate.",
         LineKind.PART: "A part: quantity x price.",
+        LineKind.SUBLET: "外协: work sent out to a specialist, at its invoice.",
+        LineKind.OTHER: "其他费用: another cost (towing, materials), at its invoice.",
     },
 )
 expose(
@@ -70,11 +72,15 @@ _lines_loader = by_id_loader(repair_orders.lines_of)
 _files_loader = by_id_loader(repair_orders.files_of)
 
 
-@strawberry.type(description="A line of a repair order: a labour operation or a part, of one service type.")
+@strawberry.type(
+    description="A line of a repair order: a labour operation, a part, sublet work or another cost, of a service type."
+)
 class RepairOrderLine:
     id: strawberry.ID = strawberry.field(description="The line (global id).")
     position: int = strawberry.field(description="Its place on the order, from 1.")
-    kind: LineKind = strawberry.field(description="Labour or part.")
+    kind: LineKind = strawberry.field(description="Labour, part, sublet or another cost.")
+    description: str = strawberry.field(description="What sublet work or another cost is; empty for the others.")
+    reference: str = strawberry.field(description="The invoice's number of sublet work or another cost.")
     service_type: ServiceType = strawberry.field(description="Who pays: paid, contract, warranty or internal.")
     labour_operation_id: strawberry.ID | None = strawberry.field(description="The labour operation (global id).")
     part_id: strawberry.ID | None = strawberry.field(description="The part (global id).")
@@ -99,6 +105,8 @@ class RepairOrderLine:
             id=gid("RepairOrderLine", row.id),
             position=row.position,
             kind=LineKind(row.kind),
+            description=row.description,
+            reference=row.reference,
             service_type=ServiceType(row.service_type),
             labour_operation_id=maybe_gid("LabourOperation", row.labour_operation_id),
             part_id=maybe_gid("Part", row.part_id),
@@ -261,7 +269,7 @@ class ReceiveVehicleInput:
 @strawberry.input(description="A line to quote on a repair order, priced as of today at your station.")
 class QuoteLineInput:
     repair_order_id: strawberry.ID = strawberry.field(description="The repair order (global id).")
-    kind: LineKind = strawberry.field(description="Labour or part.")
+    kind: LineKind = strawberry.field(description="Labour, part, sublet or another cost.")
     service_type: ServiceType = strawberry.field(description="Who pays.")
     labour_operation_id: strawberry.ID | None = strawberry.field(default=None, description="For labour (global id).")
     part_id: strawberry.ID | None = strawberry.field(default=None, description="For a part (global id).")
@@ -269,6 +277,9 @@ class QuoteLineInput:
         default=None, description="Hours or units as a decimal string; empty: the flat-rate hours, or 1 part."
     )
     concern: str = strawberry.field(default="", description="The concern this line answers.")
+    description: str = strawberry.field(default="", description="Sublet work or another cost: what it is.")
+    unit_price: Money | None = strawberry.field(default=None, description="Sublet or another cost: its invoiced price.")
+    reference: str = strawberry.field(default="", description="Sublet or another cost: the invoice's number.")
 
 
 @strawberry.input(description="The customer's answer to quoted lines.")
@@ -440,6 +451,9 @@ class RepairOrdersMutation:
                 part_id=part,
                 quantity=_quantity(input.quantity),
                 concern=input.concern,
+                invoice=None
+                if input.unit_price is None and not input.description
+                else repair_orders.Invoice(input.description, input.unit_price or Decimal("0.00"), input.reference),
             )
             return await _reloaded(session, scope, order_id)
 

@@ -307,6 +307,8 @@ def _check_line(
         check.bad(number, f"{where}operation_code", "a labour line names its operation code (and no part)")
     if kind == LineKind.PART and (not part_number or code):
         check.bad(number, f"{where}part_number", "a part line names its part number (and no operation)")
+    if kind in (LineKind.SUBLET, LineKind.OTHER):  # priced by an invoice the station enters with quoteLine
+        check.bad(number, f"{where}kind", "a day file carries labour and part lines; quote sublet and other costs")
     quantity: Decimal | None = None
     if raw := fields.get("quantity", "").strip():
         try:

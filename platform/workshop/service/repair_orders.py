@@ -29,7 +29,7 @@ from dealernet.network.service.training import can_dispatch
 from dealernet.policy.models import LabourOperation, Part
 from dealernet.policy.rules import SERVICE_TYPES, RepairLevel, ServiceType
 from dealernet.policy.service.as_of import labour_rate_as_of
-from dealernet.policy.service.prices import price_as_of
+from dealernet.policy.service.prices import check_money, price_as_of
 from dealernet.tenants.models import Membership, Station
 from dealernet.tenants.service.directory import network_today
 from dealernet.workshop import rules
@@ -255,10 +255,12 @@ async def add_line(
     part_id: UUID | None = None,
     quantity: Decimal | None = None,
     concern: str = "",
+    invoice: Invoice | None = None,
 ) -> RepairOrderLine:
     """Quote a line, priced as of today at the station: a labour operation (its flat-rate hours, unless
-    `quantity` says otherwise, x the labour rate) or a part (`quantity` x its list price). It waits for the
-    customer's consent; a line added after the customer consented to others is marked as extra work."""
+    `quantity` says otherwise, x the labour rate), a part (`quantity` x its list price), or sublet work or
+    another cost at its `invoice`. It waits for the customer's consent; a line added after the customer
+    consented to others is marked as extra work."""
     require(scope, Permission.repair_orders_manage)
     order = await _order(session, scope, repair_order_id)
     _editable(order)
@@ -269,10 +271,14 @@ async def add_line(
     station = await session.get(Station, order.station_id)
     assert station is not None
     today = await network_today(session, scope.network_id)
+    source: UUID | None
     if kind == LineKind.LABOUR:
         quantity, unit_price, source = await _labour_price(session, station, labour_operation_id, quantity, today)
-    else:
+    elif kind == LineKind.PART:
         quantity, unit_price, source = await _part_price(session, scope, station, part_id, quantity, today)
+    else:
+        invoice = _check_invoice(invoice)
+        quantity, unit_price, source = quantity or Decimal("1.00"), invoice.unit_price, None
     if order.comeback_of is not None and service_type == ServiceType.PAID:
         unit_price = Decimal("0.00")  # rework within the repair-quality guarantee is free to the customer
     lines = await _lines(session, order)
@@ -293,12 +299,47 @@ async def add_line(
         consent=Consent.PENDING,
         added_after_consent=any(existing.consent == Consent.CONSENTED for existing in lines),
         concern=concern.strip(),
+        description=invoice.description.strip() if invoice and kind not in rules.PRICED_BY_POLICY else "",
+        reference=invoice.reference.strip() if invoice and kind not in rules.PRICED_BY_POLICY else "",
     )
     session.add(line)
     await session.flush()
     after = {"position": line.position, "kind": kind, "service_type": service_type, "amount": str(line.amount)}
     await journal.record(session, scope, entity="repair_order", entity_id=order.id, action="line_quoted", after=after)
     return line
+
+
+MAX_INVOICE = Decimal("9999999.99")  # a line's unit price: numeric(12, 2), and then some sense
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """What sublet work or another cost is charged at: its description, the invoice's number and price."""
+
+    description: str
+    unit_price: Decimal
+    reference: str = ""
+
+
+def _check_invoice(invoice: Invoice | None) -> Invoice:
+    problems: dict[str, str] = {}
+    if invoice is None or not invoice.description.strip() or len(invoice.description) > 300:
+        problems["description"] = "what the sublet work or cost is, 1 to 300 characters"
+    if invoice is None:
+        problems["unit_price"] = "the invoiced amount"
+    else:
+        try:
+            check_money(invoice.unit_price, "unit_price")
+            if not 0 < invoice.unit_price <= MAX_INVOICE:
+                problems["unit_price"] = f"above 0.00, at most {MAX_INVOICE:,}"
+        except ValidationFailed as exc:
+            problems.update(exc.fields)
+        if len(invoice.reference) > 100:
+            problems["reference"] = "at most 100 characters"
+    if problems:
+        raise ValidationFailed("sublet work and other costs are charged at their invoice", fields=problems)
+    assert invoice is not None
+    return invoice
 
 
 async def _labour_price(
@@ -442,8 +483,10 @@ async def complete(session: AsyncSession, scope: Scope, *, repair_order_id: UUID
     pending = [str(line.position) for line in lines if line.consent == Consent.PENDING]
     if pending:
         raise Conflict(f"line(s) {', '.join(pending)} still wait for the customer's answer")
-    unworked = [
-        str(line.position) for line in lines if line.consent == Consent.CONSENTED and line.technician_id is None
+    unworked = [  # sublet work and other costs are not the station's technicians' work
+        str(line.position)
+        for line in lines
+        if line.consent == Consent.CONSENTED and line.technician_id is None and line.kind in rules.PRICED_BY_POLICY
     ]
     if unworked:
         raise Conflict(f"line(s) {', '.join(unworked)} have no technician")
