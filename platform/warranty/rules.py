@@ -202,6 +202,7 @@ class ClaimFacts:
     first_maintenances: int = 0  # the vehicle's other first-maintenance claims, at any station
     claim_rate: ClaimRate | None = None  # the station's this month, as the daily job last computed it
     fitted: Fitting | None = None  # when the vehicle last had the causal part fitted, at any station
+    standing_allows: bool = True  # the station's standing lets the rules approve its clean claims
 
     @property
     def total(self) -> Decimal:

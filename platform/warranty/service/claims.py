@@ -32,10 +32,9 @@ from dealernet.policy.service.prices import price_as_of
 from dealernet.tenants.models import Network, Station
 from dealernet.tenants.service.directory import network_today
 from dealernet.warranty import rules
-from dealernet.warranty.models import Claim, ClaimAdjudication, ClaimLine, ClaimPreauthorisation
+from dealernet.warranty.models import Claim, ClaimAdjudication, ClaimLine
 from dealernet.warranty.rules import ClaimDecision, ClaimStatus, ClaimType, ReasonCode
 from dealernet.warranty.service import part_returns
-from dealernet.warranty.service.preauthorisations import approved_for
 from dealernet.workshop.models import RepairOrder, RepairOrderLine, Vehicle
 from dealernet.workshop.rules import Consent, RepairOrderStatus, add_months
 from dealernet.workshop.service.repair_orders import next_in_station_series
@@ -44,9 +43,15 @@ from dealernet.workshop.service.vehicles import field_actions
 _CROSS_STATION_FACTS = text(
     """
     SELECT f.duplicates, f.odometer_before, f.first_maintenances, f.fitted_at, f.fitted_km,
-           r.rate, r.network_rate, r.claims, r.spiking, r.computed_at
+           r.rate, r.network_rate, r.claims, r.spiking, r.computed_at,
+           a.approval_number, a.approved_amount AS preauthorised_amount, a.valid_until AS preauthorised_until
     FROM claim_cross_station_facts(:v, :p, :since, :until, :claim, :at, :order) f
     LEFT JOIN station_claim_rates r ON r.station_id = :station AND r.month = :month
+    LEFT JOIN LATERAL (  -- the order's latest approved pre-authorisation (the station's own)
+      SELECT approval_number, approved_amount, valid_until FROM claim_preauthorisations
+      WHERE station_id = :station AND repair_order_id = :order AND status = 'approved'
+      ORDER BY decided_at DESC LIMIT 1
+    ) a ON true
     """
 )
 CLAIMABLE = frozenset({RepairOrderStatus.COMPLETED, RepairOrderStatus.SETTLED, RepairOrderStatus.HANDED_OVER})
@@ -215,8 +220,7 @@ async def submit_claim(session: AsyncSession, scope: Scope, *, claim_id: UUID, n
     claim.status, claim.submitted_at, claim.submitted_by = ClaimStatus.SUBMITTED, now, scope.actor_id
     claim.decided_at = claim.decided_by = None
     claim.decision_reason, claim.decision_note, claim.version = "", "", claim.version + 1
-    station = await session.get(Station, claim.station_id)
-    if rules.may_auto_approve(flags, claim.claimed_amount, facts.rules, standing_allows=standing_allows(station)):
+    if rules.may_auto_approve(flags, claim.claimed_amount, facts.rules, standing_allows=facts.standing_allows):
         await approve_in_full(session, claim, now, reason="auto")
     await session.flush()
     after = {"status": claim.status, "adjudication": str(adjudication.id), "flags": [f.code for f in flags]}
@@ -273,6 +277,8 @@ async def claim_rules_for(session: AsyncSession, station: Station, on: date) -> 
 
 
 async def _titles(session: AsyncSession, ids: Sequence[UUID]) -> dict[UUID, str]:
+    if not ids:
+        return {}
     rows = await session.execute(
         select(Publication.id, Publication.title, Publication.effective_on).where(Publication.id.in_(ids))
     )
@@ -285,14 +291,24 @@ async def adjudicate(
     """Judge the claim as of its repair date at its station: gather the facts (the versions in force that day
     and delivered to the station, the cross-station facts through their reviewed functions), run the checks,
     and keep the judgement with the versions it used."""
-    station = await session.get(Station, claim.station_id)
-    order = await session.get(RepairOrder, (claim.station_id, claim.repair_order_id))
-    vehicle = await session.get(Vehicle, claim.vehicle_id)
-    if station is None or order is None or vehicle is None:  # the foreign keys hold them: never
+    # The station, the order, the vehicle and the network's zone in one statement (they are the claim's keys).
+    found = (
+        await session.execute(
+            select(Station, RepairOrder, Vehicle, Network.time_zone)
+            .join(Network, Network.id == Station.network_id)
+            .join(RepairOrder, (RepairOrder.station_id == Station.id) & (RepairOrder.id == claim.repair_order_id))
+            .join(Vehicle, Vehicle.id == claim.vehicle_id)
+            .where(Station.id == claim.station_id)
+        )
+    ).first()
+    if found is None:  # the foreign keys hold them: never
         raise NotFound("the claim's station, repair order or vehicle is gone")
-    on, zone = claim.repair_date, await zone_of(session, claim.network_id)
+    station, order, vehicle, zone_name = found
+    on, zone = claim.repair_date, ZoneInfo(zone_name or "UTC")
     lines = await _lines(session, claim)
-    part = await session.get(Part, claim.causal_part_id) if claim.causal_part_id else None
+    wanted = {claim.causal_part_id, *(line.part_id for line in lines)} - {None}
+    parts = {p.id: p for p in await session.scalars(select(Part).where(Part.id.in_(wanted)))} if wanted else {}
+    part = parts.get(claim.causal_part_id) if claim.causal_part_id else None
     operations = {
         o.id: o
         for o in await session.scalars(
@@ -310,9 +326,7 @@ async def adjudicate(
         for line in lines
         if line.kind == "part" and line.part_id is not None
     }
-    part_numbers: dict[UUID | None, str] = dict(
-        (await session.execute(select(Part.id, Part.part_number).where(Part.id.in_([x.part_id for x in lines])))).all()
-    )
+    part_numbers: dict[UUID | None, str] = {pid: p.part_number for pid, p in parts.items()}
     versions_used = [v.publication_id for v in (rate, coverage, *prices.values()) if v is not None]
     titles = await _titles(session, versions_used)  # every version's name, in one statement
     priced: list[rules.LineFacts] = []
@@ -413,7 +427,7 @@ async def adjudicate(
         if cross.fitted_at is None
         else rules.Fitting(cross.fitted_at.astimezone(zone).date(), cross.fitted_km),
         comeback=order.comeback_of is not None,
-        preauthorisation=_preauthorised(await approved_for(session, claim.station_id, order.id)),
+        preauthorisation=_preauthorised(cross.approval_number, cross.preauthorised_amount, cross.preauthorised_until),
         vehicle=f"{vehicle.model}, VIN {vehicle.vin}",
         field_actions=await _field_actions(session, scope, claim, vehicle),
     )
@@ -463,10 +477,10 @@ async def _field_actions(session: AsyncSession, scope: Scope, claim: Claim, vehi
     return tuple(action.number for action in found)
 
 
-def _preauthorised(row: ClaimPreauthorisation | None) -> rules.Preauthorised | None:
-    if row is None or row.approved_amount is None or row.valid_until is None:
+def _preauthorised(number: str | None, amount: Decimal | None, until: date | None) -> rules.Preauthorised | None:
+    if number is None or amount is None or until is None:
         return None
-    return rules.Preauthorised(row.approval_number, row.approved_amount, row.valid_until)
+    return rules.Preauthorised(number, amount, until)
 
 
 # --- HQ's decisions ----------------------------------------------------------------------------------------

@@ -122,20 +122,6 @@ async def decide_preauthorisation(
     return row
 
 
-async def approved_for(session: AsyncSession, station_id: UUID, repair_order_id: UUID) -> ClaimPreauthorisation | None:
-    """The latest approved pre-authorisation of a repair order, if any."""
-    return await session.scalar(
-        select(ClaimPreauthorisation)
-        .where(
-            ClaimPreauthorisation.station_id == station_id,
-            ClaimPreauthorisation.repair_order_id == repair_order_id,
-            ClaimPreauthorisation.status == PreauthorisationStatus.APPROVED,
-        )
-        .order_by(ClaimPreauthorisation.decided_at.desc())
-        .limit(1)
-    )
-
-
 async def preauthorisations_by_id(
     session: AsyncSession, scope: Scope, ids: Sequence[UUID]
 ) -> dict[UUID, ClaimPreauthorisation]:
