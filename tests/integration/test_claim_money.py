@@ -1,6 +1,7 @@
 """Money stays exact through a claim's decisions (issue 16): for any lines, any goodwill share and any
 partial approval or rejection, the claim's amounts are its lines' sums to the cent as PostgreSQL stores them,
-and the settlement pays exactly the approved amount — drift 0.00. A property test over the service and the database."""
+and the settlement pays exactly the approved amount less any chargeback — drift 0.00. A property test over
+the service and the database."""
 
 from __future__ import annotations
 
@@ -9,16 +10,16 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core.access import Role, permissions_of
 from dealernet.core.db import new_id
 from dealernet.core.scope import DbRole, Scope
-from dealernet.policy.models import LabourOperation
-from dealernet.warranty.models import Claim, ClaimLine
+from dealernet.policy.models import LabourOperation, Part
+from dealernet.warranty.models import Claim, ClaimLine, PartReturn
 from dealernet.warranty.rules import CENT, ClaimDecision, ReasonCode, goodwill_amount
-from dealernet.warranty.service import claims, settlements
+from dealernet.warranty.service import claims, part_returns, settlements
 from dealernet.workshop.demo import demo_vin
 from dealernet.workshop.models import Customer, RepairOrder, RepairOrderLine, Vehicle
 from tests.conftest import Scoped, Tenants
@@ -79,12 +80,17 @@ async def _claim_with(seed: AsyncSession, t: Tenants, amounts: list[Decimal], pe
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(lines=LINES, goodwill=st.sampled_from([None, Decimal("50.00"), Decimal("33.33")]), reject=st.booleans())
+@given(lines=LINES, goodwill=st.sampled_from([None, Decimal("50.00"), Decimal("33.33")]), reject=st.booleans(),
+       charge_back=st.booleans())  # fmt: skip
 async def test_a_claim_s_amounts_are_its_lines_sums_after_any_decision(
     scoped: Scoped, seed: AsyncSession, tenants: Tenants, lines: list[tuple[Decimal, int]], goodwill: Decimal | None,
-    reject: bool,
+    reject: bool, charge_back: bool,
 ) -> None:  # fmt: skip
     claim = await _claim_with(seed, tenants, [amount for amount, _ in lines], goodwill)
+    part = Part(id=new_id(), network_id=tenants.network_x, part_number=f"M-{new_id().hex[-8:]}", name_zh="件",
+                name_en="part", component_group="G")  # fmt: skip
+    seed.add(part)
+    await seed.flush()
     role = Role.HQ_WARRANTY_AUDITOR
     auditor = Scope(
         db_role=DbRole.oem, network_id=tenants.network_x, actor_id=new_id(), role=role, permissions=permissions_of(role)
@@ -113,13 +119,29 @@ async def test_a_claim_s_amounts_are_its_lines_sums_after_any_decision(
         assert approved == lines_approved
         assert Decimal("0.00") <= approved <= claimed
         assert (approved == Decimal("0.00")) if reject else True
-        # The settlement pays exactly what was approved, line by line, and its statement adds up.
+        # The first line's part came back the station's liability: its approved amount is charged back.
+        charged = Decimal("0.00")
+        first = await session.scalar(select(ClaimLine).where(ClaimLine.claim_id == claim.id, ClaimLine.position == 1))
+        assert first is not None
+        if charge_back and first.approved_amount:
+            returned = PartReturn(station_id=claim.station_id, id=new_id(), network_id=claim.network_id,
+                                  claim_id=claim.id, claim_line_id=first.id, part_id=part.id,
+                                  tag_number=f"T-{first.id.hex[-12:]}",
+                                  due_on=network_today(), send_to="HQ", status="inspected", verdict="station_fault",
+                                  carrier="SF", shipped_at=datetime.now(UTC))  # fmt: skip
+            session.add(returned)
+            await session.flush()
+            charged = (
+                await part_returns.charge_back(session, auditor, returned, reason="station_fault", note="n")
+            ).amount
+        # The settlement pays exactly what was approved less what was charged back, and its statement adds up.
         today = network_today()
         made = await settlements.run_settlement(session, auditor, period_start=today.replace(day=1), period_end=today)
-        assert sum((s.total for s in made), Decimal("0.00")) == approved
+        assert sum((s.total for s in made), Decimal("0.00")) == approved - charged
         for statement in made:
             total = await session.scalar(
                 text("SELECT sum(amount) FROM settlement_lines WHERE settlement_id = :s"), {"s": statement.id}
             )
-            assert total == statement.total == statement.claims_amount + statement.adjustments_amount
+            assert total == statement.total == statement.claims_amount + statement.adjustments_amount - charged
+            assert statement.chargebacks_amount == charged
         await session.rollback()
