@@ -87,7 +87,7 @@ async def test_a_claim_s_amounts_are_its_lines_sums_after_any_decision(
     reject: bool, charge_back: bool,
 ) -> None:  # fmt: skip
     claim = await _claim_with(seed, tenants, [amount for amount, _ in lines], goodwill)
-    part = Part(id=new_id(), network_id=tenants.network_x, part_number=f"M-{new_id().hex[-8:]}", name_zh="件",
+    part = Part(id=new_id(), network_id=tenants.network_x, part_number=f"M-{new_id().hex[-8:].upper()}", name_zh="件",
                 name_en="part", component_group="G")  # fmt: skip
     seed.add(part)
     await seed.flush()
