@@ -9,14 +9,15 @@ import strawberry
 from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 
 from dealernet.audit.schema import AuditQuery
@@ -60,6 +61,9 @@ from dealernet.workshop.schema.vehicles import VehiclesMutation, VehiclesQuery
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2_000
+# The depth and alias limits as validation rules made once: the rules are part of the validation cache's key,
+# so strawberry's limiter extensions — which make new rule classes for each request — kept it from ever hitting.
+LIMIT_RULES = (depth_rule(MAX_DEPTH, None), aliases_rule(MAX_ALIASES))
 
 
 @strawberry.type
@@ -157,8 +161,7 @@ def build_schema(*, production: bool) -> Schema:
         lambda: ErrorCodes(suggestions=not production),
         lambda: ParserCache(maxsize=1_000),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(list(LIMIT_RULES)),
         QueryLimits,
         lambda: ValidationCache(maxsize=1_000),
     ]

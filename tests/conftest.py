@@ -86,6 +86,7 @@ def settings() -> Settings:
         update={
             "database": name if name.endswith("_test") else f"{name}_test",
             "signing_key": secrets.token_urlsafe(48),
+            "tune_gc": False,  # the suite's process is not a server: its heap is not frozen
             # Uploaded files go to a directory of the run's own (the default store, a local directory).
             "storage_url": Path(tempfile.mkdtemp(prefix="dealernet-files-")).as_uri(),
         }
