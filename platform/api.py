@@ -48,6 +48,7 @@ from dealernet.tenants.schema.partners import Partner, PartnersMutation, Partner
 from dealernet.tenants.schema.sign_in import SignInMutation, SignInQuery
 from dealernet.tenants.schema.station_clients import StationClientsMutation, StationClientsQuery
 from dealernet.warranty.schema.appeals import AppealsMutation
+from dealernet.warranty.schema.claim_rates import ClaimRatesQuery
 from dealernet.warranty.schema.claims import ClaimsMutation, ClaimsQuery
 from dealernet.warranty.schema.part_returns import PartReturnsMutation, PartReturnsQuery
 from dealernet.warranty.schema.preauthorisations import PreauthorisationsMutation, PreauthorisationsQuery
@@ -105,6 +106,7 @@ class Query(
     PartReturnsQuery,
     RecoveryQuery,
     SettlementsQuery,
+    ClaimRatesQuery,
     AuditQuery,
     NodeQuery,
 ):

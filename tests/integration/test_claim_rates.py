@@ -11,7 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dealernet.warranty import jobs
-from tests.conftest import Tenants
+from dealernet.warranty.service import claim_rates
+from tests.conftest import Scoped, Tenants
 from tests.factories import StationFactory, network_today, persist
 from tests.integration.test_claim_money import _claim_with
 
@@ -42,7 +43,7 @@ _ONE_CLAIM = text(
 
 
 async def test_a_station_claiming_far_above_its_network_is_spiking(
-    seed: AsyncSession, tenants: Tenants, sessionmaker: async_sessionmaker[AsyncSession]
+    seed: AsyncSession, tenants: Tenants, sessionmaker: async_sessionmaker[AsyncSession], scoped: Scoped
 ) -> None:
     quiet = StationFactory.build(network_id=tenants.network_x, code="QUIET-1")
     await persist(seed, quiet)
@@ -69,6 +70,17 @@ async def test_a_station_claiming_far_above_its_network_is_spiking(
     month = await seed.scalar(text("SELECT DISTINCT month FROM station_claim_rates WHERE network_id = :n"),
                               {"n": tenants.network_x})  # fmt: skip
     assert month == network_today().replace(day=1)
+
+    # HQ reads its network's, spiking first; a station its own.
+    async with scoped(tenants.hq_x.scope) as session:
+        rates = await claim_rates.claim_rates(session, tenants.hq_x.scope)
+        assert [(r.station_id, r.spiking) for r in rates] == [
+            (tenants.station_a, True), (tenants.station_b, False), (quiet.id, False)
+        ]  # fmt: skip
+    async with scoped(tenants.manager_b.scope) as session:
+        assert [r.station_id for r in await claim_rates.claim_rates(session, tenants.manager_b.scope)] == [
+            tenants.station_b
+        ]
 
     assert await jobs.compute_claim_rates(sessionmaker, min_claims=10) == 0  # too few claims to be a trend
     assert await seed.scalar(text("SELECT count(*) FROM station_claim_rates WHERE network_id = :n"),

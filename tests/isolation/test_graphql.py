@@ -2125,7 +2125,23 @@ async def case_record_recovery_payment(env: Env) -> None:
     assert await env.seed.scalar(text("SELECT status FROM recovery_statements")) == "acknowledged"
 
 
+async def case_station_claim_rates(env: Env) -> None:
+    month = network_today().replace(day=1)
+    for station, network in ((env.t.station_a, env.t.network_x), (env.t.station_c, env.t.network_y)):
+        await env.seed.execute(
+            text("INSERT INTO station_claim_rates (station_id, month, network_id, claims, repair_orders, rate, "
+                 "network_rate, spiking) VALUES (:s, :m, :n, 6, 6, 100, 10, true)"),
+            {"s": station, "m": month, "n": network},
+        )  # fmt: skip
+    query = "{ stationClaimRates { stationId spiking } }"
+    a, c = gid("Station", env.t.station_a), gid("Station", env.t.station_c)
+    for principal, expected in ((env.t.hq_x, [a]), (env.t.manager_a, [a]), (env.t.manager_b, []), (env.t.hq_y, [c])):
+        rows = (await graphql(env.client, query, principal))["data"]["stationClaimRates"]
+        assert [r["stationId"] for r in rows] == expected
+
+
 RECOVERY_CASES = {
+    "stationClaimRates": case_station_claim_rates,
     "recoveryClaims": case_recovery_claims,
     "recoveryAgreements": case_recovery_agreements,
     "makeRecoveryAgreement": case_make_recovery_agreement,

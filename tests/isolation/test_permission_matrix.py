@@ -140,6 +140,7 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "preauthorisations": ("{ preauthorisations(first: 1) { edges { node { id } } } }", {}),
     "recoveryClaims": ("{ recoveryClaims(first: 1) { edges { node { id } } } }", {}),
+    "stationClaimRates": ("{ stationClaimRates { stationId } }", {}),
     "recoveryAgreements": ("{ recoveryAgreements { id } }", {}),
     "makeRecoveryAgreement": (
         """mutation($o: ID!) { makeRecoveryAgreement(input: {partnerId: $o, componentGroup: "", partShare: "0",
