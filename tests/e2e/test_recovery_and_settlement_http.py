@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.relay import GlobalID
 
 from dealernet.core.access import Role
+from dealernet.core.mail import MemoryMailer
 from dealernet.warranty import jobs
-from tests.conftest import MakePrincipal, PartnerWorld, Principal, Scoped, Tenants, graphql
+from tests.conftest import Deliver, MakePrincipal, PartnerWorld, Principal, Scoped, Tenants, graphql
 from tests.e2e.test_claims_http import BOOK_IN, DECIDE, INSPECT, RAISE, SHIP, SUBMIT, completed_order
 from tests.e2e.test_repair_orders_http import VIN, call
 from tests.e2e.test_repair_orders_http import workshop as station_under_contract
@@ -93,6 +94,8 @@ async def test_from_repair_order_to_settlement_and_supplier_recovery(
     make_principal: MakePrincipal,
     partner_world: PartnerWorld,
     sessionmaker: async_sessionmaker[AsyncSession],
+    deliver: Deliver,
+    mailer: MemoryMailer,
 ) -> None:
     auditor = await make_principal(tenants.network_x, None, Role.HQ_WARRANTY_AUDITOR)  # seed writes first
     supplier = await make_principal(tenants.network_x, None, Role.PARTNER_USER, partner_id=partner_world.partner_p)
@@ -164,6 +167,8 @@ async def test_from_repair_order_to_settlement_and_supplier_recovery(
     assert [e["node"]["subject"] for e in told["data"]["notifications"]["edges"]] == [
         f"Recovery claim {recovery['number']}: 984.00 for a defective {recovery['partNumber']}"
     ]
+    await deliver()  # the network's mail job: the supplier's people hear of it by e-mail too, nobody else
+    assert [m.to for m in mailer.sent if m.subject.startswith("Recovery claim")] == [supplier.email]
 
     # The supplier accepts the part and the handling and disputes the labour; HQ adjusts it.
     labour_line, part_line, handling = (x["id"] for x in recovery["lines"])
