@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from dealernet.policy.rules import ClaimRules
-from dealernet.workshop.rules import add_months
+from dealernet.workshop.rules import PRICED_BY_POLICY, add_months
 
 CENT = Decimal("0.01")
 __all__ = ["ClaimRules"]  # the claim rules are the warranty policy's own (policy.rules); the checks read them
@@ -379,7 +379,7 @@ def check_prices(f: ClaimFacts) -> list[Flag]:
     """A unit price other than the one in force on the repair date (or none in force)."""
     flags: list[Flag] = []
     for line in f.lines:
-        if line.kind not in POLICY_PRICED:
+        if line.kind not in PRICED_BY_POLICY:
             continue  # sublet work and other costs are priced by their invoice
         what = f"operation {line.code}'s labour rate" if line.kind == "labour" else f"part {line.code}"
         if line.as_of_unit_price is None:
@@ -402,7 +402,6 @@ def check_prices(f: ClaimFacts) -> list[Flag]:
     return flags
 
 
-POLICY_PRICED = ("labour", "part")
 _INVOICED = {"sublet": "sublet work (外协)", "other": "another cost (其他费用)"}
 
 

@@ -258,9 +258,11 @@ async def test_from_repair_order_to_settlement_and_supplier_recovery(
     settled = await call(client, auditor, PAY_RECOVERY, "recordRecoveryPayment", i={"id": stated[0]["id"],
                          "paidOn": today.isoformat(), "reference": "SUP-P-1"})  # fmt: skip
     assert settled["recoveryStatement"]["status"] == "PAID"
+    journal = "query($id: ID!) { journal(first: 30, entityId: $id) { edges { node { action } } } }"
+    stated_log = (await graphql(client, journal, tenants.hq_x, id=stated[0]["id"]))["data"]["journal"]["edges"]
+    assert [e["node"]["action"] for e in stated_log] == ["paid", "acknowledged", "published"]  # the supplier's too
 
     # The claim's timeline tells the whole story.
-    journal = "query($id: ID!) { journal(first: 30, entityId: $id) { edges { node { action } } } }"
     actions = [e["node"]["action"] for e in (await graphql(client, journal, tenants.hq_x, id=one["id"]))["data"][
         "journal"]["edges"]]  # fmt: skip
     assert actions[:4] == ["recovery_claimed", "part_inspected", "part_received", "part_shipped"]

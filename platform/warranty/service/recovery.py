@@ -190,19 +190,13 @@ async def recover(session: AsyncSession, scope: Scope, part_return: PartReturn) 
 async def _basis(session: AsyncSession, claim: Claim, part_return: PartReturn) -> list[rules.RecoveryBasis]:
     """The claim's lines a recovery may take a share of: the returned part's, and labour no other recovery
     of this claim took already."""
-    taken = set(
-        await session.scalars(
-            select(RecoveryClaimLine.claim_line_id).where(
-                RecoveryClaimLine.station_id == claim.station_id,
-                RecoveryClaimLine.claim_line_id.in_(
-                    select(ClaimLine.id).where(ClaimLine.station_id == claim.station_id, ClaimLine.claim_id == claim.id)
-                ),
-            )
-        )
+    recovered = select(RecoveryClaimLine.claim_line_id).where(
+        RecoveryClaimLine.station_id == ClaimLine.station_id, RecoveryClaimLine.claim_line_id == ClaimLine.id
     )
     lines = await session.scalars(
         select(ClaimLine)
-        .where(ClaimLine.station_id == claim.station_id, ClaimLine.claim_id == claim.id)
+        .where(ClaimLine.station_id == claim.station_id, ClaimLine.claim_id == claim.id, ~recovered.exists())
+        .where((ClaimLine.kind == "labour") | (ClaimLine.id == part_return.claim_line_id))
         .order_by(ClaimLine.position)
     )
     return [
@@ -213,7 +207,6 @@ async def _basis(session: AsyncSession, claim: Claim, part_return: PartReturn) -
             returned=line.id == part_return.claim_line_id,
         )
         for line in lines
-        if line.id not in taken and (line.kind == "labour" or line.id == part_return.claim_line_id)
     ]
 
 

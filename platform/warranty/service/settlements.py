@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 from uuid import UUID
 
 import structlog
-from sqlalchemy import ColumnElement, select, text, tuple_
+from sqlalchemy import ColumnElement, Select, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import journal
@@ -233,33 +234,42 @@ async def run_recovery_statements(
 
 
 # --- Acknowledgement and payment --------------------------------------------------------------------------
+# A station's settlement and a supplier's recovery statement live the same life: published, acknowledged by
+# their addressee, paid. One pair of steps serves both; the public functions say who may take them.
+
+StatementRow = TypeVar("StatementRow", Settlement, RecoveryStatement)
+_ENTITY = {Settlement: ("settlement", "settlement"), RecoveryStatement: ("recovery_statement", "recovery statement")}
 
 
-async def _settlement_for_update(session: AsyncSession, settlement_id: UUID) -> Settlement:
-    row = await session.scalar(select(Settlement).where(Settlement.id == settlement_id).with_for_update())
+async def _for_update(session: AsyncSession, model: type[StatementRow], statement_id: UUID) -> StatementRow:
+    row = await session.scalar(select(model).where(model.id == statement_id).with_for_update())
     if row is None:
-        raise NotFound("no such settlement", fields={"settlement_id": "not found"})
+        raise NotFound(f"no such {_ENTITY[model][1]}", fields={"id": "not found"})
     return row
 
 
-async def acknowledge(session: AsyncSession, scope: Scope, *, settlement_id: UUID) -> Settlement:
-    """The station confirms its statement (once)."""
-    require(scope, Permission.settlements_acknowledge)
-    require_station(scope, "a statement is acknowledged by its station")
-    row = await _settlement_for_update(session, settlement_id)
+async def _acknowledge(
+    session: AsyncSession, scope: Scope, model: type[StatementRow], statement_id: UUID
+) -> StatementRow:
+    row = await _for_update(session, model, statement_id)
+    entity, name = _ENTITY[model]
     if row.status != StatementStatus.PUBLISHED:
-        raise Conflict(f"settlement {row.number} is {row.status} already")
+        raise Conflict(f"{name} {row.number} is {row.status} already")
     row.status, row.acknowledged_by, row.acknowledged_at = (
         StatementStatus.ACKNOWLEDGED,
         scope.actor_id,
         datetime.now(UTC),
     )
     await session.flush()
-    await journal.record(session, scope, entity="settlement", entity_id=row.id, action="acknowledged")
+    await journal.record(session, scope, entity=entity, entity_id=row.id, action="acknowledged")
     return row
 
 
-def _check_payment(paid_on: date, reference: str, today: date) -> None:
+async def _pay(
+    session: AsyncSession, scope: Scope, model: type[StatementRow], statement_id: UUID, paid_on: date, reference: str
+) -> StatementRow:
+    assert scope.network_id is not None  # HQ of a network
+    today = await network_today(session, scope.network_id)
     problems: dict[str, str] = {}
     if paid_on > today or paid_on < today - timedelta(days=366):
         problems["paid_on"] = f"a day of the last year, not after today ({today})"
@@ -267,6 +277,27 @@ def _check_payment(paid_on: date, reference: str, today: date) -> None:
         problems["reference"] = f"the bank's reference, 1 to {MAX_REFERENCE} characters"
     if problems:
         raise ValidationFailed("the payment is not complete", fields=problems)
+    row = await _for_update(session, model, statement_id)
+    entity, name = _ENTITY[model]
+    if row.status != StatementStatus.ACKNOWLEDGED:
+        raise Conflict(f"{name} {row.number} is {row.status}: an acknowledged statement is paid")
+    row.status, row.paid_on, row.payment_reference, row.paid_by = (
+        StatementStatus.PAID,
+        paid_on,
+        reference.strip(),
+        scope.actor_id,
+    )
+    await session.flush()
+    after = {"paid_on": paid_on.isoformat(), "reference": row.payment_reference}
+    await journal.record(session, scope, entity=entity, entity_id=row.id, action="paid", after=after)
+    return row
+
+
+async def acknowledge(session: AsyncSession, scope: Scope, *, settlement_id: UUID) -> Settlement:
+    """The station confirms its statement (once)."""
+    require(scope, Permission.settlements_acknowledge)
+    require_station(scope, "a statement is acknowledged by its station")
+    return await _acknowledge(session, scope, Settlement, settlement_id)
 
 
 async def record_payment(
@@ -274,28 +305,7 @@ async def record_payment(
 ) -> Settlement:
     """HQ paid an acknowledged statement: the day and the bank's reference."""
     require(scope, Permission.settlements_run)
-    assert scope.network_id is not None
-    _check_payment(paid_on, reference, await network_today(session, scope.network_id))
-    row = await _settlement_for_update(session, settlement_id)
-    if row.status != StatementStatus.ACKNOWLEDGED:
-        raise Conflict(f"settlement {row.number} is {row.status}: an acknowledged statement is paid")
-    row.status, row.paid_on, row.payment_reference, row.paid_by = (
-        StatementStatus.PAID,
-        paid_on,
-        reference.strip(),
-        scope.actor_id,
-    )
-    await session.flush()
-    after = {"paid_on": paid_on.isoformat(), "reference": row.payment_reference, "total": str(row.total)}
-    await journal.record(session, scope, entity="settlement", entity_id=row.id, action="paid", after=after)
-    return row
-
-
-async def _statement_for_update(session: AsyncSession, statement_id: UUID) -> RecoveryStatement:
-    row = await session.scalar(select(RecoveryStatement).where(RecoveryStatement.id == statement_id).with_for_update())
-    if row is None:
-        raise NotFound("no such recovery statement", fields={"statement_id": "not found"})
-    return row
+    return await _pay(session, scope, Settlement, settlement_id, paid_on, reference)
 
 
 async def acknowledge_recovery_statement(
@@ -303,16 +313,7 @@ async def acknowledge_recovery_statement(
 ) -> RecoveryStatement:
     """The supplier confirms its recovery statement (once)."""
     require(scope, Permission.recovery_respond)
-    row = await _statement_for_update(session, statement_id)
-    if row.status != StatementStatus.PUBLISHED:
-        raise Conflict(f"recovery statement {row.number} is {row.status} already")
-    row.status, row.acknowledged_by, row.acknowledged_at = (
-        StatementStatus.ACKNOWLEDGED,
-        scope.actor_id,
-        datetime.now(UTC),
-    )
-    await session.flush()
-    return row
+    return await _acknowledge(session, scope, RecoveryStatement, statement_id)
 
 
 async def record_recovery_payment(
@@ -320,21 +321,7 @@ async def record_recovery_payment(
 ) -> RecoveryStatement:
     """The supplier paid its acknowledged statement (HQ records it)."""
     require(scope, Permission.recovery_manage)
-    assert scope.network_id is not None
-    _check_payment(paid_on, reference, await network_today(session, scope.network_id))
-    row = await _statement_for_update(session, statement_id)
-    if row.status != StatementStatus.ACKNOWLEDGED:
-        raise Conflict(f"recovery statement {row.number} is {row.status}: an acknowledged statement is paid")
-    row.status, row.paid_on, row.payment_reference, row.paid_by = (
-        StatementStatus.PAID,
-        paid_on,
-        reference.strip(),
-        scope.actor_id,
-    )
-    await session.flush()
-    after = {"paid_on": paid_on.isoformat(), "reference": row.payment_reference, "amount": str(row.amount)}
-    await journal.record(session, scope, entity="recovery_statement", entity_id=row.id, action="paid", after=after)
-    return row
+    return await _pay(session, scope, RecoveryStatement, statement_id, paid_on, reference)
 
 
 # --- Reads -------------------------------------------------------------------------------------------------
@@ -356,20 +343,21 @@ async def lines_of(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> 
     return group_by(await session.scalars(query), ids, lambda row: row.settlement_id)
 
 
-async def list_settlements(
-    session: AsyncSession, scope: Scope, *, first: int, after: tuple[str, UUID] | None = None
-) -> list[Settlement]:
-    """Settlements, latest period first (a station its own, HQ its network's); first + 1 rows."""
-    require(scope, Permission.settlements_read)
+def _page(model: type[StatementRow], first: int, after: tuple[str, UUID] | None) -> Select[tuple[StatementRow]]:
+    """A page of statements, latest period first (RLS: the caller's own, or HQ its network's); first + 1 rows."""
     check_page_size(first)
     where: list[ColumnElement[bool]] = []
     if after is not None:
-        key = (date.fromisoformat(after[0]), after[1])
-        where.append(tuple_(Settlement.period_start, Settlement.id) < tuple_(*key))
-    query = (
-        select(Settlement).where(*where).order_by(Settlement.period_start.desc(), Settlement.id.desc()).limit(first + 1)
-    )
-    return list(await session.scalars(query))
+        where.append(tuple_(model.period_start, model.id) < tuple_(date.fromisoformat(after[0]), after[1]))
+    return select(model).where(*where).order_by(model.period_start.desc(), model.id.desc()).limit(first + 1)
+
+
+async def list_settlements(
+    session: AsyncSession, scope: Scope, *, first: int, after: tuple[str, UUID] | None = None
+) -> list[Settlement]:
+    """Settlements, latest period first: a station its own, HQ its network's."""
+    require(scope, Permission.settlements_read)
+    return list(await session.scalars(_page(Settlement, first, after)))
 
 
 async def recovery_statements_by_id(
@@ -383,20 +371,9 @@ async def recovery_statements_by_id(
 async def list_recovery_statements(
     session: AsyncSession, scope: Scope, *, first: int, after: tuple[str, UUID] | None = None
 ) -> list[RecoveryStatement]:
-    """Recovery statements, latest period first (HQ its network's, a supplier its own); first + 1 rows."""
+    """Recovery statements, latest period first: HQ its network's, a supplier its own."""
     require(scope, Permission.recovery_read)
-    check_page_size(first)
-    where: list[ColumnElement[bool]] = []
-    if after is not None:
-        key = (date.fromisoformat(after[0]), after[1])
-        where.append(tuple_(RecoveryStatement.period_start, RecoveryStatement.id) < tuple_(*key))
-    query = (
-        select(RecoveryStatement)
-        .where(*where)
-        .order_by(RecoveryStatement.period_start.desc(), RecoveryStatement.id.desc())
-        .limit(first + 1)
-    )
-    return list(await session.scalars(query))
+    return list(await session.scalars(_page(RecoveryStatement, first, after)))
 
 
 async def claims_on(session: AsyncSession, scope: Scope, ids: Sequence[UUID]) -> dict[UUID, list[RecoveryClaim]]:

@@ -12,8 +12,6 @@ from uuid import UUID
 
 from openpyxl import Workbook
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,11 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dealernet.core.access import Permission, require
 from dealernet.core.errors import NotFound
 from dealernet.core.scope import Scope
+from dealernet.network.service.papers import FONT  # the platform's Chinese CID font, registered there
 from dealernet.tenants.models import Network, Partner, Station
 from dealernet.warranty.models import RecoveryClaim, RecoveryStatement, Settlement, SettlementLine
 
-FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 LINES_PER_PAGE = 38
 
 

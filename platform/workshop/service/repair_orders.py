@@ -29,7 +29,7 @@ from dealernet.network.service.training import can_dispatch
 from dealernet.policy.models import LabourOperation, Part
 from dealernet.policy.rules import SERVICE_TYPES, RepairLevel, ServiceType
 from dealernet.policy.service.as_of import labour_rate_as_of
-from dealernet.policy.service.prices import check_money, price_as_of
+from dealernet.policy.service.prices import price_as_of
 from dealernet.tenants.models import Membership, Station
 from dealernet.tenants.service.directory import network_today
 from dealernet.workshop import rules
@@ -322,23 +322,16 @@ class Invoice:
 
 
 def _check_invoice(invoice: Invoice | None) -> Invoice:
+    price = invoice.unit_price if invoice else Decimal("NaN")
     problems: dict[str, str] = {}
     if invoice is None or not invoice.description.strip() or len(invoice.description) > 300:
         problems["description"] = "what the sublet work or cost is, 1 to 300 characters"
-    if invoice is None:
-        problems["unit_price"] = "the invoiced amount"
-    else:
-        try:
-            check_money(invoice.unit_price, "unit_price")
-            if not 0 < invoice.unit_price <= MAX_INVOICE:
-                problems["unit_price"] = f"above 0.00, at most {MAX_INVOICE:,}"
-        except ValidationFailed as exc:
-            problems.update(exc.fields)
-        if len(invoice.reference) > 100:
-            problems["reference"] = "at most 100 characters"
-    if problems:
+    if not (price.is_finite() and 0 < price <= MAX_INVOICE and price == price.quantize(Decimal("0.01"))):
+        problems["unit_price"] = f"the invoiced amount: above 0.00, at most {MAX_INVOICE:,}, two decimals"
+    if invoice is not None and len(invoice.reference) > 100:
+        problems["reference"] = "at most 100 characters"
+    if problems or invoice is None:
         raise ValidationFailed("sublet work and other costs are charged at their invoice", fields=problems)
-    assert invoice is not None
     return invoice
 
 
