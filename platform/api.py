@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, ValidationRule, specified_rules
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
@@ -21,9 +21,10 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.config import StrawberryConfig
 
 from dealernet.audit.schema import AuditQuery
+from dealernet.graphql.compiled import Planner
 from dealernet.graphql.context import Info
 from dealernet.graphql.errors import ErrorCodes, log_unexpected
-from dealernet.graphql.limits import QueryLimits
+from dealernet.graphql.limits import LiteralLimits, QueryLimits
 from dealernet.graphql.metrics import OperationMetrics
 from dealernet.graphql.permissions import IsAuthenticated
 from dealernet.graphql.relay import resolve_node
@@ -35,7 +36,7 @@ from dealernet.network.schema.profile import ProfileMutation, ProfileQuery
 from dealernet.network.schema.registration import RegistrationMutation
 from dealernet.network.schema.rubrics import RubricsMutation, RubricsQuery
 from dealernet.policy.schema.as_of import AsOfQuery
-from dealernet.policy.schema.catalogue import CatalogueMutation, CatalogueQuery
+from dealernet.policy.schema.catalogue import LIST_PRICE_ROWS, PART_ROWS, PARTS_PAGE, CatalogueMutation, CatalogueQuery
 from dealernet.policy.schema.imports import ImportsQuery
 from dealernet.policy.schema.labour import LabourMutation, LabourQuery
 from dealernet.policy.schema.prices import PricesMutation
@@ -49,7 +50,7 @@ from dealernet.tenants.schema.sign_in import SignInMutation, SignInQuery
 from dealernet.tenants.schema.station_clients import StationClientsMutation, StationClientsQuery
 from dealernet.warranty.schema.appeals import AppealsMutation
 from dealernet.warranty.schema.claim_rates import ClaimRatesQuery
-from dealernet.warranty.schema.claims import ClaimsMutation, ClaimsQuery
+from dealernet.warranty.schema.claims import CLAIM_LINE_ROWS, CLAIM_ROWS, CLAIMS_PAGE, ClaimsMutation, ClaimsQuery
 from dealernet.warranty.schema.part_returns import PartReturnsMutation, PartReturnsQuery
 from dealernet.warranty.schema.preauthorisations import PreauthorisationsMutation, PreauthorisationsQuery
 from dealernet.warranty.schema.recovery import RecoveryMutation, RecoveryQuery
@@ -171,3 +172,18 @@ def build_schema(*, production: bool) -> Schema:
         extensions.append(DisableIntrospection)
     config: Any = StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALARS)
     return Schema(query=Query, mutation=Mutation, types=[User, Partner], extensions=extensions, config=config)
+
+
+# The list pages compiled to one SQL statement each (graphql/compiled.py), and the types they are built of.
+COMPILED_PAGES = (PARTS_PAGE, CLAIMS_PAGE)
+COMPILED_ROWS = (PART_ROWS, LIST_PRICE_ROWS, CLAIM_ROWS, CLAIM_LINE_ROWS)
+
+
+def build_planner(schema: Schema) -> Planner:
+    return Planner(schema._schema, COMPILED_PAGES, COMPILED_ROWS)
+
+
+def validation_rules(*, production: bool) -> list[type[ValidationRule]]:
+    """The rules the schema's extensions validate with, for the compiled path's own validation."""
+    rules = [*specified_rules, *LIMIT_RULES, LiteralLimits]
+    return [*rules, NoSchemaIntrospectionCustomRule] if production else rules

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from strawberry.litestar import make_graphql_controller
 from strawberry.types import ExecutionResult
 
-from dealernet.api import build_schema
+from dealernet.api import MAX_TOKENS, build_planner, build_schema, validation_rules
 from dealernet.core.bootstrap import app_url, head_revision
 from dealernet.core.db import create_engine, make_sessionmaker
 from dealernet.core.embedded import resolve_servers
@@ -40,6 +40,7 @@ from dealernet.core.storage import Store, open_store
 from dealernet.graphql import persisted
 from dealernet.graphql.context import Context
 from dealernet.graphql.errors import coded_error
+from dealernet.graphql.fast_path import CompiledPages, compiled_pages_middleware
 from dealernet.network.http import (
     REGISTRATION_PAGE,
     add_visit_photo,
@@ -256,9 +257,9 @@ def _is_request_error(result: ExecutionResult) -> bool:
     return result.data is None and bool(errors) and all(not error.path for error in errors)
 
 
-def _graphql_controller(settings: Settings) -> type:
+def _graphql_controller(settings: Settings, schema: Any) -> type:
     base = make_graphql_controller(
-        build_schema(production=settings.is_production),
+        schema,
         path="/graphql",
         graphql_ide=None if settings.is_production else "graphiql",
         allow_queries_via_get=False,
@@ -338,6 +339,21 @@ def create_app(
         store=store or open_store(settings),
     )
 
+    schema = build_schema(production=settings.is_production)
+    compiled = (
+        CompiledPages(
+            schema._schema,
+            build_planner(schema),
+            validation_rules(production=settings.is_production),
+            max_tokens=MAX_TOKENS,
+            sessionmaker=lambda: runtime.sessionmaker,
+            authenticate=runtime.authenticate,
+            standing=runtime.with_standing,
+        )
+        if settings.compiled_pages
+        else None
+    )
+
     @asynccontextmanager
     async def connect(app: Litestar) -> AsyncIterator[None]:
         engine: AsyncEngine | None = None
@@ -366,7 +382,7 @@ def create_app(
 
     return Litestar(
         route_handlers=[
-            _graphql_controller(settings),
+            _graphql_controller(settings, schema),
             token_endpoint,
             upload_import,
             upload_attachment,
@@ -391,7 +407,7 @@ def create_app(
             ready,
             Metrics,
         ],
-        middleware=[request_id_middleware, prometheus.middleware],
+        middleware=[request_id_middleware, prometheus.middleware, compiled_pages_middleware(lambda: compiled)],
         before_send=[security_headers(https=settings.base_url.startswith("https://"))],
         lifespan=[connect],
         state=State({"runtime": runtime}),

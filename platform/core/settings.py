@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # A server process freezes its start-up heap and collects its youngest generation less often (app.tune_gc);
     # off for processes that host the app among other work (the test suite).
     tune_gc: bool = True
+    # The list pages answered by one SQL statement building the JSON (graphql/compiled.py); off, the resolvers
+    # answer everything (the equivalence tests compare the two).
+    compiled_pages: bool = True
     # How long a running job's lock outlives its worker: a killed worker's job runs again this soon.
     job_lease_seconds: int = Field(default=30, ge=1, le=600)
     # Where uploaded files go: unset means a directory under data_dir; else file:///abs/dir or any

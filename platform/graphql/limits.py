@@ -138,24 +138,28 @@ class QueryLimits(AddValidationRules):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         variables = context.variables or {}
-        if variables and context.result is None:
-            errors = [
-                GraphQLError(f"{path} has more than {MAX_INPUT_LIST} items", extensions={"code": "VALIDATION"})
-                for path in _long_lists(variables, "variables")
-            ] + [
-                GraphQLError(f"{path}: {UNSTORABLE}", extensions={"code": "VALIDATION"})
-                for path in _unstorable_text(variables, "variables")
-            ]
-            operation = _operation(context.graphql_document, context.operation_name)
-            if operation is not None:
-                fragments = {
-                    d.name.value: d
-                    for d in context.graphql_document.definitions  # type: ignore[union-attr]
-                    if isinstance(d, FragmentDefinitionNode)
-                }
-                cost = _cost(operation.selection_set, fragments.get, variables, frozenset())
-                if cost > MAX_COST:
-                    errors.append(_over_budget(cost))
+        if variables and context.result is None and context.graphql_document is not None:
+            errors = variable_errors(context.graphql_document, context.operation_name, variables)
             if errors:
                 context.result = ExecutionResult(data=None, errors=errors)
         yield
+
+
+def variable_errors(
+    document: DocumentNode, operation_name: str | None, variables: dict[str, Any]
+) -> list[GraphQLError]:
+    """What the variables add to the limits: long lists, unstorable text, the cost with their `first` values."""
+    errors = [
+        GraphQLError(f"{path} has more than {MAX_INPUT_LIST} items", extensions={"code": "VALIDATION"})
+        for path in _long_lists(variables, "variables")
+    ] + [
+        GraphQLError(f"{path}: {UNSTORABLE}", extensions={"code": "VALIDATION"})
+        for path in _unstorable_text(variables, "variables")
+    ]
+    operation = _operation(document, operation_name)
+    if operation is not None:
+        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        cost = _cost(operation.selection_set, fragments.get, variables, frozenset())
+        if cost > MAX_COST:
+            errors.append(_over_budget(cost))
+    return errors

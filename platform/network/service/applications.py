@@ -19,7 +19,7 @@ from dealernet.core import journal
 from dealernet.core.access import Permission, require
 from dealernet.core.db import group_by, new_id
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
-from dealernet.core.paging import check_page_size
+from dealernet.core.paging import check_page_size, cursor_time
 from dealernet.core.scope import Scope
 from dealernet.network import rules
 from dealernet.network.models import Application, Assessment, StationDocument
@@ -374,9 +374,7 @@ async def list_applications(
     if region_id:
         where.append(Application.region_id == region_id)
     if after is not None:
-        where.append(
-            tuple_(Application.created_at, Application.id) > tuple_(datetime.fromisoformat(after[0]), after[1])
-        )
+        where.append(tuple_(Application.created_at, Application.id) > tuple_(cursor_time(after[0]), after[1]))
     stmt = select(Application).where(*where).order_by(Application.created_at, Application.id).limit(first + 1)
     return list(await session.scalars(stmt))
 

@@ -3,7 +3,7 @@ the service BOM (HQ keeps them; stations read; a supplier partner reads the part
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Annotated, Any
@@ -17,6 +17,7 @@ from strawberry.dataloader import DataLoader
 from dealernet.core.access import Permission
 from dealernet.core.errors import ValidationFailed
 from dealernet.core.scope import Scope
+from dealernet.graphql import compiled
 from dealernet.graphql.context import Context, Info, by_id_loader
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
@@ -225,6 +226,67 @@ def _decimal(value: str, field: str) -> Decimal:
 
 def _bom_line(line: catalogue.BomLine) -> ServiceBomLine:
     return ServiceBomLine(part=Part.from_row(line.part), quantity=str(line.quantity))
+
+
+# The parts page compiled to one statement (graphql/compiled.py): the SQL form of the fields it covers.
+LIST_PRICE_ROWS = compiled.Rows(
+    "ListPrice",
+    {
+        "currency": compiled.column("currency"),
+        "list_price": compiled.column("list_price"),
+        "region_id": compiled.gid_of("Region", "region_id"),
+        "valid_from": compiled.column("valid_from"),
+    },
+)
+PART_ROWS = compiled.Rows(
+    "Part",
+    {
+        "id": compiled.NODE_ID,
+        "part_number": compiled.column("part_number"),
+        "name_zh": compiled.column("name_zh"),
+        "name_en": compiled.column("name_en"),
+        "component_group": compiled.column("component_group"),
+        "unit": compiled.column("unit"),
+        # prices.list_prices_in_force, as one sub-select per part
+        "current_list_prices": compiled.Children(
+            "ListPrice",
+            "part_prices",
+            join="{r}.part_id = {p}.id AND {r}.in_force AND {r}.valid_from <= {today} "
+            "AND ({r}.valid_to IS NULL OR {r}.valid_to > {today})",
+            order="{r}.currency, {r}.region_id NULLS FIRST",
+        ),
+    },
+)
+
+
+def _part_terms(args: Mapping[str, Any], bind: compiled.Binder) -> list[str]:
+    """catalogue.list_parts's filters, as SQL."""
+    terms = []
+    group = args.get("componentGroup")
+    if group:
+        terms.append(f"{{r}}.component_group = {bind(group.strip().upper())}")
+    search = args.get("search")
+    if search and search.strip():
+        term = catalogue.like_escaped(search.strip())
+        contains = bind(f"%{term}%")
+        terms.append(
+            f"{{r}}.part_number LIKE {bind(term.upper())} || '%' OR {{r}}.name_zh ILIKE {contains} "
+            f"OR {{r}}.name_en ILIKE {contains}"
+        )
+    after = keyset_after(args.get("after"))
+    if after is not None:
+        terms.append(f"({{r}}.part_number, {{r}}.id) > ({bind(after[0])}::text, {bind(after[1])}::uuid)")
+    return terms
+
+
+PARTS_PAGE = compiled.Page(
+    "parts",
+    PART_ROWS,
+    table="parts",
+    order=("{r}.part_number", "{r}.id"),
+    cursor=("{r}.part_number", "{r}.id"),
+    where=_part_terms,
+)
 
 
 @strawberry.type

@@ -184,6 +184,11 @@ async def supersessions_of(
     return {row.old_part_id: row for row in rows}
 
 
+def like_escaped(text: str) -> str:
+    """Text matched literally by LIKE (its wildcards and escape character escaped)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 async def list_parts(
     session: AsyncSession,
     scope: Scope,
@@ -201,7 +206,7 @@ async def list_parts(
     if component_group:
         where.append(Part.component_group == component_group.strip().upper())
     if search and search.strip():
-        term = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        term = like_escaped(search.strip())
         where.append(
             or_(
                 Part.part_number.startswith(term.upper(), autoescape=False),

@@ -38,7 +38,7 @@ from dealernet.core import journal, outbox, storage
 from dealernet.core.access import Permission, require
 from dealernet.core.db import new_id
 from dealernet.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from dealernet.core.paging import check_page_size
+from dealernet.core.paging import check_page_size, cursor_time
 from dealernet.core.scope import Scope
 from dealernet.policy.models import Import, Publication
 from dealernet.policy.rules import ImportKind, ImportMode, ImportStatus, PublicationStatus
@@ -689,5 +689,5 @@ async def list_imports(
     check_page_size(first)
     stmt = select(Import).order_by(Import.created_at.desc(), Import.id.desc()).limit(first + 1)
     if after is not None:
-        stmt = stmt.where(tuple_(Import.created_at, Import.id) < tuple_(datetime.fromisoformat(after[0]), after[1]))
+        stmt = stmt.where(tuple_(Import.created_at, Import.id) < tuple_(cursor_time(after[0]), after[1]))
     return list(await session.scalars(stmt))

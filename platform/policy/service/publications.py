@@ -24,7 +24,7 @@ from dealernet.core import journal, outbox
 from dealernet.core.access import Permission, require
 from dealernet.core.db import group_by, new_id
 from dealernet.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from dealernet.core.paging import check_page_size
+from dealernet.core.paging import check_page_size, cursor_date
 from dealernet.core.scope import DbRole, Scope
 from dealernet.policy.models import Publication, PublicationDelivery
 from dealernet.policy.rules import PublicationKind, PublicationStatus
@@ -390,9 +390,7 @@ async def list_publications(
             | (literal(where.region_id, Uuid) == any_(Publication.target_region_ids))
         )
     if after is not None:
-        conditions.append(
-            tuple_(Publication.effective_on, Publication.id) > tuple_(date.fromisoformat(after[0]), after[1])
-        )
+        conditions.append(tuple_(Publication.effective_on, Publication.id) > tuple_(cursor_date(after[0]), after[1]))
     stmt = select(Publication).where(*conditions).order_by(Publication.effective_on, Publication.id).limit(first + 1)
     return list(await session.scalars(stmt))
 

@@ -3,7 +3,7 @@ adjudication shows its flags and the policy versions it used; HQ decides from it
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -16,7 +16,9 @@ from strawberry.scalars import JSON
 
 from dealernet.core.access import Permission
 from dealernet.core.ids import IdReader
+from dealernet.core.paging import cursor_time
 from dealernet.core.scope import Scope
+from dealernet.graphql import compiled
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.enums import expose
 from dealernet.graphql.payloads import ConflictError, ForbiddenError, NotFoundError, ValidationError, attempt
@@ -397,6 +399,82 @@ def success(row: models.Claim) -> ClaimSuccess:
 
 def _key(row: models.Claim) -> tuple[str, UUID]:
     return (row.created_at.isoformat(), row.id)
+
+
+# The claims page compiled to one statement (graphql/compiled.py): the SQL form of the fields it covers.
+CLAIM_LINE_ROWS = compiled.Rows(
+    "ClaimLine",
+    {
+        "id": compiled.gid_of("ClaimLine", "id"),
+        "position": compiled.column("position"),
+        "repair_order_line_id": compiled.gid_of("RepairOrderLine", "repair_order_line_id"),
+        "kind": compiled.column("kind"),
+        "description": compiled.column("description"),
+        "labour_operation_id": compiled.gid_of("LabourOperation", "labour_operation_id"),
+        "part_id": compiled.gid_of("Part", "part_id"),
+        "quantity": compiled.column("quantity"),
+        "unit_price": compiled.column("unit_price"),
+        "amount": compiled.column("amount"),
+        "approved_amount": compiled.column("approved_amount"),
+        "adjustment_reason": compiled.column("adjustment_reason"),
+    },
+)
+CLAIM_ROWS = compiled.Rows(
+    "Claim",
+    {
+        "id": compiled.NODE_ID,
+        "number": compiled.column("number"),
+        "station_id": compiled.gid_of("Station", "station_id"),
+        "repair_order_id": compiled.gid_of("RepairOrder", "repair_order_id"),
+        "vehicle_id": compiled.gid_of("Vehicle", "vehicle_id"),
+        "claim_type": compiled.column("claim_type"),
+        "status": compiled.column("status"),
+        "repair_date": compiled.column("repair_date"),
+        "odometer_km": compiled.column("odometer_km"),
+        "causal_part_id": compiled.gid_of("Part", "causal_part_id"),
+        "concern": compiled.column("concern"),
+        "cause": compiled.column("cause"),
+        "correction": compiled.column("correction"),
+        "goodwill_percent": compiled.column("goodwill_percent"),
+        "claimed_amount": compiled.column("claimed_amount"),
+        "approved_amount": compiled.column("approved_amount"),
+        "version": compiled.column("version"),
+        "submitted_at": compiled.column("submitted_at"),
+        "decided_at": compiled.column("decided_at"),
+        "decided_by_rules": compiled.expression("{r}.decision_reason = 'auto'"),
+        # '' and 'auto' are no reason code: the enum's CASE answers null for them, as from_row does
+        "decision_reason": compiled.column("decision_reason"),
+        "decision_note": compiled.column("decision_note"),
+        "lines": compiled.Children(
+            "ClaimLine",
+            "claim_lines",
+            join="{r}.claim_id = {p}.id AND {r}.station_id = {p}.station_id",
+            order="{r}.position",
+        ),
+    },
+)
+
+
+def _claim_terms(args: Mapping[str, Any], bind: compiled.Binder) -> list[str]:
+    """claims.list_claims's filters, as SQL."""
+    terms = []
+    if args.get("status"):
+        terms.append(f"{{r}}.status = ANY({bind([str(s) for s in args['status']])}::text[])")
+    after = keyset_after(args.get("after"))
+    if after is not None:
+        created = cursor_time(after[0])
+        terms.append(f"({{r}}.created_at, {{r}}.id) < ({bind(created)}::timestamptz, {bind(after[1])}::uuid)")
+    return terms
+
+
+CLAIMS_PAGE = compiled.Page(
+    "claims",
+    CLAIM_ROWS,
+    table="claims",
+    order=("{r}.created_at DESC", "{r}.id DESC"),
+    cursor=(compiled.iso_datetime("{r}.created_at"), "{r}.id"),
+    where=_claim_terms,
+)
 
 
 @strawberry.type

@@ -23,7 +23,7 @@ from dealernet.core import journal
 from dealernet.core.access import Permission, require, require_station
 from dealernet.core.db import group_by, new_id
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
-from dealernet.core.paging import check_page_size
+from dealernet.core.paging import check_page_size, cursor_time
 from dealernet.core.scope import Scope
 from dealernet.policy.models import LabourOperation, Part, Publication
 from dealernet.policy.rules import ServiceType
@@ -669,7 +669,7 @@ async def list_claims(
     if status:
         where.append(Claim.status.in_([str(s) for s in status]))
     if after is not None:
-        where.append(tuple_(Claim.created_at, Claim.id) < tuple_(datetime.fromisoformat(after[0]), after[1]))
+        where.append(tuple_(Claim.created_at, Claim.id) < tuple_(cursor_time(after[0]), after[1]))
     query = select(Claim).where(*where).order_by(Claim.created_at.desc(), Claim.id.desc()).limit(first + 1)
     return list(await session.scalars(query))
 
@@ -682,6 +682,6 @@ async def review_queue(
     check_page_size(first)
     query = select(Claim).where(Claim.status == ClaimStatus.SUBMITTED)
     if after is not None:
-        query = query.where(tuple_(Claim.submitted_at, Claim.id) > tuple_(datetime.fromisoformat(after[0]), after[1]))
+        query = query.where(tuple_(Claim.submitted_at, Claim.id) > tuple_(cursor_time(after[0]), after[1]))
     query = query.order_by(Claim.submitted_at, Claim.id).limit(first + 1)
     return list(await session.scalars(query))

@@ -21,7 +21,7 @@ from dealernet.core import journal
 from dealernet.core.access import Permission, require
 from dealernet.core.db import group_by, new_id
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
-from dealernet.core.paging import check_page_size
+from dealernet.core.paging import check_page_size, cursor_time
 from dealernet.core.scope import Scope
 from dealernet.network.service.numbering import next_in_series
 from dealernet.policy.models import Part
@@ -442,8 +442,6 @@ async def list_recovery_claims(
     if status:
         where.append(RecoveryClaim.status.in_([str(s) for s in status]))
     if after is not None:
-        where.append(
-            tuple_(RecoveryClaim.created_at, RecoveryClaim.id) > tuple_(datetime.fromisoformat(after[0]), after[1])
-        )
+        where.append(tuple_(RecoveryClaim.created_at, RecoveryClaim.id) > tuple_(cursor_time(after[0]), after[1]))
     query = select(RecoveryClaim).where(*where).order_by(RecoveryClaim.created_at, RecoveryClaim.id).limit(first + 1)
     return list(await session.scalars(query))

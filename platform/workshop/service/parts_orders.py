@@ -18,7 +18,7 @@ from dealernet.core import journal
 from dealernet.core.access import Permission, require
 from dealernet.core.db import group_by, new_id
 from dealernet.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from dealernet.core.paging import MAX_PAGE, check_page_size
+from dealernet.core.paging import MAX_PAGE, check_page_size, cursor_time
 from dealernet.core.scope import Scope
 from dealernet.policy.models import Part
 from dealernet.policy.service.stock import StockFigure, minimum_stock
@@ -258,9 +258,7 @@ async def list_parts_orders(
     if kind is not None:
         where.append(PartsOrder.kind == str(kind))
     if after is not None:
-        where.append(
-            tuple_(PartsOrder.submitted_at, PartsOrder.id) < tuple_(datetime.fromisoformat(after[0]), after[1])
-        )
+        where.append(tuple_(PartsOrder.submitted_at, PartsOrder.id) < tuple_(cursor_time(after[0]), after[1]))
     query = select(PartsOrder).where(*where).order_by(PartsOrder.submitted_at.desc(), PartsOrder.id.desc())
     return list(await session.scalars(query.limit(first + 1)))
 

@@ -23,7 +23,7 @@ from dealernet.core import journal, storage
 from dealernet.core.access import Permission, Role, require, require_station
 from dealernet.core.db import group_by, new_id
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
-from dealernet.core.paging import check_page_size
+from dealernet.core.paging import check_page_size, cursor_time
 from dealernet.core.scope import Scope
 from dealernet.network.service.training import can_dispatch
 from dealernet.policy.models import LabourOperation, Part
@@ -653,7 +653,7 @@ async def list_repair_orders(
             line = line.where(RepairOrderLine.technician_id == technician_id)
         where.append(RepairOrder.id.in_(line))
     if after is not None:
-        key = (datetime.fromisoformat(after[0]), after[1])
+        key = (cursor_time(after[0]), after[1])
         where.append(tuple_(RepairOrder.received_at, RepairOrder.id) < tuple_(*key))
     query = select(RepairOrder).where(*where).order_by(RepairOrder.received_at.desc(), RepairOrder.id.desc())
     return list(await session.scalars(query.limit(first + 1)))

@@ -1,0 +1,278 @@
+"""The compiled read path over HTTP (issue 17): a `POST /graphql` whose operation the planner covers is answered
+with the bytes PostgreSQL built — one statement in the request's scope — before strawberry sees it; anything
+else (a mutation, a field without an SQL form, an error to report, a persisted query, an anonymous caller) goes
+on to the ordinary resolvers unchanged. Answers of the compiled path carry `Server-Timing: compiled`.
+
+The request is checked exactly as strawberry checks it (the same parse limits and validation rules, the same
+variable coercion and limits); a request that fails any check is handed on, so its errors come from one place.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import msgspec
+import structlog
+from litestar.datastructures.headers import Accept
+from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dealernet.core.errors import DomainError
+from dealernet.core.scope import Scope as TenantScope
+from dealernet.graphql import metrics
+from dealernet.graphql.compiled import Fallback, Plan, Planner, Principal, directive_variables
+from dealernet.graphql.limits import variable_errors
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    ValidationRule,
+    parse,
+    validate,
+)
+from graphql.execution.values import VariableValues, get_variable_values
+
+log = structlog.get_logger(__name__)
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+MAX_BODY = 1_000_000
+_REQUEST_KEYS = frozenset({"query", "variables", "operationName"})
+_JSON = "application/json"
+_GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+Authenticate = Callable[[str | None], Awaitable[tuple[TenantScope | None, str | None]]]
+
+
+class _Lru(OrderedDict[K, V]):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key: K, value: V) -> V:
+        self[key] = value
+        if len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+class _Document(msgspec.Struct, frozen=True):
+    node: DocumentNode
+    operations: Mapping[str | None, OperationDefinitionNode]
+    fragments: Mapping[str, FragmentDefinitionNode]
+
+
+class CompiledPages:
+    """Answers what the planner covers; `answer` returns None for everything else."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        planner: Planner,
+        rules: Sequence[type[ValidationRule]],
+        *,
+        max_tokens: int,
+        sessionmaker: Callable[[], async_sessionmaker[AsyncSession] | None],
+        authenticate: Authenticate,
+        standing: Callable[[AsyncSession, TenantScope], Awaitable[TenantScope]],
+    ) -> None:
+        self.schema = schema
+        self.planner = planner
+        self.rules = list(rules)
+        self.max_tokens = max_tokens
+        self.sessionmaker = sessionmaker
+        self.authenticate = authenticate
+        self.standing = standing
+        self.documents: _Lru[str, _Document | None] = _Lru(1_000)
+        self.plans: _Lru[tuple[Any, ...], Plan | None] = _Lru(1_000)
+
+    def _document(self, query: str) -> _Document | None:
+        """The parsed and validated document (cached, a bad one too: strawberry reports its errors)."""
+        if query in self.documents:
+            return self.documents[query]
+        try:
+            node = parse(query, max_tokens=self.max_tokens)
+        except GraphQLError:
+            return self.documents.put(query, None)
+        if validate(self.schema, node, self.rules):
+            return self.documents.put(query, None)
+        operations = {
+            d.name.value if d.name else None: d for d in node.definitions if isinstance(d, OperationDefinitionNode)
+        }
+        fragments = {d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)}
+        return self.documents.put(query, _Document(node, operations, fragments))
+
+    def _plan(
+        self, query: str, document: _Document, operation: OperationDefinitionNode, variables: VariableValues,
+        principal: Principal,
+    ) -> Plan | None:  # fmt: skip
+        directives = directive_variables(operation, document.fragments)
+        key = (query, operation.name.value if operation.name else None, principal,
+               tuple(variables.coerced.get(name) for name in directives))  # fmt: skip
+        if key in self.plans:
+            return self.plans[key]
+        try:
+            plan: Plan | None = self.planner.plan(operation, document.fragments, variables, principal)
+        except Fallback:
+            plan = None
+        return self.plans.put(key, plan)
+
+    async def answer(self, body: bytes, authorization: str | None) -> bytes | None:
+        try:
+            request = msgspec.json.decode(body)
+        except msgspec.DecodeError:
+            return None
+        if not isinstance(request, dict) or not set(request) <= _REQUEST_KEYS:
+            return None
+        query, inputs, name = request.get("query"), request.get("variables") or {}, request.get("operationName")
+        if not isinstance(query, str) or not isinstance(inputs, dict) or not isinstance(name, str | None):
+            return None
+        document = self._document(query)
+        if document is None:
+            return None
+        operation = (
+            document.operations.get(name)
+            if name or len(document.operations) != 1
+            else next(iter(document.operations.values()))
+        )
+        if operation is None or operation.operation.value != "query":
+            return None
+        scope, _ = await self.authenticate(authorization)
+        if scope is None or scope.allow_list_only:
+            return None
+        variables = get_variable_values(self.schema, operation.variable_definitions or (), inputs)
+        if isinstance(variables, list) or (inputs and variable_errors(document.node, name, inputs)):
+            return None
+        sessionmaker = self.sessionmaker()
+        if sessionmaker is None:
+            return None
+        session = sessionmaker(info={"scope": scope})
+        try:
+            return await self._run(session, scope, query, document, operation, variables)
+        except DomainError:  # the principal was deactivated: the resolvers say so
+            return None
+        except (DBAPIError, OSError) as exc:
+            # The resolvers answer it with their typed error (UNAVAILABLE, TIMEOUT), or succeed on a new connection.
+            log.warning("compiled page failed; the resolvers answer", error=type(exc).__name__)
+            return None
+        except Exception as exc:  # a driver error raised from beneath SQLAlchemy (asyncpg's own types)
+            if type(exc).__module__.startswith("asyncpg"):
+                log.warning("compiled page failed; the resolvers answer", error=type(exc).__name__)
+                return None
+            raise
+        finally:
+            await session.close()
+
+    async def _run(
+        self, session: AsyncSession, scope: TenantScope, query: str, document: _Document,
+        operation: OperationDefinitionNode, variables: VariableValues,
+    ) -> bytes | None:  # fmt: skip
+        """The statement in the request's scope, on the driver's connection (no result objects at all). A
+        station's permissions depend on its standing now (an applicant holds only what its application needs),
+        read in the same transaction, as the resolvers' context reads it."""
+        scope = await self.standing(session, scope)
+        plan = self._plan(query, document, operation, variables, Principal(scope.db_role, scope.permissions))
+        if plan is None:
+            return None
+        try:
+            sql, params = plan.bind(variables)
+        except (Fallback, DomainError):
+            return None
+        connection = await session.connection()  # begins: the scope statement runs (db.py)
+        raw = await connection.get_raw_connection()
+        answer: str = await raw.driver_connection.fetchval(sql, *params)  # type: ignore[union-attr]
+        return answer.encode()
+
+
+def media_type(accept: str | None) -> str | None:
+    """The answer's media type as the controller chooses it (graphql-response+json only when preferred)."""
+    if not accept:
+        return _JSON
+    best = Accept(accept).best_match([_JSON, _GRAPHQL_RESPONSE], default=_JSON)
+    return f"{_GRAPHQL_RESPONSE}; charset=utf-8" if best == _GRAPHQL_RESPONSE else _JSON
+
+
+def compiled_pages_middleware(compiled: Callable[[], CompiledPages | None]) -> Callable[[ASGIApp], ASGIApp]:
+    """ASGI middleware in front of `/graphql`: the compiled answer, or the request handed on as it came."""
+
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            pages = compiled()
+            if pages is None or scope["type"] != "http" or scope.get("method") != "POST" or scope["path"] != "/graphql":
+                await app(scope, receive, send)
+                return
+            headers = dict(scope["headers"])
+            if not headers.get(b"content-type", b"").startswith(b"application/json"):
+                await app(scope, receive, send)
+                return
+            started = time.perf_counter()
+            body, complete = await _read(receive)
+            answer = None
+            if complete:
+                authorization = headers.get(b"authorization")
+                answer = await pages.answer(body, authorization.decode("latin-1") if authorization else None)
+            if answer is None:
+                await app(scope, _replay(body, complete, receive), send)
+                return
+            accept = headers.get(b"accept")
+            elapsed = time.perf_counter() - started
+            metrics.record(_operation_name(body), "query", "ok", elapsed)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", (media_type(accept.decode("latin-1") if accept else None) or _JSON).encode()),
+                        (b"content-length", str(len(answer)).encode()),
+                        (b"server-timing", f"compiled;dur={elapsed * 1000:.2f}".encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": answer, "more_body": False})
+
+        return middleware
+
+    return factory
+
+
+def _operation_name(body: bytes) -> str | None:
+    name = msgspec.json.decode(body).get("operationName")
+    return name if isinstance(name, str) else None
+
+
+async def _read(receive: Receive) -> tuple[bytes, bool]:
+    """The body, up to MAX_BODY; complete=False when it is larger (then handed on as read so far + the rest)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), False
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), True
+        if size > MAX_BODY:
+            return b"".join(chunks), False
+
+
+def _replay(body: bytes, complete: bool, receive: Receive) -> Receive:
+    """A receive that first gives back what was read."""
+    given = False
+
+    async def replay() -> Any:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": not complete}
+        return await receive()
+
+    return replay
