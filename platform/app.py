@@ -360,7 +360,9 @@ def create_app(
         if runtime.sessionmaker is None or runtime.redis is None:
             servers = await asyncio.to_thread(resolve_servers, settings)
             if runtime.sessionmaker is None:
-                engine = create_engine(app_url(settings, servers.postgres_admin_url))
+                # No ping per checkout: a round trip on every request. A connection lost while pooled fails its
+                # request once with UNAVAILABLE (a compiled page retries it) and SQLAlchemy drops the pool's others.
+                engine = create_engine(app_url(settings, servers.postgres_admin_url), pre_ping=False)
                 runtime.sessionmaker = make_sessionmaker(engine)
             if runtime.redis is None:
                 runtime.redis = await connect_queue(servers.redis_url)

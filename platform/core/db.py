@@ -77,12 +77,16 @@ def async_url(url: str | URL, *, user: str | None = None, database: str | None =
     return parsed
 
 
-def create_engine(url: URL, *, pool_size: int = 10, max_overflow: int | None = None, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    url: URL, *, pool_size: int = 10, max_overflow: int | None = None, pre_ping: bool = True, **kwargs: Any
+) -> AsyncEngine:
+    """`pre_ping` tests each connection at checkout (a round trip): the worker and the tools keep it; the API
+    does without (app.py), as a connection lost since it was pooled fails one request and invalidates the pool."""
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size if max_overflow is None else max_overflow,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         connect_args={
             # statement_timeout bounds a runaway query; idle_in_transaction bounds a leaked transaction.
             "server_settings": {

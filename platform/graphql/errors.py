@@ -48,7 +48,7 @@ def _is_timeout(error: BaseException | None) -> bool:
     return _sqlstate(error) == QUERY_CANCELED
 
 
-def _is_lost_connection(error: BaseException | None) -> bool:
+def is_lost_connection(error: BaseException | None) -> bool:
     """The database went away under the request: not a bug of ours, not the client's mistake, retryable."""
     if isinstance(error, DBAPIError) and (error.connection_invalidated or isinstance(error, InterfaceError)):
         return True
@@ -83,7 +83,7 @@ def coded_error(error: GraphQLError, *, suggestions: bool = True) -> GraphQLErro
         message, extensions = error.message, {"code": "VALIDATION"}
     elif _is_timeout(original):
         message, extensions = TIMEOUT_MESSAGE, {"code": "TIMEOUT"}
-    elif _is_lost_connection(original):
+    elif is_lost_connection(original):
         message, extensions = LOST_MESSAGE, {"code": "UNAVAILABLE"}
     elif _sqlstate(original) in BAD_TEXT:
         message, extensions = BAD_TEXT_MESSAGE, {"code": "VALIDATION"}
@@ -108,7 +108,7 @@ def log_unexpected(errors: list[GraphQLError]) -> None:
             continue
         if _client_mistake(error, _innermost(error)):
             continue
-        if _is_lost_connection(_innermost(error)):
+        if is_lost_connection(_innermost(error)):
             log.warning("database connection lost in resolver", path=error.path)
             continue
         log.error("unexpected error in resolver", path=error.path, exc_info=original)

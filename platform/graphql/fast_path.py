@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import msgspec
 import structlog
+from asyncpg.exceptions import ConnectionDoesNotExistError, InterfaceError
 from litestar.datastructures.headers import Accept
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.exc import DBAPIError
@@ -25,6 +26,7 @@ from dealernet.core.errors import DomainError
 from dealernet.core.scope import Scope as TenantScope
 from dealernet.graphql import metrics
 from dealernet.graphql.compiled import Fallback, Plan, Planner, Principal, directive_variables
+from dealernet.graphql.errors import is_lost_connection
 from dealernet.graphql.limits import variable_errors
 from graphql import (
     DocumentNode,
@@ -153,22 +155,23 @@ class CompiledPages:
         sessionmaker = self.sessionmaker()
         if sessionmaker is None:
             return None
-        session = sessionmaker(info={"scope": scope})
-        try:
-            return await self._run(session, scope, query, document, operation, variables)
-        except DomainError:  # the principal was deactivated: the resolvers say so
-            return None
-        except (DBAPIError, OSError) as exc:
-            # The resolvers answer it with their typed error (UNAVAILABLE, TIMEOUT), or succeed on a new connection.
-            log.warning("compiled page failed; the resolvers answer", error=type(exc).__name__)
-            return None
-        except Exception as exc:  # a driver error raised from beneath SQLAlchemy (asyncpg's own types)
-            if type(exc).__module__.startswith("asyncpg"):
-                log.warning("compiled page failed; the resolvers answer", error=type(exc).__name__)
+        for attempt in (1, 2):
+            try:
+                async with sessionmaker(info={"scope": scope}) as session:
+                    return await self._run(session, scope, query, document, operation, variables)
+            except DomainError:  # the principal was deactivated: the resolvers say so
                 return None
-            raise
-        finally:
-            await session.close()
+            except Exception as exc:
+                if attempt == 1 and _lost(exc):
+                    # A read may run again: the connection died while pooled (a restart, a failover).
+                    log.info("compiled page: connection lost, once more on a new one")
+                    continue
+                if isinstance(exc, DBAPIError | OSError) or type(exc).__module__.startswith("asyncpg"):
+                    # The resolvers answer it with their typed error (UNAVAILABLE, TIMEOUT).
+                    log.warning("compiled page failed; the resolvers answer", error=type(exc).__name__)
+                    return None
+                raise
+        return None
 
     async def _run(
         self, session: AsyncSession, scope: TenantScope, query: str, document: _Document,
@@ -189,6 +192,11 @@ class CompiledPages:
         raw = await connection.get_raw_connection()
         answer: str = await raw.driver_connection.fetchval(sql, *params)  # type: ignore[union-attr]
         return answer.encode()
+
+
+def _lost(exc: BaseException) -> bool:
+    """The connection was gone: SQLAlchemy's word for it, or asyncpg's (the page runs on the driver itself)."""
+    return is_lost_connection(exc) or isinstance(exc, ConnectionError | InterfaceError | ConnectionDoesNotExistError)
 
 
 def media_type(accept: str | None) -> str | None:
