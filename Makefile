@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint format schema permissions constraints clean
+.PHONY: help demo test lint format schema permissions constraints bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ constraints: ## Re-resolve the newest allowed versions and pin them in constrain
 	build/constraints-venv/bin/python -m pip install --quiet -e '.[embedded,dev]'
 	build/constraints-venv/bin/python -m pip freeze --exclude-editable > constraints.txt
 	rm -rf build/constraints-venv
+
+bench: $(STAMP) ## The list pages against PostGraphile 5 in one run (needs npm once for bench/peers); see bench/README.md
+	$(BIN)/python bench/pages.py
 
 clean: ## Remove the venv, caches and the embedded servers' data (./.dealernet)
 	rm -rf $(VENV) build .dealernet .pytest_cache .mypy_cache .ruff_cache
