@@ -9,6 +9,7 @@ then fail with "permission denied" instead of seeing anything.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -134,6 +135,36 @@ def _apply_scope(session: Session, transaction: SessionTransaction, connection: 
     applied = connection.execute(_SET_PRINCIPAL_SCOPE, {**params, "kind": kind, "principal": principal_id}).first()
     if applied is None:
         raise Unauthenticated("the token's user or client has been deactivated")
+
+
+_SAFE_LITERAL = re.compile(r"^[0-9a-z_-]*$")
+
+
+def _literal(value: str) -> str:
+    if not _SAFE_LITERAL.match(value):  # role names and UUIDs only: never text a client chose
+        raise ValueError(f"not a scope value: {value!r}")
+    return f"'{value}'"
+
+
+def scope_script(scope: Scope) -> str:
+    """BEGIN READ ONLY and the same scope statement as every transaction's (above), as one script in PostgreSQL's
+    simple protocol: one round trip for the compiled read path, which runs on the driver's connection. Its
+    status is "SELECT 1" when the settings were applied, "SELECT 0" when the principal is no longer active."""
+    values = {key: _literal(value) for key, value in scope.pg_settings().items()}
+    settings = (
+        f"set_config('role', {values['role']}, true), "
+        f"set_config('dealernet.network_id', {values['dealernet.network_id']}, true), "
+        f"set_config('dealernet.station_id', {values['dealernet.station_id']}, true), "
+        f"set_config('dealernet.partner_id', {values['dealernet.partner_id']}, true), "
+        f"set_config('dealernet.actor', {values['dealernet.actor']}, true)"
+    )
+    principal = _principal(scope)
+    active = (
+        ""
+        if principal is None
+        else f" WHERE principal_is_active({_literal(principal[0])}, {_literal(str(principal[1]))})"
+    )
+    return f"BEGIN READ ONLY; SELECT {settings}{active}"
 
 
 def _principal(scope: Scope | None) -> tuple[str, UUID] | None:

@@ -9,19 +9,22 @@ variable coercion and limits); a request that fails any check is handed on, so i
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+import asyncpg
 import msgspec
 import structlog
-from asyncpg.exceptions import ConnectionDoesNotExistError, InterfaceError
+from asyncpg.exceptions import ConnectionDoesNotExistError
 from litestar.datastructures.headers import Accept
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from dealernet.core.db import scope_script
 from dealernet.core.errors import DomainError
 from dealernet.core.scope import Scope as TenantScope
 from dealernet.graphql import metrics
@@ -46,6 +49,7 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 MAX_BODY = 1_000_000
+STANDING_SECONDS = 5.0
 _REQUEST_KEYS = frozenset({"query", "variables", "operationName"})
 _JSON = "application/json"
 _GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -94,6 +98,8 @@ class CompiledPages:
         self.standing = standing
         self.documents: _Lru[str, _Document | None] = _Lru(1_000)
         self.plans: _Lru[tuple[Any, ...], Plan | None] = _Lru(1_000)
+        # (station, permissions) -> (until, the permissions its standing leaves), see _known_standing
+        self.standings: _Lru[tuple[Any, frozenset[str]], tuple[float, frozenset[str]]] = _Lru(10_000)
 
     def _document(self, query: str) -> _Document | None:
         """The parsed and validated document (cached, a bad one too: strawberry reports its errors)."""
@@ -157,8 +163,7 @@ class CompiledPages:
             return None
         for attempt in (1, 2):
             try:
-                async with sessionmaker(info={"scope": scope}) as session:
-                    return await self._run(session, scope, query, document, operation, variables)
+                return await self._answer(sessionmaker, scope, query, document, operation, variables)
             except DomainError:  # the principal was deactivated: the resolvers say so
                 return None
             except Exception as exc:
@@ -166,12 +171,43 @@ class CompiledPages:
                     # A read may run again: the connection died while pooled (a restart, a failover).
                     log.info("compiled page: connection lost, once more on a new one")
                     continue
-                if isinstance(exc, DBAPIError | OSError) or type(exc).__module__.startswith("asyncpg"):
+                if isinstance(exc, DBAPIError | OSError | ConnectionLost) or type(exc).__module__.startswith("asyncpg"):
                     # The resolvers answer it with their typed error (UNAVAILABLE, TIMEOUT).
                     log.warning("compiled page failed; the resolvers answer", error=type(exc).__name__)
                     return None
                 raise
         return None
+
+    async def _answer(
+        self, sessionmaker: async_sessionmaker[AsyncSession], scope: TenantScope, query: str, document: _Document,
+        operation: OperationDefinitionNode, variables: VariableValues,
+    ) -> bytes | None:  # fmt: skip
+        """On the engine's pool, a known standing and a plan: three round trips on the driver (BEGIN with the
+        scope, the page, ROLLBACK). Otherwise through a session (its transaction is the test's, in the suite)."""
+        engine = sessionmaker.kw.get("bind")
+        known = self._known_standing(scope)
+        if isinstance(engine, AsyncEngine) and known is not None:
+            plan = self._plan(query, document, operation, variables, Principal(known.db_role, known.permissions))
+            if plan is None:
+                return None
+            try:
+                sql, params = plan.bind(variables)
+            except (Fallback, DomainError):
+                return None
+            return await _on_driver(engine, scope, sql, params)
+        async with sessionmaker(info={"scope": scope}) as session:
+            return await self._run(session, scope, query, document, operation, variables)
+
+    def _known_standing(self, scope: TenantScope) -> TenantScope | None:
+        """The scope with its station's standing, if read in the last STANDING_SECONDS (any other scope as it is).
+        A standing read a moment ago is as good for a read: an applicant only ever becomes a live station (more
+        permissions, never fewer), and a suspension restricts writes, which never come here."""
+        if not scope.is_station:
+            return scope
+        found = self.standings.get((scope.station_id, scope.permissions))
+        if found is None or found[0] < time.monotonic():
+            return None
+        return dataclasses.replace(scope, permissions=found[1])
 
     async def _run(
         self, session: AsyncSession, scope: TenantScope, query: str, document: _Document,
@@ -180,8 +216,12 @@ class CompiledPages:
         """The statement in the request's scope, on the driver's connection (no result objects at all). A
         station's permissions depend on its standing now (an applicant holds only what its application needs),
         read in the same transaction, as the resolvers' context reads it."""
-        scope = await self.standing(session, scope)
-        plan = self._plan(query, document, operation, variables, Principal(scope.db_role, scope.permissions))
+        standing = await self.standing(session, scope)
+        if scope.is_station:
+            self.standings.put(
+                (scope.station_id, scope.permissions), (time.monotonic() + STANDING_SECONDS, standing.permissions)
+            )
+        plan = self._plan(query, document, operation, variables, Principal(standing.db_role, standing.permissions))
         if plan is None:
             return None
         try:
@@ -194,9 +234,36 @@ class CompiledPages:
         return answer.encode()
 
 
+async def _on_driver(engine: AsyncEngine, scope: TenantScope, sql: str, params: list[Any]) -> bytes | None:
+    """BEGIN READ ONLY with the scope in one round trip, the page, ROLLBACK — on the pooled connection's driver,
+    beside SQLAlchemy (which has begun nothing on it, so it resets nothing). A connection left in doubt is
+    dropped from the pool, never handed to the next request."""
+    async with engine.connect() as connection:
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        try:
+            try:
+                applied = await driver.execute(scope_script(scope))
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
+                # The first statement on a pooled connection: nothing was read, so whatever broke it
+                # (terminated while idle, a failover) it may run again on a new one.
+                raise ConnectionLost from exc
+            try:
+                answer: str | None = await driver.fetchval(sql, *params) if applied == "SELECT 1" else None
+            finally:
+                await driver.execute("ROLLBACK")
+        except BaseException:
+            await connection.invalidate()
+            raise
+    return None if answer is None else answer.encode()  # None: the principal was deactivated
+
+
+class ConnectionLost(Exception):
+    """The pooled connection failed its first statement."""
+
+
 def _lost(exc: BaseException) -> bool:
     """The connection was gone: SQLAlchemy's word for it, or asyncpg's (the page runs on the driver itself)."""
-    return is_lost_connection(exc) or isinstance(exc, ConnectionError | InterfaceError | ConnectionDoesNotExistError)
+    return isinstance(exc, ConnectionLost | ConnectionError | ConnectionDoesNotExistError) or is_lost_connection(exc)
 
 
 def media_type(accept: str | None) -> str | None:
