@@ -44,7 +44,7 @@ from dealernet.core import bootstrap
 from dealernet.core.access import Role
 from dealernet.core.db import new_id
 from dealernet.core.embedded import resolve_servers
-from dealernet.core.scope import AUTH_SCOPE, DbRole
+from dealernet.core.scope import AUTH_SCOPE, DbRole, Scope
 from dealernet.core.settings import load_settings
 from dealernet.tenants.service.keys import load_signer
 from dealernet.tenants.service.tokens import AccessClaims
@@ -661,9 +661,17 @@ async def _statement_figures(settings: Any, servers: Any, world: World, seconds:
     principal = Principal(DbRole.station, permissions_of(Role.STATION_MANAGER))
     variables = get_variable_values(schema._schema, (), {})
 
+    scope_of_station = Scope(
+        db_role=DbRole.station,
+        network_id=world.network,
+        station_id=world.station,
+        actor_id=world.station_user,
+        permissions=principal.permissions,
+    )
+
     def statement(query: str) -> tuple[str, list[Any]]:
         operation = parse(query).definitions[0]
-        return planner.plan(operation, {}, variables, principal).bind(variables)  # type: ignore[arg-type]
+        return planner.plan(operation, {}, variables, principal).bind(variables, scope_of_station)  # type: ignore[arg-type]
 
     sql, params = statement(W1)
     scope = {

@@ -43,7 +43,7 @@ from dealernet.policy.schema.prices import PricesMutation
 from dealernet.policy.schema.publications import PublicationsMutation, PublicationsQuery
 from dealernet.policy.schema.stock import StockMutation, StockQuery
 from dealernet.policy.schema.warranty import WarrantyMutation
-from dealernet.tenants.schema.directory import DirectoryMutation, DirectoryQuery, User
+from dealernet.tenants.schema.directory import VIEWER, VIEWER_ROWS, DirectoryMutation, DirectoryQuery, User
 from dealernet.tenants.schema.notifications import NotificationsMutation, NotificationsQuery
 from dealernet.tenants.schema.partners import Partner, PartnersMutation, PartnersQuery
 from dealernet.tenants.schema.sign_in import SignInMutation, SignInQuery
@@ -175,8 +175,8 @@ def build_schema(*, production: bool) -> Schema:
 
 
 # The list pages compiled to one SQL statement each (graphql/compiled.py), and the types they are built of.
-COMPILED_PAGES = (PARTS_PAGE, CLAIMS_PAGE)
-COMPILED_ROWS = (PART_ROWS, LIST_PRICE_ROWS, CLAIM_ROWS, CLAIM_LINE_ROWS)
+COMPILED_PAGES = (VIEWER, PARTS_PAGE, CLAIMS_PAGE)
+COMPILED_ROWS = (VIEWER_ROWS, PART_ROWS, LIST_PRICE_ROWS, CLAIM_ROWS, CLAIM_LINE_ROWS)
 
 
 def build_planner(schema: Schema) -> Planner:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dealernet.core.paging import MAX_PAGE
-from dealernet.core.scope import DbRole
+from dealernet.core.scope import DbRole, Scope
 from dealernet.graphql.masking import UNMASKED_ROLES, declared_pii, mask_sql
 from dealernet.graphql.permissions import declared_permission
 from graphql import (
@@ -84,17 +84,27 @@ class Children:
 
 
 @dataclass(frozen=True)
+class ScopeValue:
+    """A field whose value is the caller's, not a row's (the viewer's role, say): bound from the request's scope.
+    `cast` is its SQL type."""
+
+    read: Callable[[Scope], Any]
+    cast: str
+
+
+@dataclass(frozen=True)
 class Rows:
     """The SQL form of one GraphQL object type, field by field (Python names)."""
 
     type_name: str
-    fields: Mapping[str, Value | Children]
+    fields: Mapping[str, Value | Children | ScopeValue]
 
 
 Binder = Callable[[Any], str]
-# A page's WHERE terms from the root field's coerced arguments: `bind(value)` answers its placeholder. Raises
-# Fallback (or a DomainError) for what only the resolver can answer, e.g. a cursor this server did not make.
-Where = Callable[[Mapping[str, Any], Binder], Sequence[str]]
+# A root's WHERE terms from the root field's coerced arguments and the caller's scope: `bind(value)` answers its
+# placeholder. Raises Fallback (or a DomainError) for what only the resolver can answer, e.g. a cursor this server
+# did not make.
+Where = Callable[[Mapping[str, Any], Binder, Scope], Sequence[str]]
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,16 @@ class Page:
     table: str
     order: Sequence[str]
     cursor: Sequence[str]
+    where: Where
+
+
+@dataclass(frozen=True)
+class Single:
+    """A root field answering one row of `table` (or null: no row matches), e.g. the viewer."""
+
+    field: str
+    rows: Rows
+    table: str
     where: Where
 
 
@@ -190,6 +210,13 @@ def _scalar_sql(graphql_type: Any, value: Value, row: str, own_type: str, masked
     raise Fallback(f"no SQL output format for {graphql_type.name}")
 
 
+def _scope_sql(graphql_type: Any, is_list: bool, declared: ScopeValue, index: int) -> str:
+    expected = {"text": "String", "boolean": "Boolean", "text[]": "String"}
+    if expected.get(declared.cast) != getattr(graphql_type, "name", None) or is_list != declared.cast.endswith("[]"):
+        raise Fallback(f"a scope value of {declared.cast} for {graphql_type}")
+    return f"to_json({{s{index}}}::{declared.cast})"
+
+
 def _unwrap(graphql_type: Any) -> tuple[Any, bool]:
     """The named type, and whether a list wraps it."""
     if isinstance(graphql_type, GraphQLNonNull):
@@ -222,6 +249,7 @@ class _Request:
     principal: Principal
     rows: Mapping[str, Rows]
     aliases: int = 0
+    scope_values: list[ScopeValue] = field(default_factory=list)
 
     def alias(self) -> str:
         self.aliases += 1
@@ -340,7 +368,10 @@ def object_sql(request: _Request, rows: Rows, graphql_type: GraphQLObjectType, s
         if declared is None:
             raise Fallback(f"{graphql_type.name}.{name} has no SQL form")
         named, is_list = _unwrap(field_def.type)
-        if isinstance(declared, Children):
+        if isinstance(declared, ScopeValue):
+            request.scope_values.append(declared)
+            pairs.append((key, _scope_sql(named, is_list, declared, len(request.scope_values) - 1)))
+        elif isinstance(declared, Children):
             if not is_list or not isinstance(named, GraphQLObjectType):
                 raise Fallback(f"{graphql_type.name}.{name} is declared as a list")
             pairs.append((key, _children_sql(request, declared, named, _merged(nodes), row)))
@@ -372,7 +403,7 @@ class RootPage:
     """One root field of a plan: its response key, its page, and the GraphQL nodes it binds arguments from."""
 
     key: str
-    page: Page
+    page: Page | Single
     field_def: GraphQLField
     node: FieldNode
     # The connection's SQL around the WHERE terms and `first`, with `{where}` and `{first}` slots.
@@ -385,13 +416,14 @@ class Plan:
 
     roots: Sequence[tuple[str, RootPage | None]]  # None: `__typename`
     typename: str
+    scope_values: Sequence[ScopeValue] = ()
     sql_cache: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
     @property
     def needs_today(self) -> bool:
         return any("{today}" in root.template for _, root in self.roots if root is not None)
 
-    def bind(self, variables: VariableValues) -> tuple[str, list[Any]]:
+    def bind(self, variables: VariableValues, scope: Scope) -> tuple[str, list[Any]]:
         """The statement and its parameters for these variables; Fallback (or a DomainError) when a value is
         one only the resolvers can answer (they then say why)."""
         params: list[Any] = []
@@ -406,19 +438,22 @@ class Plan:
                 continue
             args = get_argument_values(root.field_def, root.node, variables)
             first = args.get("first")
-            if not isinstance(first, int) or not 0 < first <= MAX_PAGE:
+            if isinstance(root.page, Single):
+                first = 1
+            elif not isinstance(first, int) or not 0 < first <= MAX_PAGE:
                 raise Fallback("first out of range: the resolver says so")
-            terms = tuple(root.page.where(args, bind))
+            terms = tuple(root.page.where(args, bind, scope))
             parts.append((bind(first), *terms))
         # A list price "in force today" is today's in UTC, as the resolver's.
         today = bind(dt.datetime.now(dt.UTC).date()) if self.needs_today else ""
-        key = (tuple(parts), today)
+        scoped = tuple(bind(value.read(scope)) for value in self.scope_values)
+        key = (tuple(parts), today, scoped)
         sql = self.sql_cache.get(key)
         if sql is None:
-            sql = self.sql_cache[key] = self._statement(parts, today)
+            sql = self.sql_cache[key] = self._statement(parts, today, scoped)
         return sql, params
 
-    def _statement(self, parts: list[tuple[str, ...]], today: str) -> str:
+    def _statement(self, parts: list[tuple[str, ...]], today: str, scoped: tuple[str, ...]) -> str:
         pairs: list[tuple[str, str]] = []
         bound = iter(parts)
         for key, root in self.roots:
@@ -428,6 +463,8 @@ class Plan:
             first, *terms = next(bound)
             where = " AND ".join(f"({term.format(r='r')})" for term in terms) or "true"
             sql = root.template.replace("{where}", where).replace("{first}", first).replace("{today}", today)
+            for index, placeholder in enumerate(scoped):
+                sql = sql.replace(f"{{s{index}}}", placeholder)
             pairs.append((key, sql))
         return f"SELECT json_build_object('data', {_json_object(pairs)})::text"
 
@@ -462,6 +499,13 @@ def _connection_sql(request: _Request, page: Page, connection: GraphQLObjectType
         f"(SELECT {_json_object(pairs)} FROM (SELECT {', '.join(inner)} "  # noqa: S608 - declared names only
         f"FROM {page.table} AS r WHERE {{where}} ORDER BY {order} LIMIT {{first}} + 1) AS pg)"
     )
+
+
+def _single_sql(request: _Request, single: Single, graphql_type: GraphQLObjectType,
+                selection: SelectionSetNode | None) -> str:  # fmt: skip
+    """One row's JSON, or null when none matches."""
+    element = object_sql(request, single.rows, graphql_type, selection, "r")
+    return f"(SELECT {element} FROM {single.table} AS r WHERE {{where}} LIMIT {{first}})"  # noqa: S608 - declared
 
 
 def _edge_sql(request: _Request, rows: Rows, edge_type: GraphQLObjectType, selection: SelectionSetNode | None,
@@ -504,7 +548,7 @@ def _page_info_sql(request: _Request, info_type: GraphQLObjectType, selection: S
 class Planner:
     """Plans operations against one schema and the pages and types the contexts declared."""
 
-    def __init__(self, schema: GraphQLSchema, pages: Sequence[Page], rows: Sequence[Rows]) -> None:
+    def __init__(self, schema: GraphQLSchema, pages: Sequence[Page | Single], rows: Sequence[Rows]) -> None:
         self.schema = schema
         self.pages = {page.field: page for page in pages}
         self.rows = {declared.type_name: declared for declared in rows}
@@ -547,10 +591,15 @@ class Planner:
             page = self.pages.get(_python_name(definition))
             if page is None:
                 raise Fallback(f"{name} is not a compiled page")
-            connection, _ = _unwrap(field_def.type)
-            template = _connection_sql(request, page, connection, nodes[0].selection_set)
+            returned, _ = _unwrap(field_def.type)
+            if isinstance(page, Single):
+                if nodes[0].arguments:
+                    raise Fallback(f"arguments on {name}")
+                template = _single_sql(request, page, returned, nodes[0].selection_set)
+            else:
+                template = _connection_sql(request, page, returned, nodes[0].selection_set)
             roots.append((key, RootPage(key, page, field_def, nodes[0], template)))
-        return Plan(roots=roots, typename=self.query.name)
+        return Plan(roots=roots, typename=self.query.name, scope_values=tuple(request.scope_values))
 
 
 def directive_variables(

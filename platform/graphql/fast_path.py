@@ -191,7 +191,7 @@ class CompiledPages:
             if plan is None:
                 return None
             try:
-                sql, params = plan.bind(variables)
+                sql, params = plan.bind(variables, known)
             except (Fallback, DomainError):
                 return None
             return await _on_driver(engine, scope, sql, params)
@@ -225,7 +225,7 @@ class CompiledPages:
         if plan is None:
             return None
         try:
-            sql, params = plan.bind(variables)
+            sql, params = plan.bind(variables, standing)
         except (Fallback, DomainError):
             return None
         connection = await session.connection()  # begins: the scope statement runs (db.py)

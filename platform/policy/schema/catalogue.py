@@ -259,7 +259,7 @@ PART_ROWS = compiled.Rows(
 )
 
 
-def _part_terms(args: Mapping[str, Any], bind: compiled.Binder) -> list[str]:
+def _part_terms(args: Mapping[str, Any], bind: compiled.Binder, _scope: Scope) -> list[str]:
     """catalogue.list_parts's filters, as SQL."""
     terms = []
     group = args.get("componentGroup")

@@ -3,7 +3,7 @@ people and invitations. Partners and API clients are in `schema_partners.py`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -16,6 +16,7 @@ from dealernet.core.access import Permission, Role
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
 from dealernet.core.scope import AUTH_SCOPE, Scope
 from dealernet.core.unit_of_work import new_unit_of_work
+from dealernet.graphql import compiled
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.enums import expose
 from dealernet.graphql.payloads import ConflictError, ForbiddenError, NotFoundError, ValidationError, attempt, problem
@@ -323,6 +324,29 @@ StationResult = Annotated[
         ),
     ),
 ]
+
+
+# The viewer compiled to one statement (graphql/compiled.py): the user's row, and what the token says of them.
+VIEWER_ROWS = compiled.Rows(
+    "Viewer",
+    {
+        "id": compiled.gid_of("User", "id"),
+        "email": compiled.column("email"),
+        "display_name": compiled.column("display_name"),
+        "role": compiled.ScopeValue(lambda scope: scope.role, "text"),
+        "permissions": compiled.ScopeValue(lambda scope: sorted(scope.permissions), "text[]"),
+        "second_factor": compiled.ScopeValue(lambda scope: scope.second_factor, "boolean"),
+    },
+)
+
+
+def _viewer_terms(_args: Mapping[str, Any], bind: compiled.Binder, scope: Scope) -> list[str]:
+    if scope.actor_id is None or scope.network_id is None or scope.membership_id is None:
+        raise compiled.Fallback("no person signed in: the resolver answers null")
+    return [f"{{r}}.id = {bind(scope.actor_id)}::uuid"]
+
+
+VIEWER = compiled.Single("viewer", VIEWER_ROWS, table="users", where=_viewer_terms)
 
 
 @strawberry.type

@@ -455,7 +455,7 @@ CLAIM_ROWS = compiled.Rows(
 )
 
 
-def _claim_terms(args: Mapping[str, Any], bind: compiled.Binder) -> list[str]:
+def _claim_terms(args: Mapping[str, Any], bind: compiled.Binder, _scope: Scope) -> list[str]:
     """claims.list_claims's filters, as SQL."""
     terms = []
     if args.get("status"):
