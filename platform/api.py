@@ -43,8 +43,21 @@ from dealernet.policy.schema.prices import PricesMutation
 from dealernet.policy.schema.publications import PublicationsMutation, PublicationsQuery
 from dealernet.policy.schema.stock import StockMutation, StockQuery
 from dealernet.policy.schema.warranty import WarrantyMutation
-from dealernet.tenants.schema.directory import VIEWER, VIEWER_ROWS, DirectoryMutation, DirectoryQuery, User
-from dealernet.tenants.schema.notifications import NotificationsMutation, NotificationsQuery
+from dealernet.tenants.schema.directory import (
+    STATION_ROWS,
+    STATIONS_PAGE,
+    VIEWER,
+    VIEWER_ROWS,
+    DirectoryMutation,
+    DirectoryQuery,
+    User,
+)
+from dealernet.tenants.schema.notifications import (
+    NOTIFICATION_ROWS,
+    NOTIFICATIONS_PAGE,
+    NotificationsMutation,
+    NotificationsQuery,
+)
 from dealernet.tenants.schema.partners import Partner, PartnersMutation, PartnersQuery
 from dealernet.tenants.schema.sign_in import SignInMutation, SignInQuery
 from dealernet.tenants.schema.station_clients import StationClientsMutation, StationClientsQuery
@@ -175,8 +188,8 @@ def build_schema(*, production: bool) -> Schema:
 
 
 # The list pages compiled to one SQL statement each (graphql/compiled.py), and the types they are built of.
-COMPILED_PAGES = (VIEWER, PARTS_PAGE, CLAIMS_PAGE)
-COMPILED_ROWS = (VIEWER_ROWS, PART_ROWS, LIST_PRICE_ROWS, CLAIM_ROWS, CLAIM_LINE_ROWS)
+COMPILED_PAGES = (VIEWER, STATIONS_PAGE, NOTIFICATIONS_PAGE, PARTS_PAGE, CLAIMS_PAGE)
+COMPILED_ROWS = (VIEWER_ROWS, STATION_ROWS, NOTIFICATION_ROWS, PART_ROWS, LIST_PRICE_ROWS, CLAIM_ROWS, CLAIM_LINE_ROWS)
 
 
 def build_planner(schema: Schema) -> Planner:

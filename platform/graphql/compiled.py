@@ -187,8 +187,10 @@ def _enum_sql(graphql_type: GraphQLEnumType, expr: str) -> str:
     return f"CASE ({expr})::text {cases} END"
 
 
-_AS_IS = frozenset({"String", "Int", "Boolean", "Float", "Date", "JSON"})
+# ID here: an expression that builds the global id itself (a declared gid_type is encoded by the planner).
+_AS_IS = frozenset({"String", "Int", "Boolean", "Float", "Date", "JSON", "ID"})
 _AS_TEXT = frozenset({"Money", "Decimal"})
+_LISTABLE = frozenset({"String", "Int", "Boolean"})
 
 
 def _scalar_sql(graphql_type: Any, value: Value, row: str, own_type: str, masked: Any) -> str:
@@ -376,10 +378,15 @@ def object_sql(request: _Request, rows: Rows, graphql_type: GraphQLObjectType, s
                 raise Fallback(f"{graphql_type.name}.{name} is declared as a list")
             pairs.append((key, _children_sql(request, declared, named, _merged(nodes), row)))
         else:
-            if is_list or isinstance(named, GraphQLObjectType):
+            if isinstance(named, GraphQLObjectType) or (is_list and getattr(named, "name", None) not in _LISTABLE):
                 raise Fallback(f"{graphql_type.name}.{name} is declared as a scalar")
             kind = declared_pii(definition.extensions) if masked else None
-            pairs.append((key, _scalar_sql(named, declared, row, graphql_type.name, kind)))
+            if is_list:  # an array column of strings or numbers, e.g. a station's brands
+                if kind is not None or declared.gid_type is not None:
+                    raise Fallback(f"{graphql_type.name}.{name}: a list of masked values or ids")
+                pairs.append((key, f"to_json({declared.template.format(r=row, today='{today}')})"))
+            else:
+                pairs.append((key, _scalar_sql(named, declared, row, graphql_type.name, kind)))
     return _json_object(pairs)
 
 

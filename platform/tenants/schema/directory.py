@@ -326,6 +326,48 @@ StationResult = Annotated[
 ]
 
 
+# The stations page compiled to one statement (graphql/compiled.py).
+STATION_ROWS = compiled.Rows(
+    "Station",
+    {
+        "id": compiled.NODE_ID,
+        "code": compiled.column("code"),
+        "name": compiled.column("name"),
+        "city": compiled.column("city"),
+        "status": compiled.column("status"),
+        "tier": compiled.column("tier"),
+        "brands": compiled.column("brands"),
+    },
+)
+
+
+def _station_terms(args: Mapping[str, Any], bind: compiled.Binder, scope: Scope) -> list[str]:
+    """directory.list_stations's filters, as SQL: the scope's own (its network; a station itself; a regional
+    manager's regions), then the arguments."""
+    if scope.network_id is None:
+        raise compiled.Fallback("no network in scope")
+    terms = [f"{{r}}.network_id = {bind(scope.network_id)}::uuid"]
+    if scope.is_station:
+        terms.append(f"{{r}}.id = {bind(scope.station_id)}::uuid")
+    if scope.region_ids:
+        terms.append(f"{{r}}.region_id = ANY({bind(sorted(scope.region_ids))}::uuid[])")
+    region = uuid_of(args.get("regionId"), "Region", "regionId")
+    if region is not None:
+        terms.append(f"{{r}}.region_id = {bind(region)}::uuid")
+    if args.get("status"):
+        terms.append(f"{{r}}.status = ANY({bind([s.value for s in args['status']])}::text[])")
+    after = keyset_after(args.get("after"))
+    if after is not None:
+        terms.append(f"({{r}}.code, {{r}}.id) > ({bind(after[0])}::text, {bind(after[1])}::uuid)")
+    return terms
+
+
+STATIONS_PAGE = compiled.Page(
+    "stations", STATION_ROWS, table="stations", order=("{r}.code", "{r}.id"), cursor=("{r}.code", "{r}.id"),
+    where=_station_terms,
+)  # fmt: skip
+
+
 # The viewer compiled to one statement (graphql/compiled.py): the user's row, and what the token says of them.
 VIEWER_ROWS = compiled.Rows(
     "Viewer",

@@ -21,7 +21,7 @@ from dealernet.core import outbox
 from dealernet.core.access import Permission, require
 from dealernet.core.db import new_id
 from dealernet.core.errors import NotFound
-from dealernet.core.paging import check_page_size
+from dealernet.core.paging import check_page_size, cursor_time
 from dealernet.core.scope import Scope
 from dealernet.tenants.models import Notification
 
@@ -94,9 +94,7 @@ async def inbox(
     if unread_only:
         where.append(Notification.read_at.is_(None))
     if after is not None:
-        where.append(
-            tuple_(Notification.created_at, Notification.id) < tuple_(datetime.fromisoformat(after[0]), after[1])
-        )
+        where.append(tuple_(Notification.created_at, Notification.id) < tuple_(cursor_time(after[0]), after[1]))
     stmt = (
         select(Notification)
         .where(*where)

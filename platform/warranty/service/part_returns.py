@@ -17,7 +17,7 @@ from dealernet.core import journal
 from dealernet.core.access import Permission, require, require_station
 from dealernet.core.db import group_by, new_id
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
-from dealernet.core.paging import check_page_size
+from dealernet.core.paging import check_page_size, cursor_time
 from dealernet.core.scope import Scope
 from dealernet.policy.models import Part
 from dealernet.tenants.service.directory import network_today
@@ -258,7 +258,7 @@ async def list_returns(
     if status:
         where.append(PartReturn.status.in_([str(s) for s in status]))
     if after is not None:
-        key = (datetime.fromisoformat(after[0]).date(), after[1])
+        key = (cursor_time(after[0]).date(), after[1])
         where.append(tuple_(PartReturn.due_on, PartReturn.id) > tuple_(*key))
     query = select(PartReturn).where(*where).order_by(PartReturn.due_on, PartReturn.id).limit(first + 1)
     return list(await session.scalars(query))

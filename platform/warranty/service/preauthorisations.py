@@ -17,7 +17,7 @@ from dealernet.core import journal
 from dealernet.core.access import Permission, require, require_station
 from dealernet.core.db import new_id
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
-from dealernet.core.paging import check_page_size
+from dealernet.core.paging import check_page_size, cursor_time
 from dealernet.core.scope import Scope
 from dealernet.policy.service.prices import check_money
 from dealernet.tenants.service.directory import network_today
@@ -145,7 +145,7 @@ async def list_preauthorisations(
     if status:
         where.append(ClaimPreauthorisation.status.in_([str(s) for s in status]))
     if after is not None:
-        key = (datetime.fromisoformat(after[0]), after[1])
+        key = (cursor_time(after[0]), after[1])
         where.append(tuple_(ClaimPreauthorisation.requested_at, ClaimPreauthorisation.id) < tuple_(*key))
     query = (
         select(ClaimPreauthorisation)

@@ -24,7 +24,7 @@ from dealernet.core import journal
 from dealernet.core.access import Permission, require, require_station
 from dealernet.core.db import group_by
 from dealernet.core.errors import Conflict, NotFound, ValidationFailed
-from dealernet.core.paging import check_page_size
+from dealernet.core.paging import check_page_size, cursor_date
 from dealernet.core.scope import Scope
 from dealernet.tenants.service.directory import network_today
 from dealernet.warranty import rules
@@ -348,7 +348,7 @@ def _page(model: type[StatementRow], first: int, after: tuple[str, UUID] | None)
     check_page_size(first)
     where: list[ColumnElement[bool]] = []
     if after is not None:
-        where.append(tuple_(model.period_start, model.id) < tuple_(date.fromisoformat(after[0]), after[1]))
+        where.append(tuple_(model.period_start, model.id) < tuple_(cursor_date(after[0]), after[1]))
     return select(model).where(*where).order_by(model.period_start.desc(), model.id.desc()).limit(first + 1)
 
 
