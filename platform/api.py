@@ -70,7 +70,12 @@ from dealernet.warranty.schema.recovery import RecoveryMutation, RecoveryQuery
 from dealernet.warranty.schema.settlements import SettlementsMutation, SettlementsQuery
 from dealernet.workshop.schema.customers import CustomersMutation, CustomersQuery
 from dealernet.workshop.schema.parts_orders import PartsOrdersMutation, PartsOrdersQuery
-from dealernet.workshop.schema.repair_orders import RepairOrdersMutation, RepairOrdersQuery
+from dealernet.workshop.schema.repair_orders import (
+    REPAIR_ORDER_ROWS,
+    REPAIR_ORDERS_PAGE,
+    RepairOrdersMutation,
+    RepairOrdersQuery,
+)
 from dealernet.workshop.schema.vehicles import VehiclesMutation, VehiclesQuery
 
 MAX_DEPTH = 10
@@ -188,8 +193,11 @@ def build_schema(*, production: bool) -> Schema:
 
 
 # The list pages compiled to one SQL statement each (graphql/compiled.py), and the types they are built of.
-COMPILED_PAGES = (VIEWER, STATIONS_PAGE, NOTIFICATIONS_PAGE, PARTS_PAGE, CLAIMS_PAGE)
-COMPILED_ROWS = (VIEWER_ROWS, STATION_ROWS, NOTIFICATION_ROWS, PART_ROWS, LIST_PRICE_ROWS, CLAIM_ROWS, CLAIM_LINE_ROWS)
+COMPILED_PAGES = (VIEWER, STATIONS_PAGE, NOTIFICATIONS_PAGE, PARTS_PAGE, REPAIR_ORDERS_PAGE, CLAIMS_PAGE)
+COMPILED_ROWS = (
+    VIEWER_ROWS, STATION_ROWS, NOTIFICATION_ROWS, PART_ROWS, LIST_PRICE_ROWS, REPAIR_ORDER_ROWS, CLAIM_ROWS,
+    CLAIM_LINE_ROWS,
+)  # fmt: skip
 
 
 def build_planner(schema: Schema) -> Planner:

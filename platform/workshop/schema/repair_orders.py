@@ -3,7 +3,7 @@ list of them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -16,7 +16,9 @@ from strawberry import relay
 from dealernet.core.access import Permission
 from dealernet.core.errors import ValidationFailed
 from dealernet.core.ids import IdReader
+from dealernet.core.paging import cursor_time
 from dealernet.core.scope import Scope
+from dealernet.graphql import compiled
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.enums import expose
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
@@ -25,7 +27,7 @@ from dealernet.graphql.relay import After, First, connection, gid, keyset_after,
 from dealernet.graphql.scalars import Money
 from dealernet.policy.rules import RepairLevel, ServiceType
 from dealernet.workshop import models
-from dealernet.workshop.rules import Arrival, Consent, LineKind, RepairOrderStatus
+from dealernet.workshop.rules import Arrival, Consent, LineKind, RepairOrderStatus, normal_vin
 from dealernet.workshop.schema.customers import Customer, customer_loader
 from dealernet.workshop.schema.vehicles import Vehicle, vehicle_loader
 from dealernet.workshop.service import repair_orders
@@ -354,6 +356,58 @@ def _success(row: models.RepairOrder) -> RepairOrderSuccess:
 
 
 RepairOrderId = Annotated[strawberry.ID, strawberry.argument(description="The repair order (global id).")]
+
+
+# The repair orders page compiled to one statement (graphql/compiled.py): the fields it covers.
+REPAIR_ORDER_ROWS = compiled.Rows(
+    "RepairOrder",
+    {
+        "id": compiled.NODE_ID,
+        **{
+            name: compiled.column(name)
+            for name in (
+                "number", "status", "arrival", "odometer_km", "fuel_eighths", "visible_damage", "belongings",
+                "concern", "repair_level", "promised_at", "customer_notice_at", "customer_told_at", "received_at",
+                "work_started_at", "completed_at", "certificate_number", "settled_at", "handed_over_at",
+            )
+        },
+        "comeback_of": compiled.gid_of("RepairOrder", "comeback_of"),
+    },
+)  # fmt: skip
+
+
+def _order_terms(args: Mapping[str, Any], bind: compiled.Binder, _scope: Scope) -> list[str]:
+    """repair_orders.list_repair_orders's filters, as SQL."""
+    terms = []
+    if args.get("status"):
+        terms.append(f"{{r}}.status = ANY({bind([str(s) for s in args['status']])}::text[])")
+    if args.get("vin"):
+        vin = bind(normal_vin(args["vin"]))  # a placeholder: values are bound, never written into the SQL
+        terms.append(f"{{r}}.vehicle_id IN (SELECT v.id FROM vehicles v WHERE v.vin = {vin})")  # noqa: S608
+    if args.get("receivedFrom") is not None:
+        terms.append(f"{{r}}.received_at >= {bind(args['receivedFrom'])}::timestamptz")
+    if args.get("receivedBefore") is not None:
+        terms.append(f"{{r}}.received_at < {bind(args['receivedBefore'])}::timestamptz")
+    service_type, technician = args.get("serviceType"), uuid_of(args.get("technicianId"), "User", "technicianId")
+    if service_type is not None or technician is not None:
+        line = ["l.station_id = {r}.station_id"]
+        if service_type is not None:
+            line.append(f"l.service_type = {bind(str(service_type))}")
+        if technician is not None:
+            line.append(f"l.technician_id = {bind(technician)}::uuid")
+        lines = " AND ".join(line)  # placeholders and column names only
+        terms.append(f"{{r}}.id IN (SELECT l.repair_order_id FROM repair_order_lines l WHERE {lines})")  # noqa: S608
+    after = keyset_after(args.get("after"))
+    if after is not None:
+        key = (bind(cursor_time(after[0])), bind(after[1]))
+        terms.append(f"({{r}}.received_at, {{r}}.id) < ({key[0]}::timestamptz, {key[1]}::uuid)")
+    return terms
+
+
+REPAIR_ORDERS_PAGE = compiled.Page(
+    "repair_orders", REPAIR_ORDER_ROWS, table="repair_orders", order=("{r}.received_at DESC", "{r}.id DESC"),
+    cursor=(compiled.iso_datetime("{r}.received_at"), "{r}.id"), where=_order_terms,
+)  # fmt: skip
 
 
 @strawberry.type
