@@ -66,7 +66,13 @@ from dealernet.warranty.schema.claim_rates import ClaimRatesQuery
 from dealernet.warranty.schema.claims import CLAIM_LINE_ROWS, CLAIM_ROWS, CLAIMS_PAGE, ClaimsMutation, ClaimsQuery
 from dealernet.warranty.schema.part_returns import PartReturnsMutation, PartReturnsQuery
 from dealernet.warranty.schema.preauthorisations import PreauthorisationsMutation, PreauthorisationsQuery
-from dealernet.warranty.schema.recovery import RecoveryMutation, RecoveryQuery
+from dealernet.warranty.schema.recovery import (
+    RECOVERY_CLAIM_ROWS,
+    RECOVERY_CLAIMS_PAGE,
+    RECOVERY_LINE_ROWS,
+    RecoveryMutation,
+    RecoveryQuery,
+)
 from dealernet.warranty.schema.settlements import SettlementsMutation, SettlementsQuery
 from dealernet.workshop.schema.customers import CustomersMutation, CustomersQuery
 from dealernet.workshop.schema.parts_orders import PartsOrdersMutation, PartsOrdersQuery
@@ -193,10 +199,12 @@ def build_schema(*, production: bool) -> Schema:
 
 
 # The list pages compiled to one SQL statement each (graphql/compiled.py), and the types they are built of.
-COMPILED_PAGES = (VIEWER, STATIONS_PAGE, NOTIFICATIONS_PAGE, PARTS_PAGE, REPAIR_ORDERS_PAGE, CLAIMS_PAGE)
+COMPILED_PAGES = (
+    VIEWER, STATIONS_PAGE, NOTIFICATIONS_PAGE, PARTS_PAGE, REPAIR_ORDERS_PAGE, CLAIMS_PAGE, RECOVERY_CLAIMS_PAGE,
+)  # fmt: skip
 COMPILED_ROWS = (
     VIEWER_ROWS, STATION_ROWS, NOTIFICATION_ROWS, PART_ROWS, LIST_PRICE_ROWS, REPAIR_ORDER_ROWS, CLAIM_ROWS,
-    CLAIM_LINE_ROWS,
+    CLAIM_LINE_ROWS, RECOVERY_CLAIM_ROWS, RECOVERY_LINE_ROWS,
 )  # fmt: skip
 
 

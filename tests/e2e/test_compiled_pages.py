@@ -50,6 +50,15 @@ ORDER = [
     "repairLevel", "promisedAt", "customerNoticeAt", "customerToldAt", "receivedAt", "workStartedAt", "completedAt",
     "certificateNumber", "settledAt", "handedOverAt", "comebackOf", "__typename",
 ]  # fmt: skip
+RECOVERY = [
+    "id", "number", "partnerId", "status", "amount", "partId", "partNumber", "componentGroup", "agreementId", "vin",
+    "repairDate", "odometerKm", "concern", "cause", "correction", "verdictNote", "createdAt", "warrantyClaimId",
+    "__typename",
+]  # fmt: skip
+RECOVERY_LINE = [
+    "id", "position", "kind", "baseAmount", "share", "amount", "response", "responseReason", "respondedAt",
+    "resolution", "resolvedAmount", "resolutionNote", "__typename",
+]  # fmt: skip
 PAGES: dict[str, tuple[str, list[str], tuple[str, str, list[str]] | None, list[str]]] = {
     "parts": ("Part", PART, ("currentListPrices", "ListPrice", PRICE), ['componentGroup: "BRAKE"', 'search: "pad"']),
     "claims": ("Claim", CLAIM, ("lines", "ClaimLine", LINE), ["status: [SUBMITTED, APPROVED]", "status: []"]),
@@ -322,3 +331,18 @@ async def test_a_station_compiled_claims_page_holds_its_own_claims_only(pair: Pa
     assert own
     assert own <= everyone
     assert not {e["node"]["id"] for e in other.body["data"]["claims"]["edges"]} & own
+
+
+async def test_a_suppliers_compiled_claim_slice_masks_the_vin_and_hides_the_warranty_claim(pair: Pair) -> None:
+    supplier = (await _principals(pair.compiled))["supplier client"]
+    query = "{ recoveryClaims(first: 10) { edges { node { number vin lines { amount } } } } }"
+    fast, slow = await pair.both(supplier, query, {})
+    hidden, _ = await pair.both(supplier, "{ recoveryClaims(first: 10) { edges { node { warrantyClaimId } } } }", {})
+
+    assert fast.compiled
+    vins = [e["node"]["vin"] for e in fast.body["data"]["recoveryClaims"]["edges"]]
+    assert vins
+    assert all(vin[3:-4] == "*" * (len(vin) - 7) for vin in vins)
+    assert fast.body == slow.body
+    assert not hidden.compiled  # a field the supplier may not read: the resolvers answer it, with the error
+    assert [e["extensions"]["code"] for e in hidden.body["errors"]] == ["FORBIDDEN"]

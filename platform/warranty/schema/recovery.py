@@ -4,7 +4,7 @@ or its API client) reads only its own, with the vehicle's VIN masked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -16,7 +16,9 @@ from strawberry import relay
 
 from dealernet.core.access import Permission
 from dealernet.core.ids import IdReader
+from dealernet.core.paging import cursor_time
 from dealernet.core.scope import Scope
+from dealernet.graphql import compiled
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.enums import expose
 from dealernet.graphql.masking import Pii, pii
@@ -246,6 +248,64 @@ RecoveryClaimResult = Annotated[
 
 def _claim_success(row: models.RecoveryClaim) -> RecoveryClaimSuccess:
     return RecoveryClaimSuccess(recovery_claim=RecoveryClaim.from_row(row))
+
+
+# The supplier's claim slice compiled to one statement (graphql/compiled.py); the VIN is masked in SQL for a
+# partner by its field's `pii` declaration, as the resolver masks it.
+RECOVERY_LINE_ROWS = compiled.Rows(
+    "RecoveryClaimLine",
+    {
+        "id": compiled.gid_of("RecoveryClaimLine", "id"),
+        **{
+            name: compiled.column(name)
+            for name in (
+                "position", "kind", "base_amount", "share", "amount", "response", "response_reason", "responded_at",
+                "resolution", "resolved_amount", "resolution_note",
+            )
+        },
+    },
+)  # fmt: skip
+RECOVERY_CLAIM_ROWS = compiled.Rows(
+    "RecoveryClaim",
+    {
+        "id": compiled.NODE_ID,
+        "partner_id": compiled.gid_of("Partner", "partner_id"),
+        "part_id": compiled.gid_of("Part", "part_id"),
+        "agreement_id": compiled.gid_of("RecoveryAgreement", "agreement_id"),
+        "warranty_claim_id": compiled.gid_of("Claim", "claim_id"),
+        **{
+            name: compiled.column(name)
+            for name in (
+                "number", "status", "amount", "part_number", "component_group", "vin", "repair_date", "odometer_km",
+                "concern", "cause", "correction", "verdict_note", "created_at",
+            )
+        },
+        "lines": compiled.Children(
+            "RecoveryClaimLine", "recovery_claim_lines",
+            join="{r}.recovery_claim_id = {p}.id AND {r}.station_id = {p}.station_id", order="{r}.position",
+        ),
+    },
+)  # fmt: skip
+
+
+def _recovery_terms(args: Mapping[str, Any], bind: compiled.Binder, scope: Scope) -> list[str]:
+    """recovery.list_recovery_claims's filters, as SQL."""
+    terms = []
+    if scope.partner_id is not None:
+        terms.append(f"{{r}}.partner_id = {bind(scope.partner_id)}::uuid")
+    if args.get("status"):
+        terms.append(f"{{r}}.status = ANY({bind([str(s) for s in args['status']])}::text[])")
+    after = keyset_after(args.get("after"))
+    if after is not None:
+        key = (bind(cursor_time(after[0])), bind(after[1]))
+        terms.append(f"({{r}}.created_at, {{r}}.id) > ({key[0]}::timestamptz, {key[1]}::uuid)")
+    return terms
+
+
+RECOVERY_CLAIMS_PAGE = compiled.Page(
+    "recovery_claims", RECOVERY_CLAIM_ROWS, table="recovery_claims", order=("{r}.created_at", "{r}.id"),
+    cursor=(compiled.iso_datetime("{r}.created_at"), "{r}.id"), where=_recovery_terms,
+)  # fmt: skip
 
 
 @strawberry.type
