@@ -40,7 +40,12 @@ from dealernet.policy.schema.catalogue import LIST_PRICE_ROWS, PART_ROWS, PARTS_
 from dealernet.policy.schema.imports import ImportsQuery
 from dealernet.policy.schema.labour import LabourMutation, LabourQuery
 from dealernet.policy.schema.prices import PricesMutation
-from dealernet.policy.schema.publications import PublicationsMutation, PublicationsQuery
+from dealernet.policy.schema.publications import (
+    PUBLICATION_ROWS,
+    PUBLICATIONS_PAGE,
+    PublicationsMutation,
+    PublicationsQuery,
+)
 from dealernet.policy.schema.stock import StockMutation, StockQuery
 from dealernet.policy.schema.warranty import WarrantyMutation
 from dealernet.tenants.schema.directory import (
@@ -200,11 +205,12 @@ def build_schema(*, production: bool) -> Schema:
 
 # The list pages compiled to one SQL statement each (graphql/compiled.py), and the types they are built of.
 COMPILED_PAGES = (
-    VIEWER, STATIONS_PAGE, NOTIFICATIONS_PAGE, PARTS_PAGE, REPAIR_ORDERS_PAGE, CLAIMS_PAGE, RECOVERY_CLAIMS_PAGE,
+    VIEWER, STATIONS_PAGE, NOTIFICATIONS_PAGE, PARTS_PAGE, PUBLICATIONS_PAGE, REPAIR_ORDERS_PAGE, CLAIMS_PAGE,
+    RECOVERY_CLAIMS_PAGE,
 )  # fmt: skip
 COMPILED_ROWS = (
     VIEWER_ROWS, STATION_ROWS, NOTIFICATION_ROWS, PART_ROWS, LIST_PRICE_ROWS, REPAIR_ORDER_ROWS, CLAIM_ROWS,
-    CLAIM_LINE_ROWS, RECOVERY_CLAIM_ROWS, RECOVERY_LINE_ROWS,
+    CLAIM_LINE_ROWS, RECOVERY_CLAIM_ROWS, RECOVERY_LINE_ROWS, PUBLICATION_ROWS,
 )  # fmt: skip
 
 

@@ -4,7 +4,7 @@ force), withdrawn or acknowledged the same way; HQ follows who has acknowledged.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,7 +16,9 @@ from strawberry import relay
 
 from dealernet.core.access import Permission
 from dealernet.core.ids import IdReader
+from dealernet.core.paging import cursor_date
 from dealernet.core.scope import Scope
+from dealernet.graphql import compiled
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.enums import expose
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
@@ -438,6 +440,54 @@ def _target(value: TargetInput | None) -> publications.Target:
 
 def _published(row: models.Publication) -> PublicationSuccess:
     return PublicationSuccess(publication=Publication.from_row(row))
+
+
+# The publications page compiled to one statement (graphql/compiled.py): the fields it covers.
+PUBLICATION_ROWS = compiled.Rows(
+    "Publication",
+    {
+        "id": compiled.NODE_ID,
+        "region_id": compiled.gid_of("Region", "region_id"),
+        **{
+            name: compiled.column(name)
+            for name in (
+                "kind", "title", "status", "effective_on", "acknowledge_within_days", "published_at",
+                "retroactive_reason",
+            )
+        },
+    },
+)  # fmt: skip
+
+
+def _publication_terms(args: Mapping[str, Any], bind: compiled.Binder, scope: Scope) -> list[str]:
+    """publications.list_publications's filters, as SQL (row-level security keeps a station to its deliveries)."""
+    terms = []
+    if scope.is_station:
+        terms.append(f"{{r}}.status = '{PublicationStatus.PUBLISHED.value}'")
+    if args.get("retroactive") is not None:
+        terms.append(f"{{r}}.retroactive_reason IS {'NOT ' if args['retroactive'] else ''}NULL")
+    if args.get("kind"):
+        terms.append(f"{{r}}.kind = {bind(str(args['kind']))}")
+    if args.get("status"):
+        terms.append(f"{{r}}.status = {bind(str(args['status']))}")
+    if args.get("effectiveFrom"):
+        terms.append(f"{{r}}.effective_on >= {bind(args['effectiveFrom'])}::date")
+    if args.get("effectiveTo"):
+        terms.append(f"{{r}}.effective_on <= {bind(args['effectiveTo'])}::date")
+    if args.get("regionId"):
+        region = bind(uuid_of(args["regionId"], "Region", "regionId"))
+        terms.append(f"{{r}}.region_id = {region}::uuid OR {region}::uuid = ANY({{r}}.target_region_ids)")
+    after = keyset_after(args.get("after"))
+    if after is not None:
+        key = (bind(cursor_date(after[0])), bind(after[1]))
+        terms.append(f"({{r}}.effective_on, {{r}}.id) > ({key[0]}::date, {key[1]}::uuid)")
+    return terms
+
+
+PUBLICATIONS_PAGE = compiled.Page(
+    "publications", PUBLICATION_ROWS, table="publications", order=("{r}.effective_on", "{r}.id"),
+    cursor=("{r}.effective_on", "{r}.id"), where=_publication_terms,
+)  # fmt: skip
 
 
 @strawberry.type
