@@ -30,7 +30,12 @@ from dealernet.graphql.permissions import IsAuthenticated
 from dealernet.graphql.relay import resolve_node
 from dealernet.graphql.scalars import SCALARS
 from dealernet.network.schema.acceptance import AcceptanceMutation, AcceptanceQuery
-from dealernet.network.schema.applications import ApplicationsMutation, ApplicationsQuery
+from dealernet.network.schema.applications import (
+    APPLICATION_ROWS,
+    APPLICATIONS_PAGE,
+    ApplicationsMutation,
+    ApplicationsQuery,
+)
 from dealernet.network.schema.pipeline import PipelineMutation, PipelineQuery
 from dealernet.network.schema.profile import ProfileMutation, ProfileQuery
 from dealernet.network.schema.registration import RegistrationMutation
@@ -206,11 +211,11 @@ def build_schema(*, production: bool) -> Schema:
 # The list pages compiled to one SQL statement each (graphql/compiled.py), and the types they are built of.
 COMPILED_PAGES = (
     VIEWER, STATIONS_PAGE, NOTIFICATIONS_PAGE, PARTS_PAGE, PUBLICATIONS_PAGE, REPAIR_ORDERS_PAGE, CLAIMS_PAGE,
-    RECOVERY_CLAIMS_PAGE,
+    RECOVERY_CLAIMS_PAGE, APPLICATIONS_PAGE,
 )  # fmt: skip
 COMPILED_ROWS = (
     VIEWER_ROWS, STATION_ROWS, NOTIFICATION_ROWS, PART_ROWS, LIST_PRICE_ROWS, REPAIR_ORDER_ROWS, CLAIM_ROWS,
-    CLAIM_LINE_ROWS, RECOVERY_CLAIM_ROWS, RECOVERY_LINE_ROWS, PUBLICATION_ROWS,
+    CLAIM_LINE_ROWS, RECOVERY_CLAIM_ROWS, RECOVERY_LINE_ROWS, PUBLICATION_ROWS, APPLICATION_ROWS,
 )  # fmt: skip
 
 

@@ -3,7 +3,7 @@ the rubrics, scores applications (explained item by item) and follows the pipeli
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -15,7 +15,9 @@ from strawberry import relay
 
 from dealernet.core.access import Permission
 from dealernet.core.errors import api_path
+from dealernet.core.paging import cursor_time
 from dealernet.core.scope import Scope
+from dealernet.graphql import compiled
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.enums import expose
 from dealernet.graphql.masking import Pii, pii
@@ -550,6 +552,46 @@ ScoreResult = Annotated[
 
 def application_success(row: models.Application) -> ApplicationSuccess:
     return ApplicationSuccess(application=Application.from_row(row))
+
+
+# The pipeline page compiled to one statement (graphql/compiled.py): the fields it covers (the contact's name and
+# phone masked in SQL by their pii declarations for anyone the resolver masks them for).
+APPLICATION_ROWS = compiled.Rows(
+    "Application",
+    {
+        "id": compiled.NODE_ID,
+        "region_id": compiled.gid_of("Region", "region_id"),
+        "station_id": compiled.gid_of("Station", "station_id"),
+        **{
+            name: compiled.column(name)
+            for name in (
+                "stage", "company_name", "legal_representative", "contact_name", "contact_phone",
+                "registered_address", "site_address", "workshop_area_m2", "bays", "staff", "certified_technicians",
+                "equipment", "brands", "submitted_at", "created_at",
+            )
+        },
+    },
+)  # fmt: skip
+
+
+def _application_terms(args: Mapping[str, Any], bind: compiled.Binder, _scope: Scope) -> list[str]:
+    """applications.list_applications's filters, as SQL."""
+    terms = []
+    if args.get("stage"):
+        terms.append(f"{{r}}.stage = {bind(str(args['stage']))}")
+    if args.get("regionId"):
+        terms.append(f"{{r}}.region_id = {bind(uuid_of(args['regionId'], 'Region', 'regionId'))}::uuid")
+    after = keyset_after(args.get("after"))
+    if after is not None:
+        key = (bind(cursor_time(after[0])), bind(after[1]))
+        terms.append(f"({{r}}.created_at, {{r}}.id) > ({key[0]}::timestamptz, {key[1]}::uuid)")
+    return terms
+
+
+APPLICATIONS_PAGE = compiled.Page(
+    "applications", APPLICATION_ROWS, table="applications", order=("{r}.created_at", "{r}.id"),
+    cursor=(compiled.iso_datetime("{r}.created_at"), "{r}.id"), where=_application_terms,
+)  # fmt: skip
 
 
 @strawberry.type
