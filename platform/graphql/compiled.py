@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - the planner writes SQL from declared table and column names only; values are always bound
 """Compiled pages (issue 17): a query whose root fields are list pages of the API becomes one SQL statement that
 builds the whole response JSON inside PostgreSQL, so no resolver, no object and no field completion runs.
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -400,7 +402,7 @@ def _children_sql(request: _Request, declared: Children, graphql_type: GraphQLOb
     join = declared.join.format(r=alias, p=parent, today="{today}")
     order = declared.order.format(r=alias)
     return (
-        f"(SELECT coalesce(json_agg({element} ORDER BY {order}), '[]'::json) "  # noqa: S608 - declared names only
+        f"(SELECT coalesce(json_agg({element} ORDER BY {order}), '[]'::json) "
         f"FROM {declared.table} AS {alias} WHERE {join})"
     )
 
@@ -478,41 +480,45 @@ class Plan:
 
 def _connection_sql(request: _Request, page: Page, connection: GraphQLObjectType,
                     selection: SelectionSetNode | None) -> str:  # fmt: skip
-    """The connection's JSON over up to first + 1 keyset-ordered rows (the extra one only says more follow).
-    Each row's edge JSON and cursor are built in the inner select, which names only the columns they read
-    (a role may hold privileges on some columns of a table only)."""
+    """The connection's JSON over up to first + 1 keyset-ordered rows (the extra one only says more follow), as
+    a CTE: each row's edge JSON is built in it (naming only the columns it reads: a role may hold privileges on
+    some columns of a table only), with the key columns; the page info reads the CTE, so a cursor is encoded
+    for the edges that show one and for the first and last row only."""
     rows = page.rows
     order = ", ".join(term.format(r="r") for term in page.order)
-    cursor = cursor_sql([part.format(r="r") for part in page.cursor])
-    in_page = "pg.__n <= {first}"
+    keys = sorted({column for part in page.cursor for column in _KEY_COLUMN.findall(part)})
+    inner = [f"row_number() OVER (ORDER BY {order}) AS __n", *(f"r.{column}" for column in keys)]
     pairs: list[tuple[str, str]] = []
-    inner = [f"row_number() OVER (ORDER BY {order}) AS __n", f"{cursor} AS __cursor"]
     for key, nodes in collect(request, connection, selection).items():
         name = nodes[0].name.value
         if name == "__typename":
             pairs.append((key, _literal(connection.name)))
         elif name == "edges":
             edge_type, _ = _unwrap(connection.fields["edges"].type)
+            cursor = cursor_sql([part.format(r="r") for part in page.cursor])
             inner.append(f"{_edge_sql(request, rows, edge_type, _merged(nodes), cursor)} AS e{len(inner)}")
-            pairs.append(
-                (key, f"coalesce(json_agg(pg.e{len(inner) - 1} ORDER BY pg.__n) FILTER (WHERE {in_page}), '[]'::json)")
-            )
+            edges = f"json_agg(pg.e{len(inner) - 1} ORDER BY pg.__n)"
+            pairs.append((key, f"(SELECT coalesce({edges}, '[]'::json) FROM pg WHERE pg.__n <= {{first}})"))
         elif name == "pageInfo":
             info_type, _ = _unwrap(connection.fields["pageInfo"].type)
-            pairs.append((key, _page_info_sql(request, info_type, _merged(nodes), in_page)))
+            pairs.append((key, _page_info_sql(request, info_type, _merged(nodes), page)))
         else:
             raise Fallback(f"{connection.name}.{name}")
     return (
-        f"(SELECT {_json_object(pairs)} FROM (SELECT {', '.join(inner)} "  # noqa: S608 - declared names only
-        f"FROM {page.table} AS r WHERE {{where}} ORDER BY {order} LIMIT {{first}} + 1) AS pg)"
+        f"(WITH pg AS (SELECT {', '.join(inner)} FROM {page.table} AS r WHERE {{where}} "
+        f"ORDER BY {order} LIMIT {{first}} + 1) SELECT {_json_object(pairs)})"
     )
+
+
+# The columns a cursor's parts read: `{r}.created_at` -> created_at.
+_KEY_COLUMN = re.compile(r"\{r\}\.([a-z_]+)")
 
 
 def _single_sql(request: _Request, single: Single, graphql_type: GraphQLObjectType,
                 selection: SelectionSetNode | None) -> str:  # fmt: skip
     """One row's JSON, or null when none matches."""
     element = object_sql(request, single.rows, graphql_type, selection, "r")
-    return f"(SELECT {element} FROM {single.table} AS r WHERE {{where}} LIMIT {{first}})"  # noqa: S608 - declared
+    return f"(SELECT {element} FROM {single.table} AS r WHERE {{where}} LIMIT {{first}})"
 
 
 def _edge_sql(request: _Request, rows: Rows, edge_type: GraphQLObjectType, selection: SelectionSetNode | None,
@@ -533,20 +539,21 @@ def _edge_sql(request: _Request, rows: Rows, edge_type: GraphQLObjectType, selec
 
 
 def _page_info_sql(request: _Request, info_type: GraphQLObjectType, selection: SelectionSetNode | None,
-                   in_page: str) -> str:  # fmt: skip
+                   page: Page) -> str:  # fmt: skip
+    cursor = cursor_sql([part.format(r="pg") for part in page.cursor])
     pairs: list[tuple[str, str]] = []
     for key, nodes in collect(request, info_type, selection).items():
         name = nodes[0].name.value
         if name == "__typename":
             pairs.append((key, _literal(info_type.name)))
         elif name == "hasNextPage":
-            pairs.append((key, "count(*) > {first}"))
+            pairs.append((key, "(SELECT count(*) > {first} FROM pg)"))
         elif name == "hasPreviousPage":
             pairs.append((key, "false"))
         elif name == "startCursor":
-            pairs.append((key, f"(array_agg(pg.__cursor ORDER BY pg.__n) FILTER (WHERE {in_page}))[1]"))
+            pairs.append((key, f"(SELECT {cursor} FROM pg WHERE pg.__n = 1)"))
         elif name == "endCursor":
-            pairs.append((key, f"(array_agg(pg.__cursor ORDER BY pg.__n DESC) FILTER (WHERE {in_page}))[1]"))
+            pairs.append((key, f"(SELECT {cursor} FROM pg WHERE pg.__n <= {{first}} ORDER BY pg.__n DESC LIMIT 1)"))
         else:
             raise Fallback(f"{info_type.name}.{name}")
     return _json_object(pairs)
