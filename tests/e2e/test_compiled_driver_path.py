@@ -232,3 +232,24 @@ async def test_gql11_a_claims_page_is_one_statement_whatever_its_size_and_nestin
         assert statements[0].startswith("BEGIN READ ONLY; SELECT set_config('role'")
         assert statements[2] == "ROLLBACK"
         assert sum("FROM claims" in s for s in statements) == 1
+
+
+async def test_a_compiled_answer_carries_the_headers_every_answer_does(
+    committed: Committed, production: tuple[httpx.AsyncClient, AsyncEngine]
+) -> None:
+    http, _ = production
+    hq = {"Authorization": f"Bearer {committed.hq}", "X-Request-ID": "page-1"}
+    plain = await http.post("/graphql", json={"query": CLAIMS}, headers=hq)
+    spec = await http.post(
+        "/graphql", json={"query": CLAIMS}, headers={**hq, "Accept": "application/graphql-response+json"}
+    )
+
+    for answer in (plain, spec):
+        assert answer.headers["server-timing"].startswith("compiled")
+        assert answer.headers["x-request-id"] == "page-1"
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert "default-src 'none'" in answer.headers["content-security-policy"]
+        assert int(answer.headers["content-length"]) == len(answer.content)
+    assert plain.headers["content-type"] == "application/json"
+    assert spec.headers["content-type"].startswith("application/graphql-response+json")
+    assert plain.json() == spec.json()
