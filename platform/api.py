@@ -21,7 +21,8 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.config import StrawberryConfig
 
 from dealernet.audit.schema import AuditQuery
-from dealernet.graphql.compiled import Planner
+from dealernet.core.access import Permission
+from dealernet.graphql.compiled import Node, Planner
 from dealernet.graphql.context import Info
 from dealernet.graphql.errors import ErrorCodes, log_unexpected
 from dealernet.graphql.limits import LiteralLimits, QueryLimits
@@ -219,8 +220,16 @@ COMPILED_ROWS = (
 )  # fmt: skip
 
 
+# What `node(id:)` answers from one statement: each type with the permission its by-id service requires.
+COMPILED_NODES = (
+    Node(PART_ROWS, "parts", Permission.parts_read.value),
+    Node(CLAIM_ROWS, "claims", Permission.warranty_claims_read.value),
+    Node(REPAIR_ORDER_ROWS, "repair_orders", Permission.repair_orders_read.value),
+)
+
+
 def build_planner(schema: Schema) -> Planner:
-    return Planner(schema._schema, COMPILED_PAGES, COMPILED_ROWS)
+    return Planner(schema._schema, COMPILED_PAGES, COMPILED_ROWS, COMPILED_NODES)
 
 
 def validation_rules(*, production: bool) -> list[type[ValidationRule]]:

@@ -28,6 +28,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
+
+from strawberry import relay
 
 from dealernet.core.paging import MAX_PAGE
 from dealernet.core.scope import DbRole, Scope
@@ -130,6 +133,32 @@ class Single:
     rows: Rows
     table: str
     where: Where
+
+
+@dataclass(frozen=True)
+class Node:
+    """A type `node(id:)` answers from one statement: its rows' declaration, its table and the permission its
+    by-id service requires (the resolver's answer without it is that service's FORBIDDEN)."""
+
+    rows: Rows
+    table: str
+    permission: str
+
+
+def node_type(global_id: Any) -> str | None:
+    """The type a global id names, as the `node` resolver reads it; None for anything else."""
+    try:
+        return str(relay.GlobalID.from_id(global_id).type_name)
+    except Exception:  # strawberry raises several types for garbage input, as relay.resolve_node says
+        return None
+
+
+def _node_terms(args: Mapping[str, Any], bind: Binder, _scope: Scope) -> list[str]:
+    try:
+        found = UUID(relay.GlobalID.from_id(args["id"]).node_id)
+    except Exception:  # a malformed id: the resolver answers null
+        raise Fallback("not a node id") from None
+    return [f"{{r}}.id = {bind(found)}::uuid"]
 
 
 def column(name: str) -> Value:
@@ -412,7 +441,7 @@ class RootPage:
     """One root field of a plan: its response key, its page, and the GraphQL nodes it binds arguments from."""
 
     key: str
-    page: Page | Single
+    page: Page | Single | Node
     field_def: GraphQLField
     node: FieldNode
     # The connection's SQL around the WHERE terms and `first`, with `{where}` and `{first}` slots.
@@ -447,11 +476,14 @@ class Plan:
                 continue
             args = get_argument_values(root.field_def, root.node, variables)
             first = args.get("first")
-            if isinstance(root.page, Single):
+            if isinstance(root.page, Single | Node):
                 first = 1
             elif not isinstance(first, int) or not 0 < first <= MAX_PAGE:
                 raise Fallback("first out of range: the resolver says so")
-            terms = tuple(root.page.where(args, bind, scope))
+            if isinstance(root.page, Node) and node_type(args.get("id")) != root.page.rows.type_name:
+                raise Fallback("a node of another type than the plan's")
+            where = _node_terms if isinstance(root.page, Node) else root.page.where
+            terms = tuple(where(args, bind, scope))
             parts.append((bind(first), *terms))
         # A list price "in force today" is today's in UTC, as the resolver's.
         today = bind(dt.datetime.now(dt.UTC).date()) if self.needs_today else ""
@@ -562,8 +594,11 @@ def _page_info_sql(request: _Request, info_type: GraphQLObjectType, selection: S
 class Planner:
     """Plans operations against one schema and the pages and types the contexts declared."""
 
-    def __init__(self, schema: GraphQLSchema, pages: Sequence[Page | Single], rows: Sequence[Rows]) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, pages: Sequence[Page | Single], rows: Sequence[Rows], nodes: Sequence[Node] = ()
+    ) -> None:
         self.schema = schema
+        self.nodes = {node.rows.type_name: node for node in nodes}
         self.pages = {page.field: page for page in pages}
         self.rows = {declared.type_name: declared for declared in rows}
         query = schema.query_type
@@ -602,6 +637,10 @@ class Planner:
             if field_def is None or len(nodes) > 1:
                 raise Fallback(f"root field {name}")
             definition = _check_permission(request, field_def)
+            if _python_name(definition) == "node":
+                found = self._node(request, field_def, nodes[0], variables)
+                roots.append((key, RootPage(key, found[0], field_def, nodes[0], found[1])))
+                continue
             page = self.pages.get(_python_name(definition))
             if page is None:
                 raise Fallback(f"{name} is not a compiled page")
@@ -614,6 +653,29 @@ class Planner:
                 template = _connection_sql(request, page, returned, nodes[0].selection_set)
             roots.append((key, RootPage(key, page, field_def, nodes[0], template)))
         return Plan(roots=roots, typename=self.query.name, scope_values=tuple(request.scope_values))
+
+    def _node(
+        self, request: _Request, field_def: GraphQLField, field: FieldNode, variables: VariableValues
+    ) -> tuple[Node, str]:
+        """`node(id:)` for a type declared as a Node: the plan is the one of the id's type (its key holds it)."""
+        type_name = node_type(get_argument_values(field_def, field, variables).get("id"))
+        found = self.nodes.get(type_name or "")
+        graphql_type = self.schema.get_type(type_name or "")
+        if found is None or not isinstance(graphql_type, GraphQLObjectType):
+            raise Fallback(f"node of {type_name}")
+        if not request.principal.may(found.permission):
+            raise Fallback(f"{found.permission} is not granted: the by-id service answers the error")
+        element = object_sql(request, found.rows, graphql_type, field.selection_set, "r")
+        return found, f"(SELECT {element} FROM {found.table} AS r WHERE {{where}} LIMIT {{first}})"
+
+    def node_types(self, operation: OperationDefinitionNode, variables: VariableValues) -> tuple[str | None, ...]:
+        """The types the `node` root fields' ids name: part of a plan's key, as each type has its own plan."""
+        found = []
+        for selection in operation.selection_set.selections:
+            if isinstance(selection, FieldNode) and selection.name.value == "node":
+                field_def = self.query.fields["node"]
+                found.append(node_type(get_argument_values(field_def, selection, variables).get("id")))
+        return tuple(found)
 
 
 def directive_variables(

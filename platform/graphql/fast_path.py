@@ -123,7 +123,8 @@ class CompiledPages:
     ) -> Plan | None:  # fmt: skip
         directives = directive_variables(operation, document.fragments)
         key = (query, operation.name.value if operation.name else None, principal,
-               tuple(variables.coerced.get(name) for name in directives))  # fmt: skip
+               tuple(variables.coerced.get(name) for name in directives),
+               self.planner.node_types(operation, variables))  # fmt: skip
         if key in self.plans:
             return self.plans[key]
         try:

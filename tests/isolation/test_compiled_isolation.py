@@ -110,3 +110,33 @@ async def test_a_regional_manager_sees_the_stations_of_its_regions_only_on_the_c
 
     assert compiled
     assert [e["node"]["id"] for e in body["data"]["stations"]["edges"]] == [global_id("Station", tenants.station_a)]
+
+
+async def test_node_on_the_compiled_path_answers_null_for_another_networks_part(
+    client: httpx.AsyncClient, tenants: Tenants, seed: AsyncSession
+) -> None:
+    parts = {}
+    for network in (tenants.network_x, tenants.network_y):
+        parts[network] = new_id()
+        await seed.execute(
+            text(
+                "INSERT INTO parts (id, network_id, part_number, name_zh, name_en, component_group, unit) "
+                "VALUES (:id, :network, :number, '件', 'part', 'BRAKES', 'EA')"
+            ),
+            {"id": parts[network], "network": network, "number": f"ISO-{parts[network].hex[:8].upper()}"},
+        )
+    await seed.flush()
+    query = "query($id: ID!) { node(id: $id) { id ... on Part { partNumber } } }"
+
+    answers = {}
+    for network, part in parts.items():
+        response = await client.post(
+            "/graphql",
+            json={"query": query, "variables": {"id": global_id("Part", part)}},
+            headers=tenants.hq_x.headers,
+        )
+        assert response.headers["server-timing"].startswith("compiled")
+        answers[network] = response.json()["data"]["node"]
+
+    assert answers[tenants.network_x]["id"] == global_id("Part", parts[tenants.network_x])
+    assert answers[tenants.network_y] is None
