@@ -95,3 +95,22 @@ async def test_text_postgresql_cannot_store_is_a_validation_error(client: httpx.
     assert "0x00" not in response.text
     again = await client.post("/graphql", json={"query": STATIONS}, headers=tenants.hq_x.headers)
     assert "errors" not in again.json()
+
+
+# A cursor that decodes (base64 of a JSON list of two strings) but holds no timestamp or date.
+NOT_A_TIME = "WyJub3QgYSBkYXRlIiwgIngiXQ=="
+TIMED_LISTS = (
+    "imports", "notifications", "partsOrders", "claims", "claimReviewQueue", "preauthorisations", "partReturns",
+    "recoveryClaims", "settlements", "recoveryStatements", "repairOrders", "applications", "publications",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("root", TIMED_LISTS)
+async def test_a_cursor_without_a_time_is_a_validation_error_on_every_list(
+    client: httpx.AsyncClient, tenants: Tenants, root: str
+) -> None:
+    """Found by the compiled pages' corpus: such a cursor made the lists answer INTERNAL (a ValueError)."""
+    query = f'{{ {root}(first: 2, after: "{NOT_A_TIME}") {{ edges {{ cursor }} }} }}'
+    body = (await client.post("/graphql", json={"query": query}, headers=tenants.hq_x.headers)).json()
+
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["VALIDATION"], body
