@@ -36,6 +36,8 @@ class Context(BaseContext, kw_only=True):
     # Database calls still running, whose fields may have been cancelled (`run`).
     in_flight: set[asyncio.Future[Any]] = msgspec.field(default_factory=set)
     loaders: dict[str, Any]
+    # Permissions decided in this request (graphql/permissions.Granted): each is checked once.
+    granted: dict[Any, bool] = msgspec.field(default_factory=dict)
     settings: Settings
     # For the few operations that run before any tenant scope exists (accepting an invitation).
     sessionmaker: async_sessionmaker[AsyncSession]
