@@ -101,6 +101,10 @@ def create_engine(
     )
 
 
+# The key of session.info holding the station's status as the transaction's scope statement read it.
+STANDING = "standing"
+
+
 class ScopedSession(Session):
     """A session whose transactions always start by applying `info["scope"]`."""
 
@@ -112,13 +116,18 @@ _SCOPE_VALUES = (
 )
 _SET_SCOPE = text(f"SELECT {_SCOPE_VALUES}")
 # A token's membership or API client must still be active: the settings are applied only if it is, in the
-# same statement (no extra round trip). Deactivation therefore takes effect on the next transaction.
-_SET_PRINCIPAL_SCOPE = text(f"SELECT {_SCOPE_VALUES} WHERE principal_is_active(:kind, :principal)")
+# same statement (no extra round trip). Deactivation therefore takes effect on the next transaction. The same
+# statement answers its station's standing (migration 0059), kept in the session's info for with_standing.
+_SET_PRINCIPAL_SCOPE = text(
+    f"SELECT {_SCOPE_VALUES}, p.standing FROM (SELECT principal_standing(:kind, :principal) AS standing) AS p "  # noqa: S608
+    "WHERE p.standing IS NOT NULL"
+)
 
 
 @event.listens_for(ScopedSession, "after_begin")
 def _apply_scope(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
     scope: Scope | None = session.info.get("scope")
+    session.info.pop(STANDING, None)  # this transaction's, or none
     values = scope.pg_settings() if scope is not None else NO_SCOPE_SETTINGS
     params = {
         "role": values["role"],
@@ -135,6 +144,7 @@ def _apply_scope(session: Session, transaction: SessionTransaction, connection: 
     applied = connection.execute(_SET_PRINCIPAL_SCOPE, {**params, "kind": kind, "principal": principal_id}).first()
     if applied is None:
         raise Unauthenticated("the token's user or client has been deactivated")
+    session.info[STANDING] = applied.standing
 
 
 _SAFE_LITERAL = re.compile(r"^[0-9a-z_-]*$")

@@ -253,3 +253,18 @@ async def test_a_compiled_answer_carries_the_headers_every_answer_does(
     assert plain.headers["content-type"] == "application/json"
     assert spec.headers["content-type"].startswith("application/graphql-response+json")
     assert plain.json() == spec.json()
+
+
+async def test_a_stations_standing_comes_with_the_scope_statement_not_a_query_of_its_own(
+    committed: Committed, production: tuple[httpx.AsyncClient, AsyncEngine]
+) -> None:
+    """The resolvers' path: the transaction's scope statement answers the station's standing (migration 0059)."""
+    http, app_engine = production
+    statements = _counting(app_engine)
+    station = {"Authorization": f"Bearer {committed.manager}"}
+    answer = await http.post("/graphql", json={"query": "{ viewer { email network { id } } }"}, headers=station)
+
+    assert "server-timing" not in answer.headers  # the resolvers answered
+    assert answer.json()["data"]["viewer"]["network"]["id"]
+    assert any("principal_standing" in statement for statement in statements)
+    assert not [statement for statement in statements if "stations.status" in statement]

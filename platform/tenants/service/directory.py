@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dealernet.core import journal
 from dealernet.core.access import APPLICANT_PERMISSIONS, SUSPENDED_MESSAGE, Permission, Role, may_invite, require
-from dealernet.core.db import new_id
+from dealernet.core.db import STANDING, new_id
 from dealernet.core.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from dealernet.core.paging import check_page_size
 from dealernet.core.scope import DbRole, Scope
@@ -383,7 +383,10 @@ async def with_standing(session: AsyncSession, scope: Scope) -> Scope:
     network) holds only what its application needs, whatever its role grants a live station."""
     if not scope.is_station:
         return scope
-    status = await session.scalar(select(Station.status).where(Station.id == scope.station_id))
+    await session.connection()  # the transaction's scope statement reads the standing (core/db.py)
+    status = session.info.get(STANDING) or await session.scalar(
+        select(Station.status).where(Station.id == scope.station_id)
+    )
     if status == StationStatus.APPLICANT:
         return dataclasses.replace(scope, permissions=scope.permissions & APPLICANT_PERMISSIONS)
     return dataclasses.replace(scope, station_closed=status in CLOSED_STATIONS)
