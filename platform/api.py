@@ -74,7 +74,14 @@ from dealernet.tenants.schema.sign_in import SignInMutation, SignInQuery
 from dealernet.tenants.schema.station_clients import StationClientsMutation, StationClientsQuery
 from dealernet.warranty.schema.appeals import AppealsMutation
 from dealernet.warranty.schema.claim_rates import ClaimRatesQuery
-from dealernet.warranty.schema.claims import CLAIM_LINE_ROWS, CLAIM_ROWS, CLAIMS_PAGE, ClaimsMutation, ClaimsQuery
+from dealernet.warranty.schema.claims import (
+    CLAIM_LINE_ROWS,
+    CLAIM_ROWS,
+    CLAIMS_PAGE,
+    REVIEW_QUEUE_PAGE,
+    ClaimsMutation,
+    ClaimsQuery,
+)
 from dealernet.warranty.schema.part_returns import PartReturnsMutation, PartReturnsQuery
 from dealernet.warranty.schema.preauthorisations import PreauthorisationsMutation, PreauthorisationsQuery
 from dealernet.warranty.schema.recovery import (
@@ -93,7 +100,7 @@ from dealernet.workshop.schema.repair_orders import (
     RepairOrdersMutation,
     RepairOrdersQuery,
 )
-from dealernet.workshop.schema.vehicles import VehiclesMutation, VehiclesQuery
+from dealernet.workshop.schema.vehicles import VEHICLE_ROWS, VEHICLES_PAGE, VehiclesMutation, VehiclesQuery
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -212,11 +219,11 @@ def build_schema(*, production: bool) -> Schema:
 # The list pages compiled to one SQL statement each (graphql/compiled.py), and the types they are built of.
 COMPILED_PAGES = (
     VIEWER, STATIONS_PAGE, NOTIFICATIONS_PAGE, PARTS_PAGE, PUBLICATIONS_PAGE, REPAIR_ORDERS_PAGE, CLAIMS_PAGE,
-    RECOVERY_CLAIMS_PAGE, APPLICATIONS_PAGE,
+    RECOVERY_CLAIMS_PAGE, APPLICATIONS_PAGE, REVIEW_QUEUE_PAGE, VEHICLES_PAGE,
 )  # fmt: skip
 COMPILED_ROWS = (
     VIEWER_ROWS, STATION_ROWS, NOTIFICATION_ROWS, PART_ROWS, LIST_PRICE_ROWS, REPAIR_ORDER_ROWS, CLAIM_ROWS,
-    CLAIM_LINE_ROWS, RECOVERY_CLAIM_ROWS, RECOVERY_LINE_ROWS, PUBLICATION_ROWS, APPLICATION_ROWS,
+    CLAIM_LINE_ROWS, RECOVERY_CLAIM_ROWS, RECOVERY_LINE_ROWS, PUBLICATION_ROWS, APPLICATION_ROWS, VEHICLE_ROWS,
 )  # fmt: skip
 
 

@@ -477,6 +477,22 @@ CLAIMS_PAGE = compiled.Page(
 )
 
 
+def _queue_terms(args: Mapping[str, Any], bind: compiled.Binder, _scope: Scope) -> list[str]:
+    """claims.review_queue's filters, as SQL."""
+    terms = [f"{{r}}.status = '{ClaimStatus.SUBMITTED.value}'"]
+    after = keyset_after(args.get("after"))
+    if after is not None:
+        key = (bind(cursor_time(after[0])), bind(after[1]))
+        terms.append(f"({{r}}.submitted_at, {{r}}.id) > ({key[0]}::timestamptz, {key[1]}::uuid)")
+    return terms
+
+
+REVIEW_QUEUE_PAGE = compiled.Page(
+    "claim_review_queue", CLAIM_ROWS, table="claims", order=("{r}.submitted_at", "{r}.id"),
+    cursor=(compiled.iso_datetime("coalesce({r}.submitted_at, {r}.created_at)"), "{r}.id"), where=_queue_terms,
+)  # fmt: skip
+
+
 @strawberry.type
 class ClaimsQuery:
     @strawberry.field(

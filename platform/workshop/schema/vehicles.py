@@ -3,7 +3,7 @@ what warranty a vehicle has left."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -14,6 +14,7 @@ from strawberry import relay
 
 from dealernet.core.access import Permission
 from dealernet.core.scope import Scope
+from dealernet.graphql import compiled
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.masking import Pii, pii
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
@@ -190,6 +191,37 @@ VehicleResult = Annotated[
 
 def _success(row: models.Vehicle) -> VehicleSuccess:
     return VehicleSuccess(vehicle=Vehicle.from_row(row))
+
+
+# The register's page compiled to one statement (graphql/compiled.py); the VIN masked in SQL by its pii declaration
+# for anyone the resolver masks it for.
+VEHICLE_ROWS = compiled.Rows(
+    "Vehicle",
+    {
+        "id": compiled.NODE_ID,
+        **{
+            name: compiled.column(name)
+            for name in ("vin", "model", "production_date", "sale_date", "selling_dealer", "first_registration")
+        },
+    },
+)
+
+
+def _vehicle_terms(args: Mapping[str, Any], bind: compiled.Binder, _scope: Scope) -> list[str]:
+    """vehicles.list_vehicles's filters, as SQL."""
+    terms = []
+    if args.get("model"):
+        terms.append(f"{{r}}.model = {bind(args['model'].strip())}")
+    after = keyset_after(args.get("after"))
+    if after is not None:
+        terms.append(f"({{r}}.vin, {{r}}.id) > ({bind(after[0])}::text, {bind(after[1])}::uuid)")
+    return terms
+
+
+VEHICLES_PAGE = compiled.Page(
+    "vehicles", VEHICLE_ROWS, table="vehicles", order=("{r}.vin", "{r}.id"), cursor=("{r}.vin", "{r}.id"),
+    where=_vehicle_terms,
+)  # fmt: skip
 
 
 @strawberry.type
