@@ -44,7 +44,12 @@ from dealernet.network.schema.rubrics import RubricsMutation, RubricsQuery
 from dealernet.policy.schema.as_of import AsOfQuery
 from dealernet.policy.schema.catalogue import LIST_PRICE_ROWS, PART_ROWS, PARTS_PAGE, CatalogueMutation, CatalogueQuery
 from dealernet.policy.schema.imports import ImportsQuery
-from dealernet.policy.schema.labour import LabourMutation, LabourQuery
+from dealernet.policy.schema.labour import (
+    LABOUR_OPERATION_ROWS,
+    LABOUR_OPERATIONS_PAGE,
+    LabourMutation,
+    LabourQuery,
+)
 from dealernet.policy.schema.prices import PricesMutation
 from dealernet.policy.schema.publications import (
     PUBLICATION_ROWS,
@@ -219,11 +224,12 @@ def build_schema(*, production: bool) -> Schema:
 # The list pages compiled to one SQL statement each (graphql/compiled.py), and the types they are built of.
 COMPILED_PAGES = (
     VIEWER, STATIONS_PAGE, NOTIFICATIONS_PAGE, PARTS_PAGE, PUBLICATIONS_PAGE, REPAIR_ORDERS_PAGE, CLAIMS_PAGE,
-    RECOVERY_CLAIMS_PAGE, APPLICATIONS_PAGE, REVIEW_QUEUE_PAGE, VEHICLES_PAGE,
+    RECOVERY_CLAIMS_PAGE, APPLICATIONS_PAGE, REVIEW_QUEUE_PAGE, VEHICLES_PAGE, LABOUR_OPERATIONS_PAGE,
 )  # fmt: skip
 COMPILED_ROWS = (
     VIEWER_ROWS, STATION_ROWS, NOTIFICATION_ROWS, PART_ROWS, LIST_PRICE_ROWS, REPAIR_ORDER_ROWS, CLAIM_ROWS,
     CLAIM_LINE_ROWS, RECOVERY_CLAIM_ROWS, RECOVERY_LINE_ROWS, PUBLICATION_ROWS, APPLICATION_ROWS, VEHICLE_ROWS,
+    LABOUR_OPERATION_ROWS,
 )  # fmt: skip
 
 

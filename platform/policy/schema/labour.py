@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,6 +14,7 @@ from strawberry import relay
 
 from dealernet.core.access import Permission
 from dealernet.core.scope import Scope
+from dealernet.graphql import compiled
 from dealernet.graphql.context import Info, by_id_loader
 from dealernet.graphql.payloads import ConflictError, NotFoundError, ValidationError, attempt
 from dealernet.graphql.permissions import needs
@@ -136,6 +137,37 @@ LabourRateResult = Annotated[
         ),
     ),
 ]
+
+
+# The labour standard's page compiled to one statement (graphql/compiled.py).
+LABOUR_OPERATION_ROWS = compiled.Rows(
+    "LabourOperation",
+    {
+        "id": compiled.NODE_ID,
+        "code": compiled.column("code"),
+        "description": compiled.column("description"),
+        "flat_rate_hours": compiled.expression("({r}.flat_rate_hours)::numeric(12, 2)::text"),  # as f"{:.2f}"
+        "component_group": compiled.column("component_group"),
+        "includes": compiled.column("includes"),
+    },
+)
+
+
+def _operation_terms(args: Mapping[str, Any], bind: compiled.Binder, _scope: Scope) -> list[str]:
+    """labour.list_operations's filters, as SQL."""
+    terms = []
+    if args.get("componentGroup"):
+        terms.append(f"{{r}}.component_group = {bind(args['componentGroup'].strip().upper())}")
+    after = keyset_after(args.get("after"))
+    if after is not None:
+        terms.append(f"({{r}}.code, {{r}}.id) > ({bind(after[0])}::text, {bind(after[1])}::uuid)")
+    return terms
+
+
+LABOUR_OPERATIONS_PAGE = compiled.Page(
+    "labour_operations", LABOUR_OPERATION_ROWS, table="labour_operations", order=("{r}.code", "{r}.id"),
+    cursor=("{r}.code", "{r}.id"), where=_operation_terms,
+)  # fmt: skip
 
 
 @strawberry.type
