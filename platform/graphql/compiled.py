@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,10 +33,11 @@ from uuid import UUID
 
 from strawberry import relay
 
-from dealernet.core.paging import MAX_PAGE
+from dealernet.core.paging import MAX_PAGE, cursor_date, cursor_time
 from dealernet.core.scope import DbRole, Scope
 from dealernet.graphql.masking import UNMASKED_ROLES, declared_pii, mask_sql
 from dealernet.graphql.permissions import declared_permission
+from dealernet.graphql.relay import keyset_after
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -112,17 +114,48 @@ Binder = Callable[[Any], str]
 Where = Callable[[Mapping[str, Any], Binder, Scope], Sequence[str]]
 
 
+class KeyType(enum.Enum):
+    """What a page's sort key is, for its cursor's text and for reading a cursor back: (SQL cast, parser)."""
+
+    TEXT = ("text", str)
+    TIME = ("timestamptz", cursor_time)
+    DATE = ("date", cursor_date)
+
+
 @dataclass(frozen=True)
 class Page:
-    """A Relay connection root field (`field`, its Python name) over `table`, keyset-ordered by `order` (SQL
-    with direction), whose cursors encode `cursor` — the same values, as text, as the resolver's key."""
+    """A Relay connection root field (`field`, its Python name) over `table`, keyset-ordered by its `key` column
+    and then the id (newest first, or ascending), as the resolver's `connection(key=…)` is: the cursor encodes the
+    same two values as text, and `after` reads them back (the same VALIDATION error for a cursor it did not make).
+    `where` adds the page's filters."""
 
     field: str
     rows: Rows
     table: str
-    order: Sequence[str]
-    cursor: Sequence[str]
+    key: str
     where: Where
+    key_type: KeyType = KeyType.TEXT
+    newest_first: bool = False
+
+    @property
+    def order(self) -> tuple[str, str]:
+        direction = " DESC" if self.newest_first else ""
+        return (f"{{r}}.{self.key}{direction}", f"{{r}}.id{direction}")
+
+    @property
+    def cursor(self) -> tuple[str, str]:
+        column = f"{{r}}.{self.key}"
+        return (iso_datetime(column) if self.key_type is KeyType.TIME else column, "{r}.id")
+
+    def after(self, args: Mapping[str, Any], bind: Binder) -> list[str]:
+        """The keyset term of the `after` argument: the rows past the cursor's."""
+        found = keyset_after(args.get("after"))
+        if found is None:
+            return []
+        cast, parse = self.key_type.value
+        value, row_id = bind(parse(found[0])), bind(found[1])
+        past = "<" if self.newest_first else ">"
+        return [f"({{r}}.{self.key}, {{r}}.id) {past} ({value}::{cast}, {row_id}::uuid)"]
 
 
 @dataclass(frozen=True)
@@ -457,7 +490,7 @@ class Plan:
     scope_values: Sequence[ScopeValue] = ()
     sql_cache: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def needs_today(self) -> bool:
         return any("{today}" in root.template for _, root in self.roots if root is not None)
 
@@ -484,6 +517,8 @@ class Plan:
                 raise Fallback("a node of another type than the plan's")
             where = _node_terms if isinstance(root.page, Node) else root.page.where
             terms = tuple(where(args, bind, scope))
+            if isinstance(root.page, Page):
+                terms += tuple(root.page.after(args, bind))
             parts.append((bind(first), *terms))
         # A list price "in force today" is today's in UTC, as the resolver's.
         today = bind(dt.datetime.now(dt.UTC).date()) if self.needs_today else ""

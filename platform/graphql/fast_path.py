@@ -73,6 +73,8 @@ class _Document(msgspec.Struct, frozen=True):
     node: DocumentNode
     operations: Mapping[str | None, OperationDefinitionNode]
     fragments: Mapping[str, FragmentDefinitionNode]
+    # Per operation, the variables its @skip/@include read (their values are part of the plan's key).
+    directives: Mapping[str | None, tuple[str, ...]]
 
 
 class CompiledPages:
@@ -115,13 +117,14 @@ class CompiledPages:
             d.name.value if d.name else None: d for d in node.definitions if isinstance(d, OperationDefinitionNode)
         }
         fragments = {d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)}
-        return self.documents.put(query, _Document(node, operations, fragments))
+        directives = {name: directive_variables(operation, fragments) for name, operation in operations.items()}
+        return self.documents.put(query, _Document(node, operations, fragments, directives))
 
     def _plan(
         self, query: str, document: _Document, operation: OperationDefinitionNode, variables: VariableValues,
         principal: Principal,
     ) -> Plan | None:  # fmt: skip
-        directives = directive_variables(operation, document.fragments)
+        directives = document.directives[operation.name.value if operation.name else None]
         key = (query, operation.name.value if operation.name else None, principal,
                tuple(variables.coerced.get(name) for name in directives),
                self.planner.node_types(operation, variables))  # fmt: skip
@@ -134,6 +137,7 @@ class CompiledPages:
         return self.plans.put(key, plan)
 
     async def answer(self, body: bytes, authorization: str | None) -> bytes | None:
+        started = time.perf_counter()
         try:
             request = msgspec.json.decode(body)
         except msgspec.DecodeError:
@@ -164,7 +168,10 @@ class CompiledPages:
             return None
         for attempt in (1, 2):
             try:
-                return await self._answer(sessionmaker, scope, query, document, operation, variables)
+                answer = await self._answer(sessionmaker, scope, query, document, operation, variables)
+                if answer is not None:
+                    metrics.record(name, "query", "ok", time.perf_counter() - started)
+                return answer
             except DomainError:  # the principal was deactivated: the resolvers say so
                 return None
             except Exception as exc:
@@ -267,7 +274,7 @@ def _lost(exc: BaseException) -> bool:
     return isinstance(exc, ConnectionLost | ConnectionError | ConnectionDoesNotExistError) or is_lost_connection(exc)
 
 
-def media_type(accept: str | None) -> str | None:
+def media_type(accept: str | None) -> str:
     """The answer's media type as the controller chooses it (graphql-response+json only when preferred)."""
     if not accept:
         return _JSON
@@ -299,13 +306,12 @@ def compiled_pages_middleware(compiled: Callable[[], CompiledPages | None]) -> C
                 return
             accept = headers.get(b"accept")
             elapsed = time.perf_counter() - started
-            metrics.record(_operation_name(body), "query", "ok", elapsed)
             await send(
                 {
                     "type": "http.response.start",
                     "status": 200,
                     "headers": [
-                        (b"content-type", (media_type(accept.decode("latin-1") if accept else None) or _JSON).encode()),
+                        (b"content-type", media_type(accept.decode("latin-1") if accept else None).encode()),
                         (b"content-length", str(len(answer)).encode()),
                         (b"server-timing", f"compiled;dur={elapsed * 1000:.2f}".encode()),
                     ],
@@ -316,11 +322,6 @@ def compiled_pages_middleware(compiled: Callable[[], CompiledPages | None]) -> C
         return middleware
 
     return factory
-
-
-def _operation_name(body: bytes) -> str | None:
-    name = msgspec.json.decode(body).get("operationName")
-    return name if isinstance(name, str) else None
 
 
 async def _read(receive: Receive) -> tuple[bytes, bool]:

@@ -268,3 +268,16 @@ async def test_a_stations_standing_comes_with_the_scope_statement_not_a_query_of
     assert answer.json()["data"]["viewer"]["network"]["id"]
     assert any("principal_standing" in statement for statement in statements)
     assert not [statement for statement in statements if "stations.status" in statement]
+
+
+async def test_a_compiled_answer_is_counted_in_the_operation_metrics(
+    committed: Committed, production: tuple[httpx.AsyncClient, AsyncEngine]
+) -> None:
+    http, _ = production
+    hq = {"Authorization": f"Bearer {committed.hq}"}
+    query = "query CompiledProbe { claims(first: 1) { edges { node { id } } } }"
+    answer = await http.post("/graphql", json={"query": query, "operationName": "CompiledProbe"}, headers=hq)
+    metrics = await http.get("/metrics")
+
+    assert answer.headers["server-timing"].startswith("compiled")
+    assert 'dealernet_graphql_operations_total{operation="CompiledProbe",outcome="ok",type="query"}' in metrics.text

@@ -15,7 +15,6 @@ from strawberry import relay
 
 from dealernet.core.access import Permission
 from dealernet.core.errors import api_path
-from dealernet.core.paging import cursor_time
 from dealernet.core.scope import Scope
 from dealernet.graphql import compiled
 from dealernet.graphql.context import Info, by_id_loader
@@ -581,16 +580,12 @@ def _application_terms(args: Mapping[str, Any], bind: compiled.Binder, _scope: S
         terms.append(f"{{r}}.stage = {bind(str(args['stage']))}")
     if args.get("regionId"):
         terms.append(f"{{r}}.region_id = {bind(uuid_of(args['regionId'], 'Region', 'regionId'))}::uuid")
-    after = keyset_after(args.get("after"))
-    if after is not None:
-        key = (bind(cursor_time(after[0])), bind(after[1]))
-        terms.append(f"({{r}}.created_at, {{r}}.id) > ({key[0]}::timestamptz, {key[1]}::uuid)")
     return terms
 
 
 APPLICATIONS_PAGE = compiled.Page(
-    "applications", APPLICATION_ROWS, table="applications", order=("{r}.created_at", "{r}.id"),
-    cursor=(compiled.iso_datetime("{r}.created_at"), "{r}.id"), where=_application_terms,
+    "applications", APPLICATION_ROWS, table="applications", key="created_at", key_type=compiled.KeyType.TIME,
+    where=_application_terms,
 )  # fmt: skip
 
 

@@ -273,20 +273,12 @@ def _part_terms(args: Mapping[str, Any], bind: compiled.Binder, _scope: Scope) -
             f"{{r}}.part_number LIKE {bind(term.upper())} || '%' OR {{r}}.name_zh ILIKE {contains} "
             f"OR {{r}}.name_en ILIKE {contains}"
         )
-    after = keyset_after(args.get("after"))
-    if after is not None:
-        terms.append(f"({{r}}.part_number, {{r}}.id) > ({bind(after[0])}::text, {bind(after[1])}::uuid)")
     return terms
 
 
 PARTS_PAGE = compiled.Page(
-    "parts",
-    PART_ROWS,
-    table="parts",
-    order=("{r}.part_number", "{r}.id"),
-    cursor=("{r}.part_number", "{r}.id"),
-    where=_part_terms,
-)
+    "parts", PART_ROWS, table="parts", key="part_number", where=_part_terms,
+)  # fmt: skip
 
 
 @strawberry.type

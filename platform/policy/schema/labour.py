@@ -158,15 +158,11 @@ def _operation_terms(args: Mapping[str, Any], bind: compiled.Binder, _scope: Sco
     terms = []
     if args.get("componentGroup"):
         terms.append(f"{{r}}.component_group = {bind(args['componentGroup'].strip().upper())}")
-    after = keyset_after(args.get("after"))
-    if after is not None:
-        terms.append(f"({{r}}.code, {{r}}.id) > ({bind(after[0])}::text, {bind(after[1])}::uuid)")
     return terms
 
 
 LABOUR_OPERATIONS_PAGE = compiled.Page(
-    "labour_operations", LABOUR_OPERATION_ROWS, table="labour_operations", order=("{r}.code", "{r}.id"),
-    cursor=("{r}.code", "{r}.id"), where=_operation_terms,
+    "labour_operations", LABOUR_OPERATION_ROWS, table="labour_operations", key="code", where=_operation_terms,
 )  # fmt: skip
 
 

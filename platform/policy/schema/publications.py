@@ -16,7 +16,6 @@ from strawberry import relay
 
 from dealernet.core.access import Permission
 from dealernet.core.ids import IdReader
-from dealernet.core.paging import cursor_date
 from dealernet.core.scope import Scope
 from dealernet.graphql import compiled
 from dealernet.graphql.context import Info, by_id_loader
@@ -477,16 +476,12 @@ def _publication_terms(args: Mapping[str, Any], bind: compiled.Binder, scope: Sc
     if args.get("regionId"):
         region = bind(uuid_of(args["regionId"], "Region", "regionId"))
         terms.append(f"{{r}}.region_id = {region}::uuid OR {region}::uuid = ANY({{r}}.target_region_ids)")
-    after = keyset_after(args.get("after"))
-    if after is not None:
-        key = (bind(cursor_date(after[0])), bind(after[1]))
-        terms.append(f"({{r}}.effective_on, {{r}}.id) > ({key[0]}::date, {key[1]}::uuid)")
     return terms
 
 
 PUBLICATIONS_PAGE = compiled.Page(
-    "publications", PUBLICATION_ROWS, table="publications", order=("{r}.effective_on", "{r}.id"),
-    cursor=("{r}.effective_on", "{r}.id"), where=_publication_terms,
+    "publications", PUBLICATION_ROWS, table="publications", key="effective_on", key_type=compiled.KeyType.DATE,
+    where=_publication_terms,
 )  # fmt: skip
 
 

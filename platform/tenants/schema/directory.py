@@ -356,15 +356,11 @@ def _station_terms(args: Mapping[str, Any], bind: compiled.Binder, scope: Scope)
         terms.append(f"{{r}}.region_id = {bind(region)}::uuid")
     if args.get("status"):
         terms.append(f"{{r}}.status = ANY({bind([s.value for s in args['status']])}::text[])")
-    after = keyset_after(args.get("after"))
-    if after is not None:
-        terms.append(f"({{r}}.code, {{r}}.id) > ({bind(after[0])}::text, {bind(after[1])}::uuid)")
     return terms
 
 
 STATIONS_PAGE = compiled.Page(
-    "stations", STATION_ROWS, table="stations", order=("{r}.code", "{r}.id"), cursor=("{r}.code", "{r}.id"),
-    where=_station_terms,
+    "stations", STATION_ROWS, table="stations", key="code", where=_station_terms,
 )  # fmt: skip
 
 

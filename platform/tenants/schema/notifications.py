@@ -13,7 +13,6 @@ from strawberry import relay
 
 from dealernet.core.access import Permission
 from dealernet.core.ids import type_of
-from dealernet.core.paging import cursor_time
 from dealernet.core.scope import Scope
 from dealernet.graphql import compiled
 from dealernet.graphql.context import Info, by_id_loader
@@ -99,17 +98,12 @@ def _inbox_terms(args: Mapping[str, Any], bind: compiled.Binder, scope: Scope) -
         terms = ["{r}.station_id IS NULL AND {r}.partner_id IS NULL"]
     if args.get("unreadOnly"):
         terms.append("{r}.read_at IS NULL")
-    after = keyset_after(args.get("after"))
-    if after is not None:
-        terms.append(
-            f"({{r}}.created_at, {{r}}.id) < ({bind(cursor_time(after[0]))}::timestamptz, {bind(after[1])}::uuid)"
-        )
     return terms
 
 
 NOTIFICATIONS_PAGE = compiled.Page(
-    "notifications", NOTIFICATION_ROWS, table="notifications", order=("{r}.created_at DESC", "{r}.id DESC"),
-    cursor=(compiled.iso_datetime("{r}.created_at"), "{r}.id"), where=_inbox_terms,
+    "notifications", NOTIFICATION_ROWS, table="notifications", key="created_at", key_type=compiled.KeyType.TIME,
+    newest_first=True, where=_inbox_terms,
 )  # fmt: skip
 
 

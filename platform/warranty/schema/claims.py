@@ -16,7 +16,6 @@ from strawberry.scalars import JSON
 
 from dealernet.core.access import Permission
 from dealernet.core.ids import IdReader
-from dealernet.core.paging import cursor_time
 from dealernet.core.scope import Scope
 from dealernet.graphql import compiled
 from dealernet.graphql.context import Info, by_id_loader
@@ -460,36 +459,24 @@ def _claim_terms(args: Mapping[str, Any], bind: compiled.Binder, _scope: Scope) 
     terms = []
     if args.get("status"):
         terms.append(f"{{r}}.status = ANY({bind([str(s) for s in args['status']])}::text[])")
-    after = keyset_after(args.get("after"))
-    if after is not None:
-        created = cursor_time(after[0])
-        terms.append(f"({{r}}.created_at, {{r}}.id) < ({bind(created)}::timestamptz, {bind(after[1])}::uuid)")
     return terms
 
 
 CLAIMS_PAGE = compiled.Page(
-    "claims",
-    CLAIM_ROWS,
-    table="claims",
-    order=("{r}.created_at DESC", "{r}.id DESC"),
-    cursor=(compiled.iso_datetime("{r}.created_at"), "{r}.id"),
+    "claims", CLAIM_ROWS, table="claims", key="created_at", key_type=compiled.KeyType.TIME, newest_first=True,
     where=_claim_terms,
-)
+)  # fmt: skip
 
 
 def _queue_terms(args: Mapping[str, Any], bind: compiled.Binder, _scope: Scope) -> list[str]:
     """claims.review_queue's filters, as SQL."""
     terms = [f"{{r}}.status = '{ClaimStatus.SUBMITTED.value}'"]
-    after = keyset_after(args.get("after"))
-    if after is not None:
-        key = (bind(cursor_time(after[0])), bind(after[1]))
-        terms.append(f"({{r}}.submitted_at, {{r}}.id) > ({key[0]}::timestamptz, {key[1]}::uuid)")
     return terms
 
 
-REVIEW_QUEUE_PAGE = compiled.Page(
-    "claim_review_queue", CLAIM_ROWS, table="claims", order=("{r}.submitted_at", "{r}.id"),
-    cursor=(compiled.iso_datetime("coalesce({r}.submitted_at, {r}.created_at)"), "{r}.id"), where=_queue_terms,
+REVIEW_QUEUE_PAGE = compiled.Page(  # submitted claims only: the resolver's (submitted_at or created_at) key
+    "claim_review_queue", CLAIM_ROWS, table="claims", key="submitted_at", key_type=compiled.KeyType.TIME,
+    where=_queue_terms,
 )  # fmt: skip
 
 

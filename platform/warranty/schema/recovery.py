@@ -16,7 +16,6 @@ from strawberry import relay
 
 from dealernet.core.access import Permission
 from dealernet.core.ids import IdReader
-from dealernet.core.paging import cursor_time
 from dealernet.core.scope import Scope
 from dealernet.graphql import compiled
 from dealernet.graphql.context import Info, by_id_loader
@@ -295,16 +294,12 @@ def _recovery_terms(args: Mapping[str, Any], bind: compiled.Binder, scope: Scope
         terms.append(f"{{r}}.partner_id = {bind(scope.partner_id)}::uuid")
     if args.get("status"):
         terms.append(f"{{r}}.status = ANY({bind([str(s) for s in args['status']])}::text[])")
-    after = keyset_after(args.get("after"))
-    if after is not None:
-        key = (bind(cursor_time(after[0])), bind(after[1]))
-        terms.append(f"({{r}}.created_at, {{r}}.id) > ({key[0]}::timestamptz, {key[1]}::uuid)")
     return terms
 
 
 RECOVERY_CLAIMS_PAGE = compiled.Page(
-    "recovery_claims", RECOVERY_CLAIM_ROWS, table="recovery_claims", order=("{r}.created_at", "{r}.id"),
-    cursor=(compiled.iso_datetime("{r}.created_at"), "{r}.id"), where=_recovery_terms,
+    "recovery_claims", RECOVERY_CLAIM_ROWS, table="recovery_claims", key="created_at",
+    key_type=compiled.KeyType.TIME, where=_recovery_terms,
 )  # fmt: skip
 
 

@@ -16,7 +16,6 @@ from strawberry import relay
 from dealernet.core.access import Permission
 from dealernet.core.errors import ValidationFailed
 from dealernet.core.ids import IdReader
-from dealernet.core.paging import cursor_time
 from dealernet.core.scope import Scope
 from dealernet.graphql import compiled
 from dealernet.graphql.context import Info, by_id_loader
@@ -397,16 +396,12 @@ def _order_terms(args: Mapping[str, Any], bind: compiled.Binder, _scope: Scope) 
             line.append(f"l.technician_id = {bind(technician)}::uuid")
         lines = " AND ".join(line)  # placeholders and column names only
         terms.append(f"{{r}}.id IN (SELECT l.repair_order_id FROM repair_order_lines l WHERE {lines})")  # noqa: S608
-    after = keyset_after(args.get("after"))
-    if after is not None:
-        key = (bind(cursor_time(after[0])), bind(after[1]))
-        terms.append(f"({{r}}.received_at, {{r}}.id) < ({key[0]}::timestamptz, {key[1]}::uuid)")
     return terms
 
 
 REPAIR_ORDERS_PAGE = compiled.Page(
-    "repair_orders", REPAIR_ORDER_ROWS, table="repair_orders", order=("{r}.received_at DESC", "{r}.id DESC"),
-    cursor=(compiled.iso_datetime("{r}.received_at"), "{r}.id"), where=_order_terms,
+    "repair_orders", REPAIR_ORDER_ROWS, table="repair_orders", key="received_at", key_type=compiled.KeyType.TIME,
+    newest_first=True, where=_order_terms,
 )  # fmt: skip
 
 

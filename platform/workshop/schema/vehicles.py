@@ -212,15 +212,11 @@ def _vehicle_terms(args: Mapping[str, Any], bind: compiled.Binder, _scope: Scope
     terms = []
     if args.get("model"):
         terms.append(f"{{r}}.model = {bind(args['model'].strip())}")
-    after = keyset_after(args.get("after"))
-    if after is not None:
-        terms.append(f"({{r}}.vin, {{r}}.id) > ({bind(after[0])}::text, {bind(after[1])}::uuid)")
     return terms
 
 
 VEHICLES_PAGE = compiled.Page(
-    "vehicles", VEHICLE_ROWS, table="vehicles", order=("{r}.vin", "{r}.id"), cursor=("{r}.vin", "{r}.id"),
-    where=_vehicle_terms,
+    "vehicles", VEHICLE_ROWS, table="vehicles", key="vin", where=_vehicle_terms,
 )  # fmt: skip
 
 
