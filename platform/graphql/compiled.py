@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -553,8 +552,7 @@ def _connection_sql(request: _Request, page: Page, connection: GraphQLObjectType
     for the edges that show one and for the first and last row only."""
     rows = page.rows
     order = ", ".join(term.format(r="r") for term in page.order)
-    keys = sorted({column for part in page.cursor for column in _KEY_COLUMN.findall(part)})
-    inner = [f"row_number() OVER (ORDER BY {order}) AS __n", *(f"r.{column}" for column in keys)]
+    inner = [f"row_number() OVER (ORDER BY {order}) AS __n", f"r.{page.key}", "r.id"]
     pairs: list[tuple[str, str]] = []
     for key, nodes in collect(request, connection, selection).items():
         name = nodes[0].name.value
@@ -575,10 +573,6 @@ def _connection_sql(request: _Request, page: Page, connection: GraphQLObjectType
         f"(WITH pg AS (SELECT {', '.join(inner)} FROM {page.table} AS r WHERE {{where}} "
         f"ORDER BY {order} LIMIT {{first}} + 1) SELECT {_json_object(pairs)})"
     )
-
-
-# The columns a cursor's parts read: `{r}.created_at` -> created_at.
-_KEY_COLUMN = re.compile(r"\{r\}\.([a-z_]+)")
 
 
 def _single_sql(request: _Request, single: Single, graphql_type: GraphQLObjectType,
