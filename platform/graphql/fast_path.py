@@ -195,16 +195,23 @@ class CompiledPages:
         engine = sessionmaker.kw.get("bind")
         known = self._known_standing(scope)
         if isinstance(engine, AsyncEngine) and known is not None:
-            plan = self._plan(query, document, operation, variables, Principal(known.db_role, known.permissions))
-            if plan is None:
-                return None
-            try:
-                sql, params = plan.bind(variables, known)
-            except (Fallback, DomainError):
-                return None
-            return await _on_driver(engine, scope, sql, params)
+            statement = self._statement(query, document, operation, variables, known)
+            return None if statement is None else await _on_driver(engine, scope, *statement)
         async with sessionmaker(info={"scope": scope}) as session:
             return await self._run(session, scope, query, document, operation, variables)
+
+    def _statement(
+        self, query: str, document: _Document, operation: OperationDefinitionNode, variables: VariableValues,
+        scope: TenantScope,
+    ) -> tuple[str, list[Any]] | None:  # fmt: skip
+        """The plan's statement for this request (the scope with its standing), or None: the resolvers answer."""
+        plan = self._plan(query, document, operation, variables, Principal(scope.db_role, scope.permissions))
+        if plan is None:
+            return None
+        try:
+            return plan.bind(variables, scope)
+        except (Fallback, DomainError):
+            return None
 
     def _known_standing(self, scope: TenantScope) -> TenantScope | None:
         """The scope with its station's standing, if read in the last STANDING_SECONDS (any other scope as it is).
@@ -229,13 +236,10 @@ class CompiledPages:
             self.standings.put(
                 (scope.station_id, scope.permissions), (time.monotonic() + STANDING_SECONDS, standing.permissions)
             )
-        plan = self._plan(query, document, operation, variables, Principal(standing.db_role, standing.permissions))
-        if plan is None:
+        statement = self._statement(query, document, operation, variables, standing)
+        if statement is None:
             return None
-        try:
-            sql, params = plan.bind(variables, standing)
-        except (Fallback, DomainError):
-            return None
+        sql, params = statement
         connection = await session.connection()  # begins: the scope statement runs (db.py)
         raw = await connection.get_raw_connection()
         answer: str = await raw.driver_connection.fetchval(sql, *params)  # type: ignore[union-attr]
